@@ -1,0 +1,503 @@
+//! Realistic, internally consistent Cielo v15 statements for demos, tests and benchmarks.
+//!
+//! For each of a few merchants, `generate` writes one sales file (03: every installment forecast, grouped
+//! in URs) and one payments file (04: the URs falling due in its period, most paid on time, some late, a few
+//! never paid, with chargebacks). Brands, products, installments, cancellations and chargebacks vary; trailers
+//! match. The same seed gives byte-identical files. Files are written one merchant-day at a time, so memory
+//! does not grow with the number of transactions.
+
+use super::v15::{header as h, trailer as t, tx, ur};
+use crate::formats::field::{AmountField, Field};
+use chrono::{Duration, NaiveDate};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rust_decimal::{Decimal, RoundingStrategy};
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// What to generate.
+#[derive(Debug, Clone)]
+pub struct SampleSpec {
+    /// Number of sales across all merchants (each may have several installments).
+    pub transactions: u64,
+    pub seed: u64,
+    pub merchants: usize,
+}
+
+impl Default for SampleSpec {
+    fn default() -> Self {
+        SampleSpec { transactions: 1000, seed: 42, merchants: 3 }
+    }
+}
+
+/// One file written, with the figures its trailer declares.
+#[derive(Debug, Clone)]
+pub struct SampleFile {
+    pub path: PathBuf,
+    pub file_type: &'static str,
+    pub merchant_code: String,
+    pub receivable_units: u64,
+    pub transactions: u64,
+    pub gross_total: Decimal,
+    pub net_total: Decimal,
+}
+
+/// Card products a sample sale can use: brand, settlement type, product code, posting type, installments.
+struct Product {
+    brand: &'static str,
+    settlement: &'static str,
+    code: &'static str,
+    installments: bool,
+}
+
+/// Product codes from Cielo's table IV, by brand (Visa, Mastercard, Elo, Amex, Hipercard).
+const PRODUCTS: &[Product] = &[
+    Product { brand: "001", settlement: "002", code: "040", installments: false },
+    Product { brand: "001", settlement: "001", code: "041", installments: false },
+    Product { brand: "001", settlement: "002", code: "043", installments: true },
+    Product { brand: "002", settlement: "002", code: "010", installments: false },
+    Product { brand: "002", settlement: "001", code: "011", installments: false },
+    Product { brand: "002", settlement: "002", code: "012", installments: true },
+    Product { brand: "007", settlement: "002", code: "070", installments: false },
+    Product { brand: "007", settlement: "001", code: "071", installments: false },
+    Product { brand: "007", settlement: "002", code: "072", installments: true },
+    Product { brand: "003", settlement: "002", code: "082", installments: false },
+    Product { brand: "003", settlement: "002", code: "083", installments: true },
+    Product { brand: "040", settlement: "002", code: "164", installments: false },
+    Product { brand: "040", settlement: "002", code: "165", installments: true },
+];
+
+/// MDR in percent by settlement and installments: the "contract" samples are generated with.
+pub fn sample_mdr_rate(settlement: &str, installments: u32) -> Decimal {
+    match (settlement, installments) {
+        ("001", _) => Decimal::new(119, 2),
+        (_, 0 | 1) => Decimal::new(248, 2),
+        (_, 2..=6) => Decimal::new(289, 2),
+        _ => Decimal::new(329, 2),
+    }
+}
+
+/// First day of sales in every sample.
+fn base_date() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 9, 1).expect("valid date")
+}
+
+struct Merchant {
+    code: String,
+    tax_id: String,
+    bank: &'static str,
+    branch: String,
+    account: String,
+}
+
+fn merchants(spec: &SampleSpec) -> Vec<Merchant> {
+    let mut rng = ChaCha8Rng::seed_from_u64(spec.seed ^ 0x5eed_0000_0000_0001);
+    (0..spec.merchants.max(1))
+        .map(|i| {
+            // Every third merchant code starts with zeros: leading zeros are data.
+            let code = if i % 3 == 1 {
+                format!("00{:08}", rng.gen_range(10_000_000..99_999_999u64))
+            } else {
+                format!("{:010}", rng.gen_range(1_000_000_000..9_999_999_999u64))
+            };
+            Merchant {
+                code,
+                tax_id: format!("{:08}0001{:02}", rng.gen_range(1_000_000..99_999_999u64), rng.gen_range(0..100)),
+                bank: ["0341", "0001", "0237", "0033", "0104"][i % 5],
+                branch: format!("{:05}", rng.gen_range(100..99_999)),
+                account: format!("{:020}", rng.gen_range(10_000..99_999_999u64)),
+            }
+        })
+        .collect()
+}
+
+/// One installment (or adjustment) line of a UR.
+#[derive(Clone)]
+struct Entry {
+    sale_no: u64,
+    product: usize,
+    installment: u32,
+    installment_count: u32,
+    posting: &'static str,
+    adjustment: &'static str,
+    sale_day: NaiveDate,
+    due: NaiveDate,
+    sale_total: Decimal,
+    gross: Decimal,
+    fee: Decimal,
+    rate: Decimal,
+    nsu: String,
+    auth: String,
+    bin: String,
+    last4: String,
+    time: String,
+    original_sale_code: String,
+    cancelled: bool,
+}
+
+impl Entry {
+    fn net(&self) -> Decimal {
+        self.gross + self.fee
+    }
+    fn unique_sale_code(&self, m: usize) -> String {
+        format!("{:01}{:014}", m % 10, self.sale_no)
+    }
+    fn transaction_code(&self, m: usize) -> String {
+        format!("{}{:07}", self.sale_day.format("%y%m%d"), (m as u64) * 1_000_000 + self.sale_no % 1_000_000)
+    }
+}
+
+fn round2(d: Decimal) -> Decimal {
+    d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
+}
+
+/// The sales of one merchant on one day, expanded into installments, cancellations included.
+fn day_entries(spec: &SampleSpec, m: usize, day_idx: u64, sales: u64, first_sale_no: u64) -> Vec<Entry> {
+    let mut rng = ChaCha8Rng::seed_from_u64(spec.seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ ((m as u64) << 40) ^ day_idx);
+    let day = base_date() + Duration::days(day_idx as i64);
+    let mut out = Vec::with_capacity(sales as usize * 2);
+    for s in 0..sales {
+        let product = rng.gen_range(0..PRODUCTS.len());
+        let p = &PRODUCTS[product];
+        let n: u32 = if p.installments { rng.gen_range(2..=12) } else { 1 };
+        let total = Decimal::new(rng.gen_range(500..250_000), 2);
+        let rate = sample_mdr_rate(p.settlement, n);
+        let nsu = format!("{:06}", rng.gen_range(0..1_000_000));
+        let auth = format!("{:06}", rng.gen_range(0..1_000_000));
+        let bin = format!("{:06}", rng.gen_range(400_000..560_000));
+        let last4 = format!("{:04}", rng.gen_range(0..10_000));
+        let time = format!("{:02}{:02}{:02}", rng.gen_range(8..22), rng.gen_range(0..60), rng.gen_range(0..60));
+        let cancelled = rng.gen_bool(0.01);
+        let base = round2(total / Decimal::from(n));
+        let first = total - base * Decimal::from(n - 1);
+        for k in 1..=n {
+            let gross = if k == 1 { first } else { base };
+            let due = if p.settlement == "001" { day + Duration::days(1) } else { day + Duration::days(30 * k as i64) };
+            let (installment, count, posting) = match (p.settlement, n) {
+                ("001", _) => (0, 0, "01"),
+                (_, 1) => (0, 0, "02"),
+                _ => (k, n, "03"),
+            };
+            let e = Entry {
+                sale_no: first_sale_no + s,
+                product,
+                installment,
+                installment_count: count,
+                posting,
+                adjustment: "",
+                sale_day: day,
+                due,
+                sale_total: total,
+                gross,
+                fee: -round2(gross * rate / Decimal::ONE_HUNDRED),
+                rate,
+                nsu: nsu.clone(),
+                auth: auth.clone(),
+                bin: bin.clone(),
+                last4: last4.clone(),
+                time: time.clone(),
+                original_sale_code: String::new(),
+                cancelled: false,
+            };
+            if cancelled && k == 1 {
+                // Cancelamento: reverses the first installment, in the same UR.
+                let mut c = e.clone();
+                c.posting = "06";
+                c.adjustment = "0006";
+                c.gross = -e.gross;
+                c.fee = -e.fee;
+                c.original_sale_code = e.unique_sale_code(m);
+                c.cancelled = true;
+                out.push(e);
+                out.push(c);
+            } else {
+                out.push(e);
+            }
+        }
+    }
+    out
+}
+
+/// UR grouping key: due date, brand, settlement type, posting type of the sale.
+type UrKey = (NaiveDate, &'static str, &'static str, &'static str);
+
+fn group(entries: Vec<Entry>) -> BTreeMap<UrKey, Vec<Entry>> {
+    let mut urs: BTreeMap<UrKey, Vec<Entry>> = BTreeMap::new();
+    for e in entries {
+        let p = &PRODUCTS[e.product];
+        let posting = match e.posting {
+            "06" | "08" => if e.installment_count > 0 { "03" } else if p.settlement == "001" { "01" } else { "02" },
+            other => other,
+        };
+        urs.entry((e.due, p.brand, p.settlement, posting)).or_default().push(e);
+    }
+    urs
+}
+
+/// A fixed-width line being written with the same field tables the parser reads.
+struct LineBuilder(Vec<u8>);
+
+impl LineBuilder {
+    fn new(kind: u8, width: usize) -> Self {
+        let mut v = vec![b' '; width];
+        v[0] = kind;
+        LineBuilder(v)
+    }
+    fn text(&mut self, f: Field, value: &str) -> &mut Self {
+        let bytes = value.as_bytes();
+        let n = bytes.len().min(f.len);
+        self.0[f.start - 1..f.start - 1 + n].copy_from_slice(&bytes[..n]);
+        self
+    }
+    fn num(&mut self, f: Field, value: u64) -> &mut Self {
+        let s = format!("{value:0width$}", width = f.len);
+        self.text(f, &s)
+    }
+    fn amount(&mut self, a: AmountField, value: Decimal) -> &mut Self {
+        self.0[a.sign.start - 1] = if value.is_sign_negative() && !value.is_zero() { b'-' } else { b'+' };
+        let mut v = value.abs();
+        v.rescale(a.scale);
+        let digits = v.mantissa().to_string();
+        let s = format!("{digits:0>width$}", width = a.digits.len);
+        self.text(a.digits, &s)
+    }
+    fn rate(&mut self, f: Field, value: Decimal) -> &mut Self {
+        let mut v = value;
+        v.rescale(2);
+        self.num(f, v.mantissa() as u64)
+    }
+    fn date(&mut self, f: Field, d: NaiveDate) -> &mut Self {
+        self.text(f, &d.format("%d%m%Y").to_string())
+    }
+    fn finish(&self, out: &mut impl Write) -> io::Result<()> {
+        out.write_all(&self.0)?;
+        out.write_all(b"\r\n")
+    }
+}
+
+/// A statement being written, with the totals its trailer will declare.
+struct StatementWriter {
+    out: BufWriter<File>,
+    records: u64,
+    urs: u64,
+    txs: u64,
+    gross: Decimal,
+    net: Decimal,
+}
+
+impl StatementWriter {
+    fn create(path: &Path, m: &Merchant, file_type: &str, processing: NaiveDate, start: NaiveDate, end: NaiveDate) -> io::Result<Self> {
+        let mut out = BufWriter::with_capacity(1 << 20, File::create(path)?);
+        let mut l = LineBuilder::new(b'0', 250);
+        l.text(h::MERCHANT, &m.code)
+            .text(h::PROCESSING_DATE, &processing.format("%Y%m%d").to_string())
+            .text(h::PERIOD_START, &start.format("%Y%m%d").to_string())
+            .text(h::PERIOD_END, &end.format("%Y%m%d").to_string())
+            .num(h::SEQUENCE, 1)
+            .text(h::ACQUIRER, "CIELO")
+            .text(h::FILE_TYPE, file_type)
+            .text(Field::new("transmission", 50, 1), "I")
+            .text(h::LAYOUT_VERSION, "015")
+            .text(Field::new("reserved", 74, 3), "03N");
+        l.finish(&mut out)?;
+        Ok(StatementWriter { out, records: 0, urs: 0, txs: 0, gross: Decimal::ZERO, net: Decimal::ZERO })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn ur(&mut self, mi: usize, m: &Merchant, key: &UrKey, entries: &[Entry], status: &str, paid: Option<NaiveDate>) -> io::Result<()> {
+        let (due, brand, settlement, posting) = *key;
+        let gross: Decimal = entries.iter().map(|e| e.gross).sum();
+        let fee: Decimal = entries.iter().map(|e| e.fee).sum();
+        let net = gross + fee;
+        let ur_key = ur_key(m, key, mi);
+        let mut d = LineBuilder::new(b'D', 400);
+        d.text(ur::MERCHANT, &m.code)
+            .text(ur::HOLDER_TAX_ID, &m.tax_id)
+            .text(ur::MOVEMENT_TAX_ID, &m.tax_id)
+            .text(ur::RECEIVER_TAX_ID, &m.tax_id)
+            .text(ur::BRAND, brand)
+            .text(ur::SETTLEMENT_TYPE, settlement)
+            .text(ur::PAYMENT_MATRIX, &m.code)
+            .text(ur::PAYMENT_STATUS, status)
+            .amount(ur::GROSS, gross)
+            .amount(ur::FEE, fee)
+            .amount(ur::NET, net)
+            .text(ur::BANK, m.bank)
+            .text(ur::BRANCH, &m.branch)
+            .text(ur::ACCOUNT, &m.account)
+            .text(ur::ACCOUNT_DIGIT, "1")
+            .num(ur::ENTRY_COUNT, entries.len() as u64)
+            .text(ur::POSTING_TYPE, posting)
+            .text(ur::UR_KEY, &ur_key)
+            .date(ur::PAYMENT_DATE, paid.unwrap_or(due))
+            .date(ur::ORIGINAL_DUE_DATE, due)
+            .text(ur::PAYMENT_MERCHANT, &m.code)
+            .text(ur::PENDING_FLAG, "N")
+            .text(ur::RESEND_FLAG, "N")
+            .text(ur::NEGOTIATION_FLAG, "N")
+            .num(ur::NEGOTIATOR_TAX_ID, 0);
+        if let Some(p) = paid {
+            d.date(ur::SENT_TO_BANK_DATE, p - Duration::days(1));
+        }
+        d.finish(&mut self.out)?;
+        for e in entries {
+            self.tx(mi, m, &ur_key, e)?;
+        }
+        self.records += 1;
+        self.urs += 1;
+        self.gross += gross;
+        self.net += net;
+        Ok(())
+    }
+
+    fn tx(&mut self, mi: usize, m: &Merchant, ur_key: &str, e: &Entry) -> io::Result<()> {
+        let p = &PRODUCTS[e.product];
+        let mut l = LineBuilder::new(b'E', 760);
+        l.text(tx::MERCHANT, &m.code)
+            .text(tx::BRAND, p.brand)
+            .text(tx::SETTLEMENT_TYPE, p.settlement)
+            .num(tx::INSTALLMENT, u64::from(e.installment))
+            .num(tx::INSTALLMENT_COUNT, u64::from(e.installment_count))
+            .text(tx::AUTHORIZATION, &e.auth)
+            .text(tx::POSTING_TYPE, e.posting)
+            .text(tx::UR_KEY, ur_key)
+            .text(tx::TRANSACTION_CODE, &e.transaction_code(mi))
+            .text(tx::ADJUSTMENT_CODE, e.adjustment)
+            .text(tx::PRODUCT, p.code)
+            .text(tx::INDICATORS, "NNNNNNN")
+            .text(tx::BIN, &e.bin)
+            .text(tx::CARD_LAST, &e.last4)
+            .text(tx::NSU, &e.nsu)
+            .rate(tx::MDR_RATE, e.rate)
+            .rate(tx::SALE_RATE, e.rate)
+            .amount(tx::SALE_TOTAL, if e.gross.is_sign_negative() { -e.sale_total } else { e.sale_total })
+            .amount(tx::GROSS, e.gross)
+            .amount(tx::NET, e.net())
+            .amount(tx::FEE, e.fee)
+            .text(tx::SALE_TIME, &e.time)
+            .text(tx::CARD_GROUP, "01")
+            .text(tx::RECEIVER_TAX_ID, &m.tax_id)
+            .text(tx::AUTHORIZATION_BRAND, p.brand)
+            .text(tx::UNIQUE_SALE_CODE, &e.unique_sale_code(mi))
+            .text(tx::ORIGINAL_SALE_CODE, &e.original_sale_code)
+            .text(tx::SALES_CHANNEL, "001")
+            .text(tx::TERMINAL, &format!("{:08}", 10_000_000 + mi as u64))
+            .date(tx::AUTHORIZATION_DATE, e.sale_day)
+            .date(tx::CAPTURE_DATE, e.sale_day)
+            .date(tx::ORIGINAL_DUE_DATE, e.due)
+            .text(tx::PAYMENT_MATRIX, &m.code)
+            .text(tx::CARD_ORIGIN, "N")
+            .text(tx::BANK, m.bank)
+            .text(tx::BRANCH, &m.branch)
+            .text(tx::ACCOUNT, &m.account)
+            .text(tx::ACCOUNT_DIGIT, "1")
+            .text(tx::CAPTURE_TYPE, "10");
+        for a in [
+            tx::MINIMUM_FEE, tx::DOWN_PAYMENT, tx::MDR_TARIFF, tx::FAST_RECEIPT, tx::WITHDRAWAL, tx::BOARDING_FEE,
+            tx::PENDING, tx::TOTAL_DEBT, tx::CHARGED, tx::ADMIN_TARIFF, tx::PROMO, tx::DCC,
+        ] {
+            l.amount(a, Decimal::ZERO);
+        }
+        if e.cancelled || e.posting == "08" {
+            l.text(tx::PROCESSED_TRANSACTION, &e.transaction_code(mi))
+                .text(tx::ORIGINAL_POSTING_TYPE, if e.installment_count > 0 { "03" } else { "02" });
+        }
+        l.finish(&mut self.out)?;
+        self.records += 1;
+        self.txs += 1;
+        Ok(())
+    }
+
+    fn finish(mut self, path: PathBuf, file_type: &'static str, m: &Merchant) -> io::Result<SampleFile> {
+        let mut l = LineBuilder::new(b'9', 250);
+        l.num(t::TOTAL_RECORDS, self.records)
+            .amount(t::NET_TOTAL, self.net)
+            .num(t::TRANSACTION_COUNT, self.txs)
+            .amount(t::GROSS_TOTAL, self.gross)
+            .amount(t::ANTICIPATED_TOTAL, Decimal::ZERO)
+            .amount(t::NEGOTIATED_TOTAL, Decimal::ZERO);
+        l.finish(&mut self.out)?;
+        self.out.flush()?;
+        Ok(SampleFile {
+            path,
+            file_type,
+            merchant_code: m.code.clone(),
+            receivable_units: self.urs,
+            transactions: self.txs,
+            gross_total: self.gross,
+            net_total: self.net,
+        })
+    }
+}
+
+/// Chave da UR, shaped like Cielo's: CNPJ, dashed due date, brand, settlement, posting, merchant.
+fn ur_key(m: &Merchant, key: &UrKey, mi: usize) -> String {
+    let (due, brand, settlement, posting) = key;
+    format!("{}{}{brand}{settlement}{posting}{mi:02}{}", m.tax_id, due.format("%Y-%m-%d"), m.code)
+}
+
+/// Write the sample statements into `dir`; returns what each file holds.
+pub fn generate(dir: &Path, spec: &SampleSpec) -> io::Result<Vec<SampleFile>> {
+    std::fs::create_dir_all(dir)?;
+    let ms = merchants(spec);
+    let per_merchant = spec.transactions / ms.len() as u64;
+    let mut files = Vec::new();
+    for (mi, m) in ms.iter().enumerate() {
+        let sales = per_merchant + u64::from((mi as u64) < spec.transactions % ms.len() as u64);
+        let days = sales.div_ceil(5000).clamp(3, 365);
+        let per_day = |d: u64| sales / days + u64::from(d < sales % days);
+        let first_sale_no = |d: u64| (0..d).map(per_day).sum::<u64>();
+        let first = base_date();
+        let last = first + Duration::days(days as i64 - 1);
+
+        // 03: every installment forecast, with status "00" (agendado).
+        let name = format!("CIELO03_{}_{}.TXT", m.code, last.format("%Y%m%d"));
+        let path = dir.join(&name);
+        let mut w = StatementWriter::create(&path, m, "03", last, first, last)?;
+        for d in 0..days {
+            for (key, entries) in group(day_entries(spec, mi, d, per_day(d), first_sale_no(d))) {
+                w.ur(mi, m, &key, &entries, "00", None)?;
+            }
+        }
+        files.push(w.finish(path, "03", m)?);
+
+        // 04: URs due in the payment period; ~2% paid late, ~1% never paid, chargebacks on ~0.5% of lines.
+        let p_start = first + Duration::days(1);
+        let p_end = last + Duration::days(31);
+        let name = format!("CIELO04_{}_{}.TXT", m.code, p_end.format("%Y%m%d"));
+        let path = dir.join(&name);
+        let mut w = StatementWriter::create(&path, m, "04", p_end, p_start, p_end)?;
+        let mut rng = ChaCha8Rng::seed_from_u64(spec.seed ^ 0x0400_0000 ^ mi as u64);
+        for d in 0..days {
+            for (key, mut entries) in group(day_entries(spec, mi, d, per_day(d), first_sale_no(d))) {
+                let due = key.0;
+                if due < p_start || due > p_end || rng.gen_bool(0.01) {
+                    continue;
+                }
+                let paid = if rng.gen_bool(0.02) { due + Duration::days(rng.gen_range(1..=3)) } else { due };
+                if paid > p_end {
+                    continue;
+                }
+                let mut chargebacks = Vec::new();
+                for e in entries.iter().filter(|e| e.posting != "06" && e.posting != "08") {
+                    if rng.gen_bool(0.005) {
+                        let mut c = e.clone();
+                        c.posting = "08";
+                        c.adjustment = "0301";
+                        c.gross = -e.gross;
+                        c.fee = -e.fee;
+                        c.original_sale_code = e.unique_sale_code(mi);
+                        chargebacks.push(c);
+                    }
+                }
+                entries.extend(chargebacks);
+                let status = if paid + Duration::days(2) > p_end { "03" } else { "04" };
+                w.ur(mi, m, &key, &entries, status, Some(paid))?;
+            }
+        }
+        files.push(w.finish(path, "04", m)?);
+    }
+    Ok(files)
+}

@@ -1,0 +1,372 @@
+//! Fixed-width field primitives shared by every positional format.
+//!
+//! A [`Field`] is a name plus a 1-based inclusive byte range, exactly as the acquirers' manuals print them.
+//! [`FieldReader`] reads typed values out of one line and collects every problem as a [`FieldError`] naming
+//! the column and the field, instead of stopping at the first one: an analyst fixing a file wants them all.
+
+use chrono::{NaiveDate, NaiveTime};
+use rust_decimal::Decimal;
+
+/// One field of a positional record: `start` is the 1-based first byte, `len` its width.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Field {
+    pub name: &'static str,
+    pub start: usize,
+    pub len: usize,
+}
+
+impl Field {
+    pub const fn new(name: &'static str, start: usize, len: usize) -> Self {
+        Field { name, start, len }
+    }
+    /// The 1-based last byte of the field.
+    pub const fn end(&self) -> usize {
+        self.start + self.len - 1
+    }
+}
+
+/// A signed amount: the sign byte's field and the digits' field (implied decimals).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AmountField {
+    pub sign: Field,
+    pub digits: Field,
+    pub scale: u32,
+}
+
+impl AmountField {
+    /// Sign byte at `sign_col`, then `width` digits with `scale` implied decimals.
+    pub const fn new(name: &'static str, sign_col: usize, width: usize, scale: u32) -> Self {
+        AmountField {
+            sign: Field::new(name, sign_col, 1),
+            digits: Field::new(name, sign_col + 1, width),
+            scale,
+        }
+    }
+}
+
+/// A problem with one field of one line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// 1-based byte column where the field starts (or where the problem is).
+    pub column: usize,
+    pub field: &'static str,
+    pub reason: String,
+}
+
+/// Reads typed fields out of one fixed-width line (bytes are latin-1).
+pub struct FieldReader<'a> {
+    line: &'a [u8],
+    /// Record name used as field prefix in errors, e.g. `"E"`.
+    pub errors: Vec<FieldError>,
+}
+
+/// Latin-1 decoding: every byte is the code point of the same value.
+pub fn latin1(bytes: &[u8]) -> String {
+    if bytes.is_ascii() {
+        // SAFETY-free fast path: ASCII is valid UTF-8.
+        return String::from_utf8(bytes.to_vec()).unwrap_or_default();
+    }
+    bytes.iter().map(|&b| b as char).collect()
+}
+
+/// Show a raw field value in an error message (latin-1, control bytes escaped).
+fn show(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() + 2);
+    s.push('"');
+    for &b in bytes {
+        match b {
+            0x20..=0x7e | 0xa0..=0xff => s.push(b as char),
+            _ => s.push_str(&format!("\\x{b:02x}")),
+        }
+    }
+    s.push('"');
+    s
+}
+
+fn is_blank(bytes: &[u8]) -> bool {
+    bytes.iter().all(|&b| b == b' ')
+}
+
+impl<'a> FieldReader<'a> {
+    pub fn new(line: &'a [u8]) -> Self {
+        FieldReader { line, errors: Vec::new() }
+    }
+
+    fn fail(&mut self, column: usize, field: &'static str, reason: String) {
+        self.errors.push(FieldError { column, field, reason });
+    }
+
+    /// The raw bytes of a field (the caller checked the line width).
+    pub fn raw(&self, f: Field) -> &'a [u8] {
+        let end = f.end().min(self.line.len());
+        let start = (f.start - 1).min(end);
+        &self.line[start..end]
+    }
+
+    /// Free text, latin-1 decoded, surrounding blanks removed. Never fails.
+    pub fn text(&mut self, f: Field) -> String {
+        latin1(self.raw(f)).trim().to_string()
+    }
+
+    /// Free text, `None` when blank.
+    pub fn opt_text(&mut self, f: Field) -> Option<String> {
+        let t = self.text(f);
+        (!t.is_empty()).then_some(t)
+    }
+
+    /// A code made of digits only, kept as a string (leading zeros are data).
+    pub fn digits(&mut self, f: Field) -> String {
+        let raw = self.raw(f);
+        if let Some(pos) = raw.iter().position(|b| !b.is_ascii_digit()) {
+            self.fail(
+                f.start + pos,
+                f.name,
+                format!("expected {} digits, found {}", f.len, show(raw)),
+            );
+            return String::new();
+        }
+        latin1(raw)
+    }
+
+    /// Digits or blank (`None`). A field of zeros is kept as zeros.
+    pub fn opt_digits(&mut self, f: Field) -> Option<String> {
+        if is_blank(self.raw(f)) {
+            None
+        } else {
+            Some(self.digits(f))
+        }
+    }
+
+    /// An unsigned integer.
+    pub fn number(&mut self, f: Field) -> u64 {
+        let d = self.digits(f);
+        d.parse().unwrap_or(0)
+    }
+
+    /// An unsigned integer, blank meaning zero.
+    pub fn number_or_blank(&mut self, f: Field) -> u64 {
+        if is_blank(self.raw(f)) {
+            0
+        } else {
+            self.number(f)
+        }
+    }
+
+    /// A signed amount: sign byte `+`/`-`, digits with implied decimals. Negative zero becomes zero.
+    pub fn amount(&mut self, a: AmountField) -> Decimal {
+        let sign = self.raw(a.sign);
+        let negative = match sign {
+            b"+" => false,
+            b"-" => true,
+            _ => {
+                self.fail(
+                    a.sign.start,
+                    a.sign.name,
+                    format!("sign byte must be '+' or '-', found {}", show(sign)),
+                );
+                false
+            }
+        };
+        let magnitude = self.unsigned_decimal(a.digits, a.scale);
+        if negative {
+            -magnitude
+        } else {
+            magnitude
+        }
+    }
+
+    /// Unsigned digits with `scale` implied decimals (rates, unsigned amounts).
+    pub fn unsigned_decimal(&mut self, f: Field, scale: u32) -> Decimal {
+        let raw = self.raw(f);
+        if let Some(pos) = raw.iter().position(|b| !b.is_ascii_digit()) {
+            self.fail(
+                f.start + pos,
+                f.name,
+                format!("expected {} digits, found {}", f.len, show(raw)),
+            );
+            return Decimal::ZERO;
+        }
+        // At most 28 digits fit a Decimal; our widest field is 17.
+        let mut n: i128 = 0;
+        for &b in raw {
+            n = n * 10 + i128::from(b - b'0');
+        }
+        let d = Decimal::from_i128_with_scale(n, scale);
+        if d.is_zero() {
+            Decimal::ZERO
+        } else {
+            d
+        }
+    }
+
+    /// Unsigned decimal or blank (`None`).
+    pub fn opt_unsigned_decimal(&mut self, f: Field, scale: u32) -> Option<Decimal> {
+        if is_blank(self.raw(f)) {
+            None
+        } else {
+            Some(self.unsigned_decimal(f, scale))
+        }
+    }
+
+    fn date_with(&mut self, f: Field, order: DateOrder) -> Option<NaiveDate> {
+        let raw = self.raw(f);
+        if is_blank(raw) || raw.iter().all(|&b| b == b'0') {
+            return None;
+        }
+        if let Some(pos) = raw.iter().position(|b| !b.is_ascii_digit()) {
+            self.fail(
+                f.start + pos,
+                f.name,
+                format!("expected a date {}, found {}", order.pattern(), show(raw)),
+            );
+            return None;
+        }
+        let n = |r: &[u8]| r.iter().fold(0u32, |acc, &b| acc * 10 + u32::from(b - b'0'));
+        let (y, m, d) = match order {
+            DateOrder::DayMonthYear => (n(&raw[4..8]) as i32, n(&raw[2..4]), n(&raw[0..2])),
+            DateOrder::YearMonthDay => (n(&raw[0..4]) as i32, n(&raw[4..6]), n(&raw[6..8])),
+            DateOrder::ShortYearMonthDay => (2000 + n(&raw[0..2]) as i32, n(&raw[2..4]), n(&raw[4..6])),
+        };
+        // Cielo's "empty date" marker.
+        if order == DateOrder::DayMonthYear && raw == b"01011001" {
+            return None;
+        }
+        match NaiveDate::from_ymd_opt(y, m, d) {
+            Some(date) => Some(date),
+            None => {
+                self.fail(
+                    f.start,
+                    f.name,
+                    format!("not a calendar date: {} ({})", show(raw), order.pattern()),
+                );
+                None
+            }
+        }
+    }
+
+    /// A DDMMAAAA date; blank, zeros or `01011001` mean no date.
+    pub fn date_dmy(&mut self, f: Field) -> Option<NaiveDate> {
+        self.date_with(f, DateOrder::DayMonthYear)
+    }
+
+    /// An AAAAMMDD date; blank or zeros mean no date.
+    pub fn date_ymd(&mut self, f: Field) -> Option<NaiveDate> {
+        self.date_with(f, DateOrder::YearMonthDay)
+    }
+
+    /// An AAMMDD date (20AA); blank or zeros mean no date.
+    pub fn date_yymmdd(&mut self, f: Field) -> Option<NaiveDate> {
+        self.date_with(f, DateOrder::ShortYearMonthDay)
+    }
+
+    /// A required AAAAMMDD date.
+    pub fn required_date_ymd(&mut self, f: Field) -> Option<NaiveDate> {
+        let d = self.date_ymd(f);
+        if d.is_none() && !self.errors.iter().any(|e| e.field == f.name) {
+            self.fail(f.start, f.name, "date is required (AAAAMMDD)".into());
+        }
+        d
+    }
+
+    /// An HHMMSS time; blank or zeros-only is midnight-less `None`.
+    pub fn time_hms(&mut self, f: Field) -> Option<NaiveTime> {
+        let raw = self.raw(f);
+        if is_blank(raw) {
+            return None;
+        }
+        let digits = self.digits(f);
+        if digits.len() != 6 {
+            return None;
+        }
+        let n = |s: &str| s.parse::<u32>().unwrap_or(99);
+        match NaiveTime::from_hms_opt(n(&digits[0..2]), n(&digits[2..4]), n(&digits[4..6])) {
+            Some(t) => Some(t),
+            None => {
+                self.fail(f.start, f.name, format!("not a time of day: {} (HHMMSS)", show(raw)));
+                None
+            }
+        }
+    }
+
+    /// Expect a literal value (e.g. "CIELO").
+    pub fn expect_literal(&mut self, f: Field, literal: &str) {
+        let raw = self.raw(f);
+        if raw != literal.as_bytes() {
+            self.fail(f.start, f.name, format!("expected {literal:?}, found {}", show(raw)));
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DateOrder {
+    DayMonthYear,
+    YearMonthDay,
+    ShortYearMonthDay,
+}
+
+impl DateOrder {
+    fn pattern(self) -> &'static str {
+        match self {
+            DateOrder::DayMonthYear => "DDMMAAAA",
+            DateOrder::YearMonthDay => "AAAAMMDD",
+            DateOrder::ShortYearMonthDay => "AAMMDD",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    #[test]
+    fn amounts_apply_the_sign_and_implied_decimals() {
+        let line = b"+0000000013211-0000000000328-0000000000000";
+        let mut r = FieldReader::new(line);
+        assert_eq!(r.amount(AmountField::new("gross", 1, 13, 2)), Decimal::from_str("132.11").unwrap());
+        assert_eq!(r.amount(AmountField::new("fee", 15, 13, 2)), Decimal::from_str("-3.28").unwrap());
+        let zero = r.amount(AmountField::new("zero", 29, 13, 2));
+        assert!(zero.is_zero() && zero.is_sign_positive(), "negative zero normalised");
+        assert!(r.errors.is_empty());
+    }
+
+    #[test]
+    fn max_width_amount_does_not_overflow() {
+        let line = b"+99999999999999999";
+        let mut r = FieldReader::new(line);
+        let v = r.amount(AmountField::new("total", 1, 17, 2));
+        assert_eq!(v, Decimal::from_str("999999999999999.99").unwrap());
+    }
+
+    #[test]
+    fn bad_sign_and_letters_are_reported_with_column() {
+        let line = b"*00000000132A1";
+        let mut r = FieldReader::new(line);
+        r.amount(AmountField::new("gross", 1, 13, 2));
+        assert_eq!(r.errors.len(), 2);
+        assert_eq!(r.errors[0].column, 1);
+        assert!(r.errors[0].reason.contains("sign byte"));
+        assert_eq!(r.errors[1].column, 13, "column of the first bad byte");
+    }
+
+    #[test]
+    fn dates_in_every_order_and_empty_markers() {
+        let mut r = FieldReader::new(b"0308202620260803260803000000000101100131022026");
+        assert_eq!(r.date_dmy(Field::new("a", 1, 8)), NaiveDate::from_ymd_opt(2026, 8, 3));
+        assert_eq!(r.date_ymd(Field::new("b", 9, 8)), NaiveDate::from_ymd_opt(2026, 8, 3));
+        assert_eq!(r.date_yymmdd(Field::new("c", 17, 6)), NaiveDate::from_ymd_opt(2026, 8, 3));
+        assert_eq!(r.date_dmy(Field::new("d", 23, 8)), None);
+        assert_eq!(r.date_dmy(Field::new("e", 31, 8)), None);
+        assert!(r.errors.is_empty());
+        assert_eq!(r.date_dmy(Field::new("f", 39, 8)), None);
+        assert_eq!(r.errors.len(), 1);
+        assert!(r.errors[0].reason.contains("not a calendar date"), "{:?}", r.errors);
+    }
+
+    #[test]
+    fn codes_keep_leading_zeros_and_latin1() {
+        let mut r = FieldReader::new(b"00120 S\xe3o Paulo ");
+        assert_eq!(r.digits(Field::new("code", 1, 3)), "001");
+        assert_eq!(r.text(Field::new("city", 4, 12)), "0 São Paulo");
+    }
+}

@@ -1,0 +1,300 @@
+//! Statement formats: from raw bytes to validated domain [`Record`]s, pure and synchronous.
+//!
+//! [`read_statement`] streams one file: it hashes the bytes, splits lines (bounded), detects the format from
+//! the header — never from the file name — and hands every line to that format's [`StatementParser`], which
+//! validates it, emits records to a sink and keeps the running totals the trailer is checked against.
+//! Adding an acquirer means one new folder here implementing [`StatementParser`] and one arm in [`detect`].
+
+pub mod cielo;
+pub mod field;
+pub mod lines;
+
+use crate::model::{Acquirer, FileType, Record, StatementHeader};
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io::{self, BufReader, Read};
+use std::ops::ControlFlow;
+
+pub use field::{Field, FieldError, FieldReader};
+pub use lines::{sha256_of, HashingReader, LineReader, MAX_LINE_BYTES};
+
+/// At most this many problems are kept per file (the count of all of them is kept too).
+pub const MAX_KEPT_ISSUES: usize = 1000;
+
+/// One problem found in a statement, located to the byte.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Issue {
+    /// 1-based line number (for a problem of the whole file: the line after the last one).
+    pub line: u64,
+    /// 1-based byte column, when the problem has one.
+    pub column: Option<usize>,
+    /// The field concerned, e.g. `E.gross_amount`, `trailer.net_total`, `line`.
+    pub field: String,
+    pub reason: String,
+}
+
+impl fmt::Display for Issue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.column {
+            Some(c) => write!(f, "line {}, column {}, field {}: {}", self.line, c, self.field, self.reason),
+            None => write!(f, "line {}, field {}: {}", self.line, self.field, self.reason),
+        }
+    }
+}
+
+/// Count and signed sums of a kind of record.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Totals {
+    pub count: u64,
+    pub gross: Decimal,
+    pub fee: Decimal,
+    pub net: Decimal,
+}
+
+impl Totals {
+    pub fn add(&mut self, gross: Decimal, fee: Decimal, net: Decimal) {
+        self.count += 1;
+        self.gross += gross;
+        self.fee += fee;
+        self.net += net;
+    }
+}
+
+/// The trailer's declared totals next to the ones computed from the records.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TrailerFigures {
+    pub total_records: u64,
+    pub transaction_count: u64,
+    pub gross_total: Decimal,
+    pub net_total: Decimal,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TrailerCheck {
+    pub declared: TrailerFigures,
+    pub computed: TrailerFigures,
+    pub matches: bool,
+}
+
+/// Outcome of validating a statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Validity {
+    Valid,
+    Rejected,
+}
+
+/// What a statement holds and whether it is valid: printed by `parse`, stored with the file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StatementSummary {
+    pub file: String,
+    pub size_bytes: u64,
+    pub sha256: String,
+    pub acquirer: Option<Acquirer>,
+    pub layout_version: Option<String>,
+    pub file_type: Option<FileType>,
+    pub merchant_code: Option<String>,
+    pub processing_date: Option<NaiveDate>,
+    pub period_start: Option<NaiveDate>,
+    pub period_end: Option<NaiveDate>,
+    pub sequence: Option<String>,
+    pub lines: u64,
+    /// Lines per record type byte, ignored types included.
+    pub record_counts: BTreeMap<String, u64>,
+    /// Records of types this version does not load (kept in the counts, not in the facts).
+    pub ignored_records: u64,
+    pub receivable_units: Totals,
+    pub transactions: Totals,
+    pub trailer: Option<TrailerCheck>,
+    pub status: Validity,
+    pub error_count: u64,
+    pub errors: Vec<Issue>,
+}
+
+impl StatementSummary {
+    fn new(file: &str) -> Self {
+        StatementSummary {
+            file: file.to_string(),
+            size_bytes: 0,
+            sha256: String::new(),
+            acquirer: None,
+            layout_version: None,
+            file_type: None,
+            merchant_code: None,
+            processing_date: None,
+            period_start: None,
+            period_end: None,
+            sequence: None,
+            lines: 0,
+            record_counts: BTreeMap::new(),
+            ignored_records: 0,
+            receivable_units: Totals::default(),
+            transactions: Totals::default(),
+            trailer: None,
+            status: Validity::Valid,
+            error_count: 0,
+            errors: Vec::new(),
+        }
+    }
+
+    pub fn is_valid(&self) -> bool {
+        self.status == Validity::Valid
+    }
+
+    fn set_header(&mut self, h: &StatementHeader) {
+        self.acquirer = Some(h.acquirer);
+        self.layout_version = Some(h.layout_version.clone());
+        self.file_type = Some(h.file_type.clone());
+        self.merchant_code = Some(h.merchant_code.clone());
+        self.processing_date = Some(h.processing_date);
+        self.period_start = Some(h.period_start);
+        self.period_end = Some(h.period_end);
+        self.sequence = Some(h.sequence.clone());
+    }
+}
+
+/// Where a parser reports to: the summary it maintains, the issues, and the sink of valid records.
+pub struct ParseContext<'a> {
+    pub summary: StatementSummary,
+    sink: &'a mut dyn FnMut(Record) -> ControlFlow<()>,
+    stopped: bool,
+}
+
+impl ParseContext<'_> {
+    /// Record a problem. Once a file has one, no further records reach the sink: it will be rejected whole.
+    pub fn issue(&mut self, line: u64, column: Option<usize>, field: impl Into<String>, reason: impl Into<String>) {
+        self.summary.status = Validity::Rejected;
+        self.summary.error_count += 1;
+        if self.summary.errors.len() < MAX_KEPT_ISSUES {
+            self.summary.errors.push(Issue { line, column, field: field.into(), reason: reason.into() });
+        }
+    }
+
+    /// Field errors of one record, prefixed with the record's name.
+    pub fn field_errors(&mut self, line: u64, record: &str, errors: Vec<FieldError>) {
+        for e in errors {
+            self.issue(line, Some(e.column), format!("{record}.{}", e.field), e.reason);
+        }
+    }
+
+    /// Hand a validated record to the sink (only while the file is still valid).
+    pub fn emit(&mut self, record: Record) {
+        if let Record::Header(h) = &record {
+            self.summary.set_header(h);
+        }
+        if self.summary.is_valid() && !self.stopped && (self.sink)(record).is_break() {
+            self.stopped = true;
+        }
+    }
+
+    pub fn count_record(&mut self, record_type: u8) {
+        let key = if record_type.is_ascii_graphic() {
+            (record_type as char).to_string()
+        } else {
+            format!("\\x{record_type:02x}")
+        };
+        *self.summary.record_counts.entry(key).or_insert(0) += 1;
+    }
+
+    /// The sink asked to stop (e.g. the database side failed).
+    pub fn stopped(&self) -> bool {
+        self.stopped
+    }
+}
+
+/// A format's line-by-line parser and validator. One instance per file.
+pub trait StatementParser {
+    /// Validate one line (the header was already handed to [`detect`]) and emit its record.
+    fn line(&mut self, line_no: u64, line: &[u8], cx: &mut ParseContext<'_>);
+    /// End of input after `last_line` lines: check the trailer and the structure.
+    fn finish(&mut self, last_line: u64, cx: &mut ParseContext<'_>);
+}
+
+/// Recognise the format from the first line. `Err` explains why it is not a supported statement.
+pub fn detect(first_line: &[u8]) -> Result<Box<dyn StatementParser>, Issue> {
+    let fail = |column, field: &str, reason: String| Issue { line: 1, column, field: field.into(), reason };
+    if first_line.is_empty() {
+        return Err(fail(None, "header", "the first line is empty; expected a statement header".into()));
+    }
+    if cielo::is_cielo_header(first_line) {
+        return cielo::parser_for(first_line);
+    }
+    let start = field::latin1(&first_line[..first_line.len().min(40)]);
+    Err(fail(
+        Some(1),
+        "header",
+        format!("not a recognised statement header (starts with {start:?}); supported: Cielo EDI v15"),
+    ))
+}
+
+/// Stream a statement: hash it, validate every line, emit valid records to `sink`, and summarise.
+/// I/O errors are returned as such; everything wrong with the content is in the summary's issues.
+pub fn read_statement<R: Read>(
+    input: R,
+    file: &str,
+    sink: &mut dyn FnMut(Record) -> ControlFlow<()>,
+) -> io::Result<StatementSummary> {
+    let mut reader = LineReader::new(BufReader::with_capacity(256 * 1024, HashingReader::new(input)));
+    let mut cx = ParseContext { summary: StatementSummary::new(file), sink, stopped: false };
+    let mut parser: Option<Box<dyn StatementParser>> = None;
+    let mut line_no: u64 = 0;
+    let mut rejected_at_header = false;
+    while let Some(line) = reader.next_line()? {
+        line_no += 1;
+        if let Some(len) = line.overlong {
+            cx.issue(
+                line_no,
+                Some(MAX_LINE_BYTES + 1),
+                "line",
+                format!("line is {len} bytes long, over the {MAX_LINE_BYTES}-byte limit of any statement record"),
+            );
+            continue;
+        }
+        match &mut parser {
+            Some(p) => p.line(line_no, line.bytes, &mut cx),
+            None if rejected_at_header => {}
+            None => match detect(line.bytes) {
+                Ok(mut p) => {
+                    p.line(line_no, line.bytes, &mut cx);
+                    parser = Some(p);
+                }
+                Err(issue) => {
+                    cx.issue(issue.line, issue.column, issue.field, issue.reason);
+                    rejected_at_header = true;
+                }
+            },
+        }
+        if cx.stopped() {
+            break;
+        }
+    }
+    if cx.stopped() {
+        // The consumer gave up; drain for an honest hash and size anyway.
+        let inner = reader.into_inner();
+        let mut hashing = inner.into_inner();
+        io::copy(&mut hashing, &mut io::sink())?;
+        let (sha, size) = hashing.finish();
+        cx.summary.sha256 = sha;
+        cx.summary.size_bytes = size;
+        cx.summary.lines = line_no;
+        return Ok(cx.summary);
+    }
+    match &mut parser {
+        Some(p) => p.finish(line_no, &mut cx),
+        None if line_no == 0 => cx.issue(1, None, "file", "the file is empty"),
+        None => {}
+    }
+    let (sha, size) = reader.into_inner().into_inner().finish();
+    cx.summary.sha256 = sha;
+    cx.summary.size_bytes = size;
+    cx.summary.lines = line_no;
+    Ok(cx.summary)
+}
+
+/// Validate only: the summary of a statement, without keeping any record.
+pub fn validate_statement<R: Read>(input: R, file: &str) -> io::Result<StatementSummary> {
+    read_statement(input, file, &mut |_| ControlFlow::Continue(()))
+}

@@ -1,0 +1,6 @@
+//! syncrocardpay core: card-statement formats, the domain model, the PostgreSQL store and the pipeline
+//! steps (discover → ingest → load). Parsing and validation are pure and synchronous ([`formats`]);
+//! I/O lives in [`db`], [`source`] and [`pipeline`].
+
+pub mod formats;
+pub mod model;

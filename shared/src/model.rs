@@ -1,0 +1,203 @@
+//! The acquirer-neutral domain model: what every statement format is parsed into.
+//!
+//! Codes (merchant numbers, brands, products, NSU, authorization codes…) stay strings: leading zeros are
+//! data. Money is [`Decimal`] with its sign applied.
+
+use chrono::{NaiveDate, NaiveTime};
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+/// The card acquirer ("credenciadora") that issued a statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Acquirer {
+    Cielo,
+}
+
+impl Acquirer {
+    pub fn code(self) -> &'static str {
+        match self {
+            Acquirer::Cielo => "cielo",
+        }
+    }
+}
+
+/// What a statement file reports (Cielo "opção de extrato").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileType {
+    /// The acquirer's own code, e.g. `"03"`.
+    pub code: String,
+    /// e.g. `"sales"`, `"payments"`.
+    pub kind: &'static str,
+}
+
+/// Header record: who the statement is for and which period it covers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StatementHeader {
+    pub acquirer: Acquirer,
+    /// Layout version as written in the file, e.g. `"015"`.
+    pub layout_version: String,
+    pub file_type: FileType,
+    /// Estabelecimento matriz: the merchant (EC) the statement group belongs to.
+    pub merchant_code: String,
+    pub processing_date: NaiveDate,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    /// Sequence number; Cielo writes `9999999` for a recovered ("reprocessado") file.
+    pub sequence: String,
+    /// Caixa postal / mailbox.
+    pub mailbox: String,
+}
+
+/// Receivable unit ("UR — unidade de recebível", Cielo v15 record D): what the acquirer will pay or paid
+/// on one date, for one merchant, brand and settlement type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReceivableUnit {
+    pub line_no: u64,
+    /// EC submissor.
+    pub merchant_code: String,
+    pub holder_tax_id: String,
+    pub movement_holder_tax_id: String,
+    pub receiver_tax_id: String,
+    /// Bandeira.
+    pub brand_code: String,
+    /// Tipo de liquidação: 001 débito, 002 crédito, 004 voucher…
+    pub settlement_type_code: String,
+    pub payment_matrix_code: String,
+    /// Status de pagamento (v15 table).
+    pub payment_status_code: String,
+    pub gross_amount: Decimal,
+    /// Taxa administrativa, signed (negative when charged).
+    pub fee_amount: Decimal,
+    pub net_amount: Decimal,
+    pub bank_code: String,
+    pub branch_code: String,
+    pub account_number: String,
+    pub account_check_digit: String,
+    /// Quantidade de lançamentos (E records) in this UR.
+    pub entry_count: u64,
+    /// Tipo de lançamento.
+    pub posting_type_code: String,
+    /// Chave da UR: joins this unit to its transaction details.
+    pub ur_key: String,
+    pub payment_date: Option<NaiveDate>,
+    pub sent_to_bank_date: Option<NaiveDate>,
+    pub original_due_date: Option<NaiveDate>,
+    pub payment_merchant_code: String,
+    pub pending_flag: String,
+    pub payment_resend_flag: String,
+    pub negotiation_flag: String,
+    pub negotiator_tax_id: String,
+    pub open_balance_flag: String,
+}
+
+/// Transaction detail ("detalhe do lançamento", Cielo v15 record E): a sale, one installment of a sale
+/// ("parcela"), or an adjustment (cancellation, chargeback, rental, anticipation…) tied to a UR.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CardTransaction {
+    pub line_no: u64,
+    pub merchant_code: String,
+    pub brand_code: String,
+    pub settlement_type_code: String,
+    /// Parcela (0 for à vista).
+    pub installment: u32,
+    /// Total de parcelas (Cielo writes 0 for à vista).
+    pub installment_count: u32,
+    pub authorization_code: String,
+    pub posting_type_code: String,
+    pub ur_key: String,
+    pub transaction_code: String,
+    /// Código de ajuste (blank for sales).
+    pub adjustment_code: Option<String>,
+    /// Forma de pagamento = product code.
+    pub product_code: String,
+    /// The seven one-byte indicators (Promo, DCC, comissão mínima, RA/TC, taxa zero, rejeitada, tardia).
+    pub indicators: String,
+    pub card_bin: String,
+    pub card_last_digits: String,
+    /// NSU/DOC.
+    pub nsu: String,
+    pub invoice_number: String,
+    pub tid: String,
+    pub order_reference: String,
+    /// MDR rate in percent (2.48 = 2.48 %).
+    pub mdr_rate: Option<Decimal>,
+    pub auto_receipt_rate: Option<Decimal>,
+    pub sale_rate: Option<Decimal>,
+    pub sale_total_amount: Decimal,
+    pub gross_amount: Decimal,
+    pub net_amount: Decimal,
+    /// Valor da comissão (MDR amount), signed: net = gross + fee.
+    pub fee_amount: Decimal,
+    pub minimum_fee_amount: Decimal,
+    pub down_payment_amount: Decimal,
+    pub mdr_tariff_amount: Decimal,
+    pub fast_receipt_amount: Decimal,
+    pub withdrawal_amount: Decimal,
+    pub boarding_fee_amount: Decimal,
+    pub pending_amount: Decimal,
+    pub total_debt_amount: Decimal,
+    pub charged_amount: Decimal,
+    pub admin_tariff_amount: Decimal,
+    pub promo_amount: Decimal,
+    pub dcc_amount: Decimal,
+    pub sale_time: Option<NaiveTime>,
+    pub card_group: String,
+    pub receiver_tax_id: String,
+    pub authorization_brand_code: String,
+    /// Código único da venda.
+    pub unique_sale_code: String,
+    /// Código original da venda (adjustments point at the sale).
+    pub original_sale_code: String,
+    pub negotiation_effect_id: String,
+    pub sales_channel: String,
+    pub terminal: String,
+    pub original_posting_type_code: String,
+    pub transaction_type: String,
+    pub pricing_modality: String,
+    pub authorization_date: Option<NaiveDate>,
+    pub capture_date: Option<NaiveDate>,
+    pub posting_date: Option<NaiveDate>,
+    pub original_posting_date: Option<NaiveDate>,
+    pub batch_number: String,
+    /// Número da transação processada: on adjustments, the original sale's transaction.
+    pub processed_transaction_code: String,
+    pub rejection_reason: String,
+    pub original_due_date: Option<NaiveDate>,
+    pub payment_matrix_code: String,
+    pub card_type: String,
+    pub card_origin: String,
+    pub bank_code: String,
+    pub branch_code: String,
+    pub account_number: String,
+    pub account_check_digit: String,
+    pub arn: String,
+    pub negotiation_flag: String,
+    pub capture_type: String,
+    pub negotiator_tax_id: String,
+}
+
+/// Trailer record: what the acquirer declares the file holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StatementTrailer {
+    pub line_no: u64,
+    /// Records between header and trailer.
+    pub total_records: u64,
+    pub net_total: Decimal,
+    /// Number of transaction details (E records / CVs).
+    pub transaction_count: u64,
+    pub gross_total: Decimal,
+    /// Valor bruto antecipado / líquido cedido.
+    pub anticipated_total: Decimal,
+    /// Soma de valores negociados (gravame).
+    pub negotiated_total: Decimal,
+}
+
+/// One parsed record, as the parser hands it to a sink.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Record {
+    Header(StatementHeader),
+    ReceivableUnit(Box<ReceivableUnit>),
+    Transaction(Box<CardTransaction>),
+    Trailer(StatementTrailer),
+}
