@@ -168,7 +168,7 @@ impl<'a> FieldReader<'a> {
             }
         };
         let magnitude = self.unsigned_decimal(a.digits, a.scale);
-        if negative {
+        if negative && !magnitude.is_zero() {
             -magnitude
         } else {
             magnitude
@@ -367,6 +367,6 @@ mod tests {
     fn codes_keep_leading_zeros_and_latin1() {
         let mut r = FieldReader::new(b"00120 S\xe3o Paulo ");
         assert_eq!(r.digits(Field::new("code", 1, 3)), "001");
-        assert_eq!(r.text(Field::new("city", 4, 12)), "0 São Paulo");
+        assert_eq!(r.text(Field::new("city", 6, 10)), "São Paulo");
     }
 }
