@@ -1,1 +1,265 @@
-fn main(){}
+//! `syncrocardpay`: the command-line adapter of the core library. Arguments in, core calls, printed
+//! results out; nothing here parses statements or talks SQL.
+
+mod print;
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use syncrocardpay_core::db::{self, localpg::LocalPostgres};
+use syncrocardpay_core::formats::cielo::sample::{self, SampleSpec};
+use syncrocardpay_core::pipeline::{self, IngestMode, Outcome};
+use syncrocardpay_core::source::FolderSource;
+
+#[derive(Parser)]
+#[command(
+    name = "syncrocardpay",
+    version,
+    about = "Card-payment reconciliation: acquirer statements into PostgreSQL"
+)]
+struct Cli {
+    /// PostgreSQL connection URL (postgres://user:password@host:port/db).
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Apply the database migrations (also done automatically before every load).
+    Migrate,
+    /// Write realistic, internally consistent Cielo v15 sales (03) and payments (04) statements.
+    Sample {
+        #[arg(long)]
+        out: PathBuf,
+        /// Number of sales across all merchants (installments multiply the lines).
+        #[arg(long, default_value_t = 1000)]
+        transactions: u64,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        #[arg(long, default_value_t = 3)]
+        merchants: usize,
+    },
+    /// Validate statements without loading them; exit status 1 if any is rejected.
+    Parse {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// One JSON object per file (amounts as decimal strings).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Parse, validate and load statements (one transaction per file); exit status 1 if any is rejected.
+    Ingest {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The whole local pipeline over a folder: discover new files → ingest and load in parallel → summary.
+    /// Without --inbox, runs on generated sample statements; without a database, starts a throwaway one.
+    Run {
+        #[arg(long)]
+        inbox: Option<PathBuf>,
+        /// Files processed in parallel (default: number of CPUs).
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Sales in the generated sample when there is no --inbox.
+        #[arg(long, default_value_t = 2000)]
+        sample_transactions: u64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// A throwaway local PostgreSQL cluster (for scripts and tests).
+    Db {
+        #[command(subcommand)]
+        action: DbAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum DbAction {
+    /// Start a cluster in DIR and leave it running; its DATABASE_URL is written to DIR/env.
+    Start {
+        #[arg(long)]
+        dir: PathBuf,
+        #[arg(long)]
+        port: Option<u16>,
+    },
+    /// Stop the cluster in DIR and delete DIR.
+    Stop {
+        #[arg(long)]
+        dir: PathBuf,
+    },
+}
+
+fn require_db(url: &Option<String>) -> Result<String> {
+    match url {
+        Some(u) if !u.is_empty() => Ok(u.clone()),
+        _ => bail!("no database: set DATABASE_URL or pass --database-url (postgres://user:password@host:port/db)"),
+    }
+}
+
+async fn connect_and_migrate(url: &str) -> Result<tokio_postgres::Client> {
+    let mut client = db::connect(url).await?;
+    db::migrate(&mut client).await?;
+    Ok(client)
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Migrate => {
+            let url = require_db(&cli.database_url)?;
+            let mut client = db::connect(&url).await?;
+            let applied = db::migrate(&mut client).await?;
+            if applied.is_empty() {
+                println!("database is up to date ({})", db::redact_url(&url));
+            }
+            for m in applied {
+                println!("applied {m}");
+            }
+        }
+        Command::Sample {
+            out,
+            transactions,
+            seed,
+            merchants,
+        } => {
+            let spec = SampleSpec {
+                transactions,
+                seed,
+                merchants,
+            };
+            let files = sample::generate(&out, &spec)
+                .with_context(|| format!("writing samples to {}", out.display()))?;
+            print::sample_files(&files);
+        }
+        Command::Parse { files, json } => {
+            let mut rejected = 0;
+            for path in &files {
+                let name = path.display().to_string();
+                let file =
+                    std::fs::File::open(path).with_context(|| format!("cannot open {name}"))?;
+                let summary = syncrocardpay_core::formats::validate_statement(file, &name)
+                    .with_context(|| format!("cannot read {name}"))?;
+                if !summary.is_valid() {
+                    rejected += 1;
+                }
+                if json {
+                    println!("{}", serde_json::to_string(&summary)?);
+                } else {
+                    print::summary(&summary);
+                }
+            }
+            if rejected > 0 {
+                std::process::exit(1);
+            }
+        }
+        Command::Ingest { files, json } => {
+            let url = require_db(&cli.database_url)?;
+            let mut client = connect_and_migrate(&url).await?;
+            let mut rejected = 0;
+            for path in &files {
+                let report =
+                    pipeline::ingest_file(&mut client, path, "cli", IngestMode::StageAndLoad)
+                        .await
+                        .with_context(|| format!("ingesting {}", path.display()))?;
+                if report.outcome == Outcome::Rejected {
+                    rejected += 1;
+                }
+                if json {
+                    println!("{}", serde_json::to_string(&report)?);
+                } else {
+                    print::ingest_report(&report);
+                }
+            }
+            if rejected > 0 {
+                std::process::exit(1);
+            }
+        }
+        Command::Run {
+            inbox,
+            jobs,
+            sample_transactions,
+            json,
+        } => {
+            let mut _throwaway = None;
+            let url = match &cli.database_url {
+                Some(u) if !u.is_empty() => u.clone(),
+                _ => {
+                    eprintln!("no DATABASE_URL: starting a throwaway PostgreSQL (deleted when this run ends)…");
+                    let pg =
+                        tokio::task::spawn_blocking(|| LocalPostgres::start(None, None)).await??;
+                    eprintln!("throwaway PostgreSQL on 127.0.0.1:{}", pg.port());
+                    let url = pg.url().to_string();
+                    _throwaway = Some(pg);
+                    url
+                }
+            };
+            let mut _sample_dir = None;
+            let inbox = match inbox {
+                Some(dir) => dir,
+                None => {
+                    let dir = tempfile::Builder::new()
+                        .prefix("syncrocardpay-inbox-")
+                        .tempdir()?;
+                    let spec = SampleSpec {
+                        transactions: sample_transactions,
+                        ..SampleSpec::default()
+                    };
+                    let files = sample::generate(dir.path(), &spec)?;
+                    eprintln!(
+                        "no --inbox: generated {} sample Cielo statements in {}",
+                        files.len(),
+                        dir.path().display()
+                    );
+                    let path = dir.path().to_path_buf();
+                    _sample_dir = Some(dir);
+                    path
+                }
+            };
+            connect_and_migrate(&url).await?;
+            let jobs = jobs.unwrap_or_else(|| {
+                std::thread::available_parallelism()
+                    .map(|n| n.get())
+                    .unwrap_or(2)
+            });
+            let summary = pipeline::run(&url, &FolderSource::new(&inbox), jobs).await?;
+            let client = db::connect(&url).await?;
+            if json {
+                println!("{}", serde_json::to_string(&summary)?);
+            } else {
+                print::run_summary(&summary, &inbox);
+                print::database_totals(&client).await?;
+            }
+            if summary.failed > 0 || summary.rejected > 0 {
+                std::process::exit(1);
+            }
+        }
+        Command::Db { action } => match action {
+            DbAction::Start { dir, port } => {
+                let pg = LocalPostgres::start(Some(&dir), port)?;
+                let port = pg.port();
+                pg.detach();
+                println!(
+                    "PostgreSQL running on 127.0.0.1:{port}; DATABASE_URL written to {}",
+                    dir.join("env").display()
+                );
+            }
+            DbAction::Stop { dir } => {
+                db::localpg::stop_dir(&dir)?;
+                println!("stopped and removed {}", dir.display());
+            }
+        },
+    }
+    Ok(())
+}

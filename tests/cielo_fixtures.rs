@@ -14,7 +14,9 @@ fn dec(s: &str) -> Decimal {
 
 #[test]
 fn real_cielo04_v15_file_parses_and_its_trailer_matches() {
-    let Some(path) = fixture("williamsilva__CardSync__cielo04_v15_lines.txt") else { return };
+    let Some(path) = fixture("williamsilva__CardSync__cielo04_v15_lines.txt") else {
+        return;
+    };
     let s = validate_statement(std::fs::File::open(&path).unwrap(), "cielo04").unwrap();
     assert!(s.is_valid(), "errors: {:?}", s.errors);
     assert_eq!(s.layout_version.as_deref(), Some("015"));
@@ -38,9 +40,14 @@ fn real_cielo04_v15_file_parses_and_its_trailer_matches() {
 
 #[test]
 fn real_cielo04_v15_fields_come_out_right() {
-    let Some(path) = fixture("williamsilva__CardSync__cielo04_v15_lines.txt") else { return };
+    let Some(path) = fixture("williamsilva__CardSync__cielo04_v15_lines.txt") else {
+        return;
+    };
     let text = std::fs::read(&path).unwrap();
-    let lines: Vec<&[u8]> = text.split(|&b| b == b'\n').map(|l| l.strip_suffix(b"\r").unwrap_or(l)).collect();
+    let lines: Vec<&[u8]> = text
+        .split(|&b| b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+        .collect();
     let mut r = FieldReader::new(lines[1]);
     let d = v15::parse_receivable_unit(2, &mut r);
     assert!(r.errors.is_empty(), "{:?}", r.errors);
@@ -69,7 +76,9 @@ fn real_cielo04_v15_fields_come_out_right() {
 
 #[test]
 fn real_chargeback_line_signs_come_out_right() {
-    let Some(path) = fixture("williamsilva__CardSync__cielo_v15_E_chargeback_line.txt") else { return };
+    let Some(path) = fixture("williamsilva__CardSync__cielo_v15_E_chargeback_line.txt") else {
+        return;
+    };
     let raw = std::fs::read(&path).unwrap();
     let line = raw.split(|&b| b == b'\n').next().unwrap();
     // The author trimmed the line to 719 bytes and it is shifted after 302: use 1-302, blank the rest.

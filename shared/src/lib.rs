@@ -2,5 +2,11 @@
 //! steps (discover → ingest → load). Parsing and validation are pure and synchronous ([`formats`]);
 //! I/O lives in [`db`], [`source`] and [`pipeline`].
 
+pub mod db;
+pub mod error;
 pub mod formats;
 pub mod model;
+pub mod pipeline;
+pub mod source;
+
+pub use error::{Error, Result};

@@ -34,13 +34,27 @@ pub struct Issue {
     /// The field concerned, e.g. `E.gross_amount`, `trailer.net_total`, `line`.
     pub field: String,
     pub reason: String,
+    /// The offending line (latin-1, at most [`MAX_RAW_LINE`] bytes), kept with the rejection.
+    #[serde(skip)]
+    pub raw_line: Option<String>,
 }
+
+/// How much of a rejected line is kept.
+pub const MAX_RAW_LINE: usize = 1000;
 
 impl fmt::Display for Issue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.column {
-            Some(c) => write!(f, "line {}, column {}, field {}: {}", self.line, c, self.field, self.reason),
-            None => write!(f, "line {}, field {}: {}", self.line, self.field, self.reason),
+            Some(c) => write!(
+                f,
+                "line {}, column {}, field {}: {}",
+                self.line, c, self.field, self.reason
+            ),
+            None => write!(
+                f,
+                "line {}, field {}: {}",
+                self.line, self.field, self.reason
+            ),
         }
     }
 }
@@ -165,18 +179,35 @@ pub struct ParseContext<'a> {
 
 impl ParseContext<'_> {
     /// Record a problem. Once a file has one, no further records reach the sink: it will be rejected whole.
-    pub fn issue(&mut self, line: u64, column: Option<usize>, field: impl Into<String>, reason: impl Into<String>) {
+    pub fn issue(
+        &mut self,
+        line: u64,
+        column: Option<usize>,
+        field: impl Into<String>,
+        reason: impl Into<String>,
+    ) {
         self.summary.status = Validity::Rejected;
         self.summary.error_count += 1;
         if self.summary.errors.len() < MAX_KEPT_ISSUES {
-            self.summary.errors.push(Issue { line, column, field: field.into(), reason: reason.into() });
+            self.summary.errors.push(Issue {
+                line,
+                column,
+                field: field.into(),
+                reason: reason.into(),
+                raw_line: None,
+            });
         }
     }
 
     /// Field errors of one record, prefixed with the record's name.
     pub fn field_errors(&mut self, line: u64, record: &str, errors: Vec<FieldError>) {
         for e in errors {
-            self.issue(line, Some(e.column), format!("{record}.{}", e.field), e.reason);
+            self.issue(
+                line,
+                Some(e.column),
+                format!("{record}.{}", e.field),
+                e.reason,
+            );
         }
     }
 
@@ -215,9 +246,19 @@ pub trait StatementParser {
 
 /// Recognise the format from the first line. `Err` explains why it is not a supported statement.
 pub fn detect(first_line: &[u8]) -> Result<Box<dyn StatementParser>, Issue> {
-    let fail = |column, field: &str, reason: String| Issue { line: 1, column, field: field.into(), reason };
+    let fail = |column, field: &str, reason: String| Issue {
+        line: 1,
+        column,
+        field: field.into(),
+        reason,
+        raw_line: None,
+    };
     if first_line.is_empty() {
-        return Err(fail(None, "header", "the first line is empty; expected a statement header".into()));
+        return Err(fail(
+            None,
+            "header",
+            "the first line is empty; expected a statement header".into(),
+        ));
     }
     if cielo::is_cielo_header(first_line) {
         return cielo::parser_for(first_line);
@@ -226,7 +267,9 @@ pub fn detect(first_line: &[u8]) -> Result<Box<dyn StatementParser>, Issue> {
     Err(fail(
         Some(1),
         "header",
-        format!("not a recognised statement header (starts with {start:?}); supported: Cielo EDI v15"),
+        format!(
+            "not a recognised statement header (starts with {start:?}); supported: Cielo EDI v15"
+        ),
     ))
 }
 
@@ -237,8 +280,15 @@ pub fn read_statement<R: Read>(
     file: &str,
     sink: &mut dyn FnMut(Record) -> ControlFlow<()>,
 ) -> io::Result<StatementSummary> {
-    let mut reader = LineReader::new(BufReader::with_capacity(256 * 1024, HashingReader::new(input)));
-    let mut cx = ParseContext { summary: StatementSummary::new(file), sink, stopped: false };
+    let mut reader = LineReader::new(BufReader::with_capacity(
+        256 * 1024,
+        HashingReader::new(input),
+    ));
+    let mut cx = ParseContext {
+        summary: StatementSummary::new(file),
+        sink,
+        stopped: false,
+    };
     let mut parser: Option<Box<dyn StatementParser>> = None;
     let mut line_no: u64 = 0;
     let mut rejected_at_header = false;
@@ -253,6 +303,7 @@ pub fn read_statement<R: Read>(
             );
             continue;
         }
+        let kept_before = cx.summary.errors.len();
         match &mut parser {
             Some(p) => p.line(line_no, line.bytes, &mut cx),
             None if rejected_at_header => {}
@@ -266,6 +317,12 @@ pub fn read_statement<R: Read>(
                     rejected_at_header = true;
                 }
             },
+        }
+        if cx.summary.errors.len() > kept_before {
+            let raw = field::latin1(&line.bytes[..line.bytes.len().min(MAX_RAW_LINE)]);
+            for i in &mut cx.summary.errors[kept_before..] {
+                i.raw_line = Some(raw.clone());
+            }
         }
         if cx.stopped() {
             break;

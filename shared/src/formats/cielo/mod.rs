@@ -39,11 +39,15 @@ pub fn parser_for(header: &[u8]) -> Result<Box<dyn StatementParser>, Issue> {
                 "Cielo layout version {:?} is not supported yet (this version reads \"015\")",
                 latin1(other)
             ),
+            raw_line: None,
         }),
     }
 }
 
 /// The kind of a Cielo file type code, and whether it is loaded.
 pub fn file_type(code: &str) -> Option<(&'static str, bool)> {
-    FILE_TYPES.iter().find(|(c, _, _)| *c == code).map(|&(_, kind, loaded)| (kind, loaded))
+    FILE_TYPES
+        .iter()
+        .find(|(c, _, _)| *c == code)
+        .map(|&(_, kind, loaded)| (kind, loaded))
 }

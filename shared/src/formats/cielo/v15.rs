@@ -21,8 +21,17 @@ const fn big_money(name: &'static str, sign_col: usize) -> AmountField {
 }
 
 /// Width of each record type this layout validates.
-pub const RECORD_WIDTHS: &[(u8, usize)] =
-    &[(b'0', 250), (b'D', 400), (b'E', 760), (b'8', 400), (b'A', 250), (b'B', 250), (b'C', 250), (b'R', 250), (b'9', 250)];
+pub const RECORD_WIDTHS: &[(u8, usize)] = &[
+    (b'0', 250),
+    (b'D', 400),
+    (b'E', 760),
+    (b'8', 400),
+    (b'A', 250),
+    (b'B', 250),
+    (b'C', 250),
+    (b'R', 250),
+    (b'9', 250),
+];
 
 pub mod header {
     use super::*;
@@ -364,14 +373,27 @@ impl StatementParser for Parser {
             if line.iter().all(|b| b.is_ascii_whitespace()) {
                 return;
             }
-            cx.issue(line_no, Some(1), "line", "record after the trailer (type 9 must be the last record)");
+            cx.issue(
+                line_no,
+                Some(1),
+                "line",
+                "record after the trailer (type 9 must be the last record)",
+            );
             return;
         }
         cx.count_record(kind);
         if line_no == 1 && kind != b'0' {
-            cx.issue(line_no, Some(1), "record_type", "the first line must be the header (type 0)");
+            cx.issue(
+                line_no,
+                Some(1),
+                "record_type",
+                "the first line must be the header (type 0)",
+            );
         }
-        let expected = RECORD_WIDTHS.iter().find(|(k, _)| *k == kind).map(|&(_, w)| w);
+        let expected = RECORD_WIDTHS
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map(|&(_, w)| w);
         if kind != b'0' && kind != b'9' {
             self.body_records += 1;
         }
@@ -381,7 +403,11 @@ impl StatementParser for Parser {
                     line_no,
                     Some(line.len().min(width) + 1),
                     "line",
-                    format!("record {} must be {width} bytes wide, found {}", kind as char, line.len()),
+                    format!(
+                        "record {} must be {width} bytes wide, found {}",
+                        kind as char,
+                        line.len()
+                    ),
                 );
                 if kind == b'0' {
                     self.header_seen = true;
@@ -402,7 +428,12 @@ impl StatementParser for Parser {
         match kind {
             b'0' => {
                 if self.header_seen {
-                    cx.issue(line_no, Some(1), "record_type", "a second header (type 0) in the same file");
+                    cx.issue(
+                        line_no,
+                        Some(1),
+                        "record_type",
+                        "a second header (type 0) in the same file",
+                    );
                     return;
                 }
                 self.header_seen = true;
@@ -415,7 +446,9 @@ impl StatementParser for Parser {
             b'D' => {
                 let ur = parse_receivable_unit(line_no, &mut r);
                 if r.errors.is_empty() {
-                    cx.summary.receivable_units.add(ur.gross_amount, ur.fee_amount, ur.net_amount);
+                    cx.summary
+                        .receivable_units
+                        .add(ur.gross_amount, ur.fee_amount, ur.net_amount);
                     cx.emit(Record::ReceivableUnit(Box::new(ur)));
                 } else {
                     cx.summary.receivable_units.count += 1;
@@ -425,7 +458,9 @@ impl StatementParser for Parser {
             b'E' => {
                 let t = parse_transaction(line_no, &mut r);
                 if r.errors.is_empty() {
-                    cx.summary.transactions.add(t.gross_amount, t.fee_amount, t.net_amount);
+                    cx.summary
+                        .transactions
+                        .add(t.gross_amount, t.fee_amount, t.net_amount);
                     cx.emit(Record::Transaction(Box::new(t)));
                 } else {
                     cx.summary.transactions.count += 1;
@@ -489,7 +524,10 @@ impl StatementParser for Parser {
                 declared.net_total == computed.net_total,
                 trailer::NET_TOTAL.sign.start,
                 "trailer.net_total",
-                format!("declares net total {}, the D records sum to {}", declared.net_total, computed.net_total),
+                format!(
+                    "declares net total {}, the D records sum to {}",
+                    declared.net_total, computed.net_total
+                ),
             ),
             (
                 declared.transaction_count == computed.transaction_count,
@@ -517,7 +555,11 @@ impl StatementParser for Parser {
                 cx.issue(t.line_no, Some(column), field, reason);
             }
         }
-        cx.summary.trailer = Some(TrailerCheck { declared, computed, matches });
+        cx.summary.trailer = Some(TrailerCheck {
+            declared,
+            computed,
+            matches,
+        });
     }
 }
 

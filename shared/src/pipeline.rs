@@ -1,0 +1,383 @@
+//! The pipeline steps, shared by the CLI and the Lambdas: discover → ingest (parse, validate, stage) →
+//! load (dimensions and facts). Each step is a function of a database connection and its inputs.
+
+use crate::db::store::{self, FileStatus, LoadCounts, LoadResult};
+use crate::error::{Error, Result};
+use crate::formats::{read_statement, sha256_of, StatementSummary};
+use crate::model::Record;
+use crate::source::{display_name, SourceFile, StatementSource};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use std::collections::VecDeque;
+use std::fs::File;
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+use tokio::sync::mpsc;
+use tokio_postgres::Client;
+
+/// Records handed from the parser thread to the COPY in batches of this many.
+const BATCH: usize = 2048;
+
+/// What an ingest of one file came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// Validated, staged and loaded into the facts.
+    Loaded,
+    /// Validated and staged; the load step will add it to the facts.
+    Staged,
+    /// The same content was already loaded (under this or another name): nothing changed.
+    Duplicate,
+    /// Invalid: nothing loaded; the reasons are in `rejected_line`.
+    Rejected,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Loaded => "loaded",
+            Outcome::Staged => "staged",
+            Outcome::Duplicate => "duplicate",
+            Outcome::Rejected => "rejected",
+        }
+    }
+}
+
+/// Whether ingest stops after staging (the Lambda split) or loads in the same transaction (local runs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IngestMode {
+    StageOnly,
+    StageAndLoad,
+}
+
+/// The result of ingesting one file.
+#[derive(Debug, Clone, Serialize)]
+pub struct IngestReport {
+    pub file: String,
+    pub path: PathBuf,
+    pub file_id: i64,
+    pub sha256: String,
+    pub outcome: Outcome,
+    /// Facts added by this ingest (zero unless loaded).
+    pub rows: LoadCounts,
+    pub seconds: f64,
+    /// The validation summary (absent for a duplicate, which is not parsed again).
+    pub summary: Option<StatementSummary>,
+}
+
+fn blocking_err(e: tokio::task::JoinError) -> Error {
+    Error::Other(format!("parser task failed: {e}"))
+}
+
+/// Ingest one local statement file: hash it, skip it if that content is already loaded, otherwise parse,
+/// validate and stage it by binary COPY in one transaction — and, in [`IngestMode::StageAndLoad`], load it
+/// into the facts in that same transaction. A file that fails validation loads nothing and is recorded as
+/// rejected with every problem found.
+pub async fn ingest_file(
+    db: &mut Client,
+    path: &Path,
+    source: &str,
+    mode: IngestMode,
+) -> Result<IngestReport> {
+    let started = Instant::now();
+    let name = display_name(path);
+    let p = path.to_path_buf();
+    let (sha256, size) = tokio::task::spawn_blocking(move || {
+        File::open(&p)
+            .and_then(sha256_of)
+            .map_err(|e| Error::io(&p, e))
+    })
+    .await
+    .map_err(blocking_err)??;
+    let mut report = IngestReport {
+        file: name.clone(),
+        path: path.to_path_buf(),
+        file_id: 0,
+        sha256: sha256.clone(),
+        outcome: Outcome::Duplicate,
+        rows: LoadCounts::default(),
+        seconds: 0.0,
+        summary: None,
+    };
+    let done = |mode: IngestMode, status: FileStatus| {
+        status == FileStatus::Loaded
+            || (mode == IngestMode::StageOnly && status == FileStatus::Staged)
+    };
+    if let Some(existing) = store::find_by_sha256(db, &sha256).await? {
+        if done(mode, existing.status) {
+            report.file_id = existing.file_id;
+            store::record_delivery(db, existing.file_id, &name, source, "duplicate", None).await?;
+            report.seconds = started.elapsed().as_secs_f64();
+            return Ok(report);
+        }
+    }
+    let file = store::register(db, &sha256, size, &name, source).await?;
+    report.file_id = file.file_id;
+
+    let tx = db.transaction().await?;
+    let status = store::lock_file(&tx, file.file_id).await?;
+    if done(mode, status) {
+        // A concurrent ingest of the same content finished while we waited for the lock.
+        tx.rollback().await?;
+        store::record_delivery(db, file.file_id, &name, source, "duplicate", None).await?;
+        report.seconds = started.elapsed().as_secs_f64();
+        return Ok(report);
+    }
+    if status != FileStatus::Staged {
+        let (sender, mut receiver) = mpsc::channel::<Vec<Record>>(8);
+        let p = path.to_path_buf();
+        let file_name = name.clone();
+        let parser = tokio::task::spawn_blocking(move || -> Result<StatementSummary> {
+            let input = File::open(&p).map_err(|e| Error::io(&p, e))?;
+            let mut batch = Vec::with_capacity(BATCH);
+            let mut sink = |record: Record| {
+                batch.push(record);
+                if batch.len() >= BATCH
+                    && sender
+                        .blocking_send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
+                        .is_err()
+                {
+                    return ControlFlow::Break(());
+                }
+                ControlFlow::Continue(())
+            };
+            let summary =
+                read_statement(input, &file_name, &mut sink).map_err(|e| Error::io(&p, e))?;
+            if !batch.is_empty() {
+                let _ = sender.blocking_send(batch);
+            }
+            Ok(summary)
+        });
+        let staged = store::stage_records(&tx, file.file_id, &mut receiver).await;
+        drop(receiver);
+        let summary = parser.await.map_err(blocking_err)??;
+        staged?;
+        if summary.sha256 != sha256 {
+            tx.rollback().await?;
+            return Err(Error::FileChanged {
+                path: path.to_path_buf(),
+                before: sha256,
+                after: summary.sha256,
+            });
+        }
+        if !summary.is_valid() {
+            tx.rollback().await?;
+            store::reject(db, file.file_id, &summary).await?;
+            store::record_delivery(
+                db,
+                file.file_id,
+                &name,
+                source,
+                "rejected",
+                summary.errors.first().map(|i| i.to_string()).as_deref(),
+            )
+            .await?;
+            report.outcome = Outcome::Rejected;
+            report.summary = Some(summary);
+            report.seconds = started.elapsed().as_secs_f64();
+            return Ok(report);
+        }
+        store::mark_staged(&tx, file.file_id, &summary).await?;
+        report.summary = Some(summary);
+    }
+    report.outcome = Outcome::Staged;
+    if mode == IngestMode::StageAndLoad {
+        match store::load_staged(&tx, file.file_id).await? {
+            LoadResult::Loaded(counts) => {
+                report.outcome = Outcome::Loaded;
+                report.rows = counts;
+            }
+            LoadResult::AlreadyLoaded => report.outcome = Outcome::Duplicate,
+            LoadResult::StagingLost(detail) => {
+                tx.commit().await?;
+                return Err(Error::Integrity {
+                    file_id: file.file_id,
+                    detail,
+                });
+            }
+        }
+    }
+    tx.commit().await?;
+    store::record_delivery(
+        db,
+        file.file_id,
+        &name,
+        source,
+        report.outcome.as_str(),
+        None,
+    )
+    .await?;
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+/// Load staged files into the facts, one transaction per file. Returns per-file counts.
+pub async fn load_files(
+    db: &mut Client,
+    file_ids: &[i64],
+) -> Result<Vec<(i64, Outcome, LoadCounts)>> {
+    let mut out = Vec::with_capacity(file_ids.len());
+    for &file_id in file_ids {
+        let tx = db.transaction().await?;
+        match store::load_staged(&tx, file_id).await? {
+            LoadResult::Loaded(c) => {
+                tx.commit().await?;
+                out.push((file_id, Outcome::Loaded, c));
+            }
+            LoadResult::AlreadyLoaded => {
+                tx.rollback().await?;
+                out.push((file_id, Outcome::Duplicate, LoadCounts::default()));
+            }
+            LoadResult::StagingLost(detail) => {
+                tx.commit().await?;
+                return Err(Error::Integrity { file_id, detail });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A file discovery found, with its content hash.
+#[derive(Debug, Clone, Serialize)]
+pub struct Discovered {
+    pub name: String,
+    pub path: PathBuf,
+    pub size: u64,
+    pub sha256: String,
+}
+
+/// What discovery found: new contents to ingest, and how many were already loaded.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Discovery {
+    pub new: Vec<Discovered>,
+    pub already_loaded: usize,
+}
+
+/// List a source and keep the files whose content (sha256) is not loaded yet; the same content under two
+/// names in one listing is kept once.
+pub async fn discover(db: &Client, source: &dyn StatementSource) -> Result<Discovery> {
+    let files: Vec<SourceFile> = source.list()?;
+    let hashed = tokio::task::spawn_blocking(move || -> Result<Vec<Discovered>> {
+        files
+            .into_iter()
+            .map(|f| {
+                let (sha256, size) = File::open(&f.local_path)
+                    .and_then(sha256_of)
+                    .map_err(|e| Error::io(&f.local_path, e))?;
+                Ok(Discovered {
+                    name: f.name,
+                    path: f.local_path,
+                    size,
+                    sha256,
+                })
+            })
+            .collect()
+    })
+    .await
+    .map_err(blocking_err)??;
+    let shas: Vec<String> = hashed.iter().map(|d| d.sha256.clone()).collect();
+    let loaded = store::loaded_sha256s(db, &shas).await?;
+    let mut seen = std::collections::HashSet::new();
+    let mut discovery = Discovery::default();
+    for d in hashed {
+        if loaded.contains(&d.sha256) {
+            discovery.already_loaded += 1;
+        } else if seen.insert(d.sha256.clone()) {
+            discovery.new.push(d);
+        }
+    }
+    Ok(discovery)
+}
+
+/// Totals of a pipeline run.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct RunSummary {
+    pub files_seen: usize,
+    pub loaded: usize,
+    pub duplicates: usize,
+    pub rejected: usize,
+    pub failed: usize,
+    pub receivable_units: u64,
+    pub transactions: u64,
+    pub gross_loaded: Decimal,
+    pub net_loaded: Decimal,
+    pub seconds: f64,
+    pub reports: Vec<IngestReport>,
+    pub failures: Vec<(String, String)>,
+}
+
+/// The whole local pipeline over a source: discover new contents, then ingest and load them with `jobs`
+/// files in parallel (each on its own connection).
+pub async fn run(
+    database_url: &str,
+    source: &dyn StatementSource,
+    jobs: usize,
+) -> Result<RunSummary> {
+    let started = Instant::now();
+    let db = crate::db::connect(database_url).await?;
+    let discovery = discover(&db, source).await?;
+    drop(db);
+    let mut summary = RunSummary {
+        files_seen: discovery.new.len() + discovery.already_loaded,
+        ..Default::default()
+    };
+    summary.duplicates = discovery.already_loaded;
+    let queue = Arc::new(Mutex::new(
+        discovery.new.into_iter().collect::<VecDeque<_>>(),
+    ));
+    let label = source.label();
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..jobs.max(1) {
+        let queue = queue.clone();
+        let url = database_url.to_string();
+        let label = label.clone();
+        workers.spawn(async move {
+            let mut results = Vec::new();
+            let mut db = match crate::db::connect(&url).await {
+                Ok(db) => db,
+                Err(e) => return vec![Err(("(connection)".to_string(), e.to_string()))],
+            };
+            loop {
+                let next = queue.lock().expect("queue lock").pop_front();
+                let Some(d) = next else { break };
+                match ingest_file(&mut db, &d.path, &label, IngestMode::StageAndLoad).await {
+                    Ok(r) => results.push(Ok(r)),
+                    Err(e) => results.push(Err((d.name.clone(), e.to_string()))),
+                }
+            }
+            results
+        });
+    }
+    while let Some(done) = workers.join_next().await {
+        for r in done.map_err(|e| Error::Other(format!("worker failed: {e}")))? {
+            match r {
+                Ok(report) => {
+                    match report.outcome {
+                        Outcome::Loaded => {
+                            summary.loaded += 1;
+                            summary.receivable_units += report.rows.receivable_units;
+                            summary.transactions += report.rows.transactions;
+                            if let Some(s) = &report.summary {
+                                summary.gross_loaded += s.transactions.gross;
+                                summary.net_loaded += s.transactions.net;
+                            }
+                        }
+                        Outcome::Duplicate => summary.duplicates += 1,
+                        Outcome::Rejected => summary.rejected += 1,
+                        Outcome::Staged => {}
+                    }
+                    summary.reports.push(report);
+                }
+                Err(f) => {
+                    summary.failed += 1;
+                    summary.failures.push(f);
+                }
+            }
+        }
+    }
+    summary.reports.sort_by(|a, b| a.file.cmp(&b.file));
+    summary.seconds = started.elapsed().as_secs_f64();
+    Ok(summary)
+}

@@ -1,0 +1,180 @@
+//! Human-readable output of the CLI.
+
+use rust_decimal::Decimal;
+use std::path::Path;
+use syncrocardpay_core::db::store;
+use syncrocardpay_core::formats::cielo::sample::SampleFile;
+use syncrocardpay_core::formats::{StatementSummary, Totals};
+use syncrocardpay_core::pipeline::{IngestReport, RunSummary};
+
+fn opt<T: std::fmt::Display>(v: &Option<T>) -> String {
+    v.as_ref()
+        .map(|x| x.to_string())
+        .unwrap_or_else(|| "?".into())
+}
+
+fn totals(label: &str, t: &Totals) {
+    println!(
+        "  {label:<17} {:>9}  gross {:>15}  fee {:>13}  net {:>15}",
+        t.count, t.gross, t.fee, t.net
+    );
+}
+
+pub fn sample_files(files: &[SampleFile]) {
+    for f in files {
+        println!(
+            "{}  type {}  merchant {}  {} URs  {} transactions  gross {}  net {}",
+            f.path.display(),
+            f.file_type,
+            f.merchant_code,
+            f.receivable_units,
+            f.transactions,
+            f.gross_total,
+            f.net_total
+        );
+    }
+}
+
+pub fn summary(s: &StatementSummary) {
+    let verdict = if s.is_valid() { "VALID" } else { "REJECTED" };
+    println!("{}: {verdict}", s.file);
+    let file_type = s
+        .file_type
+        .as_ref()
+        .map(|t| format!("{} ({})", t.code, t.kind))
+        .unwrap_or_else(|| "?".into());
+    println!(
+        "  acquirer {}, layout {}, file type {file_type}, merchant {}",
+        s.acquirer.map(|a| a.code()).unwrap_or("?"),
+        opt(&s.layout_version),
+        opt(&s.merchant_code)
+    );
+    println!(
+        "  processed {}, period {} .. {}, sequence {}",
+        opt(&s.processing_date),
+        opt(&s.period_start),
+        opt(&s.period_end),
+        opt(&s.sequence)
+    );
+    let counts: Vec<String> = s
+        .record_counts
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    println!(
+        "  {} lines: {} (ignored {})  {} bytes  sha256 {}",
+        s.lines,
+        counts.join(" "),
+        s.ignored_records,
+        s.size_bytes,
+        s.sha256
+    );
+    totals("D receivable units", &s.receivable_units);
+    totals("E transactions", &s.transactions);
+    match &s.trailer {
+        Some(t) => println!(
+            "  trailer declared/computed: records {}/{}, E {}/{}, gross {}/{}, net {}/{} — {}",
+            t.declared.total_records,
+            t.computed.total_records,
+            t.declared.transaction_count,
+            t.computed.transaction_count,
+            t.declared.gross_total,
+            t.computed.gross_total,
+            t.declared.net_total,
+            t.computed.net_total,
+            if t.matches {
+                "matches"
+            } else {
+                "DOES NOT MATCH"
+            }
+        ),
+        None => println!("  trailer: not checked"),
+    }
+    if s.error_count > 0 {
+        println!("  errors: {} (showing {})", s.error_count, s.errors.len());
+        for e in &s.errors {
+            println!("    {}: {e}", s.file);
+        }
+    }
+}
+
+pub fn ingest_report(r: &IngestReport) {
+    let rows = r.rows.receivable_units + r.rows.transactions;
+    println!(
+        "{}: {} (file {}, {} rows: {} URs + {} transactions, {:.2} s)",
+        r.path.display(),
+        r.outcome.as_str(),
+        r.file_id,
+        rows,
+        r.rows.receivable_units,
+        r.rows.transactions,
+        r.seconds
+    );
+    if let Some(s) = &r.summary {
+        if !s.is_valid() {
+            for e in &s.errors {
+                eprintln!("  {}: {e}", r.path.display());
+            }
+            if s.error_count as usize > s.errors.len() {
+                eprintln!("  … {} more", s.error_count as usize - s.errors.len());
+            }
+        }
+    }
+}
+
+pub fn run_summary(s: &RunSummary, inbox: &Path) {
+    println!("syncrocardpay run over {}", inbox.display());
+    for r in &s.reports {
+        ingest_report(r);
+    }
+    for (file, err) in &s.failures {
+        println!("{file}: FAILED: {err}");
+    }
+    let rows = s.receivable_units + s.transactions;
+    let rate = if s.seconds > 0.0 {
+        rows as f64 / s.seconds
+    } else {
+        0.0
+    };
+    println!();
+    println!(
+        "files: {} seen, {} loaded, {} duplicate, {} rejected, {} failed",
+        s.files_seen, s.loaded, s.duplicates, s.rejected, s.failed
+    );
+    println!(
+        "facts added: {} receivable units, {} transactions; gross {} net {}",
+        s.receivable_units, s.transactions, s.gross_loaded, s.net_loaded
+    );
+    println!("time: {:.2} s ({rate:.0} rows/s)", s.seconds);
+}
+
+pub async fn database_totals(client: &tokio_postgres::Client) -> anyhow::Result<()> {
+    let rows = store::fact_totals(client).await?;
+    println!();
+    println!("database now holds (per merchant and file type):");
+    println!(
+        "  {:<10} {:>4} {:>5} {:>7} {:>9} {:>7} {:>8} {:>15} {:>13} {:>15}",
+        "merchant", "type", "files", "URs", "lines", "sales", "adjusts", "gross", "fee", "net"
+    );
+    let (mut g, mut f, mut n) = (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
+    for r in &rows {
+        println!(
+            "  {:<10} {:>4} {:>5} {:>7} {:>9} {:>7} {:>8} {:>15} {:>13} {:>15}",
+            r.merchant_code,
+            r.file_type,
+            r.files,
+            r.receivable_units,
+            r.transactions,
+            r.sales,
+            r.adjustments,
+            r.gross,
+            r.fee,
+            r.net
+        );
+        g += r.gross;
+        f += r.fee;
+        n += r.net;
+    }
+    println!("  {:<10} {:>62} {:>15} {:>13} {:>15}", "total", "", g, f, n);
+    Ok(())
+}
