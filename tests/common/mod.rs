@@ -1,2 +1,4 @@
 #![allow(dead_code)]
+pub mod db;
 pub mod fixtures;
+pub mod statements;

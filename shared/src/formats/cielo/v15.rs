@@ -359,6 +359,8 @@ pub struct Parser {
     trailer: Option<StatementTrailer>,
     /// Records between header and trailer (all types).
     body_records: u64,
+    /// The trailer line as read, kept with the trailer's own errors.
+    trailer_raw: Option<String>,
 }
 
 impl StatementParser for Parser {
@@ -469,6 +471,7 @@ impl StatementParser for Parser {
             }
             b'9' => {
                 let t = parse_trailer(line_no, &mut r);
+                self.trailer_raw = Some(crate::formats::field::latin1(line));
                 let ok = r.errors.is_empty();
                 cx.field_errors(line_no, "trailer", r.errors);
                 if ok {
@@ -554,6 +557,14 @@ impl StatementParser for Parser {
                 matches = false;
                 cx.issue(t.line_no, Some(column), field, reason);
             }
+        }
+        for i in cx
+            .summary
+            .errors
+            .iter_mut()
+            .filter(|i| i.line == t.line_no && i.raw_line.is_none())
+        {
+            i.raw_line = self.trailer_raw.clone();
         }
         cx.summary.trailer = Some(TrailerCheck {
             declared,

@@ -1,0 +1,397 @@
+//! Loading into the real PostgreSQL star schema: round-trips, idempotence, rejection, atomicity.
+
+mod common;
+
+use common::db::TestDb;
+use common::fixtures::fixture;
+use common::statements::{first_of, lines, put, samples, write_lines};
+use rust_decimal::Decimal;
+use std::str::FromStr;
+use syncrocardpay_core::formats::validate_statement;
+use syncrocardpay_core::pipeline::{ingest_file, load_files, IngestMode, Outcome};
+
+fn dec(s: &str) -> Decimal {
+    Decimal::from_str(s).unwrap()
+}
+
+#[tokio::test]
+async fn generated_files_round_trip_into_the_facts() {
+    let mut db = TestDb::new("roundtrip").await;
+    let dir = tempfile::tempdir().unwrap();
+    for f in samples(dir.path(), 900, 11) {
+        let expected = validate_statement(std::fs::File::open(&f.path).unwrap(), "x").unwrap();
+        let r = ingest_file(&mut db.client, &f.path, "test", IngestMode::StageAndLoad)
+            .await
+            .unwrap();
+        assert_eq!(r.outcome, Outcome::Loaded);
+        assert_eq!(r.rows.receivable_units, expected.receivable_units.count);
+        assert_eq!(r.rows.transactions, expected.transactions.count);
+        let row = db
+            .client
+            .query_one(
+                "SELECT count(*), sum(gross_amount), sum(fee_amount), sum(net_amount) FROM fact_receivable_unit WHERE file_id = $1",
+                &[&r.file_id],
+            )
+            .await
+            .unwrap();
+        assert_eq!(row.get::<_, i64>(0) as u64, expected.receivable_units.count);
+        assert_eq!(row.get::<_, Decimal>(1), expected.receivable_units.gross);
+        assert_eq!(row.get::<_, Decimal>(2), expected.receivable_units.fee);
+        assert_eq!(row.get::<_, Decimal>(3), expected.receivable_units.net);
+        let row = db
+            .client
+            .query_one(
+                "SELECT count(*), sum(gross_amount), sum(fee_amount), sum(net_amount) FROM fact_card_transaction WHERE file_id = $1",
+                &[&r.file_id],
+            )
+            .await
+            .unwrap();
+        assert_eq!(row.get::<_, i64>(0) as u64, expected.transactions.count);
+        assert_eq!(row.get::<_, Decimal>(1), expected.transactions.gross);
+        assert_eq!(row.get::<_, Decimal>(2), expected.transactions.fee);
+        assert_eq!(row.get::<_, Decimal>(3), expected.transactions.net);
+        let status: String = db
+            .client
+            .query_one(
+                "SELECT status FROM statement_file WHERE file_id = $1",
+                &[&r.file_id],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(status, "loaded");
+        assert_eq!(
+            db.count(&format!(
+                "SELECT count(*) FROM stage_record WHERE file_id = {}",
+                r.file_id
+            ))
+            .await,
+            0
+        );
+    }
+    // Codes keep their leading zeros all the way into the dimensions.
+    assert!(db.count("SELECT count(*) FROM dim_establishment WHERE merchant_code LIKE '00%' AND length(merchant_code) = 10").await >= 1);
+    // Cancellations and chargebacks are facts, but never sales.
+    let adjustments = db
+        .count(
+            "SELECT count(*) FROM fact_card_transaction t JOIN dim_posting_type p USING (posting_type_key)
+             WHERE p.code IN ('06', '08') AND NOT p.is_sale AND t.gross_amount < 0",
+        )
+        .await;
+    assert!(adjustments > 0, "samples carry cancellations/chargebacks");
+    // Every fact points at a catalogued product and posting type from the seeded reference data.
+    assert_eq!(
+        db.count("SELECT count(*) FROM fact_card_transaction t JOIN dim_product p USING (product_key) WHERE NOT p.catalogued").await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn real_cielo04_lines_load_with_their_values() {
+    let Some(path) = fixture("williamsilva__CardSync__cielo04_v15_lines.txt") else {
+        return;
+    };
+    let mut db = TestDb::new("real04").await;
+    let r = ingest_file(&mut db.client, &path, "test", IngestMode::StageAndLoad)
+        .await
+        .unwrap();
+    assert_eq!(r.outcome, Outcome::Loaded);
+    let row = db
+        .client
+        .query_one(
+            "SELECT u.gross_amount, u.fee_amount, u.net_amount, u.payment_date::text, pm.brand_name, pm.settlement,
+                    u.account_number, e.merchant_code
+             FROM fact_receivable_unit u JOIN dim_payment_method pm USING (payment_method_key)
+             JOIN dim_establishment e USING (establishment_key) WHERE u.file_id = $1",
+            &[&r.file_id],
+        )
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, Decimal>(0), dec("132.11"));
+    assert_eq!(row.get::<_, Decimal>(1), dec("-3.28"));
+    assert_eq!(row.get::<_, Decimal>(2), dec("128.83"));
+    assert_eq!(row.get::<_, String>(3), "2026-08-03");
+    assert_eq!(row.get::<_, String>(4), "Visa");
+    assert_eq!(row.get::<_, String>(5), "credit");
+    assert_eq!(row.get::<_, String>(6), "00000000000000024515");
+    assert_eq!(row.get::<_, String>(7), "1051583117");
+    let row = db
+        .client
+        .query_one(
+            "SELECT t.nsu, t.authorization_code, p.name, pt.name, pt.is_sale, t.mdr_rate, t.capture_date::text
+             FROM fact_card_transaction t JOIN dim_product p USING (product_key)
+             JOIN dim_posting_type pt USING (posting_type_key) WHERE t.file_id = $1",
+            &[&r.file_id],
+        )
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, String>(0), "046002");
+    assert_eq!(row.get::<_, String>(1), "437940");
+    assert_eq!(row.get::<_, String>(2), "Visa crédito à vista");
+    assert_eq!(row.get::<_, String>(3), "Venda crédito");
+    assert!(row.get::<_, bool>(4));
+    assert_eq!(row.get::<_, Decimal>(5), dec("2.48"));
+    assert_eq!(row.get::<_, String>(6), "2026-07-04");
+}
+
+#[tokio::test]
+async fn same_content_twice_or_under_another_name_adds_nothing() {
+    let mut db = TestDb::new("dup").await;
+    let dir = tempfile::tempdir().unwrap();
+    let f = samples(dir.path(), 200, 3).remove(0);
+    let first = ingest_file(&mut db.client, &f.path, "test", IngestMode::StageAndLoad)
+        .await
+        .unwrap();
+    assert_eq!(first.outcome, Outcome::Loaded);
+    let facts = "SELECT (SELECT count(*) FROM fact_card_transaction) + (SELECT count(*) FROM fact_receivable_unit)";
+    let before = db.count(facts).await;
+    assert!(before > 0);
+
+    let again = ingest_file(&mut db.client, &f.path, "test", IngestMode::StageAndLoad)
+        .await
+        .unwrap();
+    assert_eq!(
+        (again.outcome, again.file_id),
+        (Outcome::Duplicate, first.file_id)
+    );
+    let renamed = dir.path().join("renamed-copy.txt");
+    std::fs::copy(&f.path, &renamed).unwrap();
+    let other = ingest_file(&mut db.client, &renamed, "test", IngestMode::StageAndLoad)
+        .await
+        .unwrap();
+    assert_eq!(
+        (other.outcome, other.file_id),
+        (Outcome::Duplicate, first.file_id)
+    );
+
+    assert_eq!(db.count(facts).await, before);
+    assert_eq!(db.count("SELECT count(*) FROM statement_file").await, 1);
+    assert_eq!(
+        db.count("SELECT count(*) FROM statement_delivery WHERE outcome = 'duplicate'")
+            .await,
+        2
+    );
+    assert_eq!(
+        db.count("SELECT count(*) FROM statement_delivery WHERE file_name = 'renamed-copy.txt'")
+            .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn rejected_files_load_nothing_and_keep_their_reasons() {
+    let mut db = TestDb::new("reject").await;
+    let dir = tempfile::tempdir().unwrap();
+    let good = samples(dir.path(), 200, 4)
+        .into_iter()
+        .find(|f| f.file_type == "03")
+        .unwrap()
+        .path;
+    let base = lines(&good);
+    let e = first_of(&base, b'E');
+    let d = first_of(&base, b'D');
+    let last = base.len() - 1;
+
+    let mut cases: Vec<(&str, Vec<Vec<u8>>, u64, &str)> = Vec::new();
+    let mut l = base.clone();
+    l.truncate(base.len() - 1);
+    cases.push(("no-trailer", l, base.len() as u64, "trailer"));
+    let mut l = base.clone();
+    put(&mut l[last], 31, "00000000000");
+    cases.push(("bad-count", l, last as u64 + 1, "trailer.transaction_count"));
+    let mut l = base.clone();
+    put(&mut l[e], 574, "32132026");
+    cases.push(("bad-date", l, e as u64 + 1, "E.capture_date"));
+    let mut l = base.clone();
+    put(&mut l[d], 105, "12X4");
+    cases.push(("bad-amount", l, d as u64 + 1, "D.net_amount"));
+    let mut l = base.clone();
+    l[e].push(b' ');
+    cases.push(("bad-width", l, e as u64 + 1, "line"));
+
+    for (name, l, line, field) in cases {
+        let path = write_lines(&dir.path().join(format!("{name}.txt")), &l);
+        let r = ingest_file(&mut db.client, &path, "test", IngestMode::StageAndLoad)
+            .await
+            .unwrap();
+        assert_eq!(r.outcome, Outcome::Rejected, "{name}");
+        let row = db
+            .client
+            .query_one(
+                "SELECT status, error_count, error FROM statement_file WHERE file_id = $1",
+                &[&r.file_id],
+            )
+            .await
+            .unwrap();
+        assert_eq!(row.get::<_, String>(0), "rejected", "{name}");
+        assert!(row.get::<_, i64>(1) >= 1);
+        let first = db
+            .client
+            .query_one(
+                "SELECT line_no, byte_column, field, reason, raw_line FROM rejected_line WHERE file_id = $1 ORDER BY rejected_line_id LIMIT 1",
+                &[&r.file_id],
+            )
+            .await
+            .unwrap();
+        assert_eq!(first.get::<_, i64>(0) as u64, line, "{name}");
+        assert_eq!(first.get::<_, String>(2), field, "{name}");
+        assert!(!first.get::<_, String>(3).is_empty());
+        if field != "trailer" {
+            assert!(
+                first.get::<_, Option<i32>>(1).is_some(),
+                "{name}: a column is given"
+            );
+            assert!(
+                first.get::<_, Option<String>>(4).is_some(),
+                "{name}: the raw line is kept"
+            );
+        }
+    }
+    assert_eq!(
+        db.count("SELECT count(*) FROM fact_card_transaction").await,
+        0
+    );
+    assert_eq!(
+        db.count("SELECT count(*) FROM fact_receivable_unit").await,
+        0
+    );
+    assert_eq!(db.count("SELECT count(*) FROM stage_record").await, 0);
+    assert_eq!(
+        db.count("SELECT count(*) FROM statement_file WHERE status = 'rejected'")
+            .await,
+        5
+    );
+
+    // The good original still loads afterwards.
+    let r = ingest_file(&mut db.client, &good, "test", IngestMode::StageAndLoad)
+        .await
+        .unwrap();
+    assert_eq!(r.outcome, Outcome::Loaded);
+}
+
+#[tokio::test]
+async fn stage_then_load_in_two_steps_as_the_lambdas_do() {
+    let mut db = TestDb::new("twostep").await;
+    let dir = tempfile::tempdir().unwrap();
+    let f = samples(dir.path(), 150, 9).remove(0);
+    let staged = ingest_file(&mut db.client, &f.path, "lambda", IngestMode::StageOnly)
+        .await
+        .unwrap();
+    assert_eq!(staged.outcome, Outcome::Staged);
+    assert_eq!(
+        db.count("SELECT count(*) FROM fact_card_transaction").await,
+        0
+    );
+    assert_eq!(
+        db.count("SELECT count(*) FROM stage_record").await as u64,
+        f.receivable_units + f.transactions
+    );
+    // Staging the same content again is a no-op.
+    let again = ingest_file(&mut db.client, &f.path, "lambda", IngestMode::StageOnly)
+        .await
+        .unwrap();
+    assert_eq!(again.outcome, Outcome::Duplicate);
+    assert_eq!(
+        db.count("SELECT count(*) FROM stage_record").await as u64,
+        f.receivable_units + f.transactions
+    );
+
+    let loaded = load_files(&mut db.client, &[staged.file_id]).await.unwrap();
+    assert_eq!(loaded[0].1, Outcome::Loaded);
+    assert_eq!(loaded[0].2.transactions, f.transactions);
+    assert_eq!(
+        db.count("SELECT count(*) FROM fact_card_transaction").await as u64,
+        f.transactions
+    );
+    assert_eq!(db.count("SELECT count(*) FROM stage_record").await, 0);
+    let twice = load_files(&mut db.client, &[staged.file_id]).await.unwrap();
+    assert_eq!(twice[0].1, Outcome::Duplicate);
+    assert_eq!(
+        db.count("SELECT count(*) FROM fact_card_transaction").await as u64,
+        f.transactions
+    );
+}
+
+#[tokio::test]
+async fn lost_staging_is_detected_and_the_file_sent_back() {
+    let mut db = TestDb::new("lost").await;
+    let dir = tempfile::tempdir().unwrap();
+    let f = samples(dir.path(), 100, 10).remove(0);
+    let staged = ingest_file(&mut db.client, &f.path, "lambda", IngestMode::StageOnly)
+        .await
+        .unwrap();
+    // What a server crash does to the UNLOGGED staging table.
+    db.client
+        .execute("TRUNCATE stage_record", &[])
+        .await
+        .unwrap();
+    let err = load_files(&mut db.client, &[staged.file_id])
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("staged rows lost"), "{err}");
+    assert_eq!(
+        db.count("SELECT count(*) FROM fact_card_transaction").await,
+        0
+    );
+    let status: String = db
+        .client
+        .query_one("SELECT status FROM statement_file", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(status, "received");
+    let r = ingest_file(&mut db.client, &f.path, "test", IngestMode::StageAndLoad)
+        .await
+        .unwrap();
+    assert_eq!(r.outcome, Outcome::Loaded);
+    assert_eq!(
+        db.count("SELECT count(*) FROM fact_card_transaction").await as u64,
+        f.transactions
+    );
+}
+
+#[tokio::test]
+async fn concurrent_ingests_of_the_same_content_load_it_once() {
+    let db = TestDb::new("concurrent").await;
+    let dir = tempfile::tempdir().unwrap();
+    let f = samples(dir.path(), 3000, 12).remove(0);
+    let copy = dir.path().join("same-content-other-name.txt");
+    std::fs::copy(&f.path, &copy).unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..4 {
+        let url = db.url.clone();
+        let path = if i % 2 == 0 {
+            f.path.clone()
+        } else {
+            copy.clone()
+        };
+        tasks.push(tokio::spawn(async move {
+            let mut c = syncrocardpay_core::db::connect(&url).await.unwrap();
+            ingest_file(&mut c, &path, "test", IngestMode::StageAndLoad)
+                .await
+                .unwrap()
+                .outcome
+        }));
+    }
+    let mut outcomes = Vec::new();
+    for t in tasks {
+        outcomes.push(t.await.unwrap());
+    }
+    assert_eq!(
+        outcomes.iter().filter(|o| **o == Outcome::Loaded).count(),
+        1,
+        "{outcomes:?}"
+    );
+    assert_eq!(
+        outcomes
+            .iter()
+            .filter(|o| **o == Outcome::Duplicate)
+            .count(),
+        3,
+        "{outcomes:?}"
+    );
+    assert_eq!(
+        db.count("SELECT count(*) FROM fact_card_transaction").await as u64,
+        f.transactions
+    );
+}
