@@ -12,11 +12,7 @@ use syncrocardpay_core::pipeline::{self, IngestMode, Outcome};
 use syncrocardpay_core::source::FolderSource;
 
 #[derive(Parser)]
-#[command(
-    name = "syncrocardpay",
-    version,
-    about = "Card-payment reconciliation: acquirer statements into PostgreSQL"
-)]
+#[command(name = "syncrocardpay", version, about = "Card-payment reconciliation: acquirer statements into PostgreSQL")]
 struct Cli {
     /// PostgreSQL connection URL (postgres://user:password@host:port/db).
     #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
@@ -128,27 +124,17 @@ async fn main() -> Result<()> {
                 println!("applied {m}");
             }
         }
-        Command::Sample {
-            out,
-            transactions,
-            seed,
-            merchants,
-        } => {
-            let spec = SampleSpec {
-                transactions,
-                seed,
-                merchants,
-            };
-            let files = sample::generate(&out, &spec)
-                .with_context(|| format!("writing samples to {}", out.display()))?;
+        Command::Sample { out, transactions, seed, merchants } => {
+            let spec = SampleSpec { transactions, seed, merchants };
+            let files =
+                sample::generate(&out, &spec).with_context(|| format!("writing samples to {}", out.display()))?;
             print::sample_files(&files);
         }
         Command::Parse { files, json } => {
             let mut rejected = 0;
             for path in &files {
                 let name = path.display().to_string();
-                let file =
-                    std::fs::File::open(path).with_context(|| format!("cannot open {name}"))?;
+                let file = std::fs::File::open(path).with_context(|| format!("cannot open {name}"))?;
                 let summary = syncrocardpay_core::formats::validate_statement(file, &name)
                     .with_context(|| format!("cannot read {name}"))?;
                 if !summary.is_valid() {
@@ -169,10 +155,9 @@ async fn main() -> Result<()> {
             let mut client = connect_and_migrate(&url).await?;
             let mut rejected = 0;
             for path in &files {
-                let report =
-                    pipeline::ingest_file(&mut client, path, "cli", IngestMode::StageAndLoad)
-                        .await
-                        .with_context(|| format!("ingesting {}", path.display()))?;
+                let report = pipeline::ingest_file(&mut client, path, "cli", IngestMode::StageAndLoad)
+                    .await
+                    .with_context(|| format!("ingesting {}", path.display()))?;
                 if report.outcome == Outcome::Rejected {
                     rejected += 1;
                 }
@@ -186,19 +171,13 @@ async fn main() -> Result<()> {
                 std::process::exit(1);
             }
         }
-        Command::Run {
-            inbox,
-            jobs,
-            sample_transactions,
-            json,
-        } => {
+        Command::Run { inbox, jobs, sample_transactions, json } => {
             let mut _throwaway = None;
             let url = match &cli.database_url {
                 Some(u) if !u.is_empty() => u.clone(),
                 _ => {
                     eprintln!("no DATABASE_URL: starting a throwaway PostgreSQL (deleted when this run ends)…");
-                    let pg =
-                        tokio::task::spawn_blocking(|| LocalPostgres::start(None, None)).await??;
+                    let pg = tokio::task::spawn_blocking(|| LocalPostgres::start(None, None)).await??;
                     eprintln!("throwaway PostgreSQL on 127.0.0.1:{}", pg.port());
                     let url = pg.url().to_string();
                     _throwaway = Some(pg);
@@ -209,13 +188,8 @@ async fn main() -> Result<()> {
             let inbox = match inbox {
                 Some(dir) => dir,
                 None => {
-                    let dir = tempfile::Builder::new()
-                        .prefix("syncrocardpay-inbox-")
-                        .tempdir()?;
-                    let spec = SampleSpec {
-                        transactions: sample_transactions,
-                        ..SampleSpec::default()
-                    };
+                    let dir = tempfile::Builder::new().prefix("syncrocardpay-inbox-").tempdir()?;
+                    let spec = SampleSpec { transactions: sample_transactions, ..SampleSpec::default() };
                     let files = sample::generate(dir.path(), &spec)?;
                     eprintln!(
                         "no --inbox: generated {} sample Cielo statements in {}",
@@ -228,11 +202,7 @@ async fn main() -> Result<()> {
                 }
             };
             connect_and_migrate(&url).await?;
-            let jobs = jobs.unwrap_or_else(|| {
-                std::thread::available_parallelism()
-                    .map(|n| n.get())
-                    .unwrap_or(2)
-            });
+            let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
             let summary = pipeline::run(&url, &FolderSource::new(&inbox), jobs).await?;
             let client = db::connect(&url).await?;
             if json {

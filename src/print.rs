@@ -8,16 +8,11 @@ use syncrocardpay_core::formats::{StatementSummary, Totals};
 use syncrocardpay_core::pipeline::{IngestReport, RunSummary};
 
 fn opt<T: std::fmt::Display>(v: &Option<T>) -> String {
-    v.as_ref()
-        .map(|x| x.to_string())
-        .unwrap_or_else(|| "?".into())
+    v.as_ref().map(|x| x.to_string()).unwrap_or_else(|| "?".into())
 }
 
 fn totals(label: &str, t: &Totals) {
-    println!(
-        "  {label:<17} {:>9}  gross {:>15}  fee {:>13}  net {:>15}",
-        t.count, t.gross, t.fee, t.net
-    );
+    println!("  {label:<17} {:>9}  gross {:>15}  fee {:>13}  net {:>15}", t.count, t.gross, t.fee, t.net);
 }
 
 pub fn sample_files(files: &[SampleFile]) {
@@ -38,11 +33,7 @@ pub fn sample_files(files: &[SampleFile]) {
 pub fn summary(s: &StatementSummary) {
     let verdict = if s.is_valid() { "VALID" } else { "REJECTED" };
     println!("{}: {verdict}", s.file);
-    let file_type = s
-        .file_type
-        .as_ref()
-        .map(|t| format!("{} ({})", t.code, t.kind))
-        .unwrap_or_else(|| "?".into());
+    let file_type = s.file_type.as_ref().map(|t| format!("{} ({})", t.code, t.kind)).unwrap_or_else(|| "?".into());
     println!(
         "  acquirer {}, layout {}, file type {file_type}, merchant {}",
         s.acquirer.map(|a| a.code()).unwrap_or("?"),
@@ -56,11 +47,7 @@ pub fn summary(s: &StatementSummary) {
         opt(&s.period_end),
         opt(&s.sequence)
     );
-    let counts: Vec<String> = s
-        .record_counts
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect();
+    let counts: Vec<String> = s.record_counts.iter().map(|(k, v)| format!("{k}={v}")).collect();
     println!(
         "  {} lines: {} (ignored {})  {} bytes  sha256 {}",
         s.lines,
@@ -82,11 +69,7 @@ pub fn summary(s: &StatementSummary) {
             t.computed.gross_total,
             t.declared.net_total,
             t.computed.net_total,
-            if t.matches {
-                "matches"
-            } else {
-                "DOES NOT MATCH"
-            }
+            if t.matches { "matches" } else { "DOES NOT MATCH" }
         ),
         None => println!("  trailer: not checked"),
     }
@@ -131,11 +114,7 @@ pub fn run_summary(s: &RunSummary, inbox: &Path) {
         println!("{file}: FAILED: {err}");
     }
     let rows = s.receivable_units + s.transactions;
-    let rate = if s.seconds > 0.0 {
-        rows as f64 / s.seconds
-    } else {
-        0.0
-    };
+    let rate = if s.seconds > 0.0 { rows as f64 / s.seconds } else { 0.0 };
     println!();
     println!(
         "files: {} seen, {} loaded, {} duplicate, {} rejected, {} failed",

@@ -44,10 +44,7 @@ fn real_cielo04_v15_fields_come_out_right() {
         return;
     };
     let text = std::fs::read(&path).unwrap();
-    let lines: Vec<&[u8]> = text
-        .split(|&b| b == b'\n')
-        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
-        .collect();
+    let lines: Vec<&[u8]> = text.split(|&b| b == b'\n').map(|l| l.strip_suffix(b"\r").unwrap_or(l)).collect();
     let mut r = FieldReader::new(lines[1]);
     let d = v15::parse_receivable_unit(2, &mut r);
     assert!(r.errors.is_empty(), "{:?}", r.errors);

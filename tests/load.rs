@@ -20,9 +20,7 @@ async fn generated_files_round_trip_into_the_facts() {
     let dir = tempfile::tempdir().unwrap();
     for f in samples(dir.path(), 900, 11) {
         let expected = validate_statement(std::fs::File::open(&f.path).unwrap(), "x").unwrap();
-        let r = ingest_file(&mut db.client, &f.path, "test", IngestMode::StageAndLoad)
-            .await
-            .unwrap();
+        let r = ingest_file(&mut db.client, &f.path, "test", IngestMode::StageAndLoad).await.unwrap();
         assert_eq!(r.outcome, Outcome::Loaded);
         assert_eq!(r.rows.receivable_units, expected.receivable_units.count);
         assert_eq!(r.rows.transactions, expected.transactions.count);
@@ -52,25 +50,21 @@ async fn generated_files_round_trip_into_the_facts() {
         assert_eq!(row.get::<_, Decimal>(3), expected.transactions.net);
         let status: String = db
             .client
-            .query_one(
-                "SELECT status FROM statement_file WHERE file_id = $1",
-                &[&r.file_id],
-            )
+            .query_one("SELECT status FROM statement_file WHERE file_id = $1", &[&r.file_id])
             .await
             .unwrap()
             .get(0);
         assert_eq!(status, "loaded");
-        assert_eq!(
-            db.count(&format!(
-                "SELECT count(*) FROM stage_record WHERE file_id = {}",
-                r.file_id
-            ))
-            .await,
-            0
-        );
+        assert_eq!(db.count(&format!("SELECT count(*) FROM stage_record WHERE file_id = {}", r.file_id)).await, 0);
     }
     // Codes keep their leading zeros all the way into the dimensions.
-    assert!(db.count("SELECT count(*) FROM dim_establishment WHERE merchant_code LIKE '00%' AND length(merchant_code) = 10").await >= 1);
+    assert!(
+        db.count(
+            "SELECT count(*) FROM dim_establishment WHERE merchant_code LIKE '00%' AND length(merchant_code) = 10"
+        )
+        .await
+            >= 1
+    );
     // Cancellations and chargebacks are facts, but never sales.
     let adjustments = db
         .count(
@@ -92,9 +86,7 @@ async fn real_cielo04_lines_load_with_their_values() {
         return;
     };
     let mut db = TestDb::new("real04").await;
-    let r = ingest_file(&mut db.client, &path, "test", IngestMode::StageAndLoad)
-        .await
-        .unwrap();
+    let r = ingest_file(&mut db.client, &path, "test", IngestMode::StageAndLoad).await.unwrap();
     assert_eq!(r.outcome, Outcome::Loaded);
     let row = db
         .client
@@ -139,54 +131,30 @@ async fn same_content_twice_or_under_another_name_adds_nothing() {
     let mut db = TestDb::new("dup").await;
     let dir = tempfile::tempdir().unwrap();
     let f = samples(dir.path(), 200, 3).remove(0);
-    let first = ingest_file(&mut db.client, &f.path, "test", IngestMode::StageAndLoad)
-        .await
-        .unwrap();
+    let first = ingest_file(&mut db.client, &f.path, "test", IngestMode::StageAndLoad).await.unwrap();
     assert_eq!(first.outcome, Outcome::Loaded);
     let facts = "SELECT (SELECT count(*) FROM fact_card_transaction) + (SELECT count(*) FROM fact_receivable_unit)";
     let before = db.count(facts).await;
     assert!(before > 0);
 
-    let again = ingest_file(&mut db.client, &f.path, "test", IngestMode::StageAndLoad)
-        .await
-        .unwrap();
-    assert_eq!(
-        (again.outcome, again.file_id),
-        (Outcome::Duplicate, first.file_id)
-    );
+    let again = ingest_file(&mut db.client, &f.path, "test", IngestMode::StageAndLoad).await.unwrap();
+    assert_eq!((again.outcome, again.file_id), (Outcome::Duplicate, first.file_id));
     let renamed = dir.path().join("renamed-copy.txt");
     std::fs::copy(&f.path, &renamed).unwrap();
-    let other = ingest_file(&mut db.client, &renamed, "test", IngestMode::StageAndLoad)
-        .await
-        .unwrap();
-    assert_eq!(
-        (other.outcome, other.file_id),
-        (Outcome::Duplicate, first.file_id)
-    );
+    let other = ingest_file(&mut db.client, &renamed, "test", IngestMode::StageAndLoad).await.unwrap();
+    assert_eq!((other.outcome, other.file_id), (Outcome::Duplicate, first.file_id));
 
     assert_eq!(db.count(facts).await, before);
     assert_eq!(db.count("SELECT count(*) FROM statement_file").await, 1);
-    assert_eq!(
-        db.count("SELECT count(*) FROM statement_delivery WHERE outcome = 'duplicate'")
-            .await,
-        2
-    );
-    assert_eq!(
-        db.count("SELECT count(*) FROM statement_delivery WHERE file_name = 'renamed-copy.txt'")
-            .await,
-        1
-    );
+    assert_eq!(db.count("SELECT count(*) FROM statement_delivery WHERE outcome = 'duplicate'").await, 2);
+    assert_eq!(db.count("SELECT count(*) FROM statement_delivery WHERE file_name = 'renamed-copy.txt'").await, 1);
 }
 
 #[tokio::test]
 async fn rejected_files_load_nothing_and_keep_their_reasons() {
     let mut db = TestDb::new("reject").await;
     let dir = tempfile::tempdir().unwrap();
-    let good = samples(dir.path(), 200, 4)
-        .into_iter()
-        .find(|f| f.file_type == "03")
-        .unwrap()
-        .path;
+    let good = samples(dir.path(), 200, 4).into_iter().find(|f| f.file_type == "03").unwrap().path;
     let base = lines(&good);
     let e = first_of(&base, b'E');
     let d = first_of(&base, b'D');
@@ -211,16 +179,11 @@ async fn rejected_files_load_nothing_and_keep_their_reasons() {
 
     for (name, l, line, field) in cases {
         let path = write_lines(&dir.path().join(format!("{name}.txt")), &l);
-        let r = ingest_file(&mut db.client, &path, "test", IngestMode::StageAndLoad)
-            .await
-            .unwrap();
+        let r = ingest_file(&mut db.client, &path, "test", IngestMode::StageAndLoad).await.unwrap();
         assert_eq!(r.outcome, Outcome::Rejected, "{name}");
         let row = db
             .client
-            .query_one(
-                "SELECT status, error_count, error FROM statement_file WHERE file_id = $1",
-                &[&r.file_id],
-            )
+            .query_one("SELECT status, error_count, error FROM statement_file WHERE file_id = $1", &[&r.file_id])
             .await
             .unwrap();
         assert_eq!(row.get::<_, String>(0), "rejected", "{name}");
@@ -237,35 +200,17 @@ async fn rejected_files_load_nothing_and_keep_their_reasons() {
         assert_eq!(first.get::<_, String>(2), field, "{name}");
         assert!(!first.get::<_, String>(3).is_empty());
         if field != "trailer" {
-            assert!(
-                first.get::<_, Option<i32>>(1).is_some(),
-                "{name}: a column is given"
-            );
-            assert!(
-                first.get::<_, Option<String>>(4).is_some(),
-                "{name}: the raw line is kept"
-            );
+            assert!(first.get::<_, Option<i32>>(1).is_some(), "{name}: a column is given");
+            assert!(first.get::<_, Option<String>>(4).is_some(), "{name}: the raw line is kept");
         }
     }
-    assert_eq!(
-        db.count("SELECT count(*) FROM fact_card_transaction").await,
-        0
-    );
-    assert_eq!(
-        db.count("SELECT count(*) FROM fact_receivable_unit").await,
-        0
-    );
+    assert_eq!(db.count("SELECT count(*) FROM fact_card_transaction").await, 0);
+    assert_eq!(db.count("SELECT count(*) FROM fact_receivable_unit").await, 0);
     assert_eq!(db.count("SELECT count(*) FROM stage_record").await, 0);
-    assert_eq!(
-        db.count("SELECT count(*) FROM statement_file WHERE status = 'rejected'")
-            .await,
-        5
-    );
+    assert_eq!(db.count("SELECT count(*) FROM statement_file WHERE status = 'rejected'").await, 5);
 
     // The good original still loads afterwards.
-    let r = ingest_file(&mut db.client, &good, "test", IngestMode::StageAndLoad)
-        .await
-        .unwrap();
+    let r = ingest_file(&mut db.client, &good, "test", IngestMode::StageAndLoad).await.unwrap();
     assert_eq!(r.outcome, Outcome::Loaded);
 }
 
@@ -274,42 +219,23 @@ async fn stage_then_load_in_two_steps_as_the_lambdas_do() {
     let mut db = TestDb::new("twostep").await;
     let dir = tempfile::tempdir().unwrap();
     let f = samples(dir.path(), 150, 9).remove(0);
-    let staged = ingest_file(&mut db.client, &f.path, "lambda", IngestMode::StageOnly)
-        .await
-        .unwrap();
+    let staged = ingest_file(&mut db.client, &f.path, "lambda", IngestMode::StageOnly).await.unwrap();
     assert_eq!(staged.outcome, Outcome::Staged);
-    assert_eq!(
-        db.count("SELECT count(*) FROM fact_card_transaction").await,
-        0
-    );
-    assert_eq!(
-        db.count("SELECT count(*) FROM stage_record").await as u64,
-        f.receivable_units + f.transactions
-    );
+    assert_eq!(db.count("SELECT count(*) FROM fact_card_transaction").await, 0);
+    assert_eq!(db.count("SELECT count(*) FROM stage_record").await as u64, f.receivable_units + f.transactions);
     // Staging the same content again is a no-op.
-    let again = ingest_file(&mut db.client, &f.path, "lambda", IngestMode::StageOnly)
-        .await
-        .unwrap();
+    let again = ingest_file(&mut db.client, &f.path, "lambda", IngestMode::StageOnly).await.unwrap();
     assert_eq!(again.outcome, Outcome::Duplicate);
-    assert_eq!(
-        db.count("SELECT count(*) FROM stage_record").await as u64,
-        f.receivable_units + f.transactions
-    );
+    assert_eq!(db.count("SELECT count(*) FROM stage_record").await as u64, f.receivable_units + f.transactions);
 
     let loaded = load_files(&mut db.client, &[staged.file_id]).await.unwrap();
     assert_eq!(loaded[0].1, Outcome::Loaded);
     assert_eq!(loaded[0].2.transactions, f.transactions);
-    assert_eq!(
-        db.count("SELECT count(*) FROM fact_card_transaction").await as u64,
-        f.transactions
-    );
+    assert_eq!(db.count("SELECT count(*) FROM fact_card_transaction").await as u64, f.transactions);
     assert_eq!(db.count("SELECT count(*) FROM stage_record").await, 0);
     let twice = load_files(&mut db.client, &[staged.file_id]).await.unwrap();
     assert_eq!(twice[0].1, Outcome::Duplicate);
-    assert_eq!(
-        db.count("SELECT count(*) FROM fact_card_transaction").await as u64,
-        f.transactions
-    );
+    assert_eq!(db.count("SELECT count(*) FROM fact_card_transaction").await as u64, f.transactions);
 }
 
 #[tokio::test]
@@ -317,37 +243,17 @@ async fn lost_staging_is_detected_and_the_file_sent_back() {
     let mut db = TestDb::new("lost").await;
     let dir = tempfile::tempdir().unwrap();
     let f = samples(dir.path(), 100, 10).remove(0);
-    let staged = ingest_file(&mut db.client, &f.path, "lambda", IngestMode::StageOnly)
-        .await
-        .unwrap();
+    let staged = ingest_file(&mut db.client, &f.path, "lambda", IngestMode::StageOnly).await.unwrap();
     // What a server crash does to the UNLOGGED staging table.
-    db.client
-        .execute("TRUNCATE stage_record", &[])
-        .await
-        .unwrap();
-    let err = load_files(&mut db.client, &[staged.file_id])
-        .await
-        .unwrap_err();
+    db.client.execute("TRUNCATE stage_record", &[]).await.unwrap();
+    let err = load_files(&mut db.client, &[staged.file_id]).await.unwrap_err();
     assert!(err.to_string().contains("staged rows lost"), "{err}");
-    assert_eq!(
-        db.count("SELECT count(*) FROM fact_card_transaction").await,
-        0
-    );
-    let status: String = db
-        .client
-        .query_one("SELECT status FROM statement_file", &[])
-        .await
-        .unwrap()
-        .get(0);
+    assert_eq!(db.count("SELECT count(*) FROM fact_card_transaction").await, 0);
+    let status: String = db.client.query_one("SELECT status FROM statement_file", &[]).await.unwrap().get(0);
     assert_eq!(status, "received");
-    let r = ingest_file(&mut db.client, &f.path, "test", IngestMode::StageAndLoad)
-        .await
-        .unwrap();
+    let r = ingest_file(&mut db.client, &f.path, "test", IngestMode::StageAndLoad).await.unwrap();
     assert_eq!(r.outcome, Outcome::Loaded);
-    assert_eq!(
-        db.count("SELECT count(*) FROM fact_card_transaction").await as u64,
-        f.transactions
-    );
+    assert_eq!(db.count("SELECT count(*) FROM fact_card_transaction").await as u64, f.transactions);
 }
 
 #[tokio::test]
@@ -360,38 +266,17 @@ async fn concurrent_ingests_of_the_same_content_load_it_once() {
     let mut tasks = Vec::new();
     for i in 0..4 {
         let url = db.url.clone();
-        let path = if i % 2 == 0 {
-            f.path.clone()
-        } else {
-            copy.clone()
-        };
+        let path = if i % 2 == 0 { f.path.clone() } else { copy.clone() };
         tasks.push(tokio::spawn(async move {
             let mut c = syncrocardpay_core::db::connect(&url).await.unwrap();
-            ingest_file(&mut c, &path, "test", IngestMode::StageAndLoad)
-                .await
-                .unwrap()
-                .outcome
+            ingest_file(&mut c, &path, "test", IngestMode::StageAndLoad).await.unwrap().outcome
         }));
     }
     let mut outcomes = Vec::new();
     for t in tasks {
         outcomes.push(t.await.unwrap());
     }
-    assert_eq!(
-        outcomes.iter().filter(|o| **o == Outcome::Loaded).count(),
-        1,
-        "{outcomes:?}"
-    );
-    assert_eq!(
-        outcomes
-            .iter()
-            .filter(|o| **o == Outcome::Duplicate)
-            .count(),
-        3,
-        "{outcomes:?}"
-    );
-    assert_eq!(
-        db.count("SELECT count(*) FROM fact_card_transaction").await as u64,
-        f.transactions
-    );
+    assert_eq!(outcomes.iter().filter(|o| **o == Outcome::Loaded).count(), 1, "{outcomes:?}");
+    assert_eq!(outcomes.iter().filter(|o| **o == Outcome::Duplicate).count(), 3, "{outcomes:?}");
+    assert_eq!(db.count("SELECT count(*) FROM fact_card_transaction").await as u64, f.transactions);
 }

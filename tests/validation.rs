@@ -8,30 +8,17 @@ use std::path::Path;
 use syncrocardpay_core::formats::{validate_statement, Issue, StatementSummary};
 
 fn validate(path: &Path) -> StatementSummary {
-    validate_statement(
-        std::fs::File::open(path).unwrap(),
-        &path.display().to_string(),
-    )
-    .unwrap()
+    validate_statement(std::fs::File::open(path).unwrap(), &path.display().to_string()).unwrap()
 }
 
 fn sample_03(dir: &Path) -> std::path::PathBuf {
     let files = samples(dir, 300, 7);
-    files
-        .into_iter()
-        .find(|f| f.file_type == "03")
-        .unwrap()
-        .path
+    files.into_iter().find(|f| f.file_type == "03").unwrap().path
 }
 
 fn only_issue(s: &StatementSummary) -> &Issue {
     assert!(!s.is_valid(), "expected a rejection");
-    assert_eq!(
-        s.errors.len(),
-        1,
-        "expected exactly one issue, got {:#?}",
-        s.errors
-    );
+    assert_eq!(s.errors.len(), 1, "expected exactly one issue, got {:#?}", s.errors);
     &s.errors[0]
 }
 
@@ -50,34 +37,21 @@ fn generated_statements_are_valid_and_match_their_trailers() {
         // Every UR is the sum of its lines in the generated files.
         assert_eq!(s.transactions.gross, s.receivable_units.gross);
         assert_eq!(s.transactions.net, s.receivable_units.net);
-        assert_eq!(
-            s.transactions.gross + s.transactions.fee,
-            s.transactions.net
-        );
+        assert_eq!(s.transactions.gross + s.transactions.fee, s.transactions.net);
         assert!(s.trailer.as_ref().unwrap().matches);
     }
 }
 
 #[test]
 fn samples_are_deterministic_for_a_seed_and_differ_across_seeds() {
-    let (a, b, c) = (
-        tempfile::tempdir().unwrap(),
-        tempfile::tempdir().unwrap(),
-        tempfile::tempdir().unwrap(),
-    );
+    let (a, b, c) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let fa = samples(a.path(), 200, 5);
     let fb = samples(b.path(), 200, 5);
     let fc = samples(c.path(), 200, 6);
     for (x, y) in fa.iter().zip(&fb) {
-        assert_eq!(
-            std::fs::read(&x.path).unwrap(),
-            std::fs::read(&y.path).unwrap()
-        );
+        assert_eq!(std::fs::read(&x.path).unwrap(), std::fs::read(&y.path).unwrap());
     }
-    assert_ne!(
-        std::fs::read(&fa[0].path).unwrap(),
-        std::fs::read(&fc[0].path).unwrap()
-    );
+    assert_ne!(std::fs::read(&fa[0].path).unwrap(), std::fs::read(&fc[0].path).unwrap());
 }
 
 #[test]
@@ -86,16 +60,8 @@ fn lf_and_crlf_are_the_same_statement() {
     let path = sample_03(dir.path());
     let crlf = validate(&path);
     let lf_path = dir.path().join("lf.txt");
-    std::fs::write(
-        &lf_path,
-        std::fs::read(&path)
-            .unwrap()
-            .iter()
-            .copied()
-            .filter(|&b| b != b'\r')
-            .collect::<Vec<_>>(),
-    )
-    .unwrap();
+    std::fs::write(&lf_path, std::fs::read(&path).unwrap().iter().copied().filter(|&b| b != b'\r').collect::<Vec<_>>())
+        .unwrap();
     let lf = validate(&lf_path);
     assert!(lf.is_valid());
     assert_eq!(lf.transactions, crlf.transactions);
@@ -120,23 +86,12 @@ fn trailer_with_a_wrong_count_is_rejected() {
     let dir = tempfile::tempdir().unwrap();
     let mut l = lines(&sample_03(dir.path()));
     let last = l.len() - 1;
-    let declared = std::str::from_utf8(&l[last][1..12])
-        .unwrap()
-        .parse::<u64>()
-        .unwrap();
+    let declared = std::str::from_utf8(&l[last][1..12]).unwrap().parse::<u64>().unwrap();
     put(&mut l[last], 2, &format!("{:011}", declared + 1));
     let s = validate(&write_lines(&dir.path().join("count.txt"), &l));
     let i = only_issue(&s);
-    assert_eq!(
-        (i.line, i.column, i.field.as_str()),
-        (last as u64 + 1, Some(2), "trailer.total_records")
-    );
-    assert!(
-        i.reason
-            .contains(&format!("declares {} records", declared + 1)),
-        "{}",
-        i.reason
-    );
+    assert_eq!((i.line, i.column, i.field.as_str()), (last as u64 + 1, Some(2), "trailer.total_records"));
+    assert!(i.reason.contains(&format!("declares {} records", declared + 1)), "{}", i.reason);
     assert!(!s.trailer.unwrap().matches);
 }
 
@@ -148,10 +103,7 @@ fn trailer_with_a_wrong_net_total_is_rejected() {
     put(&mut l[last], 14, "00000000000000001");
     let s = validate(&write_lines(&dir.path().join("net.txt"), &l));
     let i = only_issue(&s);
-    assert_eq!(
-        (i.column, i.field.as_str()),
-        (Some(13), "trailer.net_total")
-    );
+    assert_eq!((i.column, i.field.as_str()), (Some(13), "trailer.net_total"));
     assert!(i.reason.contains("declares net total 0.01"), "{}", i.reason);
 }
 
@@ -163,10 +115,7 @@ fn impossible_date_is_rejected_with_its_column() {
     put(&mut l[e], 566, "31022026");
     let s = validate(&write_lines(&dir.path().join("date.txt"), &l));
     let i = only_issue(&s);
-    assert_eq!(
-        (i.line, i.column, i.field.as_str()),
-        (e as u64 + 1, Some(566), "E.authorization_date")
-    );
+    assert_eq!((i.line, i.column, i.field.as_str()), (e as u64 + 1, Some(566), "E.authorization_date"));
     assert!(i.reason.contains("31022026"), "{}", i.reason);
     assert!(i.raw_line.as_ref().unwrap().starts_with('E'));
 }
@@ -181,10 +130,7 @@ fn non_numeric_amount_is_rejected() {
     // The bad UR amount also breaks the trailer sums (the line is not counted in them).
     let i = &s.errors[0];
     assert!(!s.is_valid());
-    assert_eq!(
-        (i.line, i.column, i.field.as_str()),
-        (d as u64 + 1, Some(80), "D.gross_amount")
-    );
+    assert_eq!((i.line, i.column, i.field.as_str()), (d as u64 + 1, Some(80), "D.gross_amount"));
     assert!(i.reason.contains("expected 13 digits"), "{}", i.reason);
 }
 
@@ -196,10 +142,7 @@ fn bad_sign_byte_is_rejected() {
     put(&mut l[e], 261, " ");
     let s = validate(&write_lines(&dir.path().join("sign.txt"), &l));
     let i = &s.errors[0];
-    assert_eq!(
-        (i.line, i.column, i.field.as_str()),
-        (e as u64 + 1, Some(261), "E.gross_amount")
-    );
+    assert_eq!((i.line, i.column, i.field.as_str()), (e as u64 + 1, Some(261), "E.gross_amount"));
     assert!(i.reason.contains("sign byte"), "{}", i.reason);
 }
 
@@ -211,15 +154,8 @@ fn wrong_line_width_is_rejected() {
     l[e].truncate(719);
     let s = validate(&write_lines(&dir.path().join("width.txt"), &l));
     let i = &s.errors[0];
-    assert_eq!(
-        (i.line, i.column, i.field.as_str()),
-        (e as u64 + 1, Some(720), "line")
-    );
-    assert!(
-        i.reason.contains("must be 760 bytes wide, found 719"),
-        "{}",
-        i.reason
-    );
+    assert_eq!((i.line, i.column, i.field.as_str()), (e as u64 + 1, Some(720), "line"));
+    assert!(i.reason.contains("must be 760 bytes wide, found 719"), "{}", i.reason);
 }
 
 #[test]
@@ -229,10 +165,7 @@ fn unsupported_layout_version_is_rejected_at_the_header() {
     put(&mut l[0], 71, "014");
     let s = validate(&write_lines(&dir.path().join("v14.txt"), &l));
     let i = only_issue(&s);
-    assert_eq!(
-        (i.line, i.column, i.field.as_str()),
-        (1, Some(71), "header.layout_version")
-    );
+    assert_eq!((i.line, i.column, i.field.as_str()), (1, Some(71), "header.layout_version"));
     assert!(i.reason.contains("\"014\""), "{}", i.reason);
 }
 
@@ -245,10 +178,7 @@ fn unknown_record_types_are_ignored_but_counted() {
     l.insert(2, extra);
     // The trailer counts every record between header and trailer.
     let last = l.len() - 1;
-    let declared = std::str::from_utf8(&l[last][1..12])
-        .unwrap()
-        .parse::<u64>()
-        .unwrap();
+    let declared = std::str::from_utf8(&l[last][1..12]).unwrap().parse::<u64>().unwrap();
     put(&mut l[last], 2, &format!("{:011}", declared + 1));
     let s = validate(&write_lines(&dir.path().join("unknown.txt"), &l));
     assert!(s.is_valid(), "{:?}", s.errors);
@@ -277,23 +207,14 @@ fn records_after_the_trailer_and_empty_files_are_rejected() {
 fn every_error_is_reported_not_just_the_first() {
     let dir = tempfile::tempdir().unwrap();
     let mut l = lines(&sample_03(dir.path()));
-    let es: Vec<usize> = l
-        .iter()
-        .enumerate()
-        .filter(|(_, x)| x[0] == b'E')
-        .map(|(i, _)| i)
-        .take(3)
-        .collect();
+    let es: Vec<usize> = l.iter().enumerate().filter(|(_, x)| x[0] == b'E').map(|(i, _)| i).take(3).collect();
     for &e in &es {
         put(&mut l[e], 566, "99999999");
     }
     let s = validate(&write_lines(&dir.path().join("many.txt"), &l));
     assert_eq!(s.error_count, 3);
     let lines_reported: Vec<u64> = s.errors.iter().map(|i| i.line).collect();
-    assert_eq!(
-        lines_reported,
-        es.iter().map(|&e| e as u64 + 1).collect::<Vec<_>>()
-    );
+    assert_eq!(lines_reported, es.iter().map(|&e| e as u64 + 1).collect::<Vec<_>>());
 }
 
 #[test]
@@ -307,13 +228,6 @@ fn a_line_without_end_does_not_grow_memory() {
     let s = validate(&path);
     assert!(!s.is_valid());
     assert_eq!(s.errors[0].line, 2);
-    assert!(
-        s.errors[0].reason.contains("over the 4096-byte limit"),
-        "{}",
-        s.errors[0].reason
-    );
-    assert_eq!(
-        s.transactions.gross + s.transactions.fee,
-        s.transactions.net
-    );
+    assert!(s.errors[0].reason.contains("over the 4096-byte limit"), "{}", s.errors[0].reason);
+    assert_eq!(s.transactions.gross + s.transactions.fee, s.transactions.net);
 }

@@ -8,25 +8,15 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
     #[error("cannot connect to PostgreSQL at {target}: {source}")]
-    Connect {
-        target: String,
-        source: tokio_postgres::Error,
-    },
+    Connect { target: String, source: tokio_postgres::Error },
     #[error("database error: {0}")]
     Db(#[from] tokio_postgres::Error),
     #[error("migration failed: {0}")]
     Migration(String),
     #[error("{path}: the file changed while it was being ingested (sha256 {before} then {after}); nothing was loaded")]
-    FileChanged {
-        path: PathBuf,
-        before: String,
-        after: String,
-    },
+    FileChanged { path: PathBuf, before: String, after: String },
     #[error("file {file_id}: {detail}")]
     Integrity { file_id: i64, detail: String },
     #[error("local PostgreSQL: {0}")]
@@ -37,9 +27,6 @@ pub enum Error {
 
 impl Error {
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io {
-            path: path.into(),
-            source,
-        }
+        Error::Io { path: path.into(), source }
     }
 }

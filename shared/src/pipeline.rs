@@ -75,22 +75,14 @@ fn blocking_err(e: tokio::task::JoinError) -> Error {
 /// validate and stage it by binary COPY in one transaction — and, in [`IngestMode::StageAndLoad`], load it
 /// into the facts in that same transaction. A file that fails validation loads nothing and is recorded as
 /// rejected with every problem found.
-pub async fn ingest_file(
-    db: &mut Client,
-    path: &Path,
-    source: &str,
-    mode: IngestMode,
-) -> Result<IngestReport> {
+pub async fn ingest_file(db: &mut Client, path: &Path, source: &str, mode: IngestMode) -> Result<IngestReport> {
     let started = Instant::now();
     let name = display_name(path);
     let p = path.to_path_buf();
-    let (sha256, size) = tokio::task::spawn_blocking(move || {
-        File::open(&p)
-            .and_then(sha256_of)
-            .map_err(|e| Error::io(&p, e))
-    })
-    .await
-    .map_err(blocking_err)??;
+    let (sha256, size) =
+        tokio::task::spawn_blocking(move || File::open(&p).and_then(sha256_of).map_err(|e| Error::io(&p, e)))
+            .await
+            .map_err(blocking_err)??;
     let mut report = IngestReport {
         file: name.clone(),
         path: path.to_path_buf(),
@@ -102,8 +94,7 @@ pub async fn ingest_file(
         summary: None,
     };
     let done = |mode: IngestMode, status: FileStatus| {
-        status == FileStatus::Loaded
-            || (mode == IngestMode::StageOnly && status == FileStatus::Staged)
+        status == FileStatus::Loaded || (mode == IngestMode::StageOnly && status == FileStatus::Staged)
     };
     if let Some(existing) = store::find_by_sha256(db, &sha256).await? {
         if done(mode, existing.status) {
@@ -135,16 +126,13 @@ pub async fn ingest_file(
             let mut sink = |record: Record| {
                 batch.push(record);
                 if batch.len() >= BATCH
-                    && sender
-                        .blocking_send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
-                        .is_err()
+                    && sender.blocking_send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))).is_err()
                 {
                     return ControlFlow::Break(());
                 }
                 ControlFlow::Continue(())
             };
-            let summary =
-                read_statement(input, &file_name, &mut sink).map_err(|e| Error::io(&p, e))?;
+            let summary = read_statement(input, &file_name, &mut sink).map_err(|e| Error::io(&p, e))?;
             if !batch.is_empty() {
                 let _ = sender.blocking_send(batch);
             }
@@ -156,11 +144,7 @@ pub async fn ingest_file(
         staged?;
         if summary.sha256 != sha256 {
             tx.rollback().await?;
-            return Err(Error::FileChanged {
-                path: path.to_path_buf(),
-                before: sha256,
-                after: summary.sha256,
-            });
+            return Err(Error::FileChanged { path: path.to_path_buf(), before: sha256, after: summary.sha256 });
         }
         if !summary.is_valid() {
             tx.rollback().await?;
@@ -192,32 +176,18 @@ pub async fn ingest_file(
             LoadResult::AlreadyLoaded => report.outcome = Outcome::Duplicate,
             LoadResult::StagingLost(detail) => {
                 tx.commit().await?;
-                return Err(Error::Integrity {
-                    file_id: file.file_id,
-                    detail,
-                });
+                return Err(Error::Integrity { file_id: file.file_id, detail });
             }
         }
     }
     tx.commit().await?;
-    store::record_delivery(
-        db,
-        file.file_id,
-        &name,
-        source,
-        report.outcome.as_str(),
-        None,
-    )
-    .await?;
+    store::record_delivery(db, file.file_id, &name, source, report.outcome.as_str(), None).await?;
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
 }
 
 /// Load staged files into the facts, one transaction per file. Returns per-file counts.
-pub async fn load_files(
-    db: &mut Client,
-    file_ids: &[i64],
-) -> Result<Vec<(i64, Outcome, LoadCounts)>> {
+pub async fn load_files(db: &mut Client, file_ids: &[i64]) -> Result<Vec<(i64, Outcome, LoadCounts)>> {
     let mut out = Vec::with_capacity(file_ids.len());
     for &file_id in file_ids {
         let tx = db.transaction().await?;
@@ -263,15 +233,9 @@ pub async fn discover(db: &Client, source: &dyn StatementSource) -> Result<Disco
         files
             .into_iter()
             .map(|f| {
-                let (sha256, size) = File::open(&f.local_path)
-                    .and_then(sha256_of)
-                    .map_err(|e| Error::io(&f.local_path, e))?;
-                Ok(Discovered {
-                    name: f.name,
-                    path: f.local_path,
-                    size,
-                    sha256,
-                })
+                let (sha256, size) =
+                    File::open(&f.local_path).and_then(sha256_of).map_err(|e| Error::io(&f.local_path, e))?;
+                Ok(Discovered { name: f.name, path: f.local_path, size, sha256 })
             })
             .collect()
     })
@@ -310,23 +274,14 @@ pub struct RunSummary {
 
 /// The whole local pipeline over a source: discover new contents, then ingest and load them with `jobs`
 /// files in parallel (each on its own connection).
-pub async fn run(
-    database_url: &str,
-    source: &dyn StatementSource,
-    jobs: usize,
-) -> Result<RunSummary> {
+pub async fn run(database_url: &str, source: &dyn StatementSource, jobs: usize) -> Result<RunSummary> {
     let started = Instant::now();
     let db = crate::db::connect(database_url).await?;
     let discovery = discover(&db, source).await?;
     drop(db);
-    let mut summary = RunSummary {
-        files_seen: discovery.new.len() + discovery.already_loaded,
-        ..Default::default()
-    };
+    let mut summary = RunSummary { files_seen: discovery.new.len() + discovery.already_loaded, ..Default::default() };
     summary.duplicates = discovery.already_loaded;
-    let queue = Arc::new(Mutex::new(
-        discovery.new.into_iter().collect::<VecDeque<_>>(),
-    ));
+    let queue = Arc::new(Mutex::new(discovery.new.into_iter().collect::<VecDeque<_>>()));
     let label = source.label();
     let mut workers = tokio::task::JoinSet::new();
     for _ in 0..jobs.max(1) {

@@ -39,10 +39,7 @@ impl FolderSource {
 /// Whether a file name looks like a finished statement (not hidden, not a partial download).
 pub fn is_candidate_name(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
-    !name.starts_with('.')
-        && ![".part", ".tmp", ".partial", ".crdownload"]
-            .iter()
-            .any(|s| lower.ends_with(s))
+    !name.starts_with('.') && ![".part", ".tmp", ".partial", ".crdownload"].iter().any(|s| lower.ends_with(s))
 }
 
 impl StatementSource for FolderSource {
@@ -61,12 +58,7 @@ impl StatementSource for FolderSource {
             if !meta.is_file() || !is_candidate_name(&name) {
                 continue;
             }
-            files.push(SourceFile {
-                name,
-                size: meta.len(),
-                modified: meta.modified().ok(),
-                local_path: path,
-            });
+            files.push(SourceFile { name, size: meta.len(), modified: meta.modified().ok(), local_path: path });
         }
         files.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(files)
@@ -75,7 +67,5 @@ impl StatementSource for FolderSource {
 
 /// Display name of a local path (its file name).
 pub fn display_name(path: &Path) -> String {
-    path.file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_else(|| path.display().to_string())
+    path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| path.display().to_string())
 }

@@ -37,42 +37,22 @@ static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 impl TestDb {
     pub async fn new(label: &str) -> TestDb {
-        let admin = syncrocardpay_core::db::connect(&admin_url())
-            .await
-            .expect("connect to DATABASE_URL");
+        let admin = syncrocardpay_core::db::connect(&admin_url()).await.expect("connect to DATABASE_URL");
         let name = format!(
             "t_{}_{}_{}",
-            label
-                .chars()
-                .filter(|c| c.is_ascii_alphanumeric())
-                .collect::<String>()
-                .to_lowercase(),
+            label.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_lowercase(),
             std::process::id(),
             COUNTER.fetch_add(1, Ordering::SeqCst)
         );
-        admin
-            .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
-            .await
-            .expect("drop old test database");
-        admin
-            .batch_execute(&format!("CREATE DATABASE {name}"))
-            .await
-            .expect("create test database");
+        admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name}")).await.expect("drop old test database");
+        admin.batch_execute(&format!("CREATE DATABASE {name}")).await.expect("create test database");
         let url = with_database(&admin_url(), &name);
-        let mut client = syncrocardpay_core::db::connect(&url)
-            .await
-            .expect("connect to test database");
-        syncrocardpay_core::db::migrate(&mut client)
-            .await
-            .expect("migrate");
+        let mut client = syncrocardpay_core::db::connect(&url).await.expect("connect to test database");
+        syncrocardpay_core::db::migrate(&mut client).await.expect("migrate");
         TestDb { url, client }
     }
 
     pub async fn count(&self, sql: &str) -> i64 {
-        self.client
-            .query_one(sql, &[])
-            .await
-            .unwrap_or_else(|e| panic!("{sql}: {e}"))
-            .get(0)
+        self.client.query_one(sql, &[]).await.unwrap_or_else(|e| panic!("{sql}: {e}")).get(0)
     }
 }

@@ -5,24 +5,14 @@ use syncrocardpay_core::formats::cielo::sample::{self, SampleFile, SampleSpec};
 
 /// Generate samples into `dir`.
 pub fn samples(dir: &Path, transactions: u64, seed: u64) -> Vec<SampleFile> {
-    sample::generate(
-        dir,
-        &SampleSpec {
-            transactions,
-            seed,
-            merchants: 3,
-        },
-    )
-    .expect("generate samples")
+    sample::generate(dir, &SampleSpec { transactions, seed, merchants: 3 }).expect("generate samples")
 }
 
 /// The lines of a file (without terminators).
 pub fn lines(path: &Path) -> Vec<Vec<u8>> {
     let bytes = std::fs::read(path).unwrap();
-    let mut v: Vec<Vec<u8>> = bytes
-        .split(|&b| b == b'\n')
-        .map(|l| l.strip_suffix(b"\r").unwrap_or(l).to_vec())
-        .collect();
+    let mut v: Vec<Vec<u8>> =
+        bytes.split(|&b| b == b'\n').map(|l| l.strip_suffix(b"\r").unwrap_or(l).to_vec()).collect();
     if v.last().is_some_and(|l| l.is_empty()) {
         v.pop();
     }
@@ -42,10 +32,7 @@ pub fn write_lines(path: &Path, lines: &[Vec<u8>]) -> PathBuf {
 
 /// Index of the first line of a record type.
 pub fn first_of(lines: &[Vec<u8>], kind: u8) -> usize {
-    lines
-        .iter()
-        .position(|l| l.first() == Some(&kind))
-        .expect("record type present")
+    lines.iter().position(|l| l.first() == Some(&kind)).expect("record type present")
 }
 
 /// Overwrite bytes at a 1-based column.

@@ -13,10 +13,7 @@ struct DiscoverRequest {
     inbox: Option<String>,
 }
 
-async fn handle(
-    db: &tokio_postgres::Client,
-    event: LambdaEvent<serde_json::Value>,
-) -> Result<Discovery, Error> {
+async fn handle(db: &tokio_postgres::Client, event: LambdaEvent<serde_json::Value>) -> Result<Discovery, Error> {
     let request: DiscoverRequest = serde_json::from_value(event.payload).unwrap_or_default();
     let inbox = request
         .inbox
@@ -27,11 +24,7 @@ async fn handle(
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    tracing_subscriber::fmt()
-        .json()
-        .with_target(false)
-        .without_time()
-        .init();
+    tracing_subscriber::fmt().json().with_target(false).without_time().init();
     let url = std::env::var("DATABASE_URL").map_err(|_| "DATABASE_URL is not set")?;
     let db = Arc::new(syncrocardpay_core::db::connect(&url).await?);
     lambda_runtime::run(service_fn(move |event| {

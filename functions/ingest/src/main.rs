@@ -25,11 +25,7 @@ async fn handle(
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    tracing_subscriber::fmt()
-        .json()
-        .with_target(false)
-        .without_time()
-        .init();
+    tracing_subscriber::fmt().json().with_target(false).without_time().init();
     let url = std::env::var("DATABASE_URL").map_err(|_| "DATABASE_URL is not set")?;
     let mut client = syncrocardpay_core::db::connect(&url).await?;
     syncrocardpay_core::db::migrate(&mut client).await?;

@@ -27,23 +27,12 @@ async fn handle(
     let request: LoadRequest = serde_json::from_value(event.payload)?;
     let mut db = db.lock().await;
     let loaded = pipeline::load_files(&mut db, &request.file_ids).await?;
-    Ok(loaded
-        .into_iter()
-        .map(|(file_id, outcome, rows)| LoadedFile {
-            file_id,
-            outcome,
-            rows,
-        })
-        .collect())
+    Ok(loaded.into_iter().map(|(file_id, outcome, rows)| LoadedFile { file_id, outcome, rows }).collect())
 }
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    tracing_subscriber::fmt()
-        .json()
-        .with_target(false)
-        .without_time()
-        .init();
+    tracing_subscriber::fmt().json().with_target(false).without_time().init();
     let url = std::env::var("DATABASE_URL").map_err(|_| "DATABASE_URL is not set")?;
     let db = Arc::new(Mutex::new(syncrocardpay_core::db::connect(&url).await?));
     lambda_runtime::run(service_fn(move |event| {

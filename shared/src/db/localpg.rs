@@ -30,11 +30,7 @@ pub struct LocalPostgres {
 
 fn is_root() -> bool {
     // SAFETY-free: geteuid via /proc is overkill; `id -u` is always present on Debian.
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| o.stdout.starts_with(b"0\n"))
-        .unwrap_or(false)
+    Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0\n")).unwrap_or(false)
 }
 
 /// The newest installed server's bin directory (`PG_BIN` overrides).
@@ -56,11 +52,8 @@ pub fn server_bin_dir() -> Option<PathBuf> {
 }
 
 fn free_port() -> Result<u16> {
-    let l = TcpListener::bind("127.0.0.1:0")
-        .map_err(|e| Error::LocalPostgres(format!("no free port: {e}")))?;
-    Ok(l.local_addr()
-        .map_err(|e| Error::LocalPostgres(e.to_string()))?
-        .port())
+    let l = TcpListener::bind("127.0.0.1:0").map_err(|e| Error::LocalPostgres(format!("no free port: {e}")))?;
+    Ok(l.local_addr().map_err(|e| Error::LocalPostgres(e.to_string()))?.port())
 }
 
 /// Run a server binary, as the `postgres` OS user when we are root.
@@ -77,9 +70,7 @@ fn run(bin: &Path, tool: &str, args: &[&str], env: &[(&str, &str)]) -> Result<()
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let out = cmd
-        .output()
-        .map_err(|e| Error::LocalPostgres(format!("cannot run {}: {e}", exe.display())))?;
+    let out = cmd.output().map_err(|e| Error::LocalPostgres(format!("cannot run {}: {e}", exe.display())))?;
     if !out.status.success() {
         return Err(Error::LocalPostgres(format!(
             "{tool} failed ({}): {}{}",
@@ -113,19 +104,14 @@ impl LocalPostgres {
         };
         let data = dir.join("data");
         if data.join("PG_VERSION").exists() {
-            return Err(Error::LocalPostgres(format!(
-                "{} already holds a cluster",
-                dir.display()
-            )));
+            return Err(Error::LocalPostgres(format!("{} already holds a cluster", dir.display())));
         }
         let io = |e: std::io::Error| Error::LocalPostgres(format!("{}: {e}", dir.display()));
         fs::create_dir_all(dir.join("sock")).map_err(io)?;
         fs::set_permissions(&dir, fs::Permissions::from_mode(0o700)).map_err(io)?;
         let password: String = {
             let mut rng = rand::thread_rng();
-            (0..32)
-                .map(|_| char::from(b"abcdefghijklmnopqrstuvwxyz0123456789"[rng.gen_range(0..36)]))
-                .collect()
+            (0..32).map(|_| char::from(b"abcdefghijklmnopqrstuvwxyz0123456789"[rng.gen_range(0..36)])).collect()
         };
         let pwfile = dir.join("pwfile");
         fs::write(&pwfile, &password).map_err(io)?;
@@ -137,10 +123,7 @@ impl LocalPostgres {
                 .status()
                 .map_err(|e| Error::LocalPostgres(format!("chown: {e}")))?;
             if !st.success() {
-                return Err(Error::LocalPostgres(format!(
-                    "cannot give {} to the {OS_USER} user",
-                    dir.display()
-                )));
+                return Err(Error::LocalPostgres(format!("cannot give {} to the {OS_USER} user", dir.display())));
             }
         }
         let port = match port {
@@ -189,16 +172,7 @@ impl LocalPostgres {
         run(
             &bin,
             "pg_ctl",
-            &[
-                "-D",
-                &data_s,
-                "-l",
-                &dir.join("server.log").to_string_lossy(),
-                "-w",
-                "-t",
-                "60",
-                "start",
-            ],
+            &["-D", &data_s, "-l", &dir.join("server.log").to_string_lossy(), "-w", "-t", "60", "start"],
             &[],
         )?;
         pg.stopped = false;
@@ -250,16 +224,7 @@ impl LocalPostgres {
             let _ = run(
                 &self.bin,
                 "pg_ctl",
-                &[
-                    "-D",
-                    &data.to_string_lossy(),
-                    "-m",
-                    "immediate",
-                    "-w",
-                    "-t",
-                    "30",
-                    "stop",
-                ],
+                &["-D", &data.to_string_lossy(), "-m", "immediate", "-w", "-t", "30", "stop"],
                 &[],
             );
             self.stopped = true;
@@ -280,44 +245,13 @@ impl Drop for LocalPostgres {
 pub fn stop_dir(dir: &Path) -> Result<()> {
     let data = dir.join("data");
     if data.join("postmaster.pid").exists() {
-        let bin = server_bin_dir()
-            .ok_or_else(|| Error::LocalPostgres("server binaries not found".into()))?;
-        run(
-            &bin,
-            "pg_ctl",
-            &[
-                "-D",
-                &data.to_string_lossy(),
-                "-m",
-                "fast",
-                "-w",
-                "-t",
-                "30",
-                "stop",
-            ],
-            &[],
-        )
-        .or_else(|_| {
-            run(
-                &bin,
-                "pg_ctl",
-                &[
-                    "-D",
-                    &data.to_string_lossy(),
-                    "-m",
-                    "immediate",
-                    "-w",
-                    "-t",
-                    "30",
-                    "stop",
-                ],
-                &[],
-            )
-        })?;
+        let bin = server_bin_dir().ok_or_else(|| Error::LocalPostgres("server binaries not found".into()))?;
+        run(&bin, "pg_ctl", &["-D", &data.to_string_lossy(), "-m", "fast", "-w", "-t", "30", "stop"], &[]).or_else(
+            |_| run(&bin, "pg_ctl", &["-D", &data.to_string_lossy(), "-m", "immediate", "-w", "-t", "30", "stop"], &[]),
+        )?;
     }
     if dir.exists() {
-        fs::remove_dir_all(dir)
-            .map_err(|e| Error::LocalPostgres(format!("{}: {e}", dir.display())))?;
+        fs::remove_dir_all(dir).map_err(|e| Error::LocalPostgres(format!("{}: {e}", dir.display())))?;
     }
     Ok(())
 }

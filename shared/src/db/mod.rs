@@ -17,12 +17,7 @@ const MIGRATION_LOCK: i64 = 0x5359_4e43_524f; // "SYNCRO"
 /// Connect to PostgreSQL. The connection task runs in the background until the client is dropped.
 pub async fn connect(url: &str) -> Result<Client> {
     let (client, connection) =
-        tokio_postgres::connect(url, NoTls)
-            .await
-            .map_err(|e| Error::Connect {
-                target: redact_url(url),
-                source: e,
-            })?;
+        tokio_postgres::connect(url, NoTls).await.map_err(|e| Error::Connect { target: redact_url(url), source: e })?;
     tokio::spawn(async move {
         if let Err(e) = connection.await {
             tracing::warn!(error = %e, "database connection closed with an error");
@@ -33,19 +28,11 @@ pub async fn connect(url: &str) -> Result<Client> {
 
 /// Apply the embedded migrations (idempotent; concurrent callers wait for each other).
 pub async fn migrate(client: &mut Client) -> Result<Vec<String>> {
-    client
-        .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
-        .await?;
+    client.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK]).await?;
     let outcome = embedded::migrations::runner().run_async(client).await;
-    client
-        .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])
-        .await?;
+    client.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK]).await?;
     let report = outcome.map_err(|e| Error::Migration(e.to_string()))?;
-    Ok(report
-        .applied_migrations()
-        .iter()
-        .map(|m| m.to_string())
-        .collect())
+    Ok(report.applied_migrations().iter().map(|m| m.to_string()).collect())
 }
 
 /// A connection URL with its password replaced by `***`, safe to print.
@@ -56,25 +43,14 @@ pub fn redact_url(url: &str) -> String {
         if let Some(at) = rest.rfind('@') {
             let userinfo = &rest[..at];
             if let Some(colon) = userinfo.find(':') {
-                return format!(
-                    "{}{}:***{}",
-                    &url[..scheme_end + 3],
-                    &userinfo[..colon],
-                    &rest[at..]
-                );
+                return format!("{}{}:***{}", &url[..scheme_end + 3], &userinfo[..colon], &rest[at..]);
             }
         }
         return url.to_string();
     }
     // key=value form: hide password=...
     url.split_whitespace()
-        .map(|kv| {
-            if kv.to_ascii_lowercase().starts_with("password=") {
-                "password=***"
-            } else {
-                kv
-            }
-        })
+        .map(|kv| if kv.to_ascii_lowercase().starts_with("password=") { "password=***" } else { kv })
         .collect::<Vec<_>>()
         .join(" ")
 }
@@ -85,14 +61,8 @@ mod tests {
 
     #[test]
     fn passwords_never_printed() {
-        assert_eq!(
-            redact_url("postgres://u:s3cr3t@127.0.0.1:5432/db"),
-            "postgres://u:***@127.0.0.1:5432/db"
-        );
-        assert_eq!(
-            redact_url("host=x user=u password=s3cr3t dbname=d"),
-            "host=x user=u password=*** dbname=d"
-        );
+        assert_eq!(redact_url("postgres://u:s3cr3t@127.0.0.1:5432/db"), "postgres://u:***@127.0.0.1:5432/db");
+        assert_eq!(redact_url("host=x user=u password=s3cr3t dbname=d"), "host=x user=u password=*** dbname=d");
         assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
     }
 }

@@ -51,26 +51,14 @@ pub struct FileRow {
 
 /// The file with this content, if it was ever seen.
 pub async fn find_by_sha256(db: &impl GenericClient, sha256: &str) -> Result<Option<FileRow>> {
-    let row = db
-        .query_opt(
-            "SELECT file_id, status FROM statement_file WHERE sha256 = $1",
-            &[&sha256],
-        )
-        .await?;
-    Ok(row.map(|r| FileRow {
-        file_id: r.get(0),
-        status: FileStatus::parse(r.get(1)),
-    }))
+    let row = db.query_opt("SELECT file_id, status FROM statement_file WHERE sha256 = $1", &[&sha256]).await?;
+    Ok(row.map(|r| FileRow { file_id: r.get(0), status: FileStatus::parse(r.get(1)) }))
 }
 
 /// Which of these contents were already loaded.
 pub async fn loaded_sha256s(db: &impl GenericClient, sha256s: &[String]) -> Result<Vec<String>> {
-    let rows = db
-        .query(
-            "SELECT sha256 FROM statement_file WHERE sha256 = ANY($1) AND status = 'loaded'",
-            &[&sha256s],
-        )
-        .await?;
+    let rows =
+        db.query("SELECT sha256 FROM statement_file WHERE sha256 = ANY($1) AND status = 'loaded'", &[&sha256s]).await?;
     Ok(rows.into_iter().map(|r| r.get(0)).collect())
 }
 
@@ -92,21 +80,13 @@ pub async fn register(
             &[&sha256, &(size as i64), &file_name, &source],
         )
         .await?;
-    Ok(FileRow {
-        file_id: row.get(0),
-        status: FileStatus::parse(row.get(1)),
-    })
+    Ok(FileRow { file_id: row.get(0), status: FileStatus::parse(row.get(1)) })
 }
 
 /// Lock the control row for the rest of the transaction and read its status: concurrent ingesters of the
 /// same content queue here, and the later ones find it loaded.
 pub async fn lock_file(tx: &Transaction<'_>, file_id: i64) -> Result<FileStatus> {
-    let row = tx
-        .query_one(
-            "SELECT status FROM statement_file WHERE file_id = $1 FOR UPDATE",
-            &[&file_id],
-        )
-        .await?;
+    let row = tx.query_one("SELECT status FROM statement_file WHERE file_id = $1 FOR UPDATE", &[&file_id]).await?;
     Ok(FileStatus::parse(row.get(0)))
 }
 
@@ -128,12 +108,7 @@ pub async fn record_delivery(
 }
 
 /// Copy the header facts and totals of a validated summary onto the control row.
-async fn describe_file(
-    db: &impl GenericClient,
-    file_id: i64,
-    s: &StatementSummary,
-    status: FileStatus,
-) -> Result<()> {
+async fn describe_file(db: &impl GenericClient, file_id: i64, s: &StatementSummary, status: FileStatus) -> Result<()> {
     let first_error = s.errors.first().map(|i| i.to_string());
     db.execute(
         "UPDATE statement_file SET
@@ -176,21 +151,12 @@ async fn describe_file(
 }
 
 /// Mark a file rejected and keep every kept issue (with the raw line) in `rejected_line`. One transaction.
-pub async fn reject(
-    db: &mut tokio_postgres::Client,
-    file_id: i64,
-    s: &StatementSummary,
-) -> Result<()> {
+pub async fn reject(db: &mut tokio_postgres::Client, file_id: i64, s: &StatementSummary) -> Result<()> {
     let tx = db.transaction().await?;
     describe_file(&tx, file_id, s, FileStatus::Rejected).await?;
-    tx.execute("DELETE FROM rejected_line WHERE file_id = $1", &[&file_id])
-        .await?;
+    tx.execute("DELETE FROM rejected_line WHERE file_id = $1", &[&file_id]).await?;
     let lines: Vec<i64> = s.errors.iter().map(|i| i.line as i64).collect();
-    let cols: Vec<Option<i32>> = s
-        .errors
-        .iter()
-        .map(|i| i.column.map(|c| c as i32))
-        .collect();
+    let cols: Vec<Option<i32>> = s.errors.iter().map(|i| i.column.map(|c| c as i32)).collect();
     let fields: Vec<&str> = s.errors.iter().map(|i| i.field.as_str()).collect();
     let reasons: Vec<&str> = s.errors.iter().map(|i| i.reason.as_str()).collect();
     let raws: Vec<Option<&str>> = s.errors.iter().map(|i| i.raw_line.as_deref()).collect();
@@ -323,12 +289,7 @@ static NO_TIME: Option<NaiveTime> = None;
 
 type Row<'a> = [&'a (dyn ToSql + Sync); N];
 
-fn ur_row<'a>(
-    file_id: &'a i64,
-    line_no: &'a i64,
-    entry_count: &'a i64,
-    u: &'a ReceivableUnit,
-) -> Row<'a> {
+fn ur_row<'a>(file_id: &'a i64, line_no: &'a i64, entry_count: &'a i64, u: &'a ReceivableUnit) -> Row<'a> {
     [
         file_id,
         line_no,
@@ -416,12 +377,7 @@ fn ur_row<'a>(
     ]
 }
 
-fn tx_row<'a>(
-    file_id: &'a i64,
-    line_no: &'a i64,
-    inst: &'a (i32, i32),
-    t: &'a CardTransaction,
-) -> Row<'a> {
+fn tx_row<'a>(file_id: &'a i64, line_no: &'a i64, inst: &'a (i32, i32), t: &'a CardTransaction) -> Row<'a> {
     [
         file_id,
         line_no,
@@ -518,12 +474,7 @@ pub async fn stage_records(
     debug_assert_eq!(STAGE_COLUMNS.len(), N);
     let names: Vec<&str> = STAGE_COLUMNS.iter().map(|(n, _)| *n).collect();
     let types: Vec<Type> = STAGE_COLUMNS.iter().map(|(_, t)| t.clone()).collect();
-    let sink = tx
-        .copy_in(&format!(
-            "COPY stage_record ({}) FROM STDIN (FORMAT binary)",
-            names.join(", ")
-        ))
-        .await?;
+    let sink = tx.copy_in(&format!("COPY stage_record ({}) FROM STDIN (FORMAT binary)", names.join(", "))).await?;
     let writer = BinaryCopyInWriter::new(sink, &types);
     pin_mut!(writer);
     while let Some(batch) = records.recv().await {
@@ -531,18 +482,12 @@ pub async fn stage_records(
             match record {
                 Record::ReceivableUnit(u) => {
                     let (line, count) = (u.line_no as i64, u.entry_count as i64);
-                    writer
-                        .as_mut()
-                        .write(&ur_row(&file_id, &line, &count, u))
-                        .await?;
+                    writer.as_mut().write(&ur_row(&file_id, &line, &count, u)).await?;
                 }
                 Record::Transaction(t) => {
                     let line = t.line_no as i64;
                     let inst = (t.installment as i32, t.installment_count as i32);
-                    writer
-                        .as_mut()
-                        .write(&tx_row(&file_id, &line, &inst, t))
-                        .await?;
+                    writer.as_mut().write(&tx_row(&file_id, &line, &inst, t)).await?;
                 }
                 Record::Header(_) | Record::Trailer(_) => {}
             }
@@ -699,10 +644,7 @@ pub async fn load_staged(tx: &Transaction<'_>, file_id: i64) -> Result<LoadResul
     let file_type: String = row.get(1);
     let acquirer_key: i16 = row
         .get::<_, Option<i16>>(2)
-        .ok_or_else(|| Error::Integrity {
-            file_id,
-            detail: "staged file has no known acquirer".into(),
-        })?;
+        .ok_or_else(|| Error::Integrity { file_id, detail: "staged file has no known acquirer".into() })?;
     let (want_d, want_e): (i64, i64) = (row.get(3), row.get(4));
     let staged = tx
         .query_one(
@@ -713,59 +655,33 @@ pub async fn load_staged(tx: &Transaction<'_>, file_id: i64) -> Result<LoadResul
     let (have_d, have_e): (i64, i64) = (staged.get(0), staged.get(1));
     if (have_d, have_e) != (want_d, want_e) {
         // The staging table is UNLOGGED: a server crash empties it. Send the file back to be ingested again.
-        tx.execute("DELETE FROM stage_record WHERE file_id = $1", &[&file_id])
+        tx.execute("DELETE FROM stage_record WHERE file_id = $1", &[&file_id]).await?;
+        tx.execute("UPDATE statement_file SET status = 'received', updated_at = now() WHERE file_id = $1", &[&file_id])
             .await?;
-        tx.execute(
-            "UPDATE statement_file SET status = 'received', updated_at = now() WHERE file_id = $1",
-            &[&file_id],
-        )
-        .await?;
         return Ok(LoadResult::StagingLost(format!(
             "staged rows lost (found {have_d} D / {have_e} E, expected {want_d} / {want_e}); the file must be ingested again"
         )));
     }
-    for sql in [
-        LOAD_DATES,
-        LOAD_ESTABLISHMENTS,
-        LOAD_PAYMENT_METHODS,
-        LOAD_PRODUCTS,
-        LOAD_POSTING_TYPES,
-    ] {
-        let params: Vec<&(dyn ToSql + Sync)> = if sql == LOAD_DATES {
-            vec![&file_id]
-        } else {
-            vec![&file_id, &acquirer_key]
-        };
+    for sql in [LOAD_DATES, LOAD_ESTABLISHMENTS, LOAD_PAYMENT_METHODS, LOAD_PRODUCTS, LOAD_POSTING_TYPES] {
+        let params: Vec<&(dyn ToSql + Sync)> =
+            if sql == LOAD_DATES { vec![&file_id] } else { vec![&file_id, &acquirer_key] };
         tx.execute(sql, &params).await?;
     }
-    let d = tx
-        .execute(
-            LOAD_RECEIVABLE_UNITS,
-            &[&file_id, &acquirer_key, &file_type],
-        )
-        .await?;
-    let e = tx
-        .execute(LOAD_TRANSACTIONS, &[&file_id, &acquirer_key, &file_type])
-        .await?;
+    let d = tx.execute(LOAD_RECEIVABLE_UNITS, &[&file_id, &acquirer_key, &file_type]).await?;
+    let e = tx.execute(LOAD_TRANSACTIONS, &[&file_id, &acquirer_key, &file_type]).await?;
     if (d as i64, e as i64) != (want_d, want_e) {
         return Err(Error::Integrity {
             file_id,
-            detail: format!(
-                "loaded {d} D / {e} E facts but {want_d} / {want_e} were staged; rolled back"
-            ),
+            detail: format!("loaded {d} D / {e} E facts but {want_d} / {want_e} were staged; rolled back"),
         });
     }
-    tx.execute("DELETE FROM stage_record WHERE file_id = $1", &[&file_id])
-        .await?;
+    tx.execute("DELETE FROM stage_record WHERE file_id = $1", &[&file_id]).await?;
     tx.execute(
         "UPDATE statement_file SET status = 'loaded', loaded_at = now(), updated_at = now(), error = NULL WHERE file_id = $1",
         &[&file_id],
     )
     .await?;
-    Ok(LoadResult::Loaded(LoadCounts {
-        receivable_units: d,
-        transactions: e,
-    }))
+    Ok(LoadResult::Loaded(LoadCounts { receivable_units: d, transactions: e }))
 }
 
 // ------------------------------------------------------------------------------------------ reading

@@ -36,11 +36,7 @@ pub struct AmountField {
 impl AmountField {
     /// Sign byte at `sign_col`, then `width` digits with `scale` implied decimals.
     pub const fn new(name: &'static str, sign_col: usize, width: usize, scale: u32) -> Self {
-        AmountField {
-            sign: Field::new(name, sign_col, 1),
-            digits: Field::new(name, sign_col + 1, width),
-            scale,
-        }
+        AmountField { sign: Field::new(name, sign_col, 1), digits: Field::new(name, sign_col + 1, width), scale }
     }
 }
 
@@ -89,18 +85,11 @@ fn is_blank(bytes: &[u8]) -> bool {
 
 impl<'a> FieldReader<'a> {
     pub fn new(line: &'a [u8]) -> Self {
-        FieldReader {
-            line,
-            errors: Vec::new(),
-        }
+        FieldReader { line, errors: Vec::new() }
     }
 
     fn fail(&mut self, column: usize, field: &'static str, reason: String) {
-        self.errors.push(FieldError {
-            column,
-            field,
-            reason,
-        });
+        self.errors.push(FieldError { column, field, reason });
     }
 
     /// The raw bytes of a field (the caller checked the line width).
@@ -125,11 +114,7 @@ impl<'a> FieldReader<'a> {
     pub fn digits(&mut self, f: Field) -> String {
         let raw = self.raw(f);
         if let Some(pos) = raw.iter().position(|b| !b.is_ascii_digit()) {
-            self.fail(
-                f.start + pos,
-                f.name,
-                format!("expected {} digits, found {}", f.len, show(raw)),
-            );
+            self.fail(f.start + pos, f.name, format!("expected {} digits, found {}", f.len, show(raw)));
             return String::new();
         }
         latin1(raw)
@@ -166,11 +151,7 @@ impl<'a> FieldReader<'a> {
             b"+" => false,
             b"-" => true,
             _ => {
-                self.fail(
-                    a.sign.start,
-                    a.sign.name,
-                    format!("sign byte must be '+' or '-', found {}", show(sign)),
-                );
+                self.fail(a.sign.start, a.sign.name, format!("sign byte must be '+' or '-', found {}", show(sign)));
                 false
             }
         };
@@ -186,11 +167,7 @@ impl<'a> FieldReader<'a> {
     pub fn unsigned_decimal(&mut self, f: Field, scale: u32) -> Decimal {
         let raw = self.raw(f);
         if let Some(pos) = raw.iter().position(|b| !b.is_ascii_digit()) {
-            self.fail(
-                f.start + pos,
-                f.name,
-                format!("expected {} digits, found {}", f.len, show(raw)),
-            );
+            self.fail(f.start + pos, f.name, format!("expected {} digits, found {}", f.len, show(raw)));
             return Decimal::ZERO;
         }
         // At most 28 digits fit a Decimal; our widest field is 17.
@@ -221,23 +198,14 @@ impl<'a> FieldReader<'a> {
             return None;
         }
         if let Some(pos) = raw.iter().position(|b| !b.is_ascii_digit()) {
-            self.fail(
-                f.start + pos,
-                f.name,
-                format!("expected a date {}, found {}", order.pattern(), show(raw)),
-            );
+            self.fail(f.start + pos, f.name, format!("expected a date {}, found {}", order.pattern(), show(raw)));
             return None;
         }
-        let n = |r: &[u8]| {
-            r.iter()
-                .fold(0u32, |acc, &b| acc * 10 + u32::from(b - b'0'))
-        };
+        let n = |r: &[u8]| r.iter().fold(0u32, |acc, &b| acc * 10 + u32::from(b - b'0'));
         let (y, m, d) = match order {
             DateOrder::DayMonthYear => (n(&raw[4..8]) as i32, n(&raw[2..4]), n(&raw[0..2])),
             DateOrder::YearMonthDay => (n(&raw[0..4]) as i32, n(&raw[4..6]), n(&raw[6..8])),
-            DateOrder::ShortYearMonthDay => {
-                (2000 + n(&raw[0..2]) as i32, n(&raw[2..4]), n(&raw[4..6]))
-            }
+            DateOrder::ShortYearMonthDay => (2000 + n(&raw[0..2]) as i32, n(&raw[2..4]), n(&raw[4..6])),
         };
         // Cielo's "empty date" marker.
         if order == DateOrder::DayMonthYear && raw == b"01011001" {
@@ -246,11 +214,7 @@ impl<'a> FieldReader<'a> {
         match NaiveDate::from_ymd_opt(y, m, d) {
             Some(date) => Some(date),
             None => {
-                self.fail(
-                    f.start,
-                    f.name,
-                    format!("not a calendar date: {} ({})", show(raw), order.pattern()),
-                );
+                self.fail(f.start, f.name, format!("not a calendar date: {} ({})", show(raw), order.pattern()));
                 None
             }
         }
@@ -294,11 +258,7 @@ impl<'a> FieldReader<'a> {
         match NaiveTime::from_hms_opt(n(&digits[0..2]), n(&digits[2..4]), n(&digits[4..6])) {
             Some(t) => Some(t),
             None => {
-                self.fail(
-                    f.start,
-                    f.name,
-                    format!("not a time of day: {} (HHMMSS)", show(raw)),
-                );
+                self.fail(f.start, f.name, format!("not a time of day: {} (HHMMSS)", show(raw)));
                 None
             }
         }
@@ -308,11 +268,7 @@ impl<'a> FieldReader<'a> {
     pub fn expect_literal(&mut self, f: Field, literal: &str) {
         let raw = self.raw(f);
         if raw != literal.as_bytes() {
-            self.fail(
-                f.start,
-                f.name,
-                format!("expected {literal:?}, found {}", show(raw)),
-            );
+            self.fail(f.start, f.name, format!("expected {literal:?}, found {}", show(raw)));
         }
     }
 }
@@ -343,19 +299,10 @@ mod tests {
     fn amounts_apply_the_sign_and_implied_decimals() {
         let line = b"+0000000013211-0000000000328-0000000000000";
         let mut r = FieldReader::new(line);
-        assert_eq!(
-            r.amount(AmountField::new("gross", 1, 13, 2)),
-            Decimal::from_str("132.11").unwrap()
-        );
-        assert_eq!(
-            r.amount(AmountField::new("fee", 15, 13, 2)),
-            Decimal::from_str("-3.28").unwrap()
-        );
+        assert_eq!(r.amount(AmountField::new("gross", 1, 13, 2)), Decimal::from_str("132.11").unwrap());
+        assert_eq!(r.amount(AmountField::new("fee", 15, 13, 2)), Decimal::from_str("-3.28").unwrap());
         let zero = r.amount(AmountField::new("zero", 29, 13, 2));
-        assert!(
-            zero.is_zero() && zero.is_sign_positive(),
-            "negative zero normalised"
-        );
+        assert!(zero.is_zero() && zero.is_sign_positive(), "negative zero normalised");
         assert!(r.errors.is_empty());
     }
 
@@ -381,28 +328,15 @@ mod tests {
     #[test]
     fn dates_in_every_order_and_empty_markers() {
         let mut r = FieldReader::new(b"0308202620260803260803000000000101100131022026");
-        assert_eq!(
-            r.date_dmy(Field::new("a", 1, 8)),
-            NaiveDate::from_ymd_opt(2026, 8, 3)
-        );
-        assert_eq!(
-            r.date_ymd(Field::new("b", 9, 8)),
-            NaiveDate::from_ymd_opt(2026, 8, 3)
-        );
-        assert_eq!(
-            r.date_yymmdd(Field::new("c", 17, 6)),
-            NaiveDate::from_ymd_opt(2026, 8, 3)
-        );
+        assert_eq!(r.date_dmy(Field::new("a", 1, 8)), NaiveDate::from_ymd_opt(2026, 8, 3));
+        assert_eq!(r.date_ymd(Field::new("b", 9, 8)), NaiveDate::from_ymd_opt(2026, 8, 3));
+        assert_eq!(r.date_yymmdd(Field::new("c", 17, 6)), NaiveDate::from_ymd_opt(2026, 8, 3));
         assert_eq!(r.date_dmy(Field::new("d", 23, 8)), None);
         assert_eq!(r.date_dmy(Field::new("e", 31, 8)), None);
         assert!(r.errors.is_empty());
         assert_eq!(r.date_dmy(Field::new("f", 39, 8)), None);
         assert_eq!(r.errors.len(), 1);
-        assert!(
-            r.errors[0].reason.contains("not a calendar date"),
-            "{:?}",
-            r.errors
-        );
+        assert!(r.errors[0].reason.contains("not a calendar date"), "{:?}", r.errors);
     }
 
     #[test]

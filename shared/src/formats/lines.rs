@@ -15,11 +15,7 @@ pub struct HashingReader<R> {
 
 impl<R: Read> HashingReader<R> {
     pub fn new(inner: R) -> Self {
-        HashingReader {
-            inner,
-            hasher: Sha256::new(),
-            bytes: 0,
-        }
+        HashingReader { inner, hasher: Sha256::new(), bytes: 0 }
     }
     /// Hex sha256 and byte count of what was read so far.
     pub fn finish(self) -> (String, u64) {
@@ -64,11 +60,7 @@ impl<R: BufRead> LineReader<R> {
     }
 
     pub fn with_limit(inner: R, limit: usize) -> Self {
-        LineReader {
-            inner,
-            buf: Vec::with_capacity(1024),
-            limit,
-        }
+        LineReader { inner, buf: Vec::with_capacity(1024), limit }
     }
 
     pub fn into_inner(self) -> R {
@@ -109,10 +101,7 @@ impl<R: BufRead> LineReader<R> {
             self.buf.pop();
         }
         let overlong = (total > self.limit as u64).then_some(total);
-        Ok(Some(Line {
-            bytes: &self.buf,
-            overlong,
-        }))
+        Ok(Some(Line { bytes: &self.buf, overlong }))
     }
 }
 
@@ -133,10 +122,7 @@ mod tests {
     fn lf_crlf_and_missing_final_newline() {
         let got = lines(b"abc\r\ndef\nghi", 100);
         let texts: Vec<_> = got.iter().map(|(b, _)| b.clone()).collect();
-        assert_eq!(
-            texts,
-            vec![b"abc".to_vec(), b"def".to_vec(), b"ghi".to_vec()]
-        );
+        assert_eq!(texts, vec![b"abc".to_vec(), b"def".to_vec(), b"ghi".to_vec()]);
     }
 
     #[test]
@@ -151,9 +137,6 @@ mod tests {
     fn hash_of_known_input() {
         let (h, n) = sha256_of(&b"abc"[..]).unwrap();
         assert_eq!(n, 3);
-        assert_eq!(
-            h,
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
+        assert_eq!(h, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     }
 }

@@ -45,16 +45,8 @@ pub const MAX_RAW_LINE: usize = 1000;
 impl fmt::Display for Issue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.column {
-            Some(c) => write!(
-                f,
-                "line {}, column {}, field {}: {}",
-                self.line, c, self.field, self.reason
-            ),
-            None => write!(
-                f,
-                "line {}, field {}: {}",
-                self.line, self.field, self.reason
-            ),
+            Some(c) => write!(f, "line {}, column {}, field {}: {}", self.line, c, self.field, self.reason),
+            None => write!(f, "line {}, field {}: {}", self.line, self.field, self.reason),
         }
     }
 }
@@ -179,13 +171,7 @@ pub struct ParseContext<'a> {
 
 impl ParseContext<'_> {
     /// Record a problem. Once a file has one, no further records reach the sink: it will be rejected whole.
-    pub fn issue(
-        &mut self,
-        line: u64,
-        column: Option<usize>,
-        field: impl Into<String>,
-        reason: impl Into<String>,
-    ) {
+    pub fn issue(&mut self, line: u64, column: Option<usize>, field: impl Into<String>, reason: impl Into<String>) {
         self.summary.status = Validity::Rejected;
         self.summary.error_count += 1;
         if self.summary.errors.len() < MAX_KEPT_ISSUES {
@@ -202,12 +188,7 @@ impl ParseContext<'_> {
     /// Field errors of one record, prefixed with the record's name.
     pub fn field_errors(&mut self, line: u64, record: &str, errors: Vec<FieldError>) {
         for e in errors {
-            self.issue(
-                line,
-                Some(e.column),
-                format!("{record}.{}", e.field),
-                e.reason,
-            );
+            self.issue(line, Some(e.column), format!("{record}.{}", e.field), e.reason);
         }
     }
 
@@ -246,19 +227,10 @@ pub trait StatementParser {
 
 /// Recognise the format from the first line. `Err` explains why it is not a supported statement.
 pub fn detect(first_line: &[u8]) -> Result<Box<dyn StatementParser>, Issue> {
-    let fail = |column, field: &str, reason: String| Issue {
-        line: 1,
-        column,
-        field: field.into(),
-        reason,
-        raw_line: None,
-    };
+    let fail =
+        |column, field: &str, reason: String| Issue { line: 1, column, field: field.into(), reason, raw_line: None };
     if first_line.is_empty() {
-        return Err(fail(
-            None,
-            "header",
-            "the first line is empty; expected a statement header".into(),
-        ));
+        return Err(fail(None, "header", "the first line is empty; expected a statement header".into()));
     }
     if cielo::is_cielo_header(first_line) {
         return cielo::parser_for(first_line);
@@ -267,9 +239,7 @@ pub fn detect(first_line: &[u8]) -> Result<Box<dyn StatementParser>, Issue> {
     Err(fail(
         Some(1),
         "header",
-        format!(
-            "not a recognised statement header (starts with {start:?}); supported: Cielo EDI v15"
-        ),
+        format!("not a recognised statement header (starts with {start:?}); supported: Cielo EDI v15"),
     ))
 }
 
@@ -280,15 +250,8 @@ pub fn read_statement<R: Read>(
     file: &str,
     sink: &mut dyn FnMut(Record) -> ControlFlow<()>,
 ) -> io::Result<StatementSummary> {
-    let mut reader = LineReader::new(BufReader::with_capacity(
-        256 * 1024,
-        HashingReader::new(input),
-    ));
-    let mut cx = ParseContext {
-        summary: StatementSummary::new(file),
-        sink,
-        stopped: false,
-    };
+    let mut reader = LineReader::new(BufReader::with_capacity(256 * 1024, HashingReader::new(input)));
+    let mut cx = ParseContext { summary: StatementSummary::new(file), sink, stopped: false };
     let mut parser: Option<Box<dyn StatementParser>> = None;
     let mut line_no: u64 = 0;
     let mut rejected_at_header = false;

@@ -46,8 +46,5 @@ pub fn parser_for(header: &[u8]) -> Result<Box<dyn StatementParser>, Issue> {
 
 /// The kind of a Cielo file type code, and whether it is loaded.
 pub fn file_type(code: &str) -> Option<(&'static str, bool)> {
-    FILE_TYPES
-        .iter()
-        .find(|(c, _, _)| *c == code)
-        .map(|&(_, kind, loaded)| (kind, loaded))
+    FILE_TYPES.iter().find(|(c, _, _)| *c == code).map(|&(_, kind, loaded)| (kind, loaded))
 }

@@ -28,11 +28,7 @@ pub struct SampleSpec {
 
 impl Default for SampleSpec {
     fn default() -> Self {
-        SampleSpec {
-            transactions: 1000,
-            seed: 42,
-            merchants: 3,
-        }
+        SampleSpec { transactions: 1000, seed: 42, merchants: 3 }
     }
 }
 
@@ -58,84 +54,19 @@ struct Product {
 
 /// Product codes from Cielo's table IV, by brand (Visa, Mastercard, Elo, Amex, Hipercard).
 const PRODUCTS: &[Product] = &[
-    Product {
-        brand: "001",
-        settlement: "002",
-        code: "040",
-        installments: false,
-    },
-    Product {
-        brand: "001",
-        settlement: "001",
-        code: "041",
-        installments: false,
-    },
-    Product {
-        brand: "001",
-        settlement: "002",
-        code: "043",
-        installments: true,
-    },
-    Product {
-        brand: "002",
-        settlement: "002",
-        code: "010",
-        installments: false,
-    },
-    Product {
-        brand: "002",
-        settlement: "001",
-        code: "011",
-        installments: false,
-    },
-    Product {
-        brand: "002",
-        settlement: "002",
-        code: "012",
-        installments: true,
-    },
-    Product {
-        brand: "007",
-        settlement: "002",
-        code: "070",
-        installments: false,
-    },
-    Product {
-        brand: "007",
-        settlement: "001",
-        code: "071",
-        installments: false,
-    },
-    Product {
-        brand: "007",
-        settlement: "002",
-        code: "072",
-        installments: true,
-    },
-    Product {
-        brand: "003",
-        settlement: "002",
-        code: "082",
-        installments: false,
-    },
-    Product {
-        brand: "003",
-        settlement: "002",
-        code: "083",
-        installments: true,
-    },
-    Product {
-        brand: "040",
-        settlement: "002",
-        code: "164",
-        installments: false,
-    },
-    Product {
-        brand: "040",
-        settlement: "002",
-        code: "165",
-        installments: true,
-    },
+    Product { brand: "001", settlement: "002", code: "040", installments: false },
+    Product { brand: "001", settlement: "001", code: "041", installments: false },
+    Product { brand: "001", settlement: "002", code: "043", installments: true },
+    Product { brand: "002", settlement: "002", code: "010", installments: false },
+    Product { brand: "002", settlement: "001", code: "011", installments: false },
+    Product { brand: "002", settlement: "002", code: "012", installments: true },
+    Product { brand: "007", settlement: "002", code: "070", installments: false },
+    Product { brand: "007", settlement: "001", code: "071", installments: false },
+    Product { brand: "007", settlement: "002", code: "072", installments: true },
+    Product { brand: "003", settlement: "002", code: "082", installments: false },
+    Product { brand: "003", settlement: "002", code: "083", installments: true },
+    Product { brand: "040", settlement: "002", code: "164", installments: false },
+    Product { brand: "040", settlement: "002", code: "165", installments: true },
 ];
 
 /// MDR in percent by settlement and installments: the "contract" samples are generated with.
@@ -173,11 +104,7 @@ fn merchants(spec: &SampleSpec) -> Vec<Merchant> {
             };
             Merchant {
                 code,
-                tax_id: format!(
-                    "{:08}0001{:02}",
-                    rng.gen_range(1_000_000..99_999_999u64),
-                    rng.gen_range(0..100)
-                ),
+                tax_id: format!("{:08}0001{:02}", rng.gen_range(1_000_000..99_999_999u64), rng.gen_range(0..100)),
                 bank: ["0341", "0001", "0237", "0033", "0104"][i % 5],
                 branch: format!("{:05}", rng.gen_range(100..99_999)),
                 account: format!("{:020}", rng.gen_range(10_000..99_999_999u64)),
@@ -218,11 +145,7 @@ impl Entry {
         format!("{:01}{:014}", m % 10, self.sale_no)
     }
     fn transaction_code(&self, m: usize) -> String {
-        format!(
-            "{}{:07}",
-            self.sale_day.format("%y%m%d"),
-            (m as u64) * 1_000_000 + self.sale_no % 1_000_000
-        )
+        format!("{}{:07}", self.sale_day.format("%y%m%d"), (m as u64) * 1_000_000 + self.sale_no % 1_000_000)
     }
 }
 
@@ -231,48 +154,28 @@ fn round2(d: Decimal) -> Decimal {
 }
 
 /// The sales of one merchant on one day, expanded into installments, cancellations included.
-fn day_entries(
-    spec: &SampleSpec,
-    m: usize,
-    day_idx: u64,
-    sales: u64,
-    first_sale_no: u64,
-) -> Vec<Entry> {
-    let mut rng = ChaCha8Rng::seed_from_u64(
-        spec.seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ ((m as u64) << 40) ^ day_idx,
-    );
+fn day_entries(spec: &SampleSpec, m: usize, day_idx: u64, sales: u64, first_sale_no: u64) -> Vec<Entry> {
+    let mut rng =
+        ChaCha8Rng::seed_from_u64(spec.seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ ((m as u64) << 40) ^ day_idx);
     let day = base_date() + Duration::days(day_idx as i64);
     let mut out = Vec::with_capacity(sales as usize * 2);
     for s in 0..sales {
         let product = rng.gen_range(0..PRODUCTS.len());
         let p = &PRODUCTS[product];
-        let n: u32 = if p.installments {
-            rng.gen_range(2..=12)
-        } else {
-            1
-        };
+        let n: u32 = if p.installments { rng.gen_range(2..=12) } else { 1 };
         let total = Decimal::new(rng.gen_range(500..250_000), 2);
         let rate = sample_mdr_rate(p.settlement, n);
         let nsu = format!("{:06}", rng.gen_range(0..1_000_000));
         let auth = format!("{:06}", rng.gen_range(0..1_000_000));
         let bin = format!("{:06}", rng.gen_range(400_000..560_000));
         let last4 = format!("{:04}", rng.gen_range(0..10_000));
-        let time = format!(
-            "{:02}{:02}{:02}",
-            rng.gen_range(8..22),
-            rng.gen_range(0..60),
-            rng.gen_range(0..60)
-        );
+        let time = format!("{:02}{:02}{:02}", rng.gen_range(8..22), rng.gen_range(0..60), rng.gen_range(0..60));
         let cancelled = rng.gen_bool(0.01);
         let base = round2(total / Decimal::from(n));
         let first = total - base * Decimal::from(n - 1);
         for k in 1..=n {
             let gross = if k == 1 { first } else { base };
-            let due = if p.settlement == "001" {
-                day + Duration::days(1)
-            } else {
-                day + Duration::days(30 * k as i64)
-            };
+            let due = if p.settlement == "001" { day + Duration::days(1) } else { day + Duration::days(30 * k as i64) };
             let (installment, count, posting) = match (p.settlement, n) {
                 ("001", _) => (0, 0, "01"),
                 (_, 1) => (0, 0, "02"),
@@ -337,9 +240,7 @@ fn group(entries: Vec<Entry>) -> BTreeMap<UrKey, Vec<Entry>> {
             }
             other => other,
         };
-        urs.entry((e.due, p.brand, p.settlement, posting))
-            .or_default()
-            .push(e);
+        urs.entry((e.due, p.brand, p.settlement, posting)).or_default().push(e);
     }
     urs
 }
@@ -364,11 +265,7 @@ impl LineBuilder {
         self.text(f, &s)
     }
     fn amount(&mut self, a: AmountField, value: Decimal) -> &mut Self {
-        self.0[a.sign.start - 1] = if value.is_sign_negative() && !value.is_zero() {
-            b'-'
-        } else {
-            b'+'
-        };
+        self.0[a.sign.start - 1] = if value.is_sign_negative() && !value.is_zero() { b'-' } else { b'+' };
         let mut v = value.abs();
         v.rescale(a.scale);
         let digits = v.mantissa().to_string();
@@ -421,14 +318,7 @@ impl StatementWriter {
             .text(h::LAYOUT_VERSION, "015")
             .text(Field::new("reserved", 74, 3), "03N");
         l.finish(&mut out)?;
-        Ok(StatementWriter {
-            out,
-            records: 0,
-            urs: 0,
-            txs: 0,
-            gross: Decimal::ZERO,
-            net: Decimal::ZERO,
-        })
+        Ok(StatementWriter { out, records: 0, urs: 0, txs: 0, gross: Decimal::ZERO, net: Decimal::ZERO })
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -506,14 +396,7 @@ impl StatementWriter {
             .text(tx::NSU, &e.nsu)
             .rate(tx::MDR_RATE, e.rate)
             .rate(tx::SALE_RATE, e.rate)
-            .amount(
-                tx::SALE_TOTAL,
-                if e.gross.is_sign_negative() {
-                    -e.sale_total
-                } else {
-                    e.sale_total
-                },
-            )
+            .amount(tx::SALE_TOTAL, if e.gross.is_sign_negative() { -e.sale_total } else { e.sale_total })
             .amount(tx::GROSS, e.gross)
             .amount(tx::NET, e.net())
             .amount(tx::FEE, e.fee)
@@ -553,10 +436,7 @@ impl StatementWriter {
         }
         if e.cancelled || e.posting == "08" {
             l.text(tx::PROCESSED_TRANSACTION, &e.transaction_code(mi))
-                .text(
-                    tx::ORIGINAL_POSTING_TYPE,
-                    if e.installment_count > 0 { "03" } else { "02" },
-                );
+                .text(tx::ORIGINAL_POSTING_TYPE, if e.installment_count > 0 { "03" } else { "02" });
         }
         l.finish(&mut self.out)?;
         self.records += 1;
@@ -564,12 +444,7 @@ impl StatementWriter {
         Ok(())
     }
 
-    fn finish(
-        mut self,
-        path: PathBuf,
-        file_type: &'static str,
-        m: &Merchant,
-    ) -> io::Result<SampleFile> {
+    fn finish(mut self, path: PathBuf, file_type: &'static str, m: &Merchant) -> io::Result<SampleFile> {
         let mut l = LineBuilder::new(b'9', 250);
         l.num(t::TOTAL_RECORDS, self.records)
             .amount(t::NET_TOTAL, self.net)
@@ -594,12 +469,7 @@ impl StatementWriter {
 /// Chave da UR, shaped like Cielo's: CNPJ, dashed due date, brand, settlement, posting, merchant.
 fn ur_key(m: &Merchant, key: &UrKey, mi: usize) -> String {
     let (due, brand, settlement, posting) = key;
-    format!(
-        "{}{}{brand}{settlement}{posting}{mi:02}{}",
-        m.tax_id,
-        due.format("%Y-%m-%d"),
-        m.code
-    )
+    format!("{}{}{brand}{settlement}{posting}{mi:02}{}", m.tax_id, due.format("%Y-%m-%d"), m.code)
 }
 
 /// Write the sample statements into `dir`; returns what each file holds.
@@ -635,25 +505,17 @@ pub fn generate(dir: &Path, spec: &SampleSpec) -> io::Result<Vec<SampleFile>> {
         let mut w = StatementWriter::create(&path, m, "04", p_end, p_start, p_end)?;
         let mut rng = ChaCha8Rng::seed_from_u64(spec.seed ^ 0x0400_0000 ^ mi as u64);
         for d in 0..days {
-            for (key, mut entries) in group(day_entries(spec, mi, d, per_day(d), first_sale_no(d)))
-            {
+            for (key, mut entries) in group(day_entries(spec, mi, d, per_day(d), first_sale_no(d))) {
                 let due = key.0;
                 if due < p_start || due > p_end || rng.gen_bool(0.01) {
                     continue;
                 }
-                let paid = if rng.gen_bool(0.02) {
-                    due + Duration::days(rng.gen_range(1..=3))
-                } else {
-                    due
-                };
+                let paid = if rng.gen_bool(0.02) { due + Duration::days(rng.gen_range(1..=3)) } else { due };
                 if paid > p_end {
                     continue;
                 }
                 let mut chargebacks = Vec::new();
-                for e in entries
-                    .iter()
-                    .filter(|e| e.posting != "06" && e.posting != "08")
-                {
+                for e in entries.iter().filter(|e| e.posting != "06" && e.posting != "08") {
                     if rng.gen_bool(0.005) {
                         let mut c = e.clone();
                         c.posting = "08";
@@ -665,11 +527,7 @@ pub fn generate(dir: &Path, spec: &SampleSpec) -> io::Result<Vec<SampleFile>> {
                     }
                 }
                 entries.extend(chargebacks);
-                let status = if paid + Duration::days(2) > p_end {
-                    "03"
-                } else {
-                    "04"
-                };
+                let status = if paid + Duration::days(2) > p_end { "03" } else { "04" };
                 w.ur(mi, m, &key, &entries, status, Some(paid))?;
             }
         }

@@ -5,9 +5,7 @@
 use super::file_type;
 use crate::formats::field::{AmountField, Field, FieldReader};
 use crate::formats::{ParseContext, StatementParser, TrailerCheck, TrailerFigures};
-use crate::model::{
-    Acquirer, CardTransaction, FileType, ReceivableUnit, Record, StatementHeader, StatementTrailer,
-};
+use crate::model::{Acquirer, CardTransaction, FileType, ReceivableUnit, Record, StatementHeader, StatementTrailer};
 use rust_decimal::Decimal;
 
 const fn f(name: &'static str, start: usize, len: usize) -> Field {
@@ -375,27 +373,14 @@ impl StatementParser for Parser {
             if line.iter().all(|b| b.is_ascii_whitespace()) {
                 return;
             }
-            cx.issue(
-                line_no,
-                Some(1),
-                "line",
-                "record after the trailer (type 9 must be the last record)",
-            );
+            cx.issue(line_no, Some(1), "line", "record after the trailer (type 9 must be the last record)");
             return;
         }
         cx.count_record(kind);
         if line_no == 1 && kind != b'0' {
-            cx.issue(
-                line_no,
-                Some(1),
-                "record_type",
-                "the first line must be the header (type 0)",
-            );
+            cx.issue(line_no, Some(1), "record_type", "the first line must be the header (type 0)");
         }
-        let expected = RECORD_WIDTHS
-            .iter()
-            .find(|(k, _)| *k == kind)
-            .map(|&(_, w)| w);
+        let expected = RECORD_WIDTHS.iter().find(|(k, _)| *k == kind).map(|&(_, w)| w);
         if kind != b'0' && kind != b'9' {
             self.body_records += 1;
         }
@@ -405,11 +390,7 @@ impl StatementParser for Parser {
                     line_no,
                     Some(line.len().min(width) + 1),
                     "line",
-                    format!(
-                        "record {} must be {width} bytes wide, found {}",
-                        kind as char,
-                        line.len()
-                    ),
+                    format!("record {} must be {width} bytes wide, found {}", kind as char, line.len()),
                 );
                 if kind == b'0' {
                     self.header_seen = true;
@@ -430,12 +411,7 @@ impl StatementParser for Parser {
         match kind {
             b'0' => {
                 if self.header_seen {
-                    cx.issue(
-                        line_no,
-                        Some(1),
-                        "record_type",
-                        "a second header (type 0) in the same file",
-                    );
+                    cx.issue(line_no, Some(1), "record_type", "a second header (type 0) in the same file");
                     return;
                 }
                 self.header_seen = true;
@@ -448,9 +424,7 @@ impl StatementParser for Parser {
             b'D' => {
                 let ur = parse_receivable_unit(line_no, &mut r);
                 if r.errors.is_empty() {
-                    cx.summary
-                        .receivable_units
-                        .add(ur.gross_amount, ur.fee_amount, ur.net_amount);
+                    cx.summary.receivable_units.add(ur.gross_amount, ur.fee_amount, ur.net_amount);
                     cx.emit(Record::ReceivableUnit(Box::new(ur)));
                 } else {
                     cx.summary.receivable_units.count += 1;
@@ -460,9 +434,7 @@ impl StatementParser for Parser {
             b'E' => {
                 let t = parse_transaction(line_no, &mut r);
                 if r.errors.is_empty() {
-                    cx.summary
-                        .transactions
-                        .add(t.gross_amount, t.fee_amount, t.net_amount);
+                    cx.summary.transactions.add(t.gross_amount, t.fee_amount, t.net_amount);
                     cx.emit(Record::Transaction(Box::new(t)));
                 } else {
                     cx.summary.transactions.count += 1;
@@ -527,10 +499,7 @@ impl StatementParser for Parser {
                 declared.net_total == computed.net_total,
                 trailer::NET_TOTAL.sign.start,
                 "trailer.net_total",
-                format!(
-                    "declares net total {}, the D records sum to {}",
-                    declared.net_total, computed.net_total
-                ),
+                format!("declares net total {}, the D records sum to {}", declared.net_total, computed.net_total),
             ),
             (
                 declared.transaction_count == computed.transaction_count,
@@ -545,10 +514,7 @@ impl StatementParser for Parser {
                 declared.gross_total == computed.gross_total,
                 trailer::GROSS_TOTAL.sign.start,
                 "trailer.gross_total",
-                format!(
-                    "declares gross total {}, the D records sum to {}",
-                    declared.gross_total, computed.gross_total
-                ),
+                format!("declares gross total {}, the D records sum to {}", declared.gross_total, computed.gross_total),
             ),
         ];
         let mut matches = true;
@@ -558,19 +524,10 @@ impl StatementParser for Parser {
                 cx.issue(t.line_no, Some(column), field, reason);
             }
         }
-        for i in cx
-            .summary
-            .errors
-            .iter_mut()
-            .filter(|i| i.line == t.line_no && i.raw_line.is_none())
-        {
+        for i in cx.summary.errors.iter_mut().filter(|i| i.line == t.line_no && i.raw_line.is_none()) {
             i.raw_line = self.trailer_raw.clone();
         }
-        cx.summary.trailer = Some(TrailerCheck {
-            declared,
-            computed,
-            matches,
-        });
+        cx.summary.trailer = Some(TrailerCheck { declared, computed, matches });
     }
 }
 

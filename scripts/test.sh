@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The whole test suite against real services: starts a throwaway PostgreSQL cluster on 127.0.0.1, runs every
+# test, stops and deletes the cluster. Extra arguments go to `cargo test`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/ensure-deps.sh
+
+cargo build --quiet --workspace --bins
+PGDIR=$(mktemp -d /tmp/syncrocardpay-test-pg.XXXXXX)
+cleanup() { ./target/debug/syncrocardpay db stop --dir "$PGDIR" >/dev/null 2>&1 || true; }
+trap cleanup EXIT
+./target/debug/syncrocardpay db start --dir "$PGDIR"
+set -a
+# shellcheck disable=SC1091
+. "$PGDIR/env"
+set +a
+
+if [ ! -d ../shared/fixtures ] && [ -z "${SYNCRO_FIXTURES:-}" ]; then
+  echo "note: ../shared/fixtures is absent; tests on real statement lines will be skipped" >&2
+fi
+cargo test --workspace "$@"

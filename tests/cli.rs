@@ -1,0 +1,147 @@
+//! The `syncrocardpay` binary as a user runs it: exit statuses, the JSON contract, concurrent processes.
+
+mod common;
+
+use common::db::TestDb;
+use common::statements::{first_of, lines, put, samples, write_lines};
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_syncrocardpay"))
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).to_string()
+}
+
+#[test]
+fn parse_prints_a_summary_and_fails_on_a_rejected_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = samples(dir.path(), 120, 2);
+    let good = &files[0].path;
+    let out = bin().arg("parse").arg(good).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = stdout(&out);
+    assert!(text.contains(": VALID"), "{text}");
+    assert!(text.contains("layout 015"), "{text}");
+    assert!(text.contains("— matches"), "{text}");
+
+    let mut l = lines(good);
+    let e = first_of(&l, b'E');
+    put(&mut l[e], 574, "00132026");
+    let bad = write_lines(&dir.path().join("bad.txt"), &l);
+    let out = bin().arg("parse").arg(good).arg(&bad).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(text.contains("bad.txt: REJECTED"), "{text}");
+    assert!(text.contains(&format!("line {}, column 574, field E.capture_date", e + 1)), "{text}");
+}
+
+#[test]
+fn parse_json_is_one_object_per_file_with_decimal_strings() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = samples(dir.path(), 90, 8);
+    let out = bin().arg("parse").arg("--json").arg(&files[0].path).arg(&files[1].path).output().unwrap();
+    assert!(out.status.success());
+    let text = stdout(&out);
+    let objs: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(objs.len(), 2);
+    let o = &objs[0];
+    assert_eq!(o["status"], "valid");
+    assert_eq!(o["acquirer"], "cielo");
+    assert_eq!(o["layout_version"], "015");
+    assert_eq!(o["file_type"]["code"], "03");
+    assert_eq!(o["merchant_code"], files[0].merchant_code.as_str());
+    assert!(o["receivable_units"]["gross"].is_string(), "amounts are decimal strings: {o}");
+    assert_eq!(o["receivable_units"]["gross"].as_str().unwrap(), files[0].gross_total.to_string());
+    assert_eq!(o["trailer"]["matches"], true);
+    assert_eq!(o["record_counts"]["E"].as_u64().unwrap(), files[0].transactions);
+    assert_eq!(o["errors"].as_array().unwrap().len(), 0);
+}
+
+#[tokio::test]
+async fn two_ingest_processes_on_the_same_file_load_it_once() {
+    let db = TestDb::new("cli_concurrent").await;
+    let dir = tempfile::tempdir().unwrap();
+    let f = samples(dir.path(), 6000, 21).remove(0);
+    let spawn = || bin().arg("ingest").arg(&f.path).env("DATABASE_URL", &db.url).spawn().unwrap();
+    let (a, b) = (spawn(), spawn());
+    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    assert!(a.status.success() && b.status.success());
+    assert_eq!(db.count("SELECT count(*) FROM statement_delivery WHERE outcome = 'loaded'").await, 1);
+    assert_eq!(db.count("SELECT count(*) FROM statement_delivery WHERE outcome = 'duplicate'").await, 1);
+    assert_eq!(db.count("SELECT count(*) FROM fact_card_transaction").await as u64, f.transactions);
+    assert_eq!(db.count("SELECT count(*) FROM fact_receivable_unit").await as u64, f.receivable_units);
+}
+
+#[tokio::test]
+async fn ingest_reports_each_outcome_and_exit_status() {
+    let db = TestDb::new("cli_ingest").await;
+    let dir = tempfile::tempdir().unwrap();
+    let f = samples(dir.path(), 100, 22).remove(0);
+    let out = bin().arg("ingest").arg(&f.path).env("DATABASE_URL", &db.url).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout(&out).contains(": loaded ("), "{}", stdout(&out));
+    let out = bin().arg("ingest").arg(&f.path).env("DATABASE_URL", &db.url).output().unwrap();
+    assert!(stdout(&out).contains(": duplicate ("), "{}", stdout(&out));
+    let mut l = lines(&f.path);
+    l.pop();
+    let cut = write_lines(&dir.path().join("cut.txt"), &l);
+    let out = bin().arg("ingest").arg(&cut).env("DATABASE_URL", &db.url).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).contains("cut.txt: rejected"), "{}", stdout(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("without a trailer"));
+    let out = bin().arg("ingest").arg(&f.path).env_remove("DATABASE_URL").output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("set DATABASE_URL"));
+}
+
+#[tokio::test]
+async fn run_over_an_inbox_loads_new_files_and_skips_them_next_time() {
+    let db = TestDb::new("cli_run").await;
+    let dir = tempfile::tempdir().unwrap();
+    let files = samples(dir.path(), 500, 23);
+    // A partial download and a hidden file are not statements yet.
+    std::fs::write(dir.path().join("CIELO03_x.TXT.part"), b"0").unwrap();
+    std::fs::write(dir.path().join(".hidden"), b"0").unwrap();
+    let out =
+        bin().args(["run", "--jobs", "2", "--inbox"]).arg(dir.path()).env("DATABASE_URL", &db.url).output().unwrap();
+    assert!(out.status.success(), "{}\n{}", stdout(&out), String::from_utf8_lossy(&out.stderr));
+    let text = stdout(&out);
+    assert!(
+        text.contains(&format!(
+            "files: {} seen, {} loaded, 0 duplicate, 0 rejected, 0 failed",
+            files.len(),
+            files.len()
+        )),
+        "{text}"
+    );
+    let txs: u64 = files.iter().map(|f| f.transactions).sum();
+    assert!(text.contains(&format!(" {txs} transactions")), "{text}");
+    assert_eq!(db.count("SELECT count(*) FROM fact_card_transaction").await as u64, txs);
+
+    let out = bin().args(["run", "--inbox"]).arg(dir.path()).env("DATABASE_URL", &db.url).output().unwrap();
+    assert!(out.status.success());
+    assert!(
+        stdout(&out).contains(&format!("files: {} seen, 0 loaded, {} duplicate", files.len(), files.len())),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(db.count("SELECT count(*) FROM fact_card_transaction").await as u64, txs);
+}
+
+#[test]
+fn sample_writes_the_requested_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = bin()
+        .args(["sample", "--transactions", "50", "--seed", "3", "--merchants", "2", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let names: Vec<String> =
+        std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().to_string()).collect();
+    assert_eq!(names.len(), 4, "{names:?}");
+    assert_eq!(names.iter().filter(|n| n.starts_with("CIELO03_")).count(), 2);
+    assert_eq!(names.iter().filter(|n| n.starts_with("CIELO04_")).count(), 2);
+}
