@@ -203,7 +203,14 @@ async fn main() -> Result<()> {
             };
             connect_and_migrate(&url).await?;
             let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
-            let summary = pipeline::run(&url, &FolderSource::new(&inbox), jobs).await?;
+            let source = FolderSource::new(&inbox);
+            let summary = tokio::select! {
+                summary = pipeline::run(&url, &source, jobs) => summary?,
+                _ = tokio::signal::ctrl_c() => {
+                    // Returning drops the throwaway cluster (stopped, deleted); loads in flight roll back.
+                    bail!("interrupted: files being loaded were rolled back; run again to finish");
+                }
+            };
             let client = db::connect(&url).await?;
             if json {
                 println!("{}", serde_json::to_string(&summary)?);

@@ -73,6 +73,38 @@ async fn generated_files_round_trip_into_the_facts() {
         )
         .await;
     assert!(adjustments > 0, "samples carry cancellations/chargebacks");
+    // Referential integrity is the loader's job (no declared FKs on facts): no fact key without its row.
+    let orphans = db
+        .count(
+            "SELECT count(*) FROM fact_card_transaction t
+             LEFT JOIN statement_file f USING (file_id)
+             LEFT JOIN dim_establishment e USING (establishment_key)
+             LEFT JOIN dim_payment_method pm USING (payment_method_key)
+             LEFT JOIN dim_product p USING (product_key)
+             LEFT JOIN dim_posting_type pt USING (posting_type_key)
+             LEFT JOIN dim_date d1 ON d1.date_key = t.authorization_date
+             LEFT JOIN dim_date d2 ON d2.date_key = t.capture_date
+             LEFT JOIN dim_date d3 ON d3.date_key = t.original_due_date
+             WHERE f.file_id IS NULL OR e.establishment_key IS NULL OR pm.payment_method_key IS NULL
+                OR p.product_key IS NULL OR pt.posting_type_key IS NULL
+                OR (t.authorization_date IS NOT NULL AND d1.date_key IS NULL)
+                OR (t.capture_date IS NOT NULL AND d2.date_key IS NULL)
+                OR (t.original_due_date IS NOT NULL AND d3.date_key IS NULL)",
+        )
+        .await;
+    assert_eq!(orphans, 0);
+    let orphans = db
+        .count(
+            "SELECT count(*) FROM fact_receivable_unit u
+             LEFT JOIN dim_establishment e USING (establishment_key)
+             LEFT JOIN dim_payment_method pm USING (payment_method_key)
+             LEFT JOIN dim_posting_type pt USING (posting_type_key)
+             LEFT JOIN dim_date d ON d.date_key = u.payment_date
+             WHERE e.establishment_key IS NULL OR pm.payment_method_key IS NULL OR pt.posting_type_key IS NULL
+                OR (u.payment_date IS NOT NULL AND d.date_key IS NULL)",
+        )
+        .await;
+    assert_eq!(orphans, 0);
     // Every fact points at a catalogued product and posting type from the seeded reference data.
     assert_eq!(
         db.count("SELECT count(*) FROM fact_card_transaction t JOIN dim_product p USING (product_key) WHERE NOT p.catalogued").await,

@@ -164,6 +164,7 @@ pub async fn ingest_file(db: &mut Client, path: &Path, source: &str, mode: Inges
             return Ok(report);
         }
         store::mark_staged(&tx, file.file_id, &summary).await?;
+        tracing::info!(file = %name, file_id = file.file_id, seconds = started.elapsed().as_secs_f64(), "staged");
         report.summary = Some(summary);
     }
     report.outcome = Outcome::Staged;
@@ -180,6 +181,7 @@ pub async fn ingest_file(db: &mut Client, path: &Path, source: &str, mode: Inges
             }
         }
     }
+    tracing::info!(file = %name, file_id = file.file_id, seconds = started.elapsed().as_secs_f64(), "loaded, committing");
     tx.commit().await?;
     store::record_delivery(db, file.file_id, &name, source, report.outcome.as_str(), None).await?;
     report.seconds = started.elapsed().as_secs_f64();

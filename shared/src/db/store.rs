@@ -662,13 +662,22 @@ pub async fn load_staged(tx: &Transaction<'_>, file_id: i64) -> Result<LoadResul
             "staged rows lost (found {have_d} D / {have_e} E, expected {want_d} / {want_e}); the file must be ingested again"
         )));
     }
+    let t = std::time::Instant::now();
     for sql in [LOAD_DATES, LOAD_ESTABLISHMENTS, LOAD_PAYMENT_METHODS, LOAD_PRODUCTS, LOAD_POSTING_TYPES] {
         let params: Vec<&(dyn ToSql + Sync)> =
             if sql == LOAD_DATES { vec![&file_id] } else { vec![&file_id, &acquirer_key] };
         tx.execute(sql, &params).await?;
+        tracing::debug!(
+            file_id,
+            seconds = t.elapsed().as_secs_f64(),
+            step = sql.lines().nth(1).unwrap_or(""),
+            "dimension"
+        );
     }
     let d = tx.execute(LOAD_RECEIVABLE_UNITS, &[&file_id, &acquirer_key, &file_type]).await?;
+    tracing::debug!(file_id, seconds = t.elapsed().as_secs_f64(), "receivable-unit facts");
     let e = tx.execute(LOAD_TRANSACTIONS, &[&file_id, &acquirer_key, &file_type]).await?;
+    tracing::debug!(file_id, seconds = t.elapsed().as_secs_f64(), "transaction facts");
     if (d as i64, e as i64) != (want_d, want_e) {
         return Err(Error::Integrity {
             file_id,
@@ -676,6 +685,7 @@ pub async fn load_staged(tx: &Transaction<'_>, file_id: i64) -> Result<LoadResul
         });
     }
     tx.execute("DELETE FROM stage_record WHERE file_id = $1", &[&file_id]).await?;
+    tracing::debug!(file_id, seconds = t.elapsed().as_secs_f64(), "staging cleared");
     tx.execute(
         "UPDATE statement_file SET status = 'loaded', loaded_at = now(), updated_at = now(), error = NULL WHERE file_id = $1",
         &[&file_id],
