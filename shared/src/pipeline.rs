@@ -18,7 +18,7 @@ use tokio::sync::mpsc;
 use tokio_postgres::Client;
 
 /// Records handed from the parser thread to the COPY in batches of this many.
-const BATCH: usize = 2048;
+const BATCH: usize = 512;
 
 /// What an ingest of one file came to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -117,7 +117,7 @@ pub async fn ingest_file(db: &mut Client, path: &Path, source: &str, mode: Inges
         return Ok(report);
     }
     if status != FileStatus::Staged {
-        let (sender, mut receiver) = mpsc::channel::<Vec<Record>>(8);
+        let (sender, mut receiver) = mpsc::channel::<Vec<Record>>(4);
         let p = path.to_path_buf();
         let file_name = name.clone();
         let parser = tokio::task::spawn_blocking(move || -> Result<StatementSummary> {
