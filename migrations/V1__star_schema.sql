@@ -17,6 +17,7 @@ CREATE TABLE statement_file (
     source                text NOT NULL,
     acquirer              text REFERENCES dim_acquirer (code),
     layout_version        text,
+    code_set              text,
     file_type             text,
     file_kind             text,
     merchant_code         text,
@@ -86,13 +87,14 @@ CREATE TABLE ref_settlement_type (
     PRIMARY KEY (acquirer_key, code)
 );
 
+-- Payment status codes differ between Cielo layouts: keyed by code set ('cielo-v15', 'cielo-v14').
 CREATE TABLE ref_payment_status (
     acquirer_key   smallint NOT NULL REFERENCES dim_acquirer,
-    layout_version text NOT NULL,
+    code_set       text NOT NULL,
     code           text NOT NULL,
     name           text NOT NULL,
     stage          text NOT NULL CHECK (stage IN ('scheduled', 'sent', 'paid', 'rejected', 'resent', 'debited', 'pending')),
-    PRIMARY KEY (acquirer_key, layout_version, code)
+    PRIMARY KEY (acquirer_key, code_set, code)
 );
 
 -- ---------------------------------------------------------------- dimensions
@@ -136,17 +138,19 @@ CREATE TABLE dim_payment_method (
     UNIQUE (acquirer_key, brand_code, settlement_type_code)
 );
 
--- Posting type = "tipo de lançamento". Only category 'sale' is a sale.
+-- Posting type = "tipo de lançamento" (v15) / "tipo de transação" (v14): the same code means different
+-- things in different layouts, so codes are scoped by code set. Only category 'sale' is a sale.
 CREATE TABLE dim_posting_type (
     posting_type_key serial PRIMARY KEY,
     acquirer_key     smallint NOT NULL REFERENCES dim_acquirer,
+    code_set         text NOT NULL,
     code             text NOT NULL,
     name             text NOT NULL,
     category         text NOT NULL CHECK (category IN ('sale', 'adjustment', 'cancellation', 'chargeback',
                          'rental', 'negotiation', 'lien', 'compensation', 'anticipation', 'other')),
     is_sale          boolean GENERATED ALWAYS AS (category = 'sale') STORED,
     catalogued       boolean NOT NULL DEFAULT true,
-    UNIQUE (acquirer_key, code)
+    UNIQUE (acquirer_key, code_set, code)
 );
 
 -- ---------------------------------------------------------------- facts
@@ -161,14 +165,23 @@ CREATE TABLE fact_receivable_unit (
     establishment_key      integer NOT NULL,
     payment_method_key     integer NOT NULL,
     posting_type_key       integer NOT NULL,
+    product_key            integer,
     payment_date           date,
     sent_to_bank_date      date,
     original_due_date      date,
     payment_status_code    text NOT NULL,
     ur_key                 text NOT NULL,
+    summary_number         text NOT NULL,
+    installment            integer NOT NULL,
+    installment_plan       text NOT NULL,
     gross_amount           numeric(15, 2) NOT NULL,
     fee_amount             numeric(15, 2) NOT NULL,
     net_amount             numeric(15, 2) NOT NULL,
+    rejected_amount        numeric(15, 2) NOT NULL,
+    fee_rate               numeric(7, 2),
+    adjustment_code        text,
+    presentation_date      date,
+    capture_date           date,
     entry_count            bigint NOT NULL,
     holder_tax_id          text NOT NULL,
     movement_holder_tax_id text NOT NULL,
@@ -204,6 +217,7 @@ CREATE TABLE fact_card_transaction (
     original_posting_date      date,
     original_due_date          date,
     ur_key                     text NOT NULL,
+    summary_number             text NOT NULL,
     installment                integer NOT NULL,
     installment_count          integer NOT NULL,
     authorization_code         text NOT NULL,
@@ -221,8 +235,9 @@ CREATE TABLE fact_card_transaction (
     sale_rate                  numeric(7, 2),
     sale_total_amount          numeric(15, 2) NOT NULL,
     gross_amount               numeric(15, 2) NOT NULL,
-    fee_amount                 numeric(15, 2) NOT NULL,
-    net_amount                 numeric(15, 2) NOT NULL,
+    -- v13/v14 CVs carry no fee or net (their RO does): NULL there.
+    fee_amount                 numeric(15, 2),
+    net_amount                 numeric(15, 2),
     minimum_fee_amount         numeric(15, 2) NOT NULL,
     down_payment_amount        numeric(15, 2) NOT NULL,
     mdr_tariff_amount          numeric(15, 2) NOT NULL,
@@ -279,9 +294,10 @@ CREATE UNLOGGED TABLE stage_record (
     settlement_type_code       text NOT NULL,
     posting_type_code          text NOT NULL,
     ur_key                     text NOT NULL,
+    summary_number             text NOT NULL,
     gross_amount               numeric(15, 2) NOT NULL,
-    fee_amount                 numeric(15, 2) NOT NULL,
-    net_amount                 numeric(15, 2) NOT NULL,
+    fee_amount                 numeric(15, 2),
+    net_amount                 numeric(15, 2),
     bank_code                  text NOT NULL,
     branch_code                text NOT NULL,
     account_number             text NOT NULL,
@@ -302,7 +318,11 @@ CREATE UNLOGGED TABLE stage_record (
     pending_flag               text,
     payment_resend_flag        text,
     open_balance_flag          text,
-    -- E only
+    installment_plan           text,
+    presentation_date          date,
+    rejected_amount            numeric(15, 2),
+    fee_rate                   numeric(7, 2),
+    -- E only (installment, product_code, adjustment_code and capture_date also for v14 ROs)
     installment                integer,
     installment_count          integer,
     authorization_code         text,

@@ -56,8 +56,8 @@ pub fn summary(s: &StatementSummary) {
         s.size_bytes,
         s.sha256
     );
-    totals("D receivable units", &s.receivable_units);
-    totals("E transactions", &s.transactions);
+    totals("receivable units", &s.receivable_units);
+    totals("transactions", &s.transactions);
     match &s.trailer {
         Some(t) => println!(
             "  trailer declared/computed: records {}/{}, E {}/{}, gross {}/{}, net {}/{} — {}",
@@ -65,8 +65,8 @@ pub fn summary(s: &StatementSummary) {
             t.computed.total_records,
             t.declared.transaction_count,
             t.computed.transaction_count,
-            t.declared.gross_total,
-            t.computed.gross_total,
+            t.declared.gross_total.map(|g| g.to_string()).unwrap_or_else(|| "(blank)".into()),
+            opt(&t.computed.gross_total),
             t.declared.net_total,
             t.computed.net_total,
             if t.matches { "matches" } else { "DOES NOT MATCH" }

@@ -5,7 +5,7 @@ mod common;
 use common::fixtures::fixture;
 use rust_decimal::Decimal;
 use std::str::FromStr;
-use syncrocardpay_core::formats::cielo::v15;
+use syncrocardpay_core::formats::cielo::{v14, v15};
 use syncrocardpay_core::formats::{validate_statement, FieldReader};
 
 fn dec(s: &str) -> Decimal {
@@ -34,7 +34,7 @@ fn real_cielo04_v15_file_parses_and_its_trailer_matches() {
     assert!(t.matches);
     assert_eq!(t.declared.total_records, 2);
     assert_eq!(t.declared.net_total, dec("128.83"));
-    assert_eq!(t.declared.gross_total, dec("132.11"));
+    assert_eq!(t.declared.gross_total, Some(dec("132.11")));
     assert_eq!(t.declared.transaction_count, 1);
 }
 
@@ -87,7 +87,95 @@ fn real_chargeback_line_signs_come_out_right() {
     assert_eq!(e.posting_type_code, "08");
     assert_eq!(e.adjustment_code.as_deref(), Some("0301"));
     assert_eq!(e.gross_amount, dec("-15.08"));
-    assert_eq!(e.fee_amount, dec("0.37"));
-    assert_eq!(e.net_amount, dec("-14.71"));
-    assert_eq!(e.gross_amount + e.fee_amount, e.net_amount);
+    assert_eq!(e.fee_amount, Some(dec("0.37")));
+    assert_eq!(e.net_amount, Some(dec("-14.71")));
+    assert_eq!(Some(e.gross_amount + e.fee_amount.unwrap()), e.net_amount);
+}
+
+#[test]
+fn real_v13_file_parses_with_its_trailer_matching() {
+    let Some(path) = fixture("am10tecnologia__php-edi-parser__edi-file-sample.txt") else { return };
+    let s = validate_statement(std::fs::File::open(&path).unwrap(), "v13").unwrap();
+    assert!(s.is_valid(), "errors: {:?}", s.errors);
+    assert_eq!(s.layout_version.as_deref(), Some("013"));
+    assert_eq!(s.code_set, Some("cielo-v14"));
+    assert_eq!(s.file_type.as_ref().unwrap().code, "08");
+    assert_eq!(s.merchant_code.as_deref(), Some("1074397387"));
+    assert_eq!(s.record_counts.get("1"), Some(&578));
+    assert_eq!(s.record_counts.get("2"), Some(&320));
+    assert_eq!(s.receivable_units.count, 578);
+    assert_eq!(s.transactions.count, 320);
+    assert_eq!(s.receivable_units.net, dec("118334.43"));
+    assert_eq!(s.receivable_units.gross, dec("122029.14"));
+    assert_eq!(s.receivable_units.fee, dec("-3694.71"));
+    let t = s.trailer.unwrap();
+    assert!(t.matches);
+    assert_eq!((t.declared.total_records, t.declared.transaction_count), (898, 320));
+    assert_eq!(t.declared.gross_total, None, "blank in this v13 trailer, so not checked");
+}
+
+#[test]
+fn real_v13_ro_and_cv_fields_come_out_right() {
+    let Some(path) = fixture("am10tecnologia__php-edi-parser__edi-file-sample.txt") else { return };
+    let text = std::fs::read(&path).unwrap();
+    let lines: Vec<&[u8]> = text.split(|&b| b == b'\n').collect();
+    let mut r = FieldReader::new(lines[1]);
+    let ro = v14::parse_ro(2, &mut r);
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    assert_eq!(ro.merchant_code, "1074397387");
+    assert_eq!(ro.summary_number, "4171028");
+    assert_eq!((ro.installment, ro.installment_plan.as_str()), (4, "/08"));
+    assert_eq!(ro.posting_type_code, "01");
+    assert_eq!(ro.presentation_date.unwrap().to_string(), "2017-10-28");
+    assert_eq!(ro.payment_date.unwrap().to_string(), "2018-02-26");
+    assert_eq!(ro.gross_amount, dec("157.58"));
+    assert_eq!(ro.fee_amount, dec("-6.21"));
+    assert_eq!(ro.net_amount, dec("151.37"));
+    assert_eq!(ro.bank_code, "0341");
+    assert_eq!(ro.brand_code, "040");
+    assert_eq!(ro.product_code.as_deref(), Some("165"), "Hipercard parcelado loja");
+    assert_eq!(ro.fee_rate, Some(dec("3.94")));
+    let ctx = v14::RoContext::of(&ro);
+    let mut r = FieldReader::new(lines[2]);
+    let cv = v14::parse_cv(3, &mut r, &ctx);
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    assert_eq!(cv.summary_number, "4171028");
+    assert_eq!(cv.card_bin, "637095");
+    assert_eq!(cv.card_last_digits, "4699");
+    assert_eq!(cv.authorization_date.unwrap().to_string(), "2017-10-28");
+    assert_eq!(cv.gross_amount, dec("157.58"));
+    assert_eq!((cv.installment, cv.installment_count), (4, 8));
+    assert_eq!(cv.authorization_code, "035700");
+    assert_eq!(cv.nsu, "102230");
+    assert_eq!(cv.ur_key, ro.ur_key);
+    assert_eq!((cv.fee_amount, cv.net_amount), (None, None), "CVs carry no fee/net");
+}
+
+#[test]
+fn real_headers_are_classified() {
+    use syncrocardpay_core::formats::detect::classify;
+    let Some(path) = fixture("lavinas__cielo-edi__header_lines.txt") else { return };
+    let text = std::fs::read(&path).unwrap();
+    let got: Vec<(String, String, String, bool)> = text
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let d = classify(l).unwrap_or_else(|e| panic!("{e}"));
+            (d.acquirer.to_string(), d.format.to_string(), d.file_type.clone(), d.supported)
+        })
+        .collect();
+    let want = [
+        ("cielo", "cielo-v14", "04", true),
+        ("cielo", "cielo-v14", "03", true),
+        ("cielo", "cielo-v14", "06", false),
+        ("rede", "rede-eevc", "EEVC", false),
+        ("rede", "rede-eefi", "EEFI", false),
+        ("rede", "rede-eevd", "EEVD", false),
+        ("getnet", "getnet", "CEADM100", false),
+        ("cielo", "cielo-v14", "10", false),
+    ];
+    assert_eq!(got.len(), want.len());
+    for (g, w) in got.iter().zip(want) {
+        assert_eq!((g.0.as_str(), g.1.as_str(), g.2.as_str(), g.3), w);
+    }
 }

@@ -312,3 +312,49 @@ async fn concurrent_ingests_of_the_same_content_load_it_once() {
     assert_eq!(outcomes.iter().filter(|o| **o == Outcome::Duplicate).count(), 3, "{outcomes:?}");
     assert_eq!(db.count("SELECT count(*) FROM fact_card_transaction").await as u64, f.transactions);
 }
+
+#[tokio::test]
+async fn real_v13_file_loads_with_v14_code_tables() {
+    let Some(path) = fixture("am10tecnologia__php-edi-parser__edi-file-sample.txt") else { return };
+    let mut db = TestDb::new("realv13").await;
+    let r = ingest_file(&mut db.client, &path, "test", IngestMode::StageAndLoad).await.unwrap();
+    assert_eq!(r.outcome, Outcome::Loaded, "{:?}", r.summary.map(|s| s.errors));
+    assert_eq!((r.rows.receivable_units, r.rows.transactions), (578, 320));
+    let row = db
+        .client
+        .query_one(
+            "SELECT count(*), sum(net_amount), count(*) FILTER (WHERE pt.code_set = 'cielo-v14' AND pt.is_sale),
+                    count(DISTINCT p.name)
+             FROM fact_receivable_unit u JOIN dim_posting_type pt USING (posting_type_key)
+             LEFT JOIN dim_product p USING (product_key) WHERE u.file_id = $1",
+            &[&r.file_id],
+        )
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, i64>(0), 578);
+    assert_eq!(row.get::<_, Decimal>(1), dec("118334.43"));
+    assert!(row.get::<_, i64>(2) > 0, "v14 'Venda' ROs are sales in the v14 code set");
+    assert!(row.get::<_, i64>(3) >= 2, "RO products resolve to the reference table");
+    let row = db
+        .client
+        .query_one(
+            "SELECT count(*), count(*) FILTER (WHERE fee_amount IS NULL AND net_amount IS NULL),
+                    count(*) FILTER (WHERE card_last_digits ~ '^[0-9]{4}$')
+             FROM fact_card_transaction WHERE file_id = $1",
+            &[&r.file_id],
+        )
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, i64>(0), 320);
+    assert_eq!(row.get::<_, i64>(1), 320, "CVs carry no fee/net");
+    assert_eq!(row.get::<_, i64>(2), 320);
+    // Each CV joins its RO by the RO's unique number.
+    let unmatched = db
+        .count(&format!(
+            "SELECT count(*) FROM fact_card_transaction t WHERE t.file_id = {0} AND NOT EXISTS
+               (SELECT 1 FROM fact_receivable_unit u WHERE u.file_id = {0} AND u.ur_key = t.ur_key)",
+            r.file_id
+        ))
+        .await;
+    assert_eq!(unmatched, 0);
+}

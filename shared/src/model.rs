@@ -37,6 +37,9 @@ pub struct StatementHeader {
     pub acquirer: Acquirer,
     /// Layout version as written in the file, e.g. `"015"`.
     pub layout_version: String,
+    /// Which code tables the file's codes belong to (posting types, payment statuses differ by layout),
+    /// e.g. `"cielo-v15"`, `"cielo-v14"`.
+    pub code_set: &'static str,
     pub file_type: FileType,
     /// Estabelecimento matriz: the merchant (EC) the statement group belongs to.
     pub merchant_code: String,
@@ -76,10 +79,26 @@ pub struct ReceivableUnit {
     pub account_check_digit: String,
     /// Quantidade de lançamentos (E records) in this UR.
     pub entry_count: u64,
-    /// Tipo de lançamento.
+    /// Tipo de lançamento (v15) / tipo de transação (v14), in the header's code set.
     pub posting_type_code: String,
-    /// Chave da UR: joins this unit to its transaction details.
+    /// Chave da UR (v15) or número único do RO (v14): joins this unit to its transaction details.
     pub ur_key: String,
+    /// Número do RO / RV (sales summary), where the layout has one.
+    pub summary_number: String,
+    /// Parcela paid by this unit (v14 RO; 0 otherwise) and the plan (maximum installments of the group).
+    pub installment: u32,
+    pub installment_plan: String,
+    /// Product ("forma de pagamento"), where the layout gives it per unit (v14 RO).
+    pub product_code: Option<String>,
+    /// Origem do ajuste (v14 RO).
+    pub adjustment_code: Option<String>,
+    /// Data de apresentação / captura (v14 RO).
+    pub presentation_date: Option<NaiveDate>,
+    pub capture_date: Option<NaiveDate>,
+    /// Valor rejeitado (v14 RO), signed.
+    pub rejected_amount: Decimal,
+    /// Taxa administrativa in percent (v14 RO).
+    pub fee_rate: Option<Decimal>,
     pub payment_date: Option<NaiveDate>,
     pub sent_to_bank_date: Option<NaiveDate>,
     pub original_due_date: Option<NaiveDate>,
@@ -106,6 +125,8 @@ pub struct CardTransaction {
     pub authorization_code: String,
     pub posting_type_code: String,
     pub ur_key: String,
+    /// Número do RO / RV (sales summary) the line belongs to, where the layout has one.
+    pub summary_number: String,
     pub transaction_code: String,
     /// Código de ajuste (blank for sales).
     pub adjustment_code: Option<String>,
@@ -126,9 +147,10 @@ pub struct CardTransaction {
     pub sale_rate: Option<Decimal>,
     pub sale_total_amount: Decimal,
     pub gross_amount: Decimal,
-    pub net_amount: Decimal,
+    /// Net and fee per line exist in v15 (E); v13/v14 CVs carry none (`None`): the RO has them.
+    pub net_amount: Option<Decimal>,
     /// Valor da comissão (MDR amount), signed: net = gross + fee.
-    pub fee_amount: Decimal,
+    pub fee_amount: Option<Decimal>,
     pub minimum_fee_amount: Decimal,
     pub down_payment_amount: Decimal,
     pub mdr_tariff_amount: Decimal,
@@ -186,11 +208,12 @@ pub struct StatementTrailer {
     pub net_total: Decimal,
     /// Number of transaction details (E records / CVs).
     pub transaction_count: u64,
-    pub gross_total: Decimal,
+    /// Blank in some v13 files.
+    pub gross_total: Option<Decimal>,
     /// Valor bruto antecipado / líquido cedido.
-    pub anticipated_total: Decimal,
+    pub anticipated_total: Option<Decimal>,
     /// Soma de valores negociados (gravame).
-    pub negotiated_total: Decimal,
+    pub negotiated_total: Option<Decimal>,
 }
 
 /// One parsed record, as the parser hands it to a sink.

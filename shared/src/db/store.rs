@@ -112,7 +112,7 @@ async fn describe_file(db: &impl GenericClient, file_id: i64, s: &StatementSumma
     let first_error = s.errors.first().map(|i| i.to_string());
     db.execute(
         "UPDATE statement_file SET
-            acquirer = $2, layout_version = $3, file_type = $4, file_kind = $5, merchant_code = $6,
+            acquirer = $2, layout_version = $3, code_set = $23, file_type = $4, file_kind = $5, merchant_code = $6,
             processing_date = $7, period_start = $8, period_end = $9, sequence = $10, status = $11,
             line_count = $12, receivable_unit_count = $13, transaction_count = $14,
             ur_gross_total = $15, ur_fee_total = $16, ur_net_total = $17,
@@ -144,6 +144,7 @@ async fn describe_file(db: &impl GenericClient, file_id: i64, s: &StatementSumma
             &s.transactions.net,
             &(s.error_count as i64),
             &first_error,
+            &s.code_set,
         ],
     )
     .await?;
@@ -202,6 +203,7 @@ const STAGE_COLUMNS: &[(&str, Type)] = &[
     ("settlement_type_code", Type::TEXT),
     ("posting_type_code", Type::TEXT),
     ("ur_key", Type::TEXT),
+    ("summary_number", Type::TEXT),
     ("gross_amount", Type::NUMERIC),
     ("fee_amount", Type::NUMERIC),
     ("net_amount", Type::NUMERIC),
@@ -225,13 +227,18 @@ const STAGE_COLUMNS: &[(&str, Type)] = &[
     ("pending_flag", Type::TEXT),
     ("payment_resend_flag", Type::TEXT),
     ("open_balance_flag", Type::TEXT),
-    // E only
+    ("installment_plan", Type::TEXT),
+    ("presentation_date", Type::DATE),
+    ("rejected_amount", Type::NUMERIC),
+    ("fee_rate", Type::NUMERIC),
+    // E only (the first four also for v14 ROs)
     ("installment", Type::INT4),
+    ("product_code", Type::TEXT),
+    ("adjustment_code", Type::TEXT),
+    ("capture_date", Type::DATE),
     ("installment_count", Type::INT4),
     ("authorization_code", Type::TEXT),
     ("transaction_code", Type::TEXT),
-    ("adjustment_code", Type::TEXT),
-    ("product_code", Type::TEXT),
     ("indicators", Type::TEXT),
     ("card_bin", Type::TEXT),
     ("card_last_digits", Type::TEXT),
@@ -267,7 +274,6 @@ const STAGE_COLUMNS: &[(&str, Type)] = &[
     ("transaction_type", Type::TEXT),
     ("pricing_modality", Type::TEXT),
     ("authorization_date", Type::DATE),
-    ("capture_date", Type::DATE),
     ("posting_date", Type::DATE),
     ("original_posting_date", Type::DATE),
     ("batch_number", Type::TEXT),
@@ -278,7 +284,7 @@ const STAGE_COLUMNS: &[(&str, Type)] = &[
     ("arn", Type::TEXT),
     ("capture_type", Type::TEXT),
 ];
-const N: usize = 81;
+const N: usize = 86;
 
 static NO_TEXT: Option<String> = None;
 static NO_INT4: Option<i32> = None;
@@ -289,7 +295,7 @@ static NO_TIME: Option<NaiveTime> = None;
 
 type Row<'a> = [&'a (dyn ToSql + Sync); N];
 
-fn ur_row<'a>(file_id: &'a i64, line_no: &'a i64, entry_count: &'a i64, u: &'a ReceivableUnit) -> Row<'a> {
+fn ur_row<'a>(file_id: &'a i64, line_no: &'a i64, ints: &'a (i64, i32), u: &'a ReceivableUnit) -> Row<'a> {
     [
         file_id,
         line_no,
@@ -299,6 +305,7 @@ fn ur_row<'a>(file_id: &'a i64, line_no: &'a i64, entry_count: &'a i64, u: &'a R
         &u.settlement_type_code,
         &u.posting_type_code,
         &u.ur_key,
+        &u.summary_number,
         &u.gross_amount,
         &u.fee_amount,
         &u.net_amount,
@@ -315,18 +322,24 @@ fn ur_row<'a>(file_id: &'a i64, line_no: &'a i64, entry_count: &'a i64, u: &'a R
         &u.holder_tax_id,
         &u.movement_holder_tax_id,
         &u.payment_status_code,
-        entry_count,
+        &ints.0,
         &u.payment_date,
         &u.sent_to_bank_date,
         &u.payment_merchant_code,
         &u.pending_flag,
         &u.payment_resend_flag,
         &u.open_balance_flag,
+        &u.installment_plan,
+        &u.presentation_date,
+        &u.rejected_amount,
+        &u.fee_rate,
+        // shared with E
+        &ints.1,
+        &u.product_code,
+        &u.adjustment_code,
+        &u.capture_date,
         // E only
         &NO_INT4,
-        &NO_INT4,
-        &NO_TEXT,
-        &NO_TEXT,
         &NO_TEXT,
         &NO_TEXT,
         &NO_TEXT,
@@ -366,7 +379,6 @@ fn ur_row<'a>(file_id: &'a i64, line_no: &'a i64, entry_count: &'a i64, u: &'a R
         &NO_DATE,
         &NO_DATE,
         &NO_DATE,
-        &NO_DATE,
         &NO_TEXT,
         &NO_TEXT,
         &NO_TEXT,
@@ -387,6 +399,7 @@ fn tx_row<'a>(file_id: &'a i64, line_no: &'a i64, inst: &'a (i32, i32), t: &'a C
         &t.settlement_type_code,
         &t.posting_type_code,
         &t.ur_key,
+        &t.summary_number,
         &t.gross_amount,
         &t.fee_amount,
         &t.net_amount,
@@ -410,13 +423,19 @@ fn tx_row<'a>(file_id: &'a i64, line_no: &'a i64, inst: &'a (i32, i32), t: &'a C
         &NO_TEXT,
         &NO_TEXT,
         &NO_TEXT,
-        // E only
+        &NO_TEXT,
+        &NO_DATE,
+        &NO_DEC,
+        &NO_DEC,
+        // shared with D
         &inst.0,
+        &t.product_code,
+        &t.adjustment_code,
+        &t.capture_date,
+        // E only
         &inst.1,
         &t.authorization_code,
         &t.transaction_code,
-        &t.adjustment_code,
-        &t.product_code,
         &t.indicators,
         &t.card_bin,
         &t.card_last_digits,
@@ -452,7 +471,6 @@ fn tx_row<'a>(file_id: &'a i64, line_no: &'a i64, inst: &'a (i32, i32), t: &'a C
         &t.transaction_type,
         &t.pricing_modality,
         &t.authorization_date,
-        &t.capture_date,
         &t.posting_date,
         &t.original_posting_date,
         &t.batch_number,
@@ -481,8 +499,8 @@ pub async fn stage_records(
         for record in &batch {
             match record {
                 Record::ReceivableUnit(u) => {
-                    let (line, count) = (u.line_no as i64, u.entry_count as i64);
-                    writer.as_mut().write(&ur_row(&file_id, &line, &count, u)).await?;
+                    let (line, ints) = (u.line_no as i64, (u.entry_count as i64, u.installment as i32));
+                    writer.as_mut().write(&ur_row(&file_id, &line, &ints, u)).await?;
                 }
                 Record::Transaction(t) => {
                     let line = t.line_no as i64;
@@ -518,7 +536,7 @@ FROM (SELECT DISTINCT v.d
       FROM stage_record s
       CROSS JOIN LATERAL (VALUES (s.original_due_date), (s.payment_date), (s.sent_to_bank_date),
                                  (s.authorization_date), (s.capture_date), (s.posting_date),
-                                 (s.original_posting_date)) AS v(d)
+                                 (s.original_posting_date), (s.presentation_date)) AS v(d)
       WHERE s.file_id = $1 AND v.d IS NOT NULL) x
 ORDER BY d
 ON CONFLICT DO NOTHING";
@@ -544,27 +562,30 @@ ON CONFLICT DO NOTHING";
 const LOAD_PRODUCTS: &str = "
 INSERT INTO dim_product (acquirer_key, code, name, catalogued)
 SELECT DISTINCT $2::smallint, product_code, 'Produto ' || product_code || ' (fora da tabela de referência)', false
-FROM stage_record WHERE file_id = $1 AND kind = 'E'
+FROM stage_record WHERE file_id = $1 AND product_code IS NOT NULL
 ORDER BY 2
 ON CONFLICT DO NOTHING";
 
 const LOAD_POSTING_TYPES: &str = "
-INSERT INTO dim_posting_type (acquirer_key, code, name, category, catalogued)
-SELECT DISTINCT $2::smallint, posting_type_code, 'Tipo de lançamento ' || posting_type_code || ' (fora da tabela de referência)', 'other', false
+INSERT INTO dim_posting_type (acquirer_key, code_set, code, name, category, catalogued)
+SELECT DISTINCT $2::smallint, $3::text, posting_type_code,
+       'Tipo de lançamento ' || posting_type_code || ' (fora da tabela de referência)', 'other', false
 FROM stage_record WHERE file_id = $1
-ORDER BY 2
+ORDER BY 3
 ON CONFLICT DO NOTHING";
 
 const LOAD_RECEIVABLE_UNITS: &str = "
 INSERT INTO fact_receivable_unit (
-    file_id, line_no, file_type, establishment_key, payment_method_key, posting_type_key, payment_date,
-    sent_to_bank_date, original_due_date, payment_status_code, ur_key, gross_amount, fee_amount, net_amount,
-    entry_count, holder_tax_id, movement_holder_tax_id, receiver_tax_id, payment_matrix_code,
+    file_id, line_no, file_type, establishment_key, payment_method_key, posting_type_key, product_key, payment_date,
+    sent_to_bank_date, original_due_date, payment_status_code, ur_key, summary_number, installment, installment_plan,
+    gross_amount, fee_amount, net_amount, rejected_amount, fee_rate, adjustment_code, presentation_date,
+    capture_date, entry_count, holder_tax_id, movement_holder_tax_id, receiver_tax_id, payment_matrix_code,
     payment_merchant_code, bank_code, branch_code, account_number, account_check_digit, pending_flag,
     payment_resend_flag, negotiation_flag, negotiator_tax_id, open_balance_flag)
-SELECT s.file_id, s.line_no, $3, e.establishment_key, pm.payment_method_key, pt.posting_type_key, s.payment_date,
-    s.sent_to_bank_date, s.original_due_date, s.payment_status_code, s.ur_key, s.gross_amount, s.fee_amount,
-    s.net_amount, s.entry_count, s.holder_tax_id, s.movement_holder_tax_id, s.receiver_tax_id,
+SELECT s.file_id, s.line_no, $3, e.establishment_key, pm.payment_method_key, pt.posting_type_key, p.product_key,
+    s.payment_date, s.sent_to_bank_date, s.original_due_date, s.payment_status_code, s.ur_key, s.summary_number,
+    s.installment, s.installment_plan, s.gross_amount, s.fee_amount, s.net_amount, s.rejected_amount, s.fee_rate,
+    s.adjustment_code, s.presentation_date, s.capture_date, s.entry_count, s.holder_tax_id, s.movement_holder_tax_id, s.receiver_tax_id,
     s.payment_matrix_code, s.payment_merchant_code, s.bank_code, s.branch_code, s.account_number,
     s.account_check_digit, s.pending_flag, s.payment_resend_flag, s.negotiation_flag, s.negotiator_tax_id,
     s.open_balance_flag
@@ -572,14 +593,15 @@ FROM stage_record s
 JOIN dim_establishment e ON e.acquirer_key = $2 AND e.merchant_code = s.merchant_code
 JOIN dim_payment_method pm ON pm.acquirer_key = $2 AND pm.brand_code = s.brand_code
                           AND pm.settlement_type_code = s.settlement_type_code
-JOIN dim_posting_type pt ON pt.acquirer_key = $2 AND pt.code = s.posting_type_code
+JOIN dim_posting_type pt ON pt.acquirer_key = $2 AND pt.code_set = $4 AND pt.code = s.posting_type_code
+LEFT JOIN dim_product p ON p.acquirer_key = $2 AND p.code = s.product_code
 WHERE s.file_id = $1 AND s.kind = 'D'";
 
 const LOAD_TRANSACTIONS: &str = "
 INSERT INTO fact_card_transaction (
     file_id, line_no, file_type, establishment_key, payment_method_key, product_key, posting_type_key,
     authorization_date, capture_date, posting_date, original_posting_date, original_due_date, ur_key,
-    installment, installment_count, authorization_code, nsu, tid, transaction_code, unique_sale_code,
+    summary_number, installment, installment_count, authorization_code, nsu, tid, transaction_code, unique_sale_code,
     original_sale_code, processed_transaction_code, adjustment_code, card_bin, card_last_digits, mdr_rate,
     auto_receipt_rate, sale_rate, sale_total_amount, gross_amount, fee_amount, net_amount, minimum_fee_amount,
     down_payment_amount, mdr_tariff_amount, fast_receipt_amount, withdrawal_amount, boarding_fee_amount,
@@ -590,7 +612,7 @@ INSERT INTO fact_card_transaction (
     branch_code, account_number, account_check_digit, arn, negotiation_flag, capture_type, negotiator_tax_id)
 SELECT s.file_id, s.line_no, $3, e.establishment_key, pm.payment_method_key, p.product_key, pt.posting_type_key,
     s.authorization_date, s.capture_date, s.posting_date, s.original_posting_date, s.original_due_date, s.ur_key,
-    s.installment, s.installment_count, s.authorization_code, s.nsu, s.tid, s.transaction_code,
+    s.summary_number, s.installment, s.installment_count, s.authorization_code, s.nsu, s.tid, s.transaction_code,
     s.unique_sale_code, s.original_sale_code, s.processed_transaction_code, s.adjustment_code, s.card_bin,
     s.card_last_digits, s.mdr_rate, s.auto_receipt_rate, s.sale_rate, s.sale_total_amount, s.gross_amount,
     s.fee_amount, s.net_amount, s.minimum_fee_amount, s.down_payment_amount, s.mdr_tariff_amount,
@@ -606,7 +628,7 @@ JOIN dim_establishment e ON e.acquirer_key = $2 AND e.merchant_code = s.merchant
 JOIN dim_payment_method pm ON pm.acquirer_key = $2 AND pm.brand_code = s.brand_code
                           AND pm.settlement_type_code = s.settlement_type_code
 JOIN dim_product p ON p.acquirer_key = $2 AND p.code = s.product_code
-JOIN dim_posting_type pt ON pt.acquirer_key = $2 AND pt.code = s.posting_type_code
+JOIN dim_posting_type pt ON pt.acquirer_key = $2 AND pt.code_set = $4 AND pt.code = s.posting_type_code
 WHERE s.file_id = $1 AND s.kind = 'E'";
 
 /// Outcome of loading a staged file.
@@ -625,7 +647,8 @@ pub enum LoadResult {
 pub async fn load_staged(tx: &Transaction<'_>, file_id: i64) -> Result<LoadResult> {
     let row = tx
         .query_one(
-            "SELECT f.status, f.file_type, a.acquirer_key, coalesce(f.receivable_unit_count, 0), coalesce(f.transaction_count, 0)
+            "SELECT f.status, f.file_type, a.acquirer_key, coalesce(f.receivable_unit_count, 0),
+                    coalesce(f.transaction_count, 0), coalesce(f.code_set, '')
              FROM statement_file f LEFT JOIN dim_acquirer a ON a.code = f.acquirer
              WHERE f.file_id = $1 FOR UPDATE OF f",
             &[&file_id],
@@ -646,6 +669,7 @@ pub async fn load_staged(tx: &Transaction<'_>, file_id: i64) -> Result<LoadResul
         .get::<_, Option<i16>>(2)
         .ok_or_else(|| Error::Integrity { file_id, detail: "staged file has no known acquirer".into() })?;
     let (want_d, want_e): (i64, i64) = (row.get(3), row.get(4));
+    let code_set: String = row.get(5);
     let staged = tx
         .query_one(
             "SELECT count(*) FILTER (WHERE kind = 'D'), count(*) FILTER (WHERE kind = 'E') FROM stage_record WHERE file_id = $1",
@@ -664,8 +688,11 @@ pub async fn load_staged(tx: &Transaction<'_>, file_id: i64) -> Result<LoadResul
     }
     let t = std::time::Instant::now();
     for sql in [LOAD_DATES, LOAD_ESTABLISHMENTS, LOAD_PAYMENT_METHODS, LOAD_PRODUCTS, LOAD_POSTING_TYPES] {
-        let params: Vec<&(dyn ToSql + Sync)> =
-            if sql == LOAD_DATES { vec![&file_id] } else { vec![&file_id, &acquirer_key] };
+        let params: Vec<&(dyn ToSql + Sync)> = match sql {
+            LOAD_DATES => vec![&file_id],
+            LOAD_POSTING_TYPES => vec![&file_id, &acquirer_key, &code_set],
+            _ => vec![&file_id, &acquirer_key],
+        };
         tx.execute(sql, &params).await?;
         tracing::debug!(
             file_id,
@@ -674,9 +701,9 @@ pub async fn load_staged(tx: &Transaction<'_>, file_id: i64) -> Result<LoadResul
             "dimension"
         );
     }
-    let d = tx.execute(LOAD_RECEIVABLE_UNITS, &[&file_id, &acquirer_key, &file_type]).await?;
+    let d = tx.execute(LOAD_RECEIVABLE_UNITS, &[&file_id, &acquirer_key, &file_type, &code_set]).await?;
     tracing::debug!(file_id, seconds = t.elapsed().as_secs_f64(), "receivable-unit facts");
-    let e = tx.execute(LOAD_TRANSACTIONS, &[&file_id, &acquirer_key, &file_type]).await?;
+    let e = tx.execute(LOAD_TRANSACTIONS, &[&file_id, &acquirer_key, &file_type, &code_set]).await?;
     tracing::debug!(file_id, seconds = t.elapsed().as_secs_f64(), "transaction facts");
     if (d as i64, e as i64) != (want_d, want_e) {
         return Err(Error::Integrity {

@@ -163,6 +163,15 @@ impl<'a> FieldReader<'a> {
         }
     }
 
+    /// A signed amount that may be left blank (sign and digits all spaces): `None`.
+    pub fn opt_amount(&mut self, a: AmountField) -> Option<Decimal> {
+        if is_blank(self.raw(a.sign)) && is_blank(self.raw(a.digits)) {
+            None
+        } else {
+            Some(self.amount(a))
+        }
+    }
+
     /// Unsigned digits with `scale` implied decimals (rates, unsigned amounts).
     pub fn unsigned_decimal(&mut self, f: Field, scale: u32) -> Decimal {
         let raw = self.raw(f);

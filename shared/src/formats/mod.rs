@@ -6,6 +6,7 @@
 //! Adding an acquirer means one new folder here implementing [`StatementParser`] and one arm in [`detect`].
 
 pub mod cielo;
+pub mod detect;
 pub mod field;
 pub mod lines;
 
@@ -61,11 +62,11 @@ pub struct Totals {
 }
 
 impl Totals {
-    pub fn add(&mut self, gross: Decimal, fee: Decimal, net: Decimal) {
+    pub fn add(&mut self, gross: Decimal, fee: Option<Decimal>, net: Option<Decimal>) {
         self.count += 1;
         self.gross += gross;
-        self.fee += fee;
-        self.net += net;
+        self.fee += fee.unwrap_or_default();
+        self.net += net.unwrap_or_default();
     }
 }
 
@@ -74,7 +75,8 @@ impl Totals {
 pub struct TrailerFigures {
     pub total_records: u64,
     pub transaction_count: u64,
-    pub gross_total: Decimal,
+    /// Absent when the trailer leaves it blank (some v13 files): then it is not checked.
+    pub gross_total: Option<Decimal>,
     pub net_total: Decimal,
 }
 
@@ -101,6 +103,8 @@ pub struct StatementSummary {
     pub sha256: String,
     pub acquirer: Option<Acquirer>,
     pub layout_version: Option<String>,
+    /// Code tables the file's codes belong to (e.g. `cielo-v15`).
+    pub code_set: Option<&'static str>,
     pub file_type: Option<FileType>,
     pub merchant_code: Option<String>,
     pub processing_date: Option<NaiveDate>,
@@ -128,6 +132,7 @@ impl StatementSummary {
             sha256: String::new(),
             acquirer: None,
             layout_version: None,
+            code_set: None,
             file_type: None,
             merchant_code: None,
             processing_date: None,
@@ -153,6 +158,7 @@ impl StatementSummary {
     fn set_header(&mut self, h: &StatementHeader) {
         self.acquirer = Some(h.acquirer);
         self.layout_version = Some(h.layout_version.clone());
+        self.code_set = Some(h.code_set);
         self.file_type = Some(h.file_type.clone());
         self.merchant_code = Some(h.merchant_code.clone());
         self.processing_date = Some(h.processing_date);
@@ -225,22 +231,28 @@ pub trait StatementParser {
     fn finish(&mut self, last_line: u64, cx: &mut ParseContext<'_>);
 }
 
-/// Recognise the format from the first line. `Err` explains why it is not a supported statement.
+/// Recognise the format from the first line and return its parser. `Err` explains why the file is not a
+/// statement this version can read (unknown header, or a recognised one not supported yet).
 pub fn detect(first_line: &[u8]) -> Result<Box<dyn StatementParser>, Issue> {
     let fail =
         |column, field: &str, reason: String| Issue { line: 1, column, field: field.into(), reason, raw_line: None };
-    if first_line.is_empty() {
-        return Err(fail(None, "header", "the first line is empty; expected a statement header".into()));
+    let d = detect::classify(first_line).map_err(|reason| fail(Some(1), "header", reason))?;
+    match d.format {
+        "cielo-v15" if d.supported => Ok(Box::new(cielo::Parser::new(cielo::Layout::V15))),
+        "cielo-v14" if d.supported => Ok(Box::new(cielo::Parser::new(cielo::Layout::V14))),
+        "cielo-unknown" => Err(fail(
+            Some(71),
+            "header.layout_version",
+            format!(
+                "Cielo layout version {:?} is not supported (this version reads \"013\", \"014\", \"015\")",
+                d.layout_version
+            ),
+        )),
+        _ if d.acquirer == "cielo" => {
+            Err(fail(Some(48), "header.file_type", format!("{} is recognised but not supported yet", d.describe())))
+        }
+        _ => Err(fail(Some(1), "header", format!("{} is recognised but not supported yet", d.describe()))),
     }
-    if cielo::is_cielo_header(first_line) {
-        return cielo::parser_for(first_line);
-    }
-    let start = field::latin1(&first_line[..first_line.len().min(40)]);
-    Err(fail(
-        Some(1),
-        "header",
-        format!("not a recognised statement header (starts with {start:?}); supported: Cielo EDI v15"),
-    ))
 }
 
 /// Stream a statement: hash it, validate every line, emit valid records to `sink`, and summarise.

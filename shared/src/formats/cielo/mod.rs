@@ -1,50 +1,358 @@
-//! Cielo "Extrato Eletrônico" (EDI). Layout notes: `docs/formats` in the shared reference, summarised in
-//! each record's field table in [`v15`].
+//! Cielo "Extrato Eletrônico" (EDI): layout 015 ([`v15`]: records D/E) and the older 250-byte layouts
+//! 013/014 ([`v14`]: records 1 = RO, 2 = CV). Field tables are in each module, positions as in Cielo's manual.
 
 pub mod sample;
+pub mod v14;
 pub mod v15;
 
-use super::{Issue, StatementParser};
-use crate::formats::field::latin1;
+use crate::formats::detect::CIELO_FILE_TYPES;
+use crate::formats::field::{latin1, Field, FieldError, FieldReader};
+use crate::formats::{ParseContext, StatementParser, TrailerCheck, TrailerFigures};
+use crate::model::{Acquirer, CardTransaction, FileType, ReceivableUnit, Record, StatementHeader, StatementTrailer};
 
-/// Cielo file types ("opção de extrato", header 48-49): code, kind, whether this version loads it.
-pub const FILE_TYPES: &[(&str, &str, bool)] = &[
-    ("03", "sales", true),
-    ("04", "payments", true),
-    ("06", "anticipation", false),
-    ("08", "pending_installments", false),
-    ("09", "open_balance", false),
-    ("10", "alelo_anticipation", false),
-    ("12", "alelo_sales", false),
-    ("13", "alelo_payments", false),
-    ("14", "alelo_open_balance", false),
-    ("15", "receivables_negotiation", false),
-    ("16", "pix", false),
-];
-
-/// A Cielo header: record type `0` with the literal `CIELO` at 43-47.
-pub fn is_cielo_header(line: &[u8]) -> bool {
-    line.len() >= 73 && line[0] == b'0' && &line[42..47] == b"CIELO"
+/// Header (record 0), the same 250 bytes in every layout.
+pub mod header {
+    use crate::formats::field::Field;
+    pub const MERCHANT: Field = Field::new("merchant_code", 2, 10);
+    pub const PROCESSING_DATE: Field = Field::new("processing_date", 12, 8);
+    pub const PERIOD_START: Field = Field::new("period_start", 20, 8);
+    pub const PERIOD_END: Field = Field::new("period_end", 28, 8);
+    pub const SEQUENCE: Field = Field::new("sequence", 36, 7);
+    pub const ACQUIRER: Field = Field::new("acquirer", 43, 5);
+    pub const FILE_TYPE: Field = Field::new("file_type", 48, 2);
+    pub const MAILBOX: Field = Field::new("mailbox", 51, 20);
+    pub const LAYOUT_VERSION: Field = Field::new("layout_version", 71, 3);
 }
 
-/// The parser for a Cielo header's layout version (71-73).
-pub fn parser_for(header: &[u8]) -> Result<Box<dyn StatementParser>, Issue> {
-    match &header[70..73] {
-        b"015" => Ok(Box::new(v15::Parser::default())),
-        other => Err(Issue {
-            line: 1,
-            column: Some(71),
-            field: "header.layout_version".into(),
-            reason: format!(
-                "Cielo layout version {:?} is not supported yet (this version reads \"015\")",
-                latin1(other)
-            ),
-            raw_line: None,
-        }),
+/// Parse a Cielo header; `v15` selects which file types count as supported.
+pub fn parse_header(r: &mut FieldReader<'_>, v15: bool, code_set: &'static str) -> Option<StatementHeader> {
+    use header::*;
+    r.expect_literal(ACQUIRER, "CIELO");
+    let layout_version = r.digits(LAYOUT_VERSION);
+    let merchant_code = r.digits(MERCHANT);
+    let processing_date = r.required_date_ymd(PROCESSING_DATE);
+    let period_start = r.required_date_ymd(PERIOD_START);
+    let period_end = r.required_date_ymd(PERIOD_END);
+    let sequence = r.digits(SEQUENCE);
+    let code = r.digits(FILE_TYPE);
+    let kind = match CIELO_FILE_TYPES.iter().find(|t| t.0 == code) {
+        Some(&(_, kind, in_v15, in_v14)) => {
+            if !(if v15 { in_v15 } else { in_v14 }) {
+                fail(
+                    r,
+                    FILE_TYPE,
+                    format!("Cielo file type {code} ({kind}) in layout {layout_version} is not supported yet"),
+                );
+            }
+            kind
+        }
+        None => {
+            if !code.is_empty() {
+                fail(r, FILE_TYPE, format!("unknown Cielo file type {code:?}"));
+            }
+            "unknown"
+        }
+    };
+    let mailbox = r.text(MAILBOX);
+    if let (Some(s), Some(e)) = (period_start, period_end) {
+        if s > e {
+            fail(r, PERIOD_START, format!("period starts ({s}) after it ends ({e})"));
+        }
+    }
+    Some(StatementHeader {
+        acquirer: Acquirer::Cielo,
+        layout_version,
+        code_set,
+        file_type: FileType { code, kind },
+        merchant_code,
+        processing_date: processing_date?,
+        period_start: period_start?,
+        period_end: period_end?,
+        sequence,
+        mailbox,
+    })
+}
+
+fn fail(r: &mut FieldReader<'_>, f: Field, reason: String) {
+    r.errors.push(FieldError { column: f.start, field: f.name, reason });
+}
+
+/// Trailer (record 9), 250 bytes in every layout. Amounts after the net total may be blank (v13).
+pub mod trailer {
+    use crate::formats::field::{AmountField, Field};
+    pub const TOTAL_RECORDS: Field = Field::new("total_records", 2, 11);
+    pub const NET_TOTAL: AmountField = AmountField::new("net_total", 13, 17, 2);
+    pub const TRANSACTION_COUNT: Field = Field::new("transaction_count", 31, 11);
+    pub const GROSS_TOTAL: AmountField = AmountField::new("gross_total", 42, 17, 2);
+    pub const ANTICIPATED_TOTAL: AmountField = AmountField::new("anticipated_total", 60, 17, 2);
+    pub const NEGOTIATED_TOTAL: AmountField = AmountField::new("negotiated_total", 78, 17, 2);
+}
+
+/// Parse a trailer line (record `9`).
+pub fn parse_trailer(line_no: u64, r: &mut FieldReader<'_>) -> StatementTrailer {
+    use trailer::*;
+    StatementTrailer {
+        line_no,
+        total_records: r.number(TOTAL_RECORDS),
+        net_total: r.amount(NET_TOTAL),
+        transaction_count: r.number(TRANSACTION_COUNT),
+        gross_total: r.opt_amount(GROSS_TOTAL),
+        anticipated_total: r.opt_amount(ANTICIPATED_TOTAL),
+        negotiated_total: r.opt_amount(NEGOTIATED_TOTAL),
     }
 }
 
-/// The kind of a Cielo file type code, and whether it is loaded.
-pub fn file_type(code: &str) -> Option<(&'static str, bool)> {
-    FILE_TYPES.iter().find(|(c, _, _)| *c == code).map(|&(_, kind, loaded)| (kind, loaded))
+/// The Cielo layouts this parser reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// 013 / 014: records 1 (RO) and 2 (CV), all 250 bytes.
+    V14,
+    /// 015: records D (UR) and E (transaction).
+    V15,
+}
+
+impl Layout {
+    fn widths(self) -> &'static [(u8, usize)] {
+        match self {
+            Layout::V14 => v14::RECORD_WIDTHS,
+            Layout::V15 => v15::RECORD_WIDTHS,
+        }
+    }
+    fn code_set(self) -> &'static str {
+        match self {
+            Layout::V14 => "cielo-v14",
+            Layout::V15 => "cielo-v15",
+        }
+    }
+}
+
+/// Line-by-line validator of one Cielo file: structure (header first, trailer last), widths, every record,
+/// and the trailer's counts and totals.
+pub struct Parser {
+    layout: Layout,
+    header_seen: bool,
+    trailer: Option<StatementTrailer>,
+    /// The trailer line as read, kept with the trailer's own errors.
+    trailer_raw: Option<String>,
+    /// Records between header and trailer (all types).
+    body_records: u64,
+    /// v14: the RO the following CVs belong to.
+    current_ro: Option<v14::RoContext>,
+}
+
+impl Parser {
+    pub fn new(layout: Layout) -> Self {
+        Parser { layout, header_seen: false, trailer: None, trailer_raw: None, body_records: 0, current_ro: None }
+    }
+
+    fn body_record(&mut self, kind: u8, line_no: u64, r: &mut FieldReader<'_>, cx: &mut ParseContext<'_>) {
+        match (self.layout, kind) {
+            (Layout::V15, b'D') => {
+                let ur = v15::parse_receivable_unit(line_no, r);
+                self.unit(ur, r, cx, "D");
+            }
+            (Layout::V15, b'E') => {
+                let t = v15::parse_transaction(line_no, r);
+                self.transaction(t, r, cx, "E");
+            }
+            (Layout::V14, b'1') => {
+                let ro = v14::parse_ro(line_no, r);
+                self.current_ro = r.errors.is_empty().then(|| v14::RoContext::of(&ro));
+                self.unit(ro, r, cx, "RO");
+            }
+            (Layout::V14, b'2') => {
+                let Some(ro) = &self.current_ro else {
+                    cx.issue(line_no, Some(1), "CV", "CV (type 2) without a valid RO (type 1) before it");
+                    cx.summary.transactions.count += 1;
+                    return;
+                };
+                let cv = v14::parse_cv(line_no, r, ro);
+                self.transaction(cv, r, cx, "CV");
+            }
+            _ => cx.summary.ignored_records += 1, // a known type this version does not load (Pix, ARV…)
+        }
+    }
+
+    fn unit(&mut self, ur: ReceivableUnit, r: &mut FieldReader<'_>, cx: &mut ParseContext<'_>, name: &str) {
+        if r.errors.is_empty() {
+            cx.summary.receivable_units.add(ur.gross_amount, Some(ur.fee_amount), Some(ur.net_amount));
+            cx.emit(Record::ReceivableUnit(Box::new(ur)));
+        } else {
+            cx.summary.receivable_units.count += 1;
+            cx.field_errors(ur.line_no, name, std::mem::take(&mut r.errors));
+        }
+    }
+
+    fn transaction(&mut self, t: CardTransaction, r: &mut FieldReader<'_>, cx: &mut ParseContext<'_>, name: &str) {
+        if r.errors.is_empty() {
+            cx.summary.transactions.add(t.gross_amount, t.fee_amount, t.net_amount);
+            cx.emit(Record::Transaction(Box::new(t)));
+        } else {
+            cx.summary.transactions.count += 1;
+            cx.field_errors(t.line_no, name, std::mem::take(&mut r.errors));
+        }
+    }
+}
+
+impl StatementParser for Parser {
+    fn line(&mut self, line_no: u64, line: &[u8], cx: &mut ParseContext<'_>) {
+        let Some(&kind) = line.first() else {
+            if self.trailer.is_none() {
+                cx.issue(line_no, Some(1), "line", "empty line inside the statement");
+            }
+            return;
+        };
+        if self.trailer.is_some() {
+            if line.iter().all(|b| b.is_ascii_whitespace()) {
+                return;
+            }
+            cx.issue(line_no, Some(1), "line", "record after the trailer (type 9 must be the last record)");
+            return;
+        }
+        cx.count_record(kind);
+        if line_no == 1 && kind != b'0' {
+            cx.issue(line_no, Some(1), "record_type", "the first line must be the header (type 0)");
+        }
+        if kind != b'0' && kind != b'9' {
+            self.body_records += 1;
+        }
+        match self.layout.widths().iter().find(|(k, _)| *k == kind).map(|&(_, w)| w) {
+            None => {
+                // Unknown record type: Cielo's manual says to ignore it (it may be added later).
+                cx.summary.ignored_records += 1;
+                return;
+            }
+            Some(width) if width != line.len() => {
+                cx.issue(
+                    line_no,
+                    Some(line.len().min(width) + 1),
+                    "line",
+                    format!("record {} must be {width} bytes wide, found {}", kind as char, line.len()),
+                );
+                match kind {
+                    b'0' => self.header_seen = true,
+                    b'9' => self.trailer = Some(unreadable_trailer(line_no)),
+                    b'1' => self.current_ro = None,
+                    _ => {}
+                }
+                return;
+            }
+            Some(_) => {}
+        }
+        let mut r = FieldReader::new(line);
+        match kind {
+            b'0' => {
+                if self.header_seen {
+                    cx.issue(line_no, Some(1), "record_type", "a second header (type 0) in the same file");
+                    return;
+                }
+                self.header_seen = true;
+                let h = parse_header(&mut r, self.layout == Layout::V15, self.layout.code_set());
+                cx.field_errors(line_no, "header", r.errors);
+                if let Some(h) = h {
+                    cx.emit(Record::Header(h));
+                }
+            }
+            b'9' => {
+                let t = parse_trailer(line_no, &mut r);
+                self.trailer_raw = Some(latin1(line));
+                let ok = r.errors.is_empty();
+                cx.field_errors(line_no, "trailer", r.errors);
+                if ok {
+                    cx.emit(Record::Trailer(t.clone()));
+                    self.trailer = Some(t);
+                } else {
+                    self.trailer = Some(unreadable_trailer(line_no));
+                }
+            }
+            _ => self.body_record(kind, line_no, &mut r, cx),
+        }
+    }
+
+    fn finish(&mut self, last_line: u64, cx: &mut ParseContext<'_>) {
+        let Some(t) = self.trailer.clone() else {
+            cx.issue(
+                last_line + 1,
+                None,
+                "trailer",
+                "the file ends without a trailer (type 9): truncated or incomplete",
+            );
+            return;
+        };
+        if t.total_records == u64::MAX {
+            return; // the trailer itself was malformed and already reported
+        }
+        let computed = TrailerFigures {
+            total_records: self.body_records,
+            transaction_count: cx.summary.transactions.count,
+            gross_total: Some(cx.summary.receivable_units.gross),
+            net_total: cx.summary.receivable_units.net,
+        };
+        let declared = TrailerFigures {
+            total_records: t.total_records,
+            transaction_count: t.transaction_count,
+            gross_total: t.gross_total,
+            net_total: t.net_total,
+        };
+        let unit = if self.layout == Layout::V14 { "RO" } else { "D" };
+        let detail = if self.layout == Layout::V14 { "CV (type 2)" } else { "E" };
+        let mut checks = vec![
+            (
+                declared.total_records == computed.total_records,
+                trailer::TOTAL_RECORDS.start,
+                "trailer.total_records",
+                format!(
+                    "declares {} records between header and trailer, the file has {}",
+                    declared.total_records, computed.total_records
+                ),
+            ),
+            (
+                declared.net_total == computed.net_total,
+                trailer::NET_TOTAL.sign.start,
+                "trailer.net_total",
+                format!("declares net total {}, the {unit} records sum to {}", declared.net_total, computed.net_total),
+            ),
+            (
+                declared.transaction_count == computed.transaction_count,
+                trailer::TRANSACTION_COUNT.start,
+                "trailer.transaction_count",
+                format!(
+                    "declares {} {detail} records, the file has {}",
+                    declared.transaction_count, computed.transaction_count
+                ),
+            ),
+        ];
+        if let Some(g) = declared.gross_total {
+            checks.push((
+                Some(g) == computed.gross_total,
+                trailer::GROSS_TOTAL.sign.start,
+                "trailer.gross_total",
+                format!("declares gross total {g}, the {unit} records sum to {}", cx.summary.receivable_units.gross),
+            ));
+        }
+        let mut matches = true;
+        for (ok, column, field, reason) in checks {
+            if !ok {
+                matches = false;
+                cx.issue(t.line_no, Some(column), field, reason);
+            }
+        }
+        for i in cx.summary.errors.iter_mut().filter(|i| i.line == t.line_no && i.raw_line.is_none()) {
+            i.raw_line = self.trailer_raw.clone();
+        }
+        cx.summary.trailer = Some(TrailerCheck { declared, computed, matches });
+    }
+}
+
+/// Stands for a trailer that was present but unreadable (its errors are already reported).
+fn unreadable_trailer(line_no: u64) -> StatementTrailer {
+    StatementTrailer {
+        line_no,
+        total_records: u64::MAX,
+        net_total: rust_decimal::Decimal::ZERO,
+        transaction_count: 0,
+        gross_total: None,
+        anticipated_total: None,
+        negotiated_total: None,
+    }
 }

@@ -6,7 +6,9 @@
 //! match. The same seed gives byte-identical files. Files are written one merchant-day at a time, so memory
 //! does not grow with the number of transactions.
 
-use super::v15::{header as h, trailer as t, tx, ur};
+use super::header as h;
+use super::trailer as t;
+use super::v15::{tx, ur};
 use crate::formats::field::{AmountField, Field};
 use chrono::{Duration, NaiveDate};
 use rand::{Rng, SeedableRng};

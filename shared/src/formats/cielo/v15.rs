@@ -1,11 +1,10 @@
-//! Cielo EDI layout 015: header `0` (250 bytes), UR agenda `D` (400), transaction detail `E` (760),
-//! trailer `9` (250). Other v15 record types (8, A, B, C, R) are counted and ignored here, as Cielo's manual
-//! requires of unknown types. Positions are 1-based and inclusive, as in Cielo's manual.
+//! Cielo EDI layout 015: UR agenda `D` (400 bytes) and transaction detail `E` (760). Header and trailer are
+//! shared with the older layouts (see the parent module). Other v15 record types (8, A, B, C, R) are
+//! counted and ignored here, as Cielo's manual requires of types a reader does not handle. Positions are
+//! 1-based and inclusive, as in Cielo's manual.
 
-use super::file_type;
 use crate::formats::field::{AmountField, Field, FieldReader};
-use crate::formats::{ParseContext, StatementParser, TrailerCheck, TrailerFigures};
-use crate::model::{Acquirer, CardTransaction, FileType, ReceivableUnit, Record, StatementHeader, StatementTrailer};
+use crate::model::{CardTransaction, ReceivableUnit};
 use rust_decimal::Decimal;
 
 const fn f(name: &'static str, start: usize, len: usize) -> Field {
@@ -14,11 +13,8 @@ const fn f(name: &'static str, start: usize, len: usize) -> Field {
 const fn money(name: &'static str, sign_col: usize) -> AmountField {
     AmountField::new(name, sign_col, 13, 2)
 }
-const fn big_money(name: &'static str, sign_col: usize) -> AmountField {
-    AmountField::new(name, sign_col, 17, 2)
-}
 
-/// Width of each record type this layout validates.
+/// Width of each record type this layout validates (types not listed are unknown, hence ignored).
 pub const RECORD_WIDTHS: &[(u8, usize)] = &[
     (b'0', 250),
     (b'D', 400),
@@ -30,19 +26,6 @@ pub const RECORD_WIDTHS: &[(u8, usize)] = &[
     (b'R', 250),
     (b'9', 250),
 ];
-
-pub mod header {
-    use super::*;
-    pub const MERCHANT: Field = f("merchant_code", 2, 10);
-    pub const PROCESSING_DATE: Field = f("processing_date", 12, 8);
-    pub const PERIOD_START: Field = f("period_start", 20, 8);
-    pub const PERIOD_END: Field = f("period_end", 28, 8);
-    pub const SEQUENCE: Field = f("sequence", 36, 7);
-    pub const ACQUIRER: Field = f("acquirer", 43, 5);
-    pub const FILE_TYPE: Field = f("file_type", 48, 2);
-    pub const MAILBOX: Field = f("mailbox", 51, 20);
-    pub const LAYOUT_VERSION: Field = f("layout_version", 71, 3);
-}
 
 /// Record D: UR agenda.
 pub mod ur {
@@ -150,72 +133,6 @@ pub mod tx {
 }
 
 /// Record 9: trailer.
-pub mod trailer {
-    use super::*;
-    pub const TOTAL_RECORDS: Field = f("total_records", 2, 11);
-    pub const NET_TOTAL: AmountField = big_money("net_total", 13);
-    pub const TRANSACTION_COUNT: Field = f("transaction_count", 31, 11);
-    pub const GROSS_TOTAL: AmountField = big_money("gross_total", 42);
-    pub const ANTICIPATED_TOTAL: AmountField = big_money("anticipated_total", 60);
-    pub const NEGOTIATED_TOTAL: AmountField = big_money("negotiated_total", 78);
-}
-
-/// Parse a header line (record `0`), field errors collected.
-pub fn parse_header(r: &mut FieldReader<'_>) -> Option<StatementHeader> {
-    use header::*;
-    r.expect_literal(ACQUIRER, "CIELO");
-    r.expect_literal(LAYOUT_VERSION, "015");
-    let merchant_code = r.digits(MERCHANT);
-    let processing_date = r.required_date_ymd(PROCESSING_DATE);
-    let period_start = r.required_date_ymd(PERIOD_START);
-    let period_end = r.required_date_ymd(PERIOD_END);
-    let sequence = r.digits(SEQUENCE);
-    let code = r.digits(FILE_TYPE);
-    let kind = match file_type(&code) {
-        Some((kind, true)) => kind,
-        Some((kind, false)) => {
-            r.errors.push(crate::formats::FieldError {
-                column: FILE_TYPE.start,
-                field: FILE_TYPE.name,
-                reason: format!("Cielo file type {code} ({kind}) is not supported yet; this version loads 03 and 04"),
-            });
-            kind
-        }
-        None => {
-            if !code.is_empty() {
-                r.errors.push(crate::formats::FieldError {
-                    column: FILE_TYPE.start,
-                    field: FILE_TYPE.name,
-                    reason: format!("unknown Cielo file type {code:?}"),
-                });
-            }
-            "unknown"
-        }
-    };
-    let mailbox = r.text(MAILBOX);
-    if let (Some(s), Some(e)) = (period_start, period_end) {
-        if s > e {
-            r.errors.push(crate::formats::FieldError {
-                column: PERIOD_START.start,
-                field: PERIOD_START.name,
-                reason: format!("period starts ({s}) after it ends ({e})"),
-            });
-        }
-    }
-    Some(StatementHeader {
-        acquirer: Acquirer::Cielo,
-        layout_version: "015".into(),
-        file_type: FileType { code, kind },
-        merchant_code,
-        processing_date: processing_date?,
-        period_start: period_start?,
-        period_end: period_end?,
-        sequence,
-        mailbox,
-    })
-}
-
-/// Parse a UR agenda line (record `D`).
 pub fn parse_receivable_unit(line_no: u64, r: &mut FieldReader<'_>) -> ReceivableUnit {
     use ur::*;
     ReceivableUnit {
@@ -238,6 +155,15 @@ pub fn parse_receivable_unit(line_no: u64, r: &mut FieldReader<'_>) -> Receivabl
         entry_count: r.number_or_blank(ENTRY_COUNT),
         posting_type_code: r.digits(POSTING_TYPE),
         ur_key: r.text(UR_KEY),
+        summary_number: String::new(),
+        installment: 0,
+        installment_plan: String::new(),
+        product_code: None,
+        adjustment_code: None,
+        presentation_date: None,
+        capture_date: None,
+        rejected_amount: Decimal::ZERO,
+        fee_rate: None,
         payment_date: r.date_dmy(PAYMENT_DATE),
         sent_to_bank_date: r.date_dmy(SENT_TO_BANK_DATE),
         original_due_date: r.date_dmy(ORIGINAL_DUE_DATE),
@@ -263,6 +189,7 @@ pub fn parse_transaction(line_no: u64, r: &mut FieldReader<'_>) -> CardTransacti
         authorization_code: r.text(AUTHORIZATION),
         posting_type_code: r.digits(POSTING_TYPE),
         ur_key: r.text(UR_KEY),
+        summary_number: String::new(),
         transaction_code: r.text(TRANSACTION_CODE),
         adjustment_code: r.opt_text(ADJUSTMENT_CODE),
         product_code: r.digits(PRODUCT),
@@ -278,8 +205,8 @@ pub fn parse_transaction(line_no: u64, r: &mut FieldReader<'_>) -> CardTransacti
         sale_rate: r.opt_unsigned_decimal(SALE_RATE, 2),
         sale_total_amount: r.amount(SALE_TOTAL),
         gross_amount: r.amount(GROSS),
-        net_amount: r.amount(NET),
-        fee_amount: r.amount(FEE),
+        net_amount: Some(r.amount(NET)),
+        fee_amount: Some(r.amount(FEE)),
         minimum_fee_amount: optional_amount(r, MINIMUM_FEE),
         down_payment_amount: optional_amount(r, DOWN_PAYMENT),
         mdr_tariff_amount: optional_amount(r, MDR_TARIFF),
@@ -328,218 +255,5 @@ pub fn parse_transaction(line_no: u64, r: &mut FieldReader<'_>) -> CardTransacti
 
 /// The twelve secondary E amounts are optional in practice (blank in many real lines): blank means zero.
 fn optional_amount(r: &mut FieldReader<'_>, a: AmountField) -> Decimal {
-    let blank = r.raw(a.sign) == b" " && r.raw(a.digits).iter().all(|&b| b == b' ');
-    if blank {
-        Decimal::ZERO
-    } else {
-        r.amount(a)
-    }
-}
-
-/// Parse a trailer line (record `9`).
-pub fn parse_trailer(line_no: u64, r: &mut FieldReader<'_>) -> StatementTrailer {
-    use trailer::*;
-    StatementTrailer {
-        line_no,
-        total_records: r.number(TOTAL_RECORDS),
-        net_total: r.amount(NET_TOTAL),
-        transaction_count: r.number(TRANSACTION_COUNT),
-        gross_total: r.amount(GROSS_TOTAL),
-        anticipated_total: r.amount(ANTICIPATED_TOTAL),
-        negotiated_total: r.amount(NEGOTIATED_TOTAL),
-    }
-}
-
-/// Line-by-line validator of one v15 file.
-#[derive(Default)]
-pub struct Parser {
-    header_seen: bool,
-    trailer: Option<StatementTrailer>,
-    /// Records between header and trailer (all types).
-    body_records: u64,
-    /// The trailer line as read, kept with the trailer's own errors.
-    trailer_raw: Option<String>,
-}
-
-impl StatementParser for Parser {
-    fn line(&mut self, line_no: u64, line: &[u8], cx: &mut ParseContext<'_>) {
-        let Some(&kind) = line.first() else {
-            if self.trailer.is_none() {
-                cx.issue(line_no, Some(1), "line", "empty line inside the statement");
-            }
-            return;
-        };
-        if self.trailer.is_some() {
-            if line.iter().all(|b| b.is_ascii_whitespace()) {
-                return;
-            }
-            cx.issue(line_no, Some(1), "line", "record after the trailer (type 9 must be the last record)");
-            return;
-        }
-        cx.count_record(kind);
-        if line_no == 1 && kind != b'0' {
-            cx.issue(line_no, Some(1), "record_type", "the first line must be the header (type 0)");
-        }
-        let expected = RECORD_WIDTHS.iter().find(|(k, _)| *k == kind).map(|&(_, w)| w);
-        if kind != b'0' && kind != b'9' {
-            self.body_records += 1;
-        }
-        match expected {
-            Some(width) if width != line.len() => {
-                cx.issue(
-                    line_no,
-                    Some(line.len().min(width) + 1),
-                    "line",
-                    format!("record {} must be {width} bytes wide, found {}", kind as char, line.len()),
-                );
-                if kind == b'0' {
-                    self.header_seen = true;
-                }
-                if kind == b'9' {
-                    self.trailer = Some(placeholder_trailer(line_no));
-                }
-                return;
-            }
-            None => {
-                // Unknown record type: Cielo's manual says to ignore it (it may be added later).
-                cx.summary.ignored_records += 1;
-                return;
-            }
-            Some(_) => {}
-        }
-        let mut r = FieldReader::new(line);
-        match kind {
-            b'0' => {
-                if self.header_seen {
-                    cx.issue(line_no, Some(1), "record_type", "a second header (type 0) in the same file");
-                    return;
-                }
-                self.header_seen = true;
-                let h = parse_header(&mut r);
-                cx.field_errors(line_no, "header", r.errors);
-                if let Some(h) = h {
-                    cx.emit(Record::Header(h));
-                }
-            }
-            b'D' => {
-                let ur = parse_receivable_unit(line_no, &mut r);
-                if r.errors.is_empty() {
-                    cx.summary.receivable_units.add(ur.gross_amount, ur.fee_amount, ur.net_amount);
-                    cx.emit(Record::ReceivableUnit(Box::new(ur)));
-                } else {
-                    cx.summary.receivable_units.count += 1;
-                    cx.field_errors(line_no, "D", r.errors);
-                }
-            }
-            b'E' => {
-                let t = parse_transaction(line_no, &mut r);
-                if r.errors.is_empty() {
-                    cx.summary.transactions.add(t.gross_amount, t.fee_amount, t.net_amount);
-                    cx.emit(Record::Transaction(Box::new(t)));
-                } else {
-                    cx.summary.transactions.count += 1;
-                    cx.field_errors(line_no, "E", r.errors);
-                }
-            }
-            b'9' => {
-                let t = parse_trailer(line_no, &mut r);
-                self.trailer_raw = Some(crate::formats::field::latin1(line));
-                let ok = r.errors.is_empty();
-                cx.field_errors(line_no, "trailer", r.errors);
-                if ok {
-                    cx.emit(Record::Trailer(t.clone()));
-                    self.trailer = Some(t);
-                } else {
-                    self.trailer = Some(placeholder_trailer(line_no));
-                }
-            }
-            _ => {
-                // A known v15 type this version does not load yet (Pix, negotiation, reserve).
-                cx.summary.ignored_records += 1;
-            }
-        }
-    }
-
-    fn finish(&mut self, last_line: u64, cx: &mut ParseContext<'_>) {
-        let Some(t) = self.trailer.clone() else {
-            cx.issue(
-                last_line + 1,
-                None,
-                "trailer",
-                "the file ends without a trailer (type 9): truncated or incomplete",
-            );
-            return;
-        };
-        if t.total_records == u64::MAX {
-            return; // the trailer itself was malformed and already reported
-        }
-        let computed = TrailerFigures {
-            total_records: self.body_records,
-            transaction_count: cx.summary.transactions.count,
-            gross_total: cx.summary.receivable_units.gross,
-            net_total: cx.summary.receivable_units.net,
-        };
-        let declared = TrailerFigures {
-            total_records: t.total_records,
-            transaction_count: t.transaction_count,
-            gross_total: t.gross_total,
-            net_total: t.net_total,
-        };
-        let checks: [(bool, usize, &str, String); 4] = [
-            (
-                declared.total_records == computed.total_records,
-                trailer::TOTAL_RECORDS.start,
-                "trailer.total_records",
-                format!(
-                    "declares {} records between header and trailer, the file has {}",
-                    declared.total_records, computed.total_records
-                ),
-            ),
-            (
-                declared.net_total == computed.net_total,
-                trailer::NET_TOTAL.sign.start,
-                "trailer.net_total",
-                format!("declares net total {}, the D records sum to {}", declared.net_total, computed.net_total),
-            ),
-            (
-                declared.transaction_count == computed.transaction_count,
-                trailer::TRANSACTION_COUNT.start,
-                "trailer.transaction_count",
-                format!(
-                    "declares {} E records, the file has {}",
-                    declared.transaction_count, computed.transaction_count
-                ),
-            ),
-            (
-                declared.gross_total == computed.gross_total,
-                trailer::GROSS_TOTAL.sign.start,
-                "trailer.gross_total",
-                format!("declares gross total {}, the D records sum to {}", declared.gross_total, computed.gross_total),
-            ),
-        ];
-        let mut matches = true;
-        for (ok, column, field, reason) in checks {
-            if !ok {
-                matches = false;
-                cx.issue(t.line_no, Some(column), field, reason);
-            }
-        }
-        for i in cx.summary.errors.iter_mut().filter(|i| i.line == t.line_no && i.raw_line.is_none()) {
-            i.raw_line = self.trailer_raw.clone();
-        }
-        cx.summary.trailer = Some(TrailerCheck { declared, computed, matches });
-    }
-}
-
-/// Stands for a trailer that was present but unreadable (its errors are already reported).
-fn placeholder_trailer(line_no: u64) -> StatementTrailer {
-    StatementTrailer {
-        line_no,
-        total_records: u64::MAX,
-        net_total: Decimal::ZERO,
-        transaction_count: 0,
-        gross_total: Decimal::ZERO,
-        anticipated_total: Decimal::ZERO,
-        negotiated_total: Decimal::ZERO,
-    }
+    r.opt_amount(a).unwrap_or(Decimal::ZERO)
 }
