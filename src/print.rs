@@ -58,9 +58,20 @@ pub fn summary(s: &StatementSummary) {
     );
     totals("receivable units", &s.receivable_units);
     totals("transactions", &s.transactions);
+    for (label, t) in [
+        ("pix", &s.pix),
+        ("negotiations", &s.negotiations),
+        ("negotiated recv.", &s.negotiated_receivables),
+        ("negotiation cred.", &s.negotiation_credits),
+        ("fin. reserves", &s.financial_reserves),
+    ] {
+        if t.count > 0 {
+            totals(label, t);
+        }
+    }
     match &s.trailer {
         Some(t) => println!(
-            "  trailer declared/computed: records {}/{}, E {}/{}, gross {}/{}, net {}/{} — {}",
+            "  trailer declared/computed: records {}/{}, E {}/{}, gross {}/{}, net {}/{}{} — {}",
             t.declared.total_records,
             t.computed.total_records,
             t.declared.transaction_count,
@@ -69,6 +80,10 @@ pub fn summary(s: &StatementSummary) {
             opt(&t.computed.gross_total),
             t.declared.net_total,
             t.computed.net_total,
+            match (t.declared.negotiated_total, t.computed.negotiated_total) {
+                (Some(d), Some(c)) => format!(", negotiated {d}/{c}"),
+                _ => String::new(),
+            },
             if t.matches { "matches" } else { "DOES NOT MATCH" }
         ),
         None => println!("  trailer: not checked"),
@@ -81,16 +96,31 @@ pub fn summary(s: &StatementSummary) {
     }
 }
 
+/// "202 URs + 2254 transactions + 2 Pix" (the kinds present; URs and transactions always).
+fn fact_counts(c: &store::LoadCounts) -> String {
+    let mut parts = vec![format!("{} URs", c.receivable_units), format!("{} transactions", c.transactions)];
+    for (n, label) in [
+        (c.pix_transactions, "Pix"),
+        (c.negotiations, "negotiations"),
+        (c.negotiated_receivables, "negotiated receivables"),
+        (c.negotiation_credits, "negotiation credits"),
+        (c.financial_reserves, "financial reserves"),
+    ] {
+        if n > 0 {
+            parts.push(format!("{n} {label}"));
+        }
+    }
+    parts.join(" + ")
+}
+
 pub fn ingest_report(r: &IngestReport) {
-    let rows = r.rows.receivable_units + r.rows.transactions;
     println!(
-        "{}: {} (file {}, {} rows: {} URs + {} transactions, {:.2} s)",
+        "{}: {} (file {}, {} rows: {}, {:.2} s)",
         r.path.display(),
         r.outcome.as_str(),
         r.file_id,
-        rows,
-        r.rows.receivable_units,
-        r.rows.transactions,
+        r.rows.total(),
+        fact_counts(&r.rows),
         r.seconds
     );
     if let Some(s) = &r.summary {
@@ -113,17 +143,14 @@ pub fn run_summary(s: &RunSummary, inbox: &Path) {
     for (file, err) in &s.failures {
         println!("{file}: FAILED: {err}");
     }
-    let rows = s.receivable_units + s.transactions;
+    let rows = s.facts.total();
     let rate = if s.seconds > 0.0 { rows as f64 / s.seconds } else { 0.0 };
     println!();
     println!(
         "files: {} seen, {} loaded, {} duplicate, {} rejected, {} failed",
         s.files_seen, s.loaded, s.duplicates, s.rejected, s.failed
     );
-    println!(
-        "facts added: {} receivable units, {} transactions; gross {} net {}",
-        s.receivable_units, s.transactions, s.gross_loaded, s.net_loaded
-    );
+    println!("facts added: {}; gross {} net {}", fact_counts(&s.facts), s.gross_loaded, s.net_loaded);
     println!("time: {:.2} s ({rate:.0} rows/s)", s.seconds);
 }
 

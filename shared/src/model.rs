@@ -216,11 +216,138 @@ pub struct StatementTrailer {
     pub negotiated_total: Option<Decimal>,
 }
 
+/// Pix transaction ("transação Pix", Cielo record 8, file 16): a Pix payment received through Cielo, or an
+/// adjustment of one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PixTransaction {
+    pub line_no: u64,
+    pub merchant_code: String,
+    /// Tipo de transação: 01 Pix, 02 ajuste a crédito, 03 ajuste a débito.
+    pub transaction_type_code: String,
+    pub transaction_date: Option<NaiveDate>,
+    pub transaction_time: Option<NaiveTime>,
+    /// ID Pix (end-to-end id).
+    pub pix_id: String,
+    /// NSU/DOC (6 digits; `nsu_long` has the 8-digit form of layout 15.9+).
+    pub nsu: String,
+    pub payment_date: Option<NaiveDate>,
+    pub gross_amount: Decimal,
+    /// Taxa administrativa, signed (negative when charged): net = gross + fee.
+    pub fee_amount: Decimal,
+    pub net_amount: Decimal,
+    pub bank_code: String,
+    pub branch_code: String,
+    pub account_number: String,
+    pub capture_date: Option<NaiveDate>,
+    /// Taxa administrativa in percent.
+    pub fee_rate: Decimal,
+    /// Tarifa administrativa (fixed amount per transaction).
+    pub tariff_amount: Decimal,
+    /// Meio / canal de captura.
+    pub sales_channel: String,
+    pub terminal: String,
+    /// The original Pix, for adjustments: date, time and end-to-end id.
+    pub original_transaction_date: Option<NaiveDate>,
+    pub original_transaction_time: Option<NaiveTime>,
+    pub original_pix_id: String,
+    /// Indicativo de transferência automática (S/N).
+    pub automatic_transfer_flag: String,
+    /// Status da transferência (01/05 pago, 02 em transferência, 03 negada…).
+    pub transfer_status_code: String,
+    /// Data de pagamento na conta Cielo.
+    pub cielo_account_date: Option<NaiveDate>,
+    pub nsu_long: String,
+    /// Indicativo de transferência programada (S/N).
+    pub scheduled_transfer_flag: String,
+    pub txid: String,
+    /// A second end-to-end id (Cielo's ISPB): presumably the payout to the merchant's account.
+    pub payout_pix_id: String,
+}
+
+/// Receivables negotiation summary ("resumo da negociação de recebíveis", Cielo record A, file 15): the
+/// merchant sold (or pledged) future receivables for an amount paid now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReceivablesNegotiation {
+    pub line_no: u64,
+    /// The statement's merchant (the record itself names only the tax id).
+    pub merchant_code: String,
+    pub negotiation_date: Option<NaiveDate>,
+    pub payment_date: Option<NaiveDate>,
+    pub holder_tax_id: String,
+    /// Prazo médio, days.
+    pub average_term_days: u32,
+    /// Taxa nominal, percent a month (3 implied decimals).
+    pub nominal_rate: Decimal,
+    pub gross_amount: Decimal,
+    pub net_amount: Decimal,
+    /// Número da negociação na registradora.
+    pub operation_code: String,
+    /// Forma de pagamento of the negotiation.
+    pub payment_form_code: String,
+    /// Taxa efetiva (layout 15.10+), percent (3 implied decimals).
+    pub effective_rate: Option<Decimal>,
+}
+
+/// One receivable negotiated ("detalhe da negociação", Cielo record B): what was due on a date for a brand
+/// and settlement type, and what it was sold for. Belongs to the record A before it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NegotiatedReceivable {
+    pub line_no: u64,
+    /// Line of the negotiation summary (record A) this detail belongs to.
+    pub negotiation_line_no: u64,
+    /// The record's EC (layout 15.10+), else the statement's merchant.
+    pub merchant_code: String,
+    pub negotiation_date: Option<NaiveDate>,
+    pub original_due_date: Option<NaiveDate>,
+    pub holder_tax_id: String,
+    pub brand_code: String,
+    pub settlement_type_code: String,
+    pub gross_amount: Decimal,
+    pub net_amount: Decimal,
+    /// Taxa efetiva, percent (3 implied decimals).
+    pub effective_rate: Decimal,
+    /// Instituição financeira that bought the receivable.
+    pub financial_institution: String,
+    /// Valor do desconto (layout 15.10+), signed.
+    pub discount_amount: Option<Decimal>,
+}
+
+/// Account credited with a negotiation ("conta de recebimento", Cielo record C).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NegotiationCredit {
+    pub line_no: u64,
+    pub negotiation_line_no: u64,
+    pub merchant_code: String,
+    pub bank_code: String,
+    pub branch_code: String,
+    pub account_number: String,
+    pub deposited_amount: Decimal,
+}
+
+/// Financial reserve ("reserva financeira", Cielo record R, layout 15.7+): an amount of a UR held back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FinancialReserve {
+    pub line_no: u64,
+    pub merchant_code: String,
+    pub movement_holder_tax_id: String,
+    pub brand_code: String,
+    pub payment_matrix_code: String,
+    pub reserve_amount: Decimal,
+    pub ur_key: String,
+    pub original_due_date: Option<NaiveDate>,
+    pub payment_merchant_code: String,
+}
+
 /// One parsed record, as the parser hands it to a sink.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Record {
     Header(StatementHeader),
     ReceivableUnit(Box<ReceivableUnit>),
     Transaction(Box<CardTransaction>),
+    Pix(Box<PixTransaction>),
+    Negotiation(Box<ReceivablesNegotiation>),
+    NegotiatedReceivable(Box<NegotiatedReceivable>),
+    NegotiationCredit(Box<NegotiationCredit>),
+    FinancialReserve(Box<FinancialReserve>),
     Trailer(StatementTrailer),
 }

@@ -265,8 +265,8 @@ pub struct RunSummary {
     pub duplicates: usize,
     pub rejected: usize,
     pub failed: usize,
-    pub receivable_units: u64,
-    pub transactions: u64,
+    /// Facts added, per kind.
+    pub facts: LoadCounts,
     pub gross_loaded: Decimal,
     pub net_loaded: Decimal,
     pub seconds: f64,
@@ -314,11 +314,10 @@ pub async fn run(database_url: &str, source: &dyn StatementSource, jobs: usize) 
                     match report.outcome {
                         Outcome::Loaded => {
                             summary.loaded += 1;
-                            summary.receivable_units += report.rows.receivable_units;
-                            summary.transactions += report.rows.transactions;
+                            summary.facts.add(&report.rows);
                             if let Some(s) = &report.summary {
-                                summary.gross_loaded += s.transactions.gross;
-                                summary.net_loaded += s.transactions.net;
+                                summary.gross_loaded += s.transactions.gross + s.pix.gross;
+                                summary.net_loaded += s.transactions.net + s.pix.net;
                             }
                         }
                         Outcome::Duplicate => summary.duplicates += 1,

@@ -3,7 +3,7 @@
 
 use crate::error::{Error, Result};
 use crate::formats::{Issue, StatementSummary};
-use crate::model::{CardTransaction, ReceivableUnit, Record};
+use crate::model::Record;
 use chrono::{NaiveDate, NaiveTime};
 use futures_util::pin_mut;
 use rust_decimal::Decimal;
@@ -118,6 +118,9 @@ async fn describe_file(db: &impl GenericClient, file_id: i64, s: &StatementSumma
             ur_gross_total = $15, ur_fee_total = $16, ur_net_total = $17,
             tx_gross_total = $18, tx_fee_total = $19, tx_net_total = $20,
             error_count = $21, error = $22,
+            pix_count = $24, negotiation_count = $25, negotiated_receivable_count = $26,
+            negotiation_credit_count = $27, financial_reserve_count = $28,
+            pix_gross_total = $29, pix_net_total = $30, negotiation_gross_total = $31, negotiation_net_total = $32,
             staged_at = CASE WHEN $11 = 'staged' THEN now() ELSE staged_at END,
             updated_at = now()
          WHERE file_id = $1",
@@ -145,6 +148,15 @@ async fn describe_file(db: &impl GenericClient, file_id: i64, s: &StatementSumma
             &(s.error_count as i64),
             &first_error,
             &s.code_set,
+            &(s.pix.count as i64),
+            &(s.negotiations.count as i64),
+            &(s.negotiated_receivables.count as i64),
+            &(s.negotiation_credits.count as i64),
+            &(s.financial_reserves.count as i64),
+            &s.pix.gross,
+            &s.pix.net,
+            &s.negotiations.gross,
+            &s.negotiations.net,
         ],
     )
     .await?;
@@ -193,294 +205,359 @@ pub async fn rejected_lines(db: &impl GenericClient, file_id: i64) -> Result<Vec
 
 // ------------------------------------------------------------------------------------------ staging
 
-/// Columns of `stage_record`, in COPY order, with their types. Rows are built by [`write_ur`]/[`write_tx`].
-const STAGE_COLUMNS: &[(&str, Type)] = &[
-    ("file_id", Type::INT8),
-    ("line_no", Type::INT8),
-    ("kind", Type::TEXT),
-    ("merchant_code", Type::TEXT),
-    ("brand_code", Type::TEXT),
-    ("settlement_type_code", Type::TEXT),
-    ("posting_type_code", Type::TEXT),
-    ("ur_key", Type::TEXT),
-    ("summary_number", Type::TEXT),
-    ("gross_amount", Type::NUMERIC),
-    ("fee_amount", Type::NUMERIC),
-    ("net_amount", Type::NUMERIC),
-    ("bank_code", Type::TEXT),
-    ("branch_code", Type::TEXT),
-    ("account_number", Type::TEXT),
-    ("account_check_digit", Type::TEXT),
-    ("payment_matrix_code", Type::TEXT),
-    ("receiver_tax_id", Type::TEXT),
-    ("negotiator_tax_id", Type::TEXT),
-    ("negotiation_flag", Type::TEXT),
-    ("original_due_date", Type::DATE),
-    // D only
-    ("holder_tax_id", Type::TEXT),
-    ("movement_holder_tax_id", Type::TEXT),
-    ("payment_status_code", Type::TEXT),
-    ("entry_count", Type::INT8),
-    ("payment_date", Type::DATE),
-    ("sent_to_bank_date", Type::DATE),
-    ("payment_merchant_code", Type::TEXT),
-    ("pending_flag", Type::TEXT),
-    ("payment_resend_flag", Type::TEXT),
-    ("open_balance_flag", Type::TEXT),
-    ("installment_plan", Type::TEXT),
-    ("presentation_date", Type::DATE),
-    ("rejected_amount", Type::NUMERIC),
-    ("fee_rate", Type::NUMERIC),
-    // E only (the first four also for v14 ROs)
-    ("installment", Type::INT4),
-    ("product_code", Type::TEXT),
-    ("adjustment_code", Type::TEXT),
-    ("capture_date", Type::DATE),
-    ("installment_count", Type::INT4),
-    ("authorization_code", Type::TEXT),
-    ("transaction_code", Type::TEXT),
-    ("indicators", Type::TEXT),
-    ("card_bin", Type::TEXT),
-    ("card_last_digits", Type::TEXT),
-    ("nsu", Type::TEXT),
-    ("invoice_number", Type::TEXT),
-    ("tid", Type::TEXT),
-    ("order_reference", Type::TEXT),
-    ("mdr_rate", Type::NUMERIC),
-    ("auto_receipt_rate", Type::NUMERIC),
-    ("sale_rate", Type::NUMERIC),
-    ("sale_total_amount", Type::NUMERIC),
-    ("minimum_fee_amount", Type::NUMERIC),
-    ("down_payment_amount", Type::NUMERIC),
-    ("mdr_tariff_amount", Type::NUMERIC),
-    ("fast_receipt_amount", Type::NUMERIC),
-    ("withdrawal_amount", Type::NUMERIC),
-    ("boarding_fee_amount", Type::NUMERIC),
-    ("pending_amount", Type::NUMERIC),
-    ("total_debt_amount", Type::NUMERIC),
-    ("charged_amount", Type::NUMERIC),
-    ("admin_tariff_amount", Type::NUMERIC),
-    ("promo_amount", Type::NUMERIC),
-    ("dcc_amount", Type::NUMERIC),
-    ("sale_time", Type::TIME),
-    ("card_group", Type::TEXT),
-    ("authorization_brand_code", Type::TEXT),
-    ("unique_sale_code", Type::TEXT),
-    ("original_sale_code", Type::TEXT),
-    ("negotiation_effect_id", Type::TEXT),
-    ("sales_channel", Type::TEXT),
-    ("terminal", Type::TEXT),
-    ("original_posting_type_code", Type::TEXT),
-    ("transaction_type", Type::TEXT),
-    ("pricing_modality", Type::TEXT),
-    ("authorization_date", Type::DATE),
-    ("posting_date", Type::DATE),
-    ("original_posting_date", Type::DATE),
-    ("batch_number", Type::TEXT),
-    ("processed_transaction_code", Type::TEXT),
-    ("rejection_reason", Type::TEXT),
-    ("card_type", Type::TEXT),
-    ("card_origin", Type::TEXT),
-    ("arn", Type::TEXT),
-    ("capture_type", Type::TEXT),
-];
-const N: usize = 86;
-
-static NO_TEXT: Option<String> = None;
-static NO_INT4: Option<i32> = None;
-static NO_INT8: Option<i64> = None;
-static NO_DEC: Option<Decimal> = None;
-static NO_DATE: Option<NaiveDate> = None;
-static NO_TIME: Option<NaiveTime> = None;
-
-type Row<'a> = [&'a (dyn ToSql + Sync); N];
-
-fn ur_row<'a>(file_id: &'a i64, line_no: &'a i64, ints: &'a (i64, i32), u: &'a ReceivableUnit) -> Row<'a> {
-    [
-        file_id,
-        line_no,
-        &"D",
-        &u.merchant_code,
-        &u.brand_code,
-        &u.settlement_type_code,
-        &u.posting_type_code,
-        &u.ur_key,
-        &u.summary_number,
-        &u.gross_amount,
-        &u.fee_amount,
-        &u.net_amount,
-        &u.bank_code,
-        &u.branch_code,
-        &u.account_number,
-        &u.account_check_digit,
-        &u.payment_matrix_code,
-        &u.receiver_tax_id,
-        &u.negotiator_tax_id,
-        &u.negotiation_flag,
-        &u.original_due_date,
-        // D only
-        &u.holder_tax_id,
-        &u.movement_holder_tax_id,
-        &u.payment_status_code,
-        &ints.0,
-        &u.payment_date,
-        &u.sent_to_bank_date,
-        &u.payment_merchant_code,
-        &u.pending_flag,
-        &u.payment_resend_flag,
-        &u.open_balance_flag,
-        &u.installment_plan,
-        &u.presentation_date,
-        &u.rejected_amount,
-        &u.fee_rate,
-        // shared with E
-        &ints.1,
-        &u.product_code,
-        &u.adjustment_code,
-        &u.capture_date,
-        // E only
-        &NO_INT4,
-        &NO_TEXT,
-        &NO_TEXT,
-        &NO_TEXT,
-        &NO_TEXT,
-        &NO_TEXT,
-        &NO_TEXT,
-        &NO_TEXT,
-        &NO_TEXT,
-        &NO_TEXT,
-        &NO_DEC,
-        &NO_DEC,
-        &NO_DEC,
-        &NO_DEC,
-        &NO_DEC,
-        &NO_DEC,
-        &NO_DEC,
-        &NO_DEC,
-        &NO_DEC,
-        &NO_DEC,
-        &NO_DEC,
-        &NO_DEC,
-        &NO_DEC,
-        &NO_DEC,
-        &NO_DEC,
-        &NO_DEC,
-        &NO_TIME,
-        &NO_TEXT,
-        &NO_TEXT,
-        &NO_TEXT,
-        &NO_TEXT,
-        &NO_TEXT,
-        &NO_TEXT,
-        &NO_TEXT,
-        &NO_TEXT,
-        &NO_TEXT,
-        &NO_TEXT,
-        &NO_DATE,
-        &NO_DATE,
-        &NO_DATE,
-        &NO_TEXT,
-        &NO_TEXT,
-        &NO_TEXT,
-        &NO_TEXT,
-        &NO_TEXT,
-        &NO_TEXT,
-        &NO_TEXT,
-    ]
+/// Declares `StageRow` (one row of `stage_record`, every column optional) and the COPY column list from one
+/// table, so that the two can never drift apart.
+macro_rules! stage_columns {
+    ($($name:ident: $ty:ty = $pg:ident),* $(,)?) => {
+        /// One row of `stage_record`: any staged record kind, columns it does not have left NULL.
+        #[derive(Default)]
+        struct StageRow {
+            $($name: Option<$ty>,)*
+        }
+        const STAGE_COLUMNS: &[(&str, Type)] = &[$((stringify!($name), Type::$pg)),*];
+        impl StageRow {
+            fn params(&self) -> Vec<&(dyn ToSql + Sync)> {
+                vec![$(&self.$name as &(dyn ToSql + Sync)),*]
+            }
+        }
+    };
 }
 
-fn tx_row<'a>(file_id: &'a i64, line_no: &'a i64, inst: &'a (i32, i32), t: &'a CardTransaction) -> Row<'a> {
-    [
-        file_id,
-        line_no,
-        &"E",
-        &t.merchant_code,
-        &t.brand_code,
-        &t.settlement_type_code,
-        &t.posting_type_code,
-        &t.ur_key,
-        &t.summary_number,
-        &t.gross_amount,
-        &t.fee_amount,
-        &t.net_amount,
-        &t.bank_code,
-        &t.branch_code,
-        &t.account_number,
-        &t.account_check_digit,
-        &t.payment_matrix_code,
-        &t.receiver_tax_id,
-        &t.negotiator_tax_id,
-        &t.negotiation_flag,
-        &t.original_due_date,
-        // D only
-        &NO_TEXT,
-        &NO_TEXT,
-        &NO_TEXT,
-        &NO_INT8,
-        &NO_DATE,
-        &NO_DATE,
-        &NO_TEXT,
-        &NO_TEXT,
-        &NO_TEXT,
-        &NO_TEXT,
-        &NO_TEXT,
-        &NO_DATE,
-        &NO_DEC,
-        &NO_DEC,
-        // shared with D
-        &inst.0,
-        &t.product_code,
-        &t.adjustment_code,
-        &t.capture_date,
-        // E only
-        &inst.1,
-        &t.authorization_code,
-        &t.transaction_code,
-        &t.indicators,
-        &t.card_bin,
-        &t.card_last_digits,
-        &t.nsu,
-        &t.invoice_number,
-        &t.tid,
-        &t.order_reference,
-        &t.mdr_rate,
-        &t.auto_receipt_rate,
-        &t.sale_rate,
-        &t.sale_total_amount,
-        &t.minimum_fee_amount,
-        &t.down_payment_amount,
-        &t.mdr_tariff_amount,
-        &t.fast_receipt_amount,
-        &t.withdrawal_amount,
-        &t.boarding_fee_amount,
-        &t.pending_amount,
-        &t.total_debt_amount,
-        &t.charged_amount,
-        &t.admin_tariff_amount,
-        &t.promo_amount,
-        &t.dcc_amount,
-        &t.sale_time,
-        &t.card_group,
-        &t.authorization_brand_code,
-        &t.unique_sale_code,
-        &t.original_sale_code,
-        &t.negotiation_effect_id,
-        &t.sales_channel,
-        &t.terminal,
-        &t.original_posting_type_code,
-        &t.transaction_type,
-        &t.pricing_modality,
-        &t.authorization_date,
-        &t.posting_date,
-        &t.original_posting_date,
-        &t.batch_number,
-        &t.processed_transaction_code,
-        &t.rejection_reason,
-        &t.card_type,
-        &t.card_origin,
-        &t.arn,
-        &t.capture_type,
-    ]
+stage_columns! {
+    file_id: i64 = INT8,
+    line_no: i64 = INT8,
+    kind: &'static str = TEXT,
+    merchant_code: String = TEXT,
+    brand_code: String = TEXT,
+    settlement_type_code: String = TEXT,
+    posting_type_code: String = TEXT,
+    ur_key: String = TEXT,
+    summary_number: String = TEXT,
+    gross_amount: Decimal = NUMERIC,
+    fee_amount: Decimal = NUMERIC,
+    net_amount: Decimal = NUMERIC,
+    bank_code: String = TEXT,
+    branch_code: String = TEXT,
+    account_number: String = TEXT,
+    account_check_digit: String = TEXT,
+    payment_matrix_code: String = TEXT,
+    receiver_tax_id: String = TEXT,
+    negotiator_tax_id: String = TEXT,
+    negotiation_flag: String = TEXT,
+    original_due_date: NaiveDate = DATE,
+    holder_tax_id: String = TEXT,
+    movement_holder_tax_id: String = TEXT,
+    payment_status_code: String = TEXT,
+    entry_count: i64 = INT8,
+    payment_date: NaiveDate = DATE,
+    sent_to_bank_date: NaiveDate = DATE,
+    payment_merchant_code: String = TEXT,
+    pending_flag: String = TEXT,
+    payment_resend_flag: String = TEXT,
+    open_balance_flag: String = TEXT,
+    installment_plan: String = TEXT,
+    presentation_date: NaiveDate = DATE,
+    rejected_amount: Decimal = NUMERIC,
+    fee_rate: Decimal = NUMERIC,
+    installment: i32 = INT4,
+    product_code: String = TEXT,
+    adjustment_code: String = TEXT,
+    capture_date: NaiveDate = DATE,
+    installment_count: i32 = INT4,
+    authorization_code: String = TEXT,
+    transaction_code: String = TEXT,
+    indicators: String = TEXT,
+    card_bin: String = TEXT,
+    card_last_digits: String = TEXT,
+    nsu: String = TEXT,
+    invoice_number: String = TEXT,
+    tid: String = TEXT,
+    order_reference: String = TEXT,
+    mdr_rate: Decimal = NUMERIC,
+    auto_receipt_rate: Decimal = NUMERIC,
+    sale_rate: Decimal = NUMERIC,
+    sale_total_amount: Decimal = NUMERIC,
+    minimum_fee_amount: Decimal = NUMERIC,
+    down_payment_amount: Decimal = NUMERIC,
+    mdr_tariff_amount: Decimal = NUMERIC,
+    fast_receipt_amount: Decimal = NUMERIC,
+    withdrawal_amount: Decimal = NUMERIC,
+    boarding_fee_amount: Decimal = NUMERIC,
+    pending_amount: Decimal = NUMERIC,
+    total_debt_amount: Decimal = NUMERIC,
+    charged_amount: Decimal = NUMERIC,
+    admin_tariff_amount: Decimal = NUMERIC,
+    promo_amount: Decimal = NUMERIC,
+    dcc_amount: Decimal = NUMERIC,
+    sale_time: NaiveTime = TIME,
+    card_group: String = TEXT,
+    authorization_brand_code: String = TEXT,
+    unique_sale_code: String = TEXT,
+    original_sale_code: String = TEXT,
+    negotiation_effect_id: String = TEXT,
+    sales_channel: String = TEXT,
+    terminal: String = TEXT,
+    original_posting_type_code: String = TEXT,
+    transaction_type: String = TEXT,
+    pricing_modality: String = TEXT,
+    authorization_date: NaiveDate = DATE,
+    posting_date: NaiveDate = DATE,
+    original_posting_date: NaiveDate = DATE,
+    batch_number: String = TEXT,
+    processed_transaction_code: String = TEXT,
+    rejection_reason: String = TEXT,
+    card_type: String = TEXT,
+    card_origin: String = TEXT,
+    arn: String = TEXT,
+    capture_type: String = TEXT,
+    // Pix (8), negotiation (A/B/C) and reserve (R) records (V3)
+    group_line_no: i64 = INT8,
+    transaction_date: NaiveDate = DATE,
+    original_transaction_date: NaiveDate = DATE,
+    original_transaction_time: NaiveTime = TIME,
+    pix_id: String = TEXT,
+    original_pix_id: String = TEXT,
+    txid: String = TEXT,
+    payout_pix_id: String = TEXT,
+    nsu_long: String = TEXT,
+    transfer_status_code: String = TEXT,
+    automatic_transfer_flag: String = TEXT,
+    scheduled_transfer_flag: String = TEXT,
+    cielo_account_date: NaiveDate = DATE,
+    tariff_amount: Decimal = NUMERIC,
+    negotiation_date: NaiveDate = DATE,
+    average_term_days: i32 = INT4,
+    nominal_rate: Decimal = NUMERIC,
+    effective_rate: Decimal = NUMERIC,
+    operation_code: String = TEXT,
+    payment_form_code: String = TEXT,
+    financial_institution: String = TEXT,
+    discount_amount: Decimal = NUMERIC,
+}
+
+impl StageRow {
+    fn new(file_id: i64, line_no: u64, kind: &'static str) -> Self {
+        StageRow { file_id: Some(file_id), line_no: Some(line_no as i64), kind: Some(kind), ..Default::default() }
+    }
+
+    /// The staging row of a record (`None` for header and trailer, which live on `statement_file`).
+    fn of(file_id: i64, record: Record) -> Option<StageRow> {
+        Some(match record {
+            Record::ReceivableUnit(u) => {
+                let u = *u;
+                StageRow {
+                    merchant_code: Some(u.merchant_code),
+                    brand_code: Some(u.brand_code),
+                    settlement_type_code: Some(u.settlement_type_code),
+                    posting_type_code: Some(u.posting_type_code),
+                    ur_key: Some(u.ur_key),
+                    summary_number: Some(u.summary_number),
+                    gross_amount: Some(u.gross_amount),
+                    fee_amount: Some(u.fee_amount),
+                    net_amount: Some(u.net_amount),
+                    bank_code: Some(u.bank_code),
+                    branch_code: Some(u.branch_code),
+                    account_number: Some(u.account_number),
+                    account_check_digit: Some(u.account_check_digit),
+                    payment_matrix_code: Some(u.payment_matrix_code),
+                    receiver_tax_id: Some(u.receiver_tax_id),
+                    negotiator_tax_id: Some(u.negotiator_tax_id),
+                    negotiation_flag: Some(u.negotiation_flag),
+                    original_due_date: u.original_due_date,
+                    holder_tax_id: Some(u.holder_tax_id),
+                    movement_holder_tax_id: Some(u.movement_holder_tax_id),
+                    payment_status_code: Some(u.payment_status_code),
+                    entry_count: Some(u.entry_count as i64),
+                    payment_date: u.payment_date,
+                    sent_to_bank_date: u.sent_to_bank_date,
+                    payment_merchant_code: Some(u.payment_merchant_code),
+                    pending_flag: Some(u.pending_flag),
+                    payment_resend_flag: Some(u.payment_resend_flag),
+                    open_balance_flag: Some(u.open_balance_flag),
+                    installment_plan: Some(u.installment_plan),
+                    presentation_date: u.presentation_date,
+                    rejected_amount: Some(u.rejected_amount),
+                    fee_rate: u.fee_rate,
+                    installment: Some(u.installment as i32),
+                    product_code: u.product_code,
+                    adjustment_code: u.adjustment_code,
+                    capture_date: u.capture_date,
+                    ..StageRow::new(file_id, u.line_no, "D")
+                }
+            }
+            Record::Transaction(t) => {
+                let t = *t;
+                StageRow {
+                    merchant_code: Some(t.merchant_code),
+                    brand_code: Some(t.brand_code),
+                    settlement_type_code: Some(t.settlement_type_code),
+                    posting_type_code: Some(t.posting_type_code),
+                    ur_key: Some(t.ur_key),
+                    summary_number: Some(t.summary_number),
+                    gross_amount: Some(t.gross_amount),
+                    fee_amount: t.fee_amount,
+                    net_amount: t.net_amount,
+                    bank_code: Some(t.bank_code),
+                    branch_code: Some(t.branch_code),
+                    account_number: Some(t.account_number),
+                    account_check_digit: Some(t.account_check_digit),
+                    payment_matrix_code: Some(t.payment_matrix_code),
+                    receiver_tax_id: Some(t.receiver_tax_id),
+                    negotiator_tax_id: Some(t.negotiator_tax_id),
+                    negotiation_flag: Some(t.negotiation_flag),
+                    original_due_date: t.original_due_date,
+                    installment: Some(t.installment as i32),
+                    product_code: Some(t.product_code),
+                    adjustment_code: t.adjustment_code,
+                    capture_date: t.capture_date,
+                    installment_count: Some(t.installment_count as i32),
+                    authorization_code: Some(t.authorization_code),
+                    transaction_code: Some(t.transaction_code),
+                    indicators: Some(t.indicators),
+                    card_bin: Some(t.card_bin),
+                    card_last_digits: Some(t.card_last_digits),
+                    nsu: Some(t.nsu),
+                    invoice_number: Some(t.invoice_number),
+                    tid: Some(t.tid),
+                    order_reference: Some(t.order_reference),
+                    mdr_rate: t.mdr_rate,
+                    auto_receipt_rate: t.auto_receipt_rate,
+                    sale_rate: t.sale_rate,
+                    sale_total_amount: Some(t.sale_total_amount),
+                    minimum_fee_amount: Some(t.minimum_fee_amount),
+                    down_payment_amount: Some(t.down_payment_amount),
+                    mdr_tariff_amount: Some(t.mdr_tariff_amount),
+                    fast_receipt_amount: Some(t.fast_receipt_amount),
+                    withdrawal_amount: Some(t.withdrawal_amount),
+                    boarding_fee_amount: Some(t.boarding_fee_amount),
+                    pending_amount: Some(t.pending_amount),
+                    total_debt_amount: Some(t.total_debt_amount),
+                    charged_amount: Some(t.charged_amount),
+                    admin_tariff_amount: Some(t.admin_tariff_amount),
+                    promo_amount: Some(t.promo_amount),
+                    dcc_amount: Some(t.dcc_amount),
+                    sale_time: t.sale_time,
+                    card_group: Some(t.card_group),
+                    authorization_brand_code: Some(t.authorization_brand_code),
+                    unique_sale_code: Some(t.unique_sale_code),
+                    original_sale_code: Some(t.original_sale_code),
+                    negotiation_effect_id: Some(t.negotiation_effect_id),
+                    sales_channel: Some(t.sales_channel),
+                    terminal: Some(t.terminal),
+                    original_posting_type_code: Some(t.original_posting_type_code),
+                    transaction_type: Some(t.transaction_type),
+                    pricing_modality: Some(t.pricing_modality),
+                    authorization_date: t.authorization_date,
+                    posting_date: t.posting_date,
+                    original_posting_date: t.original_posting_date,
+                    batch_number: Some(t.batch_number),
+                    processed_transaction_code: Some(t.processed_transaction_code),
+                    rejection_reason: Some(t.rejection_reason),
+                    card_type: Some(t.card_type),
+                    card_origin: Some(t.card_origin),
+                    arn: Some(t.arn),
+                    capture_type: Some(t.capture_type),
+                    ..StageRow::new(file_id, t.line_no, "E")
+                }
+            }
+            Record::Pix(p) => {
+                let p = *p;
+                StageRow {
+                    merchant_code: Some(p.merchant_code),
+                    transaction_type: Some(p.transaction_type_code),
+                    transaction_date: p.transaction_date,
+                    sale_time: p.transaction_time,
+                    pix_id: Some(p.pix_id),
+                    nsu: Some(p.nsu),
+                    payment_date: p.payment_date,
+                    gross_amount: Some(p.gross_amount),
+                    fee_amount: Some(p.fee_amount),
+                    net_amount: Some(p.net_amount),
+                    bank_code: Some(p.bank_code),
+                    branch_code: Some(p.branch_code),
+                    account_number: Some(p.account_number),
+                    capture_date: p.capture_date,
+                    fee_rate: Some(p.fee_rate),
+                    tariff_amount: Some(p.tariff_amount),
+                    sales_channel: Some(p.sales_channel),
+                    terminal: Some(p.terminal),
+                    original_transaction_date: p.original_transaction_date,
+                    original_transaction_time: p.original_transaction_time,
+                    original_pix_id: Some(p.original_pix_id),
+                    automatic_transfer_flag: Some(p.automatic_transfer_flag),
+                    transfer_status_code: Some(p.transfer_status_code),
+                    cielo_account_date: p.cielo_account_date,
+                    nsu_long: Some(p.nsu_long),
+                    scheduled_transfer_flag: Some(p.scheduled_transfer_flag),
+                    txid: Some(p.txid),
+                    payout_pix_id: Some(p.payout_pix_id),
+                    ..StageRow::new(file_id, p.line_no, "8")
+                }
+            }
+            Record::Negotiation(a) => {
+                let a = *a;
+                StageRow {
+                    merchant_code: Some(a.merchant_code),
+                    negotiation_date: a.negotiation_date,
+                    payment_date: a.payment_date,
+                    holder_tax_id: Some(a.holder_tax_id),
+                    average_term_days: Some(a.average_term_days as i32),
+                    nominal_rate: Some(a.nominal_rate),
+                    gross_amount: Some(a.gross_amount),
+                    net_amount: Some(a.net_amount),
+                    operation_code: Some(a.operation_code),
+                    payment_form_code: Some(a.payment_form_code),
+                    effective_rate: a.effective_rate,
+                    ..StageRow::new(file_id, a.line_no, "A")
+                }
+            }
+            Record::NegotiatedReceivable(b) => {
+                let b = *b;
+                StageRow {
+                    group_line_no: Some(b.negotiation_line_no as i64),
+                    merchant_code: Some(b.merchant_code),
+                    negotiation_date: b.negotiation_date,
+                    original_due_date: b.original_due_date,
+                    holder_tax_id: Some(b.holder_tax_id),
+                    brand_code: Some(b.brand_code),
+                    settlement_type_code: Some(b.settlement_type_code),
+                    gross_amount: Some(b.gross_amount),
+                    net_amount: Some(b.net_amount),
+                    effective_rate: Some(b.effective_rate),
+                    financial_institution: Some(b.financial_institution),
+                    discount_amount: b.discount_amount,
+                    ..StageRow::new(file_id, b.line_no, "B")
+                }
+            }
+            Record::NegotiationCredit(c) => {
+                let c = *c;
+                StageRow {
+                    group_line_no: Some(c.negotiation_line_no as i64),
+                    merchant_code: Some(c.merchant_code),
+                    bank_code: Some(c.bank_code),
+                    branch_code: Some(c.branch_code),
+                    account_number: Some(c.account_number),
+                    gross_amount: Some(c.deposited_amount),
+                    ..StageRow::new(file_id, c.line_no, "C")
+                }
+            }
+            Record::FinancialReserve(r) => {
+                let r = *r;
+                StageRow {
+                    merchant_code: Some(r.merchant_code),
+                    movement_holder_tax_id: Some(r.movement_holder_tax_id),
+                    brand_code: Some(r.brand_code),
+                    payment_matrix_code: Some(r.payment_matrix_code),
+                    gross_amount: Some(r.reserve_amount),
+                    ur_key: Some(r.ur_key),
+                    original_due_date: r.original_due_date,
+                    payment_merchant_code: Some(r.payment_merchant_code),
+                    ..StageRow::new(file_id, r.line_no, "R")
+                }
+            }
+            Record::Header(_) | Record::Trailer(_) => return None,
+        })
+    }
 }
 
 /// Stream records from the parser into `stage_record` with one binary COPY. Returns rows staged.
@@ -489,26 +566,14 @@ pub async fn stage_records(
     file_id: i64,
     records: &mut mpsc::Receiver<Vec<Record>>,
 ) -> Result<u64> {
-    debug_assert_eq!(STAGE_COLUMNS.len(), N);
     let names: Vec<&str> = STAGE_COLUMNS.iter().map(|(n, _)| *n).collect();
     let types: Vec<Type> = STAGE_COLUMNS.iter().map(|(_, t)| t.clone()).collect();
     let sink = tx.copy_in(&format!("COPY stage_record ({}) FROM STDIN (FORMAT binary)", names.join(", "))).await?;
     let writer = BinaryCopyInWriter::new(sink, &types);
     pin_mut!(writer);
     while let Some(batch) = records.recv().await {
-        for record in &batch {
-            match record {
-                Record::ReceivableUnit(u) => {
-                    let (line, ints) = (u.line_no as i64, (u.entry_count as i64, u.installment as i32));
-                    writer.as_mut().write(&ur_row(&file_id, &line, &ints, u)).await?;
-                }
-                Record::Transaction(t) => {
-                    let line = t.line_no as i64;
-                    let inst = (t.installment as i32, t.installment_count as i32);
-                    writer.as_mut().write(&tx_row(&file_id, &line, &inst, t)).await?;
-                }
-                Record::Header(_) | Record::Trailer(_) => {}
-            }
+        for row in batch.into_iter().filter_map(|r| StageRow::of(file_id, r)) {
+            writer.as_mut().write(&row.params()).await?;
         }
     }
     Ok(writer.finish().await?)
@@ -526,6 +591,34 @@ pub async fn mark_staged(tx: &Transaction<'_>, file_id: i64, s: &StatementSummar
 pub struct LoadCounts {
     pub receivable_units: u64,
     pub transactions: u64,
+    pub pix_transactions: u64,
+    pub negotiations: u64,
+    pub negotiated_receivables: u64,
+    pub negotiation_credits: u64,
+    pub financial_reserves: u64,
+}
+
+impl LoadCounts {
+    /// Every fact row added.
+    pub fn total(&self) -> u64 {
+        self.receivable_units
+            + self.transactions
+            + self.pix_transactions
+            + self.negotiations
+            + self.negotiated_receivables
+            + self.negotiation_credits
+            + self.financial_reserves
+    }
+
+    pub fn add(&mut self, o: &LoadCounts) {
+        self.receivable_units += o.receivable_units;
+        self.transactions += o.transactions;
+        self.pix_transactions += o.pix_transactions;
+        self.negotiations += o.negotiations;
+        self.negotiated_receivables += o.negotiated_receivables;
+        self.negotiation_credits += o.negotiation_credits;
+        self.financial_reserves += o.financial_reserves;
+    }
 }
 
 const LOAD_DATES: &str = "
@@ -536,7 +629,8 @@ FROM (SELECT DISTINCT v.d
       FROM stage_record s
       CROSS JOIN LATERAL (VALUES (s.original_due_date), (s.payment_date), (s.sent_to_bank_date),
                                  (s.authorization_date), (s.capture_date), (s.posting_date),
-                                 (s.original_posting_date), (s.presentation_date)) AS v(d)
+                                 (s.original_posting_date), (s.presentation_date), (s.transaction_date),
+                                 (s.original_transaction_date), (s.cielo_account_date), (s.negotiation_date)) AS v(d)
       WHERE s.file_id = $1 AND v.d IS NOT NULL) x
 ORDER BY d
 ON CONFLICT DO NOTHING";
@@ -551,7 +645,8 @@ const LOAD_PAYMENT_METHODS: &str = "
 INSERT INTO dim_payment_method (acquirer_key, brand_code, brand_name, settlement_type_code, settlement_type_name, settlement)
 SELECT $2::smallint, s.brand_code, coalesce(b.name, 'Bandeira ' || s.brand_code),
        s.settlement_type_code, coalesce(t.name, 'Liquidação ' || s.settlement_type_code), coalesce(t.settlement, 'unknown')
-FROM (SELECT DISTINCT brand_code, settlement_type_code FROM stage_record WHERE file_id = $1) s
+FROM (SELECT DISTINCT brand_code, settlement_type_code FROM stage_record
+      WHERE file_id = $1 AND brand_code IS NOT NULL AND settlement_type_code IS NOT NULL) s
 LEFT JOIN ref_brand b ON b.acquirer_key = $2 AND b.code = s.brand_code
 LEFT JOIN ref_settlement_type t ON t.acquirer_key = $2 AND t.code = s.settlement_type_code
 ORDER BY 2, 4
@@ -570,7 +665,7 @@ const LOAD_POSTING_TYPES: &str = "
 INSERT INTO dim_posting_type (acquirer_key, code_set, code, name, category, catalogued)
 SELECT DISTINCT $2::smallint, $3::text, posting_type_code,
        'Tipo de lançamento ' || posting_type_code || ' (fora da tabela de referência)', 'other', false
-FROM stage_record WHERE file_id = $1
+FROM stage_record WHERE file_id = $1 AND posting_type_code IS NOT NULL
 ORDER BY 3
 ON CONFLICT DO NOTHING";
 
@@ -631,6 +726,67 @@ JOIN dim_product p ON p.acquirer_key = $2 AND p.code = s.product_code
 JOIN dim_posting_type pt ON pt.acquirer_key = $2 AND pt.code_set = $4 AND pt.code = s.posting_type_code
 WHERE s.file_id = $1 AND s.kind = 'E'";
 
+const LOAD_PIX: &str = "
+INSERT INTO fact_pix_transaction (
+    file_id, line_no, file_type, establishment_key, transaction_type_code, transaction_date, transaction_time, pix_id,
+    nsu, nsu_long, payment_date, capture_date, gross_amount, fee_amount, net_amount, fee_rate, tariff_amount,
+    bank_code, branch_code, account_number, sales_channel, terminal, original_transaction_date,
+    original_transaction_time, original_pix_id, automatic_transfer_flag, transfer_status_code, cielo_account_date,
+    scheduled_transfer_flag, txid, payout_pix_id)
+SELECT s.file_id, s.line_no, $3, e.establishment_key, s.transaction_type, s.transaction_date, s.sale_time, s.pix_id,
+    s.nsu, s.nsu_long, s.payment_date, s.capture_date, s.gross_amount, s.fee_amount, s.net_amount, s.fee_rate,
+    s.tariff_amount, s.bank_code, s.branch_code, s.account_number, s.sales_channel, s.terminal,
+    s.original_transaction_date, s.original_transaction_time, s.original_pix_id, s.automatic_transfer_flag,
+    s.transfer_status_code, s.cielo_account_date, s.scheduled_transfer_flag, s.txid, s.payout_pix_id
+FROM stage_record s
+JOIN dim_establishment e ON e.acquirer_key = $2 AND e.merchant_code = s.merchant_code
+WHERE s.file_id = $1 AND s.kind = '8'";
+
+const LOAD_NEGOTIATIONS: &str = "
+INSERT INTO fact_receivables_negotiation (
+    file_id, line_no, establishment_key, negotiation_date, payment_date, holder_tax_id, average_term_days,
+    nominal_rate, effective_rate, gross_amount, net_amount, operation_code, payment_form_code)
+SELECT s.file_id, s.line_no, e.establishment_key, s.negotiation_date, s.payment_date, s.holder_tax_id,
+    s.average_term_days, s.nominal_rate, s.effective_rate, s.gross_amount, s.net_amount, s.operation_code,
+    s.payment_form_code
+FROM stage_record s
+JOIN dim_establishment e ON e.acquirer_key = $2 AND e.merchant_code = s.merchant_code
+WHERE s.file_id = $1 AND s.kind = 'A'";
+
+const LOAD_NEGOTIATED_RECEIVABLES: &str = "
+INSERT INTO fact_negotiated_receivable (
+    file_id, line_no, negotiation_line_no, establishment_key, payment_method_key, negotiation_date,
+    original_due_date, holder_tax_id, gross_amount, net_amount, effective_rate, financial_institution,
+    discount_amount)
+SELECT s.file_id, s.line_no, s.group_line_no, e.establishment_key, pm.payment_method_key, s.negotiation_date,
+    s.original_due_date, s.holder_tax_id, s.gross_amount, s.net_amount, s.effective_rate, s.financial_institution,
+    s.discount_amount
+FROM stage_record s
+JOIN dim_establishment e ON e.acquirer_key = $2 AND e.merchant_code = s.merchant_code
+JOIN dim_payment_method pm ON pm.acquirer_key = $2 AND pm.brand_code = s.brand_code
+                          AND pm.settlement_type_code = s.settlement_type_code
+WHERE s.file_id = $1 AND s.kind = 'B'";
+
+const LOAD_NEGOTIATION_CREDITS: &str = "
+INSERT INTO fact_negotiation_credit (
+    file_id, line_no, negotiation_line_no, establishment_key, bank_code, branch_code, account_number,
+    deposited_amount)
+SELECT s.file_id, s.line_no, s.group_line_no, e.establishment_key, s.bank_code, s.branch_code, s.account_number,
+    s.gross_amount
+FROM stage_record s
+JOIN dim_establishment e ON e.acquirer_key = $2 AND e.merchant_code = s.merchant_code
+WHERE s.file_id = $1 AND s.kind = 'C'";
+
+const LOAD_FINANCIAL_RESERVES: &str = "
+INSERT INTO fact_financial_reserve (
+    file_id, line_no, file_type, establishment_key, brand_code, movement_holder_tax_id, payment_matrix_code,
+    reserve_amount, ur_key, original_due_date, payment_merchant_code)
+SELECT s.file_id, s.line_no, $3, e.establishment_key, s.brand_code, s.movement_holder_tax_id,
+    s.payment_matrix_code, s.gross_amount, s.ur_key, s.original_due_date, s.payment_merchant_code
+FROM stage_record s
+JOIN dim_establishment e ON e.acquirer_key = $2 AND e.merchant_code = s.merchant_code
+WHERE s.file_id = $1 AND s.kind = 'R'";
+
 /// Outcome of loading a staged file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LoadResult {
@@ -647,8 +803,10 @@ pub enum LoadResult {
 pub async fn load_staged(tx: &Transaction<'_>, file_id: i64) -> Result<LoadResult> {
     let row = tx
         .query_one(
-            "SELECT f.status, f.file_type, a.acquirer_key, coalesce(f.receivable_unit_count, 0),
-                    coalesce(f.transaction_count, 0), coalesce(f.code_set, '')
+            "SELECT f.status, f.file_type, a.acquirer_key, coalesce(f.code_set, ''),
+                    coalesce(f.receivable_unit_count, 0), coalesce(f.transaction_count, 0), coalesce(f.pix_count, 0),
+                    coalesce(f.negotiation_count, 0), coalesce(f.negotiated_receivable_count, 0),
+                    coalesce(f.negotiation_credit_count, 0), coalesce(f.financial_reserve_count, 0)
              FROM statement_file f LEFT JOIN dim_acquirer a ON a.code = f.acquirer
              WHERE f.file_id = $1 FOR UPDATE OF f",
             &[&file_id],
@@ -668,22 +826,24 @@ pub async fn load_staged(tx: &Transaction<'_>, file_id: i64) -> Result<LoadResul
     let acquirer_key: i16 = row
         .get::<_, Option<i16>>(2)
         .ok_or_else(|| Error::Integrity { file_id, detail: "staged file has no known acquirer".into() })?;
-    let (want_d, want_e): (i64, i64) = (row.get(3), row.get(4));
-    let code_set: String = row.get(5);
-    let staged = tx
-        .query_one(
-            "SELECT count(*) FILTER (WHERE kind = 'D'), count(*) FILTER (WHERE kind = 'E') FROM stage_record WHERE file_id = $1",
-            &[&file_id],
-        )
-        .await?;
-    let (have_d, have_e): (i64, i64) = (staged.get(0), staged.get(1));
-    if (have_d, have_e) != (want_d, want_e) {
+    let code_set: String = row.get(3);
+    // Rows expected per kind (counted by the parser at staging), in FACT_LOADS order.
+    let want: Vec<i64> = (0..FACT_LOADS.len()).map(|i| row.get(4 + i)).collect();
+    let staged =
+        tx.query("SELECT kind, count(*) FROM stage_record WHERE file_id = $1 GROUP BY kind", &[&file_id]).await?;
+    let have: Vec<i64> = FACT_LOADS
+        .iter()
+        .map(|l| staged.iter().find(|r| r.get::<_, &str>(0) == l.kind).map_or(0, |r| r.get(1)))
+        .collect();
+    if have != want {
         // The staging table is UNLOGGED: a server crash empties it. Send the file back to be ingested again.
         tx.execute("DELETE FROM stage_record WHERE file_id = $1", &[&file_id]).await?;
         tx.execute("UPDATE statement_file SET status = 'received', updated_at = now() WHERE file_id = $1", &[&file_id])
             .await?;
         return Ok(LoadResult::StagingLost(format!(
-            "staged rows lost (found {have_d} D / {have_e} E, expected {want_d} / {want_e}); the file must be ingested again"
+            "staged rows lost (found {}, expected {}); the file must be ingested again",
+            describe_counts(&have),
+            describe_counts(&want)
         )));
     }
     let t = std::time::Instant::now();
@@ -701,14 +861,21 @@ pub async fn load_staged(tx: &Transaction<'_>, file_id: i64) -> Result<LoadResul
             "dimension"
         );
     }
-    let d = tx.execute(LOAD_RECEIVABLE_UNITS, &[&file_id, &acquirer_key, &file_type, &code_set]).await?;
-    tracing::debug!(file_id, seconds = t.elapsed().as_secs_f64(), "receivable-unit facts");
-    let e = tx.execute(LOAD_TRANSACTIONS, &[&file_id, &acquirer_key, &file_type, &code_set]).await?;
-    tracing::debug!(file_id, seconds = t.elapsed().as_secs_f64(), "transaction facts");
-    if (d as i64, e as i64) != (want_d, want_e) {
+    let all: [&(dyn ToSql + Sync); 4] = [&file_id, &acquirer_key, &file_type, &code_set];
+    let mut loaded = Vec::with_capacity(FACT_LOADS.len());
+    for (l, &expected) in FACT_LOADS.iter().zip(&want) {
+        let n = if expected == 0 { 0 } else { tx.execute(l.sql, &all[..l.params]).await? as i64 };
+        tracing::debug!(file_id, kind = l.kind, rows = n, seconds = t.elapsed().as_secs_f64(), "facts");
+        loaded.push(n);
+    }
+    if loaded != want {
         return Err(Error::Integrity {
             file_id,
-            detail: format!("loaded {d} D / {e} E facts but {want_d} / {want_e} were staged; rolled back"),
+            detail: format!(
+                "loaded {} facts but {} were staged; rolled back",
+                describe_counts(&loaded),
+                describe_counts(&want)
+            ),
         });
     }
     tx.execute("DELETE FROM stage_record WHERE file_id = $1", &[&file_id]).await?;
@@ -718,7 +885,46 @@ pub async fn load_staged(tx: &Transaction<'_>, file_id: i64) -> Result<LoadResul
         &[&file_id],
     )
     .await?;
-    Ok(LoadResult::Loaded(LoadCounts { receivable_units: d, transactions: e }))
+    let n = |i: usize| loaded[i] as u64;
+    Ok(LoadResult::Loaded(LoadCounts {
+        receivable_units: n(0),
+        transactions: n(1),
+        pix_transactions: n(2),
+        negotiations: n(3),
+        negotiated_receivables: n(4),
+        negotiation_credits: n(5),
+        financial_reserves: n(6),
+    }))
+}
+
+/// How one staged record kind becomes facts: its `INSERT … SELECT` and how many of the parameters
+/// (file id, acquirer key, file type, code set) it takes. The order is that of the `statement_file` counts
+/// read by [`load_staged`] and of the [`LoadCounts`] fields.
+struct FactLoad {
+    kind: &'static str,
+    sql: &'static str,
+    params: usize,
+}
+
+const FACT_LOADS: &[FactLoad] = &[
+    FactLoad { kind: "D", sql: LOAD_RECEIVABLE_UNITS, params: 4 },
+    FactLoad { kind: "E", sql: LOAD_TRANSACTIONS, params: 4 },
+    FactLoad { kind: "8", sql: LOAD_PIX, params: 3 },
+    FactLoad { kind: "A", sql: LOAD_NEGOTIATIONS, params: 2 },
+    FactLoad { kind: "B", sql: LOAD_NEGOTIATED_RECEIVABLES, params: 2 },
+    FactLoad { kind: "C", sql: LOAD_NEGOTIATION_CREDITS, params: 2 },
+    FactLoad { kind: "R", sql: LOAD_FINANCIAL_RESERVES, params: 3 },
+];
+
+/// "3 D / 12 E / 1 A" (kinds with rows only; "nothing" when none).
+fn describe_counts(counts: &[i64]) -> String {
+    let parts: Vec<String> =
+        FACT_LOADS.iter().zip(counts).filter(|(_, &n)| n != 0).map(|(l, n)| format!("{n} {}", l.kind)).collect();
+    if parts.is_empty() {
+        "no rows".into()
+    } else {
+        parts.join(" / ")
+    }
 }
 
 // ------------------------------------------------------------------------------------------ reading

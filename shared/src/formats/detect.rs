@@ -48,8 +48,8 @@ pub const CIELO_FILE_TYPES: &[(&str, &str, bool, bool)] = &[
     ("12", "alelo_sales", false, false),
     ("13", "alelo_payments", false, false),
     ("14", "alelo_open_balance", false, false),
-    ("15", "receivables_negotiation", false, false),
-    ("16", "pix", false, false),
+    ("15", "receivables_negotiation", true, false),
+    ("16", "pix", true, false),
 ];
 
 fn eq_ignore_case(a: &[u8], b: &str) -> bool {

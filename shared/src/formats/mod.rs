@@ -78,6 +78,8 @@ pub struct TrailerFigures {
     /// Absent when the trailer leaves it blank (some v13 files): then it is not checked.
     pub gross_total: Option<Decimal>,
     pub net_total: Decimal,
+    /// Soma dos valores negociados (receivables negotiation files): checked when declared.
+    pub negotiated_total: Option<Decimal>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -118,6 +120,16 @@ pub struct StatementSummary {
     pub ignored_records: u64,
     pub receivable_units: Totals,
     pub transactions: Totals,
+    /// Pix transactions (Cielo record 8): gross, fee, net.
+    pub pix: Totals,
+    /// Receivables negotiations (Cielo record A): gross and net negotiated.
+    pub negotiations: Totals,
+    /// Negotiated receivables (Cielo record B): gross and net.
+    pub negotiated_receivables: Totals,
+    /// Accounts credited with negotiations (Cielo record C): deposited amount as gross and net.
+    pub negotiation_credits: Totals,
+    /// Financial reserves (Cielo record R): reserved amount as gross.
+    pub financial_reserves: Totals,
     pub trailer: Option<TrailerCheck>,
     pub status: Validity,
     pub error_count: u64,
@@ -144,6 +156,11 @@ impl StatementSummary {
             ignored_records: 0,
             receivable_units: Totals::default(),
             transactions: Totals::default(),
+            pix: Totals::default(),
+            negotiations: Totals::default(),
+            negotiated_receivables: Totals::default(),
+            negotiation_credits: Totals::default(),
+            financial_reserves: Totals::default(),
             trailer: None,
             status: Validity::Valid,
             error_count: 0,

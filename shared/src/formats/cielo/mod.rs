@@ -131,6 +131,9 @@ impl Layout {
 pub struct Parser {
     layout: Layout,
     header_seen: bool,
+    /// The statement's merchant (header), for records that do not name one (A, C).
+    merchant_code: String,
+    file_type: String,
     trailer: Option<StatementTrailer>,
     /// The trailer line as read, kept with the trailer's own errors.
     trailer_raw: Option<String>,
@@ -138,11 +141,23 @@ pub struct Parser {
     body_records: u64,
     /// v14: the RO the following CVs belong to.
     current_ro: Option<v14::RoContext>,
+    /// v15: line of the negotiation summary (A) the following B and C records belong to.
+    current_negotiation: Option<u64>,
 }
 
 impl Parser {
     pub fn new(layout: Layout) -> Self {
-        Parser { layout, header_seen: false, trailer: None, trailer_raw: None, body_records: 0, current_ro: None }
+        Parser {
+            layout,
+            header_seen: false,
+            merchant_code: String::new(),
+            file_type: String::new(),
+            trailer: None,
+            trailer_raw: None,
+            body_records: 0,
+            current_ro: None,
+            current_negotiation: None,
+        }
     }
 
     fn body_record(&mut self, kind: u8, line_no: u64, r: &mut FieldReader<'_>, cx: &mut ParseContext<'_>) {
@@ -154,6 +169,67 @@ impl Parser {
             (Layout::V15, b'E') => {
                 let t = v15::parse_transaction(line_no, r);
                 self.transaction(t, r, cx, "E");
+            }
+            (Layout::V15, b'8') => {
+                let p = v15::parse_pix(line_no, r);
+                let totals = (p.gross_amount, Some(p.fee_amount), Some(p.net_amount));
+                accept(cx, r, line_no, "8", |s| &mut s.pix, totals, || Record::Pix(Box::new(p)));
+            }
+            (Layout::V15, b'A') => {
+                let a = v15::parse_negotiation(line_no, r, &self.merchant_code);
+                self.current_negotiation = r.errors.is_empty().then_some(line_no);
+                let totals = (a.gross_amount, None, Some(a.net_amount));
+                accept(cx, r, line_no, "A", |s| &mut s.negotiations, totals, || Record::Negotiation(Box::new(a)));
+            }
+            (Layout::V15, b'B' | b'C') => {
+                let name = if kind == b'B' { "B" } else { "C" };
+                let Some(group) = self.current_negotiation else {
+                    cx.issue(
+                        line_no,
+                        Some(1),
+                        name,
+                        format!("record {name} without a valid negotiation summary (record A) before it"),
+                    );
+                    return;
+                };
+                if kind == b'B' {
+                    let b = v15::parse_negotiated_receivable(line_no, r, group, &self.merchant_code);
+                    let totals = (b.gross_amount, None, Some(b.net_amount));
+                    accept(
+                        cx,
+                        r,
+                        line_no,
+                        "B",
+                        |s| &mut s.negotiated_receivables,
+                        totals,
+                        || Record::NegotiatedReceivable(Box::new(b)),
+                    );
+                } else {
+                    let c = v15::parse_negotiation_credit(line_no, r, group, &self.merchant_code);
+                    let totals = (c.deposited_amount, None, Some(c.deposited_amount));
+                    accept(
+                        cx,
+                        r,
+                        line_no,
+                        "C",
+                        |s| &mut s.negotiation_credits,
+                        totals,
+                        || Record::NegotiationCredit(Box::new(c)),
+                    );
+                }
+            }
+            (Layout::V15, b'R') => {
+                let res = v15::parse_financial_reserve(line_no, r);
+                let totals = (res.reserve_amount, None, None);
+                accept(
+                    cx,
+                    r,
+                    line_no,
+                    "R",
+                    |s| &mut s.financial_reserves,
+                    totals,
+                    || Record::FinancialReserve(Box::new(res)),
+                );
             }
             (Layout::V14, b'1') => {
                 let ro = v14::parse_ro(line_no, r);
@@ -169,28 +245,38 @@ impl Parser {
                 let cv = v14::parse_cv(line_no, r, ro);
                 self.transaction(cv, r, cx, "CV");
             }
-            _ => cx.summary.ignored_records += 1, // a known type this version does not load (Pix, ARV…)
+            _ => cx.summary.ignored_records += 1, // a known type this version does not load (v14 ARV…)
         }
     }
 
     fn unit(&mut self, ur: ReceivableUnit, r: &mut FieldReader<'_>, cx: &mut ParseContext<'_>, name: &str) {
-        if r.errors.is_empty() {
-            cx.summary.receivable_units.add(ur.gross_amount, Some(ur.fee_amount), Some(ur.net_amount));
-            cx.emit(Record::ReceivableUnit(Box::new(ur)));
-        } else {
-            cx.summary.receivable_units.count += 1;
-            cx.field_errors(ur.line_no, name, std::mem::take(&mut r.errors));
-        }
+        let totals = (ur.gross_amount, Some(ur.fee_amount), Some(ur.net_amount));
+        accept(cx, r, ur.line_no, name, |s| &mut s.receivable_units, totals, || Record::ReceivableUnit(Box::new(ur)));
     }
 
     fn transaction(&mut self, t: CardTransaction, r: &mut FieldReader<'_>, cx: &mut ParseContext<'_>, name: &str) {
-        if r.errors.is_empty() {
-            cx.summary.transactions.add(t.gross_amount, t.fee_amount, t.net_amount);
-            cx.emit(Record::Transaction(Box::new(t)));
-        } else {
-            cx.summary.transactions.count += 1;
-            cx.field_errors(t.line_no, name, std::mem::take(&mut r.errors));
-        }
+        let totals = (t.gross_amount, t.fee_amount, t.net_amount);
+        accept(cx, r, t.line_no, name, |s| &mut s.transactions, totals, || Record::Transaction(Box::new(t)));
+    }
+}
+
+/// Count a parsed record in its totals and emit it, or report its field errors (it is still counted, so
+/// that the trailer check does not add a misleading second error).
+fn accept(
+    cx: &mut ParseContext<'_>,
+    r: &mut FieldReader<'_>,
+    line_no: u64,
+    name: &str,
+    totals: impl FnOnce(&mut crate::formats::StatementSummary) -> &mut crate::formats::Totals,
+    (gross, fee, net): (rust_decimal::Decimal, Option<rust_decimal::Decimal>, Option<rust_decimal::Decimal>),
+    record: impl FnOnce() -> Record,
+) {
+    if r.errors.is_empty() {
+        totals(&mut cx.summary).add(gross, fee, net);
+        cx.emit(record());
+    } else {
+        totals(&mut cx.summary).count += 1;
+        cx.field_errors(line_no, name, std::mem::take(&mut r.errors));
     }
 }
 
@@ -250,6 +336,8 @@ impl StatementParser for Parser {
                 let h = parse_header(&mut r, self.layout == Layout::V15, self.layout.code_set());
                 cx.field_errors(line_no, "header", r.errors);
                 if let Some(h) = h {
+                    self.merchant_code = h.merchant_code.clone();
+                    self.file_type = h.file_type.code.clone();
                     cx.emit(Record::Header(h));
                 }
             }
@@ -282,66 +370,108 @@ impl StatementParser for Parser {
         if t.total_records == u64::MAX {
             return; // the trailer itself was malformed and already reported
         }
+        let sm = &cx.summary;
+        let negotiation_file = self.file_type == "15";
         let computed = TrailerFigures {
             total_records: self.body_records,
-            transaction_count: cx.summary.transactions.count,
-            gross_total: Some(cx.summary.receivable_units.gross),
-            net_total: cx.summary.receivable_units.net,
+            transaction_count: sm.transactions.count,
+            gross_total: Some(sm.receivable_units.gross),
+            net_total: sm.receivable_units.net,
+            negotiated_total: negotiation_file.then_some(sm.negotiations.net),
         };
         let declared = TrailerFigures {
             total_records: t.total_records,
             transaction_count: t.transaction_count,
             gross_total: t.gross_total,
             net_total: t.net_total,
+            negotiated_total: if negotiation_file { t.negotiated_total } else { None },
         };
-        let unit = if self.layout == Layout::V14 { "RO" } else { "D" };
-        let detail = if self.layout == Layout::V14 { "CV (type 2)" } else { "E" };
-        let mut checks = vec![
-            (
-                declared.total_records == computed.total_records,
-                trailer::TOTAL_RECORDS.start,
-                "trailer.total_records",
-                format!(
-                    "declares {} records between header and trailer, the file has {}",
-                    declared.total_records, computed.total_records
-                ),
-            ),
-            (
-                declared.net_total == computed.net_total,
-                trailer::NET_TOTAL.sign.start,
-                "trailer.net_total",
-                format!("declares net total {}, the {unit} records sum to {}", declared.net_total, computed.net_total),
-            ),
-            (
-                declared.transaction_count == computed.transaction_count,
-                trailer::TRANSACTION_COUNT.start,
-                "trailer.transaction_count",
-                format!(
-                    "declares {} {detail} records, the file has {}",
-                    declared.transaction_count, computed.transaction_count
-                ),
-            ),
-        ];
-        if let Some(g) = declared.gross_total {
-            checks.push((
-                Some(g) == computed.gross_total,
-                trailer::GROSS_TOTAL.sign.start,
-                "trailer.gross_total",
-                format!("declares gross total {g}, the {unit} records sum to {}", cx.summary.receivable_units.gross),
-            ));
+        // Whether the trailer's count and totals include Pix records (record 8) is not settled by any source we
+        // have (the v15 manual is not public). Both readings are accepted; any other figure is an error.
+        let names = if self.layout == Layout::V14 { ("RO", "CV (type 2)") } else { ("D", "E") };
+        let mut readings = vec![(computed.clone(), names)];
+        if sm.pix.count > 0 {
+            let with_pix = TrailerFigures {
+                transaction_count: computed.transaction_count + sm.pix.count,
+                gross_total: computed.gross_total.map(|g| g + sm.pix.gross),
+                net_total: computed.net_total + sm.pix.net,
+                ..computed.clone()
+            };
+            readings.push((with_pix, ("D and Pix (8)", "E and Pix (8)")));
         }
-        let mut matches = true;
-        for (ok, column, field, reason) in checks {
-            if !ok {
-                matches = false;
-                cx.issue(t.line_no, Some(column), field, reason);
-            }
+        let (computed, problems) = readings
+            .into_iter()
+            .map(|(c, (unit, detail))| {
+                let p = trailer_mismatches(&declared, &c, unit, detail);
+                (c, p)
+            })
+            .min_by_key(|(_, p)| p.len())
+            .expect("at least one reading");
+        let matches = problems.is_empty();
+        for (column, field, reason) in problems {
+            cx.issue(t.line_no, Some(column), field, reason);
         }
         for i in cx.summary.errors.iter_mut().filter(|i| i.line == t.line_no && i.raw_line.is_none()) {
             i.raw_line = self.trailer_raw.clone();
         }
         cx.summary.trailer = Some(TrailerCheck { declared, computed, matches });
     }
+}
+
+/// What differs between the trailer's declared figures and the computed ones: (column, field, reason).
+fn trailer_mismatches(
+    declared: &TrailerFigures,
+    computed: &TrailerFigures,
+    unit: &str,
+    detail: &str,
+) -> Vec<(usize, &'static str, String)> {
+    let mut out = Vec::new();
+    if declared.total_records != computed.total_records {
+        out.push((
+            trailer::TOTAL_RECORDS.start,
+            "trailer.total_records",
+            format!(
+                "declares {} records between header and trailer, the file has {}",
+                declared.total_records, computed.total_records
+            ),
+        ));
+    }
+    if declared.net_total != computed.net_total {
+        out.push((
+            trailer::NET_TOTAL.sign.start,
+            "trailer.net_total",
+            format!("declares net total {}, the {unit} records sum to {}", declared.net_total, computed.net_total),
+        ));
+    }
+    if declared.transaction_count != computed.transaction_count {
+        out.push((
+            trailer::TRANSACTION_COUNT.start,
+            "trailer.transaction_count",
+            format!(
+                "declares {} {detail} records, the file has {}",
+                declared.transaction_count, computed.transaction_count
+            ),
+        ));
+    }
+    if let (Some(g), Some(c)) = (declared.gross_total, computed.gross_total) {
+        if g != c {
+            out.push((
+                trailer::GROSS_TOTAL.sign.start,
+                "trailer.gross_total",
+                format!("declares gross total {g}, the {unit} records sum to {c}"),
+            ));
+        }
+    }
+    if let (Some(n), Some(c)) = (declared.negotiated_total, computed.negotiated_total) {
+        if n != c {
+            out.push((
+                trailer::NEGOTIATED_TOTAL.sign.start,
+                "trailer.negotiated_total",
+                format!("declares negotiated total {n}, the negotiation summaries (A) sum to net {c}"),
+            ));
+        }
+    }
+    out
 }
 
 /// Stands for a trailer that was present but unreadable (its errors are already reported).

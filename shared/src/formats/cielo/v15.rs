@@ -1,10 +1,13 @@
-//! Cielo EDI layout 015: UR agenda `D` (400 bytes) and transaction detail `E` (760). Header and trailer are
-//! shared with the older layouts (see the parent module). Other v15 record types (8, A, B, C, R) are
-//! counted and ignored here, as Cielo's manual requires of types a reader does not handle. Positions are
-//! 1-based and inclusive, as in Cielo's manual.
+//! Cielo EDI layout 015: UR agenda `D` (400 bytes), transaction detail `E` (760), Pix `8` (400),
+//! receivables negotiation `A`/`B`/`C` (250) and financial reserve `R` (250). Header and trailer are shared
+//! with the older layouts (see the parent module). Positions are 1-based and inclusive, as in Cielo's manual;
+//! 8/A/B/C were checked against lines of Cielo's official v15 test kit.
 
 use crate::formats::field::{AmountField, Field, FieldReader};
-use crate::model::{CardTransaction, ReceivableUnit};
+use crate::model::{
+    CardTransaction, FinancialReserve, NegotiatedReceivable, NegotiationCredit, PixTransaction, ReceivableUnit,
+    ReceivablesNegotiation,
+};
 use rust_decimal::Decimal;
 
 const fn f(name: &'static str, start: usize, len: usize) -> Field {
@@ -132,7 +135,93 @@ pub mod tx {
     pub const NEGOTIATOR_TAX_ID: Field = f("negotiator_tax_id", 709, 14);
 }
 
-/// Record 9: trailer.
+/// Record 8: Pix transaction (400 bytes since layout 15.9).
+pub mod pix {
+    use super::*;
+    pub const MERCHANT: Field = f("merchant_code", 2, 10);
+    pub const TRANSACTION_TYPE: Field = f("transaction_type_code", 12, 2);
+    pub const DATE: Field = f("transaction_date", 14, 6);
+    pub const TIME: Field = f("transaction_time", 20, 6);
+    pub const PIX_ID: Field = f("pix_id", 26, 36);
+    pub const NSU: Field = f("nsu", 62, 6);
+    pub const PAYMENT_DATE: Field = f("payment_date", 68, 6);
+    pub const GROSS: AmountField = money("gross_amount", 74);
+    pub const FEE: AmountField = money("fee_amount", 88);
+    pub const NET: AmountField = money("net_amount", 102);
+    pub const BANK: Field = f("bank_code", 116, 4);
+    pub const BRANCH: Field = f("branch_code", 120, 5);
+    pub const ACCOUNT: Field = f("account_number", 125, 20);
+    pub const CAPTURE_DATE: Field = f("capture_date", 145, 6);
+    pub const FEE_RATE: Field = f("fee_rate", 151, 5);
+    pub const TARIFF: Field = f("tariff_amount", 156, 4);
+    pub const CHANNEL: Field = f("sales_channel", 160, 2);
+    pub const TERMINAL: Field = f("terminal", 162, 8);
+    pub const ORIGINAL_DATE: Field = f("original_transaction_date", 170, 6);
+    pub const ORIGINAL_TIME: Field = f("original_transaction_time", 176, 6);
+    pub const ORIGINAL_PIX_ID: Field = f("original_pix_id", 182, 36);
+    pub const AUTOMATIC_TRANSFER: Field = f("automatic_transfer_flag", 222, 1);
+    pub const TRANSFER_STATUS: Field = f("transfer_status_code", 223, 2);
+    pub const CIELO_ACCOUNT_DATE: Field = f("cielo_account_date", 225, 6);
+    pub const NSU_LONG: Field = f("nsu_long", 231, 8);
+    pub const SCHEDULED_TRANSFER: Field = f("scheduled_transfer_flag", 239, 1);
+    pub const TXID: Field = f("txid", 240, 36);
+    pub const PAYOUT_PIX_ID: Field = f("payout_pix_id", 316, 32);
+}
+
+/// Record A: resumo da negociação de recebíveis. Rates have 3 implied decimals.
+pub mod negotiation {
+    use super::*;
+    pub const DATE: Field = f("negotiation_date", 2, 6);
+    pub const PAYMENT_DATE: Field = f("payment_date", 8, 6);
+    pub const TAX_ID: Field = f("holder_tax_id", 14, 14);
+    pub const AVERAGE_TERM: Field = f("average_term_days", 28, 3);
+    pub const NOMINAL_RATE: Field = f("nominal_rate", 31, 5);
+    pub const GROSS: AmountField = money("gross_amount", 36);
+    pub const NET: AmountField = money("net_amount", 50);
+    pub const OPERATION: Field = f("operation_code", 64, 20);
+    pub const PAYMENT_FORM: Field = f("payment_form_code", 84, 3);
+    pub const EFFECTIVE_RATE: Field = f("effective_rate", 87, 5);
+}
+
+/// Record B: detalhe da negociação (one negotiated receivable).
+pub mod negotiated {
+    use super::*;
+    pub const DATE: Field = f("negotiation_date", 2, 6);
+    pub const ORIGINAL_DUE_DATE: Field = f("original_due_date", 8, 6);
+    pub const TAX_ID: Field = f("holder_tax_id", 14, 14);
+    pub const BRAND: Field = f("brand_code", 28, 3);
+    pub const SETTLEMENT_TYPE: Field = f("settlement_type_code", 31, 3);
+    pub const GROSS: AmountField = money("gross_amount", 34);
+    pub const NET: AmountField = money("net_amount", 48);
+    pub const EFFECTIVE_RATE: Field = f("effective_rate", 62, 5);
+    pub const INSTITUTION: Field = f("financial_institution", 67, 50);
+    pub const MERCHANT: Field = f("merchant_code", 117, 10);
+    pub const DISCOUNT: AmountField = money("discount_amount", 127);
+}
+
+/// Record C: conta de recebimento of a negotiation.
+pub mod credit {
+    use super::*;
+    pub const BANK: Field = f("bank_code", 2, 4);
+    pub const BRANCH: Field = f("branch_code", 6, 5);
+    pub const ACCOUNT: Field = f("account_number", 11, 20);
+    pub const DEPOSITED: AmountField = money("deposited_amount", 31);
+}
+
+/// Record R: reserva financeira (layout 15.7+).
+pub mod reserve {
+    use super::*;
+    pub const MERCHANT: Field = f("merchant_code", 2, 10);
+    pub const MOVEMENT_TAX_ID: Field = f("movement_holder_tax_id", 12, 14);
+    pub const BRAND: Field = f("brand_code", 26, 3);
+    pub const PAYMENT_MATRIX: Field = f("payment_matrix_code", 29, 10);
+    pub const AMOUNT: AmountField = money("reserve_amount", 39);
+    pub const UR_KEY: Field = f("ur_key", 53, 100);
+    pub const ORIGINAL_DUE_DATE: Field = f("original_due_date", 153, 8);
+    pub const PAYMENT_MERCHANT: Field = f("payment_merchant_code", 161, 10);
+}
+
+/// Parse a UR agenda line (record `D`).
 pub fn parse_receivable_unit(line_no: u64, r: &mut FieldReader<'_>) -> ReceivableUnit {
     use ur::*;
     ReceivableUnit {
@@ -250,6 +339,121 @@ pub fn parse_transaction(line_no: u64, r: &mut FieldReader<'_>) -> CardTransacti
         negotiation_flag: r.text(NEGOTIATION_FLAG),
         capture_type: r.text(CAPTURE_TYPE),
         negotiator_tax_id: r.text(NEGOTIATOR_TAX_ID),
+    }
+}
+
+/// Parse a Pix line (record `8`).
+pub fn parse_pix(line_no: u64, r: &mut FieldReader<'_>) -> PixTransaction {
+    use pix::*;
+    PixTransaction {
+        line_no,
+        merchant_code: r.digits(MERCHANT),
+        transaction_type_code: r.digits(TRANSACTION_TYPE),
+        transaction_date: r.date_yymmdd(DATE),
+        transaction_time: r.time_hms(TIME),
+        pix_id: r.text(PIX_ID),
+        nsu: r.text(NSU),
+        payment_date: r.date_yymmdd(PAYMENT_DATE),
+        gross_amount: r.amount(GROSS),
+        fee_amount: r.amount(FEE),
+        net_amount: r.amount(NET),
+        bank_code: r.text(BANK),
+        branch_code: r.text(BRANCH),
+        account_number: r.text(ACCOUNT),
+        capture_date: r.date_yymmdd(CAPTURE_DATE),
+        fee_rate: r.opt_unsigned_decimal(FEE_RATE, 2).unwrap_or_default(),
+        tariff_amount: r.opt_unsigned_decimal(TARIFF, 2).unwrap_or_default(),
+        sales_channel: r.text(CHANNEL),
+        terminal: r.text(TERMINAL),
+        original_transaction_date: r.date_yymmdd(ORIGINAL_DATE),
+        original_transaction_time: r.time_hms(ORIGINAL_TIME),
+        original_pix_id: r.text(ORIGINAL_PIX_ID),
+        automatic_transfer_flag: r.text(AUTOMATIC_TRANSFER),
+        transfer_status_code: r.text(TRANSFER_STATUS),
+        cielo_account_date: r.date_yymmdd(CIELO_ACCOUNT_DATE),
+        nsu_long: r.text(NSU_LONG),
+        scheduled_transfer_flag: r.text(SCHEDULED_TRANSFER),
+        txid: r.text(TXID),
+        payout_pix_id: r.text(PAYOUT_PIX_ID),
+    }
+}
+
+/// Parse a negotiation summary (record `A`); the record carries no EC, so the statement's is given.
+pub fn parse_negotiation(line_no: u64, r: &mut FieldReader<'_>, merchant_code: &str) -> ReceivablesNegotiation {
+    use negotiation::*;
+    ReceivablesNegotiation {
+        line_no,
+        merchant_code: merchant_code.to_string(),
+        negotiation_date: r.date_yymmdd(DATE),
+        payment_date: r.date_yymmdd(PAYMENT_DATE),
+        holder_tax_id: r.text(TAX_ID),
+        average_term_days: r.number_or_blank(AVERAGE_TERM) as u32,
+        nominal_rate: r.unsigned_decimal(NOMINAL_RATE, 3),
+        gross_amount: r.amount(GROSS),
+        net_amount: r.amount(NET),
+        operation_code: r.text(OPERATION),
+        payment_form_code: r.text(PAYMENT_FORM),
+        effective_rate: r.opt_unsigned_decimal(EFFECTIVE_RATE, 3),
+    }
+}
+
+/// Parse a negotiation detail (record `B`) of the negotiation at `negotiation_line_no`.
+pub fn parse_negotiated_receivable(
+    line_no: u64,
+    r: &mut FieldReader<'_>,
+    negotiation_line_no: u64,
+    statement_merchant: &str,
+) -> NegotiatedReceivable {
+    use negotiated::*;
+    NegotiatedReceivable {
+        line_no,
+        negotiation_line_no,
+        negotiation_date: r.date_yymmdd(DATE),
+        original_due_date: r.date_yymmdd(ORIGINAL_DUE_DATE),
+        holder_tax_id: r.text(TAX_ID),
+        brand_code: r.digits(BRAND),
+        settlement_type_code: r.digits(SETTLEMENT_TYPE),
+        gross_amount: r.amount(GROSS),
+        net_amount: r.amount(NET),
+        effective_rate: r.unsigned_decimal(EFFECTIVE_RATE, 3),
+        financial_institution: r.text(INSTITUTION),
+        merchant_code: r.opt_digits(MERCHANT).unwrap_or_else(|| statement_merchant.to_string()),
+        discount_amount: r.opt_amount(DISCOUNT),
+    }
+}
+
+/// Parse a negotiation credit account (record `C`).
+pub fn parse_negotiation_credit(
+    line_no: u64,
+    r: &mut FieldReader<'_>,
+    negotiation_line_no: u64,
+    merchant_code: &str,
+) -> NegotiationCredit {
+    use credit::*;
+    NegotiationCredit {
+        line_no,
+        negotiation_line_no,
+        merchant_code: merchant_code.to_string(),
+        bank_code: r.text(BANK),
+        branch_code: r.text(BRANCH),
+        account_number: r.text(ACCOUNT),
+        deposited_amount: r.amount(DEPOSITED),
+    }
+}
+
+/// Parse a financial reserve (record `R`).
+pub fn parse_financial_reserve(line_no: u64, r: &mut FieldReader<'_>) -> FinancialReserve {
+    use reserve::*;
+    FinancialReserve {
+        line_no,
+        merchant_code: r.digits(MERCHANT),
+        movement_holder_tax_id: r.text(MOVEMENT_TAX_ID),
+        brand_code: r.digits(BRAND),
+        payment_matrix_code: r.text(PAYMENT_MATRIX),
+        reserve_amount: r.amount(AMOUNT),
+        ur_key: r.text(UR_KEY),
+        original_due_date: r.date_dmy(ORIGINAL_DUE_DATE),
+        payment_merchant_code: r.text(PAYMENT_MERCHANT),
     }
 }
 
