@@ -17,8 +17,13 @@ fn totals(label: &str, t: &Totals) {
 
 pub fn sample_files(files: &[SampleFile]) {
     for f in files {
+        let extra = match f.file_type {
+            "15" => format!("  {} negotiation records  negotiated {}", f.negotiation_records, f.negotiated_total),
+            "16" => format!("  {} Pix", f.pix_transactions),
+            _ => String::new(),
+        };
         println!(
-            "{}  type {}  merchant {}  {} URs  {} transactions  gross {}  net {}",
+            "{}  type {}  merchant {}  {} URs  {} transactions  gross {}  net {}{extra}",
             f.path.display(),
             f.file_type,
             f.merchant_code,

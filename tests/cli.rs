@@ -141,7 +141,8 @@ fn sample_writes_the_requested_files() {
     assert!(out.status.success());
     let names: Vec<String> =
         std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().to_string()).collect();
-    assert_eq!(names.len(), 4, "{names:?}");
-    assert_eq!(names.iter().filter(|n| n.starts_with("CIELO03_")).count(), 2);
-    assert_eq!(names.iter().filter(|n| n.starts_with("CIELO04_")).count(), 2);
+    assert_eq!(names.len(), 10, "{names:?}");
+    for kind in ["CIELO03_", "CIELO04_", "CIELO09_", "CIELO15_", "CIELO16_"] {
+        assert_eq!(names.iter().filter(|n| n.starts_with(kind)).count(), 2, "{kind}: {names:?}");
+    }
 }

@@ -24,10 +24,42 @@ async fn generated_files_round_trip_into_the_facts() {
         assert_eq!(r.outcome, Outcome::Loaded);
         assert_eq!(r.rows.receivable_units, expected.receivable_units.count);
         assert_eq!(r.rows.transactions, expected.transactions.count);
+        assert_eq!(r.rows.pix_transactions, f.pix_transactions);
+        assert_eq!(
+            r.rows.negotiations + r.rows.negotiated_receivables + r.rows.negotiation_credits,
+            f.negotiation_records
+        );
         let row = db
             .client
             .query_one(
-                "SELECT count(*), sum(gross_amount), sum(fee_amount), sum(net_amount) FROM fact_receivable_unit WHERE file_id = $1",
+                "SELECT count(*), coalesce(sum(gross_amount), 0), coalesce(sum(fee_amount), 0), coalesce(sum(net_amount), 0)
+                 FROM fact_pix_transaction WHERE file_id = $1",
+                &[&r.file_id],
+            )
+            .await
+            .unwrap();
+        assert_eq!(row.get::<_, i64>(0) as u64, expected.pix.count);
+        assert_eq!(row.get::<_, Decimal>(1), expected.pix.gross);
+        assert_eq!(row.get::<_, Decimal>(2), expected.pix.fee);
+        assert_eq!(row.get::<_, Decimal>(3), expected.pix.net);
+        let row = db
+            .client
+            .query_one(
+                "SELECT coalesce(sum(n.net_amount), 0),
+                        (SELECT coalesce(sum(net_amount), 0) FROM fact_negotiated_receivable WHERE file_id = $1),
+                        (SELECT coalesce(sum(deposited_amount), 0) FROM fact_negotiation_credit WHERE file_id = $1)
+                 FROM fact_receivables_negotiation n WHERE n.file_id = $1",
+                &[&r.file_id],
+            )
+            .await
+            .unwrap();
+        assert_eq!(row.get::<_, Decimal>(0), f.negotiated_total, "A net = the trailer's negotiated total");
+        assert_eq!(row.get::<_, Decimal>(1), f.negotiated_total, "B nets add up to their A");
+        assert_eq!(row.get::<_, Decimal>(2), f.negotiated_total, "C credits the negotiated net");
+        let row = db
+            .client
+            .query_one(
+                "SELECT count(*), coalesce(sum(gross_amount), 0), coalesce(sum(fee_amount), 0), coalesce(sum(net_amount), 0) FROM fact_receivable_unit WHERE file_id = $1",
                 &[&r.file_id],
             )
             .await
@@ -39,7 +71,7 @@ async fn generated_files_round_trip_into_the_facts() {
         let row = db
             .client
             .query_one(
-                "SELECT count(*), sum(gross_amount), sum(fee_amount), sum(net_amount) FROM fact_card_transaction WHERE file_id = $1",
+                "SELECT count(*), coalesce(sum(gross_amount), 0), coalesce(sum(fee_amount), 0), coalesce(sum(net_amount), 0) FROM fact_card_transaction WHERE file_id = $1",
                 &[&r.file_id],
             )
             .await

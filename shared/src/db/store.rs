@@ -956,7 +956,25 @@ pub async fn fact_totals(db: &impl GenericClient) -> Result<Vec<FactTotals>> {
              JOIN dim_establishment e USING (establishment_key)
              JOIN dim_posting_type pt USING (posting_type_key)
              GROUP BY e.merchant_code, t.file_type
-             ORDER BY e.merchant_code, t.file_type",
+             UNION ALL
+             -- Pix: lines are Pix records; sales are type 01, the rest adjustments.
+             SELECT e.merchant_code, p.file_type, count(DISTINCT p.file_id), 0, count(*),
+                    count(*) FILTER (WHERE tt.is_sale), count(*) FILTER (WHERE NOT coalesce(tt.is_sale, false)),
+                    sum(p.gross_amount), sum(p.fee_amount), sum(p.net_amount)
+             FROM fact_pix_transaction p
+             JOIN dim_establishment e USING (establishment_key)
+             LEFT JOIN ref_pix_transaction_type tt ON tt.acquirer_key = e.acquirer_key AND tt.code = p.transaction_type_code
+             GROUP BY e.merchant_code, p.file_type
+             UNION ALL
+             -- Negotiations: lines are receivables sold (B); gross/net of the summaries (A), fee = the discount.
+             SELECT e.merchant_code, '15', count(DISTINCT n.file_id), 0,
+                    (SELECT count(*) FROM fact_negotiated_receivable b JOIN dim_establishment be USING (establishment_key)
+                      WHERE be.merchant_code = e.merchant_code),
+                    0, 0, sum(n.gross_amount), sum(n.net_amount - n.gross_amount), sum(n.net_amount)
+             FROM fact_receivables_negotiation n
+             JOIN dim_establishment e USING (establishment_key)
+             GROUP BY e.merchant_code
+             ORDER BY 1, 2",
             &[],
         )
         .await?;

@@ -1,14 +1,16 @@
 //! Realistic, internally consistent Cielo v15 statements for demos, tests and benchmarks.
 //!
 //! For each of a few merchants, `generate` writes one sales file (03: every installment forecast, grouped
-//! in URs) and one payments file (04: the URs falling due in its period, most paid on time, some late, a few
-//! never paid, with chargebacks). Brands, products, installments, cancellations and chargebacks vary; trailers
-//! match. The same seed gives byte-identical files. Files are written one merchant-day at a time, so memory
-//! does not grow with the number of transactions.
+//! in URs), one payments file (04: the URs falling due in its period, most paid on time, some late, a few
+//! never paid, with chargebacks), an open-balance file (09: the URs still to be paid after that period), a
+//! receivables-negotiation file (15: some future URs sold for cash, records A/B/C) and a Pix file (16).
+//! Brands, products, installments, cancellations and chargebacks vary; trailers match. The same seed gives
+//! byte-identical files. Files are written one merchant-day at a time, so memory does not grow with the number
+//! of transactions.
 
 use super::header as h;
 use super::trailer as t;
-use super::v15::{tx, ur};
+use super::v15::{credit, negotiated, negotiation, pix, tx, ur};
 use crate::formats::field::{AmountField, Field};
 use chrono::{Duration, NaiveDate};
 use rand::{Rng, SeedableRng};
@@ -42,8 +44,15 @@ pub struct SampleFile {
     pub merchant_code: String,
     pub receivable_units: u64,
     pub transactions: u64,
+    /// Pix records (file 16).
+    pub pix_transactions: u64,
+    /// Negotiation records A + B + C (file 15).
+    pub negotiation_records: u64,
+    /// Trailer figures: Σ D gross and net (Pix and negotiations are not in them).
     pub gross_total: Decimal,
     pub net_total: Decimal,
+    /// Trailer's negotiated total (file 15: Σ A net).
+    pub negotiated_total: Decimal,
 }
 
 /// Card products a sample sale can use: brand, settlement type, product code, posting type, installments.
@@ -282,6 +291,14 @@ impl LineBuilder {
     fn date(&mut self, f: Field, d: NaiveDate) -> &mut Self {
         self.text(f, &d.format("%d%m%Y").to_string())
     }
+    fn short_date(&mut self, f: Field, d: NaiveDate) -> &mut Self {
+        self.text(f, &d.format("%y%m%d").to_string())
+    }
+    fn scaled(&mut self, f: Field, value: Decimal, scale: u32) -> &mut Self {
+        let mut v = value;
+        v.rescale(scale);
+        self.num(f, v.mantissa() as u64)
+    }
     fn finish(&self, out: &mut impl Write) -> io::Result<()> {
         out.write_all(&self.0)?;
         out.write_all(b"\r\n")
@@ -294,8 +311,13 @@ struct StatementWriter {
     records: u64,
     urs: u64,
     txs: u64,
+    pix: u64,
+    negotiation_records: u64,
     gross: Decimal,
     net: Decimal,
+    negotiated: Decimal,
+    /// Open-balance file (09): URs carry the "saldo em aberto" flag.
+    open_balance: bool,
 }
 
 impl StatementWriter {
@@ -320,7 +342,18 @@ impl StatementWriter {
             .text(h::LAYOUT_VERSION, "015")
             .text(Field::new("reserved", 74, 3), "03N");
         l.finish(&mut out)?;
-        Ok(StatementWriter { out, records: 0, urs: 0, txs: 0, gross: Decimal::ZERO, net: Decimal::ZERO })
+        Ok(StatementWriter {
+            out,
+            records: 0,
+            urs: 0,
+            txs: 0,
+            pix: 0,
+            negotiation_records: 0,
+            gross: Decimal::ZERO,
+            net: Decimal::ZERO,
+            negotiated: Decimal::ZERO,
+            open_balance: file_type == "09",
+        })
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -366,6 +399,9 @@ impl StatementWriter {
             .num(ur::NEGOTIATOR_TAX_ID, 0);
         if let Some(p) = paid {
             d.date(ur::SENT_TO_BANK_DATE, p - Duration::days(1));
+        }
+        if self.open_balance {
+            d.text(ur::OPEN_BALANCE_FLAG, "S");
         }
         d.finish(&mut self.out)?;
         for e in entries {
@@ -446,6 +482,92 @@ impl StatementWriter {
         Ok(())
     }
 
+    /// A Pix received (type 01) or a debit adjustment of an earlier one (type 03).
+    fn pix(&mut self, m: &Merchant, p: &PixEntry) -> io::Result<()> {
+        let mut l = LineBuilder::new(b'8', 400);
+        l.text(pix::MERCHANT, &m.code)
+            .text(pix::TRANSACTION_TYPE, p.kind)
+            .short_date(pix::DATE, p.day)
+            .text(pix::TIME, &p.time)
+            .text(pix::PIX_ID, &p.id)
+            .text(pix::NSU, &p.nsu)
+            .short_date(pix::PAYMENT_DATE, p.day)
+            .amount(pix::GROSS, p.gross)
+            .amount(pix::FEE, p.fee)
+            .amount(pix::NET, p.gross + p.fee)
+            .num(pix::BANK, 0)
+            .num(pix::BRANCH, 0)
+            .num(pix::ACCOUNT, 0)
+            .short_date(pix::CAPTURE_DATE, p.day)
+            .scaled(pix::FEE_RATE, PIX_RATE, 2)
+            .num(pix::TARIFF, 0)
+            .text(pix::CHANNEL, "01")
+            .text(pix::TERMINAL, &p.terminal)
+            .text(pix::AUTOMATIC_TRANSFER, "S")
+            .text(pix::TRANSFER_STATUS, "05")
+            .short_date(pix::CIELO_ACCOUNT_DATE, p.day)
+            .text(pix::NSU_LONG, &format!("00{}", p.nsu))
+            .text(pix::SCHEDULED_TRANSFER, "N")
+            .text(pix::TXID, &format!("CIELO{}{:0>22}", p.day.format("%Y%m%d"), p.nsu));
+        if let Some((day, time, id)) = &p.original {
+            l.short_date(pix::ORIGINAL_DATE, *day).text(pix::ORIGINAL_TIME, time).text(pix::ORIGINAL_PIX_ID, id);
+        }
+        l.finish(&mut self.out)?;
+        self.records += 1;
+        self.pix += 1;
+        Ok(())
+    }
+
+    /// One negotiation: its summary (A), one detail per UR sold (B), and the account credited (C).
+    fn negotiation(&mut self, m: &Merchant, day: NaiveDate, number: u64, sold: &[SoldUr]) -> io::Result<()> {
+        if sold.is_empty() {
+            return Ok(());
+        }
+        let gross: Decimal = sold.iter().map(|s| s.gross).sum();
+        let net: Decimal = sold.iter().map(|s| s.gross - s.discount).sum();
+        let days: i64 = sold.iter().map(|s| (s.due - day).num_days()).sum();
+        let average_term = (days / sold.len() as i64) as u64;
+        let effective = |g: Decimal, n: Decimal| (g - n) / g * Decimal::ONE_HUNDRED;
+        let mut a = LineBuilder::new(b'A', 250);
+        a.short_date(negotiation::DATE, day)
+            .short_date(negotiation::PAYMENT_DATE, day)
+            .text(negotiation::TAX_ID, &m.tax_id)
+            .num(negotiation::AVERAGE_TERM, average_term)
+            .scaled(negotiation::NOMINAL_RATE, NEGOTIATION_RATE, 3)
+            .amount(negotiation::GROSS, gross)
+            .amount(negotiation::NET, net)
+            .text(negotiation::OPERATION, &format!("{:020}", number))
+            .text(negotiation::PAYMENT_FORM, "003")
+            .scaled(negotiation::EFFECTIVE_RATE, round3(effective(gross, net)), 3);
+        a.finish(&mut self.out)?;
+        for s in sold {
+            let mut b = LineBuilder::new(b'B', 250);
+            b.short_date(negotiated::DATE, day)
+                .short_date(negotiated::ORIGINAL_DUE_DATE, s.due)
+                .text(negotiated::TAX_ID, &m.tax_id)
+                .text(negotiated::BRAND, s.brand)
+                .text(negotiated::SETTLEMENT_TYPE, s.settlement)
+                .amount(negotiated::GROSS, s.gross)
+                .amount(negotiated::NET, s.gross - s.discount)
+                .scaled(negotiated::EFFECTIVE_RATE, round3(effective(s.gross, s.gross - s.discount)), 3)
+                .text(negotiated::INSTITUTION, &format!("{:>50}", "Cielo"))
+                .text(negotiated::MERCHANT, &m.code)
+                .amount(negotiated::DISCOUNT, -s.discount);
+            b.finish(&mut self.out)?;
+        }
+        let mut c = LineBuilder::new(b'C', 250);
+        c.text(credit::BANK, m.bank)
+            .text(credit::BRANCH, &m.branch)
+            .text(credit::ACCOUNT, &m.account)
+            .amount(credit::DEPOSITED, net);
+        c.finish(&mut self.out)?;
+        let n = sold.len() as u64 + 2;
+        self.records += n;
+        self.negotiation_records += n;
+        self.negotiated += net;
+        Ok(())
+    }
+
     fn finish(mut self, path: PathBuf, file_type: &'static str, m: &Merchant) -> io::Result<SampleFile> {
         let mut l = LineBuilder::new(b'9', 250);
         l.num(t::TOTAL_RECORDS, self.records)
@@ -453,7 +575,7 @@ impl StatementWriter {
             .num(t::TRANSACTION_COUNT, self.txs)
             .amount(t::GROSS_TOTAL, self.gross)
             .amount(t::ANTICIPATED_TOTAL, Decimal::ZERO)
-            .amount(t::NEGOTIATED_TOTAL, Decimal::ZERO);
+            .amount(t::NEGOTIATED_TOTAL, self.negotiated);
         l.finish(&mut self.out)?;
         self.out.flush()?;
         Ok(SampleFile {
@@ -462,10 +584,77 @@ impl StatementWriter {
             merchant_code: m.code.clone(),
             receivable_units: self.urs,
             transactions: self.txs,
+            pix_transactions: self.pix,
+            negotiation_records: self.negotiation_records,
             gross_total: self.gross,
             net_total: self.net,
+            negotiated_total: self.negotiated,
         })
     }
+}
+
+/// Pix MDR in percent, and the monthly nominal rate of sample negotiations (ARV).
+const PIX_RATE: Decimal = Decimal::from_parts(99, 0, 0, false, 2);
+const NEGOTIATION_RATE: Decimal = Decimal::from_parts(1990, 0, 0, false, 3);
+
+fn round3(d: Decimal) -> Decimal {
+    d.round_dp_with_strategy(3, RoundingStrategy::MidpointAwayFromZero)
+}
+
+/// A Pix of the sample: `original` = (date, time, id) of the Pix an adjustment reverses.
+struct PixEntry {
+    kind: &'static str,
+    day: NaiveDate,
+    time: String,
+    id: String,
+    nsu: String,
+    terminal: String,
+    gross: Decimal,
+    fee: Decimal,
+    original: Option<(NaiveDate, String, String)>,
+}
+
+/// The Pix of one merchant on one day: about one for every eight card sales; ~3% are later reversed.
+fn day_pix(spec: &SampleSpec, m: usize, day_idx: u64, card_sales: u64) -> Vec<PixEntry> {
+    let mut rng = ChaCha8Rng::seed_from_u64(spec.seed ^ 0x1600_0000 ^ ((m as u64) << 32) ^ day_idx);
+    let day = base_date() + Duration::days(day_idx as i64);
+    let mut out = Vec::new();
+    for k in 0..(card_sales / 8).max(1) {
+        let gross = Decimal::new(rng.gen_range(100..200_000), 2);
+        let time = format!("{:02}{:02}{:02}", rng.gen_range(8..22), rng.gen_range(0..60), rng.gen_range(0..60));
+        let id = format!("E{:08}{}{:011}{:04}", rng.gen_range(0..100_000_000u64), day.format("%Y%m%d"), k, m);
+        let nsu = format!("{:06}", rng.gen_range(0..1_000_000));
+        let fee = -round2(gross * PIX_RATE / Decimal::ONE_HUNDRED);
+        let terminal = format!("{:08}", 20_000_000 + m as u64);
+        if rng.gen_bool(0.03) {
+            let reversal = PixEntry {
+                kind: "03",
+                day,
+                time: time.clone(),
+                id: format!("D{}", &id[1..]),
+                nsu: nsu.clone(),
+                terminal: terminal.clone(),
+                gross: -gross,
+                fee: -fee,
+                original: Some((day, time.clone(), id.clone())),
+            };
+            out.push(PixEntry { kind: "01", day, time, id, nsu, terminal, gross, fee, original: None });
+            out.push(reversal);
+        } else {
+            out.push(PixEntry { kind: "01", day, time, id, nsu, terminal, gross, fee, original: None });
+        }
+    }
+    out
+}
+
+/// A future UR sold in a sample negotiation: its net is the negotiated gross, discounted at
+/// [`NEGOTIATION_RATE`] a month, pro rata.
+struct SoldUr {
+    due: NaiveDate,
+    brand: &'static str,
+    settlement: &'static str,
+    gross: Decimal,
+    discount: Decimal,
 }
 
 /// Chave da UR, shaped like Cielo's: CNPJ, dashed due date, brand, settlement, posting, merchant.
@@ -534,6 +723,52 @@ pub fn generate(dir: &Path, spec: &SampleSpec) -> io::Result<Vec<SampleFile>> {
             }
         }
         files.push(w.finish(path, "04", m)?);
+
+        // 09: the open balance at the end of the payment period — URs still to be paid.
+        let name = format!("CIELO09_{}_{}.TXT", m.code, p_end.format("%Y%m%d"));
+        let path = dir.join(&name);
+        let mut w = StatementWriter::create(&path, m, "09", p_end, p_end, p_end)?;
+        for d in 0..days {
+            for (key, entries) in group(day_entries(spec, mi, d, per_day(d), first_sale_no(d))) {
+                if key.0 > p_end {
+                    w.ur(mi, m, &key, &entries, "00", None)?;
+                }
+            }
+        }
+        files.push(w.finish(path, "09", m)?);
+
+        // 15: on the last sales day, ~1 in 10 credit URs due more than 30 days later is sold (ARV).
+        let name = format!("CIELO15_{}_{}.TXT", m.code, last.format("%Y%m%d"));
+        let path = dir.join(&name);
+        let mut w = StatementWriter::create(&path, m, "15", last, last, last)?;
+        let mut rng = ChaCha8Rng::seed_from_u64(spec.seed ^ 0x1500_0000 ^ mi as u64);
+        let mut sold = Vec::new();
+        for d in 0..days {
+            for ((due, brand, settlement, posting), entries) in
+                group(day_entries(spec, mi, d, per_day(d), first_sale_no(d)))
+            {
+                let net: Decimal = entries.iter().map(Entry::net).sum();
+                if posting == "01" || due <= last + Duration::days(30) || net <= Decimal::ZERO || !rng.gen_bool(0.1) {
+                    continue;
+                }
+                let months = Decimal::from((due - last).num_days()) / Decimal::from(30);
+                let discount = round2(net * NEGOTIATION_RATE / Decimal::ONE_HUNDRED * months);
+                sold.push(SoldUr { due, brand, settlement, gross: net, discount });
+            }
+        }
+        w.negotiation(m, last, spec.seed * 1000 + mi as u64, &sold)?;
+        files.push(w.finish(path, "15", m)?);
+
+        // 16: the Pix received in the sales period.
+        let name = format!("CIELO16_{}_{}.TXT", m.code, last.format("%Y%m%d"));
+        let path = dir.join(&name);
+        let mut w = StatementWriter::create(&path, m, "16", last, first, last)?;
+        for d in 0..days {
+            for p in day_pix(spec, mi, d, per_day(d)) {
+                w.pix(m, &p)?;
+            }
+        }
+        files.push(w.finish(path, "16", m)?);
     }
     Ok(files)
 }
