@@ -5,6 +5,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
 
+# The independent Python parser the formats are checked against (tests/cielo_edi_oracle.rs).
+if command -v python3 >/dev/null 2>&1 && ! python3 -c 'import cielo_edi' 2>/dev/null; then
+  python3 -m pip install --quiet --disable-pip-version-check 'cielo-edi==15.14.1' \
+    || echo "note: could not install cielo-edi; the oracle comparison will be skipped" >&2
+fi
+
 cargo build --quiet --workspace --bins
 PGDIR=$(mktemp -d /tmp/syncrocardpay-test-pg.XXXXXX)
 cleanup() { ./target/debug/syncrocardpay db stop --dir "$PGDIR" >/dev/null 2>&1 || true; }
