@@ -8,6 +8,8 @@
 pub mod cielo;
 pub mod detect;
 pub mod field;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod lines;
 
 use crate::model::{Acquirer, FileType, Record, StatementHeader};

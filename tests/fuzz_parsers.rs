@@ -1,0 +1,192 @@
+//! Fuzzing in the normal suite: hundreds of thousands of random and mutated statement lines, assembled into
+//! files, thrown at the detector and every parser. Nothing may panic, and the properties of
+//! `formats::fuzzing::check_statement` must hold for every input. `SYNCRO_FUZZ_LINES` raises the budget
+//! (e.g. 5000000); `SYNCRO_FUZZ_SEED` replays one run. The libFuzzer target in `fuzz/` checks the same
+//! properties with coverage guidance.
+
+mod common;
+
+use common::fixtures::fixture;
+use common::statements::lines;
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use syncrocardpay_core::formats::cielo::sample::{self, SampleSpec};
+use syncrocardpay_core::formats::detect::classify;
+use syncrocardpay_core::formats::fuzzing::check_statement;
+
+/// Real-shaped lines to mutate: every generated record kind, the real fixtures when present, and headers of
+/// every acquirer.
+fn corpus() -> (Vec<Vec<u8>>, Vec<Vec<Vec<u8>>>) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut out = Vec::new();
+    let mut whole = Vec::new();
+    for f in sample::generate(dir.path(), &SampleSpec { transactions: 40, seed: 9, merchants: 1 }).unwrap() {
+        out.extend(lines(&f.path));
+        whole.push(lines(&f.path));
+    }
+    for name in [
+        "williamsilva__CardSync__cielo04_v15_lines.txt",
+        "williamsilva__CardSync__cielo15_v15_officialkit.txt",
+        "williamsilva__CardSync__cielo16_v15_officialkit_pix_lines.txt",
+        "williamsilva__CardSync__cielo_v15_E_chargeback_line.txt",
+        "lavinas__cielo-edi__header_lines.txt",
+        "armando-couto__goleitoredirede__eefi_lines.txt",
+        "murilotuvani__redecard-extrato-reader__eevc_eefi_eevd_lines.txt",
+        "libercapital__document-translator-go__getnet_v10.1_lines.txt",
+    ] {
+        if let Some(p) = fixture(name) {
+            out.extend(lines(&p));
+        }
+    }
+    if let Some(p) = fixture("am10tecnologia__php-edi-parser__edi-file-sample.txt") {
+        out.extend(lines(&p).into_iter().take(40));
+    }
+    (out, whole)
+}
+
+const INTERESTING: &[&[u8]] = &[
+    b"+",
+    b"-",
+    b" ",
+    b"0",
+    b"9",
+    b"\r",
+    b"\0",
+    b"\xff",
+    b"\xe3",
+    b"D",
+    b"E",
+    b"8",
+    b"A",
+    b"B",
+    b"C",
+    b"R",
+    b"1",
+    b"2",
+    b"CIELO",
+    b"015",
+    b"014",
+    b"013",
+    b"99999999999999999",
+    b"31022026",
+    b"00000000",
+    b"01011001",
+];
+
+fn mutate(rng: &mut ChaCha8Rng, line: &[u8]) -> Vec<u8> {
+    let mut l = line.to_vec();
+    for _ in 0..rng.gen_range(1..=4) {
+        match rng.gen_range(0..9) {
+            0 if !l.is_empty() => {
+                let i = rng.gen_range(0..l.len());
+                l[i] = rng.gen();
+            }
+            1 if !l.is_empty() => {
+                let i = rng.gen_range(0..l.len());
+                l[i] = *b"0123456789+- AZ".choose(rng).unwrap();
+            }
+            2 => {
+                let i = rng.gen_range(0..=l.len());
+                let bytes = INTERESTING.choose(rng).unwrap();
+                l.splice(i..i, bytes.iter().copied());
+            }
+            3 if !l.is_empty() => {
+                let i = rng.gen_range(0..l.len());
+                let bytes = INTERESTING.choose(rng).unwrap();
+                let end = (i + bytes.len()).min(l.len());
+                l.splice(i..end, bytes.iter().copied().take(end - i));
+            }
+            4 => l.truncate(rng.gen_range(0..=l.len())),
+            5 if !l.is_empty() => {
+                let i = rng.gen_range(0..l.len());
+                l.remove(i);
+            }
+            6 => l.extend(std::iter::repeat_n(b' ', rng.gen_range(1..40))),
+            7 => l = (0..rng.gen_range(0..800)).map(|_| rng.gen()).collect(),
+            _ => {}
+        }
+    }
+    l
+}
+
+#[test]
+fn random_and_mutated_statements_never_break_the_parsers() {
+    let budget: u64 = std::env::var("SYNCRO_FUZZ_LINES").ok().and_then(|v| v.parse().ok()).unwrap_or(300_000);
+    let seed: u64 = std::env::var("SYNCRO_FUZZ_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(20261125);
+    eprintln!("fuzz: {budget} lines, seed {seed} (SYNCRO_FUZZ_LINES / SYNCRO_FUZZ_SEED)");
+    let (corpus, whole_files) = corpus();
+    let headers: Vec<&Vec<u8>> =
+        corpus.iter().filter(|l| l.first() == Some(&b'0') || l.starts_with(b"00") || l.starts_with(b"03")).collect();
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let (mut lines_done, mut files, mut valid) = (0u64, 0u64, 0u64);
+    while lines_done < budget {
+        if rng.gen_bool(0.03) {
+            // A whole valid file with other line endings: the valid path must keep its properties too.
+            let lines = whole_files.choose(&mut rng).unwrap();
+            let mut file = lines.join(if rng.gen_bool(0.5) { &b"\r\n"[..] } else { &b"\n"[..] });
+            if rng.gen_bool(0.5) {
+                file.push(b'\n');
+            }
+            check_statement(&file);
+            assert!(syncrocardpay_core::formats::validate_statement(&file[..], "f").unwrap().is_valid());
+            valid += 1;
+            lines_done += lines.len() as u64;
+            files += 1;
+            continue;
+        }
+        // A file: a (possibly mutated) header, then real lines, some mutated, some in the wrong place.
+        let n = rng.gen_range(0..30);
+        let mut file = Vec::new();
+        let header = headers.choose(&mut rng).unwrap();
+        let header = if rng.gen_bool(0.3) { mutate(&mut rng, header) } else { header.to_vec() };
+        let _ = classify(&header); // the detector alone, on every header shape
+        file.extend_from_slice(&header);
+        for _ in 0..n {
+            let src = corpus.choose(&mut rng).unwrap();
+            let line = if rng.gen_bool(0.5) { mutate(&mut rng, src) } else { src.clone() };
+            file.extend_from_slice(if rng.gen_bool(0.9) { b"\n" } else { b"\r\n" });
+            file.extend_from_slice(&line);
+        }
+        if rng.gen_bool(0.8) {
+            file.push(b'\n');
+        }
+        let result = std::panic::catch_unwind(|| check_statement(&file));
+        if let Err(e) = result {
+            let path = std::env::temp_dir().join(format!("syncrocardpay-fuzz-crash-{seed}-{files}.txt"));
+            std::fs::write(&path, &file).unwrap();
+            panic!("property failed on file {files} of seed {seed}, saved to {}: {e:?}", path.display());
+        }
+        if syncrocardpay_core::formats::validate_statement(&file[..], "f").unwrap().is_valid() {
+            valid += 1;
+        }
+        lines_done += n + 1;
+        files += 1;
+    }
+    eprintln!("fuzz: {files} files, {lines_done} lines, {valid} still valid");
+    assert!(files > 1000);
+}
+
+#[test]
+fn edge_inputs_are_rejected_with_a_reason_not_a_panic() {
+    let mut cases: Vec<Vec<u8>> = vec![
+        Vec::new(),
+        b"\n".to_vec(),
+        b"\r\n\r\n".to_vec(),
+        vec![0u8; 10_000],
+        vec![b'9'; 100_000], // one very long line without a newline
+        (0..=255u8).cycle().take(50_000).collect(),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let f = &sample::generate(dir.path(), &SampleSpec { transactions: 10, seed: 1, merchants: 1 }).unwrap()[0];
+    let good = std::fs::read(&f.path).unwrap();
+    cases.push(good.iter().copied().filter(|&b| b != b'\n').collect()); // no newlines at all
+    cases.push([good.clone(), good.clone()].concat()); // two statements glued together
+    cases.push(good[..good.len() / 2].to_vec()); // cut in the middle of a line
+    for c in &cases {
+        check_statement(c);
+        let s = syncrocardpay_core::formats::validate_statement(&c[..], "edge").unwrap();
+        assert!(!s.is_valid(), "{:?}…: should be rejected", String::from_utf8_lossy(&c[..c.len().min(40)]));
+        assert!(!s.errors.is_empty());
+    }
+}
