@@ -168,9 +168,9 @@ fn real_headers_are_classified() {
         ("cielo", "cielo-v14", "04", true),
         ("cielo", "cielo-v14", "03", true),
         ("cielo", "cielo-v14", "06", false),
-        ("rede", "rede-eevc", "EEVC", false),
-        ("rede", "rede-eefi", "EEFI", false),
-        ("rede", "rede-eevd", "EEVD", false),
+        ("rede", "rede-eevc", "EEVC", true),
+        ("rede", "rede-eefi", "EEFI", true),
+        ("rede", "rede-eevd", "EEVD", true),
         ("getnet", "getnet", "CEADM100", false),
         ("cielo", "cielo-v14", "10", false),
     ];

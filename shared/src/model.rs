@@ -12,12 +12,15 @@ use serde::Serialize;
 #[serde(rename_all = "lowercase")]
 pub enum Acquirer {
     Cielo,
+    /// Rede (ex-Redecard).
+    Rede,
 }
 
 impl Acquirer {
     pub fn code(self) -> &'static str {
         match self {
             Acquirer::Cielo => "cielo",
+            Acquirer::Rede => "rede",
         }
     }
 }
@@ -54,7 +57,7 @@ pub struct StatementHeader {
 
 /// Receivable unit ("UR — unidade de recebível", Cielo v15 record D): what the acquirer will pay or paid
 /// on one date, for one merchant, brand and settlement type.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ReceivableUnit {
     pub line_no: u64,
     /// EC submissor.
@@ -108,11 +111,15 @@ pub struct ReceivableUnit {
     pub negotiation_flag: String,
     pub negotiator_tax_id: String,
     pub open_balance_flag: String,
+    /// Número do documento / ordem de crédito (Rede EEFI): the bank credit this unit was paid in.
+    pub credit_document: String,
+    /// Tipo de transação of a credit (Rede EEFI).
+    pub transaction_type: String,
 }
 
 /// Transaction detail ("detalhe do lançamento", Cielo v15 record E): a sale, one installment of a sale
 /// ("parcela"), or an adjustment (cancellation, chargeback, rental, anticipation…) tied to a UR.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct CardTransaction {
     pub line_no: u64,
     pub merchant_code: String,

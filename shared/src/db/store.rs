@@ -333,6 +333,8 @@ stage_columns! {
     payment_form_code: String = TEXT,
     financial_institution: String = TEXT,
     discount_amount: Decimal = NUMERIC,
+    // Rede (V4)
+    credit_document: String = TEXT,
 }
 
 impl StageRow {
@@ -382,6 +384,8 @@ impl StageRow {
                     product_code: u.product_code,
                     adjustment_code: u.adjustment_code,
                     capture_date: u.capture_date,
+                    credit_document: Some(u.credit_document),
+                    transaction_type: Some(u.transaction_type),
                     ..StageRow::new(file_id, u.line_no, "D")
                 }
             }
@@ -676,14 +680,14 @@ INSERT INTO fact_receivable_unit (
     gross_amount, fee_amount, net_amount, rejected_amount, fee_rate, adjustment_code, presentation_date,
     capture_date, entry_count, holder_tax_id, movement_holder_tax_id, receiver_tax_id, payment_matrix_code,
     payment_merchant_code, bank_code, branch_code, account_number, account_check_digit, pending_flag,
-    payment_resend_flag, negotiation_flag, negotiator_tax_id, open_balance_flag)
+    payment_resend_flag, negotiation_flag, negotiator_tax_id, open_balance_flag, credit_document, transaction_type)
 SELECT s.file_id, s.line_no, $3, e.establishment_key, pm.payment_method_key, pt.posting_type_key, p.product_key,
     s.payment_date, s.sent_to_bank_date, s.original_due_date, s.payment_status_code, s.ur_key, s.summary_number,
     s.installment, s.installment_plan, s.gross_amount, s.fee_amount, s.net_amount, s.rejected_amount, s.fee_rate,
     s.adjustment_code, s.presentation_date, s.capture_date, s.entry_count, s.holder_tax_id, s.movement_holder_tax_id, s.receiver_tax_id,
     s.payment_matrix_code, s.payment_merchant_code, s.bank_code, s.branch_code, s.account_number,
     s.account_check_digit, s.pending_flag, s.payment_resend_flag, s.negotiation_flag, s.negotiator_tax_id,
-    s.open_balance_flag
+    s.open_balance_flag, s.credit_document, s.transaction_type
 FROM stage_record s
 JOIN dim_establishment e ON e.acquirer_key = $2 AND e.merchant_code = s.merchant_code
 JOIN dim_payment_method pm ON pm.acquirer_key = $2 AND pm.brand_code = s.brand_code

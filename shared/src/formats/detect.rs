@@ -87,7 +87,7 @@ fn rede(line: &[u8]) -> Option<Detected> {
                 layout_version: version.split_whitespace().next().unwrap_or("").to_string(),
                 file_type: "EEVD".into(),
                 file_kind: "sales",
-                supported: false,
+                supported: true,
             });
         }
         return None;
@@ -107,11 +107,12 @@ fn rede(line: &[u8]) -> Option<Detected> {
         b"060" => ("rede-eesa", "EESA", "open_balance"),
         _ => return None,
     };
-    let version = upper
-        .split(" - ")
-        .next()
-        .and_then(|_| upper.rfind('V').map(|i| &text[i..]))
-        .map(|v| v.split_whitespace().next().unwrap_or("").to_string())
+    // The version token: "V" and a digit ("V2.01 - 09/06 - EEVC", "V3.00 - 05/2023 EEVC").
+    let version = text
+        .as_bytes()
+        .windows(2)
+        .position(|w| w[0].eq_ignore_ascii_case(&b'V') && w[1].is_ascii_digit())
+        .map(|i| text[i..].split_whitespace().next().unwrap_or("").to_string())
         .unwrap_or_default();
     Some(Detected {
         acquirer: "rede",
@@ -119,7 +120,7 @@ fn rede(line: &[u8]) -> Option<Detected> {
         layout_version: version,
         file_type: kind.into(),
         file_kind,
-        supported: false,
+        supported: format != "rede-eesa",
     })
 }
 

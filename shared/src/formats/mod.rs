@@ -11,6 +11,7 @@ pub mod field;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod lines;
+pub mod rede;
 
 use crate::model::{Acquirer, FileType, Record, StatementHeader};
 use chrono::NaiveDate;
@@ -236,6 +237,16 @@ impl ParseContext<'_> {
         *self.summary.record_counts.entry(key).or_insert(0) += 1;
     }
 
+    /// Count a record whose type is a multi-byte code (Rede: "006", "05").
+    pub fn count_record_code(&mut self, code: &str) {
+        match self.summary.record_counts.get_mut(code) {
+            Some(n) => *n += 1,
+            None => {
+                self.summary.record_counts.insert(code.to_string(), 1);
+            }
+        }
+    }
+
     /// The sink asked to stop (e.g. the database side failed).
     pub fn stopped(&self) -> bool {
         self.stopped
@@ -259,6 +270,9 @@ pub fn detect(first_line: &[u8]) -> Result<Box<dyn StatementParser>, Issue> {
     match d.format {
         "cielo-v15" if d.supported => Ok(Box::new(cielo::Parser::new(cielo::Layout::V15))),
         "cielo-v14" if d.supported => Ok(Box::new(cielo::Parser::new(cielo::Layout::V14))),
+        "rede-eevc" => Ok(Box::new(rede::Parser::new(rede::FileKind::Eevc, d.layout_version))),
+        "rede-eefi" => Ok(Box::new(rede::Parser::new(rede::FileKind::Eefi, d.layout_version))),
+        "rede-eevd" => Ok(Box::new(rede::Parser::new(rede::FileKind::Eevd, d.layout_version))),
         "cielo-unknown" => Err(fail(
             Some(71),
             "header.layout_version",

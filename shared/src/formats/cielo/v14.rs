@@ -176,6 +176,8 @@ pub fn parse_ro(line_no: u64, r: &mut FieldReader<'_>) -> ReceivableUnit {
         negotiation_flag: String::new(),
         negotiator_tax_id: String::new(),
         open_balance_flag: r.text(OPEN_BALANCE),
+        credit_document: String::new(),
+        transaction_type: String::new(),
     }
 }
 

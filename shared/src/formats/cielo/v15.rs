@@ -262,6 +262,8 @@ pub fn parse_receivable_unit(line_no: u64, r: &mut FieldReader<'_>) -> Receivabl
         negotiation_flag: r.text(NEGOTIATION_FLAG),
         negotiator_tax_id: r.text(NEGOTIATOR_TAX_ID),
         open_balance_flag: r.text(OPEN_BALANCE_FLAG),
+        credit_document: String::new(),
+        transaction_type: String::new(),
     }
 }
 

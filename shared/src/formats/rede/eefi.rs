@@ -1,0 +1,161 @@
+//! EEFI — Rede financial statement ("extrato financeiro"): what was credited to the merchant's account.
+//! Positional, variable-length lines. Positions from Rede's EEFI manual v3.01 (1-based, inclusive), checked on
+//! real lines.
+
+use super::{finish_record, money, positional_header, require_width, Declared, Parser};
+use crate::formats::field::{Field, FieldReader};
+use crate::formats::ParseContext;
+use crate::model::{ReceivableUnit, Record};
+use rust_decimal::Decimal;
+
+const fn f(name: &'static str, start: usize, len: usize) -> Field {
+    Field::new(name, start, len)
+}
+
+/// 030: header do arquivo.
+mod header {
+    use super::*;
+    pub const DATE: Field = f("processing_date", 4, 8);
+    pub const SEQUENCE: Field = f("sequence", 76, 6);
+    pub const GROUP_PV: Field = f("merchant_code", 82, 9);
+}
+
+/// 034: crédito ("ordem de crédito"): one credit of an RV (or of one of its installments) to an account.
+mod credit {
+    use super::*;
+    pub const PV: Field = f("merchant_code", 4, 9);
+    pub const DOCUMENT: Field = f("credit_document", 13, 11);
+    pub const POSTING_DATE: Field = f("payment_date", 24, 8);
+    pub const AMOUNT: Field = money("net_amount", 32);
+    pub const CREDIT_FLAG: Field = f("credit_flag", 47, 1);
+    pub const BANK: Field = f("bank_code", 48, 3);
+    pub const BRANCH: Field = f("branch_code", 51, 6);
+    pub const ACCOUNT: Field = f("account_number", 57, 11);
+    pub const MOVEMENT_DATE: Field = f("sent_to_bank_date", 68, 8);
+    pub const RV: Field = f("summary_number", 76, 9);
+    pub const RV_DATE: Field = f("presentation_date", 85, 8);
+    pub const BRAND: Field = f("brand_code", 93, 1);
+    pub const TRANSACTION_TYPE: Field = f("transaction_type", 94, 1);
+    pub const RV_GROSS: Field = money("rv_gross_amount", 95);
+    pub const RV_DISCOUNT: Field = money("rv_discount_amount", 110);
+    pub const INSTALLMENT: Field = f("installment", 125, 2);
+    pub const INSTALLMENT_SLASH: Field = f("installment", 127, 1);
+    pub const PLAN: Field = f("installment_plan", 128, 2);
+    pub const STATUS: Field = f("payment_status_code", 130, 2);
+    pub const ORIGINAL_PV: Field = f("payment_merchant_code", 132, 9);
+    pub const WIDTH: usize = 140;
+}
+
+/// 052: trailer do arquivo.
+mod trailer {
+    use super::*;
+    pub const RECORDS: Field = f("total_records", 8, 6);
+    pub const CREDITS: Field = money("credit_total", 27);
+    pub const ANTICIPATED: Field = money("anticipated_total", 48);
+    pub const CREDIT_ADJUSTMENTS: Field = money("credit_adjustment_total", 67);
+    pub const DEBIT_ADJUSTMENTS: Field = money("debit_adjustment_total", 86);
+    pub const WIDTH: usize = 100;
+}
+
+pub(super) fn trailer_column(field: &str) -> usize {
+    use trailer::*;
+    [RECORDS, CREDITS, ANTICIPATED, CREDIT_ADJUSTMENTS, DEBIT_ADJUSTMENTS]
+        .iter()
+        .find(|f| f.name == field)
+        .map_or(1, |f| f.start)
+}
+
+pub(super) fn line(p: &mut Parser, code: &str, line_no: u64, line: &[u8], cx: &mut ParseContext<'_>) {
+    let mut r = FieldReader::new(line);
+    match code {
+        "030" => {
+            let h = positional_header(
+                super::FileKind::Eefi,
+                &p.layout_version,
+                &mut r,
+                header::DATE,
+                header::SEQUENCE,
+                header::GROUP_PV,
+            );
+            cx.field_errors(line_no, "header", std::mem::take(&mut r.errors));
+            p.header(h, cx);
+        }
+        "034" => {
+            use credit::*;
+            if !require_width(line, WIDTH, code, line_no, cx) {
+                return;
+            }
+            r.expect_literal(CREDIT_FLAG, "C");
+            r.expect_literal(INSTALLMENT_SLASH, "/");
+            let net = r.unsigned_decimal(AMOUNT, 2);
+            let rv_gross = r.unsigned_decimal(RV_GROSS, 2);
+            let rv_discount = r.unsigned_decimal(RV_DISCOUNT, 2);
+            let installment = r.number(INSTALLMENT) as u32;
+            let plan = r.digits(PLAN);
+            // A credit of a whole RV (parcela 01/01) carries its gross and discount; a credit of one installment
+            // of several carries only what was credited (the installment's gross is in the EEVC 014 record).
+            let whole = plan == "01" || plan == "00";
+            let (gross, fee) = if whole { (rv_gross, -rv_discount) } else { (net, Decimal::ZERO) };
+            if whole && r.errors.is_empty() && gross + fee != net {
+                cx.issue(
+                    line_no,
+                    Some(AMOUNT.start),
+                    "034.net_amount",
+                    format!("credit {net} is not the RV's gross {rv_gross} less its discount {rv_discount}"),
+                );
+            }
+            let merchant_code = r.digits(PV);
+            let rv = r.digits(RV);
+            p.sums.credit_total += net;
+            let unit = ReceivableUnit {
+                line_no,
+                ur_key: format!("{merchant_code}-{rv}"),
+                summary_number: rv,
+                payment_merchant_code: r.digits(ORIGINAL_PV),
+                merchant_code,
+                credit_document: r.text(DOCUMENT),
+                payment_date: r.date_dmy(POSTING_DATE),
+                sent_to_bank_date: r.date_dmy(MOVEMENT_DATE),
+                presentation_date: r.date_dmy(RV_DATE),
+                net_amount: net,
+                gross_amount: gross,
+                fee_amount: fee,
+                bank_code: r.text(BANK),
+                branch_code: r.text(BRANCH),
+                account_number: r.text(ACCOUNT),
+                brand_code: r.text(BRAND),
+                settlement_type_code: "000".into(),
+                transaction_type: r.text(TRANSACTION_TYPE),
+                installment,
+                installment_plan: plan,
+                payment_status_code: r.text(STATUS),
+                posting_type_code: code.into(),
+                ..Default::default()
+            };
+            finish_record(cx, &mut r, line_no, code, Record::ReceivableUnit(Box::new(unit)));
+        }
+        "052" => {
+            use trailer::*;
+            p.trailer_seen = true;
+            if !require_width(line, WIDTH, code, line_no, cx) {
+                return;
+            }
+            let d = Declared {
+                records: r.number(RECORDS),
+                credit_total: Some(r.unsigned_decimal(CREDITS, 2)),
+                must_be_zero: vec![
+                    ("anticipated_total", ANTICIPATED.start, r.unsigned_decimal(ANTICIPATED, 2)),
+                    ("credit_adjustment_total", CREDIT_ADJUSTMENTS.start, r.unsigned_decimal(CREDIT_ADJUSTMENTS, 2)),
+                    ("debit_adjustment_total", DEBIT_ADJUSTMENTS.start, r.unsigned_decimal(DEBIT_ADJUSTMENTS, 2)),
+                ],
+                ..Default::default()
+            };
+            if r.errors.is_empty() {
+                p.trailer = Some((line_no, d, crate::formats::field::latin1(line)));
+            } else {
+                cx.field_errors(line_no, "trailer", std::mem::take(&mut r.errors));
+            }
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,347 @@
+//! EEVC — Rede credit sales ("vendas a crédito"), positional, variable-length lines. Positions from Rede's
+//! EEVC manual v2.01 (1-based, inclusive), checked on real lines.
+
+use super::{card_parts, finish_record, money, positional_header, require_width, Declared, Parser, RvContext};
+use crate::formats::field::{Field, FieldReader};
+use crate::formats::ParseContext;
+use crate::model::{CardTransaction, ReceivableUnit, Record};
+
+const fn f(name: &'static str, start: usize, len: usize) -> Field {
+    Field::new(name, start, len)
+}
+
+/// 002: header do arquivo.
+mod header {
+    use super::*;
+    pub const DATE: Field = f("processing_date", 4, 8);
+    pub const SEQUENCE: Field = f("sequence", 72, 6);
+    pub const GROUP_PV: Field = f("merchant_code", 78, 9);
+}
+
+/// 006 (RV rotativo) and 010 (RV parcelado sem juros) share a layout; 010's credit date is the first
+/// installment's.
+mod rv {
+    use super::*;
+    pub const PV: Field = f("merchant_code", 4, 9);
+    pub const RV: Field = f("summary_number", 13, 9);
+    pub const BANK: Field = f("bank_code", 22, 3);
+    pub const BRANCH: Field = f("branch_code", 25, 5);
+    pub const ACCOUNT: Field = f("account_number", 30, 11);
+    pub const DATE: Field = f("presentation_date", 41, 8);
+    pub const CV_COUNT: Field = f("entry_count", 49, 5);
+    pub const GROSS: Field = money("gross_amount", 54);
+    pub const TIP: Field = money("tip_amount", 69);
+    pub const REJECTED: Field = money("rejected_amount", 84);
+    pub const DISCOUNT: Field = money("discount_amount", 99);
+    pub const NET: Field = money("net_amount", 114);
+    pub const CREDIT_DATE: Field = f("payment_date", 129, 8);
+    pub const BRAND: Field = f("brand_code", 137, 1);
+    pub const WIDTH: usize = 137;
+}
+
+/// 008: CV/NSU rotativo.
+mod cv {
+    use super::*;
+    pub const PV: Field = f("merchant_code", 4, 9);
+    pub const RV: Field = f("summary_number", 13, 9);
+    pub const DATE: Field = f("authorization_date", 22, 8);
+    pub const GROSS: Field = money("gross_amount", 38);
+    pub const CARD: Field = f("card_number", 68, 16);
+    pub const STATUS: Field = f("status", 84, 3);
+    pub const NSU: Field = f("nsu", 87, 12);
+    pub const REFERENCE: Field = f("order_reference", 99, 13);
+    pub const DISCOUNT: Field = money("discount_amount", 112);
+    pub const AUTHORIZATION: Field = f("authorization_code", 127, 6);
+    pub const TIME: Field = f("sale_time", 133, 6);
+    pub const CAPTURE: Field = f("capture_type", 203, 1);
+    pub const NET: Field = money("net_amount", 204);
+    pub const TERMINAL: Field = f("terminal", 219, 8);
+    pub const BRAND: Field = f("brand_code", 230, 1);
+    pub const WIDTH: usize = 230;
+}
+
+/// 012: CV/NSU parcelado sem juros.
+mod installment_cv {
+    use super::*;
+    pub const PV: Field = f("merchant_code", 4, 9);
+    pub const RV: Field = f("summary_number", 13, 9);
+    pub const DATE: Field = f("authorization_date", 22, 8);
+    pub const GROSS: Field = money("gross_amount", 38);
+    pub const CARD: Field = f("card_number", 68, 16);
+    pub const STATUS: Field = f("status", 84, 3);
+    pub const INSTALLMENTS: Field = f("installment_count", 87, 2);
+    pub const NSU: Field = f("nsu", 89, 12);
+    pub const REFERENCE: Field = f("order_reference", 101, 13);
+    pub const DISCOUNT: Field = money("discount_amount", 114);
+    pub const AUTHORIZATION: Field = f("authorization_code", 129, 6);
+    pub const TIME: Field = f("sale_time", 135, 6);
+    pub const CAPTURE: Field = f("capture_type", 205, 1);
+    pub const NET: Field = money("net_amount", 206);
+    pub const TERMINAL: Field = f("terminal", 251, 8);
+    pub const BRAND: Field = f("brand_code", 262, 1);
+    pub const WIDTH: usize = 261;
+}
+
+/// 014: one installment of an RV parcelado sem juros.
+mod installment {
+    use super::*;
+    pub const PV: Field = f("merchant_code", 4, 9);
+    pub const RV: Field = f("summary_number", 13, 9);
+    pub const DATE: Field = f("presentation_date", 22, 8);
+    pub const NUMBER: Field = f("installment", 38, 2);
+    pub const GROSS: Field = money("gross_amount", 40);
+    pub const DISCOUNT: Field = money("discount_amount", 55);
+    pub const NET: Field = money("net_amount", 70);
+    pub const CREDIT_DATE: Field = f("payment_date", 85, 8);
+    pub const WIDTH: usize = 92;
+}
+
+/// 028: trailer do arquivo.
+mod trailer {
+    use super::*;
+    pub const RECORDS: Field = f("total_records", 8, 6);
+    pub const GROSS: Field = money("gross_total", 23);
+    pub const REJECTED: Field = money("rejected_total", 44);
+    pub const REVOLVING: Field = money("revolving_gross_total", 59);
+    pub const INSTALLMENT: Field = money("installment_gross_total", 74);
+    pub const IATA: Field = money("iata_total", 89);
+    pub const DOLLAR: Field = money("dollar_total", 104);
+    pub const DISCOUNT: Field = money("discount_total", 119);
+    pub const NET: Field = money("net_total", 134);
+    pub const CV_ACCEPTED: Field = f("cv_count", 179, 6);
+    pub const WIDTH: usize = 184;
+}
+
+pub(super) fn trailer_column(field: &str) -> usize {
+    use trailer::*;
+    [RECORDS, GROSS, REVOLVING, INSTALLMENT, DISCOUNT, NET, CV_ACCEPTED, IATA, DOLLAR]
+        .iter()
+        .find(|f| f.name == field)
+        .map_or(1, |f| f.start)
+}
+
+pub(super) fn line(p: &mut Parser, code: &str, line_no: u64, line: &[u8], cx: &mut ParseContext<'_>) {
+    let mut r = FieldReader::new(line);
+    match code {
+        "002" => {
+            let h = positional_header(
+                super::FileKind::Eevc,
+                &p.layout_version,
+                &mut r,
+                header::DATE,
+                header::SEQUENCE,
+                header::GROUP_PV,
+            );
+            cx.field_errors(line_no, "header", std::mem::take(&mut r.errors));
+            p.header(h, cx);
+        }
+        "006" | "010" => {
+            if !require_width(line, rv::WIDTH, code, line_no, cx) {
+                p.rv = None;
+                return;
+            }
+            use rv::*;
+            let ctx = RvContext {
+                merchant_code: r.digits(PV),
+                rv: r.digits(RV),
+                brand_code: r.text(BRAND),
+                bank_code: r.text(BANK),
+                branch_code: r.text(BRANCH),
+                account_number: r.text(ACCOUNT),
+                presentation_date: r.date_dmy(DATE),
+                entry_count: r.number(CV_COUNT),
+            };
+            let gross = r.unsigned_decimal(GROSS, 2);
+            let _tip = r.unsigned_decimal(TIP, 2);
+            let rejected = r.unsigned_decimal(REJECTED, 2);
+            let discount = r.unsigned_decimal(DISCOUNT, 2);
+            let net = r.unsigned_decimal(NET, 2);
+            let credit_date = r.date_dmy(CREDIT_DATE);
+            if !r.errors.is_empty() {
+                p.rv = None;
+                cx.field_errors(line_no, code, std::mem::take(&mut r.errors));
+                return;
+            }
+            p.sums.rv_count += 1;
+            p.sums.rv_gross += gross;
+            p.sums.rv_discount += discount;
+            p.sums.rv_net += net;
+            if code == "010" {
+                // The RV of installment sales: its receivables are its installments (014).
+                p.sums.installment_gross += gross;
+                p.rv = Some(ctx);
+                return;
+            }
+            p.sums.revolving_gross += gross;
+            let unit = ReceivableUnit {
+                line_no,
+                merchant_code: ctx.merchant_code.clone(),
+                brand_code: ctx.brand_code.clone(),
+                settlement_type_code: "002".into(),
+                posting_type_code: code.into(),
+                ur_key: format!("{}-{}", ctx.merchant_code, ctx.rv),
+                summary_number: ctx.rv.clone(),
+                gross_amount: gross,
+                fee_amount: -discount,
+                net_amount: net,
+                rejected_amount: rejected,
+                bank_code: ctx.bank_code.clone(),
+                branch_code: ctx.branch_code.clone(),
+                account_number: ctx.account_number.clone(),
+                entry_count: ctx.entry_count,
+                presentation_date: ctx.presentation_date,
+                original_due_date: credit_date,
+                payment_date: credit_date,
+                product_code: Some("ROT".into()),
+                ..Default::default()
+            };
+            p.rv = Some(ctx);
+            finish_record(cx, &mut r, line_no, code, Record::ReceivableUnit(Box::new(unit)));
+        }
+        "008" | "012" => {
+            let width = if code == "008" { cv::WIDTH } else { installment_cv::WIDTH };
+            if !require_width(line, width, code, line_no, cx) {
+                p.sums.cv_count += 1;
+                return;
+            }
+            p.sums.cv_count += 1;
+            let t = if code == "008" {
+                use cv::*;
+                let card = r.text(CARD);
+                let (card_bin, card_last_digits) = card_parts(&card);
+                let merchant_code = r.digits(PV);
+                let rv = r.digits(RV);
+                let gross = r.unsigned_decimal(GROSS, 2);
+                CardTransaction {
+                    line_no,
+                    ur_key: format!("{merchant_code}-{rv}"),
+                    merchant_code,
+                    summary_number: rv,
+                    authorization_date: r.date_dmy(DATE),
+                    gross_amount: gross,
+                    sale_total_amount: gross,
+                    card_bin,
+                    card_last_digits,
+                    transaction_type: r.text(STATUS),
+                    nsu: r.digits(NSU),
+                    order_reference: r.text(REFERENCE),
+                    fee_amount: Some(-r.unsigned_decimal(DISCOUNT, 2)),
+                    authorization_code: r.text(AUTHORIZATION),
+                    sale_time: r.time_hms(TIME),
+                    capture_type: r.text(CAPTURE),
+                    net_amount: Some(r.unsigned_decimal(NET, 2)),
+                    terminal: r.text(TERMINAL),
+                    brand_code: r.text(BRAND),
+                    settlement_type_code: "002".into(),
+                    posting_type_code: code.into(),
+                    product_code: "ROT".into(),
+                    ..Default::default()
+                }
+            } else {
+                use installment_cv::*;
+                let card = r.text(CARD);
+                let (card_bin, card_last_digits) = card_parts(&card);
+                let merchant_code = r.digits(PV);
+                let rv = r.digits(RV);
+                let gross = r.unsigned_decimal(GROSS, 2);
+                CardTransaction {
+                    line_no,
+                    ur_key: format!("{merchant_code}-{rv}"),
+                    merchant_code,
+                    summary_number: rv,
+                    authorization_date: r.date_dmy(DATE),
+                    gross_amount: gross,
+                    sale_total_amount: gross,
+                    card_bin,
+                    card_last_digits,
+                    transaction_type: r.text(STATUS),
+                    installment_count: r.number(INSTALLMENTS) as u32,
+                    nsu: r.digits(NSU),
+                    order_reference: r.text(REFERENCE),
+                    fee_amount: Some(-r.unsigned_decimal(DISCOUNT, 2)),
+                    authorization_code: r.text(AUTHORIZATION),
+                    sale_time: r.time_hms(TIME),
+                    capture_type: r.text(CAPTURE),
+                    net_amount: Some(r.unsigned_decimal(NET, 2)),
+                    terminal: r.text(TERMINAL),
+                    brand_code: r.text(BRAND),
+                    settlement_type_code: "002".into(),
+                    posting_type_code: code.into(),
+                    product_code: "PSJ".into(),
+                    ..Default::default()
+                }
+            };
+            finish_record(cx, &mut r, line_no, code, Record::Transaction(Box::new(t)));
+        }
+        "014" => {
+            use installment::*;
+            if !require_width(line, WIDTH, code, line_no, cx) {
+                return;
+            }
+            let merchant_code = r.digits(PV);
+            let rv = r.digits(RV);
+            let Some(ctx) = p.rv.as_ref().filter(|c| c.merchant_code == merchant_code && c.rv == rv) else {
+                cx.issue(
+                    line_no,
+                    Some(RV.start),
+                    "014.summary_number",
+                    format!("installment of RV {rv} (PV {merchant_code}) without its RV parcelado (010) before it"),
+                );
+                return;
+            };
+            let credit_date = r.date_dmy(CREDIT_DATE);
+            let unit = ReceivableUnit {
+                line_no,
+                ur_key: format!("{merchant_code}-{rv}"),
+                brand_code: ctx.brand_code.clone(),
+                settlement_type_code: "002".into(),
+                posting_type_code: code.into(),
+                summary_number: rv,
+                presentation_date: r.date_dmy(DATE),
+                installment: r.number(NUMBER) as u32,
+                gross_amount: r.unsigned_decimal(GROSS, 2),
+                fee_amount: -r.unsigned_decimal(DISCOUNT, 2),
+                net_amount: r.unsigned_decimal(NET, 2),
+                original_due_date: credit_date,
+                payment_date: credit_date,
+                bank_code: ctx.bank_code.clone(),
+                branch_code: ctx.branch_code.clone(),
+                account_number: ctx.account_number.clone(),
+                entry_count: ctx.entry_count,
+                product_code: Some("PSJ".into()),
+                merchant_code,
+                ..Default::default()
+            };
+            finish_record(cx, &mut r, line_no, code, Record::ReceivableUnit(Box::new(unit)));
+        }
+        "028" => {
+            use trailer::*;
+            p.trailer_seen = true;
+            if !require_width(line, WIDTH, code, line_no, cx) {
+                return;
+            }
+            let mut d = Declared {
+                records: r.number(RECORDS),
+                gross: Some(r.unsigned_decimal(GROSS, 2)),
+                revolving_gross: Some(r.unsigned_decimal(REVOLVING, 2)),
+                installment_gross: Some(r.unsigned_decimal(INSTALLMENT, 2)),
+                discount: Some(r.unsigned_decimal(DISCOUNT, 2)),
+                net: Some(r.unsigned_decimal(NET, 2)),
+                cv_count: Some(r.number(CV_ACCEPTED)),
+                ..Default::default()
+            };
+            let _rejected = r.unsigned_decimal(REJECTED, 2);
+            d.must_be_zero = vec![
+                ("iata_total", IATA.start, r.unsigned_decimal(IATA, 2)),
+                ("dollar_total", DOLLAR.start, r.unsigned_decimal(DOLLAR, 2)),
+            ];
+            if r.errors.is_empty() {
+                p.trailer = Some((line_no, d, crate::formats::field::latin1(line)));
+            } else {
+                cx.field_errors(line_no, "trailer", std::mem::take(&mut r.errors));
+            }
+        }
+        // Counted only: headers of matriz, totals per matriz, requests, e-commerce complements.
+        _ => {}
+    }
+}

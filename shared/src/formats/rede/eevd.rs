@@ -1,0 +1,237 @@
+//! EEVD — Rede debit sales ("vendas a débito"): comma-separated, one record per line, the record type in the
+//! first column. Columns from Rede's EEVD manual v1.04; each value is zero-padded (numbers) or space-padded
+//! (text), amounts `9(13)V99` without a separator. Errors point at the byte column where the value starts.
+
+use super::{card_parts, finish_record, Declared, Parser};
+use crate::formats::field::{Field, FieldError, FieldReader};
+use crate::formats::ParseContext;
+use crate::model::{Acquirer, CardTransaction, FileType, ReceivableUnit, Record, StatementHeader};
+
+/// The columns of one CSV line: (byte offset, bytes).
+struct Columns<'a>(Vec<(usize, &'a [u8])>);
+
+impl<'a> Columns<'a> {
+    fn split(line: &'a [u8]) -> Self {
+        let mut out = Vec::new();
+        let mut start = 0;
+        for (i, &b) in line.iter().enumerate() {
+            if b == b',' {
+                out.push((start, &line[start..i]));
+                start = i + 1;
+            }
+        }
+        out.push((start, &line[start..]));
+        Columns(out)
+    }
+}
+
+/// Reads typed values out of numbered columns, reporting errors at the column's byte position.
+struct ColumnReader<'a> {
+    cols: Columns<'a>,
+    errors: Vec<FieldError>,
+}
+
+impl<'a> ColumnReader<'a> {
+    /// Run a [`FieldReader`] reading on column `n` (1-based), whatever its width.
+    fn with<T>(&mut self, n: usize, name: &'static str, read: impl FnOnce(&mut FieldReader<'a>, Field) -> T) -> T {
+        let (offset, bytes) = self.cols.0.get(n - 1).copied().unwrap_or((0, &[]));
+        let bytes = trim_spaces(bytes);
+        let mut r = FieldReader::new(bytes);
+        let v = read(&mut r, Field::new(name, 1, bytes.len().max(1)));
+        for mut e in r.errors {
+            e.column += offset;
+            self.errors.push(e);
+        }
+        v
+    }
+    fn text(&mut self, n: usize, name: &'static str) -> String {
+        self.with(n, name, |r, f| r.text(f))
+    }
+    fn digits(&mut self, n: usize, name: &'static str) -> String {
+        self.with(n, name, |r, f| r.digits(f))
+    }
+    fn number(&mut self, n: usize, name: &'static str) -> u64 {
+        self.with(n, name, |r, f| r.number(f))
+    }
+    fn amount(&mut self, n: usize, name: &'static str) -> rust_decimal::Decimal {
+        self.with(n, name, |r, f| r.unsigned_decimal(f, 2))
+    }
+    fn date(&mut self, n: usize, name: &'static str) -> Option<chrono::NaiveDate> {
+        self.with(n, name, |r, f| r.date_dmy(Field::new(f.name, 1, 8)))
+    }
+    fn time(&mut self, n: usize, name: &'static str) -> Option<chrono::NaiveTime> {
+        self.with(n, name, |r, f| r.time_hms(Field::new(f.name, 1, 6)))
+    }
+}
+
+fn trim_spaces(b: &[u8]) -> &[u8] {
+    let start = b.iter().position(|&c| c != b' ').unwrap_or(b.len());
+    let end = b.iter().rposition(|&c| c != b' ').map_or(start, |i| i + 1);
+    &b[start..end]
+}
+
+/// Columns each record type needs (the manual's count; later layouts may append more).
+fn min_columns(code: &str) -> usize {
+    match code {
+        "00" => 10,
+        "01" => 14,
+        "04" => 11,
+        "05" => 19,
+        _ => 1,
+    }
+}
+
+/// 04: trailer columns, for error positions.
+pub(super) fn trailer_column(_field: &str) -> usize {
+    1
+}
+
+pub(super) fn line(p: &mut Parser, code: &str, line_no: u64, line: &[u8], cx: &mut ParseContext<'_>) {
+    let cols = Columns::split(line);
+    let need = min_columns(code);
+    if cols.0.len() < need {
+        cx.issue(
+            line_no,
+            Some(line.len() + 1),
+            "line",
+            format!("EEVD record {code} has {} columns, the layout has {need}", cols.0.len()),
+        );
+        if code == "04" {
+            p.trailer_seen = true;
+        }
+        return;
+    }
+    let mut r = ColumnReader { cols, errors: Vec::new() };
+    match code {
+        "00" => {
+            let merchant_code = r.digits(2, "merchant_code");
+            let processing_date = r.date(3, "processing_date");
+            let period = r.date(4, "movement_date");
+            let sequence = r.digits(8, "sequence");
+            let header = processing_date.map(|d| StatementHeader {
+                acquirer: Acquirer::Rede,
+                layout_version: p.layout_version.clone(),
+                code_set: super::FileKind::Eevd.code_set(),
+                file_type: FileType { code: "EEVD".into(), kind: "sales" },
+                merchant_code,
+                processing_date: d,
+                period_start: period.unwrap_or(d),
+                period_end: period.unwrap_or(d),
+                sequence,
+                mailbox: String::new(),
+            });
+            if processing_date.is_none() && r.errors.is_empty() {
+                cx.issue(line_no, Some(r.cols.0[2].0 + 1), "header.processing_date", "date is required (DDMMAAAA)");
+            }
+            cx.field_errors(line_no, "header", std::mem::take(&mut r.errors));
+            p.header(header, cx);
+        }
+        "01" => {
+            let merchant_code = r.digits(2, "merchant_code");
+            let payment_date = r.date(3, "payment_date");
+            let presentation_date = r.date(4, "presentation_date");
+            let rv = r.digits(5, "summary_number");
+            let entry_count = r.number(6, "entry_count");
+            let gross = r.amount(7, "gross_amount");
+            let discount = r.amount(8, "discount_amount");
+            let net = r.amount(9, "net_amount");
+            let summary_type = r.text(10, "summary_type");
+            let unit = ReceivableUnit {
+                line_no,
+                ur_key: format!("{merchant_code}-{rv}"),
+                merchant_code,
+                summary_number: rv,
+                payment_date,
+                original_due_date: payment_date,
+                presentation_date,
+                entry_count,
+                gross_amount: gross,
+                fee_amount: -discount,
+                net_amount: net,
+                // D = débito à vista, P = pré-datado.
+                product_code: Some(if summary_type == "P" { "PRE" } else { "DEB" }.into()),
+                bank_code: r.text(11, "bank_code"),
+                branch_code: r.text(12, "branch_code"),
+                account_number: r.text(13, "account_number"),
+                brand_code: r.text(14, "brand_code"),
+                settlement_type_code: "001".into(),
+                posting_type_code: code.into(),
+                ..Default::default()
+            };
+            if !matches!(summary_type.as_str(), "D" | "P") {
+                let col = r.cols.0[9].0 + 1;
+                r.errors.push(FieldError {
+                    column: col,
+                    field: "summary_type",
+                    reason: format!("expected D (débito à vista) or P (pré-datado), found {summary_type:?}"),
+                });
+            }
+            let mut fr = FieldReader::new(line);
+            fr.errors = std::mem::take(&mut r.errors);
+            if fr.errors.is_empty() {
+                p.sums.rv_count += 1;
+                p.sums.rv_gross += gross;
+                p.sums.rv_discount += discount;
+                p.sums.rv_net += net;
+            }
+            finish_record(cx, &mut fr, line_no, code, Record::ReceivableUnit(Box::new(unit)));
+        }
+        "05" => {
+            p.sums.cv_count += 1;
+            let merchant_code = r.digits(2, "merchant_code");
+            let rv = r.digits(3, "summary_number");
+            let card = r.text(8, "card_number");
+            let (card_bin, card_last_digits) = card_parts(&card);
+            let gross = r.amount(5, "gross_amount");
+            // With a cash withdrawal ("saque"), the purchase is only part of the amount charged.
+            let purchase = r.amount(17, "purchase_amount");
+            let t = CardTransaction {
+                line_no,
+                ur_key: format!("{merchant_code}-{rv}"),
+                merchant_code,
+                summary_number: rv,
+                authorization_date: r.date(4, "authorization_date"),
+                gross_amount: gross,
+                sale_total_amount: if purchase.is_zero() { gross } else { purchase },
+                fee_amount: Some(-r.amount(6, "discount_amount")),
+                net_amount: Some(r.amount(7, "net_amount")),
+                card_bin,
+                card_last_digits,
+                transaction_type: r.text(9, "transaction_type"),
+                nsu: r.digits(10, "nsu"),
+                original_due_date: r.date(11, "payment_date"),
+                rejection_reason: r.text(12, "status"),
+                sale_time: r.time(13, "sale_time"),
+                terminal: r.text(14, "terminal"),
+                capture_type: r.text(15, "capture_type"),
+                withdrawal_amount: r.amount(18, "withdrawal_amount"),
+                brand_code: r.text(19, "brand_code"),
+                settlement_type_code: "001".into(),
+                posting_type_code: code.into(),
+                product_code: "DEB".into(),
+                ..Default::default()
+            };
+            let mut fr = FieldReader::new(line);
+            fr.errors = std::mem::take(&mut r.errors);
+            finish_record(cx, &mut fr, line_no, code, Record::Transaction(Box::new(t)));
+        }
+        "04" => {
+            p.trailer_seen = true;
+            let d = Declared {
+                rv_count: Some(r.number(3, "rv_count")),
+                cv_count: Some(r.number(4, "cv_count")),
+                gross: Some(r.amount(5, "gross_total")),
+                discount: Some(r.amount(6, "discount_total")),
+                net: Some(r.amount(7, "net_total")),
+                records: r.number(11, "total_records"),
+                ..Default::default()
+            };
+            if r.errors.is_empty() {
+                p.trailer = Some((line_no, d, crate::formats::field::latin1(line)));
+            } else {
+                cx.field_errors(line_no, "trailer", std::mem::take(&mut r.errors));
+            }
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,306 @@
+//! Rede EEVC / EEVD / EEFI on real lines (../shared/fixtures/PROVENANCE.md #7, #8): field by field, trailer
+//! checks, types not supported yet rejected by name, and loading into the same facts as Cielo's with the
+//! acquirer as a dimension.
+
+mod common;
+
+use common::db::TestDb;
+use common::fixtures::fixture;
+use common::statements::{lines, put, write_lines};
+use rust_decimal::Decimal;
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use syncrocardpay_core::formats::{read_statement, StatementSummary};
+use syncrocardpay_core::model::{CardTransaction, ReceivableUnit, Record};
+use syncrocardpay_core::pipeline::{ingest_file, IngestMode, Outcome};
+
+fn dec(s: &str) -> Decimal {
+    Decimal::from_str(s).unwrap()
+}
+
+fn real_lines() -> Option<Vec<Vec<u8>>> {
+    fixture("murilotuvani__redecard-extrato-reader__eevc_eefi_eevd_lines.txt").map(|p| lines(&p))
+}
+
+/// The first real line starting with `prefix` (and containing `also`).
+fn pick(all: &[Vec<u8>], prefix: &str, also: &str) -> Vec<u8> {
+    all.iter()
+        .find(|l| l.starts_with(prefix.as_bytes()) && String::from_utf8_lossy(l).contains(also))
+        .unwrap_or_else(|| panic!("no real line {prefix}…{also}"))
+        .clone()
+}
+
+fn amount15(d: Decimal) -> String {
+    format!("{:015}", (d * Decimal::ONE_HUNDRED).trunc())
+}
+
+fn parse(path: &Path) -> (StatementSummary, Vec<ReceivableUnit>, Vec<CardTransaction>) {
+    let (mut units, mut txs) = (Vec::new(), Vec::new());
+    let s = read_statement(std::fs::File::open(path).unwrap(), "rede", &mut |r| {
+        match r {
+            Record::ReceivableUnit(u) => units.push(*u),
+            Record::Transaction(t) => txs.push(*t),
+            _ => {}
+        }
+        ControlFlow::Continue(())
+    })
+    .unwrap();
+    (s, units, txs)
+}
+
+/// An EEVC file of real lines: header, matriz, one RV rotativo with a CV, one RV parcelado (the real 010,
+/// renumbered to own the real 012 and 014) — and a trailer with the given figures.
+fn eevc_file(dir: &Path, all: &[Vec<u8>], trailer_net: Option<Decimal>) -> PathBuf {
+    let mut rv010 = pick(all, "010", "");
+    put(&mut rv010, 4, "014797470");
+    put(&mut rv010, 13, "009949683");
+    let body = vec![
+        pick(all, "004", ""),
+        pick(all, "006", ""),
+        pick(all, "008", ""),
+        rv010,
+        pick(all, "012", "524820"),
+        pick(all, "014", "014797470"),
+    ];
+    // RVs: 006 gross 70.00 discount 2.80 net 67.20; 010 gross 8105.90 discount 475.03 net 7630.87.
+    let gross = dec("70.00") + dec("8105.90");
+    let discount = dec("2.80") + dec("475.03");
+    let net = trailer_net.unwrap_or(dec("67.20") + dec("7630.87"));
+    let mut t = format!(
+        "0280001{:06}014797470{}000000{}{}{}{}{}{}{}{}{}{:06}",
+        body.len() + 2,
+        amount15(gross),
+        amount15(Decimal::ZERO),
+        amount15(dec("70.00")),
+        amount15(dec("8105.90")),
+        amount15(Decimal::ZERO),
+        amount15(Decimal::ZERO),
+        amount15(discount),
+        amount15(net),
+        amount15(Decimal::ZERO),
+        amount15(Decimal::ZERO),
+        2
+    );
+    t.push_str("   ");
+    let mut file = vec![pick(all, "002", "EEVC")];
+    file.extend(body);
+    file.push(t.into_bytes());
+    write_lines(&dir.join(format!("eevc-{}.txt", trailer_net.is_some())), &file)
+}
+
+#[test]
+fn real_eevc_lines_parse_field_by_field_with_the_trailer_checked() {
+    let Some(all) = real_lines() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let (s, units, txs) = parse(&eevc_file(dir.path(), &all, None));
+    assert!(s.is_valid(), "{:#?}", s.errors);
+    assert_eq!(s.acquirer.map(|a| a.code()), Some("rede"));
+    assert_eq!(s.file_type.as_ref().unwrap().code, "EEVC");
+    assert_eq!(s.merchant_code.as_deref(), Some("014797470"));
+    assert_eq!(s.processing_date.unwrap().to_string(), "2019-06-01");
+    assert_eq!(s.layout_version.as_deref(), Some("V2.01"));
+    assert!(s.trailer.as_ref().unwrap().matches);
+
+    // 006 RV rotativo: a receivable unit.
+    let rv = &units[0];
+    assert_eq!((rv.merchant_code.as_str(), rv.summary_number.as_str()), ("099999999", "099131701"));
+    assert_eq!((rv.gross_amount, rv.fee_amount, rv.net_amount), (dec("70.00"), dec("-2.80"), dec("67.20")));
+    assert_eq!(rv.gross_amount + rv.fee_amount, rv.net_amount);
+    assert_eq!(rv.payment_date.unwrap().to_string(), "2012-01-27");
+    assert_eq!(rv.presentation_date.unwrap().to_string(), "2011-12-28");
+    assert_eq!(
+        (rv.bank_code.as_str(), rv.branch_code.as_str(), rv.account_number.as_str()),
+        ("341", "00361", "00000580970")
+    );
+    assert_eq!((rv.brand_code.as_str(), rv.entry_count), ("3", 1));
+    assert_eq!(rv.ur_key, "099999999-099131701");
+
+    // 008 CV rotativo: a sale.
+    let cv = &txs[0];
+    assert_eq!((cv.merchant_code.as_str(), cv.summary_number.as_str()), ("014797470", "064131102"));
+    assert_eq!(cv.authorization_date.unwrap().to_string(), "2020-01-31");
+    assert_eq!((cv.gross_amount, cv.fee_amount, cv.net_amount), (dec("20.98"), Some(dec("-0.33")), Some(dec("20.65"))));
+    assert_eq!((cv.card_bin.as_str(), cv.card_last_digits.as_str()), ("544891", "0003"));
+    assert_eq!((cv.nsu.as_str(), cv.authorization_code.as_str()), ("000246671956", "066848"));
+    assert_eq!(cv.sale_time.unwrap().to_string(), "17:12:24");
+    assert_eq!((cv.terminal.as_str(), cv.brand_code.as_str(), cv.capture_type.as_str()), ("WW876746", "1", "2"));
+    assert_eq!((cv.installment, cv.installment_count, cv.product_code.as_str()), (0, 0, "ROT"));
+
+    // 012 CV parcelado sem juros, and 014 its first installment (under the renumbered 010).
+    let cv = &txs[1];
+    assert_eq!((cv.installment_count, cv.gross_amount, cv.net_amount), (3, dec("165.09"), Some(dec("157.88"))));
+    assert_eq!(
+        (cv.nsu.as_str(), cv.authorization_code.as_str(), cv.product_code.as_str()),
+        ("000002866720", "029968", "PSJ")
+    );
+    let p = &units[1];
+    assert_eq!((p.installment, p.summary_number.as_str(), p.ur_key.as_str()), (1, "009949683", "014797470-009949683"));
+    assert_eq!((p.gross_amount, p.fee_amount, p.net_amount), (dec("2309.23"), dec("-109.45"), dec("2199.78")));
+    assert_eq!(p.payment_date.unwrap().to_string(), "2019-06-04");
+    assert_eq!((p.bank_code.as_str(), p.account_number.as_str()), ("341", "00000177381"), "from its 010");
+    assert_eq!(units.len(), 2, "the 010 itself is a summary, not a receivable: its 014s are");
+
+    // A trailer that disagrees is caught, naming the figure.
+    let (s, _, _) = parse(&eevc_file(dir.path(), &all, Some(dec("7698.06"))));
+    assert!(!s.is_valid());
+    assert_eq!(s.errors.len(), 1, "{:?}", s.errors);
+    assert_eq!((s.errors[0].field.as_str(), s.errors[0].column), ("trailer.net_total", Some(134)));
+    assert!(s.errors[0].reason.contains("7698.07"), "{}", s.errors[0].reason);
+}
+
+fn eefi_file(dir: &Path, all: &[Vec<u8>], extra: Option<Vec<u8>>) -> PathBuf {
+    let mut body =
+        vec![pick(all, "032", ""), pick(all, "034", "C3410002780000017738130012020"), pick(all, "034", "05/06")];
+    body.extend(extra);
+    let total = dec("549.99") + dec("100.58");
+    let mut t = format!("0520001{:06}014797470{:04}{}", body.len() + 2, 2, amount15(total));
+    t.push_str(&format!(
+        "{:06}{}{:04}{}{:04}{}",
+        0,
+        amount15(Decimal::ZERO),
+        0,
+        amount15(Decimal::ZERO),
+        0,
+        amount15(Decimal::ZERO)
+    ));
+    let mut file = vec![pick(all, "030", "AUTO GERAL")];
+    file.extend(body);
+    file.push(t.into_bytes());
+    write_lines(&dir.join(format!("eefi-{}.txt", file.len())), &file)
+}
+
+#[test]
+fn real_eefi_credits_parse_and_unsupported_types_reject_the_file_by_name() {
+    let Some(all) = real_lines() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let (s, units, _) = parse(&eefi_file(dir.path(), &all, None));
+    assert!(s.is_valid(), "{:#?}", s.errors);
+    assert_eq!((s.file_type.as_ref().unwrap().code.as_str(), s.merchant_code.as_deref()), ("EEFI", Some("014797470")));
+    let c = &units[0];
+    assert_eq!((c.net_amount, c.gross_amount, c.fee_amount), (dec("549.99"), dec("558.65"), dec("-8.66")));
+    assert_eq!((c.credit_document.as_str(), c.summary_number.as_str()), ("00002440978", "051431596"));
+    assert_eq!((c.installment, c.installment_plan.as_str(), c.payment_status_code.as_str()), (1, "01", "07"));
+    assert_eq!(c.payment_date.unwrap().to_string(), "2020-02-03");
+    assert_eq!(c.presentation_date.unwrap().to_string(), "2020-01-02");
+    assert_eq!(
+        (c.bank_code.as_str(), c.branch_code.as_str(), c.account_number.as_str()),
+        ("341", "000278", "00000177381")
+    );
+    let c = &units[1];
+    assert_eq!((c.installment, c.installment_plan.as_str(), c.net_amount), (5, "06", dec("100.58")));
+    assert_eq!(
+        (c.gross_amount, c.fee_amount),
+        (dec("100.58"), Decimal::ZERO),
+        "an installment credit carries no gross of its own"
+    );
+
+    // An RAV (036) moves money this version does not map: the whole file is rejected, naming it.
+    let Some(eefi) = fixture("armando-couto__goleitoredirede__eefi_lines.txt").map(|p| lines(&p)) else { return };
+    let rav = pick(&eefi, "036", "");
+    let (s, _, _) = parse(&eefi_file(dir.path(), &all, Some(rav)));
+    assert!(!s.is_valid());
+    let e = s.errors.iter().find(|e| e.field == "record_type").unwrap();
+    assert_eq!(e.line, 5);
+    assert!(e.reason.contains("036 (antecipação (RAV)) moves money and is not supported yet"), "{}", e.reason);
+}
+
+fn eevd_file(dir: &Path, header: &[u8], cv_net: &str) -> PathBuf {
+    let file: Vec<Vec<u8>> = vec![
+        header.to_vec(),
+        b"01,021644942,23092021,22092021,000123456,000002,000000000010000,000000000000150,000000000009850,D,341,001646,00000508679,2".to_vec(),
+        format!("05,021644942,000123456,22092021,000000000006000,000000000000090,{cv_net},498407******3786,V,000000046002,23092021,00,101010,WW000001,01,00000,000000000006000,000000000000000,2").into_bytes(),
+        b"05,021644942,000123456,22092021,000000000004000,000000000000060,000000000003940,544731******6409,V,000000046003,23092021,00,111111,WW000001,01,00000,000000000004000,000000000000000,2".to_vec(),
+        b"02,021644942,000001,000002,000000000010000,000000000000150,000000000009850".to_vec(),
+        b"04,021644942,000001,000002,000000000010000,000000000000150,000000000009850,000000000000000,000000000000000,000000000000000,000006".to_vec(),
+    ];
+    write_lines(&dir.join(format!("eevd-{cv_net}.csv")), &file)
+}
+
+#[test]
+fn eevd_comma_separated_sales_parse_with_their_trailer() {
+    let Some(headers) = fixture("lavinas__cielo-edi__header_lines.txt").map(|p| lines(&p)) else { return };
+    let header = headers.iter().find(|l| l.starts_with(b"00,")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (s, units, txs) = parse(&eevd_file(dir.path(), header, "000000000005910"));
+    assert!(s.is_valid(), "{:#?}", s.errors);
+    assert_eq!((s.file_type.as_ref().unwrap().code.as_str(), s.merchant_code.as_deref()), ("EEVD", Some("021644942")));
+    assert_eq!(s.processing_date.unwrap().to_string(), "2021-09-22");
+    assert_eq!((units.len(), txs.len()), (1, 2));
+    let rv = &units[0];
+    assert_eq!((rv.gross_amount, rv.fee_amount, rv.net_amount), (dec("100.00"), dec("-1.50"), dec("98.50")));
+    assert_eq!((rv.product_code.as_deref(), rv.settlement_type_code.as_str()), (Some("DEB"), "001"));
+    assert_eq!(rv.payment_date.unwrap().to_string(), "2021-09-23");
+    let cv = &txs[0];
+    assert_eq!(
+        (cv.nsu.as_str(), cv.card_bin.as_str(), cv.card_last_digits.as_str()),
+        ("000000046002", "498407", "3786")
+    );
+    assert_eq!((cv.gross_amount, cv.net_amount), (dec("60.00"), Some(dec("59.10"))));
+    assert_eq!(cv.sale_time.unwrap().to_string(), "10:10:10");
+
+    // A non-numeric amount is reported at the byte where its column starts.
+    let (s, _, _) = parse(&eevd_file(dir.path(), header, "00000000000591X"));
+    assert!(!s.is_valid());
+    let e = &s.errors[0];
+    assert_eq!((e.line, e.field.as_str()), (3, "05.net_amount"));
+    assert_eq!(e.column, Some(65 + 14), "the X is the 15th byte of the column starting at byte 65");
+}
+
+#[tokio::test]
+async fn rede_files_load_into_the_same_facts_with_the_acquirer_as_a_dimension() {
+    let Some(all) = real_lines() else { return };
+    let Some(headers) = fixture("lavinas__cielo-edi__header_lines.txt").map(|p| lines(&p)) else { return };
+    let mut db = TestDb::new("rede").await;
+    let dir = tempfile::tempdir().unwrap();
+    let eevd_header = headers.iter().find(|l| l.starts_with(b"00,")).unwrap();
+    for path in [
+        eevc_file(dir.path(), &all, None),
+        eefi_file(dir.path(), &all, None),
+        eevd_file(dir.path(), eevd_header, "000000000005910"),
+    ] {
+        let r = ingest_file(&mut db.client, &path, "test", IngestMode::StageAndLoad).await.unwrap();
+        assert_eq!(r.outcome, Outcome::Loaded, "{}: {:?}", path.display(), r.summary.map(|s| s.errors));
+    }
+    let rows = db
+        .client
+        .query(
+            "SELECT f.file_type, count(*), sum(t.gross_amount), sum(t.net_amount), bool_and(pt.is_sale),
+                    min(p.name), min(a.code)
+             FROM fact_card_transaction t
+             JOIN statement_file f USING (file_id)
+             JOIN dim_posting_type pt USING (posting_type_key)
+             JOIN dim_product p USING (product_key)
+             JOIN dim_establishment e USING (establishment_key)
+             JOIN dim_acquirer a ON a.acquirer_key = e.acquirer_key
+             GROUP BY f.file_type ORDER BY 1",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0].get::<_, String>(0), "EEVC");
+    assert_eq!(rows[0].get::<_, i64>(1), 2);
+    assert_eq!(rows[0].get::<_, Decimal>(2), dec("186.07"));
+    assert!(rows[0].get::<_, bool>(4));
+    assert_eq!(rows[0].get::<_, String>(6), "rede");
+    assert_eq!(rows[1].get::<_, String>(0), "EEVD");
+    assert_eq!(rows[1].get::<_, Decimal>(3), dec("98.50"));
+    assert_eq!(rows[1].get::<_, String>(5), "Débito à vista");
+    let credits = db
+        .client
+        .query_one(
+            "SELECT count(*), sum(u.net_amount), min(u.credit_document), min(pm.settlement_type_name)
+             FROM fact_receivable_unit u JOIN statement_file f USING (file_id)
+             JOIN dim_payment_method pm USING (payment_method_key)
+             WHERE f.file_type = 'EEFI'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(credits.get::<_, i64>(0), 2);
+    assert_eq!(credits.get::<_, Decimal>(1), dec("650.57"));
+    assert_eq!(credits.get::<_, String>(2), "00002440978");
+    // Rede's and Cielo's establishments are distinct even with the same code.
+    assert_eq!(db.count("SELECT count(*) FROM dim_establishment WHERE acquirer_key = 2").await, 3);
+}
