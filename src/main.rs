@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use syncrocardpay_core::db::{self, localpg::LocalPostgres};
 use syncrocardpay_core::formats::cielo::sample::{self, SampleSpec};
+use syncrocardpay_core::formats::merchant::{read_merchant_sales, Mapping};
 use syncrocardpay_core::pipeline::{self, IngestMode, Outcome};
 use syncrocardpay_core::source::FolderSource;
 
@@ -49,6 +50,20 @@ enum Command {
     Ingest {
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Load the merchant's own sales export (POS / ERP CSV), read through a mapping file (see
+    /// `docs/merchant-sales.md`); with --check, validate only. Exit status 1 if any file is rejected.
+    MerchantSales {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// TOML mapping: delimiter, date and decimal formats, which column is what.
+        #[arg(long)]
+        mapping: PathBuf,
+        /// Validate without loading (no database needed).
+        #[arg(long)]
+        check: bool,
         #[arg(long)]
         json: bool,
     },
@@ -165,6 +180,47 @@ async fn main() -> Result<()> {
                     println!("{}", serde_json::to_string(&report)?);
                 } else {
                     print::ingest_report(&report);
+                }
+            }
+            if rejected > 0 {
+                std::process::exit(1);
+            }
+        }
+        Command::MerchantSales { files, mapping, check, json } => {
+            let mapping = Mapping::from_file(&mapping).map_err(anyhow::Error::msg)?;
+            let mut client = match check {
+                true => None,
+                false => Some(connect_and_migrate(&require_db(&cli.database_url)?).await?),
+            };
+            let mut rejected = 0;
+            for path in &files {
+                let name = path.display().to_string();
+                let (valid, out) = match client.as_mut() {
+                    None => {
+                        let file = std::fs::File::open(path).with_context(|| format!("cannot open {name}"))?;
+                        let s =
+                            read_merchant_sales(file, &name, &mapping, &mut |_| std::ops::ControlFlow::Continue(()))
+                                .with_context(|| format!("cannot read {name}"))?;
+                        if !json {
+                            print::summary(&s);
+                        }
+                        (s.is_valid(), serde_json::to_string(&s)?)
+                    }
+                    Some(c) => {
+                        let r = pipeline::ingest_merchant_sales(c, path, "cli", &mapping)
+                            .await
+                            .with_context(|| format!("loading {name}"))?;
+                        if !json {
+                            print::ingest_report(&r);
+                        }
+                        (r.outcome != Outcome::Rejected, serde_json::to_string(&r)?)
+                    }
+                };
+                if !valid {
+                    rejected += 1;
+                }
+                if json {
+                    println!("{out}");
                 }
             }
             if rejected > 0 {

@@ -69,6 +69,7 @@ pub fn summary(s: &StatementSummary) {
         ("negotiated recv.", &s.negotiated_receivables),
         ("negotiation cred.", &s.negotiation_credits),
         ("fin. reserves", &s.financial_reserves),
+        ("merchant sales", &s.merchant_sales),
     ] {
         if t.count > 0 {
             totals(label, t);
@@ -110,6 +111,7 @@ fn fact_counts(c: &store::LoadCounts) -> String {
         (c.negotiated_receivables, "negotiated receivables"),
         (c.negotiation_credits, "negotiation credits"),
         (c.financial_reserves, "financial reserves"),
+        (c.merchant_sales, "merchant sales"),
     ] {
         if n > 0 {
             parts.push(format!("{n} {label}"));

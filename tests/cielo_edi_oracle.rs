@@ -58,6 +58,7 @@ fn ours(path: &Path) -> Vec<(&'static str, Value)> {
             Record::NegotiationCredit(c) => ("RegistroContaRecebimento", serde_json::to_value(*c)),
             Record::FinancialReserve(r) => ("RegistroReservaFinanceira", serde_json::to_value(*r)),
             Record::Trailer(t) => ("RegistroTrailer", serde_json::to_value(t)),
+            Record::MerchantSale(_) => unreachable!("a Cielo file has no merchant sales"),
         };
         out.push((v.0, v.1.unwrap()));
         ControlFlow::Continue(())

@@ -146,3 +146,29 @@ fn sample_writes_the_requested_files() {
         assert_eq!(names.iter().filter(|n| n.starts_with(kind)).count(), 2, "{kind}: {names:?}");
     }
 }
+
+#[test]
+fn merchant_sales_check_validates_a_csv_through_its_mapping() {
+    let dir = tempfile::tempdir().unwrap();
+    let mapping = dir.path().join("pos.toml");
+    std::fs::write(
+        &mapping,
+        "merchant_code = \"0001\"\n[columns]\nsale_id = \"id\"\nsale_date = \"date\"\ngross_amount = \"amount\"\n",
+    )
+    .unwrap();
+    let good = dir.path().join("good.csv");
+    std::fs::write(&good, "id,date,amount\nA1,2026-08-03,10.50\nA2,2026-08-04,0.99\n").unwrap();
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "id,date,amount\nA1,2026-08-03,10.5x\n").unwrap();
+    let out = bin().args(["merchant-sales", "--check", "--mapping"]).arg(&mapping).arg(&good).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout(&out).contains("VALID"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("merchant sales            2  gross           11.49"), "{}", stdout(&out));
+    let out = bin().args(["merchant-sales", "--check", "--mapping"]).arg(&mapping).arg(&bad).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains("line 2, column 3, field gross_amount: not an amount: \"10.5x\""),
+        "{}",
+        stdout(&out)
+    );
+}

@@ -14,6 +14,8 @@ pub enum Acquirer {
     Cielo,
     /// Rede (ex-Redecard).
     Rede,
+    /// Not an acquirer: the merchant's own sales records (POS / ERP export), the other side of a reconciliation.
+    Merchant,
 }
 
 impl Acquirer {
@@ -21,6 +23,7 @@ impl Acquirer {
         match self {
             Acquirer::Cielo => "cielo",
             Acquirer::Rede => "rede",
+            Acquirer::Merchant => "merchant",
         }
     }
 }
@@ -345,6 +348,32 @@ pub struct FinancialReserve {
     pub payment_merchant_code: String,
 }
 
+/// A sale as the merchant's own system recorded it ("venda do PDV / ERP"): what a sales reconciliation matches
+/// against the acquirers' transactions.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct MerchantSale {
+    pub line_no: u64,
+    /// The store (the merchant's code for it; the acquirer's EC when the export has it).
+    pub merchant_code: String,
+    /// The merchant's own id of the sale (order, ticket, invoice).
+    pub sale_id: String,
+    pub sale_date: Option<NaiveDate>,
+    pub sale_time: Option<NaiveTime>,
+    pub nsu: String,
+    pub authorization_code: String,
+    /// Total of the sale, whatever the number of installments.
+    pub gross_amount: Decimal,
+    /// 1 for à vista.
+    pub installments: u32,
+    /// As the merchant writes it ("Visa", "MASTER"…).
+    pub brand: String,
+    pub card_last_digits: String,
+    /// As the merchant writes it ("Cielo", "Rede"…).
+    pub acquirer: String,
+    /// As the merchant writes it ("crédito", "débito", "pix"…).
+    pub payment_method: String,
+}
+
 /// One parsed record, as the parser hands it to a sink.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Record {
@@ -356,5 +385,6 @@ pub enum Record {
     NegotiatedReceivable(Box<NegotiatedReceivable>),
     NegotiationCredit(Box<NegotiationCredit>),
     FinancialReserve(Box<FinancialReserve>),
+    MerchantSale(Box<MerchantSale>),
     Trailer(StatementTrailer),
 }

@@ -3,6 +3,7 @@
 
 use crate::db::store::{self, FileStatus, LoadCounts, LoadResult};
 use crate::error::{Error, Result};
+use crate::formats::merchant::{read_merchant_sales, Mapping};
 use crate::formats::{read_statement, sha256_of, StatementSummary};
 use crate::model::Record;
 use crate::source::{display_name, SourceFile, StatementSource};
@@ -76,6 +77,34 @@ fn blocking_err(e: tokio::task::JoinError) -> Error {
 /// into the facts in that same transaction. A file that fails validation loads nothing and is recorded as
 /// rejected with every problem found.
 pub async fn ingest_file(db: &mut Client, path: &Path, source: &str, mode: IngestMode) -> Result<IngestReport> {
+    ingest_with(db, path, source, mode, Arc::new(|input, name, sink| read_statement(input, name, sink))).await
+}
+
+/// Ingest and load the merchant's own sales export (CSV read through `mapping`), with the same guarantees as
+/// a statement: idempotent by content, atomic, rejected rows kept with their reasons.
+pub async fn ingest_merchant_sales(
+    db: &mut Client,
+    path: &Path,
+    source: &str,
+    mapping: &Mapping,
+) -> Result<IngestReport> {
+    let mapping = Arc::new(mapping.clone());
+    let reader: Reader = Arc::new(move |input, name, sink| read_merchant_sales(input, name, &mapping, sink));
+    ingest_with(db, path, source, IngestMode::StageAndLoad, reader).await
+}
+
+/// How a file's bytes become validated records and a summary (a statement format, or a merchant CSV).
+type Reader = Arc<
+    dyn Fn(File, &str, &mut dyn FnMut(Record) -> ControlFlow<()>) -> std::io::Result<StatementSummary> + Send + Sync,
+>;
+
+async fn ingest_with(
+    db: &mut Client,
+    path: &Path,
+    source: &str,
+    mode: IngestMode,
+    reader: Reader,
+) -> Result<IngestReport> {
     let started = Instant::now();
     let name = display_name(path);
     let p = path.to_path_buf();
@@ -132,7 +161,7 @@ pub async fn ingest_file(db: &mut Client, path: &Path, source: &str, mode: Inges
                 }
                 ControlFlow::Continue(())
             };
-            let summary = read_statement(input, &file_name, &mut sink).map_err(|e| Error::io(&p, e))?;
+            let summary = reader(input, &file_name, &mut sink).map_err(|e| Error::io(&p, e))?;
             if !batch.is_empty() {
                 let _ = sender.blocking_send(batch);
             }

@@ -121,6 +121,7 @@ async fn describe_file(db: &impl GenericClient, file_id: i64, s: &StatementSumma
             pix_count = $24, negotiation_count = $25, negotiated_receivable_count = $26,
             negotiation_credit_count = $27, financial_reserve_count = $28,
             pix_gross_total = $29, pix_net_total = $30, negotiation_gross_total = $31, negotiation_net_total = $32,
+            merchant_sale_count = $33, merchant_sale_gross_total = $34,
             staged_at = CASE WHEN $11 = 'staged' THEN now() ELSE staged_at END,
             updated_at = now()
          WHERE file_id = $1",
@@ -157,6 +158,8 @@ async fn describe_file(db: &impl GenericClient, file_id: i64, s: &StatementSumma
             &s.pix.net,
             &s.negotiations.gross,
             &s.negotiations.net,
+            &(s.merchant_sales.count as i64),
+            &s.merchant_sales.gross,
         ],
     )
     .await?;
@@ -335,6 +338,8 @@ stage_columns! {
     discount_amount: Decimal = NUMERIC,
     // Rede (V4)
     credit_document: String = TEXT,
+    // Merchant sales (V5)
+    acquirer_name: String = TEXT,
 }
 
 impl StageRow {
@@ -559,6 +564,24 @@ impl StageRow {
                     ..StageRow::new(file_id, r.line_no, "R")
                 }
             }
+            Record::MerchantSale(m) => {
+                let m = *m;
+                StageRow {
+                    merchant_code: Some(m.merchant_code),
+                    order_reference: Some(m.sale_id),
+                    authorization_date: m.sale_date,
+                    sale_time: m.sale_time,
+                    nsu: Some(m.nsu),
+                    authorization_code: Some(m.authorization_code),
+                    gross_amount: Some(m.gross_amount),
+                    installment_count: Some(m.installments as i32),
+                    brand_code: Some(m.brand),
+                    card_last_digits: Some(m.card_last_digits),
+                    acquirer_name: Some(m.acquirer),
+                    transaction_type: Some(m.payment_method),
+                    ..StageRow::new(file_id, m.line_no, "M")
+                }
+            }
             Record::Header(_) | Record::Trailer(_) => return None,
         })
     }
@@ -600,6 +623,7 @@ pub struct LoadCounts {
     pub negotiated_receivables: u64,
     pub negotiation_credits: u64,
     pub financial_reserves: u64,
+    pub merchant_sales: u64,
 }
 
 impl LoadCounts {
@@ -612,6 +636,7 @@ impl LoadCounts {
             + self.negotiated_receivables
             + self.negotiation_credits
             + self.financial_reserves
+            + self.merchant_sales
     }
 
     pub fn add(&mut self, o: &LoadCounts) {
@@ -622,6 +647,7 @@ impl LoadCounts {
         self.negotiated_receivables += o.negotiated_receivables;
         self.negotiation_credits += o.negotiation_credits;
         self.financial_reserves += o.financial_reserves;
+        self.merchant_sales += o.merchant_sales;
     }
 }
 
@@ -791,6 +817,17 @@ FROM stage_record s
 JOIN dim_establishment e ON e.acquirer_key = $2 AND e.merchant_code = s.merchant_code
 WHERE s.file_id = $1 AND s.kind = 'R'";
 
+const LOAD_MERCHANT_SALES: &str = "
+INSERT INTO fact_merchant_sale (
+    file_id, line_no, establishment_key, sale_id, sale_date, sale_time, nsu, authorization_code, gross_amount,
+    installments, brand, card_last_digits, acquirer_name, payment_method)
+SELECT s.file_id, s.line_no, e.establishment_key, s.order_reference, s.authorization_date, s.sale_time, s.nsu,
+    s.authorization_code, s.gross_amount, s.installment_count, s.brand_code, s.card_last_digits, s.acquirer_name,
+    s.transaction_type
+FROM stage_record s
+JOIN dim_establishment e ON e.acquirer_key = $2 AND e.merchant_code = s.merchant_code
+WHERE s.file_id = $1 AND s.kind = 'M'";
+
 /// Outcome of loading a staged file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LoadResult {
@@ -810,7 +847,8 @@ pub async fn load_staged(tx: &Transaction<'_>, file_id: i64) -> Result<LoadResul
             "SELECT f.status, f.file_type, a.acquirer_key, coalesce(f.code_set, ''),
                     coalesce(f.receivable_unit_count, 0), coalesce(f.transaction_count, 0), coalesce(f.pix_count, 0),
                     coalesce(f.negotiation_count, 0), coalesce(f.negotiated_receivable_count, 0),
-                    coalesce(f.negotiation_credit_count, 0), coalesce(f.financial_reserve_count, 0)
+                    coalesce(f.negotiation_credit_count, 0), coalesce(f.financial_reserve_count, 0),
+                    coalesce(f.merchant_sale_count, 0)
              FROM statement_file f LEFT JOIN dim_acquirer a ON a.code = f.acquirer
              WHERE f.file_id = $1 FOR UPDATE OF f",
             &[&file_id],
@@ -898,6 +936,7 @@ pub async fn load_staged(tx: &Transaction<'_>, file_id: i64) -> Result<LoadResul
         negotiated_receivables: n(4),
         negotiation_credits: n(5),
         financial_reserves: n(6),
+        merchant_sales: n(7),
     }))
 }
 
@@ -918,6 +957,7 @@ const FACT_LOADS: &[FactLoad] = &[
     FactLoad { kind: "B", sql: LOAD_NEGOTIATED_RECEIVABLES, params: 2 },
     FactLoad { kind: "C", sql: LOAD_NEGOTIATION_CREDITS, params: 2 },
     FactLoad { kind: "R", sql: LOAD_FINANCIAL_RESERVES, params: 3 },
+    FactLoad { kind: "M", sql: LOAD_MERCHANT_SALES, params: 2 },
 ];
 
 /// "3 D / 12 E / 1 A" (kinds with rows only; "nothing" when none).

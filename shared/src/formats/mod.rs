@@ -11,6 +11,7 @@ pub mod field;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod lines;
+pub mod merchant;
 pub mod rede;
 
 use crate::model::{Acquirer, FileType, Record, StatementHeader};
@@ -133,6 +134,8 @@ pub struct StatementSummary {
     pub negotiation_credits: Totals,
     /// Financial reserves (Cielo record R): reserved amount as gross.
     pub financial_reserves: Totals,
+    /// The merchant's own sales (merchant sales files): gross.
+    pub merchant_sales: Totals,
     pub trailer: Option<TrailerCheck>,
     pub status: Validity,
     pub error_count: u64,
@@ -164,6 +167,7 @@ impl StatementSummary {
             negotiated_receivables: Totals::default(),
             negotiation_credits: Totals::default(),
             financial_reserves: Totals::default(),
+            merchant_sales: Totals::default(),
             trailer: None,
             status: Validity::Valid,
             error_count: 0,
@@ -195,7 +199,17 @@ pub struct ParseContext<'a> {
     stopped: bool,
 }
 
-impl ParseContext<'_> {
+impl<'a> ParseContext<'a> {
+    /// A context for one file, handing valid records to `sink`.
+    pub fn new(file: &str, sink: &'a mut dyn FnMut(Record) -> ControlFlow<()>) -> Self {
+        ParseContext { summary: StatementSummary::new(file), sink, stopped: false }
+    }
+
+    /// The summary, once the file is read.
+    pub fn into_summary(self) -> StatementSummary {
+        self.summary
+    }
+
     /// Record a problem. Once a file has one, no further records reach the sink: it will be rejected whole.
     pub fn issue(&mut self, line: u64, column: Option<usize>, field: impl Into<String>, reason: impl Into<String>) {
         self.summary.status = Validity::Rejected;
@@ -296,7 +310,7 @@ pub fn read_statement<R: Read>(
     sink: &mut dyn FnMut(Record) -> ControlFlow<()>,
 ) -> io::Result<StatementSummary> {
     let mut reader = LineReader::new(BufReader::with_capacity(256 * 1024, HashingReader::new(input)));
-    let mut cx = ParseContext { summary: StatementSummary::new(file), sink, stopped: false };
+    let mut cx = ParseContext::new(file, sink);
     let mut parser: Option<Box<dyn StatementParser>> = None;
     let mut line_no: u64 = 0;
     let mut rejected_at_header = false;

@@ -1,0 +1,212 @@
+//! The merchant's own sales export (CSV through a mapping file): parsing, precise errors, loading with the
+//! same guarantees as a statement.
+
+mod common;
+
+use common::db::TestDb;
+use rust_decimal::Decimal;
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use syncrocardpay_core::formats::merchant::{parse_amount, read_merchant_sales, Mapping};
+use syncrocardpay_core::model::{MerchantSale, Record};
+use syncrocardpay_core::pipeline::{ingest_merchant_sales, Outcome};
+
+fn dec(s: &str) -> Decimal {
+    Decimal::from_str(s).unwrap()
+}
+
+/// A Brazilian ERP export: semicolons, latin-1, dd/mm/yyyy, "1.234,56", zero-padded codes.
+const MAPPING: &str = r#"
+delimiter = ";"
+encoding = "latin-1"
+date_format = "%d/%m/%Y"
+decimal_separator = ","
+thousands_separator = "."
+
+[columns]
+sale_id = "Pedido"
+sale_date = "Data"
+sale_time = "Hora"
+gross_amount = "Valor"
+nsu = "NSU"
+authorization_code = "Autorização"
+installments = "Parcelas"
+brand = "Bandeira"
+card_last_digits = "Final"
+acquirer = "Adquirente"
+payment_method = "Forma"
+merchant_code = "Loja"
+"#;
+
+fn latin1(s: &str) -> Vec<u8> {
+    s.chars().map(|c| c as u32 as u8).collect()
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, latin1(text)).unwrap();
+    p
+}
+
+const GOOD: &str = "Pedido;Data;Hora;Valor;NSU;Autorização;Parcelas;Bandeira;Final;Adquirente;Forma;Loja\n\
+PED-0001;03/08/2026;21:16:44;1.234,56;000123;0A12B3;3;Visa;0042;Cielo;Crédito;0001\n\
+PED-0002;03/08/2026;;59,90;046002;437940;1;Mastercard;3786;Rede;débito;0001\n\
+\n\
+PED-0003;04/08/2026;09:00:00;(10,00);000124;000001;;Elo;0007;Cielo;Crédito;0002\n";
+
+fn parse(path: &Path, mapping: &Mapping) -> (syncrocardpay_core::formats::StatementSummary, Vec<MerchantSale>) {
+    let mut sales = Vec::new();
+    let s = read_merchant_sales(std::fs::File::open(path).unwrap(), "erp", mapping, &mut |r| {
+        if let Record::MerchantSale(m) = r {
+            sales.push(*m);
+        }
+        ControlFlow::Continue(())
+    })
+    .unwrap();
+    (s, sales)
+}
+
+#[test]
+fn amounts_in_the_ways_merchants_write_them() {
+    assert_eq!(parse_amount("1.234,56", ',', Some('.')).unwrap(), dec("1234.56"));
+    assert_eq!(parse_amount("R$ 59,90", ',', Some('.')).unwrap(), dec("59.90"));
+    assert_eq!(parse_amount("(10,00)", ',', Some('.')).unwrap(), dec("-10.00"));
+    assert_eq!(parse_amount("-0,00", ',', None).unwrap(), Decimal::ZERO);
+    assert_eq!(parse_amount("1234.5", '.', None).unwrap(), dec("1234.5"));
+    for bad in ["12,3x", "", "1,2,3", "--1", "R$", "1 2"] {
+        assert!(parse_amount(bad, ',', Some('.')).unwrap_err().contains("not an amount"), "{bad:?}");
+    }
+    assert!(parse_amount("1,234", ',', Some('.')).unwrap_err().contains("more than 2 decimal places"));
+}
+
+#[test]
+fn an_erp_export_parses_with_codes_intact() {
+    let dir = tempfile::tempdir().unwrap();
+    let mapping = Mapping::from_toml(MAPPING).unwrap();
+    let (s, sales) = parse(&write(dir.path(), "erp.csv", GOOD), &mapping);
+    assert!(s.is_valid(), "{:?}", s.errors);
+    assert_eq!(sales.len(), 3, "the blank line is skipped");
+    assert_eq!(s.merchant_sales.count, 3);
+    assert_eq!(s.merchant_sales.gross, dec("1284.46"));
+    let a = &sales[0];
+    assert_eq!((a.sale_id.as_str(), a.merchant_code.as_str()), ("PED-0001", "0001"));
+    assert_eq!((a.nsu.as_str(), a.authorization_code.as_str()), ("000123", "0A12B3"), "leading zeros are data");
+    assert_eq!((a.gross_amount, a.installments), (dec("1234.56"), 3));
+    assert_eq!(a.sale_date.unwrap().to_string(), "2026-08-03");
+    assert_eq!(a.sale_time.unwrap().to_string(), "21:16:44");
+    assert_eq!((a.brand.as_str(), a.card_last_digits.as_str(), a.acquirer.as_str()), ("Visa", "0042", "Cielo"));
+    assert_eq!(a.payment_method, "Crédito", "latin-1 decoded");
+    assert_eq!((sales[1].sale_time, sales[1].installments), (None, 1));
+    assert_eq!((sales[2].gross_amount, sales[2].installments), (dec("-10.00"), 1), "a refund, blank installments");
+    assert_eq!(s.period_start.unwrap().to_string(), "2026-08-03");
+    assert_eq!(s.period_end.unwrap().to_string(), "2026-08-04");
+}
+
+#[test]
+fn columns_by_position_without_a_header() {
+    let dir = tempfile::tempdir().unwrap();
+    let mapping = Mapping::from_toml(
+        r#"
+        has_header = false
+        merchant_code = "1051583117"
+        [columns]
+        sale_id = 1
+        sale_date = 2
+        gross_amount = 3
+        nsu = 4
+        "#,
+    )
+    .unwrap();
+    let (s, sales) =
+        parse(&write(dir.path(), "pos.csv", "T1,2026-08-03,132.11,046002\nT2,2026-08-03,5.00,000001\n"), &mapping);
+    assert!(s.is_valid(), "{:?}", s.errors);
+    assert_eq!(sales.len(), 2);
+    assert_eq!((sales[0].merchant_code.as_str(), sales[0].nsu.as_str()), ("1051583117", "046002"));
+    assert!(Mapping::from_toml(
+        "has_header = false\nmerchant_code = \"1\"\n[columns]\nsale_id = \"Pedido\"\nsale_date = 2\ngross_amount = 3"
+    )
+    .unwrap_err()
+    .contains("columns.sale_id: without a header row"));
+}
+
+#[test]
+fn bad_rows_name_line_column_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let mapping = Mapping::from_toml(MAPPING).unwrap();
+    let text = "Pedido;Data;Hora;Valor;NSU;Autorização;Parcelas;Bandeira;Final;Adquirente;Forma;Loja\n\
+PED-1;31/02/2026;10:00:00;10,00;1;2;1;Visa;1;Cielo;C;0001\n\
+PED-2;01/02/2026;10:00:00;12,3x;1;2;1;Visa;1;Cielo;C;0001\n\
+PED-3;01/02/2026;25:00:00;1,00;1;2;x;Visa;1;Cielo;C;0001\n\
+PED-4;01/02/2026\n";
+    let (s, sales) = parse(&write(dir.path(), "bad.csv", text), &mapping);
+    assert!(!s.is_valid());
+    let got: Vec<(u64, Option<usize>, &str)> = s.errors.iter().map(|e| (e.line, e.column, e.field.as_str())).collect();
+    assert_eq!(
+        got,
+        vec![
+            (2, Some(2), "sale_date"),
+            (3, Some(4), "gross_amount"),
+            (4, Some(3), "sale_time"),
+            (4, Some(7), "installments"),
+            (5, Some(3), "row"),
+        ]
+    );
+    assert!(s.errors[0].reason.contains("\"31/02/2026\" is not a date"), "{}", s.errors[0].reason);
+    assert!(s.errors[4].reason.contains("row has 2 columns, the mapping reads column Loja (merchant_code) at 12"));
+    assert!(s.errors.iter().all(|e| e.raw_line.as_deref().is_some_and(|r| r.starts_with("PED-"))));
+    assert_eq!(sales.len(), 0, "nothing of a rejected file reaches the sink after its first error");
+
+    // A mapping naming a column the file does not have is caught at the header.
+    let (s, _) = parse(&write(dir.path(), "other.csv", "Order;Date;Amount\n1;03/08/2026;1,00\n"), &mapping);
+    assert_eq!((s.errors[0].line, s.errors[0].field.as_str()), (1, "header"));
+    assert!(s.errors[0].reason.contains("no column \"Pedido\""), "{}", s.errors[0].reason);
+}
+
+#[tokio::test]
+async fn merchant_sales_load_once_and_rejected_files_keep_their_reasons() {
+    let mut db = TestDb::new("merchantsales").await;
+    let dir = tempfile::tempdir().unwrap();
+    let mapping = Mapping::from_toml(MAPPING).unwrap();
+    let path = write(dir.path(), "erp.csv", GOOD);
+    let r = ingest_merchant_sales(&mut db.client, &path, "test", &mapping).await.unwrap();
+    assert_eq!(r.outcome, Outcome::Loaded, "{:?}", r.summary.map(|s| s.errors));
+    assert_eq!(r.rows.merchant_sales, 3);
+    let row = db
+        .client
+        .query_one(
+            "SELECT count(*), sum(gross_amount), min(nsu), count(DISTINCT establishment_key),
+                    (SELECT min(a.code) FROM dim_establishment e JOIN dim_acquirer a USING (acquirer_key)
+                      WHERE e.establishment_key = min(s.establishment_key))
+             FROM fact_merchant_sale s",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, i64>(0), 3);
+    assert_eq!(row.get::<_, Decimal>(1), dec("1284.46"));
+    assert_eq!(row.get::<_, String>(2), "000123");
+    assert_eq!(row.get::<_, i64>(3), 2, "two stores");
+    assert_eq!(row.get::<_, String>(4), "merchant");
+
+    // The same content again, under another name: nothing added.
+    let again = write(dir.path(), "erp-copy.csv", GOOD);
+    let r = ingest_merchant_sales(&mut db.client, &again, "test", &mapping).await.unwrap();
+    assert_eq!(r.outcome, Outcome::Duplicate);
+    assert_eq!(db.count("SELECT count(*) FROM fact_merchant_sale").await, 3);
+
+    // A file with one bad row loads nothing and keeps the reason.
+    let bad = write(dir.path(), "bad.csv", &GOOD.replace("59,90", "59,9O"));
+    let r = ingest_merchant_sales(&mut db.client, &bad, "test", &mapping).await.unwrap();
+    assert_eq!(r.outcome, Outcome::Rejected);
+    assert_eq!(db.count("SELECT count(*) FROM fact_merchant_sale").await, 3);
+    let row = db
+        .client
+        .query_one("SELECT line_no, byte_column, field, reason FROM rejected_line WHERE file_id = $1", &[&r.file_id])
+        .await
+        .unwrap();
+    assert_eq!(
+        (row.get::<_, i64>(0), row.get::<_, Option<i32>>(1), row.get::<_, String>(2)),
+        (3, Some(4), "gross_amount".into())
+    );
+}
