@@ -26,7 +26,8 @@ struct Cli {
 enum Command {
     /// Apply the database migrations (also done automatically before every load).
     Migrate,
-    /// Write realistic, internally consistent Cielo v15 sales (03) and payments (04) statements.
+    /// Write realistic, internally consistent Cielo v15 statements: sales (03), payments (04), open balance
+    /// (09), receivables negotiation (15) and Pix (16) for each merchant.
     Sample {
         #[arg(long)]
         out: PathBuf,
