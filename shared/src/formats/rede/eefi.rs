@@ -150,11 +150,7 @@ pub(super) fn line(p: &mut Parser, code: &str, line_no: u64, line: &[u8], cx: &m
                 ],
                 ..Default::default()
             };
-            if r.errors.is_empty() {
-                p.trailer = Some((line_no, d, crate::formats::field::latin1(line)));
-            } else {
-                cx.field_errors(line_no, "trailer", std::mem::take(&mut r.errors));
-            }
+            p.set_trailer(line_no, d, line, r.errors, cx);
         }
         _ => {}
     }

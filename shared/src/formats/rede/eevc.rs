@@ -39,47 +39,106 @@ mod rv {
     pub const WIDTH: usize = 137;
 }
 
-/// 008: CV/NSU rotativo.
-mod cv {
-    use super::*;
-    pub const PV: Field = f("merchant_code", 4, 9);
-    pub const RV: Field = f("summary_number", 13, 9);
-    pub const DATE: Field = f("authorization_date", 22, 8);
-    pub const GROSS: Field = money("gross_amount", 38);
-    pub const CARD: Field = f("card_number", 68, 16);
-    pub const STATUS: Field = f("status", 84, 3);
-    pub const NSU: Field = f("nsu", 87, 12);
-    pub const REFERENCE: Field = f("order_reference", 99, 13);
-    pub const DISCOUNT: Field = money("discount_amount", 112);
-    pub const AUTHORIZATION: Field = f("authorization_code", 127, 6);
-    pub const TIME: Field = f("sale_time", 133, 6);
-    pub const CAPTURE: Field = f("capture_type", 203, 1);
-    pub const NET: Field = money("net_amount", 204);
-    pub const TERMINAL: Field = f("terminal", 219, 8);
-    pub const BRAND: Field = f("brand_code", 230, 1);
-    pub const WIDTH: usize = 230;
+/// A sale (CV/NSU): 008 (rotativo) and 012 (parcelado sem juros) hold the same fields, 012 shifted by its
+/// number of installments.
+struct CvLayout {
+    pv: Field,
+    rv: Field,
+    date: Field,
+    gross: Field,
+    card: Field,
+    status: Field,
+    installments: Option<Field>,
+    nsu: Field,
+    reference: Field,
+    discount: Field,
+    authorization: Field,
+    time: Field,
+    capture: Field,
+    net: Field,
+    terminal: Field,
+    brand: Field,
+    /// Bytes a line must have (the brand may be cut off in real 012 lines: it is read as blank then).
+    width: usize,
+    product: &'static str,
 }
 
+/// 008: CV/NSU rotativo.
+const CV: CvLayout = CvLayout {
+    pv: f("merchant_code", 4, 9),
+    rv: f("summary_number", 13, 9),
+    date: f("authorization_date", 22, 8),
+    gross: money("gross_amount", 38),
+    card: f("card_number", 68, 16),
+    status: f("status", 84, 3),
+    installments: None,
+    nsu: f("nsu", 87, 12),
+    reference: f("order_reference", 99, 13),
+    discount: money("discount_amount", 112),
+    authorization: f("authorization_code", 127, 6),
+    time: f("sale_time", 133, 6),
+    capture: f("capture_type", 203, 1),
+    net: money("net_amount", 204),
+    terminal: f("terminal", 219, 8),
+    brand: f("brand_code", 230, 1),
+    width: 230,
+    product: "ROT",
+};
+
 /// 012: CV/NSU parcelado sem juros.
-mod installment_cv {
-    use super::*;
-    pub const PV: Field = f("merchant_code", 4, 9);
-    pub const RV: Field = f("summary_number", 13, 9);
-    pub const DATE: Field = f("authorization_date", 22, 8);
-    pub const GROSS: Field = money("gross_amount", 38);
-    pub const CARD: Field = f("card_number", 68, 16);
-    pub const STATUS: Field = f("status", 84, 3);
-    pub const INSTALLMENTS: Field = f("installment_count", 87, 2);
-    pub const NSU: Field = f("nsu", 89, 12);
-    pub const REFERENCE: Field = f("order_reference", 101, 13);
-    pub const DISCOUNT: Field = money("discount_amount", 114);
-    pub const AUTHORIZATION: Field = f("authorization_code", 129, 6);
-    pub const TIME: Field = f("sale_time", 135, 6);
-    pub const CAPTURE: Field = f("capture_type", 205, 1);
-    pub const NET: Field = money("net_amount", 206);
-    pub const TERMINAL: Field = f("terminal", 251, 8);
-    pub const BRAND: Field = f("brand_code", 262, 1);
-    pub const WIDTH: usize = 261;
+const INSTALLMENT_CV: CvLayout = CvLayout {
+    pv: f("merchant_code", 4, 9),
+    rv: f("summary_number", 13, 9),
+    date: f("authorization_date", 22, 8),
+    gross: money("gross_amount", 38),
+    card: f("card_number", 68, 16),
+    status: f("status", 84, 3),
+    installments: Some(f("installment_count", 87, 2)),
+    nsu: f("nsu", 89, 12),
+    reference: f("order_reference", 101, 13),
+    discount: money("discount_amount", 114),
+    authorization: f("authorization_code", 129, 6),
+    time: f("sale_time", 135, 6),
+    capture: f("capture_type", 205, 1),
+    net: money("net_amount", 206),
+    terminal: f("terminal", 251, 8),
+    brand: f("brand_code", 262, 1),
+    width: 261,
+    product: "PSJ",
+};
+
+fn parse_cv(l: &CvLayout, code: &str, line_no: u64, r: &mut FieldReader<'_>) -> CardTransaction {
+    let card = r.text(l.card);
+    let (card_bin, card_last_digits) = card_parts(&card);
+    let merchant_code = r.digits(l.pv);
+    let rv = r.digits(l.rv);
+    let gross = r.unsigned_decimal(l.gross, 2);
+    CardTransaction {
+        line_no,
+        ur_key: format!("{merchant_code}-{rv}"),
+        merchant_code,
+        summary_number: rv,
+        authorization_date: r.date_dmy(l.date),
+        gross_amount: gross,
+        sale_total_amount: gross,
+        card_bin,
+        card_last_digits,
+        transaction_type: r.text(l.status),
+        installment_count: l.installments.map_or(0, |f| r.number(f) as u32),
+        nsu: r.digits(l.nsu),
+        order_reference: r.text(l.reference),
+        fee_amount: Some(-r.unsigned_decimal(l.discount, 2)),
+        authorization_code: r.text(l.authorization),
+        sale_time: r.time_hms(l.time),
+        capture_type: r.text(l.capture),
+        net_amount: Some(r.unsigned_decimal(l.net, 2)),
+        terminal: r.text(l.terminal),
+        brand_code: r.text(l.brand),
+        settlement_type_code: "002".into(),
+        posting_type_code: code.into(),
+        product_code: l.product.into(),
+        ..Default::default()
+    }
 }
 
 /// 014: one installment of an RV parcelado sem juros.
@@ -199,79 +258,12 @@ pub(super) fn line(p: &mut Parser, code: &str, line_no: u64, line: &[u8], cx: &m
             finish_record(cx, &mut r, line_no, code, Record::ReceivableUnit(Box::new(unit)));
         }
         "008" | "012" => {
-            let width = if code == "008" { cv::WIDTH } else { installment_cv::WIDTH };
-            if !require_width(line, width, code, line_no, cx) {
-                p.sums.cv_count += 1;
-                return;
-            }
+            let layout = if code == "008" { &CV } else { &INSTALLMENT_CV };
             p.sums.cv_count += 1;
-            let t = if code == "008" {
-                use cv::*;
-                let card = r.text(CARD);
-                let (card_bin, card_last_digits) = card_parts(&card);
-                let merchant_code = r.digits(PV);
-                let rv = r.digits(RV);
-                let gross = r.unsigned_decimal(GROSS, 2);
-                CardTransaction {
-                    line_no,
-                    ur_key: format!("{merchant_code}-{rv}"),
-                    merchant_code,
-                    summary_number: rv,
-                    authorization_date: r.date_dmy(DATE),
-                    gross_amount: gross,
-                    sale_total_amount: gross,
-                    card_bin,
-                    card_last_digits,
-                    transaction_type: r.text(STATUS),
-                    nsu: r.digits(NSU),
-                    order_reference: r.text(REFERENCE),
-                    fee_amount: Some(-r.unsigned_decimal(DISCOUNT, 2)),
-                    authorization_code: r.text(AUTHORIZATION),
-                    sale_time: r.time_hms(TIME),
-                    capture_type: r.text(CAPTURE),
-                    net_amount: Some(r.unsigned_decimal(NET, 2)),
-                    terminal: r.text(TERMINAL),
-                    brand_code: r.text(BRAND),
-                    settlement_type_code: "002".into(),
-                    posting_type_code: code.into(),
-                    product_code: "ROT".into(),
-                    ..Default::default()
-                }
-            } else {
-                use installment_cv::*;
-                let card = r.text(CARD);
-                let (card_bin, card_last_digits) = card_parts(&card);
-                let merchant_code = r.digits(PV);
-                let rv = r.digits(RV);
-                let gross = r.unsigned_decimal(GROSS, 2);
-                CardTransaction {
-                    line_no,
-                    ur_key: format!("{merchant_code}-{rv}"),
-                    merchant_code,
-                    summary_number: rv,
-                    authorization_date: r.date_dmy(DATE),
-                    gross_amount: gross,
-                    sale_total_amount: gross,
-                    card_bin,
-                    card_last_digits,
-                    transaction_type: r.text(STATUS),
-                    installment_count: r.number(INSTALLMENTS) as u32,
-                    nsu: r.digits(NSU),
-                    order_reference: r.text(REFERENCE),
-                    fee_amount: Some(-r.unsigned_decimal(DISCOUNT, 2)),
-                    authorization_code: r.text(AUTHORIZATION),
-                    sale_time: r.time_hms(TIME),
-                    capture_type: r.text(CAPTURE),
-                    net_amount: Some(r.unsigned_decimal(NET, 2)),
-                    terminal: r.text(TERMINAL),
-                    brand_code: r.text(BRAND),
-                    settlement_type_code: "002".into(),
-                    posting_type_code: code.into(),
-                    product_code: "PSJ".into(),
-                    ..Default::default()
-                }
-            };
-            finish_record(cx, &mut r, line_no, code, Record::Transaction(Box::new(t)));
+            if require_width(line, layout.width, code, line_no, cx) {
+                let t = parse_cv(layout, code, line_no, &mut r);
+                finish_record(cx, &mut r, line_no, code, Record::Transaction(Box::new(t)));
+            }
         }
         "014" => {
             use installment::*;
@@ -335,11 +327,7 @@ pub(super) fn line(p: &mut Parser, code: &str, line_no: u64, line: &[u8], cx: &m
                 ("iata_total", IATA.start, r.unsigned_decimal(IATA, 2)),
                 ("dollar_total", DOLLAR.start, r.unsigned_decimal(DOLLAR, 2)),
             ];
-            if r.errors.is_empty() {
-                p.trailer = Some((line_no, d, crate::formats::field::latin1(line)));
-            } else {
-                cx.field_errors(line_no, "trailer", std::mem::take(&mut r.errors));
-            }
+            p.set_trailer(line_no, d, line, r.errors, cx);
         }
         // Counted only: headers of matriz, totals per matriz, requests, e-commerce complements.
         _ => {}

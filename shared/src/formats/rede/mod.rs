@@ -212,6 +212,22 @@ impl Parser {
         }
     }
 
+    /// Keep a readable trailer for the end-of-file check, or report why it is unreadable.
+    fn set_trailer(
+        &mut self,
+        line_no: u64,
+        d: Declared,
+        line: &[u8],
+        errors: Vec<FieldError>,
+        cx: &mut ParseContext<'_>,
+    ) {
+        if errors.is_empty() {
+            self.trailer = Some((line_no, d, latin1(line)));
+        } else {
+            cx.field_errors(line_no, "trailer", errors);
+        }
+    }
+
     fn header(&mut self, h: Option<StatementHeader>, cx: &mut ParseContext<'_>) {
         self.header_seen = true;
         if let Some(h) = h {
