@@ -172,3 +172,59 @@ fn merchant_sales_check_validates_a_csv_through_its_mapping() {
         stdout(&out)
     );
 }
+
+#[test]
+fn parse_on_each_real_fixture_names_its_type_or_says_why_not() {
+    let cases: &[(&str, bool, &[&str])] = &[
+        (
+            "am10tecnologia__php-edi-parser__edi-file-sample.txt",
+            true,
+            &[
+                "acquirer cielo, layout 013, file type 08 (pending_installments)",
+                "receivable units        578",
+                "matches",
+            ],
+        ),
+        (
+            "williamsilva__CardSync__cielo04_v15_lines.txt",
+            true,
+            &["layout 015, file type 04 (payments)", "net 128.83/128.83"],
+        ),
+        (
+            "williamsilva__CardSync__cielo15_v15_officialkit.txt",
+            true,
+            &["file type 15 (receivables_negotiation)", "negotiated 237.93/237.93"],
+        ),
+        (
+            "williamsilva__CardSync__cielo16_v15_officialkit_pix_lines.txt",
+            false,
+            &["not a recognised statement header"],
+        ),
+        (
+            "lavinas__cielo-edi__header_lines.txt",
+            false,
+            &["line 1, column 74, field line: record 0 must be 250 bytes wide, found 73"],
+        ),
+        ("libercapital__document-translator-go__getnet_v10.1_lines.txt", false, &["getnet", "not supported yet"]),
+        (
+            "murilotuvani__redecard-extrato-reader__eevc_eefi_eevd_lines.txt",
+            false,
+            &["not a recognised statement header"],
+        ),
+        (
+            "armando-couto__goleitoredirede__eefi_lines.txt",
+            false,
+            &["acquirer rede, layout V3.01, file type EEFI", "035 (ajustes Net e desagendamentos) moves money"],
+        ),
+    ];
+    for (name, valid, needles) in cases {
+        let Some(path) = common::fixtures::fixture(name) else { return };
+        let out = bin().arg("parse").arg(&path).output().unwrap();
+        let text = stdout(&out);
+        assert_eq!(out.status.success(), *valid, "{name}: {text}");
+        assert!(text.contains(if *valid { ": VALID" } else { ": REJECTED" }), "{name}: {text}");
+        for n in *needles {
+            assert!(text.contains(n), "{name}: {n:?} not in\n{text}");
+        }
+    }
+}
