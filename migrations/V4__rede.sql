@@ -14,7 +14,8 @@ INSERT INTO dim_product (acquirer_key, code, name) VALUES
     (2, 'ROT', 'Crédito à vista (rotativo)'),
     (2, 'PSJ', 'Crédito parcelado sem juros (parcelado loja)'),
     (2, 'DEB', 'Débito à vista'),
-    (2, 'PRE', 'Débito pré-datado');
+    (2, 'PRE', 'Débito pré-datado'),
+    (2, '000', 'Não informado (ajuste)');
 
 INSERT INTO dim_posting_type (acquirer_key, code_set, code, name, category) VALUES
     (2, 'rede-eevc', '006', 'RV rotativo (crédito à vista)', 'sale'),
@@ -23,9 +24,11 @@ INSERT INTO dim_posting_type (acquirer_key, code_set, code, name, category) VALU
     (2, 'rede-eevc', '014', 'Parcela de RV parcelado sem juros', 'sale'),
     (2, 'rede-eevd', '01', 'Resumo de vendas a débito', 'sale'),
     (2, 'rede-eevd', '05', 'CV de venda a débito', 'sale'),
-    (2, 'rede-eefi', '034', 'Crédito de vendas (ordem de crédito)', 'sale');
+    (2, 'rede-eefi', '034', 'Crédito de vendas (ordem de crédito)', 'sale'),
+    (2, 'rede-eefi', '035', 'Ajuste Net / desagendamento', 'adjustment');
 
 ALTER TABLE fact_receivable_unit
     ADD COLUMN credit_document  text NOT NULL DEFAULT '',
     ADD COLUMN transaction_type text NOT NULL DEFAULT '';
-ALTER TABLE stage_record ADD COLUMN credit_document text;
+ALTER TABLE fact_card_transaction ADD COLUMN adjustment_reason text NOT NULL DEFAULT '';
+ALTER TABLE stage_record ADD COLUMN credit_document text, ADD COLUMN adjustment_reason text;

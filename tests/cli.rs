@@ -214,7 +214,7 @@ fn parse_on_each_real_fixture_names_its_type_or_says_why_not() {
         (
             "armando-couto__goleitoredirede__eefi_lines.txt",
             false,
-            &["acquirer rede, layout V3.01, file type EEFI", "035 (ajustes Net e desagendamentos) moves money"],
+            &["acquirer rede, layout V3.01, file type EEFI", "036 (antecipação (RAV)) moves money"],
         ),
     ];
     for (name, valid, needles) in cases {

@@ -150,6 +150,11 @@ fn real_eevc_lines_parse_field_by_field_with_the_trailer_checked() {
 }
 
 fn eefi_file(dir: &Path, all: &[Vec<u8>], extra: Option<Vec<u8>>) -> PathBuf {
+    eefi_file_with(dir, all, extra, (0, Decimal::ZERO))
+}
+
+/// An EEFI file of real lines, its trailer declaring `debits` (count, amount) of debit adjustments.
+fn eefi_file_with(dir: &Path, all: &[Vec<u8>], extra: Option<Vec<u8>>, debits: (u64, Decimal)) -> PathBuf {
     let mut body =
         vec![pick(all, "032", ""), pick(all, "034", "C3410002780000017738130012020"), pick(all, "034", "05/06")];
     body.extend(extra);
@@ -161,8 +166,8 @@ fn eefi_file(dir: &Path, all: &[Vec<u8>], extra: Option<Vec<u8>>) -> PathBuf {
         amount15(Decimal::ZERO),
         0,
         amount15(Decimal::ZERO),
-        0,
-        amount15(Decimal::ZERO)
+        debits.0,
+        amount15(debits.1)
     ));
     let mut file = vec![pick(all, "030", "AUTO GERAL")];
     file.extend(body);
@@ -194,6 +199,31 @@ fn real_eefi_credits_parse_and_unsupported_types_reject_the_file_by_name() {
         (dec("100.58"), Decimal::ZERO),
         "an installment credit carries no gross of its own"
     );
+
+    // A real ajuste Net (035): a debit for a cancelled sale, pointing at the sale it cancels.
+    let Some(eefi) = fixture("armando-couto__goleitoredirede__eefi_lines.txt").map(|p| lines(&p)) else { return };
+    let ajuste = pick(&eefi, "035", "");
+    let path = eefi_file_with(dir.path(), &all, Some(ajuste.clone()), (1, dec("111.58")));
+    let (mut s, _, txs) = parse(&path);
+    assert!(s.is_valid(), "{:#?}", s.errors);
+    let a = &txs[0];
+    assert_eq!(
+        (a.posting_type_code.as_str(), a.gross_amount, a.net_amount),
+        ("035", dec("-111.58"), Some(dec("-111.58")))
+    );
+    assert_eq!((a.adjustment_code.as_deref(), a.adjustment_reason.as_str()), (Some("18"), "CANCEL.DE VENDAS"));
+    assert_eq!((a.merchant_code.as_str(), a.summary_number.as_str()), ("080956998", "051149220"));
+    assert_eq!((a.original_sale_code.as_str(), a.sale_total_amount), ("080956998-051149220", dec("680.00")));
+    assert_eq!((a.nsu.as_str(), a.authorization_code.as_str()), ("000257409999", "023166"));
+    assert_eq!((a.card_bin.as_str(), a.card_last_digits.as_str()), ("341445", "8018"));
+    assert_eq!(a.posting_date.unwrap().to_string(), "2022-01-28");
+    assert_eq!(a.authorization_date.unwrap().to_string(), "2022-01-19");
+    assert_eq!(a.original_due_date.unwrap().to_string(), "2022-04-19", "the installment credit it reduces");
+    s.errors.clear();
+    // The trailer's debit adjustments must account for it.
+    let (s, _, _) = parse(&eefi_file_with(dir.path(), &all, Some(ajuste), (1, dec("111.57"))));
+    assert_eq!(s.errors.len(), 1, "{:?}", s.errors);
+    assert_eq!((s.errors[0].field.as_str(), s.errors[0].column), ("trailer.debit_adjustment_total", Some(82)));
 
     // An RAV (036) moves money this version does not map: the whole file is rejected, naming it.
     let Some(eefi) = fixture("armando-couto__goleitoredirede__eefi_lines.txt").map(|p| lines(&p)) else { return };

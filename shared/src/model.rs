@@ -140,6 +140,8 @@ pub struct CardTransaction {
     pub transaction_code: String,
     /// Código de ajuste (blank for sales).
     pub adjustment_code: Option<String>,
+    /// The acquirer's text for the adjustment, where it gives one (Rede: "CANCEL.DE VENDAS").
+    pub adjustment_reason: String,
     /// Forma de pagamento = product code.
     pub product_code: String,
     /// The seven one-byte indicators (Promo, DCC, comissão mínima, RA/TC, taxa zero, rejeitada, tardia).

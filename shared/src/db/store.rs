@@ -338,6 +338,7 @@ stage_columns! {
     discount_amount: Decimal = NUMERIC,
     // Rede (V4)
     credit_document: String = TEXT,
+    adjustment_reason: String = TEXT,
     // Merchant sales (V5)
     acquirer_name: String = TEXT,
 }
@@ -466,6 +467,7 @@ impl StageRow {
                     card_origin: Some(t.card_origin),
                     arn: Some(t.arn),
                     capture_type: Some(t.capture_type),
+                    adjustment_reason: Some(t.adjustment_reason),
                     ..StageRow::new(file_id, t.line_no, "E")
                 }
             }
@@ -734,7 +736,8 @@ INSERT INTO fact_card_transaction (
     indicators, invoice_number, order_reference, card_group, receiver_tax_id, authorization_brand_code,
     negotiation_effect_id, sales_channel, terminal, original_posting_type_code, transaction_type,
     pricing_modality, batch_number, rejection_reason, payment_matrix_code, card_type, card_origin, bank_code,
-    branch_code, account_number, account_check_digit, arn, negotiation_flag, capture_type, negotiator_tax_id)
+    branch_code, account_number, account_check_digit, arn, negotiation_flag, capture_type, negotiator_tax_id,
+    adjustment_reason)
 SELECT s.file_id, s.line_no, $3, e.establishment_key, pm.payment_method_key, p.product_key, pt.posting_type_key,
     s.authorization_date, s.capture_date, s.posting_date, s.original_posting_date, s.original_due_date, s.ur_key,
     s.summary_number, s.installment, s.installment_count, s.authorization_code, s.nsu, s.tid, s.transaction_code,
@@ -747,7 +750,7 @@ SELECT s.file_id, s.line_no, $3, e.establishment_key, pm.payment_method_key, p.p
     s.negotiation_effect_id, s.sales_channel, s.terminal, s.original_posting_type_code, s.transaction_type,
     s.pricing_modality, s.batch_number, s.rejection_reason, s.payment_matrix_code, s.card_type, s.card_origin,
     s.bank_code, s.branch_code, s.account_number, s.account_check_digit, s.arn, s.negotiation_flag,
-    s.capture_type, s.negotiator_tax_id
+    s.capture_type, s.negotiator_tax_id, s.adjustment_reason
 FROM stage_record s
 JOIN dim_establishment e ON e.acquirer_key = $2 AND e.merchant_code = s.merchant_code
 JOIN dim_payment_method pm ON pm.acquirer_key = $2 AND pm.brand_code = s.brand_code

@@ -214,6 +214,7 @@ pub fn parse_cv(line_no: u64, r: &mut FieldReader<'_>, ro: &RoContext) -> CardTr
         summary_number,
         transaction_code: r.text(TRANSACTION_CODE),
         adjustment_code: None,
+        adjustment_reason: String::new(),
         product_code: ro.product_code.clone().unwrap_or_else(|| "000".into()),
         indicators: r.text(PROMO),
         card_bin: if card_bin.len() == 6 { card_bin } else { String::new() },

@@ -283,6 +283,7 @@ pub fn parse_transaction(line_no: u64, r: &mut FieldReader<'_>) -> CardTransacti
         summary_number: String::new(),
         transaction_code: r.text(TRANSACTION_CODE),
         adjustment_code: r.opt_text(ADJUSTMENT_CODE),
+        adjustment_reason: String::new(),
         product_code: r.digits(PRODUCT),
         indicators: r.text(INDICATORS),
         card_bin: r.text(BIN),

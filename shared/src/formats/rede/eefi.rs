@@ -5,7 +5,7 @@
 use super::{finish_record, money, positional_header, require_width, Declared, Parser};
 use crate::formats::field::{Field, FieldReader};
 use crate::formats::ParseContext;
-use crate::model::{ReceivableUnit, Record};
+use crate::model::{CardTransaction, ReceivableUnit, Record};
 use rust_decimal::Decimal;
 
 const fn f(name: &'static str, start: usize, len: usize) -> Field {
@@ -46,23 +46,62 @@ mod credit {
     pub const WIDTH: usize = 140;
 }
 
+/// 035: ajuste Net or desagendamento: a debit (or credit) on the merchant's receivables, most often for a
+/// cancelled sale, pointing at the sale (original PV, RV, NSU) and at the RV it adjusts.
+mod adjustment {
+    use super::*;
+    pub const PV: Field = f("merchant_code", 4, 9);
+    pub const RV: Field = f("summary_number", 13, 9);
+    pub const DATE: Field = f("posting_date", 22, 8);
+    pub const AMOUNT: Field = money("gross_amount", 30);
+    pub const DEBIT_CREDIT: Field = f("debit_credit", 45, 1);
+    pub const REASON_CODE: Field = f("adjustment_code", 46, 2);
+    pub const REASON: Field = f("adjustment_reason", 48, 28);
+    pub const CARD: Field = f("card_number", 76, 16);
+    pub const SALE_DATE: Field = f("authorization_date", 92, 8);
+    pub const ORIGINAL_RV: Field = f("original_summary_number", 100, 9);
+    pub const ORIGINAL_PV: Field = f("original_merchant_code", 138, 9);
+    pub const ORIGINAL_RV_DATE: Field = f("original_posting_date", 147, 8);
+    pub const SALE_AMOUNT: Field = money("sale_total_amount", 155);
+    pub const KIND: Field = f("indicators", 170, 1);
+    pub const CREDIT_DATE: Field = f("original_due_date", 171, 8);
+    pub const NSU: Field = f("nsu", 239, 12);
+    pub const AUTHORIZATION: Field = f("authorization_code", 251, 6);
+    pub const DEBIT_TYPE: Field = f("transaction_type", 257, 1);
+    pub const DEBIT_ORDER: Field = f("processed_transaction_code", 258, 11);
+    pub const BRAND: Field = f("brand_code", 300, 1);
+    /// Since 27/08/2023 the reason is a 4-digit code appended here (the 2-digit field is zero-filled).
+    pub const REASON_CODE_4: Field = f("adjustment_code", 313, 4);
+    pub const WIDTH: usize = 300;
+}
+
 /// 052: trailer do arquivo.
 mod trailer {
     use super::*;
     pub const RECORDS: Field = f("total_records", 8, 6);
     pub const CREDITS: Field = money("credit_total", 27);
     pub const ANTICIPATED: Field = money("anticipated_total", 48);
+    pub const CREDIT_ADJUSTMENT_COUNT: Field = f("credit_adjustment_count", 63, 4);
     pub const CREDIT_ADJUSTMENTS: Field = money("credit_adjustment_total", 67);
+    pub const DEBIT_ADJUSTMENT_COUNT: Field = f("debit_adjustment_count", 82, 4);
     pub const DEBIT_ADJUSTMENTS: Field = money("debit_adjustment_total", 86);
     pub const WIDTH: usize = 100;
 }
 
 pub(super) fn trailer_column(field: &str) -> usize {
     use trailer::*;
-    [RECORDS, CREDITS, ANTICIPATED, CREDIT_ADJUSTMENTS, DEBIT_ADJUSTMENTS]
-        .iter()
-        .find(|f| f.name == field)
-        .map_or(1, |f| f.start)
+    [
+        RECORDS,
+        CREDITS,
+        ANTICIPATED,
+        CREDIT_ADJUSTMENTS,
+        DEBIT_ADJUSTMENTS,
+        CREDIT_ADJUSTMENT_COUNT,
+        DEBIT_ADJUSTMENT_COUNT,
+    ]
+    .iter()
+    .find(|f| f.name == field)
+    .map_or(1, |f| f.start)
 }
 
 pub(super) fn line(p: &mut Parser, code: &str, line_no: u64, line: &[u8], cx: &mut ParseContext<'_>) {
@@ -134,6 +173,71 @@ pub(super) fn line(p: &mut Parser, code: &str, line_no: u64, line: &[u8], cx: &m
             };
             finish_record(cx, &mut r, line_no, code, Record::ReceivableUnit(Box::new(unit)));
         }
+        "035" => {
+            use adjustment::*;
+            if !require_width(line, WIDTH, code, line_no, cx) {
+                return;
+            }
+            let amount = r.unsigned_decimal(AMOUNT, 2);
+            let debit = match r.raw(DEBIT_CREDIT) {
+                b"D" => true,
+                b"C" => false,
+                other => {
+                    let found = crate::formats::field::latin1(other);
+                    cx.issue(
+                        line_no,
+                        Some(DEBIT_CREDIT.start),
+                        "035.debit_credit",
+                        format!("expected D or C, found {found:?}"),
+                    );
+                    true
+                }
+            };
+            let gross = if debit { -amount } else { amount };
+            if debit {
+                p.sums.debit_adjustments.0 += 1;
+                p.sums.debit_adjustments.1 += amount;
+            } else {
+                p.sums.credit_adjustments.0 += 1;
+                p.sums.credit_adjustments.1 += amount;
+            }
+            let card = r.text(CARD);
+            let (card_bin, card_last_digits) = super::card_parts(&card);
+            let merchant_code = r.digits(PV);
+            let rv = r.digits(RV);
+            let code4 = if line.len() >= REASON_CODE_4.end() { r.opt_digits(REASON_CODE_4) } else { None };
+            let code2 = r.digits(REASON_CODE);
+            let t = CardTransaction {
+                line_no,
+                ur_key: format!("{merchant_code}-{rv}"),
+                merchant_code,
+                summary_number: rv,
+                posting_date: r.date_dmy(DATE),
+                gross_amount: gross,
+                fee_amount: Some(Decimal::ZERO),
+                net_amount: Some(gross),
+                adjustment_code: Some(code4.filter(|c| c != "0000").unwrap_or(code2)),
+                adjustment_reason: r.text(REASON),
+                card_bin,
+                card_last_digits,
+                authorization_date: r.date_dmy(SALE_DATE),
+                original_sale_code: format!("{}-{}", r.digits(ORIGINAL_PV), r.digits(ORIGINAL_RV)),
+                original_posting_date: r.date_dmy(ORIGINAL_RV_DATE),
+                sale_total_amount: r.unsigned_decimal(SALE_AMOUNT, 2),
+                indicators: r.text(KIND),
+                original_due_date: r.date_dmy(CREDIT_DATE),
+                nsu: r.digits(NSU),
+                authorization_code: r.text(AUTHORIZATION),
+                transaction_type: r.text(DEBIT_TYPE),
+                processed_transaction_code: r.text(DEBIT_ORDER),
+                brand_code: r.text(BRAND),
+                settlement_type_code: "000".into(),
+                posting_type_code: code.into(),
+                product_code: "000".into(),
+                ..Default::default()
+            };
+            finish_record(cx, &mut r, line_no, code, Record::Transaction(Box::new(t)));
+        }
         "052" => {
             use trailer::*;
             p.trailer_seen = true;
@@ -143,11 +247,12 @@ pub(super) fn line(p: &mut Parser, code: &str, line_no: u64, line: &[u8], cx: &m
             let d = Declared {
                 records: r.number(RECORDS),
                 credit_total: Some(r.unsigned_decimal(CREDITS, 2)),
-                must_be_zero: vec![
-                    ("anticipated_total", ANTICIPATED.start, r.unsigned_decimal(ANTICIPATED, 2)),
-                    ("credit_adjustment_total", CREDIT_ADJUSTMENTS.start, r.unsigned_decimal(CREDIT_ADJUSTMENTS, 2)),
-                    ("debit_adjustment_total", DEBIT_ADJUSTMENTS.start, r.unsigned_decimal(DEBIT_ADJUSTMENTS, 2)),
-                ],
+                must_be_zero: vec![("anticipated_total", ANTICIPATED.start, r.unsigned_decimal(ANTICIPATED, 2))],
+                credit_adjustments: Some((
+                    r.number(CREDIT_ADJUSTMENT_COUNT),
+                    r.unsigned_decimal(CREDIT_ADJUSTMENTS, 2),
+                )),
+                debit_adjustments: Some((r.number(DEBIT_ADJUSTMENT_COUNT), r.unsigned_decimal(DEBIT_ADJUSTMENTS, 2))),
                 ..Default::default()
             };
             p.set_trailer(line_no, d, line, r.errors, cx);

@@ -112,7 +112,7 @@ pub const RECORD_TYPES: &[(FileKind, &str, &str, Handling)] = &[
     (FileKind::Eefi, "030", "header do arquivo", Frame),
     (FileKind::Eefi, "032", "header de matriz", Count),
     (FileKind::Eefi, "034", "créditos (ordem de crédito)", Load),
-    (FileKind::Eefi, "035", "ajustes Net e desagendamentos", Unsupported),
+    (FileKind::Eefi, "035", "ajustes Net e desagendamentos", Load),
     (FileKind::Eefi, "036", "antecipação (RAV)", Unsupported),
     (FileKind::Eefi, "037", "totalizador de créditos", Count),
     (FileKind::Eefi, "038", "ajustes a débito via banco", Unsupported),
@@ -180,6 +180,9 @@ pub(crate) struct Sums {
     pub cv_count: u64,
     /// EEFI: credits (034).
     pub credit_total: Decimal,
+    /// EEFI: adjustments (035) to the merchant's credit and debit: count and amount.
+    pub credit_adjustments: (u64, Decimal),
+    pub debit_adjustments: (u64, Decimal),
 }
 
 /// What a trailer declares (absent figures are not checked).
@@ -196,6 +199,9 @@ pub(crate) struct Declared {
     /// Figures of record types this version rejects: must be zero when none of them is present.
     pub must_be_zero: Vec<(&'static str, usize, Decimal)>,
     pub credit_total: Option<Decimal>,
+    /// EEFI: adjustments to credit and to debit (count, amount).
+    pub credit_adjustments: Option<(u64, Decimal)>,
+    pub debit_adjustments: Option<(u64, Decimal)>,
 }
 
 impl Parser {
@@ -343,6 +349,19 @@ impl StatementParser for Parser {
         {
             if let Some(v) = declared {
                 check(v == computed, d_col(self.kind, field), field, format!("declares {v}, the file has {computed}"));
+            }
+        }
+        for (field, declared, computed) in [
+            ("credit_adjustment", d.credit_adjustments, s.credit_adjustments),
+            ("debit_adjustment", d.debit_adjustments, s.debit_adjustments),
+        ] {
+            if let Some((n, v)) = declared {
+                check(
+                    (n, v) == computed,
+                    d_col(self.kind, &format!("{field}_count")),
+                    &format!("{field}_total"),
+                    format!("declares {n} adjustments of {v}, the file has {} of {}", computed.0, computed.1),
+                );
             }
         }
         for (field, column, v) in &d.must_be_zero {
