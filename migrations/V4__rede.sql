@@ -25,7 +25,9 @@ INSERT INTO dim_posting_type (acquirer_key, code_set, code, name, category) VALU
     (2, 'rede-eevd', '01', 'Resumo de vendas a débito', 'sale'),
     (2, 'rede-eevd', '05', 'CV de venda a débito', 'sale'),
     (2, 'rede-eefi', '034', 'Crédito de vendas (ordem de crédito)', 'sale'),
-    (2, 'rede-eefi', '035', 'Ajuste Net / desagendamento', 'adjustment');
+    (2, 'rede-eefi', '035', 'Ajuste Net / desagendamento', 'adjustment'),
+    (2, 'rede-eefi', '043', 'Ajuste a crédito', 'adjustment'),
+    (2, 'rede-eefi', '045', 'Débito liquidado', 'adjustment');
 
 ALTER TABLE fact_receivable_unit
     ADD COLUMN credit_document  text NOT NULL DEFAULT '',

@@ -334,3 +334,45 @@ async fn rede_files_load_into_the_same_facts_with_the_acquirer_as_a_dimension() 
     // Rede's and Cielo's establishments are distinct even with the same code.
     assert_eq!(db.count("SELECT count(*) FROM dim_establishment WHERE acquirer_key = 2").await, 3);
 }
+
+#[test]
+fn real_eefi_credit_adjustments_and_settled_debits() {
+    let Some(all) = real_lines() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let file = |credits: (u64, &str), debits: (u64, &str)| {
+        let body = vec![pick(&all, "043", ""), pick(&all, "045", "")];
+        let mut t = format!("0520001{:06}999999999{:04}{}", body.len() + 2, 0, amount15(Decimal::ZERO));
+        t.push_str(&format!("{:06}{}", 0, amount15(Decimal::ZERO)));
+        t.push_str(&format!("{:04}{}{:04}{}", credits.0, amount15(dec(credits.1)), debits.0, amount15(dec(debits.1))));
+        let mut lines = vec![pick(&all, "030", "OTICA")];
+        lines.extend(body);
+        lines.push(t.into_bytes());
+        write_lines(&dir.path().join(format!("eefi-adj-{}-{}.txt", credits.1, debits.1)), &lines)
+    };
+    let (s, _, txs) = parse(&file((1, "25.00"), (1, "126.66")));
+    assert!(s.is_valid(), "{:#?}", s.errors);
+    let c = &txs[0];
+    assert_eq!((c.posting_type_code.as_str(), c.gross_amount, c.net_amount), ("043", dec("25.00"), Some(dec("25.00"))));
+    assert_eq!((c.adjustment_code.as_deref(), c.adjustment_reason.as_str()), (Some("61"), "DEV CRED PGTO MAIOR"));
+    assert_eq!((c.processed_transaction_code.as_str(), c.account_number.as_str()), ("04140944451", "88888888888"));
+    assert_eq!(c.original_due_date.unwrap().to_string(), "2014-05-22", "credited on");
+    let d = &txs[1];
+    assert_eq!(
+        (d.posting_type_code.as_str(), d.gross_amount, d.net_amount),
+        ("045", dec("-126.66"), Some(dec("-126.66")))
+    );
+    assert_eq!((d.adjustment_code.as_deref(), d.adjustment_reason.as_str()), (Some("18"), "CANCEL.DE VENDAS"));
+    assert_eq!(
+        (d.nsu.as_str(), d.authorization_code.as_str(), d.sale_total_amount),
+        ("999999999999", "777777", dec("129.90"))
+    );
+    assert_eq!(
+        (d.processed_transaction_code.as_str(), d.original_sale_code.as_str()),
+        ("14043012716", "999999999-999999999")
+    );
+    assert_eq!(d.posting_date.unwrap().to_string(), "2014-02-12");
+    // Adjustment totals declared without the 043/045 records are the other accepted reading; anything else is not.
+    assert!(parse(&file((0, "0"), (0, "0"))).0.is_valid());
+    let (s, _, _) = parse(&file((1, "25.00"), (1, "126.65")));
+    assert_eq!(s.errors.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(), ["trailer.debit_adjustment_total"]);
+}

@@ -75,6 +75,59 @@ mod adjustment {
     pub const WIDTH: usize = 300;
 }
 
+/// 043: ajuste a crédito: money credited to the merchant outside the sales (refund of an overcharge…).
+mod credit_adjustment {
+    use super::*;
+    pub const PV: Field = f("merchant_code", 4, 9);
+    pub const SUMMARY: Field = f("summary_number", 13, 9);
+    pub const DOCUMENT: Field = f("processed_transaction_code", 22, 11);
+    pub const ISSUE_DATE: Field = f("posting_date", 33, 8);
+    pub const CREDIT_DATE: Field = f("original_due_date", 41, 8);
+    pub const AMOUNT: Field = money("gross_amount", 49);
+    pub const CREDIT_FLAG: Field = f("credit_flag", 64, 1);
+    pub const BANK: Field = f("bank_code", 65, 3);
+    pub const BRANCH: Field = f("branch_code", 68, 6);
+    pub const ACCOUNT: Field = f("account_number", 74, 11);
+    pub const REASON_CODE: Field = f("adjustment_code", 85, 2);
+    pub const REASON: Field = f("adjustment_reason", 87, 28);
+    pub const BRAND: Field = f("brand_code", 115, 1);
+    /// Since 27/08/2023 the reason is a 4-digit code appended here.
+    pub const REASON_CODE_4: Field = f("adjustment_code", 116, 4);
+    pub const WIDTH: usize = 114;
+}
+
+/// 045: débito liquidado: a debit order (cancellation, chargeback…) settled against the merchant's credits.
+mod settled_debit {
+    use super::*;
+    pub const PV: Field = f("merchant_code", 4, 9);
+    pub const ORDER: Field = f("processed_transaction_code", 13, 11);
+    pub const ORDER_DATE: Field = f("posting_date", 24, 8);
+    pub const AMOUNT: Field = money("gross_amount", 32);
+    pub const REASON_CODE: Field = f("adjustment_code", 47, 2);
+    pub const REASON: Field = f("adjustment_reason", 49, 28);
+    pub const CARD: Field = f("card_number", 77, 16);
+    pub const NSU: Field = f("nsu", 93, 12);
+    pub const SALE_DATE: Field = f("authorization_date", 105, 8);
+    pub const AUTHORIZATION: Field = f("authorization_code", 113, 6);
+    pub const SALE_AMOUNT: Field = money("sale_total_amount", 119);
+    pub const ORIGINAL_RV: Field = f("original_summary_number", 134, 9);
+    pub const ORIGINAL_RV_DATE: Field = f("original_posting_date", 143, 8);
+    pub const ORIGINAL_PV: Field = f("original_merchant_code", 151, 9);
+    pub const NET: Field = money("net_amount", 204);
+    pub const SETTLED_DATE: Field = f("original_due_date", 219, 8);
+    pub const BRAND: Field = f("brand_code", 272, 1);
+    /// Since 27/08/2023 the reason is a 4-digit code appended here.
+    pub const REASON_CODE_4: Field = f("adjustment_code", 273, 4);
+    pub const WIDTH: usize = 272;
+}
+
+/// The adjustment reason: the 4-digit code appended since 2023 when present and not zero, else the 2-digit one.
+fn reason_code(r: &mut FieldReader<'_>, line: &[u8], two: Field, four: Field) -> Option<String> {
+    let code4 = if line.len() >= four.end() { r.opt_digits(four) } else { None };
+    let code2 = r.digits(two);
+    Some(code4.filter(|c| c != "0000").unwrap_or(code2))
+}
+
 /// 052: trailer do arquivo.
 mod trailer {
     use super::*;
@@ -205,8 +258,7 @@ pub(super) fn line(p: &mut Parser, code: &str, line_no: u64, line: &[u8], cx: &m
             let (card_bin, card_last_digits) = super::card_parts(&card);
             let merchant_code = r.digits(PV);
             let rv = r.digits(RV);
-            let code4 = if line.len() >= REASON_CODE_4.end() { r.opt_digits(REASON_CODE_4) } else { None };
-            let code2 = r.digits(REASON_CODE);
+            let adjustment_code = reason_code(&mut r, line, REASON_CODE, REASON_CODE_4);
             let t = CardTransaction {
                 line_no,
                 ur_key: format!("{merchant_code}-{rv}"),
@@ -216,7 +268,7 @@ pub(super) fn line(p: &mut Parser, code: &str, line_no: u64, line: &[u8], cx: &m
                 gross_amount: gross,
                 fee_amount: Some(Decimal::ZERO),
                 net_amount: Some(gross),
-                adjustment_code: Some(code4.filter(|c| c != "0000").unwrap_or(code2)),
+                adjustment_code,
                 adjustment_reason: r.text(REASON),
                 card_bin,
                 card_last_digits,
@@ -230,6 +282,85 @@ pub(super) fn line(p: &mut Parser, code: &str, line_no: u64, line: &[u8], cx: &m
                 authorization_code: r.text(AUTHORIZATION),
                 transaction_type: r.text(DEBIT_TYPE),
                 processed_transaction_code: r.text(DEBIT_ORDER),
+                brand_code: r.text(BRAND),
+                settlement_type_code: "000".into(),
+                posting_type_code: code.into(),
+                product_code: "000".into(),
+                ..Default::default()
+            };
+            finish_record(cx, &mut r, line_no, code, Record::Transaction(Box::new(t)));
+        }
+        "043" => {
+            use credit_adjustment::*;
+            if !require_width(line, WIDTH, code, line_no, cx) {
+                return;
+            }
+            r.expect_literal(CREDIT_FLAG, "C");
+            let amount = r.unsigned_decimal(AMOUNT, 2);
+            p.sums.adjustment_credits.0 += 1;
+            p.sums.adjustment_credits.1 += amount;
+            let merchant_code = r.digits(PV);
+            let summary = r.digits(SUMMARY);
+            let t = CardTransaction {
+                line_no,
+                ur_key: format!("{merchant_code}-{summary}"),
+                merchant_code,
+                summary_number: summary,
+                processed_transaction_code: r.text(DOCUMENT),
+                posting_date: r.date_dmy(ISSUE_DATE),
+                original_due_date: r.date_dmy(CREDIT_DATE),
+                gross_amount: amount,
+                fee_amount: Some(Decimal::ZERO),
+                net_amount: Some(amount),
+                bank_code: r.text(BANK),
+                branch_code: r.text(BRANCH),
+                account_number: r.text(ACCOUNT),
+                adjustment_code: reason_code(&mut r, line, REASON_CODE, REASON_CODE_4),
+                adjustment_reason: r.text(REASON),
+                brand_code: r.text(BRAND),
+                settlement_type_code: "000".into(),
+                posting_type_code: code.into(),
+                product_code: "000".into(),
+                ..Default::default()
+            };
+            finish_record(cx, &mut r, line_no, code, Record::Transaction(Box::new(t)));
+        }
+        "045" => {
+            use settled_debit::*;
+            if !require_width(line, WIDTH, code, line_no, cx) {
+                return;
+            }
+            let amount = r.unsigned_decimal(AMOUNT, 2);
+            p.sums.settled_debits.0 += 1;
+            p.sums.settled_debits.1 += amount;
+            let card = r.text(CARD);
+            let (card_bin, card_last_digits) = super::card_parts(&card);
+            let merchant_code = r.digits(PV);
+            let order = r.text(ORDER);
+            let t = CardTransaction {
+                line_no,
+                ur_key: format!("{merchant_code}-OD{order}"),
+                merchant_code,
+                processed_transaction_code: order,
+                posting_date: r.date_dmy(ORDER_DATE),
+                gross_amount: -amount,
+                fee_amount: Some(Decimal::ZERO),
+                net_amount: Some(-r.unsigned_decimal(NET, 2)),
+                adjustment_code: reason_code(&mut r, line, REASON_CODE, REASON_CODE_4),
+                adjustment_reason: r.text(REASON),
+                card_bin,
+                card_last_digits,
+                nsu: r.digits(NSU),
+                authorization_date: r.date_dmy(SALE_DATE),
+                authorization_code: r.text(AUTHORIZATION),
+                sale_total_amount: r.unsigned_decimal(SALE_AMOUNT, 2),
+                summary_number: r.digits(ORIGINAL_RV),
+                original_posting_date: r.date_dmy(ORIGINAL_RV_DATE),
+                original_sale_code: {
+                    let pv = r.digits(ORIGINAL_PV);
+                    format!("{pv}-{}", r.digits(ORIGINAL_RV))
+                },
+                original_due_date: r.date_dmy(SETTLED_DATE),
                 brand_code: r.text(BRAND),
                 settlement_type_code: "000".into(),
                 posting_type_code: code.into(),

@@ -119,9 +119,9 @@ pub const RECORD_TYPES: &[(FileKind, &str, &str, Handling)] = &[
     (FileKind::Eefi, "040", "Serasa", Unsupported),
     (FileKind::Eefi, "041", "AVS", Unsupported),
     (FileKind::Eefi, "042", "SecureCode", Unsupported),
-    (FileKind::Eefi, "043", "ajustes a crédito", Unsupported),
+    (FileKind::Eefi, "043", "ajustes a crédito", Load),
     (FileKind::Eefi, "044", "débitos pendentes", Unsupported),
-    (FileKind::Eefi, "045", "débitos liquidados", Unsupported),
+    (FileKind::Eefi, "045", "débitos liquidados", Load),
     (FileKind::Eefi, "049", "desagendamento de parcelas", Unsupported),
     (FileKind::Eefi, "050", "totalizador de matriz", Count),
     (FileKind::Eefi, "052", "trailer do arquivo", Frame),
@@ -183,6 +183,9 @@ pub(crate) struct Sums {
     /// EEFI: adjustments (035) to the merchant's credit and debit: count and amount.
     pub credit_adjustments: (u64, Decimal),
     pub debit_adjustments: (u64, Decimal),
+    /// EEFI: credits for adjustments (043) and debits settled (045): count and amount.
+    pub adjustment_credits: (u64, Decimal),
+    pub settled_debits: (u64, Decimal),
 }
 
 /// What a trailer declares (absent figures are not checked).
@@ -351,13 +354,21 @@ impl StatementParser for Parser {
                 check(v == computed, d_col(self.kind, field), field, format!("declares {v}, the file has {computed}"));
             }
         }
-        for (field, declared, computed) in [
-            ("credit_adjustment", d.credit_adjustments, s.credit_adjustments),
-            ("debit_adjustment", d.debit_adjustments, s.debit_adjustments),
+        // Whether the trailer's adjustment totals include the 043 credits and 045 settled debits besides the 035
+        // adjustments is not settled by the sources: both readings are accepted, nothing else.
+        let plus = |a: (u64, Decimal), b: (u64, Decimal)| (a.0 + b.0, a.1 + b.1);
+        for (field, declared, computed, alternative) in [
+            (
+                "credit_adjustment",
+                d.credit_adjustments,
+                s.credit_adjustments,
+                plus(s.credit_adjustments, s.adjustment_credits),
+            ),
+            ("debit_adjustment", d.debit_adjustments, s.debit_adjustments, plus(s.debit_adjustments, s.settled_debits)),
         ] {
             if let Some((n, v)) = declared {
                 check(
-                    (n, v) == computed,
+                    (n, v) == computed || (n, v) == alternative,
                     d_col(self.kind, &format!("{field}_count")),
                     &format!("{field}_total"),
                     format!("declares {n} adjustments of {v}, the file has {} of {}", computed.0, computed.1),
