@@ -22,6 +22,8 @@ INSERT INTO dim_posting_type (acquirer_key, code_set, code, name, category) VALU
     (2, 'rede-eevc', '008', 'CV rotativo (venda a crédito à vista)', 'sale'),
     (2, 'rede-eevc', '012', 'CV parcelado sem juros', 'sale'),
     (2, 'rede-eevc', '014', 'Parcela de RV parcelado sem juros', 'sale'),
+    (2, 'rede-eevc', '011', 'Ajuste a crédito', 'adjustment'),
+    (2, 'rede-eevd', '11', 'Ajuste Net', 'adjustment'),
     (2, 'rede-eevd', '01', 'Resumo de vendas a débito', 'sale'),
     (2, 'rede-eevd', '05', 'CV de venda a débito', 'sale'),
     (2, 'rede-eefi', '034', 'Crédito de vendas (ordem de crédito)', 'sale'),

@@ -376,3 +376,40 @@ fn real_eefi_credit_adjustments_and_settled_debits() {
     let (s, _, _) = parse(&file((1, "25.00"), (1, "126.65")));
     assert_eq!(s.errors.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(), ["trailer.debit_adjustment_total"]);
 }
+
+#[test]
+fn real_sales_file_adjustments_eevc_011_and_eevd_11() {
+    let Some(all) = real_lines() else { return };
+    let Some(headers) = fixture("lavinas__cielo-edi__header_lines.txt").map(|p| lines(&p)) else { return };
+    let dir = tempfile::tempdir().unwrap();
+    // EEVC: header, the real 011 (a credit of 3.15), and an empty trailer.
+    // An empty trailer: 3 records, gross, 0 CVs, then the nine totals and the accepted-CV count, all zero.
+    let t =
+        format!("0280001{:06}014797470{}000000{}000000", 3, amount15(Decimal::ZERO), amount15(Decimal::ZERO).repeat(9));
+    let eevc = write_lines(
+        &dir.path().join("eevc-011.txt"),
+        &[pick(&all, "002", "EEVC"), pick(&all, "011", "COMISS"), t.into_bytes()],
+    );
+    let (s, _, txs) = parse(&eevc);
+    assert!(s.is_valid(), "{:#?}", s.errors);
+    let a = &txs[0];
+    assert_eq!((a.posting_type_code.as_str(), a.gross_amount, a.net_amount), ("011", dec("3.15"), Some(dec("3.15"))));
+    assert_eq!((a.adjustment_code.as_deref(), a.summary_number.as_str()), (Some("67"), "015201941"));
+    assert!(a.adjustment_reason.starts_with("COMISS"), "{}", a.adjustment_reason);
+    assert_eq!(a.original_due_date.unwrap().to_string(), "2019-06-10", "credited on");
+
+    // EEVD: header, the real "011" CSV line (an ajuste Net of 132.55 debited), and a trailer.
+    let header = headers.iter().find(|l| l.starts_with(b"00,")).unwrap().clone();
+    let trailer = b"04,021644942,000000,000000,000000000000000,000000000000000,000000000000000,000000000000000,000000000000000,000000000000000,000003".to_vec();
+    let eevd = write_lines(&dir.path().join("eevd-11.csv"), &[header, pick(&all, "011,", ""), trailer]);
+    let (s, _, txs) = parse(&eevd);
+    assert!(s.is_valid(), "{:#?}", s.errors);
+    assert_eq!(s.record_counts.get("11"), Some(&1), "\"011\" is type 11");
+    let a = &txs[0];
+    assert_eq!((a.gross_amount, a.adjustment_code.as_deref()), (dec("-132.55"), Some("18")));
+    assert_eq!((a.adjustment_reason.as_str(), a.merchant_code.as_str()), ("CANCEL.DE VENDAS", "015254640"));
+    assert_eq!((a.card_bin.as_str(), a.card_last_digits.as_str()), ("541465", "8050"));
+    assert_eq!((a.original_sale_code.as_str(), a.sale_total_amount), ("015254640-049449440", dec("275.22")));
+    assert_eq!((a.nsu.as_str(), a.authorization_code.as_str()), ("000998466334", "021704"));
+    assert_eq!(a.authorization_date.unwrap().to_string(), "2019-04-13");
+}

@@ -121,13 +121,6 @@ mod settled_debit {
     pub const WIDTH: usize = 272;
 }
 
-/// The adjustment reason: the 4-digit code appended since 2023 when present and not zero, else the 2-digit one.
-fn reason_code(r: &mut FieldReader<'_>, line: &[u8], two: Field, four: Field) -> Option<String> {
-    let code4 = if line.len() >= four.end() { r.opt_digits(four) } else { None };
-    let code2 = r.digits(two);
-    Some(code4.filter(|c| c != "0000").unwrap_or(code2))
-}
-
 /// 052: trailer do arquivo.
 mod trailer {
     use super::*;
@@ -258,7 +251,7 @@ pub(super) fn line(p: &mut Parser, code: &str, line_no: u64, line: &[u8], cx: &m
             let (card_bin, card_last_digits) = super::card_parts(&card);
             let merchant_code = r.digits(PV);
             let rv = r.digits(RV);
-            let adjustment_code = reason_code(&mut r, line, REASON_CODE, REASON_CODE_4);
+            let adjustment_code = super::reason_code(&mut r, line, REASON_CODE, REASON_CODE_4);
             let t = CardTransaction {
                 line_no,
                 ur_key: format!("{merchant_code}-{rv}"),
@@ -315,7 +308,7 @@ pub(super) fn line(p: &mut Parser, code: &str, line_no: u64, line: &[u8], cx: &m
                 bank_code: r.text(BANK),
                 branch_code: r.text(BRANCH),
                 account_number: r.text(ACCOUNT),
-                adjustment_code: reason_code(&mut r, line, REASON_CODE, REASON_CODE_4),
+                adjustment_code: super::reason_code(&mut r, line, REASON_CODE, REASON_CODE_4),
                 adjustment_reason: r.text(REASON),
                 brand_code: r.text(BRAND),
                 settlement_type_code: "000".into(),
@@ -346,7 +339,7 @@ pub(super) fn line(p: &mut Parser, code: &str, line_no: u64, line: &[u8], cx: &m
                 gross_amount: -amount,
                 fee_amount: Some(Decimal::ZERO),
                 net_amount: Some(-r.unsigned_decimal(NET, 2)),
-                adjustment_code: reason_code(&mut r, line, REASON_CODE, REASON_CODE_4),
+                adjustment_code: super::reason_code(&mut r, line, REASON_CODE, REASON_CODE_4),
                 adjustment_reason: r.text(REASON),
                 card_bin,
                 card_last_digits,

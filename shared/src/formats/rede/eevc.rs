@@ -155,6 +155,27 @@ mod installment {
     pub const WIDTH: usize = 92;
 }
 
+/// 011: ajuste a crédito: an amount credited to the merchant outside its sales (commissions, refunds).
+mod credit_adjustment {
+    use super::*;
+    pub const PV: Field = f("merchant_code", 4, 9);
+    pub const SUMMARY: Field = f("summary_number", 13, 9);
+    pub const DATE: Field = f("posting_date", 22, 8);
+    pub const AMOUNT: Field = money("gross_amount", 30);
+    pub const CREDIT_DATE: Field = f("original_due_date", 45, 8);
+    pub const CREDITED: Field = money("net_amount", 53);
+    pub const CREDIT_FLAG: Field = f("credit_flag", 68, 1);
+    pub const BANK: Field = f("bank_code", 69, 3);
+    pub const BRANCH: Field = f("branch_code", 72, 6);
+    pub const ACCOUNT: Field = f("account_number", 78, 11);
+    pub const REASON_CODE: Field = f("adjustment_code", 89, 2);
+    pub const REASON: Field = f("adjustment_reason", 91, 28);
+    pub const BRAND: Field = f("brand_code", 119, 1);
+    /// Since 27/08/2023 the reason is a 4-digit code appended here.
+    pub const REASON_CODE_4: Field = f("adjustment_code", 120, 4);
+    pub const WIDTH: usize = 118;
+}
+
 /// 028: trailer do arquivo.
 mod trailer {
     use super::*;
@@ -305,6 +326,37 @@ pub(super) fn line(p: &mut Parser, code: &str, line_no: u64, line: &[u8], cx: &m
                 ..Default::default()
             };
             finish_record(cx, &mut r, line_no, code, Record::ReceivableUnit(Box::new(unit)));
+        }
+        "011" => {
+            use credit_adjustment::*;
+            if !require_width(line, WIDTH, code, line_no, cx) {
+                return;
+            }
+            r.expect_literal(CREDIT_FLAG, "C");
+            let merchant_code = r.digits(PV);
+            let summary = r.digits(SUMMARY);
+            let t = CardTransaction {
+                line_no,
+                ur_key: format!("{merchant_code}-{summary}"),
+                merchant_code,
+                summary_number: summary,
+                posting_date: r.date_dmy(DATE),
+                gross_amount: r.unsigned_decimal(AMOUNT, 2),
+                fee_amount: Some(rust_decimal::Decimal::ZERO),
+                original_due_date: r.date_dmy(CREDIT_DATE),
+                net_amount: Some(r.unsigned_decimal(CREDITED, 2)),
+                bank_code: r.text(BANK),
+                branch_code: r.text(BRANCH),
+                account_number: r.text(ACCOUNT),
+                adjustment_code: super::reason_code(&mut r, line, REASON_CODE, REASON_CODE_4),
+                adjustment_reason: r.text(REASON),
+                brand_code: r.text(BRAND),
+                settlement_type_code: "002".into(),
+                posting_type_code: code.into(),
+                product_code: "000".into(),
+                ..Default::default()
+            };
+            finish_record(cx, &mut r, line_no, code, Record::Transaction(Box::new(t)));
         }
         "028" => {
             use trailer::*;

@@ -76,6 +76,7 @@ fn min_columns(code: &str) -> usize {
         "00" => 10,
         "01" => 14,
         "04" => 11,
+        "11" => 29,
         "05" => 19,
         _ => 1,
     }
@@ -209,6 +210,62 @@ pub(super) fn line(p: &mut Parser, code: &str, line_no: u64, line: &[u8], cx: &m
                 settlement_type_code: "001".into(),
                 posting_type_code: code.into(),
                 product_code: "DEB".into(),
+                ..Default::default()
+            };
+            let mut fr = FieldReader::new(line);
+            fr.errors = std::mem::take(&mut r.errors);
+            finish_record(cx, &mut fr, line_no, code, Record::Transaction(Box::new(t)));
+        }
+        "11" => {
+            // Ajuste Net: a debit (or credit) on the merchant's receivables, pointing at the sale it adjusts.
+            let merchant_code = r.digits(2, "merchant_code");
+            let rv = r.digits(3, "summary_number");
+            let amount = r.amount(5, "gross_amount");
+            let debit = r.text(6, "debit_credit");
+            if debit != "D" && debit != "C" {
+                let column = r.cols.0[5].0 + 1;
+                r.errors.push(FieldError {
+                    column,
+                    field: "debit_credit",
+                    reason: format!("expected D or C, found {debit:?}"),
+                });
+            }
+            let gross = if debit == "C" { amount } else { -amount };
+            let card = r.text(9, "card_number");
+            let (card_bin, card_last_digits) = card_parts(&card);
+            let reason_code = r.digits(7, "adjustment_code");
+            // Since 2023 a 4-digit reason code is appended as column 30.
+            let code4 = if r.cols.0.len() >= 30 { Some(r.digits(30, "adjustment_code")) } else { None };
+            let t = CardTransaction {
+                line_no,
+                ur_key: format!("{merchant_code}-{rv}"),
+                merchant_code,
+                summary_number: rv,
+                posting_date: r.date(4, "posting_date"),
+                gross_amount: gross,
+                fee_amount: Some(rust_decimal::Decimal::ZERO),
+                net_amount: Some(gross),
+                adjustment_code: Some(code4.filter(|c| !c.is_empty() && c != "0000").unwrap_or(reason_code)),
+                adjustment_reason: r.text(8, "adjustment_reason"),
+                card_bin,
+                card_last_digits,
+                authorization_date: r.date(10, "authorization_date"),
+                original_sale_code: {
+                    let pv = r.digits(15, "original_merchant_code");
+                    format!("{pv}-{}", r.digits(11, "original_summary_number"))
+                },
+                original_posting_date: r.date(16, "original_posting_date"),
+                sale_total_amount: r.amount(17, "sale_total_amount"),
+                indicators: r.text(18, "indicators"),
+                original_due_date: r.date(19, "original_due_date"),
+                nsu: r.digits(22, "nsu"),
+                authorization_code: r.text(23, "authorization_code"),
+                transaction_type: r.text(24, "transaction_type"),
+                processed_transaction_code: r.text(25, "processed_transaction_code"),
+                brand_code: r.text(29, "brand_code"),
+                settlement_type_code: "001".into(),
+                posting_type_code: code.into(),
+                product_code: "000".into(),
                 ..Default::default()
             };
             let mut fr = FieldReader::new(line);

@@ -79,7 +79,7 @@ pub const RECORD_TYPES: &[(FileKind, &str, &str, Handling)] = &[
     (FileKind::Eevc, "006", "RV rotativo", Load),
     (FileKind::Eevc, "008", "CV/NSU rotativo", Load),
     (FileKind::Eevc, "010", "RV parcelado sem juros", Count),
-    (FileKind::Eevc, "011", "ajuste a crédito", Unsupported),
+    (FileKind::Eevc, "011", "ajuste a crédito", Load),
     (FileKind::Eevc, "012", "CV/NSU parcelado sem juros", Load),
     (FileKind::Eevc, "014", "parcelas sem juros", Load),
     (FileKind::Eevc, "016", "RV IATA", Unsupported),
@@ -105,7 +105,7 @@ pub const RECORD_TYPES: &[(FileKind, &str, &str, Handling)] = &[
     (FileKind::Eevd, "05", "detalhamento dos comprovantes de venda", Load),
     (FileKind::Eevd, "08", "desagendamento de vendas pré-datadas", Unsupported),
     (FileKind::Eevd, "09", "vendas pré-datadas liquidadas", Unsupported),
-    (FileKind::Eevd, "11", "ajustes Net", Unsupported),
+    (FileKind::Eevd, "11", "ajustes Net", Load),
     (FileKind::Eevd, "13", "comprovantes de venda e-commerce (complemento)", Count),
     (FileKind::Eevd, "17", "ajustes Net e-commerce", Unsupported),
     (FileKind::Eevd, "20", "recarga", Unsupported),
@@ -248,7 +248,14 @@ impl Parser {
 /// The record type of a line: 3 digits (positional kinds) or the first column (EEVD).
 fn record_code(kind: FileKind, line: &[u8]) -> String {
     match kind {
-        FileKind::Eevd => latin1(line.split(|&b| b == b',').next().unwrap_or_default()).trim().to_string(),
+        // Real EEVD files write some types with three digits ("011" for 11): compare them as numbers.
+        FileKind::Eevd => {
+            let c = latin1(line.split(|&b| b == b',').next().unwrap_or_default()).trim().to_string();
+            match c.parse::<u32>() {
+                Ok(n) if c.len() <= 3 => format!("{n:02}"),
+                _ => c,
+            }
+        }
         _ => latin1(&line[..line.len().min(3)]),
     }
 }
@@ -481,6 +488,13 @@ pub(crate) fn finish_record(
         cx.field_errors(line_no, name, std::mem::take(&mut r.errors));
         false
     }
+}
+
+/// The adjustment reason: the 4-digit code appended since 2023 when present and not zero, else the 2-digit one.
+pub(crate) fn reason_code(r: &mut FieldReader<'_>, line: &[u8], two: Field, four: Field) -> Option<String> {
+    let code4 = if line.len() >= four.end() { r.opt_digits(four) } else { None };
+    let code2 = r.digits(two);
+    Some(code4.filter(|c| c != "0000").unwrap_or(code2))
 }
 
 /// Card number as Rede prints it (masked, e.g. `544891XXXXXX0003`): BIN and last four digits, when shown.
