@@ -3,13 +3,15 @@
 //! [`read_statement`] streams one file: it hashes the bytes, splits lines (bounded), detects the format from
 //! the header — never from the file name — and hands every line to that format's [`StatementParser`], which
 //! validates it, emits records to a sink and keeps the running totals the trailer is checked against.
-//! Adding an acquirer means one new folder here implementing [`StatementParser`] and one arm in [`detect`].
+//! Adding an acquirer means one new folder here (recognising its headers and implementing [`StatementParser`])
+//! and one line in [`FAMILIES`].
 
 pub mod cielo;
 pub mod detect;
 pub mod field;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod getnet;
 pub mod lines;
 pub mod merchant;
 pub mod rede;
@@ -275,31 +277,29 @@ pub trait StatementParser {
     fn finish(&mut self, last_line: u64, cx: &mut ParseContext<'_>);
 }
 
+/// A family of statement formats (an acquirer): how to recognise its headers and open a parser for them.
+pub struct Family {
+    /// What a first line is, if it is one of this family's headers.
+    pub recognise: fn(&[u8]) -> Option<detect::Detected>,
+    /// The parser for a recognised file, or why this version cannot read it.
+    pub open: fn(&detect::Detected) -> Result<Box<dyn StatementParser>, Issue>,
+}
+
+/// Every format family, tried in order on a file's first line. Adding an acquirer is its folder and one line
+/// here.
+pub const FAMILIES: &[Family] = &[cielo::FAMILY, rede::FAMILY, getnet::FAMILY];
+
 /// Recognise the format from the first line and return its parser. `Err` explains why the file is not a
 /// statement this version can read (unknown header, or a recognised one not supported yet).
 pub fn detect(first_line: &[u8]) -> Result<Box<dyn StatementParser>, Issue> {
-    let fail =
-        |column, field: &str, reason: String| Issue { line: 1, column, field: field.into(), reason, raw_line: None };
-    let d = detect::classify(first_line).map_err(|reason| fail(Some(1), "header", reason))?;
-    match d.format {
-        "cielo-v15" if d.supported => Ok(Box::new(cielo::Parser::new(cielo::Layout::V15))),
-        "cielo-v14" if d.supported => Ok(Box::new(cielo::Parser::new(cielo::Layout::V14))),
-        "rede-eevc" => Ok(Box::new(rede::Parser::new(rede::FileKind::Eevc, d.layout_version))),
-        "rede-eefi" => Ok(Box::new(rede::Parser::new(rede::FileKind::Eefi, d.layout_version))),
-        "rede-eevd" => Ok(Box::new(rede::Parser::new(rede::FileKind::Eevd, d.layout_version))),
-        "cielo-unknown" => Err(fail(
-            Some(71),
-            "header.layout_version",
-            format!(
-                "Cielo layout version {:?} is not supported (this version reads \"013\", \"014\", \"015\")",
-                d.layout_version
-            ),
-        )),
-        _ if d.acquirer == "cielo" => {
-            Err(fail(Some(48), "header.file_type", format!("{} is recognised but not supported yet", d.describe())))
-        }
-        _ => Err(fail(Some(1), "header", format!("{} is recognised but not supported yet", d.describe()))),
-    }
+    let (family, d) = detect::classify_family(first_line).map_err(|reason| Issue {
+        line: 1,
+        column: Some(1),
+        field: "header".into(),
+        reason,
+        raw_line: None,
+    })?;
+    (family.open)(&d)
 }
 
 /// Stream a statement: hash it, validate every line, emit valid records to `sink`, and summarise.

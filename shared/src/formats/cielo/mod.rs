@@ -5,10 +5,67 @@ pub mod sample;
 pub mod v14;
 pub mod v15;
 
-use crate::formats::detect::CIELO_FILE_TYPES;
+use crate::formats::detect::Detected;
 use crate::formats::field::{latin1, Field, FieldError, FieldReader};
-use crate::formats::{ParseContext, StatementParser, TrailerCheck, TrailerFigures};
+use crate::formats::{Family, Issue, ParseContext, StatementParser, TrailerCheck, TrailerFigures};
 use crate::model::{Acquirer, CardTransaction, FileType, ReceivableUnit, Record, StatementHeader, StatementTrailer};
+
+/// Cielo file types ("opção de extrato", header 48-49): code, kind, and whether the v15 / v13-v14 parsers
+/// load it.
+pub const CIELO_FILE_TYPES: &[(&str, &str, bool, bool)] = &[
+    ("03", "sales", true, true),
+    ("04", "payments", true, true),
+    ("06", "anticipation", false, false),
+    ("07", "anticipation_sale", false, false),
+    ("08", "pending_installments", false, true),
+    ("09", "open_balance", true, true),
+    ("10", "alelo_anticipation", false, false),
+    ("12", "alelo_sales", false, false),
+    ("13", "alelo_payments", false, false),
+    ("14", "alelo_open_balance", false, false),
+    ("15", "receivables_negotiation", true, false),
+    ("16", "pix", true, false),
+];
+
+/// Recognise a Cielo header: "CIELO" at 43-47, the layout version at 71-73, the file type at 48-49.
+fn recognise(line: &[u8]) -> Option<Detected> {
+    if line.len() < 73 || line[0] != b'0' || &line[42..47] != b"CIELO" {
+        return None;
+    }
+    let version = latin1(&line[70..73]);
+    let code = latin1(&line[47..49]);
+    let (format, v15) = match version.as_str() {
+        "015" => ("cielo-v15", true),
+        "013" | "014" | "001" => ("cielo-v14", false),
+        _ => ("cielo-unknown", false),
+    };
+    let known = CIELO_FILE_TYPES.iter().find(|t| t.0 == code);
+    let file_kind = known.map(|t| t.1).unwrap_or("unknown");
+    let supported = format != "cielo-unknown" && known.is_some_and(|t| if v15 { t.2 } else { t.3 }) && version != "001";
+    Some(Detected { acquirer: "cielo", format, layout_version: version, file_type: code, file_kind, supported })
+}
+
+/// Cielo in the list of format families.
+pub const FAMILY: Family = Family { recognise, open };
+
+/// The parser of a recognised Cielo file, or why this version cannot read it.
+fn open(d: &Detected) -> Result<Box<dyn StatementParser>, Issue> {
+    let fail =
+        |column, field: &str, reason: String| Issue { line: 1, column, field: field.into(), reason, raw_line: None };
+    match d.format {
+        "cielo-v15" if d.supported => Ok(Box::new(Parser::new(Layout::V15))),
+        "cielo-v14" if d.supported => Ok(Box::new(Parser::new(Layout::V14))),
+        "cielo-unknown" => Err(fail(
+            Some(71),
+            "header.layout_version",
+            format!(
+                "Cielo layout version {:?} is not supported (this version reads \"013\", \"014\", \"015\")",
+                d.layout_version
+            ),
+        )),
+        _ => Err(fail(Some(48), "header.file_type", format!("{} is recognised but not supported yet", d.describe()))),
+    }
+}
 
 /// Header (record 0), the same 250 bytes in every layout.
 pub mod header {

@@ -16,11 +16,89 @@ mod eefi;
 mod eevc;
 mod eevd;
 
+use crate::formats::detect::Detected;
 use crate::formats::field::{latin1, Field, FieldError, FieldReader};
-use crate::formats::{ParseContext, StatementParser, TrailerCheck, TrailerFigures};
+use crate::formats::{Family, Issue, ParseContext, StatementParser, TrailerCheck, TrailerFigures};
 use crate::model::{Acquirer, FileType, Record, StatementHeader};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
+
+/// Rede: the version string names the file kind (e.g. "V2.01 - 09/06 - EEVC", "V3.00 - 05/2023 EEVC").
+fn recognise(line: &[u8]) -> Option<Detected> {
+    let text = latin1(line);
+    // EEVD is comma-separated: 00,PV,…,Redecard,…,V1.04 - 07/10 - EEVD
+    if text.starts_with("00,") {
+        let cols: Vec<&str> = text.split(',').map(str::trim).collect();
+        if cols.iter().any(|c| c.eq_ignore_ascii_case("redecard") || c.eq_ignore_ascii_case("rede")) {
+            let version = cols.iter().rev().find(|c| c.to_ascii_uppercase().ends_with("EEVD")).copied().unwrap_or("");
+            return Some(Detected {
+                acquirer: "rede",
+                format: "rede-eevd",
+                layout_version: version.split_whitespace().next().unwrap_or("").to_string(),
+                file_type: "EEVD".into(),
+                file_kind: "sales",
+                supported: true,
+            });
+        }
+        return None;
+    }
+    if line.len() < 19 {
+        return None;
+    }
+    let brand = &line[11..19];
+    let is_rede = eq_ignore_case(brand, "redecard") || eq_ignore_case(&line[11..15], "rede");
+    if !is_rede {
+        return None;
+    }
+    let upper = text.to_ascii_uppercase();
+    let (format, kind, file_kind) = match &line[0..3] {
+        b"002" if upper.contains("EEVC") || upper.contains("VENDAS") => ("rede-eevc", "EEVC", "sales"),
+        b"030" if upper.contains("EEFI") || upper.contains("FINANCEIRA") => ("rede-eefi", "EEFI", "payments"),
+        b"060" => ("rede-eesa", "EESA", "open_balance"),
+        _ => return None,
+    };
+    // The version token: "V" and a digit ("V2.01 - 09/06 - EEVC", "V3.00 - 05/2023 EEVC").
+    let version = text
+        .as_bytes()
+        .windows(2)
+        .position(|w| w[0].eq_ignore_ascii_case(&b'V') && w[1].is_ascii_digit())
+        .map(|i| text[i..].split_whitespace().next().unwrap_or("").to_string())
+        .unwrap_or_default();
+    Some(Detected {
+        acquirer: "rede",
+        format,
+        layout_version: version,
+        file_type: kind.into(),
+        file_kind,
+        supported: format != "rede-eesa",
+    })
+}
+
+fn eq_ignore_case(a: &[u8], b: &str) -> bool {
+    a.len() == b.len() && a.eq_ignore_ascii_case(b.as_bytes())
+}
+
+/// Rede in the list of format families.
+pub const FAMILY: Family = Family { recognise, open };
+
+/// The parser of a recognised Rede file, or why this version cannot read it.
+fn open(d: &Detected) -> Result<Box<dyn StatementParser>, Issue> {
+    let kind = match d.format {
+        "rede-eevc" => FileKind::Eevc,
+        "rede-eefi" => FileKind::Eefi,
+        "rede-eevd" => FileKind::Eevd,
+        _ => {
+            return Err(Issue {
+                line: 1,
+                column: Some(1),
+                field: "header".into(),
+                reason: format!("{} is recognised but not supported yet", d.describe()),
+                raw_line: None,
+            })
+        }
+    };
+    Ok(Box::new(Parser::new(kind, d.layout_version.clone())))
+}
 
 /// The Rede file kinds this module reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
