@@ -390,3 +390,45 @@ async fn real_v13_file_loads_with_v14_code_tables() {
         .await;
     assert_eq!(unmatched, 0);
 }
+
+#[tokio::test]
+async fn adjustments_are_never_sales_and_keep_the_link_to_their_sale() {
+    let mut db = TestDb::new("adjustlink").await;
+    let dir = tempfile::tempdir().unwrap();
+    for f in samples(dir.path(), 3000, 31) {
+        let r = ingest_file(&mut db.client, &f.path, "test", IngestMode::StageAndLoad).await.unwrap();
+        assert_eq!(r.outcome, Outcome::Loaded);
+    }
+    // Only Cielo posting types 01/02/03/42 are sales.
+    let sale_codes: Vec<String> = db
+        .client
+        .query("SELECT code FROM dim_posting_type WHERE code_set = 'cielo-v15' AND is_sale ORDER BY code", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(sale_codes, ["01", "02", "03", "42"]);
+    let row = db
+        .client
+        .query_one(
+            "SELECT count(*) FILTER (WHERE pt.code = '06'), count(*) FILTER (WHERE pt.code = '08'),
+                    bool_and(NOT pt.is_sale),
+                    count(*) FILTER (WHERE t.original_sale_code = ''),
+                    count(*) FILTER (WHERE NOT EXISTS (
+                        SELECT 1 FROM fact_card_transaction s JOIN dim_posting_type spt USING (posting_type_key)
+                        WHERE spt.is_sale AND s.unique_sale_code = t.original_sale_code)),
+                    min(pt.category) FILTER (WHERE pt.code = '08'), min(pt.category) FILTER (WHERE pt.code = '06')
+             FROM fact_card_transaction t JOIN dim_posting_type pt USING (posting_type_key)
+             WHERE pt.code IN ('06', '08')",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert!(row.get::<_, i64>(0) > 0 && row.get::<_, i64>(1) > 0, "the sample has cancellations and chargebacks");
+    assert!(row.get::<_, bool>(2), "no cancellation or chargeback is a sale");
+    assert_eq!(row.get::<_, i64>(3), 0, "every adjustment names its original sale");
+    assert_eq!(row.get::<_, i64>(4), 0, "and that sale is in the facts");
+    assert_eq!(row.get::<_, String>(5), "chargeback");
+    assert_eq!(row.get::<_, String>(6), "cancellation");
+}
