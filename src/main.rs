@@ -6,10 +6,12 @@ mod print;
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
+use syncrocardpay_core::config::{Config, EnvParameters, SsmParameters, DEFAULT_PREFIX};
 use syncrocardpay_core::db::{self, localpg::LocalPostgres};
 use syncrocardpay_core::formats::cielo::sample::{self, SampleSpec};
 use syncrocardpay_core::formats::merchant::{read_merchant_sales, Mapping};
 use syncrocardpay_core::pipeline::{self, IngestMode, Outcome};
+use syncrocardpay_core::source::s3::S3Store;
 use syncrocardpay_core::source::FolderSource;
 
 #[derive(Parser)]
@@ -18,6 +20,11 @@ struct Cli {
     /// PostgreSQL connection URL (postgres://user:password@host:port/db).
     #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
     database_url: Option<String>,
+    /// Read the database settings from AWS SSM Parameter Store under this prefix (e.g. /syncrocardpay:
+    /// PREFIX/db/{host,port,user,password,name}) when no database URL is given. Without it, the
+    /// SYNCROCARDPAY_DB_{HOST,PORT,USER,PASSWORD,NAME} environment variables are used if set.
+    #[arg(long, env = "SYNCROCARDPAY_SSM_PREFIX", global = true)]
+    ssm_prefix: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -79,6 +86,11 @@ enum Command {
         /// Sales in the generated sample when there is no --inbox.
         #[arg(long, default_value_t = 2000)]
         sample_transactions: u64,
+        /// An S3 inbox: s3://BUCKET/PREFIX (objects under PREFIX/inbox/, archived to PREFIX/processed/ and
+        /// PREFIX/rejected/). Defaults to S3_BUCKET and S3_PREFIX when set. Endpoint, region and credentials
+        /// come from the standard AWS environment (AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID…).
+        #[arg(long)]
+        s3: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -105,10 +117,32 @@ enum DbAction {
     },
 }
 
-fn require_db(url: &Option<String>) -> Result<String> {
-    match url {
-        Some(u) if !u.is_empty() => Ok(u.clone()),
-        _ => bail!("no database: set DATABASE_URL or pass --database-url (postgres://user:password@host:port/db)"),
+/// The database URL: --database-url / DATABASE_URL, else SSM (with --ssm-prefix), else the
+/// SYNCROCARDPAY_DB_* environment; `None` when none of them is set.
+async fn database_url(o: &DbOptions) -> Result<Option<String>> {
+    if let Some(u) = o.url.as_ref().filter(|u| !u.is_empty()) {
+        return Ok(Some(u.clone()));
+    }
+    let config = match &o.ssm_prefix {
+        Some(prefix) => Config::load(&SsmParameters::from_env().await, prefix).await?,
+        None => Config::load(&EnvParameters, DEFAULT_PREFIX).await?,
+    };
+    Ok(config.db.map(|d| d.url()))
+}
+
+/// Where the database settings come from (global options).
+struct DbOptions {
+    url: Option<String>,
+    ssm_prefix: Option<String>,
+}
+
+async fn require_db(o: &DbOptions) -> Result<String> {
+    match database_url(o).await? {
+        Some(u) => Ok(u),
+        None => bail!(
+            "no database: set DATABASE_URL or pass --database-url (postgres://user:password@host:port/db), \
+             or --ssm-prefix, or SYNCROCARDPAY_DB_{{HOST,PORT,USER,PASSWORD,NAME}}"
+        ),
     }
 }
 
@@ -128,9 +162,10 @@ async fn main() -> Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    let db_opts = DbOptions { url: cli.database_url.clone(), ssm_prefix: cli.ssm_prefix.clone() };
     match cli.command {
         Command::Migrate => {
-            let url = require_db(&cli.database_url)?;
+            let url = require_db(&db_opts).await?;
             let mut client = db::connect(&url).await?;
             let applied = db::migrate(&mut client).await?;
             if applied.is_empty() {
@@ -167,7 +202,7 @@ async fn main() -> Result<()> {
             }
         }
         Command::Ingest { files, json } => {
-            let url = require_db(&cli.database_url)?;
+            let url = require_db(&db_opts).await?;
             let mut client = connect_and_migrate(&url).await?;
             let mut rejected = 0;
             for path in &files {
@@ -191,7 +226,7 @@ async fn main() -> Result<()> {
             let mapping = Mapping::from_file(&mapping).map_err(anyhow::Error::msg)?;
             let mut client = match check {
                 true => None,
-                false => Some(connect_and_migrate(&require_db(&cli.database_url)?).await?),
+                false => Some(connect_and_migrate(&require_db(&db_opts).await?).await?),
             };
             let mut rejected = 0;
             for path in &files {
@@ -228,11 +263,17 @@ async fn main() -> Result<()> {
                 std::process::exit(1);
             }
         }
-        Command::Run { inbox, jobs, sample_transactions, json } => {
+        Command::Run { inbox, jobs, sample_transactions, s3, json } => {
+            let s3 = s3.or_else(|| {
+                std::env::var("S3_BUCKET")
+                    .ok()
+                    .filter(|b| !b.is_empty())
+                    .map(|b| format!("s3://{b}/{}", std::env::var("S3_PREFIX").unwrap_or_default()))
+            });
             let mut _throwaway = None;
-            let url = match &cli.database_url {
-                Some(u) if !u.is_empty() => u.clone(),
-                _ => {
+            let url = match database_url(&db_opts).await? {
+                Some(u) => u,
+                None => {
                     eprintln!("no DATABASE_URL: starting a throwaway PostgreSQL (deleted when this run ends)…");
                     let pg = tokio::task::spawn_blocking(|| LocalPostgres::start(None, None)).await??;
                     eprintln!("throwaway PostgreSQL on 127.0.0.1:{}", pg.port());
@@ -241,6 +282,27 @@ async fn main() -> Result<()> {
                     url
                 }
             };
+            let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
+            if let Some(s3_url) = &s3 {
+                connect_and_migrate(&url).await?;
+                let (bucket, prefix) = S3Store::parse_url(s3_url)?;
+                let store = std::sync::Arc::new(S3Store::from_env(&bucket, &prefix).await);
+                let summary = pipeline::run_s3(&url, store.clone(), jobs).await?;
+                if json {
+                    println!("{}", serde_json::to_string(&summary)?);
+                } else {
+                    print::run_summary(&summary, &store.label());
+                }
+                if inbox.is_none() {
+                    if !json {
+                        print::database_totals(&db::connect(&url).await?).await?;
+                    }
+                    if summary.failed > 0 || summary.rejected > 0 {
+                        std::process::exit(1);
+                    }
+                    return Ok(());
+                }
+            }
             let mut _sample_dir = None;
             let inbox = match inbox {
                 Some(dir) => dir,
@@ -259,7 +321,6 @@ async fn main() -> Result<()> {
                 }
             };
             connect_and_migrate(&url).await?;
-            let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
             let source = FolderSource::new(&inbox);
             let summary = tokio::select! {
                 summary = pipeline::run(&url, &source, jobs) => summary?,
@@ -272,7 +333,7 @@ async fn main() -> Result<()> {
             if json {
                 println!("{}", serde_json::to_string(&summary)?);
             } else {
-                print::run_summary(&summary, &inbox);
+                print::run_summary(&summary, &inbox.display().to_string());
                 print::database_totals(&client).await?;
             }
             if summary.failed > 0 || summary.rejected > 0 {

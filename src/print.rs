@@ -1,7 +1,6 @@
 //! Human-readable output of the CLI.
 
 use rust_decimal::Decimal;
-use std::path::Path;
 use syncrocardpay_core::db::store;
 use syncrocardpay_core::formats::cielo::sample::SampleFile;
 use syncrocardpay_core::formats::{StatementSummary, Totals};
@@ -142,8 +141,8 @@ pub fn ingest_report(r: &IngestReport) {
     }
 }
 
-pub fn run_summary(s: &RunSummary, inbox: &Path) {
-    println!("syncrocardpay run over {}", inbox.display());
+pub fn run_summary(s: &RunSummary, source: &str) {
+    println!("syncrocardpay run over {source}");
     for r in &s.reports {
         ingest_report(r);
     }

@@ -6,6 +6,7 @@ use crate::error::{Error, Result};
 use crate::formats::merchant::{read_merchant_sales, Mapping};
 use crate::formats::{read_statement, sha256_of, StatementSummary};
 use crate::model::Record;
+use crate::source::s3::{self, S3Store};
 use crate::source::{display_name, SourceFile, StatementSource};
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -303,6 +304,90 @@ pub struct RunSummary {
     pub failures: Vec<(String, String)>,
 }
 
+/// Add one file's result to a run's totals.
+fn tally(summary: &mut RunSummary, result: std::result::Result<IngestReport, (String, String)>) {
+    match result {
+        Ok(report) => {
+            match report.outcome {
+                Outcome::Loaded => {
+                    summary.loaded += 1;
+                    summary.facts.add(&report.rows);
+                    if let Some(s) = &report.summary {
+                        summary.gross_loaded += s.transactions.gross + s.pix.gross;
+                        summary.net_loaded += s.transactions.net + s.pix.net;
+                    }
+                }
+                Outcome::Duplicate => summary.duplicates += 1,
+                Outcome::Rejected => summary.rejected += 1,
+                Outcome::Staged => {}
+            }
+            summary.reports.push(report);
+        }
+        Err(f) => {
+            summary.failed += 1;
+            summary.failures.push(f);
+        }
+    }
+}
+
+/// The pipeline over an S3 inbox: list it, then (`jobs` objects at a time, each on its own connection)
+/// download, ingest and load each object, and archive it — to `processed/` when loaded or already loaded, to
+/// `rejected/` with the reason when invalid. An object that fails for another reason (network, database)
+/// stays in the inbox for the next run.
+pub async fn run_s3(database_url: &str, store: Arc<S3Store>, jobs: usize) -> Result<RunSummary> {
+    let started = Instant::now();
+    let (objects, unsafe_names) = store.list_inbox().await?;
+    let mut summary = RunSummary { files_seen: objects.len() + unsafe_names.len(), ..Default::default() };
+    for (key, reason) in unsafe_names {
+        summary.failed += 1;
+        summary.failures.push((key, format!("not processed: {reason}")));
+    }
+    let queue = Arc::new(Mutex::new(objects.into_iter().collect::<VecDeque<_>>()));
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..jobs.max(1) {
+        let (queue, store, url) = (queue.clone(), store.clone(), database_url.to_string());
+        workers.spawn(async move {
+            let mut results = Vec::new();
+            let mut db = match crate::db::connect(&url).await {
+                Ok(db) => db,
+                Err(e) => return vec![Err(("(connection)".to_string(), e.to_string()))],
+            };
+            loop {
+                let next = queue.lock().expect("queue lock").pop_front();
+                let Some(obj) = next else { break };
+                let one = async {
+                    let dir = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
+                    let path = store.download(&obj, dir.path()).await?;
+                    let report = ingest_file(&mut db, &path, &store.label(), IngestMode::StageAndLoad).await?;
+                    let disposition = match report.outcome {
+                        Outcome::Rejected => s3::Disposition::Rejected {
+                            reason: report
+                                .summary
+                                .as_ref()
+                                .and_then(|s| s.errors.first())
+                                .map(|i| i.to_string())
+                                .unwrap_or_else(|| "rejected".into()),
+                        },
+                        _ => s3::Disposition::Processed,
+                    };
+                    store.archive(&obj, &disposition).await?;
+                    Ok::<_, Error>(report)
+                };
+                results.push(one.await.map_err(|e| (obj.key.clone(), e.to_string())));
+            }
+            results
+        });
+    }
+    while let Some(done) = workers.join_next().await {
+        for r in done.map_err(|e| Error::Other(format!("worker failed: {e}")))? {
+            tally(&mut summary, r);
+        }
+    }
+    summary.reports.sort_by(|a, b| a.file.cmp(&b.file));
+    summary.seconds = started.elapsed().as_secs_f64();
+    Ok(summary)
+}
+
 /// The whole local pipeline over a source: discover new contents, then ingest and load them with `jobs`
 /// files in parallel (each on its own connection).
 pub async fn run(database_url: &str, source: &dyn StatementSource, jobs: usize) -> Result<RunSummary> {
@@ -338,28 +423,7 @@ pub async fn run(database_url: &str, source: &dyn StatementSource, jobs: usize) 
     }
     while let Some(done) = workers.join_next().await {
         for r in done.map_err(|e| Error::Other(format!("worker failed: {e}")))? {
-            match r {
-                Ok(report) => {
-                    match report.outcome {
-                        Outcome::Loaded => {
-                            summary.loaded += 1;
-                            summary.facts.add(&report.rows);
-                            if let Some(s) = &report.summary {
-                                summary.gross_loaded += s.transactions.gross + s.pix.gross;
-                                summary.net_loaded += s.transactions.net + s.pix.net;
-                            }
-                        }
-                        Outcome::Duplicate => summary.duplicates += 1,
-                        Outcome::Rejected => summary.rejected += 1,
-                        Outcome::Staged => {}
-                    }
-                    summary.reports.push(report);
-                }
-                Err(f) => {
-                    summary.failed += 1;
-                    summary.failures.push(f);
-                }
-            }
+            tally(&mut summary, r);
         }
     }
     summary.reports.sort_by(|a, b| a.file.cmp(&b.file));

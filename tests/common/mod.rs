@@ -1,4 +1,5 @@
 #![allow(dead_code)]
 pub mod db;
 pub mod fixtures;
+pub mod moto;
 pub mod statements;

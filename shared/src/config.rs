@@ -1,0 +1,263 @@
+//! Settings: database and FTPS credentials from AWS SSM Parameter Store (`{prefix}/db/{host,user,password,
+//! name,port}`, `{prefix}/ftps/{host,user,password,port}`, SecureString decrypted), or from the environment
+//! for local runs (`SYNCROCARDPAY_DB_HOST`…). Secrets are [`Secret`]s: printing one shows `********`, and no
+//! error message carries a parameter's value — only its name.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+
+/// The default parameter path prefix.
+pub const DEFAULT_PREFIX: &str = "/syncrocardpay";
+
+/// A value that must never be printed or logged.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+    /// The value itself, for the one place that needs it (a connection).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(********)")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("********")
+    }
+}
+
+/// Why settings could not be read. Names parameters, never their values.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("missing parameter(s): {}", .0.join(", "))]
+    Missing(Vec<String>),
+    #[error("parameter {name}: {reason}")]
+    Invalid { name: String, reason: String },
+    #[error("cannot read parameters from {source_name}: {detail}")]
+    Unavailable { source_name: String, detail: String },
+}
+
+/// PostgreSQL connection settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DbConfig {
+    pub host: String,
+    pub port: u16,
+    pub user: String,
+    pub password: Secret,
+    pub name: String,
+}
+
+impl DbConfig {
+    /// `postgres://user:password@host:port/name`, user and password percent-encoded. Contains the secret:
+    /// pass it to the driver, never print it (use [`crate::db::redact_url`]).
+    pub fn url(&self) -> String {
+        format!(
+            "postgres://{}:{}@{}:{}/{}",
+            percent_encode(&self.user),
+            percent_encode(self.password.expose()),
+            self.host,
+            self.port,
+            percent_encode(&self.name)
+        )
+    }
+}
+
+/// FTPS server settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FtpsConfig {
+    pub host: String,
+    pub port: u16,
+    pub user: String,
+    pub password: Secret,
+}
+
+/// Everything read from the parameter store. A group is `None` when none of its parameters exists; a group
+/// with some parameters and not others is an error naming the missing ones.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Config {
+    pub db: Option<DbConfig>,
+    pub ftps: Option<FtpsConfig>,
+}
+
+/// Where parameters are read from (SSM, the environment…): the values of those of `names` that exist.
+pub trait ParameterSource {
+    fn describe(&self) -> String;
+    fn fetch(&self, names: &[String]) -> impl Future<Output = Result<HashMap<String, String>, ConfigError>> + Send;
+}
+
+/// AWS SSM Parameter Store (SecureString values decrypted). Endpoint, region and credentials come from the
+/// standard AWS environment, so the same code talks to AWS or to an emulator.
+pub struct SsmParameters {
+    client: aws_sdk_ssm::Client,
+}
+
+impl SsmParameters {
+    pub fn new(client: aws_sdk_ssm::Client) -> Self {
+        SsmParameters { client }
+    }
+
+    /// A client from the standard AWS environment (`AWS_ENDPOINT_URL`, `AWS_REGION`, credentials).
+    pub async fn from_env() -> Self {
+        let shared = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        SsmParameters::new(aws_sdk_ssm::Client::new(&shared))
+    }
+}
+
+impl ParameterSource for SsmParameters {
+    fn describe(&self) -> String {
+        "SSM Parameter Store".into()
+    }
+
+    async fn fetch(&self, names: &[String]) -> Result<HashMap<String, String>, ConfigError> {
+        let mut out = HashMap::new();
+        // GetParameters takes at most 10 names per call.
+        for batch in names.chunks(10) {
+            let resp = self
+                .client
+                .get_parameters()
+                .set_names(Some(batch.to_vec()))
+                .with_decryption(true)
+                .send()
+                .await
+                .map_err(|e| ConfigError::Unavailable {
+                    source_name: self.describe(),
+                    detail: aws_sdk_ssm::error::DisplayErrorContext(&e).to_string(),
+                })?;
+            for p in resp.parameters() {
+                if let (Some(n), Some(v)) = (p.name(), p.value()) {
+                    out.insert(n.to_string(), v.to_string());
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The environment, for local runs: `{prefix}/db/host` is `SYNCROCARDPAY_DB_HOST` (the last two path parts,
+/// upper-cased, after `SYNCROCARDPAY_`).
+pub struct EnvParameters;
+
+impl EnvParameters {
+    pub fn var_name(parameter: &str) -> String {
+        let mut parts: Vec<&str> = parameter.rsplit('/').take(2).collect();
+        parts.reverse();
+        format!("SYNCROCARDPAY_{}", parts.join("_").to_ascii_uppercase())
+    }
+}
+
+impl ParameterSource for EnvParameters {
+    fn describe(&self) -> String {
+        "the environment".into()
+    }
+
+    async fn fetch(&self, names: &[String]) -> Result<HashMap<String, String>, ConfigError> {
+        Ok(names
+            .iter()
+            .filter_map(|n| std::env::var(Self::var_name(n)).ok().filter(|v| !v.is_empty()).map(|v| (n.clone(), v)))
+            .collect())
+    }
+}
+
+const DB_KEYS: [&str; 5] = ["host", "port", "user", "password", "name"];
+const FTPS_KEYS: [&str; 4] = ["host", "port", "user", "password"];
+
+impl Config {
+    /// Read both groups under `prefix` (e.g. `/syncrocardpay`) from `source`.
+    pub async fn load(source: &impl ParameterSource, prefix: &str) -> Result<Config, ConfigError> {
+        let prefix = prefix.trim_end_matches('/');
+        let name = |group: &str, key: &str| format!("{prefix}/{group}/{key}");
+        let names: Vec<String> =
+            DB_KEYS.iter().map(|k| name("db", k)).chain(FTPS_KEYS.iter().map(|k| name("ftps", k))).collect();
+        let values = source.fetch(&names).await?;
+        let group = |g: &str, keys: &[&str]| -> Result<Option<HashMap<String, String>>, ConfigError> {
+            let wanted: Vec<String> = keys.iter().map(|k| name(g, k)).collect();
+            let missing: Vec<String> = wanted.iter().filter(|n| !values.contains_key(*n)).cloned().collect();
+            if missing.len() == wanted.len() {
+                return Ok(None);
+            }
+            if !missing.is_empty() {
+                return Err(ConfigError::Missing(missing));
+            }
+            Ok(Some(keys.iter().map(|k| (k.to_string(), values[&name(g, k)].clone())).collect()))
+        };
+        let port = |g: &str, v: &str| {
+            v.trim()
+                .parse::<u16>()
+                .map_err(|_| ConfigError::Invalid { name: name(g, "port"), reason: format!("{v:?} is not a TCP port") })
+        };
+        let db = match group("db", &DB_KEYS)? {
+            None => None,
+            Some(mut m) => Some(DbConfig {
+                port: port("db", &m["port"])?,
+                host: m.remove("host").unwrap_or_default(),
+                user: m.remove("user").unwrap_or_default(),
+                password: Secret::new(m.remove("password").unwrap_or_default()),
+                name: m.remove("name").unwrap_or_default(),
+            }),
+        };
+        let ftps = match group("ftps", &FTPS_KEYS)? {
+            None => None,
+            Some(mut m) => Some(FtpsConfig {
+                port: port("ftps", &m["port"])?,
+                host: m.remove("host").unwrap_or_default(),
+                user: m.remove("user").unwrap_or_default(),
+                password: Secret::new(m.remove("password").unwrap_or_default()),
+            }),
+        };
+        Ok(Config { db, ftps })
+    }
+
+    /// The database settings, or an error naming what is missing.
+    pub fn require_db(&self, prefix: &str) -> Result<&DbConfig, ConfigError> {
+        self.db
+            .as_ref()
+            .ok_or_else(|| ConfigError::Missing(DB_KEYS.iter().map(|k| format!("{prefix}/db/{k}")).collect()))
+    }
+}
+
+fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_print() {
+        let c = DbConfig {
+            host: "h".into(),
+            port: 5432,
+            user: "u".into(),
+            password: Secret::new("s3cr3t;'\""),
+            name: "d".into(),
+        };
+        assert!(!format!("{c:?}").contains("s3cr3t"));
+        assert_eq!(c.password.to_string(), "********");
+        assert_eq!(c.url(), "postgres://u:s3cr3t%3B%27%22@h:5432/d");
+    }
+
+    #[test]
+    fn env_names() {
+        assert_eq!(EnvParameters::var_name("/syncrocardpay/db/host"), "SYNCROCARDPAY_DB_HOST");
+        assert_eq!(EnvParameters::var_name("/other/prefix/ftps/password"), "SYNCROCARDPAY_FTPS_PASSWORD");
+    }
+}

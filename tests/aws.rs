@@ -1,0 +1,204 @@
+//! Configuration from SSM Parameter Store and the S3 inbox/archive, against the `moto` AWS emulator on
+//! 127.0.0.1 (started and stopped by each test), and the real PostgreSQL.
+
+mod common;
+
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_ssm::types::ParameterType;
+use common::db::TestDb;
+use common::moto::Moto;
+use common::statements::samples;
+use std::sync::Arc;
+use syncrocardpay_core::config::{Config, ConfigError, SsmParameters};
+use syncrocardpay_core::pipeline::{run_s3, Outcome};
+use syncrocardpay_core::source::s3::S3Store;
+
+async fn put(ssm: &aws_sdk_ssm::Client, name: &str, value: &str, secure: bool) {
+    ssm.put_parameter()
+        .name(name)
+        .value(value)
+        .r#type(if secure { ParameterType::SecureString } else { ParameterType::String })
+        .overwrite(true)
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn ssm_parameters_are_read_and_missing_ones_named_never_their_values() {
+    let Some(moto) = Moto::start() else { return };
+    let ssm = moto.ssm().await;
+    for (k, v) in [("host", "db.internal"), ("port", "5433"), ("user", "loader"), ("name", "recon")] {
+        put(&ssm, &format!("/t/db/{k}"), v, false).await;
+    }
+    put(&ssm, "/t/db/password", "pa;ss'w\"ord", true).await;
+    put(&ssm, "/t/ftps/host", "ftps.cielo.example", false).await;
+    put(&ssm, "/t/ftps/user", "edi", false).await;
+    let source = SsmParameters::new(ssm.clone());
+
+    // FTPS half-configured: the missing parameters are named.
+    let err = Config::load(&source, "/t").await.unwrap_err();
+    assert_eq!(err, ConfigError::Missing(vec!["/t/ftps/port".into(), "/t/ftps/password".into()]));
+    assert_eq!(err.to_string(), "missing parameter(s): /t/ftps/port, /t/ftps/password");
+
+    put(&ssm, "/t/ftps/port", "990", false).await;
+    put(&ssm, "/t/ftps/password", "ftp-secret-123", true).await;
+    let c = Config::load(&source, "/t/").await.unwrap();
+    let db = c.db.as_ref().unwrap();
+    assert_eq!(
+        (db.host.as_str(), db.port, db.user.as_str(), db.name.as_str()),
+        ("db.internal", 5433, "loader", "recon")
+    );
+    assert_eq!(db.password.expose(), "pa;ss'w\"ord", "SecureString decrypted");
+    assert_eq!(db.url(), "postgres://loader:pa%3Bss%27w%22ord@db.internal:5433/recon");
+    let ftps = c.ftps.as_ref().unwrap();
+    assert_eq!((ftps.host.as_str(), ftps.port, ftps.password.expose()), ("ftps.cielo.example", 990, "ftp-secret-123"));
+    let shown = format!("{c:?}");
+    assert!(!shown.contains("ftp-secret-123") && !shown.contains("pa;ss"), "secrets never printed: {shown}");
+
+    // Nothing under another prefix: no groups at all, and requiring the database names its parameters.
+    let empty = Config::load(&source, "/other").await.unwrap();
+    assert_eq!(empty, Config::default());
+    assert!(empty.require_db("/other").unwrap_err().to_string().contains("/other/db/password"));
+
+    // A bad port is named with its parameter; a bad password value is never echoed.
+    put(&ssm, "/t/db/port", "54x", false).await;
+    let err = Config::load(&source, "/t").await.unwrap_err();
+    assert_eq!(err.to_string(), "parameter /t/db/port: \"54x\" is not a TCP port");
+}
+
+#[tokio::test]
+async fn s3_inbox_is_loaded_archived_and_rejections_keep_their_reason() {
+    let Some(moto) = Moto::start() else { return };
+    let db = TestDb::new("s3inbox").await;
+    let s3 = moto.s3().await;
+    s3.create_bucket().bucket("statements").send().await.unwrap();
+    let store = Arc::new(S3Store::new(s3.clone(), "statements", "acme/"));
+    let dir = tempfile::tempdir().unwrap();
+    let files = samples(dir.path(), 120, 5);
+    let mut uploaded = Vec::new();
+    for f in files.iter().filter(|f| f.merchant_code == files[0].merchant_code) {
+        let name = f.path.file_name().unwrap().to_string_lossy().to_string();
+        let key = format!("acme/inbox/2026/{name}");
+        s3.put_object()
+            .bucket("statements")
+            .key(&key)
+            .body(ByteStream::from_path(&f.path).await.unwrap())
+            .send()
+            .await
+            .unwrap();
+        uploaded.push(name);
+    }
+    // A corrupt statement, and a key that would escape its folder.
+    let mut bad = std::fs::read(&files[0].path).unwrap();
+    bad.truncate(bad.len() - 252); // drops the trailer line (250 bytes + CRLF)
+    s3.put_object().bucket("statements").key("acme/inbox/2026/CIELO03_cut.TXT").body(bad.into()).send().await.unwrap();
+    s3.put_object()
+        .bucket("statements")
+        .key("acme/inbox/x/../../escape.TXT")
+        .body(b"0".to_vec().into())
+        .send()
+        .await
+        .unwrap();
+
+    let summary = run_s3(&db.url, store.clone(), 2).await.unwrap();
+    assert_eq!(summary.loaded, uploaded.len(), "{:?}", summary.failures);
+    assert_eq!(summary.rejected, 1);
+    assert_eq!(summary.failed, 1, "the unsafe key is refused, not used");
+    assert!(summary.failures[0].1.contains("\"..\" path segment"), "{:?}", summary.failures);
+    let txs: i64 = db.count("SELECT count(*) FROM fact_card_transaction").await;
+    assert_eq!(
+        txs as u64,
+        files.iter().filter(|f| f.merchant_code == files[0].merchant_code).map(|f| f.transactions).sum::<u64>()
+    );
+
+    let keys = |prefix: &'static str| {
+        let s3 = s3.clone();
+        async move {
+            let out = s3.list_objects_v2().bucket("statements").prefix(prefix).send().await.unwrap();
+            out.contents().iter().map(|o| o.key().unwrap().to_string()).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(keys("acme/inbox/").await, ["acme/inbox/x/../../escape.TXT"], "only the refused key is left");
+    let processed = keys("acme/processed/").await;
+    assert_eq!(processed.len(), uploaded.len());
+    assert!(processed.iter().all(|k| k.starts_with("acme/processed/2026/")));
+    assert_eq!(keys("acme/rejected/").await, ["acme/rejected/2026/CIELO03_cut.TXT"]);
+    let meta = store.metadata("acme/rejected/2026/CIELO03_cut.TXT").await.unwrap();
+    assert!(meta["reason"].contains("field trailer: the file ends without a trailer"), "{meta:?}");
+    assert_eq!(meta["source-key"], "acme/inbox/2026/CIELO03_cut.TXT");
+
+    // The same content dropped again under another name: nothing new is loaded; it is archived as processed.
+    s3.put_object()
+        .bucket("statements")
+        .key("acme/inbox/again.TXT")
+        .body(ByteStream::from_path(&files[0].path).await.unwrap())
+        .send()
+        .await
+        .unwrap();
+    let summary = run_s3(&db.url, store.clone(), 1).await.unwrap();
+    assert_eq!((summary.loaded, summary.duplicates), (0, 1));
+    assert_eq!(summary.reports[0].outcome, Outcome::Duplicate);
+    assert_eq!(db.count("SELECT count(*) FROM fact_card_transaction").await, txs);
+    assert!(keys("acme/processed/").await.contains(&"acme/processed/again.TXT".to_string()));
+
+    // Raw copies of downloads from elsewhere go under raw/<acquirer>/<merchant>/<date>/<name>.
+    let key =
+        store.put_raw(&files[0].path, "cielo", &files[0].merchant_code, "2026-09-03", "CIELO03.TXT").await.unwrap();
+    assert_eq!(key, format!("acme/raw/cielo/{}/2026-09-03/CIELO03.TXT", files[0].merchant_code));
+    assert!(store.put_raw(&files[0].path, "cielo", "..", "2026-09-03", "x").await.is_err());
+}
+
+/// The CLI against the emulator: database settings from SSM, statements from an S3 inbox, and the secret
+/// never in what it prints.
+#[tokio::test]
+async fn cli_reads_the_database_from_ssm_and_statements_from_s3() {
+    let Some(moto) = Moto::start() else { return };
+    let db = TestDb::new("clis3").await;
+    // postgres://user:password@host:port/name → the five SSM parameters.
+    let rest = db.url.strip_prefix("postgres://").unwrap();
+    let (auth, rest) = rest.split_once('@').unwrap();
+    let (user, password) = auth.split_once(':').unwrap();
+    let (hostport, name) = rest.split_once('/').unwrap();
+    let (host, port) = hostport.split_once(':').unwrap();
+    let ssm = moto.ssm().await;
+    for (k, v, secure) in [
+        ("host", host, false),
+        ("port", port, false),
+        ("user", user, false),
+        ("password", password, true),
+        ("name", name, false),
+    ] {
+        put(&ssm, &format!("/cli/db/{k}"), v, secure).await;
+    }
+    let s3 = moto.s3().await;
+    s3.create_bucket().bucket("edi").send().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let files = samples(dir.path(), 60, 8);
+    for f in files.iter().take(2) {
+        let name = f.path.file_name().unwrap().to_string_lossy().to_string();
+        s3.put_object()
+            .bucket("edi")
+            .key(format!("in/inbox/{name}"))
+            .body(ByteStream::from_path(&f.path).await.unwrap())
+            .send()
+            .await
+            .unwrap();
+    }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_syncrocardpay"))
+        .args(["run", "--s3", "s3://edi/in", "--ssm-prefix", "/cli"])
+        .env_remove("DATABASE_URL")
+        .env("AWS_ENDPOINT_URL", &moto.endpoint)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("RUST_LOG", "debug")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("syncrocardpay run over s3://edi/in/"), "{stdout}");
+    assert!(stdout.contains("files: 2 seen, 2 loaded, 0 duplicate, 0 rejected, 0 failed"), "{stdout}");
+    assert!(!stdout.contains(password) && !stderr.contains(password), "the database password is never printed");
+    assert_eq!(db.count("SELECT count(*) FROM statement_file WHERE status = 'loaded'").await, 2);
+}
