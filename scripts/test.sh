@@ -5,13 +5,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
 
-# The independent Python parser the formats are checked against (tests/cielo_edi_oracle.rs), and the AWS
-# emulator the S3/SSM tests run against (tests/aws.rs). Tests skip with a message when these are missing.
+# The independent Python parser the formats are checked against (tests/cielo_edi_oracle.rs), the AWS
+# emulator the S3/SSM tests run against (tests/aws.rs), and the FTPS server of tests/ftps.rs. Tests skip with a message when these are missing.
 if command -v python3 >/dev/null 2>&1; then
   python3 -c 'import cielo_edi' 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check 'cielo-edi==15.14.1' \
     || echo "note: could not install cielo-edi; the oracle comparison will be skipped" >&2
   python3 -c 'import moto.server, flask' 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check 'moto[server]>=5,<6' \
     || echo "note: could not install moto; the S3/SSM tests will be skipped" >&2
+  python3 -c 'import pyftpdlib, OpenSSL' 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check 'pyftpdlib>=2,<3' pyopenssl \
+    || echo "note: could not install pyftpdlib; the FTPS tests will be skipped" >&2
 fi
 
 cargo build --quiet --workspace --bins

@@ -1,5 +1,6 @@
 #![allow(dead_code)]
 pub mod db;
 pub mod fixtures;
+pub mod ftps;
 pub mod moto;
 pub mod statements;

@@ -1,6 +1,7 @@
 //! Where statements come from. This version reads a local folder; FTPS and S3 sources implement the same
 //! small trait (list what is there, fetch one to a local file).
 
+pub mod ftps;
 pub mod s3;
 
 use crate::error::{Error, Result};
