@@ -6,11 +6,13 @@ mod print;
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
+use std::sync::Arc;
 use syncrocardpay_core::config::{Config, EnvParameters, SsmParameters, DEFAULT_PREFIX};
 use syncrocardpay_core::db::{self, localpg::LocalPostgres};
 use syncrocardpay_core::formats::cielo::sample::{self, SampleSpec};
 use syncrocardpay_core::formats::merchant::{read_merchant_sales, Mapping};
 use syncrocardpay_core::pipeline::{self, IngestMode, Outcome};
+use syncrocardpay_core::source::ftps::{FtpsSettings, FtpsSource};
 use syncrocardpay_core::source::s3::S3Store;
 use syncrocardpay_core::source::FolderSource;
 
@@ -91,6 +93,17 @@ enum Command {
         /// come from the standard AWS environment (AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID…).
         #[arg(long)]
         s3: Option<String>,
+        /// An acquirer's FTPS server: ftps://USER:PASSWORD@HOST:PORT/DIR (explicit TLS, certificate verified).
+        /// Without it, the FTPS settings of --ssm-prefix / SYNCROCARDPAY_FTPS_* are used if present. With --s3,
+        /// every download is also copied to PREFIX/raw/<acquirer>/<merchant>/<date>/<name>.
+        #[arg(long, env = "SYNCROCARDPAY_FTPS_URL", hide_env_values = true)]
+        ftps: Option<String>,
+        /// PEM bundle of the CAs to trust for FTPS instead of the system's.
+        #[arg(long)]
+        ftps_ca_file: Option<PathBuf>,
+        /// Only FTPS files whose names start with this (e.g. CIELO), case-insensitive.
+        #[arg(long)]
+        ftps_prefix: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -128,6 +141,25 @@ async fn database_url(o: &DbOptions) -> Result<Option<String>> {
         None => Config::load(&EnvParameters, DEFAULT_PREFIX).await?,
     };
     Ok(config.db.map(|d| d.url()))
+}
+
+/// FTPS settings from SSM (with --ssm-prefix) or the SYNCROCARDPAY_FTPS_* environment, if configured there.
+async fn configured_ftps(o: &DbOptions) -> Result<Option<FtpsSettings>> {
+    let config = match &o.ssm_prefix {
+        Some(prefix) => Config::load(&SsmParameters::from_env().await, prefix).await?,
+        None => Config::load(&EnvParameters, DEFAULT_PREFIX).await?,
+    };
+    Ok(config.ftps.map(|f| FtpsSettings {
+        host: f.host,
+        port: f.port,
+        user: f.user,
+        password: f.password,
+        dir: std::env::var("SYNCROCARDPAY_FTPS_DIR").ok().filter(|d| !d.is_empty()),
+        name_prefix: None,
+        ca_file: None,
+        tls_name: None,
+        attempts: 3,
+    }))
 }
 
 /// Where the database settings come from (global options).
@@ -263,12 +295,21 @@ async fn main() -> Result<()> {
                 std::process::exit(1);
             }
         }
-        Command::Run { inbox, jobs, sample_transactions, s3, json } => {
+        Command::Run { inbox, jobs, sample_transactions, s3, ftps, ftps_ca_file, ftps_prefix, json } => {
             let s3 = s3.or_else(|| {
                 std::env::var("S3_BUCKET")
                     .ok()
                     .filter(|b| !b.is_empty())
                     .map(|b| format!("s3://{b}/{}", std::env::var("S3_PREFIX").unwrap_or_default()))
+            });
+            let ftps = match ftps {
+                Some(url) => Some(FtpsSettings::from_url(&url)?),
+                None => configured_ftps(&db_opts).await?,
+            }
+            .map(|mut f| {
+                f.ca_file = ftps_ca_file.clone();
+                f.name_prefix = ftps_prefix.clone();
+                f
             });
             let mut _throwaway = None;
             let url = match database_url(&db_opts).await? {
@@ -282,61 +323,63 @@ async fn main() -> Result<()> {
                     url
                 }
             };
+            connect_and_migrate(&url).await?;
             let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
-            if let Some(s3_url) = &s3 {
-                connect_and_migrate(&url).await?;
-                let (bucket, prefix) = S3Store::parse_url(s3_url)?;
-                let store = std::sync::Arc::new(S3Store::from_env(&bucket, &prefix).await);
-                let summary = pipeline::run_s3(&url, store.clone(), jobs).await?;
-                if json {
-                    println!("{}", serde_json::to_string(&summary)?);
-                } else {
-                    print::run_summary(&summary, &store.label());
+            let mut summaries = Vec::new();
+            let store = match &s3 {
+                Some(s3_url) => {
+                    let (bucket, prefix) = S3Store::parse_url(s3_url)?;
+                    Some(Arc::new(S3Store::from_env(&bucket, &prefix).await))
                 }
-                if inbox.is_none() {
-                    if !json {
-                        print::database_totals(&db::connect(&url).await?).await?;
-                    }
-                    if summary.failed > 0 || summary.rejected > 0 {
-                        std::process::exit(1);
-                    }
-                    return Ok(());
-                }
+                None => None,
+            };
+            if let Some(store) = &store {
+                summaries.push((store.label(), pipeline::run_s3(&url, store.clone(), jobs).await?));
+            }
+            if let Some(settings) = ftps {
+                let source = Arc::new(FtpsSource::new(settings)?);
+                summaries.push((source.label(), pipeline::run_ftps(&url, source.clone(), store.clone(), jobs).await?));
             }
             let mut _sample_dir = None;
             let inbox = match inbox {
-                Some(dir) => dir,
-                None => {
+                Some(dir) => Some(dir),
+                None if summaries.is_empty() => {
                     let dir = tempfile::Builder::new().prefix("syncrocardpay-inbox-").tempdir()?;
                     let spec = SampleSpec { transactions: sample_transactions, ..SampleSpec::default() };
                     let files = sample::generate(dir.path(), &spec)?;
                     eprintln!(
-                        "no --inbox: generated {} sample Cielo statements in {}",
+                        "no --inbox, --s3 or --ftps: generated {} sample Cielo statements in {}",
                         files.len(),
                         dir.path().display()
                     );
                     let path = dir.path().to_path_buf();
                     _sample_dir = Some(dir);
-                    path
+                    Some(path)
                 }
+                None => None,
             };
-            connect_and_migrate(&url).await?;
-            let source = FolderSource::new(&inbox);
-            let summary = tokio::select! {
-                summary = pipeline::run(&url, &source, jobs) => summary?,
-                _ = tokio::signal::ctrl_c() => {
-                    // Returning drops the throwaway cluster (stopped, deleted); loads in flight roll back.
-                    bail!("interrupted: files being loaded were rolled back; run again to finish");
-                }
-            };
-            let client = db::connect(&url).await?;
-            if json {
-                println!("{}", serde_json::to_string(&summary)?);
-            } else {
-                print::run_summary(&summary, &inbox.display().to_string());
-                print::database_totals(&client).await?;
+            if let Some(inbox) = inbox {
+                let source = FolderSource::new(&inbox);
+                let summary = tokio::select! {
+                    summary = pipeline::run(&url, &source, jobs) => summary?,
+                    _ = tokio::signal::ctrl_c() => {
+                        // Returning drops the throwaway cluster (stopped, deleted); loads in flight roll back.
+                        bail!("interrupted: files being loaded were rolled back; run again to finish");
+                    }
+                };
+                summaries.push((inbox.display().to_string(), summary));
             }
-            if summary.failed > 0 || summary.rejected > 0 {
+            for (label, summary) in &summaries {
+                if json {
+                    println!("{}", serde_json::to_string(summary)?);
+                } else {
+                    print::run_summary(summary, label);
+                }
+            }
+            if !json {
+                print::database_totals(&db::connect(&url).await?).await?;
+            }
+            if summaries.iter().any(|(_, s)| s.failed > 0 || s.rejected > 0) {
                 std::process::exit(1);
             }
         }

@@ -75,3 +75,78 @@ async fn an_untrusted_certificate_or_a_wrong_password_is_refused_at_once() {
     assert!(err.contains("530"), "{err}");
     assert!(!err.contains("wrong-password"));
 }
+
+#[tokio::test]
+async fn ftps_files_load_once_changed_files_are_new_and_raw_copies_land_in_s3() {
+    use std::sync::Arc;
+    use syncrocardpay_core::pipeline::run_ftps;
+    use syncrocardpay_core::source::s3::S3Store;
+    let home = tempfile::tempdir().unwrap();
+    let edi = home.path().join("edi");
+    std::fs::create_dir(&edi).unwrap();
+    let files = samples(&edi, 60, 12);
+    let Some(server) = FtpsServer::start(home.path(), false) else { return };
+    let Some(moto) = common::moto::Moto::start() else { return };
+    let db = common::db::TestDb::new("ftpsrun").await;
+    let s3 = moto.s3().await;
+    s3.create_bucket().bucket("raw").send().await.unwrap();
+    let raw = Arc::new(S3Store::new(s3.clone(), "raw", "syncro"));
+    let source = Arc::new(FtpsSource::new(settings(&server, true)).unwrap());
+
+    let first = run_ftps(&db.url, source.clone(), Some(raw.clone()), 2).await.unwrap();
+    assert_eq!((first.files_seen, first.loaded, first.failed), (files.len(), files.len(), 0), "{:?}", first.failures);
+    let txs = db.count("SELECT count(*) FROM fact_card_transaction").await;
+    assert_eq!(txs as u64, files.iter().map(|f| f.transactions).sum::<u64>());
+    let listed = s3.list_objects_v2().bucket("raw").prefix("syncro/raw/cielo/").send().await.unwrap();
+    assert_eq!(listed.contents().len(), files.len(), "every download has a raw copy");
+    let f0 = &files[0];
+    let name0 = f0.path.file_name().unwrap().to_string_lossy().to_string();
+    assert!(listed.contents().iter().any(|o| o
+        .key()
+        .unwrap()
+        .starts_with(&format!("syncro/raw/cielo/{}/", f0.merchant_code))
+        && o.key().unwrap().ends_with(&name0)));
+
+    // Second run: everything was seen with the same size and time; nothing is downloaded or added.
+    let second = run_ftps(&db.url, source.clone(), None, 2).await.unwrap();
+    assert_eq!((second.loaded, second.duplicates), (0, files.len()));
+    assert_eq!(db.count("SELECT count(*) FROM fact_card_transaction").await, txs);
+
+    // The server replaces one file with other content under the same name: a new file, flagged changed.
+    let other = tempfile::tempdir().unwrap();
+    let replacement = samples(other.path(), 70, 99).into_iter().find(|f| f.file_type == f0.file_type).unwrap();
+    std::fs::copy(&replacement.path, &f0.path).unwrap();
+    let third = run_ftps(&db.url, source.clone(), None, 1).await.unwrap();
+    assert_eq!(third.loaded, 1, "{:?}", third.failures);
+    assert_eq!(third.reports[0].file, name0);
+    let changed = db.count(&format!("SELECT count(*) FROM remote_file WHERE path = '{name0}' AND changed")).await;
+    assert_eq!(changed, 1);
+    assert_eq!(db.count("SELECT count(*) FROM remote_file WHERE status = 'loaded'").await as usize, files.len() + 1);
+}
+
+#[tokio::test]
+async fn cli_run_over_ftps_never_prints_the_password() {
+    let home = tempfile::tempdir().unwrap();
+    let edi = home.path().join("edi");
+    std::fs::create_dir(&edi).unwrap();
+    let files = samples(&edi, 30, 4);
+    let Some(server) = FtpsServer::start(home.path(), false) else { return };
+    let db = common::db::TestDb::new("ftpscli").await;
+    let url = format!("ftps://{USER}:{}@localhost:{}/edi", PASSWORD.replace('!', "%21"), server.port);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_syncrocardpay"))
+        .args(["run", "--ftps", &url, "--ftps-ca-file"])
+        .arg(&server.ca)
+        .env("DATABASE_URL", &db.url)
+        .env("RUST_LOG", "debug")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let seen = format!("files: {0} seen, {0} loaded, 0 duplicate, 0 rejected, 0 failed", files.len());
+    assert!(stdout.contains(&seen), "{stdout}");
+    assert!(
+        stdout.contains(&format!("syncrocardpay run over ftps://{USER}@localhost:{}/edi", server.port)),
+        "{stdout}"
+    );
+    assert!(!stdout.contains(PASSWORD) && !stderr.contains(PASSWORD), "the FTPS password is never printed");
+}

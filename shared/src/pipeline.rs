@@ -6,6 +6,7 @@ use crate::error::{Error, Result};
 use crate::formats::merchant::{read_merchant_sales, Mapping};
 use crate::formats::{read_statement, sha256_of, StatementSummary};
 use crate::model::Record;
+use crate::source::ftps::FtpsSource;
 use crate::source::s3::{self, S3Store};
 use crate::source::{display_name, SourceFile, StatementSource};
 use rust_decimal::Decimal;
@@ -374,6 +375,105 @@ pub async fn run_s3(database_url: &str, store: Arc<S3Store>, jobs: usize) -> Res
                     Ok::<_, Error>(report)
                 };
                 results.push(one.await.map_err(|e| (obj.key.clone(), e.to_string())));
+            }
+            results
+        });
+    }
+    while let Some(done) = workers.join_next().await {
+        for r in done.map_err(|e| Error::Other(format!("worker failed: {e}")))? {
+            tally(&mut summary, r);
+        }
+    }
+    summary.reports.sort_by(|a, b| a.file.cmp(&b.file));
+    summary.seconds = started.elapsed().as_secs_f64();
+    Ok(summary)
+}
+
+/// The pipeline over an FTPS server: list it, skip what this exact listing (path, size, time) already gave,
+/// then (`jobs` at a time) download, ingest and load each file, keep a raw copy in S3 when a store is given
+/// (`raw/<acquirer>/<merchant>/<date>/<name>`), and record the outcome in `remote_file`. A file that fails
+/// (network, database) is recorded as failed and tried again next run.
+pub async fn run_ftps(
+    database_url: &str,
+    source: Arc<FtpsSource>,
+    raw: Option<Arc<S3Store>>,
+    jobs: usize,
+) -> Result<RunSummary> {
+    let started = Instant::now();
+    let label = source.label();
+    let listed = source.list().await?;
+    let db = crate::db::connect(database_url).await?;
+    let mut summary = RunSummary { files_seen: listed.len(), ..Default::default() };
+    let mut todo = VecDeque::new();
+    for f in listed {
+        let id =
+            store::RemoteIdentity { source: &label, path: &f.name, size: f.size, modified: f.modified.map(Into::into) };
+        if store::remote_done(&db, &id).await? {
+            summary.duplicates += 1;
+        } else {
+            todo.push_back(f);
+        }
+    }
+    drop(db);
+    let queue = Arc::new(Mutex::new(todo));
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..jobs.max(1) {
+        let (queue, source, raw, url, label) =
+            (queue.clone(), source.clone(), raw.clone(), database_url.to_string(), label.clone());
+        workers.spawn(async move {
+            let mut results = Vec::new();
+            let mut db = match crate::db::connect(&url).await {
+                Ok(db) => db,
+                Err(e) => return vec![Err(("(connection)".to_string(), e.to_string()))],
+            };
+            loop {
+                let next = queue.lock().expect("queue lock").pop_front();
+                let Some(f) = next else { break };
+                let id = store::RemoteIdentity {
+                    source: &label,
+                    path: &f.name,
+                    size: f.size,
+                    modified: f.modified.map(Into::into),
+                };
+                let one = async {
+                    let dir = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
+                    let path = source.download(&f, dir.path()).await?;
+                    let report = ingest_file(&mut db, &path, &label, IngestMode::StageAndLoad).await?;
+                    let mut raw_key = None;
+                    if let (Some(store), Some(s)) = (&raw, &report.summary) {
+                        let acquirer = s.acquirer.map_or("unknown", |a| a.code());
+                        let merchant =
+                            s.merchant_code.clone().filter(|m| !m.is_empty()).unwrap_or_else(|| "unknown".into());
+                        let date = s.processing_date.map_or_else(|| "unknown".to_string(), |d| d.to_string());
+                        raw_key = Some(store.put_raw(&path, acquirer, &merchant, &date, &f.name).await?);
+                    }
+                    Ok::<_, Error>((report, raw_key))
+                };
+                match one.await {
+                    Ok((report, raw_key)) => {
+                        let status = match report.outcome {
+                            Outcome::Rejected => "rejected",
+                            Outcome::Duplicate => "duplicate",
+                            _ => "loaded",
+                        };
+                        let error = report.summary.as_ref().and_then(|s| s.errors.first()).map(|i| i.to_string());
+                        let recorded = store::remote_record(
+                            &db,
+                            &id,
+                            status,
+                            Some(&report.sha256),
+                            Some(report.file_id),
+                            raw_key.as_deref(),
+                            error.as_deref(),
+                        )
+                        .await;
+                        results.push(recorded.map(|_| report).map_err(|e| (f.name.clone(), e.to_string())));
+                    }
+                    Err(e) => {
+                        let _ = store::remote_record(&db, &id, "failed", None, None, None, Some(&e.to_string())).await;
+                        results.push(Err((f.name.clone(), e.to_string())));
+                    }
+                }
             }
             results
         });

@@ -206,6 +206,57 @@ pub async fn rejected_lines(db: &impl GenericClient, file_id: i64) -> Result<Vec
         .collect())
 }
 
+// ------------------------------------------------------------------------------------------ remote files
+
+/// A file as a remote source lists it: its identity before download.
+#[derive(Debug, Clone)]
+pub struct RemoteIdentity<'a> {
+    pub source: &'a str,
+    pub path: &'a str,
+    pub size: u64,
+    pub modified: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Whether this exact listed file (same source, path, size and time) was already dealt with for good:
+/// loaded, a duplicate of loaded content, or rejected. Failed attempts are tried again.
+pub async fn remote_done(db: &impl GenericClient, id: &RemoteIdentity<'_>) -> Result<bool> {
+    let row = db
+        .query_opt(
+            "SELECT status FROM remote_file
+             WHERE source = $1 AND path = $2 AND size_bytes = $3 AND modified_at IS NOT DISTINCT FROM $4",
+            &[&id.source, &id.path, &(id.size as i64), &id.modified],
+        )
+        .await?;
+    Ok(row.is_some_and(|r| r.get::<_, &str>(0) != "failed"))
+}
+
+/// Record what came of a listed file. The same path seen before with another size or time is flagged
+/// `changed`.
+#[allow(clippy::too_many_arguments)]
+pub async fn remote_record(
+    db: &impl GenericClient,
+    id: &RemoteIdentity<'_>,
+    status: &str,
+    sha256: Option<&str>,
+    file_id: Option<i64>,
+    raw_key: Option<&str>,
+    error: Option<&str>,
+) -> Result<()> {
+    db.execute(
+        "INSERT INTO remote_file (source, path, size_bytes, modified_at, status, sha256, file_id, raw_key, error, changed)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
+                 EXISTS (SELECT 1 FROM remote_file r WHERE r.source = $1 AND r.path = $2
+                           AND (r.size_bytes <> $3 OR r.modified_at IS DISTINCT FROM $4)))
+         ON CONFLICT (source, path, size_bytes, modified_at) DO UPDATE
+            SET status = EXCLUDED.status, sha256 = EXCLUDED.sha256, file_id = EXCLUDED.file_id,
+                raw_key = coalesce(EXCLUDED.raw_key, remote_file.raw_key), error = EXCLUDED.error,
+                attempts = remote_file.attempts + 1, updated_at = now()",
+        &[&id.source, &id.path, &(id.size as i64), &id.modified, &status, &sha256, &file_id, &raw_key, &error],
+    )
+    .await?;
+    Ok(())
+}
+
 // ------------------------------------------------------------------------------------------ staging
 
 /// Declares `StageRow` (one row of `stage_record`, every column optional) and the COPY column list from one
