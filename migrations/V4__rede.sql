@@ -29,7 +29,10 @@ INSERT INTO dim_posting_type (acquirer_key, code_set, code, name, category) VALU
     (2, 'rede-eefi', '034', 'Crédito de vendas (ordem de crédito)', 'sale'),
     (2, 'rede-eefi', '035', 'Ajuste Net / desagendamento', 'adjustment'),
     (2, 'rede-eefi', '043', 'Ajuste a crédito', 'adjustment'),
-    (2, 'rede-eefi', '045', 'Débito liquidado', 'adjustment');
+    (2, 'rede-eefi', '045', 'Débito liquidado', 'adjustment'),
+    -- Not yet taken: the amount compensated so far is the net, the rest is in pending_amount.
+    (2, 'rede-eefi', '044', 'Débito pendente', 'other'),
+    (2, 'rede-eefi', '049', 'Desagendamento de parcela', 'cancellation');
 
 ALTER TABLE fact_receivable_unit
     ADD COLUMN credit_document  text NOT NULL DEFAULT '',

@@ -413,3 +413,34 @@ fn real_sales_file_adjustments_eevc_011_and_eevd_11() {
     assert_eq!((a.nsu.as_str(), a.authorization_code.as_str()), ("000998466334", "021704"));
     assert_eq!(a.authorization_date.unwrap().to_string(), "2019-04-13");
 }
+
+#[test]
+fn real_eefi_pending_debits_and_unscheduled_installments() {
+    let Some(all) = real_lines() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let mut t = format!("0520001{:06}999999999{:04}{}", 4, 0, amount15(Decimal::ZERO));
+    t.push_str(&format!(
+        "{:06}{}{:04}{}{:04}{}",
+        0,
+        amount15(Decimal::ZERO),
+        0,
+        amount15(Decimal::ZERO),
+        0,
+        amount15(Decimal::ZERO)
+    ));
+    let path = write_lines(
+        &dir.path().join("eefi-044-049.txt"),
+        &[pick(&all, "030", "OTICA"), pick(&all, "044", ""), pick(&all, "049", ""), t.into_bytes()],
+    );
+    let (s, _, txs) = parse(&path);
+    assert!(s.is_valid(), "{:#?}", s.errors);
+    let p = &txs[0];
+    assert_eq!((p.posting_type_code.as_str(), p.gross_amount, p.net_amount), ("044", dec("-541.46"), Some(dec("0"))));
+    assert_eq!(p.pending_amount, dec("-541.46"), "nothing compensated yet: all of it pending");
+    assert_eq!((p.adjustment_code.as_deref(), p.adjustment_reason.as_str()), (Some("23"), "CONTESTACAO VDA"));
+    assert_eq!((p.processed_transaction_code.as_str(), p.sale_total_amount), ("14079010509", dec("1656.68")));
+    let u = &txs[1];
+    assert_eq!((u.posting_type_code.as_str(), u.gross_amount, u.installment), ("049", dec("-126.67"), 1));
+    assert_eq!(u.original_due_date.unwrap().to_string(), "2014-02-17", "the installment credit it reduces");
+    assert_eq!((u.sale_total_amount, u.nsu.as_str()), (dec("129.90"), "999999999999"));
+}

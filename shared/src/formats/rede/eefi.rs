@@ -121,6 +121,56 @@ mod settled_debit {
     pub const WIDTH: usize = 272;
 }
 
+/// 044: débito pendente: a debit order not (fully) settled yet — what was ordered, what was compensated so far,
+/// what is still pending. Same layout as 045 up to the sale's data.
+mod pending_debit {
+    use super::*;
+    pub const PV: Field = f("merchant_code", 4, 9);
+    pub const ORDER: Field = f("processed_transaction_code", 13, 11);
+    pub const ORDER_DATE: Field = f("posting_date", 24, 8);
+    pub const AMOUNT: Field = money("gross_amount", 32);
+    pub const REASON_CODE: Field = f("adjustment_code", 47, 2);
+    pub const REASON: Field = f("adjustment_reason", 49, 28);
+    pub const CARD: Field = f("card_number", 77, 16);
+    pub const NSU: Field = f("nsu", 93, 12);
+    pub const SALE_DATE: Field = f("authorization_date", 105, 8);
+    pub const AUTHORIZATION: Field = f("authorization_code", 113, 6);
+    pub const SALE_AMOUNT: Field = money("sale_total_amount", 119);
+    pub const ORIGINAL_RV: Field = f("original_summary_number", 134, 9);
+    pub const ORIGINAL_RV_DATE: Field = f("original_posting_date", 143, 8);
+    pub const ORIGINAL_PV: Field = f("original_merchant_code", 151, 9);
+    pub const COMPENSATED: Field = money("net_amount", 204);
+    pub const PAYMENT_DATE: Field = f("original_due_date", 219, 8);
+    pub const PENDING: Field = money("pending_amount", 227);
+    pub const BRAND: Field = f("brand_code", 287, 1);
+    /// Since 27/08/2023 the reason is a 4-digit code appended here.
+    pub const REASON_CODE_4: Field = f("adjustment_code", 288, 4);
+    pub const WIDTH: usize = 287;
+}
+
+/// 049: desagendamento de parcela: a future installment credit reduced (a cancelled sale), with the new and
+/// the original installment value.
+mod unscheduled_installment {
+    use super::*;
+    pub const PV: Field = f("merchant_code", 4, 9);
+    pub const RV: Field = f("summary_number", 13, 9);
+    pub const REFERENCE: Field = f("processed_transaction_code", 22, 15);
+    pub const CREDIT_DATE: Field = f("original_due_date", 37, 8);
+    pub const NEW_VALUE: Field = money("new_installment_amount", 45);
+    pub const ORIGINAL_VALUE: Field = money("original_installment_amount", 60);
+    pub const AMOUNT: Field = money("gross_amount", 75);
+    pub const CANCEL_DATE: Field = f("posting_date", 90, 8);
+    pub const RV_AMOUNT: Field = money("rv_gross_amount", 98);
+    pub const CANCELLED: Field = money("sale_total_amount", 113);
+    pub const CARD: Field = f("card_number", 128, 16);
+    pub const SALE_DATE: Field = f("authorization_date", 144, 8);
+    pub const NSU: Field = f("nsu", 152, 12);
+    pub const DEBIT_TYPE: Field = f("transaction_type", 164, 1);
+    pub const INSTALLMENT: Field = f("installment", 165, 2);
+    pub const BRAND: Field = f("brand_code", 167, 1);
+    pub const WIDTH: usize = 167;
+}
+
 /// 052: trailer do arquivo.
 mod trailer {
     use super::*;
@@ -354,6 +404,98 @@ pub(super) fn line(p: &mut Parser, code: &str, line_no: u64, line: &[u8], cx: &m
                     format!("{pv}-{}", r.digits(ORIGINAL_RV))
                 },
                 original_due_date: r.date_dmy(SETTLED_DATE),
+                brand_code: r.text(BRAND),
+                settlement_type_code: "000".into(),
+                posting_type_code: code.into(),
+                product_code: "000".into(),
+                ..Default::default()
+            };
+            finish_record(cx, &mut r, line_no, code, Record::Transaction(Box::new(t)));
+        }
+        "044" => {
+            use pending_debit::*;
+            if !require_width(line, WIDTH, code, line_no, cx) {
+                return;
+            }
+            let card = r.text(CARD);
+            let (card_bin, card_last_digits) = super::card_parts(&card);
+            let merchant_code = r.digits(PV);
+            let order = r.text(ORDER);
+            let t = CardTransaction {
+                line_no,
+                ur_key: format!("{merchant_code}-OD{order}"),
+                merchant_code,
+                processed_transaction_code: order,
+                posting_date: r.date_dmy(ORDER_DATE),
+                gross_amount: -r.unsigned_decimal(AMOUNT, 2),
+                fee_amount: Some(Decimal::ZERO),
+                adjustment_code: super::reason_code(&mut r, line, REASON_CODE, REASON_CODE_4),
+                adjustment_reason: r.text(REASON),
+                card_bin,
+                card_last_digits,
+                nsu: r.digits(NSU),
+                authorization_date: r.date_dmy(SALE_DATE),
+                authorization_code: r.text(AUTHORIZATION),
+                sale_total_amount: r.unsigned_decimal(SALE_AMOUNT, 2),
+                summary_number: r.digits(ORIGINAL_RV),
+                original_posting_date: r.date_dmy(ORIGINAL_RV_DATE),
+                original_sale_code: {
+                    let pv = r.digits(ORIGINAL_PV);
+                    format!("{pv}-{}", r.digits(ORIGINAL_RV))
+                },
+                // What has been taken so far; the rest is still owed.
+                net_amount: Some(-r.unsigned_decimal(COMPENSATED, 2)),
+                original_due_date: r.date_dmy(PAYMENT_DATE),
+                pending_amount: -r.unsigned_decimal(PENDING, 2),
+                brand_code: r.text(BRAND),
+                settlement_type_code: "000".into(),
+                posting_type_code: code.into(),
+                product_code: "000".into(),
+                ..Default::default()
+            };
+            finish_record(cx, &mut r, line_no, code, Record::Transaction(Box::new(t)));
+        }
+        "049" => {
+            use unscheduled_installment::*;
+            if !require_width(line, WIDTH, code, line_no, cx) {
+                return;
+            }
+            let amount = r.unsigned_decimal(AMOUNT, 2);
+            let (new_value, original_value) = (r.unsigned_decimal(NEW_VALUE, 2), r.unsigned_decimal(ORIGINAL_VALUE, 2));
+            if r.errors.is_empty() && original_value - new_value != amount {
+                cx.issue(
+                    line_no,
+                    Some(AMOUNT.start),
+                    "049.gross_amount",
+                    format!(
+                        "adjustment {amount} is not the original installment {original_value} less the new {new_value}"
+                    ),
+                );
+            }
+            let card = r.text(CARD);
+            let (card_bin, card_last_digits) = super::card_parts(&card);
+            let merchant_code = r.digits(PV);
+            let rv = r.digits(RV);
+            let _rv_amount = r.unsigned_decimal(RV_AMOUNT, 2);
+            let t = CardTransaction {
+                line_no,
+                ur_key: format!("{merchant_code}-{rv}"),
+                original_sale_code: format!("{merchant_code}-{rv}"),
+                merchant_code,
+                summary_number: rv,
+                processed_transaction_code: r.text(REFERENCE),
+                original_due_date: r.date_dmy(CREDIT_DATE),
+                gross_amount: -amount,
+                fee_amount: Some(Decimal::ZERO),
+                net_amount: Some(-amount),
+                posting_date: r.date_dmy(CANCEL_DATE),
+                sale_total_amount: r.unsigned_decimal(CANCELLED, 2),
+                card_bin,
+                card_last_digits,
+                authorization_date: r.date_dmy(SALE_DATE),
+                nsu: r.digits(NSU),
+                transaction_type: r.text(DEBIT_TYPE),
+                installment: r.number(INSTALLMENT) as u32,
                 brand_code: r.text(BRAND),
                 settlement_type_code: "000".into(),
                 posting_type_code: code.into(),
