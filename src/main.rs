@@ -14,7 +14,7 @@ use syncrocardpay_core::formats::merchant::{read_merchant_sales, Mapping};
 use syncrocardpay_core::pipeline::{self, IngestMode, Outcome};
 use syncrocardpay_core::source::ftps::{FtpsSettings, FtpsSource};
 use syncrocardpay_core::source::s3::S3Store;
-use syncrocardpay_core::source::FolderSource;
+use syncrocardpay_core::source::{FolderSource, StatementSource};
 
 #[derive(Parser)]
 #[command(name = "syncrocardpay", version, about = "Card-payment reconciliation: acquirer statements into PostgreSQL")]
@@ -74,6 +74,23 @@ enum Command {
         /// Validate without loading (no database needed).
         #[arg(long)]
         check: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List what the sources hold that is not loaded yet, without downloading or loading anything.
+    Discover {
+        #[arg(long)]
+        inbox: Option<PathBuf>,
+        /// s3://BUCKET/PREFIX (or S3_BUCKET / S3_PREFIX).
+        #[arg(long)]
+        s3: Option<String>,
+        /// ftps://USER:PASSWORD@HOST:PORT/DIR (or the SSM / environment FTPS settings).
+        #[arg(long, env = "SYNCROCARDPAY_FTPS_URL", hide_env_values = true)]
+        ftps: Option<String>,
+        #[arg(long)]
+        ftps_ca_file: Option<PathBuf>,
+        #[arg(long)]
+        ftps_prefix: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -141,6 +158,34 @@ async fn database_url(o: &DbOptions) -> Result<Option<String>> {
         None => Config::load(&EnvParameters, DEFAULT_PREFIX).await?,
     };
     Ok(config.db.map(|d| d.url()))
+}
+
+/// The S3 source: --s3, else S3_BUCKET and S3_PREFIX.
+fn s3_url(arg: Option<String>) -> Option<String> {
+    arg.or_else(|| {
+        std::env::var("S3_BUCKET")
+            .ok()
+            .filter(|b| !b.is_empty())
+            .map(|b| format!("s3://{b}/{}", std::env::var("S3_PREFIX").unwrap_or_default()))
+    })
+}
+
+/// The FTPS source: --ftps, else the SSM / environment settings; with the CA bundle and name prefix options.
+async fn ftps_settings(
+    o: &DbOptions,
+    url: Option<String>,
+    ca_file: Option<PathBuf>,
+    prefix: Option<String>,
+) -> Result<Option<FtpsSettings>> {
+    let settings = match url {
+        Some(url) => Some(FtpsSettings::from_url(&url)?),
+        None => configured_ftps(o).await?,
+    };
+    Ok(settings.map(|mut f| {
+        f.ca_file = ca_file;
+        f.name_prefix = prefix;
+        f
+    }))
 }
 
 /// FTPS settings from SSM (with --ssm-prefix) or the SYNCROCARDPAY_FTPS_* environment, if configured there.
@@ -295,22 +340,42 @@ async fn main() -> Result<()> {
                 std::process::exit(1);
             }
         }
-        Command::Run { inbox, jobs, sample_transactions, s3, ftps, ftps_ca_file, ftps_prefix, json } => {
-            let s3 = s3.or_else(|| {
-                std::env::var("S3_BUCKET")
-                    .ok()
-                    .filter(|b| !b.is_empty())
-                    .map(|b| format!("s3://{b}/{}", std::env::var("S3_PREFIX").unwrap_or_default()))
-            });
-            let ftps = match ftps {
-                Some(url) => Some(FtpsSettings::from_url(&url)?),
-                None => configured_ftps(&db_opts).await?,
+        Command::Discover { inbox, s3, ftps, ftps_ca_file, ftps_prefix, json } => {
+            let url = require_db(&db_opts).await?;
+            let client = connect_and_migrate(&url).await?;
+            let mut listing = Vec::new();
+            if let Some(s3_url) = s3_url(s3) {
+                let (bucket, prefix) = S3Store::parse_url(&s3_url)?;
+                listing.extend(pipeline::discover_s3(&S3Store::from_env(&bucket, &prefix).await).await?);
             }
-            .map(|mut f| {
-                f.ca_file = ftps_ca_file.clone();
-                f.name_prefix = ftps_prefix.clone();
-                f
-            });
+            if let Some(settings) = ftps_settings(&db_opts, ftps, ftps_ca_file, ftps_prefix).await? {
+                listing.extend(pipeline::discover_ftps(&client, &FtpsSource::new(settings)?).await?);
+            }
+            if let Some(dir) = inbox {
+                let source = FolderSource::new(&dir);
+                let found = pipeline::discover(&client, &source).await?;
+                listing.extend(found.new.into_iter().map(|d| pipeline::RemoteListing {
+                    source: source.label(),
+                    name: d.name,
+                    size: d.size,
+                    status: "new",
+                }));
+            }
+            for l in &listing {
+                if json {
+                    println!("{}", serde_json::to_string(l)?);
+                } else {
+                    println!("{:<6} {:>12}  {}  {}", l.status, l.size, l.source, l.name);
+                }
+            }
+            if !json {
+                let new = listing.iter().filter(|l| l.status == "new").count();
+                println!("{new} new of {} listed", listing.len());
+            }
+        }
+        Command::Run { inbox, jobs, sample_transactions, s3, ftps, ftps_ca_file, ftps_prefix, json } => {
+            let s3 = s3_url(s3);
+            let ftps = ftps_settings(&db_opts, ftps, ftps_ca_file, ftps_prefix).await?;
             let mut _throwaway = None;
             let url = match database_url(&db_opts).await? {
                 Some(u) => u,

@@ -150,3 +150,33 @@ async fn cli_run_over_ftps_never_prints_the_password() {
     );
     assert!(!stdout.contains(PASSWORD) && !stderr.contains(PASSWORD), "the FTPS password is never printed");
 }
+
+#[tokio::test]
+async fn discover_lists_new_files_without_loading_them() {
+    let home = tempfile::tempdir().unwrap();
+    let edi = home.path().join("edi");
+    std::fs::create_dir(&edi).unwrap();
+    let files = samples(&edi, 30, 6);
+    let Some(server) = FtpsServer::start(home.path(), false) else { return };
+    let db = common::db::TestDb::new("ftpsdiscover").await;
+    let url = format!("ftps://{USER}:{}@localhost:{}/edi", PASSWORD.replace('!', "%21"), server.port);
+    let discover = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_syncrocardpay"))
+            .args(["discover", "--ftps", &url, "--ftps-ca-file"])
+            .arg(&server.ca)
+            .env("DATABASE_URL", &db.url)
+            .output()
+            .unwrap()
+    };
+    let out = discover();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains(&format!("{0} new of {0} listed", files.len())), "{text}");
+    assert_eq!(db.count("SELECT count(*) FROM statement_file").await, 0, "discover loads nothing");
+    // After a run, the same listing is all seen.
+    let source = std::sync::Arc::new(FtpsSource::new(settings(&server, true)).unwrap());
+    syncrocardpay_core::pipeline::run_ftps(&db.url, source, None, 2).await.unwrap();
+    let text = String::from_utf8_lossy(&discover().stdout).to_string();
+    assert!(text.contains(&format!("0 new of {} listed", files.len())), "{text}");
+    assert!(!text.contains(PASSWORD));
+}

@@ -288,6 +288,45 @@ pub async fn discover(db: &Client, source: &dyn StatementSource) -> Result<Disco
     Ok(discovery)
 }
 
+/// A remote file as discovery sees it before any download: new, or already dealt with.
+#[derive(Debug, Clone, Serialize)]
+pub struct RemoteListing {
+    pub source: String,
+    pub name: String,
+    pub size: u64,
+    /// `new`, or `seen` (this exact path, size and time already loaded, duplicate or rejected).
+    pub status: &'static str,
+}
+
+/// What an FTPS server holds that the pipeline has not dealt with yet (nothing is downloaded).
+pub async fn discover_ftps(db: &Client, source: &FtpsSource) -> Result<Vec<RemoteListing>> {
+    let label = source.label();
+    let mut out = Vec::new();
+    for f in source.list().await? {
+        let id =
+            store::RemoteIdentity { source: &label, path: &f.name, size: f.size, modified: f.modified.map(Into::into) };
+        let status = if store::remote_done(db, &id).await? { "seen" } else { "new" };
+        out.push(RemoteListing { source: label.clone(), name: f.name, size: f.size, status });
+    }
+    Ok(out)
+}
+
+/// What an S3 inbox holds (everything in it is waiting; refused keys are listed as `unsafe`).
+pub async fn discover_s3(store: &S3Store) -> Result<Vec<RemoteListing>> {
+    let (objects, unsafe_names) = store.list_inbox().await?;
+    let mut out: Vec<RemoteListing> = objects
+        .into_iter()
+        .map(|o| RemoteListing { source: store.label(), name: o.relative, size: o.size, status: "new" })
+        .collect();
+    out.extend(unsafe_names.into_iter().map(|(key, _)| RemoteListing {
+        source: store.label(),
+        name: key,
+        size: 0,
+        status: "unsafe",
+    }));
+    Ok(out)
+}
+
 /// Totals of a pipeline run.
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct RunSummary {
