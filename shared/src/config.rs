@@ -95,51 +95,60 @@ pub trait ParameterSource {
     fn fetch(&self, names: &[String]) -> impl Future<Output = Result<HashMap<String, String>, ConfigError>> + Send;
 }
 
-/// AWS SSM Parameter Store (SecureString values decrypted). Endpoint, region and credentials come from the
-/// standard AWS environment, so the same code talks to AWS or to an emulator.
-pub struct SsmParameters {
-    client: aws_sdk_ssm::Client,
-}
+#[cfg(feature = "sources")]
+pub use ssm::SsmParameters;
 
-impl SsmParameters {
-    pub fn new(client: aws_sdk_ssm::Client) -> Self {
-        SsmParameters { client }
+#[cfg(feature = "sources")]
+mod ssm {
+    use super::{ConfigError, ParameterSource};
+    use std::collections::HashMap;
+
+    /// AWS SSM Parameter Store (SecureString values decrypted). Endpoint, region and credentials come from the
+    /// standard AWS environment, so the same code talks to AWS or to an emulator.
+    pub struct SsmParameters {
+        client: aws_sdk_ssm::Client,
     }
 
-    /// A client from the standard AWS environment (`AWS_ENDPOINT_URL`, `AWS_REGION`, credentials).
-    pub async fn from_env() -> Self {
-        let shared = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-        SsmParameters::new(aws_sdk_ssm::Client::new(&shared))
-    }
-}
+    impl SsmParameters {
+        pub fn new(client: aws_sdk_ssm::Client) -> Self {
+            SsmParameters { client }
+        }
 
-impl ParameterSource for SsmParameters {
-    fn describe(&self) -> String {
-        "SSM Parameter Store".into()
+        /// A client from the standard AWS environment (`AWS_ENDPOINT_URL`, `AWS_REGION`, credentials).
+        pub async fn from_env() -> Self {
+            let shared = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+            SsmParameters::new(aws_sdk_ssm::Client::new(&shared))
+        }
     }
 
-    async fn fetch(&self, names: &[String]) -> Result<HashMap<String, String>, ConfigError> {
-        let mut out = HashMap::new();
-        // GetParameters takes at most 10 names per call.
-        for batch in names.chunks(10) {
-            let resp = self
-                .client
-                .get_parameters()
-                .set_names(Some(batch.to_vec()))
-                .with_decryption(true)
-                .send()
-                .await
-                .map_err(|e| ConfigError::Unavailable {
-                    source_name: self.describe(),
-                    detail: aws_sdk_ssm::error::DisplayErrorContext(&e).to_string(),
-                })?;
-            for p in resp.parameters() {
-                if let (Some(n), Some(v)) = (p.name(), p.value()) {
-                    out.insert(n.to_string(), v.to_string());
+    impl ParameterSource for SsmParameters {
+        fn describe(&self) -> String {
+            "SSM Parameter Store".into()
+        }
+
+        async fn fetch(&self, names: &[String]) -> Result<HashMap<String, String>, ConfigError> {
+            let mut out = HashMap::new();
+            // GetParameters takes at most 10 names per call.
+            for batch in names.chunks(10) {
+                let resp = self
+                    .client
+                    .get_parameters()
+                    .set_names(Some(batch.to_vec()))
+                    .with_decryption(true)
+                    .send()
+                    .await
+                    .map_err(|e| ConfigError::Unavailable {
+                        source_name: self.describe(),
+                        detail: aws_sdk_ssm::error::DisplayErrorContext(&e).to_string(),
+                    })?;
+                for p in resp.parameters() {
+                    if let (Some(n), Some(v)) = (p.name(), p.value()) {
+                        out.insert(n.to_string(), v.to_string());
+                    }
                 }
             }
+            Ok(out)
         }
-        Ok(out)
     }
 }
 

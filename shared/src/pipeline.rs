@@ -6,7 +6,9 @@ use crate::error::{Error, Result};
 use crate::formats::merchant::{read_merchant_sales, Mapping};
 use crate::formats::{read_statement, sha256_of, StatementSummary};
 use crate::model::Record;
+#[cfg(feature = "sources")]
 use crate::source::ftps::FtpsSource;
+#[cfg(feature = "sources")]
 use crate::source::s3::{self, S3Store};
 use crate::source::{display_name, SourceFile, StatementSource};
 use rust_decimal::Decimal;
@@ -298,6 +300,7 @@ pub struct RemoteListing {
     pub status: &'static str,
 }
 
+#[cfg(feature = "sources")]
 /// What an FTPS server holds that the pipeline has not dealt with yet (nothing is downloaded).
 pub async fn discover_ftps(db: &Client, source: &FtpsSource) -> Result<Vec<RemoteListing>> {
     let label = source.label();
@@ -311,6 +314,7 @@ pub async fn discover_ftps(db: &Client, source: &FtpsSource) -> Result<Vec<Remot
     Ok(out)
 }
 
+#[cfg(feature = "sources")]
 /// What an S3 inbox holds (everything in it is waiting; refused keys are listed as `unsafe`).
 pub async fn discover_s3(store: &S3Store) -> Result<Vec<RemoteListing>> {
     let (objects, unsafe_names) = store.list_inbox().await?;
@@ -370,6 +374,7 @@ fn tally(summary: &mut RunSummary, result: std::result::Result<IngestReport, (St
     }
 }
 
+#[cfg(feature = "sources")]
 /// The pipeline over an S3 inbox: list it, then (`jobs` objects at a time, each on its own connection)
 /// download, ingest and load each object, and archive it — to `processed/` when loaded or already loaded, to
 /// `rejected/` with the reason when invalid. An object that fails for another reason (network, database)
@@ -428,6 +433,7 @@ pub async fn run_s3(database_url: &str, store: Arc<S3Store>, jobs: usize) -> Res
     Ok(summary)
 }
 
+#[cfg(feature = "sources")]
 /// The pipeline over an FTPS server: list it, skip what this exact listing (path, size, time) already gave,
 /// then (`jobs` at a time) download, ingest and load each file, keep a raw copy in S3 when a store is given
 /// (`raw/<acquirer>/<merchant>/<date>/<name>`), and record the outcome in `remote_file`. A file that fails

@@ -1,7 +1,9 @@
 //! Where statements come from. This version reads a local folder; FTPS and S3 sources implement the same
 //! small trait (list what is there, fetch one to a local file).
 
+#[cfg(feature = "sources")]
 pub mod ftps;
+#[cfg(feature = "sources")]
 pub mod s3;
 
 use crate::error::{Error, Result};
