@@ -180,3 +180,26 @@ async fn discover_lists_new_files_without_loading_them() {
     assert!(text.contains(&format!("0 new of {} listed", files.len())), "{text}");
     assert!(!text.contains(PASSWORD));
 }
+
+#[tokio::test]
+async fn a_short_transfer_is_retried_and_a_partial_file_never_kept() {
+    let home = tempfile::tempdir().unwrap();
+    let edi = home.path().join("edi");
+    std::fs::create_dir(&edi).unwrap();
+    let files = samples(&edi, 30, 7);
+    let Some(server) = FtpsServer::start_with(home.path(), false, &["--short-first-retr", "1000"]) else { return };
+    let source = FtpsSource::new(settings(&server, true)).unwrap();
+    let listed = source.list().await.unwrap();
+    let out = tempfile::tempdir().unwrap();
+    // The first transfer of each file stops after 1000 bytes but reports success; the second is whole.
+    let got = source.download(&listed[0], out.path()).await.unwrap();
+    assert_eq!(std::fs::read(&got).unwrap(), std::fs::read(edi.join(&listed[0].name)).unwrap());
+    // With a single attempt, the short file is refused and nothing is left behind under any name.
+    let mut one = settings(&server, true);
+    one.attempts = 1;
+    let err = FtpsSource::new(one).unwrap().download(&listed[1], out.path()).await.unwrap_err().to_string();
+    assert!(err.contains("arrived with 1000 bytes, the listing said"), "{err}");
+    let left: Vec<_> = std::fs::read_dir(out.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(left.len(), 1, "only the first, complete download: {left:?}");
+    assert!(files.len() > 1);
+}

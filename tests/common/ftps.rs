@@ -17,6 +17,11 @@ pub const PASSWORD: &str = "edi-S3cret!";
 
 impl FtpsServer {
     pub fn start(home: &Path, self_signed: bool) -> Option<FtpsServer> {
+        Self::start_with(home, self_signed, &[])
+    }
+
+    /// With extra server options (e.g. `["--short-first-retr", "1000"]`).
+    pub fn start_with(home: &Path, self_signed: bool, extra: &[&str]) -> Option<FtpsServer> {
         let ok = Command::new("python3").args(["-c", "import pyftpdlib, OpenSSL, cryptography"]).status();
         if !ok.is_ok_and(|s| s.success()) {
             let msg = "pyftpdlib/pyopenssl are not installed (pip install pyftpdlib pyopenssl)";
@@ -34,6 +39,7 @@ impl FtpsServer {
         if self_signed {
             cmd.arg("--self-signed");
         }
+        cmd.args(extra);
         let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("start the FTPS server");
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();

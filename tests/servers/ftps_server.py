@@ -3,10 +3,12 @@
 (`pip install pyftpdlib pyopenssl`). TLS is required on the control and the data channel.
 
   ftps_server.py --home DIR --certdir DIR [--port 0] [--user U --password P] [--self-signed]
+                 [--short-first-retr BYTES]
 
 Certificates: a throwaway test CA (ca.pem, for the client) and a leaf for localhost/127.0.0.1 signed by it;
 with --self-signed, a lone self-signed leaf instead (clients must refuse it). Prints "READY <port>" when
-listening; SIGTERM stops it.
+listening; SIGTERM stops it. With --short-first-retr N the first download of each file sends only its first
+N bytes and reports success (a server returning fewer bytes than it listed).
 """
 import argparse
 import datetime as dt
@@ -20,6 +22,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from pyftpdlib.authorizers import DummyAuthorizer
+from pyftpdlib.filesystems import AbstractedFS
 from pyftpdlib.handlers import TLS_FTPHandler
 from pyftpdlib.servers import FTPServer
 
@@ -66,14 +69,40 @@ def main():
     ap.add_argument("--user", default="edi")
     ap.add_argument("--password", default="edi-password")
     ap.add_argument("--self-signed", action="store_true")
+    ap.add_argument("--short-first-retr", type=int, default=0)
     a = ap.parse_args()
     make_certs(a.certdir, a.self_signed)
 
     authorizer = DummyAuthorizer()
     authorizer.add_user(a.user, a.password, a.home, perm="elr")
+    served = set()
+
+    class Short:
+        """A file that ends after `limit` bytes."""
+
+        def __init__(self, f, limit):
+            self._f, self._left = f, limit
+
+        def read(self, size=-1):
+            if self._left <= 0:
+                return b""
+            data = self._f.read(self._left if size < 0 else min(size, self._left))
+            self._left -= len(data)
+            return data
+
+        def __getattr__(self, name):
+            return getattr(self._f, name)
+
+    class FlakyFS(AbstractedFS):
+        def open(self, filename, mode):
+            f = super().open(filename, mode)
+            if a.short_first_retr and "r" in mode and filename not in served:
+                served.add(filename)
+                return Short(f, a.short_first_retr)
+            return f
 
     class Handler(TLS_FTPHandler):
-        pass
+        abstracted_fs = FlakyFS
 
     Handler.authorizer = authorizer
     Handler.certfile = os.path.join(a.certdir, "server.pem")

@@ -223,9 +223,9 @@ impl FtpsSource {
         safe_relative(&file.name).map_err(Error::Other)?;
         let dest = dir.join(&file.name);
         let part = dir.join(format!("{}.part", file.name));
-        let name = file.name.clone();
+        let (name, size) = (file.name.clone(), file.size);
         let part2 = part.clone();
-        let written = self
+        let done = self
             .with_retries("downloading", move |ftp| {
                 let (name, part) = (name.clone(), part2.clone());
                 Box::pin(async move {
@@ -235,25 +235,20 @@ impl FtpsSource {
                     out.flush().await.map_err(FtpError::ConnectionError)?;
                     out.sync_all().await.map_err(FtpError::ConnectionError)?;
                     stream.finish().await?;
-                    Ok(n)
+                    if n != size {
+                        // A short (or long) transfer is a failed one: try again on a new connection.
+                        return Err(FtpError::ConnectionError(std::io::Error::new(
+                            std::io::ErrorKind::UnexpectedEof,
+                            format!("{name} arrived with {n} bytes, the listing said {size}"),
+                        )));
+                    }
+                    Ok(())
                 })
             })
             .await;
-        let written = match written {
-            Ok(n) => n,
-            Err(e) => {
-                let _ = tokio::fs::remove_file(&part).await;
-                return Err(e);
-            }
-        };
-        if written != file.size {
+        if let Err(e) = done {
             let _ = tokio::fs::remove_file(&part).await;
-            return Err(Error::Other(format!(
-                "{}: {} arrived with {written} bytes, the listing said {}; discarded",
-                self.label(),
-                file.name,
-                file.size
-            )));
+            return Err(e);
         }
         tokio::fs::rename(&part, &dest).await.map_err(|e| Error::io(&dest, e))?;
         Ok(dest)
