@@ -203,3 +203,37 @@ async fn a_short_transfer_is_retried_and_a_partial_file_never_kept() {
     assert_eq!(left.len(), 1, "only the first, complete download: {left:?}");
     assert!(files.len() > 1);
 }
+
+#[tokio::test]
+async fn a_raw_copy_in_s3_is_preferred_to_the_server() {
+    use std::sync::Arc;
+    use syncrocardpay_core::pipeline::run_ftps;
+    use syncrocardpay_core::source::s3::S3Store;
+    let home = tempfile::tempdir().unwrap();
+    let edi = home.path().join("edi");
+    std::fs::create_dir(&edi).unwrap();
+    let f = samples(&edi, 20, 13).remove(0);
+    let name = f.path.file_name().unwrap().to_string_lossy().to_string();
+    let good = std::fs::read(&f.path).unwrap();
+    let Some(moto) = common::moto::Moto::start() else { return };
+    let s3 = moto.s3().await;
+    s3.create_bucket().bucket("raw").send().await.unwrap();
+    let store = Arc::new(S3Store::new(s3.clone(), "raw", ""));
+    store.put_raw(&f.path, "cielo", &f.merchant_code, "2026-09-03", &name).await.unwrap();
+    // The server now holds bytes of the same size that are not a statement: taking them would reject the file.
+    for p in std::fs::read_dir(&edi).unwrap() {
+        let p = p.unwrap().path();
+        if p != f.path {
+            std::fs::remove_file(p).unwrap();
+        }
+    }
+    std::fs::write(&f.path, vec![b'x'; good.len()]).unwrap();
+    let Some(server) = FtpsServer::start(home.path(), false) else { return };
+    let db = common::db::TestDb::new("ftpsrawfirst").await;
+    let source = Arc::new(FtpsSource::new(settings(&server, true)).unwrap());
+    let run = run_ftps(&db.url, source, Some(store), 1).await.unwrap();
+    assert_eq!((run.loaded, run.rejected, run.failed), (1, 0, 0), "{:?}", run.failures);
+    assert_eq!(db.count("SELECT count(*) FROM remote_file WHERE raw_key LIKE 'raw/cielo/%'").await, 1);
+    let objects = s3.list_objects_v2().bucket("raw").send().await.unwrap();
+    assert_eq!(objects.contents().len(), 1, "no second raw copy");
+}

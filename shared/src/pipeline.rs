@@ -436,7 +436,8 @@ pub async fn run_s3(database_url: &str, store: Arc<S3Store>, jobs: usize) -> Res
 #[cfg(feature = "sources")]
 /// The pipeline over an FTPS server: list it, skip what this exact listing (path, size, time) already gave,
 /// then (`jobs` at a time) download, ingest and load each file, keep a raw copy in S3 when a store is given
-/// (`raw/<acquirer>/<merchant>/<date>/<name>`), and record the outcome in `remote_file`. A file that fails
+/// (`raw/<acquirer>/<merchant>/<date>/<name>`), and record the outcome in `remote_file`. A file whose raw copy
+/// (same name and size) is already in S3 is taken from there, not from the server. A file that fails
 /// (network, database) is recorded as failed and tried again next run.
 pub async fn run_ftps(
     database_url: &str,
@@ -460,11 +461,20 @@ pub async fn run_ftps(
         }
     }
     drop(db);
+    // Raw copies already in S3 (by name and size) are downloaded from there rather than from the server.
+    let mut copies = std::collections::HashMap::new();
+    if let Some(store) = &raw {
+        for o in store.list_area(s3::RAW).await?.0 {
+            let name = o.relative.rsplit('/').next().unwrap_or_default().to_string();
+            copies.insert((name, o.size), o);
+        }
+    }
+    let copies = Arc::new(copies);
     let queue = Arc::new(Mutex::new(todo));
     let mut workers = tokio::task::JoinSet::new();
     for _ in 0..jobs.max(1) {
-        let (queue, source, raw, url, label) =
-            (queue.clone(), source.clone(), raw.clone(), database_url.to_string(), label.clone());
+        let (queue, source, raw, url, label, copies) =
+            (queue.clone(), source.clone(), raw.clone(), database_url.to_string(), label.clone(), copies.clone());
         workers.spawn(async move {
             let mut results = Vec::new();
             let mut db = match crate::db::connect(&url).await {
@@ -482,10 +492,14 @@ pub async fn run_ftps(
                 };
                 let one = async {
                     let dir = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
-                    let path = source.download(&f, dir.path()).await?;
+                    let copy = raw.as_ref().zip(copies.get(&(f.name.clone(), f.size)));
+                    let path = match copy {
+                        Some((store, obj)) => store.download(obj, dir.path()).await?,
+                        None => source.download(&f, dir.path()).await?,
+                    };
                     let report = ingest_file(&mut db, &path, &label, IngestMode::StageAndLoad).await?;
-                    let mut raw_key = None;
-                    if let (Some(store), Some(s)) = (&raw, &report.summary) {
+                    let mut raw_key = copy.map(|(_, obj)| obj.key.clone());
+                    if let (Some(store), Some(s), None) = (&raw, &report.summary, &raw_key) {
                         let acquirer = s.acquirer.map_or("unknown", |a| a.code());
                         let merchant =
                             s.merchant_code.clone().filter(|m| !m.is_empty()).unwrap_or_else(|| "unknown".into());

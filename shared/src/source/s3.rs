@@ -125,7 +125,12 @@ impl S3Store {
     /// Every object in the inbox (all pages), sorted by key. Objects whose names are unsafe are returned as
     /// errors in the second list, never used.
     pub async fn list_inbox(&self) -> Result<(Vec<RemoteObject>, Vec<(String, String)>)> {
-        let inbox = self.key(INBOX, "");
+        self.list_area(INBOX).await
+    }
+
+    /// Every object of an area (`inbox`, `raw`…), all pages, sorted by key; unsafe names apart.
+    pub async fn list_area(&self, area: &str) -> Result<(Vec<RemoteObject>, Vec<(String, String)>)> {
+        let inbox = self.key(area, "");
         let mut pages = self.client.list_objects_v2().bucket(&self.bucket).prefix(&inbox).into_paginator().send();
         let (mut ok, mut bad) = (Vec::new(), Vec::new());
         while let Some(page) = pages.next().await {
