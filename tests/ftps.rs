@@ -237,3 +237,20 @@ async fn a_raw_copy_in_s3_is_preferred_to_the_server() {
     let objects = s3.list_objects_v2().bucket("raw").send().await.unwrap();
     assert_eq!(objects.contents().len(), 1, "no second raw copy");
 }
+
+#[tokio::test]
+async fn servers_without_mlsd_are_listed_with_nlst_size_and_mdtm() {
+    let home = tempfile::tempdir().unwrap();
+    let edi = home.path().join("edi");
+    std::fs::create_dir(&edi).unwrap();
+    let files = samples(&edi, 20, 14);
+    std::fs::create_dir(edi.join("CIELO_archive")).unwrap();
+    let Some(server) = FtpsServer::start_with(home.path(), false, &["--no-mlsd"]) else { return };
+    let source = FtpsSource::new(settings(&server, true)).unwrap();
+    let listed = source.list().await.unwrap();
+    assert_eq!(listed.len(), files.len(), "{listed:?}");
+    for f in &listed {
+        assert_eq!(f.size, std::fs::metadata(edi.join(&f.name)).unwrap().len());
+        assert!(f.modified.is_some());
+    }
+}

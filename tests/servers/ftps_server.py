@@ -3,12 +3,13 @@
 (`pip install pyftpdlib pyopenssl`). TLS is required on the control and the data channel.
 
   ftps_server.py --home DIR --certdir DIR [--port 0] [--user U --password P] [--self-signed]
-                 [--short-first-retr BYTES]
+                 [--short-first-retr BYTES] [--no-mlsd]
 
 Certificates: a throwaway test CA (ca.pem, for the client) and a leaf for localhost/127.0.0.1 signed by it;
 with --self-signed, a lone self-signed leaf instead (clients must refuse it). Prints "READY <port>" when
 listening; SIGTERM stops it. With --short-first-retr N the first download of each file sends only its first
-N bytes and reports success (a server returning fewer bytes than it listed).
+N bytes and reports success (a server returning fewer bytes than it listed). --no-mlsd answers MLSD with
+500, like servers that only know LIST/NLST.
 """
 import argparse
 import datetime as dt
@@ -70,6 +71,7 @@ def main():
     ap.add_argument("--password", default="edi-password")
     ap.add_argument("--self-signed", action="store_true")
     ap.add_argument("--short-first-retr", type=int, default=0)
+    ap.add_argument("--no-mlsd", action="store_true")
     a = ap.parse_args()
     make_certs(a.certdir, a.self_signed)
 
@@ -103,6 +105,8 @@ def main():
 
     class Handler(TLS_FTPHandler):
         abstracted_fs = FlakyFS
+        if a.no_mlsd:
+            proto_cmds = {k: v for k, v in TLS_FTPHandler.proto_cmds.items() if k not in ("MLSD", "MLST")}
 
     Handler.authorizer = authorizer
     Handler.certfile = os.path.join(a.certdir, "server.pem")

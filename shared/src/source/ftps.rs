@@ -76,6 +76,12 @@ pub struct RemoteFile {
     pub modified: Option<SystemTime>,
 }
 
+/// What a directory listing gave: MLSD facts, or bare names (servers without MLSD).
+enum Listing {
+    Mlsd(Vec<String>),
+    Names(Vec<String>),
+}
+
 /// An FTPS server's statement directory.
 pub struct FtpsSource {
     settings: FtpsSettings,
@@ -193,25 +199,66 @@ impl FtpsSource {
     }
 
     /// The statement files in the directory: regular files, finished (no `.part`…), safe names, matching the
-    /// configured prefix; with sizes and modification times (MLSD).
+    /// configured prefix; with sizes and modification times (MLSD; servers without it: NLST, SIZE, MDTM).
     pub async fn list(&self) -> Result<Vec<RemoteFile>> {
-        let lines = self.with_retries("listing", |ftp| Box::pin(async move { ftp.mlsd(None).await })).await?;
         let prefix = self.settings.name_prefix.as_ref().map(|p| p.to_ascii_uppercase());
+        let wanted = |name: &str| {
+            is_candidate_name(name)
+                && safe_relative(name).is_ok()
+                && !name.contains('/')
+                && prefix.as_ref().is_none_or(|p| name.to_ascii_uppercase().starts_with(p))
+        };
+        let listing = self
+            .with_retries("listing", |ftp| {
+                Box::pin(async move {
+                    match ftp.mlsd(None).await {
+                        Ok(lines) => Ok(Listing::Mlsd(lines)),
+                        // 500/502: MLSD not understood or not implemented: fall back to bare names.
+                        Err(FtpError::UnexpectedResponse(r)) if matches!(r.status.code(), 500 | 502) => {
+                            Ok(Listing::Names(ftp.nlst(None).await?))
+                        }
+                        Err(e) => Err(e),
+                    }
+                })
+            })
+            .await?;
         let mut files = Vec::new();
-        for line in lines {
-            let Ok(f) = ListedFile::try_from(line.as_str()) else { continue };
-            let f: ListedFile = f;
-            if !f.is_file()
-                || !is_candidate_name(f.name())
-                || safe_relative(f.name()).is_err()
-                || f.name().contains('/')
-            {
-                continue;
+        match listing {
+            Listing::Mlsd(lines) => {
+                for line in lines {
+                    let Ok(f) = ListedFile::try_from(line.as_str()) else { continue };
+                    let f: ListedFile = f;
+                    if f.is_file() && wanted(f.name()) {
+                        files.push(RemoteFile {
+                            name: f.name().to_string(),
+                            size: f.size() as u64,
+                            modified: Some(f.modified()),
+                        });
+                    }
+                }
             }
-            if prefix.as_ref().is_some_and(|p| !f.name().to_ascii_uppercase().starts_with(p)) {
-                continue;
+            Listing::Names(names) => {
+                let names: Vec<String> = names
+                    .into_iter()
+                    .map(|n| n.rsplit('/').next().unwrap_or_default().to_string())
+                    .filter(|n| wanted(n))
+                    .collect();
+                files = self
+                    .with_retries("sizing", move |ftp| {
+                        let names = names.clone();
+                        Box::pin(async move {
+                            let mut out = Vec::new();
+                            for name in names {
+                                // Directories have no SIZE: what the server refuses to size is skipped.
+                                let Ok(size) = ftp.size(&name).await else { continue };
+                                let modified = ftp.mdtm(&name).await.ok().map(|t| SystemTime::from(t.and_utc()));
+                                out.push(RemoteFile { name, size: size as u64, modified });
+                            }
+                            Ok(out)
+                        })
+                    })
+                    .await?;
             }
-            files.push(RemoteFile { name: f.name().to_string(), size: f.size() as u64, modified: Some(f.modified()) });
         }
         files.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(files)
