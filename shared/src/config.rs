@@ -234,16 +234,21 @@ impl Config {
     }
 }
 
-fn percent_encode(s: &str) -> String {
+/// Percent-encode everything but the URL-unreserved characters and those in `keep`.
+pub(crate) fn percent_encode_keeping(s: &str, keep: &[u8]) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) || keep.contains(&b) {
             out.push(b as char);
         } else {
             out.push_str(&format!("%{b:02X}"));
         }
     }
     out
+}
+
+fn percent_encode(s: &str) -> String {
+    percent_encode_keeping(s, b"")
 }
 
 #[cfg(test)]

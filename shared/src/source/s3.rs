@@ -264,15 +264,7 @@ impl S3Store {
 
 /// Percent-encode a key for `x-amz-copy-source` (slashes kept).
 fn urlencode_key(key: &str) -> String {
-    let mut out = String::new();
-    for b in key.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    crate::config::percent_encode_keeping(key, b"/")
 }
 
 #[cfg(test)]

@@ -122,23 +122,13 @@ mod settled_debit {
 }
 
 /// 044: débito pendente: a debit order not (fully) settled yet — what was ordered, what was compensated so far,
-/// what is still pending. Same layout as 045 up to the sale's data.
+/// what is still pending. The same fields as 045 up to the sale's data.
 mod pending_debit {
+    pub use super::settled_debit::{
+        AMOUNT, AUTHORIZATION, CARD, NSU, ORDER, ORDER_DATE, ORIGINAL_PV, ORIGINAL_RV, ORIGINAL_RV_DATE, PV, REASON,
+        REASON_CODE, SALE_AMOUNT, SALE_DATE,
+    };
     use super::*;
-    pub const PV: Field = f("merchant_code", 4, 9);
-    pub const ORDER: Field = f("processed_transaction_code", 13, 11);
-    pub const ORDER_DATE: Field = f("posting_date", 24, 8);
-    pub const AMOUNT: Field = money("gross_amount", 32);
-    pub const REASON_CODE: Field = f("adjustment_code", 47, 2);
-    pub const REASON: Field = f("adjustment_reason", 49, 28);
-    pub const CARD: Field = f("card_number", 77, 16);
-    pub const NSU: Field = f("nsu", 93, 12);
-    pub const SALE_DATE: Field = f("authorization_date", 105, 8);
-    pub const AUTHORIZATION: Field = f("authorization_code", 113, 6);
-    pub const SALE_AMOUNT: Field = money("sale_total_amount", 119);
-    pub const ORIGINAL_RV: Field = f("original_summary_number", 134, 9);
-    pub const ORIGINAL_RV_DATE: Field = f("original_posting_date", 143, 8);
-    pub const ORIGINAL_PV: Field = f("original_merchant_code", 151, 9);
     pub const COMPENSATED: Field = money("net_amount", 204);
     pub const PAYMENT_DATE: Field = f("original_due_date", 219, 8);
     pub const PENDING: Field = money("pending_amount", 227);
