@@ -1,6 +1,6 @@
 //! Discovery Lambda: lists the inbox and returns the statement files whose content is not loaded yet,
 //! as small references for the state machine's Map state. Event: `{ "inbox": "/mnt/inbox" }` (optional;
-//! default `INBOX_DIR`). Database from `DATABASE_URL`.
+//! default `INBOX_DIR`). Database from `DATABASE_URL`, else SSM Parameter Store (`SSM_PREFIX`/db/…).
 
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use serde::Deserialize;
@@ -25,7 +25,7 @@ async fn handle(db: &tokio_postgres::Client, event: LambdaEvent<serde_json::Valu
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     tracing_subscriber::fmt().json().with_target(false).without_time().init();
-    let url = std::env::var("DATABASE_URL").map_err(|_| "DATABASE_URL is not set")?;
+    let url = syncrocardpay_core::config::deployed_database_url().await?;
     let db = Arc::new(syncrocardpay_core::db::connect(&url).await?);
     lambda_runtime::run(service_fn(move |event| {
         let db = db.clone();

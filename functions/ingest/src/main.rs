@@ -1,6 +1,6 @@
 //! Ingestion Lambda: parses, validates and stages one statement file (the load Lambda adds it to the
-//! facts). Event: `{ "path": "/mnt/inbox/CIELO03….TXT" }`. Database from `DATABASE_URL`; migrations are
-//! applied once at cold start.
+//! facts). Event: `{ "path": "/mnt/inbox/CIELO03….TXT" }`. Database from `DATABASE_URL`, else SSM Parameter
+//! Store (`SSM_PREFIX`/db/…); migrations are applied once at cold start.
 
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use serde::Deserialize;
@@ -26,7 +26,7 @@ async fn handle(
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     tracing_subscriber::fmt().json().with_target(false).without_time().init();
-    let url = std::env::var("DATABASE_URL").map_err(|_| "DATABASE_URL is not set")?;
+    let url = syncrocardpay_core::config::deployed_database_url().await?;
     let mut client = syncrocardpay_core::db::connect(&url).await?;
     syncrocardpay_core::db::migrate(&mut client).await?;
     let db = Arc::new(Mutex::new(client));

@@ -1,5 +1,5 @@
 //! Loading Lambda: adds staged files to the dimensions and facts, one transaction per file, and returns
-//! per-file counts. Event: `{ "file_ids": [1, 2] }`. Database from `DATABASE_URL`.
+//! per-file counts. Event: `{ "file_ids": [1, 2] }`. Database from `DATABASE_URL`, else SSM Parameter Store (`SSM_PREFIX`/db/…).
 
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use serde::{Deserialize, Serialize};
@@ -33,7 +33,7 @@ async fn handle(
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     tracing_subscriber::fmt().json().with_target(false).without_time().init();
-    let url = std::env::var("DATABASE_URL").map_err(|_| "DATABASE_URL is not set")?;
+    let url = syncrocardpay_core::config::deployed_database_url().await?;
     let db = Arc::new(Mutex::new(syncrocardpay_core::db::connect(&url).await?));
     lambda_runtime::run(service_fn(move |event| {
         let db = db.clone();
