@@ -204,6 +204,7 @@ async fn configured_ftps(o: &DbOptions) -> Result<Option<FtpsSettings>> {
         ca_file: None,
         tls_name: None,
         attempts: 3,
+        timeout: std::time::Duration::from_secs(60),
     }))
 }
 

@@ -18,6 +18,7 @@ fn settings(server: &FtpsServer, ca: bool) -> FtpsSettings {
         ca_file: ca.then(|| server.ca.clone()),
         tls_name: None,
         attempts: 3,
+        timeout: std::time::Duration::from_secs(3),
     }
 }
 
@@ -253,4 +254,25 @@ async fn servers_without_mlsd_are_listed_with_nlst_size_and_mdtm() {
         assert_eq!(f.size, std::fs::metadata(edi.join(&f.name)).unwrap().len());
         assert!(f.modified.is_some());
     }
+}
+
+#[tokio::test]
+async fn a_transfer_broken_off_mid_file_is_retried() {
+    let home = tempfile::tempdir().unwrap();
+    let edi = home.path().join("edi");
+    std::fs::create_dir(&edi).unwrap();
+    samples(&edi, 30, 15);
+    let Some(server) = FtpsServer::start_with(home.path(), false, &["--drop-first-retr", "4096"]) else { return };
+    let source = FtpsSource::new(settings(&server, true)).unwrap();
+    let listed = source.list().await.unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let started = std::time::Instant::now();
+    let got = source.download(&listed[0], out.path()).await.unwrap();
+    assert_eq!(std::fs::read(&got).unwrap(), std::fs::read(edi.join(&listed[0].name)).unwrap());
+    assert!(started.elapsed() < std::time::Duration::from_secs(20), "a stalled transfer is abandoned, not waited on");
+    let mut one = settings(&server, true);
+    one.attempts = 1;
+    let err = FtpsSource::new(one).unwrap().download(&listed[1], out.path()).await.unwrap_err().to_string();
+    assert!(!err.is_empty());
+    assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 1, "no partial file left: {err}");
 }

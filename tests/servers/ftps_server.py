@@ -3,12 +3,13 @@
 (`pip install pyftpdlib pyopenssl`). TLS is required on the control and the data channel.
 
   ftps_server.py --home DIR --certdir DIR [--port 0] [--user U --password P] [--self-signed]
-                 [--short-first-retr BYTES] [--no-mlsd]
+                 [--short-first-retr BYTES] [--drop-first-retr BYTES] [--no-mlsd]
 
 Certificates: a throwaway test CA (ca.pem, for the client) and a leaf for localhost/127.0.0.1 signed by it;
 with --self-signed, a lone self-signed leaf instead (clients must refuse it). Prints "READY <port>" when
 listening; SIGTERM stops it. With --short-first-retr N the first download of each file sends only its first
-N bytes and reports success (a server returning fewer bytes than it listed). --no-mlsd answers MLSD with
+N bytes and reports success (a server returning fewer bytes than it listed); with --drop-first-retr N it
+breaks off the data connection after N bytes instead (a dropped transfer). --no-mlsd answers MLSD with
 500, like servers that only know LIST/NLST.
 """
 import argparse
@@ -71,6 +72,7 @@ def main():
     ap.add_argument("--password", default="edi-password")
     ap.add_argument("--self-signed", action="store_true")
     ap.add_argument("--short-first-retr", type=int, default=0)
+    ap.add_argument("--drop-first-retr", type=int, default=0)
     ap.add_argument("--no-mlsd", action="store_true")
     a = ap.parse_args()
     make_certs(a.certdir, a.self_signed)
@@ -80,13 +82,15 @@ def main():
     served = set()
 
     class Short:
-        """A file that ends after `limit` bytes."""
+        """A file that ends after `limit` bytes — or, with `fail`, breaks the transfer there."""
 
-        def __init__(self, f, limit):
-            self._f, self._left = f, limit
+        def __init__(self, f, limit, fail=False):
+            self._f, self._left, self._fail = f, limit, fail
 
         def read(self, size=-1):
             if self._left <= 0:
+                if self._fail:
+                    raise OSError("transfer broken off by the test server")
                 return b""
             data = self._f.read(self._left if size < 0 else min(size, self._left))
             self._left -= len(data)
@@ -98,9 +102,10 @@ def main():
     class FlakyFS(AbstractedFS):
         def open(self, filename, mode):
             f = super().open(filename, mode)
-            if a.short_first_retr and "r" in mode and filename not in served:
+            limit = a.short_first_retr or a.drop_first_retr
+            if limit and "r" in mode and filename not in served:
                 served.add(filename)
-                return Short(f, a.short_first_retr)
+                return Short(f, limit, fail=bool(a.drop_first_retr))
             return f
 
     class Handler(TLS_FTPHandler):

@@ -18,7 +18,7 @@ use suppaftp::tokio_rustls::rustls::pki_types::CertificateDer;
 use suppaftp::tokio_rustls::rustls::{ClientConfig, RootCertStore};
 use suppaftp::types::FileType;
 use suppaftp::FtpError;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Where and how to reach an acquirer's FTPS server.
 #[derive(Debug, Clone)]
@@ -37,6 +37,8 @@ pub struct FtpsSettings {
     pub tls_name: Option<String>,
     /// Attempts per operation (at least 1).
     pub attempts: u32,
+    /// How long a connection, a reply or a data read may stall before the attempt is abandoned.
+    pub timeout: Duration,
 }
 
 impl FtpsSettings {
@@ -64,6 +66,7 @@ impl FtpsSettings {
             ca_file: None,
             tls_name: None,
             attempts: 3,
+            timeout: Duration::from_secs(60),
         })
     }
 }
@@ -152,9 +155,9 @@ impl FtpsSource {
     async fn connect(&self) -> std::result::Result<AsyncRustlsFtpStream, FtpError> {
         let s = &self.settings;
         let addr = format!("{}:{}", s.host, s.port);
-        let plain = tokio::time::timeout(Duration::from_secs(30), AsyncRustlsFtpStream::connect(addr)).await.map_err(
-            |_| FtpError::ConnectionError(std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out")),
-        )??;
+        let plain = tokio::time::timeout(s.timeout, AsyncRustlsFtpStream::connect(addr)).await.map_err(|_| {
+            FtpError::ConnectionError(std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out"))
+        })??;
         let connector = AsyncRustlsConnector::from(suppaftp::tokio_rustls::TlsConnector::from(self.tls.clone()));
         let mut ftp = plain.into_secure(connector, s.tls_name.as_deref().unwrap_or(&s.host)).await?;
         ftp.login(s.user.as_str(), s.password.expose()).await?;
@@ -177,10 +180,14 @@ impl FtpsSource {
         let attempts = self.settings.attempts.max(1);
         let mut delay = Duration::from_millis(500);
         for attempt in 1..=attempts {
-            let result = match self.connect().await {
+            let idle = self.settings.timeout;
+            let stalled =
+                || FtpError::ConnectionError(std::io::Error::new(std::io::ErrorKind::TimedOut, "server stalled"));
+            let result = match tokio::time::timeout(idle * 2, self.connect()).await.unwrap_or_else(|_| Err(stalled())) {
                 Ok(mut ftp) => {
                     let r = op(&mut ftp).await;
-                    let _ = ftp.quit().await;
+                    // A server that broke a transfer may not answer QUIT: do not wait for it.
+                    let _ = tokio::time::timeout(idle, ftp.quit()).await;
                     r
                 }
                 Err(e) => Err(e),
@@ -270,18 +277,38 @@ impl FtpsSource {
         safe_relative(&file.name).map_err(Error::Other)?;
         let dest = dir.join(&file.name);
         let part = dir.join(format!("{}.part", file.name));
-        let (name, size) = (file.name.clone(), file.size);
+        let (name, size, idle) = (file.name.clone(), file.size, self.settings.timeout);
         let part2 = part.clone();
         let done = self
             .with_retries("downloading", move |ftp| {
                 let (name, part) = (name.clone(), part2.clone());
                 Box::pin(async move {
-                    let mut stream = ftp.retr_as_stream(&name).await?;
+                    let stalled = || {
+                        FtpError::ConnectionError(std::io::Error::new(
+                            std::io::ErrorKind::TimedOut,
+                            format!("{name}: no data for {} s", idle.as_secs()),
+                        ))
+                    };
+                    let mut stream =
+                        tokio::time::timeout(idle, ftp.retr_as_stream(&name)).await.map_err(|_| stalled())??;
                     let mut out = tokio::fs::File::create(&part).await.map_err(FtpError::ConnectionError)?;
-                    let n = tokio::io::copy(&mut stream, &mut out).await.map_err(FtpError::ConnectionError)?;
+                    let mut buf = vec![0u8; 64 * 1024];
+                    let mut n = 0u64;
+                    loop {
+                        // An idle timeout per read: a stalled transfer is abandoned, never waited on for ever.
+                        let got = tokio::time::timeout(idle, stream.read(&mut buf))
+                            .await
+                            .map_err(|_| stalled())?
+                            .map_err(FtpError::ConnectionError)?;
+                        if got == 0 {
+                            break;
+                        }
+                        out.write_all(&buf[..got]).await.map_err(FtpError::ConnectionError)?;
+                        n += got as u64;
+                    }
                     out.flush().await.map_err(FtpError::ConnectionError)?;
                     out.sync_all().await.map_err(FtpError::ConnectionError)?;
-                    stream.finish().await?;
+                    tokio::time::timeout(idle, stream.finish()).await.map_err(|_| stalled())??;
                     if n != size {
                         // A short (or long) transfer is a failed one: try again on a new connection.
                         return Err(FtpError::ConnectionError(std::io::Error::new(
