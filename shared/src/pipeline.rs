@@ -7,7 +7,7 @@ use crate::formats::merchant::{read_merchant_sales, Mapping};
 use crate::formats::{read_statement, sha256_of, StatementSummary};
 use crate::model::Record;
 #[cfg(feature = "sources")]
-use crate::source::ftps::FtpsSource;
+use crate::source::ftps::{FtpsSource, RemoteFile};
 #[cfg(feature = "sources")]
 use crate::source::s3::{self, S3Store};
 use crate::source::{display_name, SourceFile, StatementSource};
@@ -349,7 +349,7 @@ pub struct RunSummary {
 }
 
 /// Add one file's result to a run's totals.
-fn tally(summary: &mut RunSummary, result: std::result::Result<IngestReport, (String, String)>) {
+fn tally(summary: &mut RunSummary, result: FileResult) {
     match result {
         Ok(report) => {
             match report.outcome {
@@ -374,6 +374,58 @@ fn tally(summary: &mut RunSummary, result: std::result::Result<IngestReport, (St
     }
 }
 
+/// What one file of a run came to: its report, or (name, error).
+type FileResult = std::result::Result<IngestReport, (String, String)>;
+
+/// The work a run does for one item, on the worker's own connection.
+type Work<T> = Arc<
+    dyn for<'c> Fn(&'c mut Client, T) -> std::pin::Pin<Box<dyn std::future::Future<Output = FileResult> + Send + 'c>>
+        + Send
+        + Sync,
+>;
+
+/// Run `work` over `items`, `jobs` workers at a time, each with its own database connection, and add every
+/// result to `summary`.
+async fn in_parallel<T: Send + 'static>(
+    database_url: &str,
+    items: VecDeque<T>,
+    jobs: usize,
+    work: Work<T>,
+    summary: &mut RunSummary,
+) -> Result<()> {
+    let queue = Arc::new(Mutex::new(items));
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..jobs.max(1) {
+        let (queue, work, url) = (queue.clone(), work.clone(), database_url.to_string());
+        workers.spawn(async move {
+            let mut results = Vec::new();
+            let mut db = match crate::db::connect(&url).await {
+                Ok(db) => db,
+                Err(e) => return vec![Err(("(connection)".to_string(), e.to_string()))],
+            };
+            loop {
+                let next = queue.lock().expect("queue lock").pop_front();
+                let Some(item) = next else { break };
+                results.push(work(&mut db, item).await);
+            }
+            results
+        });
+    }
+    while let Some(done) = workers.join_next().await {
+        for r in done.map_err(|e| Error::Other(format!("worker failed: {e}")))? {
+            tally(summary, r);
+        }
+    }
+    Ok(())
+}
+
+/// Close a run's totals: reports in name order, elapsed time.
+fn finished(mut summary: RunSummary, started: Instant) -> RunSummary {
+    summary.reports.sort_by(|a, b| a.file.cmp(&b.file));
+    summary.seconds = started.elapsed().as_secs_f64();
+    summary
+}
+
 #[cfg(feature = "sources")]
 /// The pipeline over an S3 inbox: list it, then (`jobs` objects at a time, each on its own connection)
 /// download, ingest and load each object, and archive it — to `processed/` when loaded or already loaded, to
@@ -387,50 +439,32 @@ pub async fn run_s3(database_url: &str, store: Arc<S3Store>, jobs: usize) -> Res
         summary.failed += 1;
         summary.failures.push((key, format!("not processed: {reason}")));
     }
-    let queue = Arc::new(Mutex::new(objects.into_iter().collect::<VecDeque<_>>()));
-    let mut workers = tokio::task::JoinSet::new();
-    for _ in 0..jobs.max(1) {
-        let (queue, store, url) = (queue.clone(), store.clone(), database_url.to_string());
-        workers.spawn(async move {
-            let mut results = Vec::new();
-            let mut db = match crate::db::connect(&url).await {
-                Ok(db) => db,
-                Err(e) => return vec![Err(("(connection)".to_string(), e.to_string()))],
-            };
-            loop {
-                let next = queue.lock().expect("queue lock").pop_front();
-                let Some(obj) = next else { break };
-                let one = async {
-                    let dir = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
-                    let path = store.download(&obj, dir.path()).await?;
-                    let report = ingest_file(&mut db, &path, &store.label(), IngestMode::StageAndLoad).await?;
-                    let disposition = match report.outcome {
-                        Outcome::Rejected => s3::Disposition::Rejected {
-                            reason: report
-                                .summary
-                                .as_ref()
-                                .and_then(|s| s.errors.first())
-                                .map(|i| i.to_string())
-                                .unwrap_or_else(|| "rejected".into()),
-                        },
-                        _ => s3::Disposition::Processed,
-                    };
-                    store.archive(&obj, &disposition).await?;
-                    Ok::<_, Error>(report)
+    let work: Work<s3::RemoteObject> = Arc::new(move |db, obj| {
+        let store = store.clone();
+        Box::pin(async move {
+            let one = async {
+                let dir = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
+                let path = store.download(&obj, dir.path()).await?;
+                let report = ingest_file(db, &path, &store.label(), IngestMode::StageAndLoad).await?;
+                let disposition = match report.outcome {
+                    Outcome::Rejected => s3::Disposition::Rejected {
+                        reason: report
+                            .summary
+                            .as_ref()
+                            .and_then(|s| s.errors.first())
+                            .map(|i| i.to_string())
+                            .unwrap_or_else(|| "rejected".into()),
+                    },
+                    _ => s3::Disposition::Processed,
                 };
-                results.push(one.await.map_err(|e| (obj.key.clone(), e.to_string())));
-            }
-            results
-        });
-    }
-    while let Some(done) = workers.join_next().await {
-        for r in done.map_err(|e| Error::Other(format!("worker failed: {e}")))? {
-            tally(&mut summary, r);
-        }
-    }
-    summary.reports.sort_by(|a, b| a.file.cmp(&b.file));
-    summary.seconds = started.elapsed().as_secs_f64();
-    Ok(summary)
+                store.archive(&obj, &disposition).await?;
+                Ok::<_, Error>(report)
+            };
+            one.await.map_err(|e| (obj.key.clone(), e.to_string()))
+        })
+    });
+    in_parallel(database_url, objects.into_iter().collect(), jobs, work, &mut summary).await?;
+    Ok(finished(summary, started))
 }
 
 #[cfg(feature = "sources")]
@@ -470,81 +504,62 @@ pub async fn run_ftps(
         }
     }
     let copies = Arc::new(copies);
-    let queue = Arc::new(Mutex::new(todo));
-    let mut workers = tokio::task::JoinSet::new();
-    for _ in 0..jobs.max(1) {
-        let (queue, source, raw, url, label, copies) =
-            (queue.clone(), source.clone(), raw.clone(), database_url.to_string(), label.clone(), copies.clone());
-        workers.spawn(async move {
-            let mut results = Vec::new();
-            let mut db = match crate::db::connect(&url).await {
-                Ok(db) => db,
-                Err(e) => return vec![Err(("(connection)".to_string(), e.to_string()))],
+    let work: Work<RemoteFile> = Arc::new(move |db, f| {
+        let (source, raw, label, copies) = (source.clone(), raw.clone(), label.clone(), copies.clone());
+        Box::pin(async move {
+            let id = store::RemoteIdentity {
+                source: &label,
+                path: &f.name,
+                size: f.size,
+                modified: f.modified.map(Into::into),
             };
-            loop {
-                let next = queue.lock().expect("queue lock").pop_front();
-                let Some(f) = next else { break };
-                let id = store::RemoteIdentity {
-                    source: &label,
-                    path: &f.name,
-                    size: f.size,
-                    modified: f.modified.map(Into::into),
+            let one = async {
+                let dir = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
+                let copy = raw.as_ref().zip(copies.get(&(f.name.clone(), f.size)));
+                let path = match copy {
+                    Some((store, obj)) => store.download(obj, dir.path()).await?,
+                    None => source.download(&f, dir.path()).await?,
                 };
-                let one = async {
-                    let dir = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
-                    let copy = raw.as_ref().zip(copies.get(&(f.name.clone(), f.size)));
-                    let path = match copy {
-                        Some((store, obj)) => store.download(obj, dir.path()).await?,
-                        None => source.download(&f, dir.path()).await?,
+                let report = ingest_file(db, &path, &label, IngestMode::StageAndLoad).await?;
+                let mut raw_key = copy.map(|(_, obj)| obj.key.clone());
+                if let (Some(store), Some(s), None) = (&raw, &report.summary, &raw_key) {
+                    let acquirer = s.acquirer.map_or("unknown", |a| a.code());
+                    let merchant =
+                        s.merchant_code.clone().filter(|m| !m.is_empty()).unwrap_or_else(|| "unknown".into());
+                    let date = s.processing_date.map_or_else(|| "unknown".to_string(), |d| d.to_string());
+                    raw_key = Some(store.put_raw(&path, acquirer, &merchant, &date, &f.name).await?);
+                }
+                Ok::<_, Error>((report, raw_key))
+            };
+            match one.await {
+                Ok((report, raw_key)) => {
+                    let status = match report.outcome {
+                        Outcome::Rejected => "rejected",
+                        Outcome::Duplicate => "duplicate",
+                        _ => "loaded",
                     };
-                    let report = ingest_file(&mut db, &path, &label, IngestMode::StageAndLoad).await?;
-                    let mut raw_key = copy.map(|(_, obj)| obj.key.clone());
-                    if let (Some(store), Some(s), None) = (&raw, &report.summary, &raw_key) {
-                        let acquirer = s.acquirer.map_or("unknown", |a| a.code());
-                        let merchant =
-                            s.merchant_code.clone().filter(|m| !m.is_empty()).unwrap_or_else(|| "unknown".into());
-                        let date = s.processing_date.map_or_else(|| "unknown".to_string(), |d| d.to_string());
-                        raw_key = Some(store.put_raw(&path, acquirer, &merchant, &date, &f.name).await?);
-                    }
-                    Ok::<_, Error>((report, raw_key))
-                };
-                match one.await {
-                    Ok((report, raw_key)) => {
-                        let status = match report.outcome {
-                            Outcome::Rejected => "rejected",
-                            Outcome::Duplicate => "duplicate",
-                            _ => "loaded",
-                        };
-                        let error = report.summary.as_ref().and_then(|s| s.errors.first()).map(|i| i.to_string());
-                        let recorded = store::remote_record(
-                            &db,
-                            &id,
-                            status,
-                            Some(&report.sha256),
-                            Some(report.file_id),
-                            raw_key.as_deref(),
-                            error.as_deref(),
-                        )
-                        .await;
-                        results.push(recorded.map(|_| report).map_err(|e| (f.name.clone(), e.to_string())));
-                    }
-                    Err(e) => {
-                        let _ = store::remote_record(&db, &id, "failed", None, None, None, Some(&e.to_string())).await;
-                        results.push(Err((f.name.clone(), e.to_string())));
-                    }
+                    let error = report.summary.as_ref().and_then(|s| s.errors.first()).map(|i| i.to_string());
+                    let recorded = store::remote_record(
+                        &*db,
+                        &id,
+                        status,
+                        Some(&report.sha256),
+                        Some(report.file_id),
+                        raw_key.as_deref(),
+                        error.as_deref(),
+                    )
+                    .await;
+                    recorded.map(|_| report).map_err(|e| (f.name.clone(), e.to_string()))
+                }
+                Err(e) => {
+                    let _ = store::remote_record(&*db, &id, "failed", None, None, None, Some(&e.to_string())).await;
+                    Err((f.name.clone(), e.to_string()))
                 }
             }
-            results
-        });
-    }
-    while let Some(done) = workers.join_next().await {
-        for r in done.map_err(|e| Error::Other(format!("worker failed: {e}")))? {
-            tally(&mut summary, r);
-        }
-    }
-    summary.reports.sort_by(|a, b| a.file.cmp(&b.file));
-    summary.seconds = started.elapsed().as_secs_f64();
-    Ok(summary)
+        })
+    });
+    in_parallel(database_url, todo, jobs, work, &mut summary).await?;
+    Ok(finished(summary, started))
 }
 
 /// The whole local pipeline over a source: discover new contents, then ingest and load them with `jobs`
@@ -556,36 +571,15 @@ pub async fn run(database_url: &str, source: &dyn StatementSource, jobs: usize) 
     drop(db);
     let mut summary = RunSummary { files_seen: discovery.new.len() + discovery.already_loaded, ..Default::default() };
     summary.duplicates = discovery.already_loaded;
-    let queue = Arc::new(Mutex::new(discovery.new.into_iter().collect::<VecDeque<_>>()));
     let label = source.label();
-    let mut workers = tokio::task::JoinSet::new();
-    for _ in 0..jobs.max(1) {
-        let queue = queue.clone();
-        let url = database_url.to_string();
+    let work: Work<Discovered> = Arc::new(move |db, d| {
         let label = label.clone();
-        workers.spawn(async move {
-            let mut results = Vec::new();
-            let mut db = match crate::db::connect(&url).await {
-                Ok(db) => db,
-                Err(e) => return vec![Err(("(connection)".to_string(), e.to_string()))],
-            };
-            loop {
-                let next = queue.lock().expect("queue lock").pop_front();
-                let Some(d) = next else { break };
-                match ingest_file(&mut db, &d.path, &label, IngestMode::StageAndLoad).await {
-                    Ok(r) => results.push(Ok(r)),
-                    Err(e) => results.push(Err((d.name.clone(), e.to_string()))),
-                }
-            }
-            results
-        });
-    }
-    while let Some(done) = workers.join_next().await {
-        for r in done.map_err(|e| Error::Other(format!("worker failed: {e}")))? {
-            tally(&mut summary, r);
-        }
-    }
-    summary.reports.sort_by(|a, b| a.file.cmp(&b.file));
-    summary.seconds = started.elapsed().as_secs_f64();
-    Ok(summary)
+        Box::pin(async move {
+            ingest_file(db, &d.path, &label, IngestMode::StageAndLoad)
+                .await
+                .map_err(|e| (d.name.clone(), e.to_string()))
+        })
+    });
+    in_parallel(database_url, discovery.new.into_iter().collect(), jobs, work, &mut summary).await?;
+    Ok(finished(summary, started))
 }
