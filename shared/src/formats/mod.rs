@@ -234,6 +234,25 @@ impl<'a> ParseContext<'a> {
         }
     }
 
+    /// A parsed body record: without field errors it is added to its totals and handed to the sink; with
+    /// errors they are reported and the record is still counted (so that the trailer check does not add a
+    /// misleading second error).
+    pub fn accept(&mut self, line_no: u64, name: &str, errors: Vec<FieldError>, record: Record) {
+        let valid = errors.is_empty();
+        if let Some((totals, gross, fee, net)) = totals_of(&mut self.summary, &record) {
+            if valid {
+                totals.add(gross, fee, net);
+            } else {
+                totals.count += 1;
+            }
+        }
+        if valid {
+            self.emit(record);
+        } else {
+            self.field_errors(line_no, name, errors);
+        }
+    }
+
     /// Hand a validated record to the sink (only while the file is still valid).
     pub fn emit(&mut self, record: Record) {
         if let Record::Header(h) = &record {
@@ -267,6 +286,26 @@ impl<'a> ParseContext<'a> {
     pub fn stopped(&self) -> bool {
         self.stopped
     }
+}
+
+/// The totals a record counts in, with its gross, fee and net.
+fn totals_of<'s>(
+    s: &'s mut StatementSummary,
+    record: &Record,
+) -> Option<(&'s mut Totals, Decimal, Option<Decimal>, Option<Decimal>)> {
+    Some(match record {
+        Record::ReceivableUnit(u) => (&mut s.receivable_units, u.gross_amount, Some(u.fee_amount), Some(u.net_amount)),
+        Record::Transaction(t) => (&mut s.transactions, t.gross_amount, t.fee_amount, t.net_amount),
+        Record::Pix(p) => (&mut s.pix, p.gross_amount, Some(p.fee_amount), Some(p.net_amount)),
+        Record::Negotiation(a) => (&mut s.negotiations, a.gross_amount, None, Some(a.net_amount)),
+        Record::NegotiatedReceivable(b) => (&mut s.negotiated_receivables, b.gross_amount, None, Some(b.net_amount)),
+        Record::NegotiationCredit(c) => {
+            (&mut s.negotiation_credits, c.deposited_amount, None, Some(c.deposited_amount))
+        }
+        Record::FinancialReserve(r) => (&mut s.financial_reserves, r.reserve_amount, None, None),
+        Record::MerchantSale(m) => (&mut s.merchant_sales, m.gross_amount, None, None),
+        Record::Header(_) | Record::Trailer(_) => return None,
+    })
 }
 
 /// A format's line-by-line parser and validator. One instance per file.

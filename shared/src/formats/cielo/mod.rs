@@ -9,6 +9,7 @@ use crate::formats::detect::Detected;
 use crate::formats::field::{latin1, Field, FieldError, FieldReader};
 use crate::formats::{Family, Issue, ParseContext, StatementParser, TrailerCheck, TrailerFigures};
 use crate::model::{Acquirer, CardTransaction, FileType, ReceivableUnit, Record, StatementHeader, StatementTrailer};
+use std::mem::take;
 
 /// Cielo file types ("opção de extrato", header 48-49): code, kind, and whether the v15 / v13-v14 parsers
 /// load it.
@@ -229,14 +230,12 @@ impl Parser {
             }
             (Layout::V15, b'8') => {
                 let p = v15::parse_pix(line_no, r);
-                let totals = (p.gross_amount, Some(p.fee_amount), Some(p.net_amount));
-                accept(cx, r, line_no, "8", |s| &mut s.pix, totals, || Record::Pix(Box::new(p)));
+                cx.accept(line_no, "8", take(&mut r.errors), Record::Pix(Box::new(p)));
             }
             (Layout::V15, b'A') => {
                 let a = v15::parse_negotiation(line_no, r, &self.merchant_code);
                 self.current_negotiation = r.errors.is_empty().then_some(line_no);
-                let totals = (a.gross_amount, None, Some(a.net_amount));
-                accept(cx, r, line_no, "A", |s| &mut s.negotiations, totals, || Record::Negotiation(Box::new(a)));
+                cx.accept(line_no, "A", take(&mut r.errors), Record::Negotiation(Box::new(a)));
             }
             (Layout::V15, b'B' | b'C') => {
                 let name = if kind == b'B' { "B" } else { "C" };
@@ -249,44 +248,26 @@ impl Parser {
                     );
                     return;
                 };
-                if kind == b'B' {
-                    let b = v15::parse_negotiated_receivable(line_no, r, group, &self.merchant_code);
-                    let totals = (b.gross_amount, None, Some(b.net_amount));
-                    accept(
-                        cx,
-                        r,
+                let record = if kind == b'B' {
+                    Record::NegotiatedReceivable(Box::new(v15::parse_negotiated_receivable(
                         line_no,
-                        "B",
-                        |s| &mut s.negotiated_receivables,
-                        totals,
-                        || Record::NegotiatedReceivable(Box::new(b)),
-                    );
+                        r,
+                        group,
+                        &self.merchant_code,
+                    )))
                 } else {
-                    let c = v15::parse_negotiation_credit(line_no, r, group, &self.merchant_code);
-                    let totals = (c.deposited_amount, None, Some(c.deposited_amount));
-                    accept(
-                        cx,
-                        r,
+                    Record::NegotiationCredit(Box::new(v15::parse_negotiation_credit(
                         line_no,
-                        "C",
-                        |s| &mut s.negotiation_credits,
-                        totals,
-                        || Record::NegotiationCredit(Box::new(c)),
-                    );
-                }
+                        r,
+                        group,
+                        &self.merchant_code,
+                    )))
+                };
+                cx.accept(line_no, name, take(&mut r.errors), record);
             }
             (Layout::V15, b'R') => {
                 let res = v15::parse_financial_reserve(line_no, r);
-                let totals = (res.reserve_amount, None, None);
-                accept(
-                    cx,
-                    r,
-                    line_no,
-                    "R",
-                    |s| &mut s.financial_reserves,
-                    totals,
-                    || Record::FinancialReserve(Box::new(res)),
-                );
+                cx.accept(line_no, "R", take(&mut r.errors), Record::FinancialReserve(Box::new(res)));
             }
             (Layout::V14, b'1') => {
                 let ro = v14::parse_ro(line_no, r);
@@ -307,33 +288,11 @@ impl Parser {
     }
 
     fn unit(&mut self, ur: ReceivableUnit, r: &mut FieldReader<'_>, cx: &mut ParseContext<'_>, name: &str) {
-        let totals = (ur.gross_amount, Some(ur.fee_amount), Some(ur.net_amount));
-        accept(cx, r, ur.line_no, name, |s| &mut s.receivable_units, totals, || Record::ReceivableUnit(Box::new(ur)));
+        cx.accept(ur.line_no, name, take(&mut r.errors), Record::ReceivableUnit(Box::new(ur)));
     }
 
     fn transaction(&mut self, t: CardTransaction, r: &mut FieldReader<'_>, cx: &mut ParseContext<'_>, name: &str) {
-        let totals = (t.gross_amount, t.fee_amount, t.net_amount);
-        accept(cx, r, t.line_no, name, |s| &mut s.transactions, totals, || Record::Transaction(Box::new(t)));
-    }
-}
-
-/// Count a parsed record in its totals and emit it, or report its field errors (it is still counted, so
-/// that the trailer check does not add a misleading second error).
-fn accept(
-    cx: &mut ParseContext<'_>,
-    r: &mut FieldReader<'_>,
-    line_no: u64,
-    name: &str,
-    totals: impl FnOnce(&mut crate::formats::StatementSummary) -> &mut crate::formats::Totals,
-    (gross, fee, net): (rust_decimal::Decimal, Option<rust_decimal::Decimal>, Option<rust_decimal::Decimal>),
-    record: impl FnOnce() -> Record,
-) {
-    if r.errors.is_empty() {
-        totals(&mut cx.summary).add(gross, fee, net);
-        cx.emit(record());
-    } else {
-        totals(&mut cx.summary).count += 1;
-        cx.field_errors(line_no, name, std::mem::take(&mut r.errors));
+        cx.accept(t.line_no, name, take(&mut r.errors), Record::Transaction(Box::new(t)));
     }
 }
 

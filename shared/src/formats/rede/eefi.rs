@@ -2,7 +2,7 @@
 //! Positional, variable-length lines. Positions from Rede's EEFI manual v3.01 (1-based, inclusive), checked on
 //! real lines.
 
-use super::{finish_record, money, positional_header, require_width, Declared, Parser};
+use super::{money, positional_header, require_width, Declared, Parser};
 use crate::formats::field::{Field, FieldReader};
 use crate::formats::ParseContext;
 use crate::model::{CardTransaction, ReceivableUnit, Record};
@@ -257,7 +257,7 @@ pub(super) fn line(p: &mut Parser, code: &str, line_no: u64, line: &[u8], cx: &m
                 posting_type_code: code.into(),
                 ..Default::default()
             };
-            finish_record(cx, &mut r, line_no, code, Record::ReceivableUnit(Box::new(unit)));
+            cx.accept(line_no, code, std::mem::take(&mut r.errors), Record::ReceivableUnit(Box::new(unit)));
         }
         "035" => {
             use adjustment::*;
@@ -321,7 +321,7 @@ pub(super) fn line(p: &mut Parser, code: &str, line_no: u64, line: &[u8], cx: &m
                 product_code: "000".into(),
                 ..Default::default()
             };
-            finish_record(cx, &mut r, line_no, code, Record::Transaction(Box::new(t)));
+            cx.accept(line_no, code, std::mem::take(&mut r.errors), Record::Transaction(Box::new(t)));
         }
         "043" => {
             use credit_adjustment::*;
@@ -356,7 +356,7 @@ pub(super) fn line(p: &mut Parser, code: &str, line_no: u64, line: &[u8], cx: &m
                 product_code: "000".into(),
                 ..Default::default()
             };
-            finish_record(cx, &mut r, line_no, code, Record::Transaction(Box::new(t)));
+            cx.accept(line_no, code, std::mem::take(&mut r.errors), Record::Transaction(Box::new(t)));
         }
         "045" => {
             use settled_debit::*;
@@ -400,7 +400,7 @@ pub(super) fn line(p: &mut Parser, code: &str, line_no: u64, line: &[u8], cx: &m
                 product_code: "000".into(),
                 ..Default::default()
             };
-            finish_record(cx, &mut r, line_no, code, Record::Transaction(Box::new(t)));
+            cx.accept(line_no, code, std::mem::take(&mut r.errors), Record::Transaction(Box::new(t)));
         }
         "044" => {
             use pending_debit::*;
@@ -443,7 +443,7 @@ pub(super) fn line(p: &mut Parser, code: &str, line_no: u64, line: &[u8], cx: &m
                 product_code: "000".into(),
                 ..Default::default()
             };
-            finish_record(cx, &mut r, line_no, code, Record::Transaction(Box::new(t)));
+            cx.accept(line_no, code, std::mem::take(&mut r.errors), Record::Transaction(Box::new(t)));
         }
         "049" => {
             use unscheduled_installment::*;
@@ -492,7 +492,7 @@ pub(super) fn line(p: &mut Parser, code: &str, line_no: u64, line: &[u8], cx: &m
                 product_code: "000".into(),
                 ..Default::default()
             };
-            finish_record(cx, &mut r, line_no, code, Record::Transaction(Box::new(t)));
+            cx.accept(line_no, code, std::mem::take(&mut r.errors), Record::Transaction(Box::new(t)));
         }
         "052" => {
             use trailer::*;

@@ -1,7 +1,7 @@
 //! EEVC — Rede credit sales ("vendas a crédito"), positional, variable-length lines. Positions from Rede's
 //! EEVC manual v2.01 (1-based, inclusive), checked on real lines.
 
-use super::{card_parts, finish_record, money, positional_header, require_width, Declared, Parser, RvContext};
+use super::{card_parts, money, positional_header, require_width, Declared, Parser, RvContext};
 use crate::formats::field::{Field, FieldReader};
 use crate::formats::ParseContext;
 use crate::model::{CardTransaction, ReceivableUnit, Record};
@@ -276,14 +276,14 @@ pub(super) fn line(p: &mut Parser, code: &str, line_no: u64, line: &[u8], cx: &m
                 ..Default::default()
             };
             p.rv = Some(ctx);
-            finish_record(cx, &mut r, line_no, code, Record::ReceivableUnit(Box::new(unit)));
+            cx.accept(line_no, code, std::mem::take(&mut r.errors), Record::ReceivableUnit(Box::new(unit)));
         }
         "008" | "012" => {
             let layout = if code == "008" { &CV } else { &INSTALLMENT_CV };
             p.sums.cv_count += 1;
             if require_width(line, layout.width, code, line_no, cx) {
                 let t = parse_cv(layout, code, line_no, &mut r);
-                finish_record(cx, &mut r, line_no, code, Record::Transaction(Box::new(t)));
+                cx.accept(line_no, code, std::mem::take(&mut r.errors), Record::Transaction(Box::new(t)));
             }
         }
         "014" => {
@@ -325,7 +325,7 @@ pub(super) fn line(p: &mut Parser, code: &str, line_no: u64, line: &[u8], cx: &m
                 merchant_code,
                 ..Default::default()
             };
-            finish_record(cx, &mut r, line_no, code, Record::ReceivableUnit(Box::new(unit)));
+            cx.accept(line_no, code, std::mem::take(&mut r.errors), Record::ReceivableUnit(Box::new(unit)));
         }
         "011" => {
             use credit_adjustment::*;
@@ -356,7 +356,7 @@ pub(super) fn line(p: &mut Parser, code: &str, line_no: u64, line: &[u8], cx: &m
                 product_code: "000".into(),
                 ..Default::default()
             };
-            finish_record(cx, &mut r, line_no, code, Record::Transaction(Box::new(t)));
+            cx.accept(line_no, code, std::mem::take(&mut r.errors), Record::Transaction(Box::new(t)));
         }
         "028" => {
             use trailer::*;

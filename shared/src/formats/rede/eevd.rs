@@ -2,7 +2,7 @@
 //! first column. Columns from Rede's EEVD manual v1.04; each value is zero-padded (numbers) or space-padded
 //! (text), amounts `9(13)V99` without a separator. Errors point at the byte column where the value starts.
 
-use super::{card_parts, finish_record, Declared, Parser};
+use super::{card_parts, Declared, Parser};
 use crate::formats::field::{Field, FieldError, FieldReader};
 use crate::formats::ParseContext;
 use crate::model::{Acquirer, CardTransaction, FileType, ReceivableUnit, Record, StatementHeader};
@@ -167,15 +167,13 @@ pub(super) fn line(p: &mut Parser, code: &str, line_no: u64, line: &[u8], cx: &m
                     reason: format!("expected D (débito à vista) or P (pré-datado), found {summary_type:?}"),
                 });
             }
-            let mut fr = FieldReader::new(line);
-            fr.errors = std::mem::take(&mut r.errors);
-            if fr.errors.is_empty() {
+            if r.errors.is_empty() {
                 p.sums.rv_count += 1;
                 p.sums.rv_gross += gross;
                 p.sums.rv_discount += discount;
                 p.sums.rv_net += net;
             }
-            finish_record(cx, &mut fr, line_no, code, Record::ReceivableUnit(Box::new(unit)));
+            cx.accept(line_no, code, std::mem::take(&mut r.errors), Record::ReceivableUnit(Box::new(unit)));
         }
         "05" => {
             p.sums.cv_count += 1;
@@ -212,9 +210,7 @@ pub(super) fn line(p: &mut Parser, code: &str, line_no: u64, line: &[u8], cx: &m
                 product_code: "DEB".into(),
                 ..Default::default()
             };
-            let mut fr = FieldReader::new(line);
-            fr.errors = std::mem::take(&mut r.errors);
-            finish_record(cx, &mut fr, line_no, code, Record::Transaction(Box::new(t)));
+            cx.accept(line_no, code, std::mem::take(&mut r.errors), Record::Transaction(Box::new(t)));
         }
         "11" => {
             // Ajuste Net: a debit (or credit) on the merchant's receivables, pointing at the sale it adjusts.
@@ -268,9 +264,7 @@ pub(super) fn line(p: &mut Parser, code: &str, line_no: u64, line: &[u8], cx: &m
                 product_code: "000".into(),
                 ..Default::default()
             };
-            let mut fr = FieldReader::new(line);
-            fr.errors = std::mem::take(&mut r.errors);
-            finish_record(cx, &mut fr, line_no, code, Record::Transaction(Box::new(t)));
+            cx.accept(line_no, code, std::mem::take(&mut r.errors), Record::Transaction(Box::new(t)));
         }
         "04" => {
             p.trailer_seen = true;

@@ -544,30 +544,6 @@ pub(crate) fn require_width(line: &[u8], min: usize, code: &str, line_no: u64, c
     true
 }
 
-/// Report field errors of a record, or emit it.
-pub(crate) fn finish_record(
-    cx: &mut ParseContext<'_>,
-    r: &mut FieldReader<'_>,
-    line_no: u64,
-    name: &str,
-    record: Record,
-) -> bool {
-    if r.errors.is_empty() {
-        match &record {
-            Record::ReceivableUnit(u) => {
-                cx.summary.receivable_units.add(u.gross_amount, Some(u.fee_amount), Some(u.net_amount))
-            }
-            Record::Transaction(t) => cx.summary.transactions.add(t.gross_amount, t.fee_amount, t.net_amount),
-            _ => {}
-        }
-        cx.emit(record);
-        true
-    } else {
-        cx.field_errors(line_no, name, std::mem::take(&mut r.errors));
-        false
-    }
-}
-
 /// The adjustment reason: the 4-digit code appended since 2023 when present and not zero, else the 2-digit one.
 pub(crate) fn reason_code(r: &mut FieldReader<'_>, line: &[u8], two: Field, four: Field) -> Option<String> {
     let code4 = if line.len() >= four.end() { r.opt_digits(four) } else { None };
