@@ -195,16 +195,8 @@ async fn configured_ftps(o: &DbOptions) -> Result<Option<FtpsSettings>> {
         None => Config::load(&EnvParameters, DEFAULT_PREFIX).await?,
     };
     Ok(config.ftps.map(|f| FtpsSettings {
-        host: f.host,
-        port: f.port,
-        user: f.user,
-        password: f.password,
         dir: std::env::var("SYNCROCARDPAY_FTPS_DIR").ok().filter(|d| !d.is_empty()),
-        name_prefix: None,
-        ca_file: None,
-        tls_name: None,
-        attempts: 3,
-        timeout: std::time::Duration::from_secs(60),
+        ..FtpsSettings::from_config(f)
     }))
 }
 

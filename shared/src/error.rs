@@ -21,11 +21,29 @@ pub enum Error {
     Integrity { file_id: i64, detail: String },
     #[error("local PostgreSQL: {0}")]
     LocalPostgres(String),
+    /// The file is no longer where it was listed (deleted, or moved by another delivery).
+    #[error("{0}")]
+    SourceMissing(String),
+    /// The file was already archived by another delivery that processed it.
+    #[error("{0}")]
+    AlreadyArchived(String),
+    /// A source or setting the work needs is not configured.
+    #[error("not configured: {0}")]
+    NotConfigured(String),
     #[error("{0}")]
     Other(String),
 }
 
 impl Error {
+    /// Whether trying again later may succeed (network, database, a file changing under us), as opposed to
+    /// an answer that will not change by retrying (a missing file, a setting absent, an integrity breach).
+    pub fn is_transient(&self) -> bool {
+        !matches!(
+            self,
+            Error::SourceMissing(_) | Error::AlreadyArchived(_) | Error::NotConfigured(_) | Error::Integrity { .. }
+        )
+    }
+
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io { path: path.into(), source }
     }

@@ -8,6 +8,10 @@ pub mod error;
 pub mod formats;
 pub mod model;
 pub mod pipeline;
+#[cfg(feature = "sources")]
+pub mod remote;
 pub mod source;
+#[cfg(feature = "sources")]
+pub mod workflow;
 
 pub use error::{Error, Result};

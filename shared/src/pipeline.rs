@@ -7,6 +7,8 @@ use crate::formats::merchant::{read_merchant_sales, Mapping};
 use crate::formats::{read_statement, sha256_of, StatementSummary};
 use crate::model::Record;
 #[cfg(feature = "sources")]
+use crate::remote;
+#[cfg(feature = "sources")]
 use crate::source::ftps::{FtpsSource, RemoteFile};
 #[cfg(feature = "sources")]
 use crate::source::s3::{self, S3Store};
@@ -26,7 +28,7 @@ use tokio_postgres::Client;
 const BATCH: usize = 512;
 
 /// What an ingest of one file came to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
     /// Validated, staged and loaded into the facts.
@@ -442,25 +444,9 @@ pub async fn run_s3(database_url: &str, store: Arc<S3Store>, jobs: usize) -> Res
     let work: Work<s3::RemoteObject> = Arc::new(move |db, obj| {
         let store = store.clone();
         Box::pin(async move {
-            let one = async {
-                let dir = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
-                let path = store.download(&obj, dir.path()).await?;
-                let report = ingest_file(db, &path, &store.label(), IngestMode::StageAndLoad).await?;
-                let disposition = match report.outcome {
-                    Outcome::Rejected => s3::Disposition::Rejected {
-                        reason: report
-                            .summary
-                            .as_ref()
-                            .and_then(|s| s.errors.first())
-                            .map(|i| i.to_string())
-                            .unwrap_or_else(|| "rejected".into()),
-                    },
-                    _ => s3::Disposition::Processed,
-                };
-                store.archive(&obj, &disposition).await?;
-                Ok::<_, Error>(report)
-            };
-            one.await.map_err(|e| (obj.key.clone(), e.to_string()))
+            remote::ingest_s3_object(db, &store, &obj, IngestMode::StageAndLoad)
+                .await
+                .map_err(|e| (obj.key.clone(), e.to_string()))
         })
     });
     in_parallel(database_url, objects.into_iter().collect(), jobs, work, &mut summary).await?;
@@ -496,66 +482,18 @@ pub async fn run_ftps(
     }
     drop(db);
     // Raw copies already in S3 (by name and size) are downloaded from there rather than from the server.
-    let mut copies = std::collections::HashMap::new();
-    if let Some(store) = &raw {
-        for o in store.list_area(s3::RAW).await?.0 {
-            let name = o.relative.rsplit('/').next().unwrap_or_default().to_string();
-            copies.insert((name, o.size), o);
-        }
-    }
-    let copies = Arc::new(copies);
+    let copies = Arc::new(match &raw {
+        Some(store) => remote::raw_copies(store).await?,
+        None => Default::default(),
+    });
+    let sources = Arc::new(remote::Sources { s3: raw, ftps: Some(source) });
     let work: Work<RemoteFile> = Arc::new(move |db, f| {
-        let (source, raw, label, copies) = (source.clone(), raw.clone(), label.clone(), copies.clone());
+        let (sources, copies) = (sources.clone(), copies.clone());
         Box::pin(async move {
-            let id = store::RemoteIdentity {
-                source: &label,
-                path: &f.name,
-                size: f.size,
-                modified: f.modified.map(Into::into),
-            };
-            let one = async {
-                let dir = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
-                let copy = raw.as_ref().zip(copies.get(&(f.name.clone(), f.size)));
-                let path = match copy {
-                    Some((store, obj)) => store.download(obj, dir.path()).await?,
-                    None => source.download(&f, dir.path()).await?,
-                };
-                let report = ingest_file(db, &path, &label, IngestMode::StageAndLoad).await?;
-                let mut raw_key = copy.map(|(_, obj)| obj.key.clone());
-                if let (Some(store), Some(s), None) = (&raw, &report.summary, &raw_key) {
-                    let acquirer = s.acquirer.map_or("unknown", |a| a.code());
-                    let merchant =
-                        s.merchant_code.clone().filter(|m| !m.is_empty()).unwrap_or_else(|| "unknown".into());
-                    let date = s.processing_date.map_or_else(|| "unknown".to_string(), |d| d.to_string());
-                    raw_key = Some(store.put_raw(&path, acquirer, &merchant, &date, &f.name).await?);
-                }
-                Ok::<_, Error>((report, raw_key))
-            };
-            match one.await {
-                Ok((report, raw_key)) => {
-                    let status = match report.outcome {
-                        Outcome::Rejected => "rejected",
-                        Outcome::Duplicate => "duplicate",
-                        _ => "loaded",
-                    };
-                    let error = report.summary.as_ref().and_then(|s| s.errors.first()).map(|i| i.to_string());
-                    let recorded = store::remote_record(
-                        &*db,
-                        &id,
-                        status,
-                        Some(&report.sha256),
-                        Some(report.file_id),
-                        raw_key.as_deref(),
-                        error.as_deref(),
-                    )
-                    .await;
-                    recorded.map(|_| report).map_err(|e| (f.name.clone(), e.to_string()))
-                }
-                Err(e) => {
-                    let _ = store::remote_record(&*db, &id, "failed", None, None, None, Some(&e.to_string())).await;
-                    Err((f.name.clone(), e.to_string()))
-                }
-            }
+            let raw_key = copies.get(&(f.name.clone(), f.size)).map(String::as_str);
+            remote::ingest_ftps_file(db, &sources, &f, raw_key, IngestMode::StageAndLoad)
+                .await
+                .map_err(|e| (f.name.clone(), e.to_string()))
         })
     });
     in_parallel(database_url, todo, jobs, work, &mut summary).await?;

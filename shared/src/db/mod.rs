@@ -26,6 +26,33 @@ pub async fn connect(url: &str) -> Result<Client> {
     Ok(client)
 }
 
+/// A small set of connections kept across invocations (a Lambda's execution environment): each is checked
+/// with a round trip before it is handed out, so one that died while the environment was frozen is replaced
+/// by a new one instead of failing the next invocation.
+pub fn pool(url: &str, size: usize) -> Result<deadpool_postgres::Pool> {
+    let config: tokio_postgres::Config =
+        url.parse().map_err(|e| Error::Connect { target: redact_url(url), source: e })?;
+    let manager = deadpool_postgres::Manager::from_config(
+        config,
+        NoTls,
+        deadpool_postgres::ManagerConfig { recycling_method: deadpool_postgres::RecyclingMethod::Verified },
+    );
+    deadpool_postgres::Pool::builder(manager)
+        .max_size(size.max(1))
+        .build()
+        .map_err(|e| Error::Other(format!("connection pool: {e}")))
+}
+
+/// A connection from the pool, with the pool's errors told like [`connect`]'s.
+pub async fn pooled(pool: &deadpool_postgres::Pool) -> Result<deadpool_postgres::Object> {
+    pool.get().await.map_err(|e| match e {
+        deadpool_postgres::PoolError::Backend(source) => {
+            Error::Connect { target: "the configured database".into(), source }
+        }
+        other => Error::Other(format!("database connection pool: {other}")),
+    })
+}
+
 /// Apply the embedded migrations (idempotent; concurrent callers wait for each other).
 pub async fn migrate(client: &mut Client) -> Result<Vec<String>> {
     client.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK]).await?;

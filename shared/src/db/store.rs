@@ -227,7 +227,29 @@ pub async fn remote_done(db: &impl GenericClient, id: &RemoteIdentity<'_>) -> Re
             &[&id.source, &id.path, &(id.size as i64), &id.modified],
         )
         .await?;
-    Ok(row.is_some_and(|r| r.get::<_, &str>(0) != "failed"))
+    Ok(row.is_some_and(|r| !matches!(r.get::<_, &str>(0), "failed" | "discovered")))
+}
+
+/// Register a listed file as discovered, unless it is already known (its status is then kept). Returns
+/// whether the row is new.
+pub async fn remote_discovered(db: &impl GenericClient, id: &RemoteIdentity<'_>) -> Result<bool> {
+    let n = db
+        .execute(
+            "INSERT INTO remote_file (source, path, size_bytes, modified_at, status, attempts, changed)
+             VALUES ($1, $2, $3, $4, 'discovered', 0,
+                     EXISTS (SELECT 1 FROM remote_file r WHERE r.source = $1 AND r.path = $2
+                               AND (r.size_bytes <> $3 OR r.modified_at IS DISTINCT FROM $4)))
+             ON CONFLICT (source, path, size_bytes, modified_at) DO NOTHING",
+            &[&id.source, &id.path, &(id.size as i64), &id.modified],
+        )
+        .await?;
+    Ok(n == 1)
+}
+
+/// Files staged by an ingest and not loaded yet (a load that never ran or failed), oldest first.
+pub async fn staged_file_ids(db: &impl GenericClient) -> Result<Vec<i64>> {
+    let rows = db.query("SELECT file_id FROM statement_file WHERE status = 'staged' ORDER BY file_id", &[]).await?;
+    Ok(rows.into_iter().map(|r| r.get(0)).collect())
 }
 
 /// Record what came of a listed file. The same path seen before with another size or time is flagged
@@ -667,7 +689,7 @@ pub async fn mark_staged(tx: &Transaction<'_>, file_id: i64, s: &StatementSummar
 // ------------------------------------------------------------------------------------------ loading
 
 /// Rows a load added to the facts.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct LoadCounts {
     pub receivable_units: u64,
     pub transactions: u64,

@@ -42,6 +42,23 @@ pub struct FtpsSettings {
 }
 
 impl FtpsSettings {
+    /// Settings from the configured server (SSM / environment): the login directory, the system roots, the
+    /// default attempts and timeout.
+    pub fn from_config(f: crate::config::FtpsConfig) -> FtpsSettings {
+        FtpsSettings {
+            host: f.host,
+            port: f.port,
+            user: f.user,
+            password: f.password,
+            dir: None,
+            name_prefix: None,
+            ca_file: None,
+            tls_name: None,
+            attempts: 3,
+            timeout: Duration::from_secs(60),
+        }
+    }
+
     /// Parse `ftps://USER:PASSWORD@HOST:PORT/DIR` (port default 21; user and password percent-decoded).
     pub fn from_url(url: &str) -> Result<FtpsSettings> {
         let bad = |why: &str| Error::Other(format!("FTPS URL: {why} (expected ftps://USER:PASSWORD@HOST:PORT/DIR)"));

@@ -94,7 +94,12 @@ impl S3Store {
     /// A client from the standard AWS environment (path-style addressing, which S3 and emulators accept).
     pub async fn from_env(bucket: &str, prefix: &str) -> Self {
         let shared = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-        let conf = aws_sdk_s3::config::Builder::from(&shared).force_path_style(true).build();
+        S3Store::from_sdk(&shared, bucket, prefix)
+    }
+
+    /// A client from an SDK configuration already loaded (path-style addressing).
+    pub fn from_sdk(sdk: &aws_config::SdkConfig, bucket: &str, prefix: &str) -> Self {
+        let conf = aws_sdk_s3::config::Builder::from(sdk).force_path_style(true).build();
         S3Store::new(Client::from_conf(conf), bucket, prefix)
     }
 
@@ -164,14 +169,14 @@ impl S3Store {
         let name = obj.relative.rsplit('/').next().unwrap_or(&obj.relative);
         let dest = dir.join(name);
         let part = dir.join(format!("{name}.part"));
-        let resp = self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(&obj.key)
-            .send()
-            .await
-            .map_err(|e| s3_err(&format!("downloading s3://{}/{}", self.bucket, obj.key), e))?;
+        let resp = self.client.get_object().bucket(&self.bucket).key(&obj.key).send().await.map_err(|e| {
+            let what = format!("downloading s3://{}/{}", self.bucket, obj.key);
+            if e.as_service_error().is_some_and(|se| se.is_no_such_key()) {
+                Error::SourceMissing(format!("{what}: no such object"))
+            } else {
+                s3_err(&what, e)
+            }
+        })?;
         let mut body = resp.body;
         let mut file = tokio::fs::File::create(&part).await.map_err(|e| Error::io(&part, e))?;
         let mut written = 0u64;
@@ -222,6 +227,38 @@ impl S3Store {
             .await
             .map_err(|e| s3_err(&format!("removing s3://{}/{} from the inbox", self.bucket, obj.key), e))?;
         Ok(to)
+    }
+
+    /// The inbox object under `key` (a key from an S3 event or a file reference), checked to be in the inbox
+    /// and safe.
+    pub fn inbox_object(&self, key: &str, size: u64) -> Result<RemoteObject> {
+        let inbox = self.key(INBOX, "");
+        let relative = key.strip_prefix(&inbox).ok_or_else(|| {
+            Error::NotConfigured(format!("s3://{}/{key} is not under the inbox {inbox}", self.bucket))
+        })?;
+        safe_relative(relative)
+            .map_err(|reason| Error::NotConfigured(format!("s3://{}/{key}: {reason}", self.bucket)))?;
+        Ok(RemoteObject { key: key.to_string(), relative: relative.to_string(), size, modified: None, etag: None })
+    }
+
+    /// An object of the raw area by its key (a raw copy found by discovery).
+    pub fn raw_object(&self, key: &str, size: u64) -> Result<RemoteObject> {
+        let area = self.key(RAW, "");
+        let relative = key
+            .strip_prefix(&area)
+            .ok_or_else(|| Error::NotConfigured(format!("s3://{}/{key} is not under {area}", self.bucket)))?;
+        safe_relative(relative)
+            .map_err(|reason| Error::NotConfigured(format!("s3://{}/{key}: {reason}", self.bucket)))?;
+        Ok(RemoteObject { key: key.to_string(), relative: relative.to_string(), size, modified: None, etag: None })
+    }
+
+    /// Whether an object exists.
+    pub async fn exists(&self, key: &str) -> Result<bool> {
+        match self.client.head_object().bucket(&self.bucket).key(key).send().await {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_not_found()) => Ok(false),
+            Err(e) => Err(s3_err(&format!("s3://{}/{key}", self.bucket), e)),
+        }
     }
 
     /// Keep a raw copy of a file fetched elsewhere (FTPS): `raw/<acquirer>/<merchant>/<date>/<name>`.

@@ -1,0 +1,28 @@
+//! Loading Lambda: adds the staged files of the state machine's items to the dimensions and facts (one
+//! transaction per file, idempotent), sorts the other items into duplicates, rejections and failures, and
+//! returns the run's summary ([`LoadSummary`]) — including the references of failed files, which the state
+//! machine ingests again.
+//!
+//! Event: [`LoadRequest`] `{"items": [{"file": …, "ack": …} | {"file": …, "error": …}], "sweep": bool}`.
+
+use lambda_runtime::{Diagnostic, LambdaEvent};
+use serde_json::Value;
+use syncrocardpay_core::workflow::{self, Deployment, Failure, LoadRequest, LoadSummary};
+
+/// What the function keeps across invocations.
+pub struct Load {
+    pub deployment: Deployment,
+}
+
+impl Load {
+    pub async fn handle(&self, event: LambdaEvent<Value>) -> Result<LoadSummary, Diagnostic> {
+        self.load(event.payload).await.map_err(|f| Diagnostic { error_type: f.error, error_message: f.cause })
+    }
+
+    async fn load(&self, event: Value) -> Result<LoadSummary, Failure> {
+        let request: LoadRequest = serde_json::from_value(event)
+            .map_err(|e| Failure::bad_request(format!("not a load request ({e}): expected {{\"items\": [...]}}")))?;
+        let mut db = syncrocardpay_core::db::pooled(&self.deployment.pool).await?;
+        Ok(workflow::load(&mut db, &request).await?)
+    }
+}

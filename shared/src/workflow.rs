@@ -1,0 +1,382 @@
+//! The deployed workflow's contracts: the JSON the state machine (`statemachine/reconcile.asl.json`) passes
+//! between discovery, the ingest queue and loading, and the steps behind each Lambda. The Lambda crates only
+//! turn events into these calls and the results back into events.
+//!
+//! ```text
+//! schedule / manual ──► Discover ──► Map(file ─► ingest queue ─► task token ─► Ack | error) ──► Load
+//! S3 ObjectCreated ──► ingest queue ──► Ack ──► StartExecution({file, ack}) ──────────────────► Load
+//! ```
+
+use crate::db::store::{self, LoadCounts};
+use crate::error::{Error, Result};
+use crate::pipeline::{self, IngestReport, Outcome};
+use crate::remote::{self, DiscoveredFiles, FileRef, Sources};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tokio_postgres::Client;
+
+/// Error names the workflow tells apart (`Error` of a task failure, `errorType` of a Lambda error).
+pub mod errors {
+    /// The file is invalid: final, never retried; its reasons are kept in `rejected_line`.
+    pub const STATEMENT_REJECTED: &str = "StatementRejected";
+    /// The file is gone from its source and was not processed by anyone: final.
+    pub const SOURCE_MISSING: &str = "SourceMissing";
+    /// A setting or source is missing, or an integrity check failed: final until an operator acts.
+    pub const NOT_RETRYABLE: &str = "NotRetryable";
+    /// Network, database, a flaky server: worth retrying with backoff.
+    pub const TRANSIENT: &str = "Transient";
+    /// The event or message is not one the function understands.
+    pub const BAD_REQUEST: &str = "BadRequest";
+}
+
+/// The workflow's name for a core error.
+pub fn error_name(e: &Error) -> &'static str {
+    match e {
+        Error::SourceMissing(_) => errors::SOURCE_MISSING,
+        e if e.is_transient() => errors::TRANSIENT,
+        _ => errors::NOT_RETRYABLE,
+    }
+}
+
+/// A failure as the workflow reports it: a typed error name (see [`errors`]) and a cause for people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Failure {
+    pub error: String,
+    pub cause: String,
+}
+
+impl From<&Error> for Failure {
+    fn from(e: &Error) -> Failure {
+        Failure { error: error_name(e).into(), cause: e.to_string() }
+    }
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Failure {
+        Failure::from(&e)
+    }
+}
+
+impl Failure {
+    pub fn bad_request(cause: impl Into<String>) -> Failure {
+        Failure { error: errors::BAD_REQUEST.into(), cause: cause.into() }
+    }
+}
+
+// ------------------------------------------------------------------------------------------ deployment
+
+/// What every Lambda builds once per execution environment (cold start) and reuses across invocations:
+/// the SDK configuration, a small database connection pool and the remote sources.
+pub struct Deployment {
+    pub sdk: aws_config::SdkConfig,
+    pub pool: deadpool_postgres::Pool,
+    pub sources: Sources,
+}
+
+impl Deployment {
+    /// From the function's environment: `DATABASE_URL`, else the `{SSM_PREFIX}/db/…` parameters (default
+    /// prefix `/syncrocardpay`); sources as [`Sources::from_env`] reads them. Nothing secret is logged.
+    pub async fn from_env(pool_size: usize) -> Result<Deployment> {
+        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let prefix = std::env::var("SSM_PREFIX")
+            .ok()
+            .filter(|p| !p.is_empty())
+            .unwrap_or_else(|| crate::config::DEFAULT_PREFIX.into());
+        let parameters = crate::config::SsmParameters::new(aws_sdk_ssm::Client::new(&sdk));
+        let url = match std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()) {
+            Some(url) => url,
+            None => crate::config::Config::load(&parameters, &prefix)
+                .await
+                .and_then(|c| c.require_db(&prefix).map(|d| d.url()))
+                .map_err(|e| Error::NotConfigured(e.to_string()))?,
+        };
+        let pool = crate::db::pool(&url, pool_size)?;
+        // The schema this code expects (idempotent; concurrent cold starts wait for each other).
+        let mut db = crate::db::pooled(&pool).await?;
+        crate::db::migrate(&mut db).await?;
+        drop(db);
+        let sources = Sources::from_env(&sdk, &parameters, &prefix).await?;
+        Ok(Deployment { sdk, pool, sources })
+    }
+}
+
+// ------------------------------------------------------------------------------------------ discovery
+
+/// What started a discovery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Trigger {
+    /// The nightly EventBridge schedule.
+    Schedule,
+    /// Started by hand (console, CLI, redrive).
+    Manual,
+}
+
+/// A discovery request: `{"trigger": "schedule"|"manual", "force": bool}`, or EventBridge's own scheduled
+/// event (`"detail-type": "Scheduled Event"`), which is a scheduled run without force.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DiscoverRequest {
+    pub trigger: Trigger,
+    pub force: bool,
+}
+
+impl DiscoverRequest {
+    pub fn from_event(event: &Value) -> std::result::Result<DiscoverRequest, String> {
+        if event.get("detail-type").and_then(Value::as_str) == Some("Scheduled Event") {
+            return Ok(DiscoverRequest { trigger: Trigger::Schedule, force: false });
+        }
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Plain {
+            #[serde(default)]
+            trigger: Option<Trigger>,
+            #[serde(default)]
+            force: bool,
+        }
+        let plain: Plain = serde_json::from_value(event.clone()).map_err(|e| {
+            format!(
+                "not a discovery request ({e}): expected {{\"trigger\": \"schedule\"|\"manual\", \"force\": bool}} \
+                 or an EventBridge scheduled event"
+            )
+        })?;
+        Ok(DiscoverRequest { trigger: plain.trigger.unwrap_or(Trigger::Manual), force: plain.force })
+    }
+}
+
+/// What the discovery Lambda returns to the state machine.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DiscoverResponse {
+    pub trigger: Trigger,
+    pub force: bool,
+    /// How many files the Map ingests at once.
+    pub max_concurrency: u32,
+    #[serde(flatten)]
+    pub found: DiscoveredFiles,
+}
+
+pub async fn discover(
+    db: &Client,
+    sources: &Sources,
+    request: DiscoverRequest,
+    max_concurrency: u32,
+) -> Result<DiscoverResponse> {
+    let found = remote::discover(db, sources, request.force).await?;
+    tracing::info!(
+        trigger = ?request.trigger,
+        files = found.files.len(),
+        already_seen = found.already_seen,
+        refused = found.refused.len(),
+        "discovered"
+    );
+    Ok(DiscoverResponse { trigger: request.trigger, force: request.force, max_concurrency, found })
+}
+
+// ------------------------------------------------------------------------------------------ ingestion
+
+/// How an ingest of one referenced file ended, as the ingest Lambda reports it (`SendTaskSuccess` output,
+/// or the `ack` of a single-file load execution).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "lowercase")]
+pub enum Ack {
+    /// Validated and staged: the load step adds it to the facts.
+    Staged { file_id: i64, sha256: String, name: String },
+    /// This content was already staged or loaded (under this or another name).
+    Duplicate { file_id: i64, sha256: String, name: String },
+    /// The file left its source because another delivery processed it.
+    Gone { name: String, reason: String },
+}
+
+impl Ack {
+    /// The ack of a successful ingest; `None` for a rejection (a task failure instead).
+    pub fn from_report(report: &IngestReport) -> Option<Ack> {
+        let (file_id, sha256, name) = (report.file_id, report.sha256.clone(), report.file.clone());
+        match report.outcome {
+            Outcome::Staged | Outcome::Loaded => Some(Ack::Staged { file_id, sha256, name }),
+            Outcome::Duplicate => Some(Ack::Duplicate { file_id, sha256, name }),
+            Outcome::Rejected => None,
+        }
+    }
+
+    pub fn file_id(&self) -> Option<i64> {
+        match self {
+            Ack::Staged { file_id, .. } | Ack::Duplicate { file_id, .. } => Some(*file_id),
+            Ack::Gone { .. } => None,
+        }
+    }
+}
+
+/// A failed task as Step Functions' `Catch` records it (`ResultPath: "$.error"`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskError {
+    #[serde(rename = "Error")]
+    pub error: String,
+    /// Absent or null when the failure gave none.
+    #[serde(rename = "Cause", default)]
+    pub cause: Option<String>,
+}
+
+/// One file of the workflow: the reference, and either the ingest's ack or the error it ended with. This
+/// is the shape of a Map iteration's output and of a single-file execution's input.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Item {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<FileRef>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ack: Option<Ack>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<TaskError>,
+}
+
+/// The execution name of a single-file load: derived from the content, so a re-delivered S3 event starts
+/// nothing new (Step Functions refuses a second execution of the same name).
+pub fn execution_name(sha256: &str) -> String {
+    format!("file-{}", &sha256[..sha256.len().min(64)])
+}
+
+// ------------------------------------------------------------------------------------------ loading
+
+/// The load Lambda's input: the Map's items (or one item), and whether to also load every file still staged
+/// from earlier runs (the scheduled run sweeps; a single-file load does not).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct LoadRequest {
+    pub items: Vec<Item>,
+    #[serde(default)]
+    pub sweep: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoadedFile {
+    pub file_id: i64,
+    pub name: String,
+    pub outcome: Outcome,
+    pub rows: LoadCounts,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailedFile {
+    /// The reference to ingest again (absent when the failed item carried none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<FileRef>,
+    pub name: String,
+    pub error: String,
+    pub cause: String,
+}
+
+/// What a load came to: per-file results and the failures to retry — the execution's output.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoadSummary {
+    pub files: usize,
+    pub loaded: Vec<LoadedFile>,
+    /// Files whose content was already loaded.
+    pub duplicates: usize,
+    /// Files gone from their source because another delivery processed them.
+    pub gone: usize,
+    pub rejected: Vec<FailedFile>,
+    pub failed: Vec<FailedFile>,
+    /// The references of the failed files, for the state machine's second pass.
+    pub failed_files: Vec<FileRef>,
+    pub failed_count: usize,
+    /// Facts added, all files together.
+    pub facts: LoadCounts,
+}
+
+/// Load the staged files of the items (one transaction per file, idempotent), plus, with `sweep`, every file
+/// left staged by earlier runs; sort the rest into duplicates, rejections and failures.
+pub async fn load(db: &mut Client, request: &LoadRequest) -> Result<LoadSummary> {
+    let mut summary = LoadSummary { files: request.items.len(), ..Default::default() };
+    let mut to_load: Vec<(i64, String)> = Vec::new();
+    for item in &request.items {
+        let name = item.file.as_ref().map(|f| f.name().to_string());
+        match (&item.ack, &item.error) {
+            (Some(Ack::Staged { file_id, name, .. }), _) => to_load.push((*file_id, name.clone())),
+            (Some(Ack::Duplicate { file_id, name, .. }), _) => to_load.push((*file_id, name.clone())),
+            (Some(Ack::Gone { .. }), _) => summary.gone += 1,
+            (None, Some(err)) => {
+                let failed = FailedFile {
+                    file: item.file.clone(),
+                    name: name.unwrap_or_else(|| "(unnamed)".into()),
+                    error: err.error.clone(),
+                    cause: err.cause.clone().unwrap_or_default(),
+                };
+                if err.error == errors::STATEMENT_REJECTED {
+                    summary.rejected.push(failed);
+                } else {
+                    summary.failed_files.extend(failed.file.clone());
+                    summary.failed.push(failed);
+                }
+            }
+            (None, None) => {
+                return Err(Error::Other(format!("an item with neither ack nor error: {}", name.unwrap_or_default())))
+            }
+        }
+    }
+    if request.sweep {
+        for file_id in store::staged_file_ids(&*db).await? {
+            if !to_load.iter().any(|(id, _)| *id == file_id) {
+                to_load.push((file_id, format!("file {file_id} (staged earlier)")));
+            }
+        }
+    }
+    let ids: Vec<i64> = to_load.iter().map(|(id, _)| *id).collect();
+    for ((file_id, outcome, rows), (_, name)) in pipeline::load_files(db, &ids).await?.into_iter().zip(to_load) {
+        match outcome {
+            Outcome::Loaded => {
+                summary.facts.add(&rows);
+                summary.loaded.push(LoadedFile { file_id, name, outcome, rows });
+            }
+            _ => summary.duplicates += 1,
+        }
+    }
+    summary.failed_count = summary.failed.len();
+    tracing::info!(
+        loaded = summary.loaded.len(),
+        duplicates = summary.duplicates,
+        rejected = summary.rejected.len(),
+        failed = summary.failed_count,
+        facts = summary.facts.total(),
+        "load finished"
+    );
+    Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn discovery_requests() {
+        let scheduled = json!({"version": "0", "id": "e", "detail-type": "Scheduled Event", "source": "aws.events",
+            "account": "123456789012", "time": "2026-11-25T12:00:00Z", "region": "sa-east-1",
+            "resources": ["arn:aws:events:sa-east-1:123456789012:rule/nightly"], "detail": {}});
+        assert_eq!(
+            DiscoverRequest::from_event(&scheduled).unwrap(),
+            DiscoverRequest { trigger: Trigger::Schedule, force: false }
+        );
+        assert_eq!(
+            DiscoverRequest::from_event(&json!({"trigger": "manual", "force": true})).unwrap(),
+            DiscoverRequest { trigger: Trigger::Manual, force: true }
+        );
+        assert_eq!(DiscoverRequest::from_event(&json!({})).unwrap().trigger, Trigger::Manual);
+        let err = DiscoverRequest::from_event(&json!({"trigger": "hourly"})).unwrap_err();
+        assert!(err.contains("not a discovery request"), "{err}");
+        assert!(DiscoverRequest::from_event(&json!({"forse": true})).is_err());
+    }
+
+    #[test]
+    fn items_round_trip_in_the_state_machine_shapes() {
+        let ok: Item = serde_json::from_value(json!({
+            "file": {"source": "s3", "key": "inbox/A.TXT", "size": 3},
+            "ack": {"status": "staged", "file_id": 7, "sha256": "ab", "name": "A.TXT"}
+        }))
+        .unwrap();
+        assert_eq!(ok.ack.as_ref().and_then(Ack::file_id), Some(7));
+        let caught: Item = serde_json::from_value(json!({
+            "file": {"source": "ftps", "path": "B.TXT", "size": 3},
+            "error": {"Error": "StatementRejected", "Cause": "B.TXT line 2, column 9, field amount: not a number"}
+        }))
+        .unwrap();
+        assert_eq!(caught.error.unwrap().error, errors::STATEMENT_REJECTED);
+        assert_eq!(execution_name(&"f".repeat(64)).len(), 69);
+    }
+}

@@ -1,0 +1,640 @@
+//! The three Lambdas' handlers, called in-process with real-shaped events, against the real PostgreSQL and the
+//! `moto` AWS emulator (S3, SQS, Step Functions), and the state machine `statemachine/reconcile.asl.json`
+//! executed for real by moto's interpreter: its Map sends task-token messages to the emulated queue, the real
+//! ingest handler consumes them and answers with SendTaskSuccess / SendTaskFailure. moto cannot run Lambda
+//! code (no Docker): the discover and load tasks are answered with canned responses — computed by the real
+//! handlers where the test can know their input in time, and the load's recorded input is then checked to be
+//! exactly what the real handler was given.
+
+mod common;
+
+use aws_lambda_events::event::sqs::SqsEvent;
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_sfn::types::{ExecutionStatus, HistoryEvent, HistoryEventType};
+use common::db::TestDb;
+use common::moto::Moto;
+use common::statements::samples;
+use lambda_runtime::{Context, LambdaEvent};
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use syncrocardpay_core::remote::{FileRef, Sources};
+use syncrocardpay_core::source::s3::S3Store;
+use syncrocardpay_core::workflow::{Ack, Deployment, Item, LoadRequest, LoadSummary};
+use syncrocardpay_discover::Discover;
+use syncrocardpay_ingest::{Ingest, IngestSettings};
+use syncrocardpay_load::Load;
+
+const BUCKET: &str = "statements";
+
+/// An emulator with a bucket, the ingest queue and the state machine (its Lambda tasks pointing at functions
+/// moto answers), and a fresh database.
+struct World {
+    moto: Moto,
+    db: TestDb,
+    s3: aws_sdk_s3::Client,
+    sqs: aws_sdk_sqs::Client,
+    sfn: aws_sdk_sfn::Client,
+    queue_url: String,
+    queue_arn: String,
+    definition: String,
+    state_machine: String,
+}
+
+impl World {
+    async fn new(label: &str) -> Option<World> {
+        let moto = Moto::start()?;
+        moto.execute_state_machines();
+        let db = TestDb::new(label).await;
+        let (s3, sqs, sfn) = (moto.s3().await, moto.sqs().await, moto.sfn().await);
+        s3.create_bucket().bucket(BUCKET).send().await.unwrap();
+        let queue_url = sqs.create_queue().queue_name("ingest").send().await.unwrap().queue_url.unwrap();
+        let attrs = sqs
+            .get_queue_attributes()
+            .queue_url(&queue_url)
+            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+            .send()
+            .await
+            .unwrap();
+        let queue_arn = attrs.attributes().unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn].clone();
+        let discover = moto.create_lambda("syncrocardpay-discover");
+        let load = moto.create_lambda("syncrocardpay-load");
+        // The retry intervals are shortened so that a retried task takes a second, not minutes; nothing else
+        // of the definition is changed.
+        let definition =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/statemachine/reconcile.asl.json"))
+                .unwrap()
+                .replace("${DiscoverFunctionArn}", &discover)
+                .replace("${LoadFunctionArn}", &load)
+                .replace("${IngestQueueUrl}", &queue_url)
+                .replace("\"IntervalSeconds\": 60", "\"IntervalSeconds\": 1");
+        let mut w = World { moto, db, s3, sqs, sfn, queue_url, queue_arn, definition, state_machine: String::new() };
+        w.state_machine = w.create_state_machine("syncrocardpay-reconcile").await;
+        Some(w)
+    }
+
+    /// The state machine in a region: moto 5.2 answers a second StartExecution in a region with an internal
+    /// error (it deep-copies the region's backend, running executions and their locks included), so a test's
+    /// second execution runs in another region.
+    async fn create_state_machine(&self, name: &str) -> String {
+        self.create_state_machine_in(&self.sfn, name).await
+    }
+
+    async fn create_state_machine_in(&self, sfn: &aws_sdk_sfn::Client, name: &str) -> String {
+        sfn.create_state_machine()
+            .name(name)
+            .definition(&self.definition)
+            .role_arn("arn:aws:iam::123456789012:role/syncrocardpay-test")
+            .send()
+            .await
+            .unwrap()
+            .state_machine_arn
+    }
+
+    /// What a deployed function builds at cold start, here pointing at the emulator and the test database.
+    async fn deployment(&self, bucket: &str) -> Deployment {
+        let s3 = Arc::new(S3Store::new(self.s3.clone(), bucket, ""));
+        Deployment {
+            sdk: self.moto.sdk_config().await,
+            pool: syncrocardpay_core::db::pool(&self.db.url, 2).unwrap(),
+            sources: Sources { s3: Some(s3), ftps: None },
+        }
+    }
+
+    async fn ingest_handler(&self, bucket: &str) -> Ingest {
+        let settings = IngestSettings {
+            state_machine_arn: Some(self.state_machine.clone()),
+            queue_url: None, // found from the messages' eventSourceARN, as when the variable is unset
+            max_receives: 3,
+            visibility_heartbeat: Duration::from_secs(30),
+            concurrency: 3,
+        };
+        Ingest::new(self.deployment(bucket).await, settings)
+    }
+
+    async fn put(&self, key: &str, body: Vec<u8>) {
+        self.s3.put_object().bucket(BUCKET).key(key).body(ByteStream::from(body)).send().await.unwrap();
+    }
+
+    async fn keys(&self, prefix: &str) -> Vec<String> {
+        let out = self.s3.list_objects_v2().bucket(BUCKET).prefix(prefix).send().await.unwrap();
+        out.contents().iter().map(|o| o.key().unwrap().to_string()).collect()
+    }
+
+    /// Receive `n` messages (waiting up to 20 s), with their attributes.
+    async fn receive(&self, n: usize) -> Vec<aws_sdk_sqs::types::Message> {
+        let mut got = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while got.len() < n && Instant::now() < deadline {
+            let out = self
+                .sqs
+                .receive_message()
+                .queue_url(&self.queue_url)
+                .max_number_of_messages(10)
+                .wait_time_seconds(1)
+                .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
+                .send()
+                .await
+                .unwrap();
+            got.extend(out.messages.unwrap_or_default());
+        }
+        assert_eq!(got.len(), n, "messages received from the ingest queue");
+        got
+    }
+
+    /// The event Lambda's SQS integration would deliver for these messages, as JSON and then as the runtime
+    /// deserialises it.
+    fn sqs_event(
+        &self,
+        messages: &[&aws_sdk_sqs::types::Message],
+        receive_count: Option<u32>,
+    ) -> LambdaEvent<SqsEvent> {
+        let records: Vec<Value> = messages
+            .iter()
+            .map(|m| {
+                let mut attributes = json!({"SentTimestamp": "1764072000000", "SenderId": "AIDAEXAMPLE"});
+                for (k, v) in m.attributes().into_iter().flatten() {
+                    attributes[k.as_str()] = json!(v);
+                }
+                if let Some(c) = receive_count {
+                    attributes["ApproximateReceiveCount"] = json!(c.to_string());
+                }
+                json!({
+                    "messageId": m.message_id(),
+                    "receiptHandle": m.receipt_handle(),
+                    "body": m.body(),
+                    "attributes": attributes,
+                    "messageAttributes": {},
+                    "md5OfBody": m.md5_of_body(),
+                    "eventSource": "aws:sqs",
+                    "eventSourceARN": self.queue_arn,
+                    "awsRegion": "us-east-1"
+                })
+            })
+            .collect();
+        lambda_event(json!({ "Records": records }))
+    }
+
+    /// Hand messages to the ingest handler as Lambda's SQS event source mapping does: one event, then the
+    /// messages not reported as failures are deleted from the queue.
+    async fn deliver(
+        &self,
+        handler: &Ingest,
+        messages: &[&aws_sdk_sqs::types::Message],
+        receive_count: Option<u32>,
+    ) -> aws_lambda_events::event::sqs::SqsBatchResponse {
+        let response = handler.handle(self.sqs_event(messages, receive_count)).await.unwrap();
+        for m in messages {
+            let failed =
+                response.batch_item_failures.iter().any(|f| Some(f.item_identifier.as_str()) == m.message_id());
+            if !failed && m.receipt_handle().is_some_and(|r| !r.starts_with("rh-")) {
+                self.sqs
+                    .delete_message()
+                    .queue_url(&self.queue_url)
+                    .receipt_handle(m.receipt_handle().unwrap())
+                    .send()
+                    .await
+                    .unwrap();
+            }
+        }
+        response
+    }
+
+    async fn wait_for(&self, execution: &str) -> aws_sdk_sfn::operation::describe_execution::DescribeExecutionOutput {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let d = self.sfn.describe_execution().execution_arn(execution).send().await.unwrap();
+            if d.status() != &ExecutionStatus::Running || Instant::now() > deadline {
+                return d;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn history(&self, execution: &str) -> Vec<HistoryEvent> {
+        let out = self.sfn.get_execution_history().execution_arn(execution).max_results(1000).send().await.unwrap();
+        out.events().to_vec()
+    }
+
+    /// The payloads the execution passed to the load function, in order.
+    async fn load_inputs(&self, execution: &str) -> Vec<Value> {
+        self.history(execution)
+            .await
+            .iter()
+            .filter_map(|e| e.task_scheduled_event_details())
+            .filter(|d| d.resource_type() == "lambda")
+            .map(|d| serde_json::from_str::<Value>(d.parameters()).unwrap())
+            .filter(|p| p["FunctionName"].as_str().unwrap().ends_with(":syncrocardpay-load"))
+            .map(|p| p["Payload"].clone())
+            .collect()
+    }
+
+    /// Wait until the execution's history holds `n` events of a type.
+    async fn wait_for_events(&self, execution: &str, kind: HistoryEventType, n: usize) -> Vec<HistoryEvent> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let events: Vec<HistoryEvent> =
+                self.history(execution).await.into_iter().filter(|e| e.r#type() == &kind).collect();
+            if events.len() >= n || Instant::now() > deadline {
+                return events;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+fn lambda_event<T: serde::de::DeserializeOwned>(payload: Value) -> LambdaEvent<T> {
+    LambdaEvent::new(serde_json::from_value(payload).expect("the event deserialises"), Context::default())
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    syncrocardpay_core::formats::sha256_of(bytes).unwrap().0
+}
+
+/// A statement that validates line by line but whose trailer disagrees: rejected, with its reason kept.
+fn poisoned(valid: &[u8]) -> Vec<u8> {
+    let mut bad = valid.to_vec();
+    bad.truncate(bad.len() - 252); // drops the trailer line (250 bytes + CRLF)
+    bad
+}
+
+#[tokio::test]
+async fn s3_notifications_stage_archive_and_start_one_load_per_content_and_a_poisoned_message_fails_alone() {
+    let Some(w) = World::new("lambda_s3").await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let files = samples(dir.path(), 60, 11);
+    let good = std::fs::read(&files[0].path).unwrap();
+    let sha = sha256_hex(&good);
+    // S3 notifications of the inbox go to the ingest queue, as template.yaml configures them.
+    let queue = aws_sdk_s3::types::QueueConfiguration::builder()
+        .queue_arn(&w.queue_arn)
+        .events(aws_sdk_s3::types::Event::S3ObjectCreated)
+        .filter(
+            aws_sdk_s3::types::NotificationConfigurationFilter::builder()
+                .key(
+                    aws_sdk_s3::types::S3KeyFilter::builder()
+                        .filter_rules(
+                            aws_sdk_s3::types::FilterRule::builder()
+                                .name(aws_sdk_s3::types::FilterRuleName::Prefix)
+                                .value("inbox/")
+                                .build(),
+                        )
+                        .build(),
+                )
+                .build(),
+        )
+        .build()
+        .unwrap();
+    w.s3.put_bucket_notification_configuration()
+        .bucket(BUCKET)
+        .notification_configuration(
+            aws_sdk_s3::types::NotificationConfiguration::builder().queue_configurations(queue).build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    // A test event may arrive when the notification is configured: drain it.
+    let _ = w.sqs.purge_queue().queue_url(&w.queue_url).send().await;
+
+    w.put("inbox/2026 11/CIELO03 ação.TXT", good.clone()).await; // a key that arrives URL-encoded
+    w.put("inbox/2026 11/CIELO03_cut.TXT", poisoned(&good)).await;
+    let mut messages = w.receive(2).await;
+    messages.sort_by_key(|m| m.body().unwrap().contains("cut"));
+    let body = messages[0].body().unwrap();
+    assert!(body.contains("2026+11") && body.contains("CIELO03+a%C3%A7%C3%A3o.TXT"), "URL-encoded: {body}");
+    // One message of the batch is not an event at all.
+    let garbage = aws_sdk_sqs::types::Message::builder()
+        .message_id("poisoned-1")
+        .receipt_handle("rh-poisoned")
+        .body("{\"not\": \"an event\"")
+        .build();
+    // The load execution the good file starts is answered by moto with this summary.
+    w.moto.queue_lambda_results(&[json!(LoadSummary { files: 1, ..Default::default() })]);
+
+    let ingest = w.ingest_handler(BUCKET).await;
+    let response = w.deliver(&ingest, &[&messages[0], &garbage, &messages[1]], None).await;
+    let failed: Vec<&str> = response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
+    assert_eq!(failed, ["poisoned-1"], "only the unreadable message is delivered again");
+
+    // The good file is staged (not yet in the facts) and archived; the cut one rejected with its reason.
+    assert_eq!(w.db.count("SELECT count(*) FROM statement_file WHERE status = 'staged'").await, 1);
+    assert_eq!(w.db.count("SELECT count(*) FROM statement_file WHERE status = 'rejected'").await, 1);
+    assert_eq!(w.db.count("SELECT count(*) FROM fact_card_transaction").await, 0);
+    let reason: String =
+        w.db.client
+            .query_one(
+                "SELECT reason FROM rejected_line JOIN statement_file USING (file_id) WHERE status = 'rejected'",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
+    assert!(reason.contains("without a trailer"), "{reason}");
+    assert_eq!(w.keys("inbox/").await, Vec::<String>::new());
+    assert_eq!(w.keys("processed/").await, ["processed/2026 11/CIELO03 ação.TXT"]);
+    assert_eq!(w.keys("rejected/").await, ["rejected/2026 11/CIELO03_cut.TXT"]);
+
+    // Exactly one load execution, named after the content, whose input is the file and its ack.
+    let executions = w.sfn.list_executions().state_machine_arn(&w.state_machine).send().await.unwrap();
+    assert_eq!(executions.executions().len(), 1);
+    let execution = executions.executions()[0].execution_arn().to_string();
+    assert_eq!(executions.executions()[0].name(), format!("file-{sha}"));
+    let done = w.wait_for(&execution).await;
+    assert_eq!(done.status(), &ExecutionStatus::Succeeded, "{:?}", done.error());
+    let input: Item = serde_json::from_str(done.input().unwrap()).unwrap();
+    assert_eq!(input.file, Some(FileRef::S3 { key: "inbox/2026 11/CIELO03 ação.TXT".into(), size: good.len() as u64 }));
+    let Some(Ack::Staged { file_id, sha256, name }) = input.ack.clone() else { panic!("{input:?}") };
+    assert_eq!((sha256.as_str(), name.as_str()), (sha.as_str(), "CIELO03 ação.TXT"));
+    // The single-file path of the Choice: LoadOne was given that one item, without sweeping; its output is
+    // the file and the load's summary.
+    let loads = w.load_inputs(&execution).await;
+    assert_eq!(loads, [json!({"items": [serde_json::to_value(&input).unwrap()], "sweep": false})]);
+    let output: Value = serde_json::from_str(done.output().unwrap()).unwrap();
+    assert_eq!(output["summary"]["files"], 1);
+
+    // The real load handler on exactly that input loads the file's facts.
+    let load = Load { deployment: w.deployment(BUCKET).await };
+    let summary = load.handle(lambda_event(loads[0].clone())).await.unwrap();
+    assert_eq!(summary.loaded.len(), 1);
+    assert_eq!(summary.loaded[0].file_id, file_id);
+    assert_eq!(summary.facts.transactions, files[0].transactions);
+    let facts = w.db.count("SELECT count(*) FROM fact_card_transaction").await;
+    assert_eq!(facts as u64, files[0].transactions);
+
+    // The same messages delivered again (at-least-once): nothing changes, no second execution.
+    let response = ingest.handle(w.sqs_event(&[&messages[0], &messages[1]], Some(2))).await.unwrap();
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+    assert_eq!(w.db.count("SELECT count(*) FROM statement_file").await, 2);
+    assert_eq!(w.db.count("SELECT count(*) FROM fact_card_transaction").await, facts);
+    let executions = w.sfn.list_executions().state_machine_arn(&w.state_machine).send().await.unwrap();
+    assert_eq!(executions.executions().len(), 1);
+    // And a second load of the same input adds nothing.
+    let summary = load.handle(lambda_event(loads[0].clone())).await.unwrap();
+    assert_eq!((summary.loaded.len(), summary.duplicates), (0, 1));
+    assert_eq!(w.db.count("SELECT count(*) FROM fact_card_transaction").await, facts);
+}
+
+#[tokio::test]
+async fn the_state_machine_ingests_every_file_in_parallel_and_a_poisoned_file_fails_alone() {
+    let Some(w) = World::new("lambda_sfn").await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let files = samples(dir.path(), 90, 12);
+    let (sales, payments) = (&files[0], &files[1]);
+    assert_eq!((sales.file_type, payments.file_type), ("03", "04"));
+    let sales_bytes = std::fs::read(&sales.path).unwrap();
+    let payments_bytes = std::fs::read(&payments.path).unwrap();
+    w.put("inbox/A_CIELO03.TXT", sales_bytes.clone()).await;
+    w.put("inbox/B_CIELO04.TXT", payments_bytes.clone()).await;
+    w.put("inbox/C_POISONED.TXT", poisoned(&payments_bytes)).await;
+    w.put("inbox/D_COPY_OF_A.TXT", sales_bytes.clone()).await; // the same content under another name
+
+    // Discovery, on EventBridge's own scheduled event (the file in tests/events), by the real handler.
+    let discover = Discover { deployment: w.deployment(BUCKET).await, max_concurrency: 8 };
+    let scheduled: Value =
+        serde_json::from_str(include_str!("events/eventbridge-scheduled.json")).expect("scheduled event");
+    let found = discover.handle(lambda_event(scheduled)).await.unwrap();
+    let refs: Vec<FileRef> = found.found.files.clone();
+    let keys: Vec<&str> = refs.iter().map(FileRef::name).collect();
+    assert_eq!(keys, ["inbox/A_CIELO03.TXT", "inbox/B_CIELO04.TXT", "inbox/C_POISONED.TXT", "inbox/D_COPY_OF_A.TXT"]);
+    assert_eq!(w.db.count("SELECT count(*) FROM remote_file WHERE status = 'discovered'").await, 4);
+    // The state machine's own input shape gives the same answer.
+    let manual = discover.handle(lambda_event(json!({"trigger": "schedule", "force": false}))).await.unwrap();
+    assert_eq!(manual.found.files, refs);
+
+    w.moto.queue_lambda_results(&[serde_json::to_value(&found).unwrap()]);
+    let execution = w
+        .sfn
+        .start_execution()
+        .state_machine_arn(&w.state_machine)
+        .name("nightly-2026-11-25")
+        .input(r#"{"trigger": "schedule", "force": false}"#)
+        .send()
+        .await
+        .unwrap()
+        .execution_arn;
+
+    // The Map sends one task-token message per file, all at once (MaxConcurrency 8 from discovery).
+    let mut messages = w.receive(4).await;
+    messages.sort_by_key(|m| m.body().unwrap().to_string());
+    let held_back = messages.pop().unwrap();
+    assert!(held_back.body().unwrap().contains("D_COPY_OF_A"), "{held_back:?}");
+    let ingest = w.ingest_handler(BUCKET).await;
+    let batch: Vec<&aws_sdk_sqs::types::Message> = messages.iter().collect();
+    let response = w.deliver(&ingest, &batch, Some(1)).await;
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+    let succeeded = w.wait_for_events(&execution, HistoryEventType::TaskSucceeded, 3).await; // discovery's too
+    let failed = w.wait_for_events(&execution, HistoryEventType::TaskFailed, 1).await;
+    let succeeded: Vec<&HistoryEvent> =
+        succeeded.iter().filter(|e| e.task_succeeded_event_details().unwrap().resource_type() == "sqs").collect();
+    assert_eq!((succeeded.len(), failed.len()), (2, 1));
+    let failure = failed[0].task_failed_event_details().unwrap();
+    assert_eq!(failure.error(), Some("StatementRejected"));
+
+    // Before the last file answers, the load's input is known: run the real load handler on it, and let
+    // moto answer the execution's load task with what it returned.
+    let row = |sha: String| {
+        let db = &w.db;
+        async move {
+            let r = db.client.query_one("SELECT file_id FROM statement_file WHERE sha256 = $1", &[&sha]).await.unwrap();
+            r.get::<_, i64>(0)
+        }
+    };
+    let (sales_sha, payments_sha) = (sha256_hex(&sales_bytes), sha256_hex(&payments_bytes));
+    let (sales_id, payments_id) = (row(sales_sha.clone()).await, row(payments_sha.clone()).await);
+    let item = |i: usize, ack: Option<Ack>, error: Option<Value>| {
+        let mut v = json!({"file": refs[i]});
+        if let Some(a) = ack {
+            v["ack"] = serde_json::to_value(a).unwrap();
+        }
+        if let Some(e) = error {
+            v["error"] = e;
+        }
+        v
+    };
+    let expected_items = json!([
+        item(0, Some(Ack::Staged { file_id: sales_id, sha256: sales_sha.clone(), name: "A_CIELO03.TXT".into() }), None),
+        item(1, Some(Ack::Staged { file_id: payments_id, sha256: payments_sha, name: "B_CIELO04.TXT".into() }), None),
+        item(2, None, Some(json!({"Error": failure.error(), "Cause": failure.cause()}))),
+        item(3, Some(Ack::Duplicate { file_id: sales_id, sha256: sales_sha, name: "D_COPY_OF_A.TXT".into() }), None),
+    ]);
+    let load_input = json!({"items": expected_items, "sweep": true});
+    let load = Load { deployment: w.deployment(BUCKET).await };
+    let summary = load.handle(lambda_event(load_input.clone())).await.unwrap();
+    w.moto.queue_lambda_results(&[serde_json::to_value(&summary).unwrap()]);
+
+    let response = w.deliver(&ingest, &[&held_back], Some(1)).await;
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+    let done = w.wait_for(&execution).await;
+    assert_eq!(done.status(), &ExecutionStatus::Succeeded, "{:?} {:?}", done.error(), done.cause());
+    assert_eq!(w.load_inputs(&execution).await, [load_input], "the load got exactly what the real handler was given");
+
+    // The summary: two files loaded, the copy a duplicate, the poisoned one rejected alone, nothing to retry.
+    let output: Value = serde_json::from_str(done.output().unwrap()).unwrap();
+    assert_eq!(output["trigger"], "schedule");
+    assert_eq!(output["discovered"], 4);
+    let summary: LoadSummary = serde_json::from_value(output["summary"].clone()).unwrap();
+    let loaded: Vec<(&str, u64)> = summary.loaded.iter().map(|f| (f.name.as_str(), f.rows.transactions)).collect();
+    assert_eq!(loaded, [("A_CIELO03.TXT", sales.transactions), ("B_CIELO04.TXT", payments.transactions)]);
+    assert_eq!(summary.duplicates, 1);
+    assert_eq!(summary.rejected.len(), 1);
+    assert_eq!(summary.rejected[0].name, "inbox/C_POISONED.TXT");
+    assert_eq!((summary.failed_count, summary.failed_files.len()), (0, 0));
+    let facts = w.db.count("SELECT count(*) FROM fact_card_transaction").await;
+    assert_eq!(facts as u64, sales.transactions + payments.transactions);
+    assert_eq!(w.keys("processed/").await.len(), 3);
+    assert_eq!(w.keys("rejected/").await, ["rejected/C_POISONED.TXT"]);
+    let statuses =
+        w.db.client
+            .query("SELECT path, status FROM remote_file ORDER BY path, status", &[])
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| format!("{} {}", r.get::<_, String>(0), r.get::<_, String>(1)))
+            .collect::<Vec<_>>();
+    assert_eq!(
+        statuses,
+        ["A_CIELO03.TXT staged", "B_CIELO04.TXT staged", "C_POISONED.TXT rejected", "D_COPY_OF_A.TXT duplicate"]
+    );
+}
+
+#[tokio::test]
+async fn transient_failures_are_retried_and_files_that_still_fail_fail_the_execution_where_redrive_resumes() {
+    let Some(w) = World::new("lambda_retry").await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let files = samples(dir.path(), 30, 13);
+    let bytes = std::fs::read(&files[0].path).unwrap();
+    w.put("inbox/X_CIELO03.TXT", bytes.clone()).await;
+    let present = FileRef::S3 { key: "inbox/X_CIELO03.TXT".into(), size: bytes.len() as u64 };
+    let gone = FileRef::S3 { key: "inbox/GONE.TXT".into(), size: 10 };
+    // Discovery's answer (canned), and the load's: the gone file failed and is handed back for a second pass.
+    let discovery = json!({"trigger": "manual", "force": false, "max_concurrency": 4, "files": [present, gone],
+                           "already_seen": 0, "refused": []});
+    let first_load = LoadSummary { files: 2, failed_files: vec![gone.clone()], failed_count: 1, ..Default::default() };
+    w.moto.queue_lambda_results(&[discovery, serde_json::to_value(&first_load).unwrap()]);
+    let execution = w
+        .sfn
+        .start_execution()
+        .state_machine_arn(&w.state_machine)
+        .name("manual-1")
+        .input(r#"{"trigger": "manual", "force": false}"#)
+        .send()
+        .await
+        .unwrap()
+        .execution_arn;
+    let mut messages = w.receive(2).await;
+    messages.sort_by_key(|m| m.body().unwrap().contains("GONE"));
+
+    // The bucket is unreachable for this ingest (a transient error): the first delivery is handed back to
+    // SQS; at the last allowed delivery the execution is told "Transient" and its Retry sends the file again.
+    let broken = w.ingest_handler("no-such-bucket").await;
+    let response = w.deliver(&broken, &[&messages[0]], Some(1)).await;
+    assert_eq!(response.batch_item_failures.len(), 1);
+    let reported = w.history(&execution).await.iter().filter(|e| e.r#type() == &HistoryEventType::TaskFailed).count();
+    assert_eq!(reported, 0, "nothing is reported to the execution on the first delivery");
+    let response = w.deliver(&broken, &[&messages[0]], Some(3)).await;
+    assert!(response.batch_item_failures.is_empty(), "reported to the execution, so deleted: {response:?}");
+    let failed = w.wait_for_events(&execution, HistoryEventType::TaskFailed, 1).await;
+    assert_eq!(failed[0].task_failed_event_details().unwrap().error(), Some("Transient"));
+
+    // The gone file: final, caught; the other files go on.
+    let ingest = w.ingest_handler(BUCKET).await;
+    let response = w.deliver(&ingest, &[&messages[1]], Some(1)).await;
+    assert!(response.batch_item_failures.is_empty());
+    // The retry of the present file arrives after the Retry interval and now succeeds.
+    let retried = w.receive(1).await;
+    assert!(retried[0].body().unwrap().contains("X_CIELO03"));
+    let response = w.deliver(&ingest, &[&retried[0]], Some(1)).await;
+    assert!(response.batch_item_failures.is_empty());
+
+    // Second pass over the failed file only; it fails again, with no Catch: the execution fails there.
+    // (moto reuses a task's token across its retries and replays the stored failure once, so one more
+    // message for the present file may come first: answering it again is harmless, it is a duplicate.)
+    let again = loop {
+        let next = w.receive(1).await;
+        if next[0].body().unwrap().contains("GONE") {
+            break next;
+        }
+        assert!(next[0].body().unwrap().contains("X_CIELO03"), "{:?}", next[0].body());
+        let response = w.deliver(&ingest, &[&next[0]], Some(1)).await;
+        assert!(response.batch_item_failures.is_empty(), "{response:?}");
+    };
+    let response = w.deliver(&ingest, &[&again[0]], Some(1)).await;
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+    let done = w.wait_for(&execution).await;
+    assert_eq!(done.status(), &ExecutionStatus::Failed);
+    assert_eq!(done.error(), Some("SourceMissing"), "{:?}", done.cause());
+    let entered: Vec<String> = w
+        .history(&execution)
+        .await
+        .iter()
+        .filter_map(|e| e.state_entered_event_details().map(|d| d.name().to_string()))
+        .collect();
+    let last_map = entered.iter().rposition(|n| n == "IngestFailedAgain").expect("second pass entered");
+    assert!(entered[last_map..].iter().all(|n| n == "IngestFailedAgain" || n == "IngestAgain"), "{entered:?}");
+    assert!(entered.contains(&"Load".to_string()), "the files that succeeded were loaded first: {entered:?}");
+    assert_eq!(w.db.count("SELECT count(*) FROM statement_file WHERE status = 'staged'").await, 1);
+    let load_inputs = w.load_inputs(&execution).await;
+    let request: LoadRequest = serde_json::from_value(load_inputs[0].clone()).unwrap();
+    assert_eq!(request.items.len(), 2);
+    assert!(matches!(request.items[0].ack, Some(Ack::Staged { .. })), "{request:?}");
+    assert_eq!(request.items[1].error.as_ref().unwrap().error, "SourceMissing");
+
+    // An input of neither shape fails at once, saying what to start a run with.
+    let west = aws_sdk_sfn::Client::from_conf(
+        aws_sdk_sfn::config::Builder::from(&w.moto.sdk_config().await)
+            .region(aws_sdk_sfn::config::Region::new("us-west-2"))
+            .build(),
+    );
+    let odd = west
+        .start_execution()
+        .state_machine_arn(w.create_state_machine_in(&west, "syncrocardpay-reconcile").await)
+        .name("odd")
+        .input(r#"{"Comment": "Insert your JSON here"}"#)
+        .send()
+        .await
+        .unwrap()
+        .execution_arn;
+    let done = loop {
+        let d = west.describe_execution().execution_arn(&odd).send().await.unwrap();
+        if d.status() != &ExecutionStatus::Running {
+            break d;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!((done.status(), done.error()), (&ExecutionStatus::Failed, Some("BadRequest")));
+}
+
+#[tokio::test]
+async fn a_function_reconnects_after_its_database_connection_died_while_frozen() {
+    let db = TestDb::new("lambda_reconnect").await;
+    let load = Load {
+        deployment: Deployment {
+            sdk: aws_config::SdkConfig::builder().build(),
+            pool: syncrocardpay_core::db::pool(&db.url, 1).unwrap(),
+            sources: Sources::default(),
+        },
+    };
+    let request = json!({"items": [], "sweep": true});
+    let summary = load.handle(lambda_event(request.clone())).await.unwrap();
+    assert_eq!(summary, LoadSummary::default());
+    // The database drops every other connection (as after a failover, or an idle timeout while frozen).
+    let name: String = db.client.query_one("SELECT current_database()", &[]).await.unwrap().get(0);
+    let killed: i64 = db
+        .client
+        .query_one(
+            "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+              WHERE datname = $1 AND pid <> pg_backend_pid()) t",
+            &[&name],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(killed, 1, "the function's pooled connection was there to be killed");
+    let summary = load.handle(lambda_event(request)).await.unwrap();
+    assert_eq!(summary, LoadSummary::default(), "the next invocation works on a new connection");
+
+    // A request that is not a load request is a typed error, not a panic.
+    let err = load.handle(lambda_event(json!({"file_ids": [1]}))).await.unwrap_err();
+    assert_eq!(err.error_type, "BadRequest");
+    assert!(err.error_message.contains("expected {\"items\""), "{}", err.error_message);
+}
