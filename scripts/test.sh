@@ -14,6 +14,16 @@ if command -v python3 >/dev/null 2>&1; then
     || echo "note: could not install moto; the S3/SSM tests will be skipped" >&2
   python3 -c 'import pyftpdlib, OpenSSL' 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check 'pyftpdlib>=2,<3' pyopenssl \
     || echo "note: could not install pyftpdlib; the FTPS tests will be skipped" >&2
+  # The deployment definitions' linters (tests/deploy_definitions.rs) and the local Lambda runtime emulator
+  # (tests/lambda_emulator.rs).
+  command -v cfn-lint >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check 'cfn-lint>=1,<2' \
+    || echo "note: could not install cfn-lint; the template lint will be skipped" >&2
+  cargo lambda --version >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check 'cargo-lambda>=1.8,<2' \
+    || echo "note: could not install cargo-lambda; the runtime emulator test will be skipped" >&2
+fi
+if command -v npm >/dev/null 2>&1; then
+  command -v asl-validator >/dev/null 2>&1 || npm install --silent --global 'asl-validator@4' >/dev/null \
+    || echo "note: could not install asl-validator; the state machine lint will be skipped" >&2
 fi
 
 cargo build --quiet --workspace --bins

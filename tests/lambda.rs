@@ -638,3 +638,32 @@ async fn a_function_reconnects_after_its_database_connection_died_while_frozen()
     assert_eq!(err.error_type, "BadRequest");
     assert!(err.error_message.contains("expected {\"items\""), "{}", err.error_message);
 }
+
+#[tokio::test]
+async fn a_message_in_work_stays_invisible_and_comes_back_when_the_work_stops() {
+    let Some(moto) = Moto::start() else { return };
+    let sqs = moto.sqs().await;
+    let url = sqs
+        .create_queue()
+        .queue_name("short")
+        .attributes(aws_sdk_sqs::types::QueueAttributeName::VisibilityTimeout, "2")
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    sqs.send_message().queue_url(&url).message_body("{}").send().await.unwrap();
+    let receive = || async {
+        let out = sqs.receive_message().queue_url(&url).send().await.unwrap();
+        out.messages.unwrap_or_default()
+    };
+    let first = receive().await;
+    assert_eq!(first.len(), 1);
+    let receipt = first[0].receipt_handle().unwrap().to_string();
+    let guard = syncrocardpay_ingest::keep_visible(sqs.clone(), url.clone(), receipt, Duration::from_secs(1));
+    tokio::time::sleep(Duration::from_secs(5)).await; // more than twice the queue's visibility timeout
+    assert!(receive().await.is_empty(), "still invisible while being worked on");
+    drop(guard);
+    tokio::time::sleep(Duration::from_secs(4)).await; // the last extension (3 s) runs out
+    assert_eq!(receive().await.len(), 1, "visible again once the work stopped");
+}

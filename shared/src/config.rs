@@ -152,18 +152,6 @@ mod ssm {
     }
 }
 
-/// The database URL of a deployed function: `DATABASE_URL` when set (local invocations), else the
-/// `{SSM_PREFIX}/db/…` parameters (default prefix `/syncrocardpay`) from SSM Parameter Store.
-#[cfg(feature = "sources")]
-pub async fn deployed_database_url() -> Result<String, ConfigError> {
-    if let Some(url) = std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()) {
-        return Ok(url);
-    }
-    let prefix = std::env::var("SSM_PREFIX").ok().filter(|p| !p.is_empty()).unwrap_or_else(|| DEFAULT_PREFIX.into());
-    let config = Config::load(&SsmParameters::from_env().await, &prefix).await?;
-    Ok(config.require_db(&prefix)?.url())
-}
-
 /// The environment, for local runs: `{prefix}/db/host` is `SYNCROCARDPAY_DB_HOST` (the last two path parts,
 /// upper-cased, after `SYNCROCARDPAY_`).
 pub struct EnvParameters;

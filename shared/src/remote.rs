@@ -4,7 +4,7 @@
 //! outcome at its source (the S3 archive, the `remote_file` control table). The CLI's runs and the Lambdas
 //! both go through here.
 
-use crate::config::{Config, ParameterSource};
+use crate::config::Config;
 use crate::db::store::{self, RemoteIdentity};
 use crate::error::{Error, Result};
 use crate::pipeline::{ingest_file, IngestMode, IngestReport, Outcome};
@@ -54,20 +54,15 @@ pub struct Sources {
 
 impl Sources {
     /// The sources of a deployed function: the bucket from `S3_BUCKET` / `S3_PREFIX`, the FTPS server from the
-    /// `{prefix}/ftps/…` parameters (if present) with `SYNCROCARDPAY_FTPS_DIR`, `SYNCROCARDPAY_FTPS_NAME_PREFIX`
-    /// and `SYNCROCARDPAY_FTPS_CA_FILE` from the environment.
-    pub async fn from_env(
-        sdk: &aws_config::SdkConfig,
-        parameters: &impl ParameterSource,
-        prefix: &str,
-    ) -> Result<Sources> {
+    /// loaded configuration (if it has one) with `SYNCROCARDPAY_FTPS_DIR`, `SYNCROCARDPAY_FTPS_NAME_PREFIX` and
+    /// `SYNCROCARDPAY_FTPS_CA_FILE` from the environment.
+    pub fn from_env(sdk: &aws_config::SdkConfig, config: &Config) -> Result<Sources> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         let s3 = var("S3_BUCKET")
             .map(|bucket| Arc::new(S3Store::from_sdk(sdk, &bucket, &var("S3_PREFIX").unwrap_or_default())));
-        let config = Config::load(parameters, prefix).await.map_err(|e| Error::NotConfigured(e.to_string()))?;
-        let ftps = match config.ftps {
+        let ftps = match &config.ftps {
             Some(f) => {
-                let mut settings = FtpsSettings::from_config(f);
+                let mut settings = FtpsSettings::from_config(f.clone());
                 settings.dir = var("SYNCROCARDPAY_FTPS_DIR");
                 settings.name_prefix = var("SYNCROCARDPAY_FTPS_NAME_PREFIX");
                 settings.ca_file = var("SYNCROCARDPAY_FTPS_CA_FILE").map(Into::into);

@@ -74,20 +74,24 @@ pub struct Deployment {
 }
 
 impl Deployment {
-    /// From the function's environment: `DATABASE_URL`, else the `{SSM_PREFIX}/db/…` parameters (default
-    /// prefix `/syncrocardpay`); sources as [`Sources::from_env`] reads them. Nothing secret is logged.
+    /// From the function's environment. Settings come from SSM Parameter Store under `SSM_PREFIX` (which the
+    /// template sets), or — without `SSM_PREFIX`, for local invocations — from the `SYNCROCARDPAY_DB_*` /
+    /// `SYNCROCARDPAY_FTPS_*` environment; `DATABASE_URL`, when set, overrides the database settings. Sources
+    /// as [`Sources::from_env`] reads them. Nothing secret is logged.
     pub async fn from_env(pool_size: usize) -> Result<Deployment> {
+        use crate::config::{Config, EnvParameters, SsmParameters};
         let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-        let prefix = std::env::var("SSM_PREFIX")
-            .ok()
-            .filter(|p| !p.is_empty())
-            .unwrap_or_else(|| crate::config::DEFAULT_PREFIX.into());
-        let parameters = crate::config::SsmParameters::new(aws_sdk_ssm::Client::new(&sdk));
+        let prefix = std::env::var("SSM_PREFIX").ok().filter(|p| !p.is_empty());
+        let config = match &prefix {
+            Some(prefix) => Config::load(&SsmParameters::new(aws_sdk_ssm::Client::new(&sdk)), prefix).await,
+            None => Config::load(&EnvParameters, crate::config::DEFAULT_PREFIX).await,
+        }
+        .map_err(|e| Error::NotConfigured(e.to_string()))?;
         let url = match std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()) {
             Some(url) => url,
-            None => crate::config::Config::load(&parameters, &prefix)
-                .await
-                .and_then(|c| c.require_db(&prefix).map(|d| d.url()))
+            None => config
+                .require_db(prefix.as_deref().unwrap_or(crate::config::DEFAULT_PREFIX))
+                .map(|d| d.url())
                 .map_err(|e| Error::NotConfigured(e.to_string()))?,
         };
         let pool = crate::db::pool(&url, pool_size)?;
@@ -95,7 +99,7 @@ impl Deployment {
         let mut db = crate::db::pooled(&pool).await?;
         crate::db::migrate(&mut db).await?;
         drop(db);
-        let sources = Sources::from_env(&sdk, &parameters, &prefix).await?;
+        let sources = Sources::from_env(&sdk, &config)?;
         Ok(Deployment { sdk, pool, sources })
     }
 }

@@ -177,6 +177,11 @@ fn clip(s: &str, max: usize) -> String {
     s[..end].to_string()
 }
 
+/// How long a message that failed on its `receives`-th delivery stays invisible before the next.
+pub fn retry_backoff(receives: u32) -> Duration {
+    Duration::from_secs((30u64 << receives.saturating_sub(1).min(5)).min(900))
+}
+
 /// Extends a message's visibility while it lives; stops when dropped.
 pub struct KeepVisible(Option<tokio::task::JoinHandle<()>>);
 
@@ -246,31 +251,58 @@ impl Ingest {
     /// One message: `Ok` when it is dealt with for good (it is then deleted), `Err` to have it delivered again.
     async fn process(&self, m: &SqsMessage) -> Result<(), String> {
         let id = m.message_id.as_deref().unwrap_or("?");
+        let receives = m.attributes.get("ApproximateReceiveCount").and_then(|c| c.parse::<u32>().ok()).unwrap_or(1);
         let message = match Message::parse(m.body.as_deref().unwrap_or_default()) {
             Ok(message) => message,
             Err(why) => {
                 tracing::error!(message_id = %id, reason = %why, "unreadable message");
+                self.retry_later(m, receives).await;
                 return Err(why);
             }
         };
-        let _visible = self.keep_visible(m).await;
-        let receives = m.attributes.get("ApproximateReceiveCount").and_then(|c| c.parse::<u32>().ok()).unwrap_or(1);
-        match message {
+        let visible = self.keep_visible(m).await;
+        let result = match message {
             Message::Task { file, task_token } => self.task(&file, &task_token, receives).await,
             Message::S3(objects) => {
+                let mut result = Ok(());
                 for o in &objects {
-                    self.s3_object(o).await?;
+                    result = self.s3_object(o).await;
+                    if result.is_err() {
+                        break;
+                    }
                 }
-                Ok(())
+                result
             }
             Message::S3TestEvent => Ok(()),
+        };
+        drop(visible);
+        if result.is_err() {
+            self.retry_later(m, receives).await;
+        }
+        result
+    }
+
+    /// A failed message comes back after a backoff (30 s, doubling with each delivery, at most 15 min)
+    /// rather than after the queue's whole visibility timeout.
+    async fn retry_later(&self, m: &SqsMessage, receives: u32) {
+        let (Some(receipt), Ok(url)) = (m.receipt_handle.as_deref(), self.queue_url(m).await) else { return };
+        let backoff = retry_backoff(receives);
+        let r = self
+            .sqs
+            .change_message_visibility()
+            .queue_url(url)
+            .receipt_handle(receipt)
+            .visibility_timeout(backoff.as_secs() as i32)
+            .send()
+            .await;
+        if let Err(e) = r {
+            tracing::warn!(error = %aws_sdk_sqs::error::DisplayErrorContext(&e), "could not set the retry backoff");
         }
     }
 
-    async fn keep_visible(&self, m: &SqsMessage) -> Option<KeepVisible> {
-        let receipt = m.receipt_handle.clone()?;
-        let url = self
-            .queue_url
+    /// The ingest queue's URL: configured, or found once from a message's source ARN.
+    async fn queue_url(&self, m: &SqsMessage) -> Result<&String, String> {
+        self.queue_url
             .get_or_try_init(|| async {
                 if let Some(url) = &self.settings.queue_url {
                     return Ok(url.clone());
@@ -291,8 +323,12 @@ impl Ingest {
                     .map_err(|e| aws_sdk_sqs::error::DisplayErrorContext(e).to_string())?;
                 resp.queue_url().map(str::to_string).ok_or_else(|| "GetQueueUrl gave no URL".to_string())
             })
-            .await;
-        match url {
+            .await
+    }
+
+    async fn keep_visible(&self, m: &SqsMessage) -> Option<KeepVisible> {
+        let receipt = m.receipt_handle.clone()?;
+        match self.queue_url(m).await {
             Ok(url) => Some(keep_visible(self.sqs.clone(), url.clone(), receipt, self.settings.visibility_heartbeat)),
             Err(why) => {
                 tracing::warn!(reason = %why, "message visibility will not be extended");
@@ -454,5 +490,7 @@ mod tests {
         assert!(Message::parse(r#"{"task_token": "t"}"#).unwrap_err().contains("task-token"));
         assert!(Message::parse(r#"{"hello": 1}"#).unwrap_err().contains("neither"));
         assert_eq!(clip("ação", 2), "a");
+        let backoffs: Vec<u64> = (1..=7).map(|n| retry_backoff(n).as_secs()).collect();
+        assert_eq!(backoffs, [30, 60, 120, 240, 480, 900, 900]);
     }
 }

@@ -1,0 +1,344 @@
+//! The deployment definitions checked against each other: every task of `statemachine/reconcile.asl.json`
+//! resolves to a function or queue of `template.yaml`, every Map item is retried and caught, the entry Choice
+//! routes both input shapes, and the template keeps its operational promises (queue visibility ≥ 6× the ingest
+//! timeout, a dead-letter queue, partial batch failures, 14-day logs, no `*` IAM action, arm64 cargo-lambda
+//! builds). Then `cfn-lint` and `asl-validator` when installed (CI requires them: `SYNCRO_REQUIRE_LINT=1`).
+
+use serde_json::Value as Json;
+use serde_yaml_ng::Value as Yaml;
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Command;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn template() -> Yaml {
+    serde_yaml_ng::from_str(&std::fs::read_to_string(root().join("template.yaml")).unwrap()).unwrap()
+}
+
+fn definition() -> Json {
+    serde_json::from_str(&std::fs::read_to_string(root().join("statemachine/reconcile.asl.json")).unwrap()).unwrap()
+}
+
+/// A CloudFormation intrinsic (`!Ref X`, `!GetAtt X.Arn`…) as (tag, argument).
+fn intrinsic(v: &Yaml) -> Option<(String, String)> {
+    match v {
+        Yaml::Tagged(t) => Some((t.tag.to_string(), t.value.as_str().unwrap_or_default().to_string())),
+        _ => None,
+    }
+}
+
+/// Every state, nested ones (Map item processors) included, with its name.
+fn states(definition: &Json) -> Vec<(String, Json)> {
+    let mut out = Vec::new();
+    for (name, state) in definition["States"].as_object().unwrap() {
+        out.push((name.clone(), state.clone()));
+        if let Some(processor) = state.get("ItemProcessor") {
+            out.extend(states(processor));
+        }
+    }
+    out
+}
+
+fn substitution_key(s: &str) -> &str {
+    s.strip_prefix("${").and_then(|s| s.strip_suffix('}')).unwrap_or_else(|| panic!("{s:?} is not a ${{…}}"))
+}
+
+#[test]
+fn every_task_resolves_to_a_function_or_queue_of_the_template() {
+    let (t, d) = (template(), definition());
+    let resources = &t["Resources"];
+    let machine = resources
+        .as_mapping()
+        .unwrap()
+        .iter()
+        .find(|(_, r)| r["Type"] == "AWS::Serverless::StateMachine")
+        .map(|(_, r)| r)
+        .expect("a state machine");
+    assert_eq!(machine["Properties"]["DefinitionUri"], "statemachine/reconcile.asl.json");
+    assert_eq!(machine["Properties"]["Type"], "STANDARD");
+    let substitutions = machine["Properties"]["DefinitionSubstitutions"].as_mapping().unwrap();
+    let resolve = |placeholder: &str| -> (String, String) {
+        let key = substitution_key(placeholder);
+        let (tag, arg) = intrinsic(&substitutions[key]).unwrap_or_else(|| panic!("{key}: not an intrinsic"));
+        let resource = arg.split('.').next().unwrap().to_string();
+        let kind = resources[resource.as_str()]["Type"].as_str().unwrap_or_else(|| panic!("{resource}?")).to_string();
+        (format!("{tag} {arg}"), kind)
+    };
+    let mut used = BTreeSet::new();
+    let mut tasks = 0;
+    for (name, state) in states(&d) {
+        if state["Type"] != "Task" {
+            continue;
+        }
+        tasks += 1;
+        let p = &state["Parameters"];
+        match state["Resource"].as_str().unwrap() {
+            "arn:aws:states:::lambda:invoke" => {
+                let f = p["FunctionName"].as_str().unwrap();
+                let (how, kind) = resolve(f);
+                assert_eq!(kind, "AWS::Serverless::Function", "{name}: {f} is {how}");
+                assert!(how.ends_with(".Arn"), "{name}: {how}");
+                used.insert(substitution_key(f).to_string());
+            }
+            "arn:aws:states:::sqs:sendMessage.waitForTaskToken" => {
+                let q = p["QueueUrl"].as_str().unwrap();
+                let (how, kind) = resolve(q);
+                assert_eq!((how.as_str(), kind.as_str()), ("!Ref IngestQueue", "AWS::SQS::Queue"), "{name}");
+                assert_eq!(p["MessageBody"]["task_token.$"], "$$.Task.Token", "{name}");
+                used.insert(substitution_key(q).to_string());
+                // The queue is what feeds the ingest function.
+                let events = resources["IngestFunction"]["Properties"]["Events"].as_mapping().unwrap();
+                let feeds = events.values().any(|e| {
+                    e["Type"] == "SQS"
+                        && intrinsic(&e["Properties"]["Queue"]) == Some(("!GetAtt".into(), "IngestQueue.Arn".into()))
+                });
+                assert!(feeds, "the ingest function consumes the queue the Map sends to");
+            }
+            other => panic!("{name}: unexpected resource {other}"),
+        }
+    }
+    assert_eq!(tasks, 6, "Discover, Ingest, Load, IngestAgain, LoadRetried, LoadOne");
+    let declared: BTreeSet<String> = substitutions.keys().map(|k| k.as_str().unwrap().to_string()).collect();
+    assert_eq!(used, declared, "every substitution is used and every placeholder substituted");
+    // Every transition names an existing state (nested ones within their processor).
+    let names: BTreeSet<String> = states(&d).into_iter().map(|(n, _)| n).collect();
+    for (name, state) in states(&d) {
+        let mut targets: Vec<&str> = state["Next"].as_str().into_iter().collect();
+        targets.extend(state["Default"].as_str());
+        for c in
+            state["Choices"].as_array().into_iter().flatten().chain(state["Catch"].as_array().into_iter().flatten())
+        {
+            targets.extend(c["Next"].as_str());
+        }
+        for t in targets {
+            assert!(names.contains(t), "{name} → {t}: no such state");
+        }
+    }
+}
+
+#[test]
+fn every_map_item_is_retried_and_caught_and_runs_at_the_discovered_concurrency() {
+    let d = definition();
+    let maps: Vec<(String, Json)> = states(&d).into_iter().filter(|(_, s)| s["Type"] == "Map").collect();
+    assert_eq!(maps.len(), 2);
+    for (name, map) in &maps {
+        assert_eq!(map["MaxConcurrencyPath"], "$.max_concurrency", "{name}");
+        assert_eq!(map["ItemSelector"]["file.$"], "$$.Map.Item.Value", "{name}");
+        for (task, state) in states(&map["ItemProcessor"]) {
+            if state["Type"] != "Task" {
+                continue;
+            }
+            let retry = state["Retry"].as_array().unwrap_or_else(|| panic!("{name}/{task}: no Retry"));
+            let retried: Vec<&str> =
+                retry.iter().flat_map(|r| r["ErrorEquals"].as_array().unwrap()).map(|e| e.as_str().unwrap()).collect();
+            assert!(
+                retried.contains(&"Transient") && retried.contains(&"States.Timeout"),
+                "{name}/{task}: {retried:?}"
+            );
+            assert!(
+                !retried.contains(&"StatementRejected") && !retried.contains(&"States.ALL"),
+                "rejections are final"
+            );
+            assert!(retry.iter().all(|r| r["BackoffRate"].as_f64().unwrap() > 1.0), "{name}/{task}: backoff");
+            let catch = state["Catch"].as_array().unwrap_or_else(|| panic!("{name}/{task}: no Catch"));
+            let caught: Vec<&str> =
+                catch.iter().flat_map(|c| c["ErrorEquals"].as_array().unwrap()).map(|e| e.as_str().unwrap()).collect();
+            // The first pass catches everything (the other files go on); the second pass only rejections, so
+            // that a file still failing fails the execution where a redrive resumes.
+            let expected: &[&str] = if name == "IngestEach" { &["States.ALL"] } else { &["StatementRejected"] };
+            assert_eq!(caught, expected, "{name}/{task}");
+            assert!(catch.iter().all(|c| c["ResultPath"] == "$.error"), "{name}/{task}: the error is kept");
+            assert!(state["TimeoutSeconds"].as_u64().unwrap() >= 3600, "a lost message does not wait for ever");
+        }
+    }
+}
+
+/// Evaluate the entry Choice for an input (the subset of the language the definition uses).
+fn choose(choice: &Json, input: &Json) -> String {
+    fn test(rule: &Json, input: &Json) -> bool {
+        if let Some(all) = rule["And"].as_array() {
+            return all.iter().all(|r| test(r, input));
+        }
+        if let Some(any) = rule["Or"].as_array() {
+            return any.iter().any(|r| test(r, input));
+        }
+        let path = rule["Variable"].as_str().unwrap().strip_prefix("$.").unwrap();
+        let value = input.get(path);
+        if let Some(present) = rule["IsPresent"].as_bool() {
+            return value.is_some() == present;
+        }
+        if let Some(s) = rule["StringEquals"].as_str() {
+            return value.and_then(Json::as_str) == Some(s);
+        }
+        panic!("rule not understood: {rule}")
+    }
+    choice["Choices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| test(r, input))
+        .map(|r| r["Next"].as_str().unwrap().to_string())
+        .unwrap_or_else(|| choice["Default"].as_str().unwrap().to_string())
+}
+
+#[test]
+fn the_entry_choice_routes_both_input_shapes() {
+    let d = definition();
+    assert_eq!(d["StartAt"], "EntryShape");
+    let choice = &d["States"]["EntryShape"];
+    let scheduled: Json = serde_json::from_str(include_str!("events/eventbridge-scheduled.json")).unwrap();
+    let single: Json = serde_json::json!({
+        "file": {"source": "s3", "key": "inbox/CIELO03.TXT", "size": 1},
+        "ack": {"status": "staged", "file_id": 1, "sha256": "ab", "name": "CIELO03.TXT"}});
+    assert_eq!(choose(choice, &scheduled), "Discover");
+    assert_eq!(choose(choice, &serde_json::json!({"trigger": "schedule", "force": false})), "Discover");
+    assert_eq!(choose(choice, &serde_json::json!({"trigger": "manual", "force": true})), "Discover");
+    assert_eq!(choose(choice, &single), "LoadOne");
+    assert_eq!(choose(choice, &serde_json::json!({"Comment": "Insert your JSON here"})), "UnrecognisedInput");
+    assert_eq!(d["States"]["UnrecognisedInput"]["Type"], "Fail");
+    // The nightly schedule starts the first shape.
+    let t = template();
+    let nightly = &t["Resources"]["ReconcileStateMachine"]["Properties"]["Events"]["Nightly"]["Properties"];
+    let input: Json = serde_json::from_str(nightly["Input"].as_str().unwrap()).unwrap();
+    assert_eq!(choose(choice, &input), "Discover");
+    assert_eq!(t["Parameters"]["ScheduleExpression"]["Default"], "cron(0 12 * * ? *)");
+}
+
+/// Every IAM policy statement of the template (function and state machine policies, queue policies).
+fn statements(t: &Yaml) -> Vec<(String, Yaml)> {
+    let mut out = Vec::new();
+    for (name, r) in t["Resources"].as_mapping().unwrap() {
+        let name = name.as_str().unwrap().to_string();
+        let p = &r["Properties"];
+        let mut documents: Vec<&Yaml> = p["Policies"].as_sequence().into_iter().flatten().collect();
+        documents.extend(p.get("PolicyDocument"));
+        for doc in documents {
+            for s in doc["Statement"].as_sequence().into_iter().flatten() {
+                out.push((name.clone(), s.clone()));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn the_template_keeps_its_operational_promises() {
+    let t = template();
+    let r = &t["Resources"];
+    let globals = &t["Globals"]["Function"];
+    assert_eq!(
+        (globals["Runtime"].as_str(), globals["Handler"].as_str()),
+        (Some("provided.al2023"), Some("bootstrap"))
+    );
+    assert_eq!(globals["Architectures"][0], "arm64");
+    assert_eq!(t["Parameters"]["SsmPrefix"]["Default"], syncrocardpay_core::config::DEFAULT_PREFIX);
+    assert!(t["Parameters"]["SubnetIds"].is_mapping() && t["Parameters"]["SecurityGroupIds"].is_mapping());
+
+    let functions: Vec<(&str, &Yaml)> = r
+        .as_mapping()
+        .unwrap()
+        .iter()
+        .filter(|(_, v)| v["Type"] == "AWS::Serverless::Function")
+        .map(|(k, v)| (k.as_str().unwrap(), v))
+        .collect();
+    assert_eq!(functions.len(), 3);
+    for (name, f) in &functions {
+        assert_eq!(f["Metadata"]["BuildMethod"], "rust-cargolambda", "{name}");
+        let binary = f["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap();
+        let manifest = std::fs::read_to_string(root().join("functions").join(binary).join("Cargo.toml")).unwrap();
+        assert!(
+            manifest.contains(&format!("name = \"{binary}\"")),
+            "{name}: binary {binary} is built by functions/{binary}"
+        );
+        let (_, group) = intrinsic(&f["Properties"]["LoggingConfig"]["LogGroup"]).unwrap();
+        assert_eq!(r[group.as_str()]["Properties"]["RetentionInDays"], 14, "{name}: {group}");
+    }
+    let (_, group) = intrinsic(
+        &r["ReconcileStateMachine"]["Properties"]["Logging"]["Destinations"][0]["CloudWatchLogsLogGroup"]
+            ["LogGroupArn"],
+    )
+    .unwrap();
+    assert_eq!(r[group.trim_end_matches(".Arn")]["Properties"]["RetentionInDays"], 14);
+
+    // The queue: visibility ≥ 6× the ingest timeout, a dead-letter queue, the receive count the function knows.
+    let ingest = &r["IngestFunction"]["Properties"];
+    let queue = &r["IngestQueue"]["Properties"];
+    let timeout = ingest["Timeout"].as_u64().unwrap();
+    assert!(queue["VisibilityTimeout"].as_u64().unwrap() >= 6 * timeout);
+    assert_eq!(intrinsic(&queue["RedrivePolicy"]["deadLetterTargetArn"]).unwrap().1, "IngestDeadLetterQueue.Arn");
+    assert_eq!(
+        intrinsic(&queue["RedrivePolicy"]["maxReceiveCount"]),
+        intrinsic(&ingest["Environment"]["Variables"]["MAX_RECEIVE_COUNT"])
+    );
+    let event = &ingest["Events"]["IngestQueue"]["Properties"];
+    assert_eq!(event["FunctionResponseTypes"][0], "ReportBatchItemFailures");
+    assert_eq!(intrinsic(&ingest["Environment"]["Variables"]["STATE_MACHINE_ARN"]).unwrap().1, "ReconcileStateMachine");
+
+    // S3 notifications of the inbox go to the same queue, which lets S3 send to it.
+    let notification = &r["StatementBucket"]["Properties"]["NotificationConfiguration"]["QueueConfigurations"][0];
+    assert_eq!(intrinsic(&notification["Queue"]).unwrap().1, "IngestQueue.Arn");
+    assert_eq!(notification["Filter"]["S3Key"]["Rules"][0]["Value"], "inbox/");
+    assert_eq!(notification["Event"], "s3:ObjectCreated:*");
+    let all = statements(&t);
+    assert!(all.iter().any(|(n, s)| n == "IngestQueuePolicy" && s["Principal"]["Service"] == "s3.amazonaws.com"));
+
+    // Least privilege: every action is named (no `*` in any action), and the state machine may redrive.
+    assert!(all.len() >= 15, "{} statements", all.len());
+    for (name, s) in &all {
+        let actions: Vec<&str> = match &s["Action"] {
+            Yaml::String(a) => vec![a.as_str()],
+            Yaml::Sequence(v) => v.iter().map(|a| a.as_str().unwrap()).collect(),
+            other => panic!("{name}: action {other:?}"),
+        };
+        for a in actions {
+            assert!(!a.contains('*'), "{name}: action {a:?} is a wildcard");
+        }
+    }
+    let machine_actions: Vec<String> = all
+        .iter()
+        .filter(|(n, _)| n == "ReconcileStateMachine")
+        .flat_map(|(_, s)| match &s["Action"] {
+            Yaml::String(a) => vec![a.clone()],
+            Yaml::Sequence(v) => v.iter().map(|a| a.as_str().unwrap().to_string()).collect(),
+            _ => vec![],
+        })
+        .collect();
+    assert!(machine_actions.contains(&"states:RedriveExecution".to_string()), "{machine_actions:?}");
+    assert!(
+        machine_actions.contains(&"sqs:SendMessage".to_string())
+            && machine_actions.contains(&"lambda:InvokeFunction".to_string())
+    );
+}
+
+/// Run an external linter if installed; CI (`SYNCRO_REQUIRE_LINT=1`) requires it.
+fn lint(program: &str, args: &[&str]) {
+    let installed = Command::new(program).arg("--version").output().is_ok_and(|o| o.status.success());
+    if !installed {
+        let msg = format!("{program} is not installed (CI installs it)");
+        if std::env::var("SYNCRO_REQUIRE_LINT").is_ok_and(|v| v == "1") {
+            panic!("{msg}");
+        }
+        eprintln!("SKIPPED: {msg}");
+        return;
+    }
+    let out = Command::new(program).args(args).current_dir(root()).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{program} {args:?}:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn cfn_lint_finds_nothing() {
+    lint("cfn-lint", &["template.yaml"]);
+}
+
+#[test]
+fn asl_validator_finds_nothing() {
+    lint("asl-validator", &["--json-path", "statemachine/reconcile.asl.json"]);
+}
