@@ -667,3 +667,68 @@ async fn a_message_in_work_stays_invisible_and_comes_back_when_the_work_stops() 
     tokio::time::sleep(Duration::from_secs(4)).await; // the last extension (3 s) runs out
     assert_eq!(receive().await.len(), 1, "visible again once the work stopped");
 }
+
+#[tokio::test]
+async fn ftps_files_are_discovered_ingested_from_a_task_message_and_kept_raw_in_s3() {
+    let Some(w) = World::new("lambda_ftps").await else { return };
+    let home = tempfile::tempdir().unwrap();
+    let edi = home.path().join("edi");
+    std::fs::create_dir(&edi).unwrap();
+    let files = samples(&edi, 60, 14);
+    let Some(server) = common::ftps::FtpsServer::start(home.path(), false) else { return };
+    let settings = syncrocardpay_core::source::ftps::FtpsSettings {
+        host: "localhost".into(),
+        port: server.port,
+        user: common::ftps::USER.into(),
+        password: syncrocardpay_core::config::Secret::new(common::ftps::PASSWORD),
+        dir: Some("/edi".into()),
+        name_prefix: Some("cielo".into()),
+        ca_file: Some(server.ca.clone()),
+        tls_name: None,
+        attempts: 2,
+        timeout: Duration::from_secs(5),
+    };
+    let ftps = Arc::new(syncrocardpay_core::source::ftps::FtpsSource::new(settings).unwrap());
+    let with_ftps = |mut d: Deployment| {
+        d.sources.ftps = Some(ftps.clone());
+        d
+    };
+    let discover = Discover { deployment: with_ftps(w.deployment(BUCKET).await), max_concurrency: 4 };
+    let found = discover.handle(lambda_event(json!({"trigger": "manual"}))).await.unwrap();
+    assert_eq!(found.found.files.len(), files.len());
+    let FileRef::Ftps { path, raw_key: None, modified: Some(_), .. } = &found.found.files[0] else {
+        panic!("{:?}", found.found.files[0])
+    };
+    let first = path.clone();
+    assert!(files.iter().any(|f| f.path.ends_with(&first)));
+    assert_eq!(w.db.count("SELECT count(*) FROM remote_file WHERE status = 'discovered'").await, files.len() as i64);
+
+    // The Map's message for the first file, with a token no execution waits for any more (moto: InvalidToken):
+    // the file is staged, its raw copy kept, and the message deleted all the same.
+    let body = json!({"file": found.found.files[0], "task_token": "expired-token"}).to_string();
+    w.sqs.send_message().queue_url(&w.queue_url).message_body(body).send().await.unwrap();
+    let message = w.receive(1).await;
+    let ingest = Ingest::new(with_ftps(w.deployment(BUCKET).await), IngestSettings::default());
+    let response = w.deliver(&ingest, &[&message[0]], Some(1)).await;
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+    assert_eq!(w.db.count("SELECT count(*) FROM statement_file WHERE status = 'staged'").await, 1);
+    let raw = w.keys("raw/cielo/").await;
+    assert_eq!(raw.len(), 1);
+    assert!(raw[0].ends_with(&format!("/{first}")), "{raw:?}");
+    let status: String =
+        w.db.client.query_one("SELECT status FROM remote_file WHERE path = $1", &[&first]).await.unwrap().get(0);
+    assert_eq!(status, "staged");
+
+    // The next discovery skips the staged file, names the raw copy of nothing else, and with force lists it
+    // again — pointing at its raw copy, so the server is not asked for it twice.
+    let again = discover.handle(lambda_event(json!({"trigger": "schedule", "force": false}))).await.unwrap();
+    assert_eq!((again.found.files.len(), again.found.already_seen), (files.len() - 1, 1));
+    let forced = discover.handle(lambda_event(json!({"trigger": "manual", "force": true}))).await.unwrap();
+    assert_eq!(forced.found.files.len(), files.len());
+    assert!(
+        matches!(&forced.found.files[0], FileRef::Ftps { raw_key: Some(k), .. } if k == &raw[0]),
+        "{:?}",
+        forced.found.files[0]
+    );
+    drop(server);
+}
