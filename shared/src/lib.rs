@@ -8,6 +8,7 @@ pub mod error;
 pub mod formats;
 pub mod model;
 pub mod pipeline;
+pub mod reconcile;
 #[cfg(feature = "sources")]
 pub mod remote;
 pub mod source;

@@ -1,0 +1,388 @@
+//! Fee audit ("auditoria de taxas"): each transaction's fee as charged against gross × the contracted rate
+//! for its merchant, acquirer, brand, product, number of installments and date. Contracted rates are data,
+//! imported from a CSV (`syncrocardpay rates import`).
+
+use super::{brl, round2, Area, ReconItem, Settings, SourceLine};
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::str::FromStr;
+
+/// A contracted rate ("taxa contratada"): `*` in brand or product means any.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContractRate {
+    pub merchant_code: String,
+    pub acquirer: String,
+    pub brand: String,
+    pub product: String,
+    pub installments_from: i32,
+    pub installments_to: i32,
+    /// Percent of the gross amount (2.49 = 2,49 %).
+    pub rate: Decimal,
+    pub valid_from: NaiveDate,
+    pub valid_to: Option<NaiveDate>,
+}
+
+impl ContractRate {
+    fn applies(&self, t: &ChargedFee) -> bool {
+        self.merchant_code == t.merchant_code
+            && self.acquirer == t.acquirer
+            && (self.brand == "*" || self.brand == t.brand)
+            && (self.product == "*" || self.product == t.product)
+            && (self.installments_from..=self.installments_to).contains(&t.installments.max(1))
+            && self.valid_from <= t.date
+            && self.valid_to.is_none_or(|to| t.date <= to)
+    }
+
+    /// More specific rates win: exact brand, exact product, narrower installment range, later start.
+    fn specificity(&self) -> (bool, bool, i32, NaiveDate) {
+        (self.brand != "*", self.product != "*", -(self.installments_to - self.installments_from), self.valid_from)
+    }
+}
+
+/// A transaction line with the fee it was charged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChargedFee {
+    pub merchant_code: String,
+    pub acquirer: String,
+    pub brand: String,
+    pub product: String,
+    /// Installments of the sale (1 for a sale paid at once).
+    pub installments: i32,
+    pub installment: i32,
+    pub date: NaiveDate,
+    pub sale_code: String,
+    pub nsu: String,
+    pub authorization_code: String,
+    pub gross: Decimal,
+    /// The fee as a positive amount.
+    pub fee: Decimal,
+    pub source: SourceLine,
+}
+
+/// Audit every transaction: `ok`, `overcharged`, `undercharged` (beyond the amount tolerance, the difference
+/// being the amount at stake), or `no_contract` when no contracted rate applies.
+pub fn audit(charged: &[ChargedFee], rates: &[ContractRate], settings: &Settings) -> Vec<ReconItem> {
+    let mut items: Vec<ReconItem> = charged
+        .iter()
+        .map(|t| {
+            let rate = rates.iter().filter(|r| r.applies(t)).max_by_key(|r| r.specificity());
+            let (status, expected, reason) = match rate {
+                None => (
+                    "no_contract",
+                    None,
+                    format!(
+                        "no contracted rate for brand {} product {} in {} installment(s) on {}",
+                        t.brand,
+                        t.product,
+                        t.installments.max(1),
+                        t.date
+                    ),
+                ),
+                Some(r) => {
+                    let expected = round2(t.gross * r.rate / Decimal::ONE_HUNDRED);
+                    let difference = t.fee - expected;
+                    let charged_rate = if t.gross.is_zero() {
+                        Decimal::ZERO
+                    } else {
+                        (t.fee / t.gross * Decimal::ONE_HUNDRED).round_dp(2)
+                    };
+                    let status = if difference > settings.amount_tolerance {
+                        "overcharged"
+                    } else if -difference > settings.amount_tolerance {
+                        "undercharged"
+                    } else {
+                        "ok"
+                    };
+                    let reason = format!(
+                        "fee {} ({}% of {}) against {} at the contracted {}%",
+                        brl(t.fee),
+                        charged_rate,
+                        brl(t.gross),
+                        brl(expected),
+                        r.rate.normalize()
+                    );
+                    (status, Some(expected), reason)
+                }
+            };
+            ReconItem {
+                area: Area::Fees,
+                status: status.into(),
+                merchant_code: t.merchant_code.clone(),
+                acquirer: t.acquirer.clone(),
+                ref_date: t.date,
+                sale_code: t.sale_code.clone(),
+                nsu: t.nsu.clone(),
+                authorization_code: t.authorization_code.clone(),
+                installment: t.installment,
+                brand: t.brand.clone(),
+                product: t.product.clone(),
+                expected,
+                actual: Some(t.fee),
+                difference: expected.map(|e| t.fee - e),
+                days_late: None,
+                fields: Vec::new(),
+                reason,
+                expected_ref: None,
+                actual_ref: Some(t.source),
+            }
+        })
+        .collect();
+    items.sort_by(|a, b| {
+        (&a.merchant_code, a.ref_date, &a.sale_code, a.installment, a.actual_ref).cmp(&(
+            &b.merchant_code,
+            b.ref_date,
+            &b.sale_code,
+            b.installment,
+            b.actual_ref,
+        ))
+    });
+    items
+}
+
+/// A problem in a rates file: line (1-based, header = 1), column name, reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RateIssue {
+    pub line: u64,
+    pub column: String,
+    pub reason: String,
+}
+
+impl std::fmt::Display for RateIssue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {}, column {}: {}", self.line, self.column, self.reason)
+    }
+}
+
+/// The columns of a rates CSV (header required, comma- or semicolon-separated, any order):
+/// `merchant_code,acquirer,brand,product,installments_from,installments_to,rate_percent,valid_from,valid_to`.
+pub const RATE_COLUMNS: [&str; 9] = [
+    "merchant_code",
+    "acquirer",
+    "brand",
+    "product",
+    "installments_from",
+    "installments_to",
+    "rate_percent",
+    "valid_from",
+    "valid_to",
+];
+
+/// Read contracted rates. Every bad value is reported (none is guessed); rates accept `2.49` or `2,49`;
+/// dates are ISO (`2026-01-31`) or Brazilian (`31/01/2026`); an empty `valid_to` is open-ended.
+pub fn read_rates(input: impl std::io::Read) -> Result<Vec<ContractRate>, Vec<RateIssue>> {
+    let mut data = String::new();
+    let mut input = input;
+    if let Err(e) = input.read_to_string(&mut data) {
+        return Err(vec![RateIssue { line: 0, column: String::new(), reason: format!("not UTF-8 text: {e}") }]);
+    }
+    let first = data.lines().next().unwrap_or_default();
+    let delimiter = if first.matches(';').count() > first.matches(',').count() { b';' } else { b',' };
+    let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).trim(csv::Trim::All).from_reader(data.as_bytes());
+    let mut issues = Vec::new();
+    let headers: Vec<String> = match reader.headers() {
+        Ok(h) => h.iter().map(|s| s.to_ascii_lowercase()).collect(),
+        Err(e) => return Err(vec![RateIssue { line: 1, column: String::new(), reason: e.to_string() }]),
+    };
+    let mut position = std::collections::HashMap::new();
+    for c in RATE_COLUMNS {
+        match headers.iter().position(|h| h == c) {
+            Some(i) => {
+                position.insert(c, i);
+            }
+            None if c == "valid_to" => {}
+            None => issues.push(RateIssue { line: 1, column: c.into(), reason: "missing column".into() }),
+        }
+    }
+    if !issues.is_empty() {
+        return Err(issues);
+    }
+    let mut rates = Vec::new();
+    for (n, record) in reader.records().enumerate() {
+        let line = n as u64 + 2;
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                issues.push(RateIssue { line, column: String::new(), reason: e.to_string() });
+                continue;
+            }
+        };
+        let get = |c: &str| position.get(c).and_then(|&i| record.get(i)).unwrap_or("").to_string();
+        let mut bad = |column: &str, reason: String| issues.push(RateIssue { line, column: column.into(), reason });
+        let text = |c: &str, bad: &mut dyn FnMut(&str, String)| {
+            let v = get(c);
+            if v.is_empty() {
+                bad(c, "empty".into());
+            }
+            v
+        };
+        let merchant_code = text("merchant_code", &mut bad);
+        let acquirer = text("acquirer", &mut bad).to_ascii_lowercase();
+        let brand = text("brand", &mut bad);
+        let product = text("product", &mut bad);
+        let int = |c: &str, bad: &mut dyn FnMut(&str, String)| match get(c).parse::<i32>() {
+            Ok(n) if (1..=99).contains(&n) => n,
+            _ => {
+                bad(c, format!("{:?} is not a number of installments (1 to 99)", get(c)));
+                0
+            }
+        };
+        let installments_from = int("installments_from", &mut bad);
+        let installments_to = int("installments_to", &mut bad);
+        if installments_from > installments_to && installments_to > 0 {
+            bad("installments_to", format!("{installments_to} is below installments_from {installments_from}"));
+        }
+        let raw_rate = get("rate_percent").replace(',', ".");
+        let rate = match Decimal::from_str(raw_rate.trim_end_matches('%').trim()) {
+            Ok(r) if r >= Decimal::ZERO && r < Decimal::ONE_HUNDRED => r,
+            _ => {
+                bad("rate_percent", format!("{:?} is not a percentage (e.g. 2.49)", get("rate_percent")));
+                Decimal::ZERO
+            }
+        };
+        let date = |c: &str, v: &str| {
+            NaiveDate::parse_from_str(v, "%Y-%m-%d").or_else(|_| NaiveDate::parse_from_str(v, "%d/%m/%Y")).map_err(
+                |_| RateIssue {
+                    line,
+                    column: c.into(),
+                    reason: format!("{v:?} is not a date (2026-01-31 or 31/01/2026)"),
+                },
+            )
+        };
+        let valid_from = match date("valid_from", &get("valid_from")) {
+            Ok(d) => Some(d),
+            Err(i) => {
+                issues.push(i);
+                None
+            }
+        };
+        let to = get("valid_to");
+        let valid_to = if to.is_empty() {
+            Some(None)
+        } else {
+            match date("valid_to", &to) {
+                Ok(d) => Some(Some(d)),
+                Err(i) => {
+                    issues.push(i);
+                    None
+                }
+            }
+        };
+        if let (Some(from), Some(Some(to))) = (valid_from, valid_to) {
+            if to < from {
+                issues.push(RateIssue {
+                    line,
+                    column: "valid_to".into(),
+                    reason: format!("{to} is before valid_from {from}"),
+                });
+            }
+        }
+        if let (Some(valid_from), Some(valid_to)) = (valid_from, valid_to) {
+            rates.push(ContractRate {
+                merchant_code,
+                acquirer,
+                brand,
+                product,
+                installments_from,
+                installments_to,
+                rate,
+                valid_from,
+                valid_to,
+            });
+        }
+    }
+    if issues.is_empty() {
+        Ok(rates)
+    } else {
+        Err(issues)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn fee(brand: &str, n: i32, gross: i64, fee: i64) -> ChargedFee {
+        ChargedFee {
+            merchant_code: "0012345678".into(),
+            acquirer: "cielo".into(),
+            brand: brand.into(),
+            product: "043".into(),
+            installments: n,
+            installment: 1,
+            date: d("2026-09-10"),
+            sale_code: format!("{brand}-{n}-{gross}"),
+            nsu: "000001".into(),
+            authorization_code: "000002".into(),
+            gross: Decimal::new(gross, 2),
+            fee: Decimal::new(fee, 2),
+            source: (1, gross),
+        }
+    }
+
+    #[test]
+    fn the_most_specific_contracted_rate_applies() {
+        let csv =
+            "merchant_code;acquirer;brand;product;installments_from;installments_to;rate_percent;valid_from;valid_to\n\
+                   0012345678;Cielo;*;*;1;12;3,00;2026-01-01;\n\
+                   0012345678;cielo;001;*;2;6;2,89;01/01/2026;\n\
+                   0012345678;cielo;001;*;1;1;2.48%;2026-01-01;2026-12-31\n";
+        let rates = read_rates(csv.as_bytes()).unwrap();
+        assert_eq!(rates.len(), 3);
+        assert_eq!(rates[0].acquirer, "cielo");
+        assert_eq!(rates[1].rate, Decimal::new(289, 2));
+        let settings = Settings::new(d("2026-10-01"));
+        let items = audit(
+            &[
+                fee("001", 1, 10000, 248), // 2.48 % of 100.00: ok
+                fee("001", 3, 10000, 319), // 2.89 % expected 2.89: over by 0.30
+                fee("002", 3, 10000, 300), // brand without its own rate: 3 %: ok
+                fee("001", 3, 10000, 288), // 0.01 under: rounding, ok
+                fee("001", 3, 10000, 250), // under by 0.39
+            ],
+            &rates,
+            &settings,
+        );
+        let got: Vec<(&str, Option<Decimal>)> = items.iter().map(|i| (i.status.as_str(), i.difference)).collect();
+        assert_eq!(
+            got,
+            [
+                ("ok", Some(Decimal::ZERO)),
+                ("overcharged", Some(Decimal::new(30, 2))),
+                ("ok", Some(Decimal::new(-1, 2))),
+                ("undercharged", Some(Decimal::new(-39, 2))),
+                ("ok", Some(Decimal::ZERO)),
+            ]
+        );
+        assert_eq!(items[1].reason, "fee R$ 3,19 (3.19% of R$ 100,00) against R$ 2,89 at the contracted 2.89%");
+        // Outside any validity: no contract.
+        let mut late = fee("001", 1, 10000, 248);
+        late.date = d("2027-02-01");
+        assert_eq!(audit(&[late], &rates[2..], &settings)[0].status, "no_contract");
+    }
+
+    #[test]
+    fn every_bad_rate_value_is_named() {
+        let csv =
+            "merchant_code,acquirer,brand,product,installments_from,installments_to,rate_percent,valid_from,valid_to\n\
+                   0001,cielo,001,*,1,12,abc,2026-02-30,\n\
+                   0001,cielo,001,*,6,2,2.5,2026-01-01,2025-01-01\n";
+        let issues = read_rates(csv.as_bytes()).unwrap_err();
+        let shown: Vec<String> = issues.iter().map(|i| i.to_string()).collect();
+        assert_eq!(
+            shown,
+            [
+                "line 2, column rate_percent: \"abc\" is not a percentage (e.g. 2.49)",
+                "line 2, column valid_from: \"2026-02-30\" is not a date (2026-01-31 or 31/01/2026)",
+                "line 3, column installments_to: 2 is below installments_from 6",
+                "line 3, column valid_to: 2025-01-01 is before valid_from 2026-01-01",
+            ]
+        );
+        let missing = read_rates("merchant_code,acquirer\n".as_bytes()).unwrap_err();
+        assert_eq!(missing[0].to_string(), "line 1, column brand: missing column");
+    }
+}

@@ -1,0 +1,142 @@
+//! Reconciliation ("conciliação"): pure, deterministic functions from loaded facts to items that each say
+//! what was expected, what happened, the difference and why. Three questions:
+//!
+//! - [`sales`]: were all the merchant's sales captured by the acquirer, as sold? (merchant CSV vs E / CV)
+//! - [`receivables`]: was every installment paid on time and in full? (forecast 03 vs paid 04), and what did
+//!   adjustments (cancellations, chargebacks, rentals…) take away?
+//! - [`fees`]: was each transaction charged the contracted rate? ("auditoria de taxas", MDR)
+//!
+//! Nothing here touches the database: [`crate::db::recon`] reads the inputs for a scope and writes a run's items.
+
+pub mod fees;
+pub mod receivables;
+pub mod sales;
+
+use chrono::NaiveDate;
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::{Deserialize, Serialize};
+
+/// Tolerances and the reference date of a run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settings {
+    /// The day the run looks from: an unpaid installment due on or before it is overdue, after it pending.
+    pub as_of: NaiveDate,
+    /// Differences of money at most this large are rounding, not divergence (default R$ 0.01).
+    pub amount_tolerance: Decimal,
+    /// How many days a merchant's sale date may differ from the acquirer's and still match (default 1).
+    pub sale_date_window_days: i64,
+}
+
+impl Settings {
+    pub fn new(as_of: NaiveDate) -> Settings {
+        Settings { as_of, amount_tolerance: Decimal::new(1, 2), sale_date_window_days: 1 }
+    }
+}
+
+/// Which question an item answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Area {
+    Sales,
+    Receivables,
+    Adjustments,
+    Fees,
+}
+
+impl Area {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Area::Sales => "sales",
+            Area::Receivables => "receivables",
+            Area::Adjustments => "adjustments",
+            Area::Fees => "fees",
+        }
+    }
+}
+
+/// Where a fact came from: its statement file and line.
+pub type SourceLine = (i64, i64);
+
+/// One reconciled thing: a sale, an installment, an adjustment or a fee.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReconItem {
+    pub area: Area,
+    /// The status, from the area's list (`matched`, `paid_late`, `overcharged`…).
+    pub status: String,
+    pub merchant_code: String,
+    pub acquirer: String,
+    /// The date the item is about: sale date (sales, fees), due date (receivables), posting date (adjustments).
+    pub ref_date: NaiveDate,
+    /// The acquirer's sale code (or the merchant's sale id when the acquirer has none).
+    pub sale_code: String,
+    pub nsu: String,
+    pub authorization_code: String,
+    /// 0 for a sale paid at once.
+    pub installment: i32,
+    pub brand: String,
+    pub product: String,
+    pub expected: Option<Decimal>,
+    pub actual: Option<Decimal>,
+    /// `actual − expected` where both exist.
+    pub difference: Option<Decimal>,
+    pub days_late: Option<i32>,
+    /// The fields that differ (sales: `gross`, `installments`, `brand`, `product`, `date`).
+    pub fields: Vec<String>,
+    /// For people: what was found, with the figures.
+    pub reason: String,
+    /// The merchant's line or the forecast (expected side) and the acquirer's line (actual side).
+    pub expected_ref: Option<SourceLine>,
+    pub actual_ref: Option<SourceLine>,
+}
+
+impl ReconItem {
+    /// Whether the item needs somebody's attention (everything but a clean match / on-time payment / right fee,
+    /// and not-yet-due installments).
+    pub fn is_open(&self) -> bool {
+        !matches!(self.status.as_str(), "matched" | "paid" | "pending" | "ok")
+    }
+
+    /// The money at stake: the absolute difference, else the amount involved.
+    pub fn at_stake(&self) -> Decimal {
+        match (self.difference, self.expected, self.actual) {
+            (Some(d), _, _) => d.abs(),
+            (None, Some(e), None) => e.abs(),
+            (None, None, Some(a)) => a.abs(),
+            _ => Decimal::ZERO,
+        }
+    }
+}
+
+/// Round money to centavos, half away from zero (as the acquirers do).
+pub fn round2(d: Decimal) -> Decimal {
+    d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
+}
+
+/// `R$ 1.234,56` for reasons people read.
+pub fn brl(d: Decimal) -> String {
+    let d = round2(d);
+    let negative = d.is_sign_negative() && !d.is_zero();
+    let s = format!("{:.2}", d.abs());
+    let (int, frac) = s.split_once('.').unwrap_or((&s, "00"));
+    let mut grouped = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            grouped.push('.');
+        }
+        grouped.push(c);
+    }
+    format!("{}R$ {grouped},{frac}", if negative { "-" } else { "" })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_for_people() {
+        assert_eq!(brl(Decimal::new(123456, 2)), "R$ 1.234,56");
+        assert_eq!(brl(Decimal::new(-5, 3)), "-R$ 0,01");
+        assert_eq!(brl(Decimal::new(100000000, 2)), "R$ 1.000.000,00");
+        assert_eq!(brl(Decimal::ZERO), "R$ 0,00");
+    }
+}

@@ -1,0 +1,323 @@
+//! Receivables: what the acquirer promised (the forecast installments of its sales files, "agenda") against
+//! what it paid (its payment files), installment by installment; and the adjustments it posted
+//! (cancellations, chargebacks, rentals, anticipations…), each linked to the sale it touches.
+
+use super::{brl, Area, ReconItem, Settings, SourceLine};
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use std::collections::{BTreeMap, HashMap};
+
+/// One sale installment line of a statement: a forecast (sales file) or a payment (payment file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstallmentLine {
+    pub merchant_code: String,
+    pub acquirer: String,
+    /// The acquirer's sale code; with the installment number, the installment's identity.
+    pub sale_code: String,
+    pub installment: i32,
+    pub nsu: String,
+    pub authorization_code: String,
+    pub brand: String,
+    pub product: String,
+    /// Forecast: the due date. Payment: the date it was paid.
+    pub date: NaiveDate,
+    pub net: Decimal,
+    pub source: SourceLine,
+}
+
+impl InstallmentLine {
+    fn key(&self) -> (&str, &str, &str, i32) {
+        (&self.merchant_code, &self.acquirer, &self.sale_code, self.installment)
+    }
+}
+
+/// A posting that is not a sale: cancellation, chargeback, rental, anticipation, lien…
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdjustmentLine {
+    pub merchant_code: String,
+    pub acquirer: String,
+    /// The posting type's category (`cancellation`, `chargeback`, `rental`, `adjustment`, …).
+    pub category: String,
+    /// The posting type as the acquirer names it ("Contestação do portador do cartão (chargeback)").
+    pub posting_name: String,
+    /// The day it was paid (or debited).
+    pub date: NaiveDate,
+    /// Its effect on what was paid (negative: a debit).
+    pub net: Decimal,
+    /// The sale it refers to (its sale code), when the acquirer says.
+    pub original_sale_code: String,
+    pub installment: i32,
+    pub nsu: String,
+    pub authorization_code: String,
+    pub brand: String,
+    pub product: String,
+    pub source: SourceLine,
+}
+
+/// Reconcile forecast installments with payments and list the adjustments. Forecasts are those whose due
+/// date is in the run's range (the caller selects them); payments and adjustments are matched whatever their
+/// date. Deterministic: the output is ordered by merchant, due date, sale, installment.
+pub fn reconcile(
+    expected: &[InstallmentLine],
+    paid: &[InstallmentLine],
+    adjustments: &[AdjustmentLine],
+    settings: &Settings,
+) -> Vec<ReconItem> {
+    // The same installment forecast by two files (a re-sent agenda): the latest file's line counts.
+    let mut forecasts: BTreeMap<(&str, &str, &str, i32), &InstallmentLine> = BTreeMap::new();
+    for e in expected {
+        let slot = forecasts.entry(e.key()).or_insert(e);
+        if e.source > slot.source {
+            *slot = e;
+        }
+    }
+    let mut payments: HashMap<(&str, &str, &str, i32), Vec<&InstallmentLine>> = HashMap::new();
+    for p in paid {
+        payments.entry(p.key()).or_default().push(p);
+    }
+    for list in payments.values_mut() {
+        list.sort_by_key(|p| (p.date, p.source));
+    }
+
+    let mut items = Vec::new();
+    let mut paid_on: HashMap<(&str, &str, &str), NaiveDate> = HashMap::new();
+    for (key, e) in &forecasts {
+        let item = |status: &str, actual: Option<&InstallmentLine>, reason: String| ReconItem {
+            area: Area::Receivables,
+            status: status.to_string(),
+            merchant_code: e.merchant_code.clone(),
+            acquirer: e.acquirer.clone(),
+            ref_date: e.date,
+            sale_code: e.sale_code.clone(),
+            nsu: e.nsu.clone(),
+            authorization_code: e.authorization_code.clone(),
+            installment: e.installment,
+            brand: e.brand.clone(),
+            product: e.product.clone(),
+            expected: Some(e.net),
+            actual: actual.map(|p| p.net),
+            difference: actual.map(|p| p.net - e.net),
+            days_late: actual.map(|p| (p.date - e.date).num_days().max(0) as i32),
+            fields: Vec::new(),
+            reason,
+            expected_ref: Some(e.source),
+            actual_ref: actual.map(|p| p.source),
+        };
+        let found = payments.get_mut(key).and_then(|list| (!list.is_empty()).then(|| list.remove(0)));
+        let Some(p) = found else {
+            if e.date <= settings.as_of {
+                let days = (settings.as_of - e.date).num_days();
+                let mut i =
+                    item("overdue", None, format!("{} due on {} not paid ({days} days overdue)", brl(e.net), e.date));
+                i.days_late = Some(days as i32);
+                items.push(i);
+            } else {
+                items.push(item("pending", None, format!("{} due on {}, not yet due", brl(e.net), e.date)));
+            }
+            continue;
+        };
+        paid_on.insert((key.0, key.1, key.2), p.date);
+        let difference = p.net - e.net;
+        let late = (p.date - e.date).num_days();
+        let (status, reason) = if difference.abs() > settings.amount_tolerance {
+            let when = if late > 0 { format!(", {late} days late") } else { String::new() };
+            (
+                "paid_divergent",
+                format!(
+                    "expected {}, paid {} on {} ({} {}){when}",
+                    brl(e.net),
+                    brl(p.net),
+                    p.date,
+                    if difference < Decimal::ZERO { "short by" } else { "over by" },
+                    brl(difference.abs())
+                ),
+            )
+        } else if late > 0 {
+            ("paid_late", format!("{} due on {}, paid on {} ({late} days late)", brl(e.net), e.date, p.date))
+        } else {
+            ("paid", format!("{} paid on {}", brl(p.net), p.date))
+        };
+        items.push(item(status, Some(p), reason));
+    }
+
+    // Payments nobody forecast (or paid more than once).
+    let mut leftovers: Vec<&InstallmentLine> = payments.into_values().flatten().collect();
+    leftovers.sort_by(|a, b| (a.key(), a.date, a.source).cmp(&(b.key(), b.date, b.source)));
+    for p in leftovers {
+        let twice = forecasts.contains_key(&p.key());
+        let reason = if twice {
+            format!("{} paid on {} for an installment already paid", brl(p.net), p.date)
+        } else {
+            format!("{} paid on {} for no known sale installment", brl(p.net), p.date)
+        };
+        items.push(ReconItem {
+            area: Area::Receivables,
+            status: "unexpected_payment".into(),
+            merchant_code: p.merchant_code.clone(),
+            acquirer: p.acquirer.clone(),
+            ref_date: p.date,
+            sale_code: p.sale_code.clone(),
+            nsu: p.nsu.clone(),
+            authorization_code: p.authorization_code.clone(),
+            installment: p.installment,
+            brand: p.brand.clone(),
+            product: p.product.clone(),
+            expected: None,
+            actual: Some(p.net),
+            difference: None,
+            days_late: None,
+            fields: Vec::new(),
+            reason,
+            expected_ref: None,
+            actual_ref: Some(p.source),
+        });
+    }
+
+    // Adjustments, linked to their sale and, when it was paid, to that payment.
+    let mut adjustments: Vec<&AdjustmentLine> = adjustments.iter().collect();
+    adjustments.sort_by(|a, b| (&a.merchant_code, a.date, a.source).cmp(&(&b.merchant_code, b.date, b.source)));
+    for a in adjustments {
+        let link = if a.original_sale_code.trim().is_empty() {
+            "no sale referred to".to_string()
+        } else {
+            let paid = paid_on.get(&(a.merchant_code.as_str(), a.acquirer.as_str(), a.original_sale_code.as_str()));
+            match paid {
+                Some(d) if *d <= a.date => format!("sale {} (paid on {d}, before this)", a.original_sale_code),
+                Some(d) => format!("sale {} (paid on {d})", a.original_sale_code),
+                None => format!("sale {}", a.original_sale_code),
+            }
+        };
+        items.push(ReconItem {
+            area: Area::Adjustments,
+            status: a.category.clone(),
+            merchant_code: a.merchant_code.clone(),
+            acquirer: a.acquirer.clone(),
+            ref_date: a.date,
+            sale_code: a.original_sale_code.clone(),
+            nsu: a.nsu.clone(),
+            authorization_code: a.authorization_code.clone(),
+            installment: a.installment,
+            brand: a.brand.clone(),
+            product: a.product.clone(),
+            expected: None,
+            actual: Some(a.net),
+            difference: None,
+            days_late: None,
+            fields: Vec::new(),
+            reason: format!("{}: {} on {}, against {link}", a.posting_name, brl(a.net), a.date),
+            expected_ref: None,
+            actual_ref: Some(a.source),
+        });
+    }
+    items.sort_by(|a, b| {
+        (a.area, &a.merchant_code, a.ref_date, &a.sale_code, a.installment, a.actual_ref, a.expected_ref).cmp(&(
+            b.area,
+            &b.merchant_code,
+            b.ref_date,
+            &b.sale_code,
+            b.installment,
+            b.actual_ref,
+            b.expected_ref,
+        ))
+    });
+    items
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn line(sale: &str, k: i32, date: &str, net: i64, src: i64) -> InstallmentLine {
+        InstallmentLine {
+            merchant_code: "0012345678".into(),
+            acquirer: "cielo".into(),
+            sale_code: sale.into(),
+            installment: k,
+            nsu: "000123".into(),
+            authorization_code: "004455".into(),
+            brand: "001".into(),
+            product: "043".into(),
+            date: d(date),
+            net: Decimal::new(net, 2),
+            source: (1, src),
+        }
+    }
+
+    fn statuses(items: &[ReconItem]) -> Vec<(String, String, Option<i32>, Option<Decimal>)> {
+        items.iter().map(|i| (i.sale_code.clone(), i.status.clone(), i.days_late, i.difference)).collect()
+    }
+
+    #[test]
+    fn every_installment_gets_exactly_one_status() {
+        let settings = Settings::new(d("2026-10-15"));
+        let expected = vec![
+            line("A", 1, "2026-10-01", 10000, 1), // paid on time
+            line("B", 1, "2026-10-01", 10000, 2), // paid 3 days late
+            line("C", 1, "2026-10-01", 10000, 3), // paid short by 1.50
+            line("D", 1, "2026-10-10", 10000, 4), // never paid: overdue
+            line("E", 2, "2026-11-01", 10000, 5), // not yet due
+            line("F", 1, "2026-10-01", 10001, 6), // paid 0.01 off: rounding, paid
+        ];
+        let mut paid = vec![
+            line("A", 1, "2026-10-01", 10000, 11),
+            line("B", 1, "2026-10-04", 10000, 12),
+            line("C", 1, "2026-10-01", 9850, 13),
+            line("F", 1, "2026-10-01", 10000, 16),
+            line("Z", 1, "2026-10-02", 5000, 17),  // nobody forecast it
+            line("A", 1, "2026-10-09", 10000, 18), // A paid twice
+        ];
+        paid[0].source = (2, 11);
+        let items = reconcile(&expected, &paid, &[], &settings);
+        assert_eq!(
+            statuses(&items),
+            vec![
+                ("A".into(), "paid".into(), Some(0), Some(Decimal::ZERO)),
+                ("B".into(), "paid_late".into(), Some(3), Some(Decimal::ZERO)),
+                ("C".into(), "paid_divergent".into(), Some(0), Some(Decimal::new(-150, 2))),
+                ("F".into(), "paid".into(), Some(0), Some(Decimal::new(-1, 2))),
+                ("Z".into(), "unexpected_payment".into(), None, None),
+                ("A".into(), "unexpected_payment".into(), None, None),
+                ("D".into(), "overdue".into(), Some(5), None),
+                ("E".into(), "pending".into(), None, None),
+            ]
+        );
+        assert_eq!(items[2].reason, "expected R$ 100,00, paid R$ 98,50 on 2026-10-01 (short by R$ 1,50)");
+        assert!(items[5].reason.contains("already paid"), "{}", items[5].reason);
+        assert!(items[4].reason.contains("no known sale"), "{}", items[4].reason);
+        assert_eq!(items.iter().filter(|i| i.is_open()).count(), 5);
+    }
+
+    #[test]
+    fn adjustments_name_their_sale_and_whether_it_was_paid_before() {
+        let settings = Settings::new(d("2026-10-15"));
+        let expected = vec![line("A", 1, "2026-10-01", 10000, 1)];
+        let paid = vec![line("A", 1, "2026-10-01", 10000, 2)];
+        let chargeback = AdjustmentLine {
+            merchant_code: "0012345678".into(),
+            acquirer: "cielo".into(),
+            category: "chargeback".into(),
+            posting_name: "Contestação do portador do cartão (chargeback)".into(),
+            date: d("2026-10-08"),
+            net: Decimal::new(-10000, 2),
+            original_sale_code: "A".into(),
+            installment: 1,
+            nsu: "000123".into(),
+            authorization_code: "004455".into(),
+            brand: "001".into(),
+            product: "043".into(),
+            source: (3, 7),
+        };
+        let items = reconcile(&expected, &paid, &[chargeback], &settings);
+        let adj = items.iter().find(|i| i.area == Area::Adjustments).unwrap();
+        assert_eq!(adj.status, "chargeback");
+        assert_eq!(adj.actual, Some(Decimal::new(-10000, 2)));
+        assert_eq!(
+            adj.reason,
+            "Contestação do portador do cartão (chargeback): -R$ 100,00 on 2026-10-08, against sale A (paid on 2026-10-01, before this)"
+        );
+    }
+}
