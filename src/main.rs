@@ -12,6 +12,8 @@ use syncrocardpay_core::db::{self, localpg::LocalPostgres};
 use syncrocardpay_core::formats::cielo::sample::{self, SampleSpec};
 use syncrocardpay_core::formats::merchant::{read_merchant_sales, Mapping};
 use syncrocardpay_core::pipeline::{self, IngestMode, Outcome};
+use syncrocardpay_core::reconcile::fees::read_rates;
+use syncrocardpay_core::reconcile::{Scope, Settings};
 use syncrocardpay_core::source::ftps::{FtpsSettings, FtpsSource};
 use syncrocardpay_core::source::s3::S3Store;
 use syncrocardpay_core::source::{FolderSource, StatementSource};
@@ -124,11 +126,49 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Reconcile what is loaded: the merchant's sales against the acquirers', forecast installments against
+    /// payments (with adjustments), fees against the contracted rates. The result replaces the previous run
+    /// over the same scope. Without --from/--to, the whole period the loaded facts cover.
+    Reconcile {
+        /// First day (sales and fees by sale date, installments by due date, adjustments by posting date).
+        #[arg(long)]
+        from: Option<chrono::NaiveDate>,
+        /// Last day.
+        #[arg(long)]
+        to: Option<chrono::NaiveDate>,
+        /// One merchant (EC code), else all.
+        #[arg(long)]
+        merchant: Option<String>,
+        /// The day to look from: unpaid installments due by then are overdue (default: today).
+        #[arg(long)]
+        as_of: Option<chrono::NaiveDate>,
+        /// How many days a merchant's sale date may differ from the acquirer's.
+        #[arg(long, default_value_t = 1)]
+        date_window: i64,
+        /// Differences of money up to this are rounding, not divergence.
+        #[arg(long, default_value = "0.01")]
+        tolerance: rust_decimal::Decimal,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Contracted rates (merchant, acquirer, brand, product, installment range, rate %, validity).
+    Rates {
+        #[command(subcommand)]
+        action: RatesAction,
+    },
     /// A throwaway local PostgreSQL cluster (for scripts and tests).
     Db {
         #[command(subcommand)]
         action: DbAction,
     },
+}
+
+#[derive(Subcommand)]
+enum RatesAction {
+    /// Import a rates CSV (header: merchant_code, acquirer, brand, product, installments_from,
+    /// installments_to, rate_percent, valid_from, valid_to; `*` = any brand / product). All or nothing:
+    /// every bad value is reported with its line and column, and nothing is imported.
+    Import { file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -246,7 +286,7 @@ async fn main() -> Result<()> {
             }
         }
         Command::Sample { out, transactions, seed, merchants } => {
-            let spec = SampleSpec { transactions, seed, merchants };
+            let spec = SampleSpec { transactions, seed, merchants, ..SampleSpec::default() };
             let files =
                 sample::generate(&out, &spec).with_context(|| format!("writing samples to {}", out.display()))?;
             print::sample_files(&files);
@@ -291,6 +331,47 @@ async fn main() -> Result<()> {
             if rejected > 0 {
                 std::process::exit(1);
             }
+        }
+        Command::Reconcile { from, to, merchant, as_of, date_window, tolerance, json } => {
+            let url = require_db(&db_opts).await?;
+            let mut client = connect_and_migrate(&url).await?;
+            let (from, to) = match (from, to) {
+                (Some(f), Some(t)) => (f, t),
+                (f, t) => {
+                    let covered = db::recon::covered_dates(&client, merchant.as_deref())
+                        .await?
+                        .context("nothing is loaded to reconcile (give --from and --to, or load statements first)")?;
+                    (f.unwrap_or(covered.0), t.unwrap_or(covered.1))
+                }
+            };
+            anyhow::ensure!(from <= to, "--from {from} is after --to {to}");
+            let scope = Scope { from, to, merchant };
+            let mut settings = Settings::new(as_of.unwrap_or_else(|| chrono::Local::now().date_naive()));
+            settings.sale_date_window_days = date_window;
+            settings.amount_tolerance = tolerance;
+            let report = db::recon::run(&mut client, &scope, &settings).await?;
+            if json {
+                println!("{}", serde_json::to_string(&report)?);
+            } else {
+                print::recon_report(&report);
+            }
+        }
+        Command::Rates { action: RatesAction::Import { file } } => {
+            let name = file.display().to_string();
+            let input = std::fs::File::open(&file).with_context(|| format!("cannot open {name}"))?;
+            let rates = match read_rates(input) {
+                Ok(rates) => rates,
+                Err(issues) => {
+                    for i in &issues {
+                        eprintln!("{name}: {i}");
+                    }
+                    anyhow::bail!("{name}: {} problem(s), nothing imported", issues.len());
+                }
+            };
+            let url = require_db(&db_opts).await?;
+            let mut client = connect_and_migrate(&url).await?;
+            let n = db::recon::import_rates(&mut client, &rates, &name).await?;
+            println!("{name}: {n} contracted rate(s) imported");
         }
         Command::MerchantSales { files, mapping, check, json } => {
             let mapping = Mapping::from_file(&mapping).map_err(anyhow::Error::msg)?;

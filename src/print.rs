@@ -190,3 +190,32 @@ pub async fn database_totals(client: &tokio_postgres::Client) -> anyhow::Result<
     println!("  {:<10} {:>62} {:>15} {:>13} {:>15}", "total", "", g, f, n);
     Ok(())
 }
+
+/// A reconciliation run: scope, then per area the count and money at stake of each status, open ones marked.
+pub fn recon_report(r: &syncrocardpay_core::db::recon::RunReport) {
+    use syncrocardpay_core::reconcile::brl;
+    println!(
+        "reconciliation run {}: {} to {}{}, as of {} ({:.1} s)",
+        r.run_id,
+        r.scope.from,
+        r.scope.to,
+        r.scope.merchant.as_deref().map(|m| format!(", merchant {m}")).unwrap_or_default(),
+        r.settings.as_of,
+        r.seconds
+    );
+    let mut area = None;
+    for t in &r.totals.by_status {
+        if area != Some(t.area) {
+            println!("  {}:", t.area.as_str());
+            area = Some(t.area);
+        }
+        let mark = if t.open { "!" } else { " " };
+        println!("    {mark} {:<22} {:>9}  {:>18}", t.status, t.count, brl(t.at_stake));
+    }
+    println!(
+        "  {} item(s); {} need attention, {} at stake",
+        r.totals.items,
+        r.totals.open,
+        brl(r.totals.open_at_stake)
+    );
+}

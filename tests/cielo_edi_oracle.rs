@@ -332,7 +332,11 @@ fn generated_files_of_every_type_agree_with_cielo_edi_but_for_its_known_bugs() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let files = sample::generate(dir.path(), &SampleSpec { transactions: 600, seed: 77, merchants: 2 }).unwrap();
+    let files = sample::generate(
+        dir.path(),
+        &SampleSpec { transactions: 600, seed: 77, merchants: 2, ..SampleSpec::default() },
+    )
+    .unwrap();
     // Add a financial reserve (R) to one sales file, with the trailer's record count raised to match.
     let sales = files.iter().find(|f| f.file_type == "03").unwrap();
     let mut l = lines(&sales.path);
@@ -382,7 +386,9 @@ fn a_wrong_trailer_goes_through_cielo_edi_but_not_through_us() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let files = sample::generate(dir.path(), &SampleSpec { transactions: 60, seed: 5, merchants: 1 }).unwrap();
+    let files =
+        sample::generate(dir.path(), &SampleSpec { transactions: 60, seed: 5, merchants: 1, ..SampleSpec::default() })
+            .unwrap();
     let mut l = lines(&files[0].path);
     let last = l.len() - 1;
     l[last][1..12].copy_from_slice(b"00000000001"); // record count

@@ -21,7 +21,10 @@ fn corpus() -> (Vec<Vec<u8>>, Vec<Vec<Vec<u8>>>) {
     let dir = tempfile::tempdir().unwrap();
     let mut out = Vec::new();
     let mut whole = Vec::new();
-    for f in sample::generate(dir.path(), &SampleSpec { transactions: 40, seed: 9, merchants: 1 }).unwrap() {
+    for f in
+        sample::generate(dir.path(), &SampleSpec { transactions: 40, seed: 9, merchants: 1, ..SampleSpec::default() })
+            .unwrap()
+    {
         out.extend(lines(&f.path));
         whole.push(lines(&f.path));
     }
@@ -178,7 +181,9 @@ fn edge_inputs_are_rejected_with_a_reason_not_a_panic() {
         (0..=255u8).cycle().take(50_000).collect(),
     ];
     let dir = tempfile::tempdir().unwrap();
-    let f = &sample::generate(dir.path(), &SampleSpec { transactions: 10, seed: 1, merchants: 1 }).unwrap()[0];
+    let f =
+        &sample::generate(dir.path(), &SampleSpec { transactions: 10, seed: 1, merchants: 1, ..SampleSpec::default() })
+            .unwrap()[0];
     let good = std::fs::read(&f.path).unwrap();
     cases.push(good.iter().copied().filter(|&b| b != b'\n').collect()); // no newlines at all
     cases.push([good.clone(), good.clone()].concat()); // two statements glued together

@@ -5,7 +5,8 @@ use syncrocardpay_core::formats::cielo::sample::{self, SampleFile, SampleSpec};
 
 /// Generate samples into `dir`.
 pub fn samples(dir: &Path, transactions: u64, seed: u64) -> Vec<SampleFile> {
-    sample::generate(dir, &SampleSpec { transactions, seed, merchants: 3 }).expect("generate samples")
+    sample::generate(dir, &SampleSpec { transactions, seed, merchants: 3, ..SampleSpec::default() })
+        .expect("generate samples")
 }
 
 /// The lines of a file (without terminators).

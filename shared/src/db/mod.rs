@@ -2,6 +2,7 @@
 //! rejection). Everything here is async; nothing here parses.
 
 pub mod localpg;
+pub mod recon;
 pub mod store;
 
 use crate::error::{Error, Result};

@@ -96,15 +96,110 @@ impl ReconItem {
         !matches!(self.status.as_str(), "matched" | "paid" | "pending" | "ok")
     }
 
-    /// The money at stake: the absolute difference, else the amount involved.
+    /// The money at stake: nothing for a clean match, on-time payment or right fee; else the absolute
+    /// difference when amounts differ, else the amount involved (a late, missing, pending or unexpected
+    /// amount, an adjustment's effect).
     pub fn at_stake(&self) -> Decimal {
+        if matches!(self.status.as_str(), "matched" | "paid" | "ok") {
+            return Decimal::ZERO;
+        }
         match (self.difference, self.expected, self.actual) {
-            (Some(d), _, _) => d.abs(),
-            (None, Some(e), None) => e.abs(),
-            (None, None, Some(a)) => a.abs(),
+            (Some(d), _, _) if !d.is_zero() => d.abs(),
+            (_, Some(e), _) => e.abs(),
+            (_, None, Some(a)) => a.abs(),
             _ => Decimal::ZERO,
         }
     }
+}
+
+/// What a run reconciles: sales and fees by sale date, receivables by due date, adjustments by posting date,
+/// within `[from, to]`; one merchant or all.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Scope {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub merchant: Option<String>,
+}
+
+impl Scope {
+    pub fn contains(&self, d: NaiveDate) -> bool {
+        self.from <= d && d <= self.to
+    }
+}
+
+/// Everything a run reads, as the database gave it (see [`crate::db::recon::inputs`]).
+#[derive(Debug, Clone, Default)]
+pub struct Inputs {
+    pub merchant_sales: Vec<sales::MerchantSale>,
+    /// Acquirer sales dated within the scope widened by the sale date window on both sides.
+    pub acquirer_sales: Vec<sales::AcquirerSale>,
+    /// Forecast installments due within the scope.
+    pub expected: Vec<receivables::InstallmentLine>,
+    /// Paid installments around the scope (early and late payments included).
+    pub paid: Vec<receivables::InstallmentLine>,
+    pub adjustments: Vec<receivables::AdjustmentLine>,
+    pub charged: Vec<fees::ChargedFee>,
+    pub rates: Vec<fees::ContractRate>,
+}
+
+/// Reconcile a scope: every item of the three questions, in area order, each exactly once. Things dated
+/// outside the scope (read to match what is inside it) yield no item of their own.
+pub fn run(scope: &Scope, inputs: &Inputs, settings: &Settings) -> Vec<ReconItem> {
+    let mut items: Vec<ReconItem> = sales::reconcile(&inputs.merchant_sales, &inputs.acquirer_sales, settings)
+        .into_iter()
+        .filter(|i| i.status != "missing_in_merchant" && i.status != "duplicate" || scope.contains(i.ref_date))
+        .collect();
+    items.extend(
+        receivables::reconcile(&inputs.expected, &inputs.paid, &inputs.adjustments, settings)
+            .into_iter()
+            .filter(|i| i.status != "unexpected_payment" || scope.contains(i.ref_date)),
+    );
+    items.extend(fees::audit(&inputs.charged, &inputs.rates, settings));
+    items
+}
+
+/// Count and money at stake of one status of one area.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusTotal {
+    pub area: Area,
+    pub status: String,
+    pub open: bool,
+    pub count: u64,
+    pub at_stake: Decimal,
+}
+
+/// The headline numbers of a run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Totals {
+    pub items: u64,
+    /// Items needing attention.
+    pub open: u64,
+    /// Money at stake in the open items.
+    pub open_at_stake: Decimal,
+    pub by_status: Vec<StatusTotal>,
+}
+
+pub fn totals(items: &[ReconItem]) -> Totals {
+    let mut by: std::collections::BTreeMap<(Area, String), StatusTotal> = Default::default();
+    let mut t = Totals { items: items.len() as u64, ..Default::default() };
+    for i in items {
+        let open = i.is_open();
+        let e = by.entry((i.area, i.status.clone())).or_insert_with(|| StatusTotal {
+            area: i.area,
+            status: i.status.clone(),
+            open,
+            count: 0,
+            at_stake: Decimal::ZERO,
+        });
+        e.count += 1;
+        e.at_stake += i.at_stake();
+        if open {
+            t.open += 1;
+            t.open_at_stake += i.at_stake();
+        }
+    }
+    t.by_status = by.into_values().collect();
+    t
 }
 
 /// Round money to centavos, half away from zero (as the acquirers do).

@@ -28,13 +28,78 @@ pub struct SampleSpec {
     pub transactions: u64,
     pub seed: u64,
     pub merchants: usize,
+    /// Random real-life noise: ~1% of sales cancelled, ~2% of URs paid late, ~1% never paid, chargebacks on
+    /// ~0.5% of paid lines. Off, every sale is captured, forecast and paid exactly as contracted.
+    pub anomalies: bool,
+    /// Exact problems planted on chosen sales (for reconciliation scenarios with known answers).
+    pub scenarios: Vec<Scenario>,
 }
 
 impl Default for SampleSpec {
     fn default() -> Self {
-        SampleSpec { transactions: 1000, seed: 42, merchants: 3 }
+        SampleSpec { transactions: 1000, seed: 42, merchants: 3, anomalies: true, scenarios: Vec::new() }
     }
 }
+
+/// A problem planted on one sale of one merchant (by index: merchant 0…, sale 0… in that merchant's
+/// order). Installment effects touch the sale's first installment, which is moved into a UR of its own so
+/// that nothing else is affected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scenario {
+    /// The acquirer captures the sale twice: a second sale, same card, amount and day, new NSU and code.
+    CapturedTwice { merchant: usize, sale: u64 },
+    /// In the merchant's books, never captured: absent from every acquirer file.
+    NeverCaptured { merchant: usize, sale: u64 },
+    /// The first installment is paid `days` after its due date.
+    PaidLate { merchant: usize, sale: u64, days: i64 },
+    /// The first installment is paid short by `amount`.
+    PaidShort { merchant: usize, sale: u64, amount: Decimal },
+    /// The first installment is never paid.
+    NeverPaid { merchant: usize, sale: u64 },
+    /// A payment of `amount` on the `day`-th day of the payment period, for no sale.
+    UnexpectedPayment { merchant: usize, day: i64, amount: Decimal },
+    /// The first installment is paid, then charged back `days` later.
+    ChargebackAfterPayment { merchant: usize, sale: u64, days: i64 },
+    /// The sale's fee is charged `points` percentage points above the contracted rate.
+    FeeAbove { merchant: usize, sale: u64, points: Decimal },
+}
+
+impl Scenario {
+    fn target(&self) -> Option<(usize, u64)> {
+        match *self {
+            Scenario::CapturedTwice { merchant, sale }
+            | Scenario::NeverCaptured { merchant, sale }
+            | Scenario::PaidLate { merchant, sale, .. }
+            | Scenario::PaidShort { merchant, sale, .. }
+            | Scenario::NeverPaid { merchant, sale }
+            | Scenario::ChargebackAfterPayment { merchant, sale, .. }
+            | Scenario::FeeAbove { merchant, sale, .. } => Some((merchant, sale)),
+            Scenario::UnexpectedPayment { .. } => None,
+        }
+    }
+
+    /// Whether the scenario changes how the sale's first installment is paid (it then gets a UR of its own).
+    fn touches_payment(&self) -> bool {
+        matches!(
+            self,
+            Scenario::PaidLate { .. }
+                | Scenario::PaidShort { .. }
+                | Scenario::NeverPaid { .. }
+                | Scenario::ChargebackAfterPayment { .. }
+        )
+    }
+}
+
+impl SampleSpec {
+    fn scenarios_for(&self, merchant: usize, sale: u64) -> impl Iterator<Item = &Scenario> {
+        self.scenarios.iter().filter(move |s| s.target() == Some((merchant, sale)))
+    }
+}
+
+/// Offset of the sale numbers of second captures (`Scenario::CapturedTwice`).
+const SECOND_CAPTURE: u64 = 900_000_000;
+/// Sale numbers of payments for no sale (`Scenario::UnexpectedPayment`).
+const UNEXPECTED_SALE: u64 = 800_000_000;
 
 /// One file written, with the figures its trailer declares.
 #[derive(Debug, Clone)]
@@ -164,8 +229,16 @@ fn round2(d: Decimal) -> Decimal {
     d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
 }
 
-/// The sales of one merchant on one day, expanded into installments, cancellations included.
-fn day_entries(spec: &SampleSpec, m: usize, day_idx: u64, sales: u64, first_sale_no: u64) -> Vec<Entry> {
+/// The sales of one merchant on one day, expanded into installments, cancellations included: as the acquirer
+/// sees them (`acquirer`: planted capture and fee problems applied) or as the merchant's books have them.
+fn day_entries(
+    spec: &SampleSpec,
+    m: usize,
+    day_idx: u64,
+    sales: u64,
+    first_sale_no: u64,
+    acquirer: bool,
+) -> Vec<Entry> {
     let mut rng =
         ChaCha8Rng::seed_from_u64(spec.seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ ((m as u64) << 40) ^ day_idx);
     let day = base_date() + Duration::days(day_idx as i64);
@@ -181,7 +254,21 @@ fn day_entries(spec: &SampleSpec, m: usize, day_idx: u64, sales: u64, first_sale
         let bin = format!("{:06}", rng.gen_range(400_000..560_000));
         let last4 = format!("{:04}", rng.gen_range(0..10_000));
         let time = format!("{:02}{:02}{:02}", rng.gen_range(8..22), rng.gen_range(0..60), rng.gen_range(0..60));
-        let cancelled = rng.gen_bool(0.01);
+        let cancelled = rng.gen_bool(0.01) && spec.anomalies;
+        let sale_no = first_sale_no + s;
+        let planted: Vec<&Scenario> = if acquirer { spec.scenarios_for(m, sale_no).collect() } else { Vec::new() };
+        if planted.iter().any(|p| matches!(p, Scenario::NeverCaptured { .. })) {
+            continue;
+        }
+        let rate = rate
+            + planted
+                .iter()
+                .map(|p| match p {
+                    Scenario::FeeAbove { points, .. } => *points,
+                    _ => Decimal::ZERO,
+                })
+                .sum::<Decimal>();
+        let first_of_sale = out.len();
         let base = round2(total / Decimal::from(n));
         let first = total - base * Decimal::from(n - 1);
         for k in 1..=n {
@@ -193,7 +280,7 @@ fn day_entries(spec: &SampleSpec, m: usize, day_idx: u64, sales: u64, first_sale
                 _ => (k, n, "03"),
             };
             let e = Entry {
-                sale_no: first_sale_no + s,
+                sale_no,
                 product,
                 installment,
                 installment_count: count,
@@ -227,6 +314,17 @@ fn day_entries(spec: &SampleSpec, m: usize, day_idx: u64, sales: u64, first_sale
             } else {
                 out.push(e);
             }
+        }
+        if planted.iter().any(|p| matches!(p, Scenario::CapturedTwice { .. })) {
+            let again: Vec<Entry> = out[first_of_sale..]
+                .iter()
+                .map(|e| Entry {
+                    sale_no: e.sale_no + SECOND_CAPTURE,
+                    nsu: format!("{:06}", (e.nsu.parse::<u64>().unwrap_or(0) + 500_000) % 1_000_000),
+                    ..e.clone()
+                })
+                .collect();
+            out.extend(again);
         }
     }
     out
@@ -356,7 +454,6 @@ impl StatementWriter {
         })
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn ur(
         &mut self,
         mi: usize,
@@ -366,11 +463,26 @@ impl StatementWriter {
         status: &str,
         paid: Option<NaiveDate>,
     ) -> io::Result<()> {
+        self.ur_keyed(mi, m, key, "", entries, status, paid)
+    }
+
+    /// A UR whose key carries `suffix` (a UR split off its group by a planted scenario).
+    #[allow(clippy::too_many_arguments)]
+    fn ur_keyed(
+        &mut self,
+        mi: usize,
+        m: &Merchant,
+        key: &UrKey,
+        suffix: &str,
+        entries: &[Entry],
+        status: &str,
+        paid: Option<NaiveDate>,
+    ) -> io::Result<()> {
         let (due, brand, settlement, posting) = *key;
         let gross: Decimal = entries.iter().map(|e| e.gross).sum();
         let fee: Decimal = entries.iter().map(|e| e.fee).sum();
         let net = gross + fee;
-        let ur_key = ur_key(m, key, mi);
+        let ur_key = format!("{}{suffix}", ur_key(m, key, mi));
         let mut d = LineBuilder::new(b'D', 400);
         d.text(ur::MERCHANT, &m.code)
             .text(ur::HOLDER_TAX_ID, &m.tax_id)
@@ -657,6 +769,17 @@ struct SoldUr {
     discount: Decimal,
 }
 
+/// The chargeback (posting 08) of a paid line: the same amounts reversed, pointing at the sale.
+fn chargeback_of(e: &Entry, mi: usize) -> Entry {
+    let mut c = e.clone();
+    c.posting = "08";
+    c.adjustment = "0301";
+    c.gross = -e.gross;
+    c.fee = -e.fee;
+    c.original_sale_code = e.unique_sale_code(mi);
+    c
+}
+
 /// Chave da UR, shaped like Cielo's: CNPJ, dashed due date, brand, settlement, posting, merchant.
 fn ur_key(m: &Merchant, key: &UrKey, mi: usize) -> String {
     let (due, brand, settlement, posting) = key;
@@ -682,7 +805,7 @@ pub fn generate(dir: &Path, spec: &SampleSpec) -> io::Result<Vec<SampleFile>> {
         let path = dir.join(&name);
         let mut w = StatementWriter::create(&path, m, "03", last, first, last)?;
         for d in 0..days {
-            for (key, entries) in group(day_entries(spec, mi, d, per_day(d), first_sale_no(d))) {
+            for (key, entries) in group(day_entries(spec, mi, d, per_day(d), first_sale_no(d), true)) {
                 w.ur(mi, m, &key, &entries, "00", None)?;
             }
         }
@@ -696,31 +819,92 @@ pub fn generate(dir: &Path, spec: &SampleSpec) -> io::Result<Vec<SampleFile>> {
         let mut w = StatementWriter::create(&path, m, "04", p_end, p_start, p_end)?;
         let mut rng = ChaCha8Rng::seed_from_u64(spec.seed ^ 0x0400_0000 ^ mi as u64);
         for d in 0..days {
-            for (key, mut entries) in group(day_entries(spec, mi, d, per_day(d), first_sale_no(d))) {
+            for (key, entries) in group(day_entries(spec, mi, d, per_day(d), first_sale_no(d), true)) {
                 let due = key.0;
-                if due < p_start || due > p_end || rng.gen_bool(0.01) {
+                if due < p_start || due > p_end || (spec.anomalies && rng.gen_bool(0.01)) {
                     continue;
                 }
-                let paid = if rng.gen_bool(0.02) { due + Duration::days(rng.gen_range(1..=3)) } else { due };
+                let paid =
+                    if spec.anomalies && rng.gen_bool(0.02) { due + Duration::days(rng.gen_range(1..=3)) } else { due };
                 if paid > p_end {
                     continue;
                 }
+                // Planted payment problems: the sale's first installment leaves its group for a UR of its own.
+                let (planted, mut entries): (Vec<Entry>, Vec<Entry>) = entries.into_iter().partition(|e| {
+                    e.installment <= 1
+                        && e.posting != "06"
+                        && e.posting != "08"
+                        && spec.scenarios_for(mi, e.sale_no).any(Scenario::touches_payment)
+                });
                 let mut chargebacks = Vec::new();
                 for e in entries.iter().filter(|e| e.posting != "06" && e.posting != "08") {
-                    if rng.gen_bool(0.005) {
-                        let mut c = e.clone();
-                        c.posting = "08";
-                        c.adjustment = "0301";
-                        c.gross = -e.gross;
-                        c.fee = -e.fee;
-                        c.original_sale_code = e.unique_sale_code(mi);
-                        chargebacks.push(c);
+                    if spec.anomalies && rng.gen_bool(0.005) {
+                        chargebacks.push(chargeback_of(e, mi));
                     }
                 }
                 entries.extend(chargebacks);
                 let status = if paid + Duration::days(2) > p_end { "03" } else { "04" };
-                w.ur(mi, m, &key, &entries, status, Some(paid))?;
+                if !entries.is_empty() {
+                    w.ur(mi, m, &key, &entries, status, Some(paid))?;
+                }
+                for e in planted {
+                    let mut e = e;
+                    let mut paid_on = Some(paid);
+                    let mut chargeback_after = None;
+                    for sc in spec.scenarios_for(mi, e.sale_no) {
+                        match sc {
+                            Scenario::NeverPaid { .. } => paid_on = None,
+                            Scenario::PaidLate { days, .. } => paid_on = paid_on.map(|p| p + Duration::days(*days)),
+                            Scenario::PaidShort { amount, .. } => e.fee -= *amount,
+                            Scenario::ChargebackAfterPayment { days, .. } => chargeback_after = Some(*days),
+                            _ => {}
+                        }
+                    }
+                    let Some(paid_on) = paid_on.filter(|p| *p <= p_end) else { continue };
+                    let suffix = format!("S{}", e.sale_no);
+                    w.ur_keyed(mi, m, &key, &suffix, std::slice::from_ref(&e), "04", Some(paid_on))?;
+                    if let Some(days) = chargeback_after {
+                        let on = paid_on + Duration::days(days);
+                        if on <= p_end {
+                            let c = chargeback_of(&e, mi);
+                            let cb_key = (on, key.1, key.2, key.3);
+                            w.ur_keyed(mi, m, &cb_key, &format!("C{}", e.sale_no), &[c], "04", Some(on))?;
+                        }
+                    }
+                }
             }
+        }
+        // Planted payments for no sale.
+        for (n, sc) in spec.scenarios.iter().enumerate() {
+            let Scenario::UnexpectedPayment { merchant, day, amount } = sc else { continue };
+            if *merchant != mi {
+                continue;
+            }
+            let due = (p_start + Duration::days(*day)).min(p_end);
+            let rate = sample_mdr_rate("002", 1);
+            let e = Entry {
+                sale_no: UNEXPECTED_SALE + n as u64,
+                product: 0,
+                installment: 0,
+                installment_count: 0,
+                posting: "02",
+                adjustment: "",
+                sale_day: due - Duration::days(30),
+                due,
+                sale_total: *amount,
+                gross: *amount,
+                fee: -round2(*amount * rate / Decimal::ONE_HUNDRED),
+                rate,
+                nsu: format!("{:06}", 990_000 + n),
+                auth: format!("{:06}", 880_000 + n),
+                bin: "411111".into(),
+                last4: "0000".into(),
+                time: "120000".into(),
+                original_sale_code: String::new(),
+                cancelled: false,
+            };
+            let key = (due, PRODUCTS[0].brand, PRODUCTS[0].settlement, "02");
+            w.ur_keyed(mi, m, &key, &format!("U{n}"), &[e], "04", Some(due))?;
         }
         files.push(w.finish(path, "04", m)?);
 
@@ -729,7 +913,7 @@ pub fn generate(dir: &Path, spec: &SampleSpec) -> io::Result<Vec<SampleFile>> {
         let path = dir.join(&name);
         let mut w = StatementWriter::create(&path, m, "09", p_end, p_end, p_end)?;
         for d in 0..days {
-            for (key, entries) in group(day_entries(spec, mi, d, per_day(d), first_sale_no(d))) {
+            for (key, entries) in group(day_entries(spec, mi, d, per_day(d), first_sale_no(d), true)) {
                 if key.0 > p_end {
                     w.ur(mi, m, &key, &entries, "00", None)?;
                 }
@@ -745,7 +929,7 @@ pub fn generate(dir: &Path, spec: &SampleSpec) -> io::Result<Vec<SampleFile>> {
         let mut sold = Vec::new();
         for d in 0..days {
             for ((due, brand, settlement, posting), entries) in
-                group(day_entries(spec, mi, d, per_day(d), first_sale_no(d)))
+                group(day_entries(spec, mi, d, per_day(d), first_sale_no(d), true))
             {
                 let net: Decimal = entries.iter().map(Entry::net).sum();
                 if posting == "01" || due <= last + Duration::days(30) || net <= Decimal::ZERO || !rng.gen_bool(0.1) {
@@ -771,4 +955,103 @@ pub fn generate(dir: &Path, spec: &SampleSpec) -> io::Result<Vec<SampleFile>> {
         files.push(w.finish(path, "16", m)?);
     }
     Ok(files)
+}
+
+/// How a merchant's POS names the sample brands (spelled as people do, not as Cielo's table).
+const POS_BRAND_NAMES: &[(&str, &str)] =
+    &[("001", "VISA"), ("002", "MASTER"), ("003", "AMEX"), ("007", "ELO"), ("040", "HIPER")];
+
+/// The merchants' own sales export for the same sales, as their POS recorded them (no planted acquirer
+/// problem: a sale "never captured" is here, a second capture is not): one `;`-separated CSV with Brazilian
+/// dates and decimals, and the mapping that reads it (`syncrocardpay merchant-sales --mapping`). Returns the
+/// CSV and mapping paths.
+pub fn write_merchant_sales(dir: &Path, spec: &SampleSpec) -> io::Result<(PathBuf, PathBuf)> {
+    std::fs::create_dir_all(dir)?;
+    let csv_path = dir.join("vendas_pdv.csv");
+    let mut out = BufWriter::new(File::create(&csv_path)?);
+    writeln!(out, "Loja;Pedido;Data;Hora;NSU;Autorização;Valor;Parcelas;Bandeira;Final;Forma")?;
+    let ms = merchants(spec);
+    let per_merchant = spec.transactions / ms.len() as u64;
+    for (mi, m) in ms.iter().enumerate() {
+        let sales = per_merchant + u64::from((mi as u64) < spec.transactions % ms.len() as u64);
+        let days = sales.div_ceil(5000).clamp(3, 365);
+        let per_day = |d: u64| sales / days + u64::from(d < sales % days);
+        let first_sale_no = |d: u64| (0..d).map(per_day).sum::<u64>();
+        for d in 0..days {
+            for e in day_entries(spec, mi, d, per_day(d), first_sale_no(d), false) {
+                if e.installment > 1 || e.posting == "06" || e.posting == "08" {
+                    continue;
+                }
+                let p = &PRODUCTS[e.product];
+                let brand = POS_BRAND_NAMES.iter().find(|(c, _)| *c == p.brand).map_or(p.brand, |(_, n)| n);
+                let method = if p.settlement == "001" { "Débito" } else { "Crédito" };
+                let time = format!("{}:{}:{}", &e.time[0..2], &e.time[2..4], &e.time[4..6]);
+                writeln!(
+                    out,
+                    "{};V{:08};{};{time};{};{};{};{};{brand};{};{method}",
+                    m.code,
+                    e.sale_no,
+                    e.sale_day.format("%d/%m/%Y"),
+                    e.nsu,
+                    e.auth,
+                    format!("{:.2}", e.sale_total).replace('.', ","),
+                    e.installment_count.max(1),
+                    e.last4
+                )?;
+            }
+        }
+    }
+    out.flush()?;
+    let mapping_path = dir.join("vendas_pdv.toml");
+    std::fs::write(
+        &mapping_path,
+        "# The sample POS export (syncrocardpay sample --merchant-sales)\n\
+         delimiter = \";\"\n\
+         date_format = \"%d/%m/%Y\"\n\
+         decimal_separator = \",\"\n\n\
+         [columns]\n\
+         merchant_code = \"Loja\"\n\
+         sale_id = \"Pedido\"\n\
+         sale_date = \"Data\"\n\
+         sale_time = \"Hora\"\n\
+         nsu = \"NSU\"\n\
+         authorization_code = \"Autorização\"\n\
+         gross_amount = \"Valor\"\n\
+         installments = \"Parcelas\"\n\
+         brand = \"Bandeira\"\n\
+         card_last_digits = \"Final\"\n\
+         payment_method = \"Forma\"\n",
+    )?;
+    Ok((csv_path, mapping_path))
+}
+
+/// The contract the samples are priced with ([`sample_mdr_rate`]), as a rates CSV for
+/// `syncrocardpay rates import`: per merchant and product, by installment range, valid from the first day.
+pub fn write_contract_rates(dir: &Path, spec: &SampleSpec) -> io::Result<PathBuf> {
+    std::fs::create_dir_all(dir)?;
+    let path = dir.join("taxas_contratadas.csv");
+    let mut out = BufWriter::new(File::create(&path)?);
+    writeln!(
+        out,
+        "merchant_code,acquirer,brand,product,installments_from,installments_to,rate_percent,valid_from,valid_to"
+    )?;
+    let from = base_date() - Duration::days(365);
+    for m in merchants(spec) {
+        for p in PRODUCTS {
+            let ranges: &[(u32, u32)] = if p.installments { &[(2, 6), (7, 12)] } else { &[(1, 1)] };
+            for &(lo, hi) in ranges {
+                writeln!(
+                    out,
+                    "{},cielo,{},{},{lo},{hi},{},{},",
+                    m.code,
+                    p.brand,
+                    p.code,
+                    sample_mdr_rate(p.settlement, lo),
+                    from
+                )?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(path)
 }

@@ -1,0 +1,416 @@
+//! The database edge of reconciliation: contracted rates in, a scope's inputs out of the facts, a run's items
+//! back in (replacing the previous run over the same scope, in one transaction).
+
+use crate::error::Result;
+use crate::reconcile::fees::{ChargedFee, ContractRate};
+use crate::reconcile::receivables::{AdjustmentLine, InstallmentLine};
+use crate::reconcile::sales::{AcquirerSale, MerchantSale};
+use crate::reconcile::{self, Inputs, ReconItem, Scope, Settings, Totals};
+use chrono::{Duration, NaiveDate};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use tokio_postgres::{Client, GenericClient};
+
+/// Statement file types by their role (code tables are data): sales files forecast installments and carry
+/// the fees; payment files say what was paid; open-balance files repeat the forecast of what is still due.
+const SALES_FILES: &[&str] = &["03", "EEVC", "EEVD"];
+const FORECAST_FILES: &[&str] = &["03", "09"];
+const PAYMENT_FILES: &[&str] = &["04"];
+
+/// How far around the scope payments are looked for (paid early, or late).
+const PAYMENT_SEARCH_DAYS: i64 = 120;
+
+/// An installment's identity at its acquirer: the unique sale code when there is one, else NSU,
+/// authorization code and sale date.
+const SALE_CODE: &str = "CASE WHEN t.unique_sale_code ~ '[1-9]' THEN t.unique_sale_code
+     ELSE t.nsu || '/' || t.authorization_code || '/' || coalesce(t.authorization_date, t.capture_date)::text END";
+
+/// The joins every query over card transactions needs.
+const JOINS: &str = "
+    JOIN dim_establishment e ON e.establishment_key = t.establishment_key
+    JOIN dim_acquirer a ON a.acquirer_key = e.acquirer_key
+    JOIN dim_posting_type pt ON pt.posting_type_key = t.posting_type_key
+    JOIN dim_payment_method pm ON pm.payment_method_key = t.payment_method_key
+    JOIN dim_product p ON p.product_key = t.product_key";
+
+/// Replace (or add) contracted rates, in one transaction. Returns how many rows were written.
+pub async fn import_rates(db: &mut Client, rates: &[ContractRate], source_file: &str) -> Result<u64> {
+    let tx = db.transaction().await?;
+    let mut n = 0;
+    for r in rates {
+        n += tx
+            .execute(
+                "INSERT INTO contract_rate (merchant_code, acquirer, brand, product, installments_from,
+                     installments_to, rate_percent, valid_from, valid_to, source_file)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                 ON CONFLICT (merchant_code, acquirer, brand, product, installments_from, installments_to, valid_from)
+                 DO UPDATE SET rate_percent = EXCLUDED.rate_percent, valid_to = EXCLUDED.valid_to,
+                     source_file = EXCLUDED.source_file, imported_at = now()",
+                &[
+                    &r.merchant_code,
+                    &r.acquirer,
+                    &r.brand,
+                    &r.product,
+                    &r.installments_from,
+                    &r.installments_to,
+                    &r.rate,
+                    &r.valid_from,
+                    &r.valid_to,
+                    &source_file,
+                ],
+            )
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(n)
+}
+
+/// The dates the loaded facts cover (sale, due and payment dates, merchant sales), for a default scope.
+pub async fn covered_dates(db: &impl GenericClient, merchant: Option<&str>) -> Result<Option<(NaiveDate, NaiveDate)>> {
+    let row = db
+        .query_one(
+            "SELECT min(d), max(d) FROM (
+                SELECT coalesce(t.authorization_date, t.capture_date) AS d FROM fact_card_transaction t
+                  JOIN dim_establishment e ON e.establishment_key = t.establishment_key
+                 WHERE $1::text IS NULL OR e.merchant_code = $1
+                UNION ALL
+                SELECT u.payment_date FROM fact_receivable_unit u
+                  JOIN dim_establishment e ON e.establishment_key = u.establishment_key
+                 WHERE $1::text IS NULL OR e.merchant_code = $1
+                UNION ALL
+                SELECT s.sale_date FROM fact_merchant_sale s
+                  JOIN dim_establishment e ON e.establishment_key = s.establishment_key
+                 WHERE $1::text IS NULL OR e.merchant_code = $1) dates",
+            &[&merchant],
+        )
+        .await?;
+    Ok(row.get::<_, Option<NaiveDate>>(0).zip(row.get::<_, Option<NaiveDate>>(1)))
+}
+
+fn types(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
+
+/// Read everything a run over `scope` needs.
+pub async fn inputs(db: &impl GenericClient, scope: &Scope, settings: &Settings) -> Result<Inputs> {
+    let merchant = scope.merchant.as_deref();
+    let window = Duration::days(settings.sale_date_window_days.max(0));
+    let mut inputs = Inputs::default();
+
+    for r in db
+        .query(
+            "SELECT e.merchant_code, s.sale_id, s.sale_date, s.nsu, s.authorization_code, s.gross_amount,
+                    greatest(s.installments, 1), s.brand, s.card_last_digits, s.payment_method, s.file_id, s.line_no
+               FROM fact_merchant_sale s
+               JOIN dim_establishment e ON e.establishment_key = s.establishment_key
+              WHERE s.sale_date BETWEEN $1 AND $2 AND ($3::text IS NULL OR e.merchant_code = $3)",
+            &[&scope.from, &scope.to, &merchant],
+        )
+        .await?
+    {
+        inputs.merchant_sales.push(MerchantSale {
+            merchant_code: r.get(0),
+            sale_id: r.get(1),
+            date: r.get(2),
+            nsu: r.get(3),
+            authorization_code: r.get(4),
+            gross: r.get(5),
+            installments: r.get(6),
+            brand: r.get(7),
+            card_last_digits: r.get(8),
+            payment_method: r.get(9),
+            source: (r.get(10), r.get(11)),
+        });
+    }
+
+    let sql = format!(
+        "SELECT e.merchant_code, a.code, {SALE_CODE} AS sale_code,
+                min(coalesce(t.authorization_date, t.capture_date)) AS sale_date,
+                min(t.nsu), min(t.authorization_code),
+                CASE WHEN max(t.sale_total_amount) > 0 THEN max(t.sale_total_amount) ELSE sum(t.gross_amount) END,
+                max(greatest(t.installment_count, 1)), pm.brand_code, pm.brand_name, p.code, pm.settlement,
+                min(t.card_last_digits),
+                (array_agg(t.file_id ORDER BY t.file_id, t.line_no))[1],
+                (array_agg(t.line_no ORDER BY t.file_id, t.line_no))[1]
+           FROM fact_card_transaction t {JOINS}
+          WHERE pt.is_sale AND t.file_type = ANY($1)
+            AND coalesce(t.authorization_date, t.capture_date) BETWEEN $2 AND $3
+            AND ($4::text IS NULL OR e.merchant_code = $4)
+          GROUP BY e.merchant_code, a.code, sale_code, pm.brand_code, pm.brand_name, p.code, pm.settlement"
+    );
+    let (from, to) = (scope.from - window, scope.to + window);
+    for r in db.query(&sql, &[&types(SALES_FILES), &from, &to, &merchant]).await? {
+        inputs.acquirer_sales.push(AcquirerSale {
+            merchant_code: r.get(0),
+            acquirer: r.get(1),
+            sale_code: r.get(2),
+            date: r.get(3),
+            nsu: r.get(4),
+            authorization_code: r.get(5),
+            gross: r.get(6),
+            installments: r.get(7),
+            brand: r.get(8),
+            brand_name: r.get(9),
+            product: r.get(10),
+            settlement: match r.get::<_, &str>(11) {
+                s @ ("credit" | "debit") => s.to_string(),
+                _ => String::new(),
+            },
+            card_last_digits: r.get(12),
+            source: (r.get(13), r.get(14)),
+        });
+    }
+
+    // Installments: forecast (due in scope) and paid (around it). The UR gives the date.
+    let installments = |roles: &[&str], from: NaiveDate, to: NaiveDate, stages: &[&str]| {
+        let sql = format!(
+            "SELECT e.merchant_code, a.code, {SALE_CODE}, t.installment, t.nsu, t.authorization_code,
+                    pm.brand_code, p.code, u.payment_date, t.net_amount, t.file_id, t.line_no
+               FROM fact_card_transaction t {JOINS}
+               JOIN LATERAL (SELECT u.payment_date, u.payment_status_code FROM fact_receivable_unit u
+                              WHERE u.file_id = t.file_id AND u.ur_key = t.ur_key
+                              ORDER BY u.line_no LIMIT 1) u ON true
+               LEFT JOIN ref_payment_status ps ON ps.acquirer_key = e.acquirer_key
+                    AND ps.code_set = 'cielo-v15' AND ps.code = u.payment_status_code
+              WHERE pt.is_sale AND t.file_type = ANY($1) AND t.net_amount IS NOT NULL
+                AND u.payment_date BETWEEN $2 AND $3
+                AND ($4::text IS NULL OR e.merchant_code = $4)
+                AND (cardinality($5::text[]) = 0 OR ps.stage = ANY($5))"
+        );
+        let (roles, stages) = (types(roles), types(stages));
+        async move {
+            let rows = db.query(&sql, &[&roles, &from, &to, &merchant, &stages]).await?;
+            Ok::<_, crate::Error>(
+                rows.into_iter()
+                    .map(|r| InstallmentLine {
+                        merchant_code: r.get(0),
+                        acquirer: r.get(1),
+                        sale_code: r.get(2),
+                        installment: r.get(3),
+                        nsu: r.get(4),
+                        authorization_code: r.get(5),
+                        brand: r.get(6),
+                        product: r.get(7),
+                        date: r.get(8),
+                        net: r.get(9),
+                        source: (r.get(10), r.get(11)),
+                    })
+                    .collect::<Vec<_>>(),
+            )
+        }
+    };
+    inputs.expected = installments(FORECAST_FILES, scope.from, scope.to, &[]).await?;
+    let search = Duration::days(PAYMENT_SEARCH_DAYS);
+    inputs.paid = installments(PAYMENT_FILES, scope.from - search, scope.to + search, &["paid", "sent"]).await?;
+
+    let sql = format!(
+        "SELECT e.merchant_code, a.code, pt.category, pt.name, u.payment_date, t.net_amount,
+                t.original_sale_code, t.installment, t.nsu, t.authorization_code, pm.brand_code, p.code,
+                t.file_id, t.line_no
+           FROM fact_card_transaction t {JOINS}
+           JOIN LATERAL (SELECT u.payment_date FROM fact_receivable_unit u
+                          WHERE u.file_id = t.file_id AND u.ur_key = t.ur_key
+                          ORDER BY u.line_no LIMIT 1) u ON true
+          WHERE NOT pt.is_sale AND t.file_type = ANY($1) AND t.net_amount IS NOT NULL
+            AND u.payment_date BETWEEN $2 AND $3 AND ($4::text IS NULL OR e.merchant_code = $4)"
+    );
+    for r in db.query(&sql, &[&types(PAYMENT_FILES), &scope.from, &scope.to, &merchant]).await? {
+        inputs.adjustments.push(AdjustmentLine {
+            merchant_code: r.get(0),
+            acquirer: r.get(1),
+            category: r.get(2),
+            posting_name: r.get(3),
+            date: r.get(4),
+            net: r.get(5),
+            original_sale_code: r.get(6),
+            installment: r.get(7),
+            nsu: r.get(8),
+            authorization_code: r.get(9),
+            brand: r.get(10),
+            product: r.get(11),
+            source: (r.get(12), r.get(13)),
+        });
+    }
+
+    let sql = format!(
+        "SELECT e.merchant_code, a.code, pm.brand_code, p.code, greatest(t.installment_count, 1), t.installment,
+                coalesce(t.authorization_date, t.capture_date), {SALE_CODE}, t.nsu, t.authorization_code,
+                t.gross_amount, abs(t.fee_amount), t.file_id, t.line_no
+           FROM fact_card_transaction t {JOINS}
+          WHERE pt.is_sale AND t.file_type = ANY($1) AND t.fee_amount IS NOT NULL
+            AND coalesce(t.authorization_date, t.capture_date) BETWEEN $2 AND $3
+            AND ($4::text IS NULL OR e.merchant_code = $4)"
+    );
+    for r in db.query(&sql, &[&types(&SALES_FILES[..1]), &scope.from, &scope.to, &merchant]).await? {
+        inputs.charged.push(ChargedFee {
+            merchant_code: r.get(0),
+            acquirer: r.get(1),
+            brand: r.get(2),
+            product: r.get(3),
+            installments: r.get(4),
+            installment: r.get(5),
+            date: r.get(6),
+            sale_code: r.get(7),
+            nsu: r.get(8),
+            authorization_code: r.get(9),
+            gross: r.get(10),
+            fee: r.get(11),
+            source: (r.get(12), r.get(13)),
+        });
+    }
+
+    for r in db
+        .query(
+            "SELECT merchant_code, acquirer, brand, product, installments_from, installments_to, rate_percent,
+                    valid_from, valid_to
+               FROM contract_rate WHERE $1::text IS NULL OR merchant_code = $1
+              ORDER BY contract_rate_id",
+            &[&merchant],
+        )
+        .await?
+    {
+        inputs.rates.push(ContractRate {
+            merchant_code: r.get(0),
+            acquirer: r.get(1),
+            brand: r.get(2),
+            product: r.get(3),
+            installments_from: r.get(4),
+            installments_to: r.get(5),
+            rate: r.get::<_, Decimal>(6).normalize(),
+            valid_from: r.get(7),
+            valid_to: r.get(8),
+        });
+    }
+    Ok(inputs)
+}
+
+/// What a run came to.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    pub run_id: i64,
+    pub scope: Scope,
+    pub settings: Settings,
+    pub totals: Totals,
+    pub seconds: f64,
+}
+
+/// Reconcile a scope and keep the result: the previous run over the same scope is replaced, in the same
+/// transaction (readers see the old run or the new one, never half of either).
+pub async fn run(db: &mut Client, scope: &Scope, settings: &Settings) -> Result<RunReport> {
+    let started = std::time::Instant::now();
+    let inputs = inputs(&*db, scope, settings).await?;
+    let items = reconcile::run(scope, &inputs, settings);
+    let totals = reconcile::totals(&items);
+    let run_id = save(db, scope, settings, &items, &totals).await?;
+    tracing::info!(run_id, items = totals.items, open = totals.open, "reconciled");
+    Ok(RunReport {
+        run_id,
+        scope: scope.clone(),
+        settings: settings.clone(),
+        totals,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+async fn save(
+    db: &mut Client,
+    scope: &Scope,
+    settings: &Settings,
+    items: &[ReconItem],
+    totals: &Totals,
+) -> Result<i64> {
+    let tx = db.transaction().await?;
+    tx.execute(
+        "DELETE FROM recon_run WHERE date_from = $1 AND date_to = $2 AND coalesce(merchant_code, '') = coalesce($3, '')",
+        &[&scope.from, &scope.to, &scope.merchant],
+    )
+    .await?;
+    let settings_json = serde_json::to_value(settings).map_err(|e| crate::Error::Other(e.to_string()))?;
+    let totals_json = serde_json::to_value(totals).map_err(|e| crate::Error::Other(e.to_string()))?;
+    let run_id: i64 = tx
+        .query_one(
+            "INSERT INTO recon_run (date_from, date_to, merchant_code, as_of, settings, totals)
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING run_id",
+            &[&scope.from, &scope.to, &scope.merchant, &settings.as_of, &settings_json, &totals_json],
+        )
+        .await?
+        .get(0);
+    for (chunk_no, chunk) in items.chunks(5000).enumerate() {
+        let base = (chunk_no * 5000) as i32;
+        let col = |f: &dyn Fn(&ReconItem) -> Option<String>| chunk.iter().map(f).collect::<Vec<Option<String>>>();
+        let item_no: Vec<i32> = (0..chunk.len() as i32).map(|i| base + i + 1).collect();
+        let area: Vec<&str> = chunk.iter().map(|i| i.area.as_str()).collect();
+        let status: Vec<&str> = chunk.iter().map(|i| i.status.as_str()).collect();
+        let open: Vec<bool> = chunk.iter().map(|i| i.is_open()).collect();
+        let merchant: Vec<&str> = chunk.iter().map(|i| i.merchant_code.as_str()).collect();
+        let acquirer: Vec<&str> = chunk.iter().map(|i| i.acquirer.as_str()).collect();
+        let ref_date: Vec<NaiveDate> = chunk.iter().map(|i| i.ref_date).collect();
+        let sale_code: Vec<&str> = chunk.iter().map(|i| i.sale_code.as_str()).collect();
+        let nsu: Vec<&str> = chunk.iter().map(|i| i.nsu.as_str()).collect();
+        let auth: Vec<&str> = chunk.iter().map(|i| i.authorization_code.as_str()).collect();
+        let installment: Vec<i32> = chunk.iter().map(|i| i.installment).collect();
+        let brand: Vec<&str> = chunk.iter().map(|i| i.brand.as_str()).collect();
+        let product: Vec<&str> = chunk.iter().map(|i| i.product.as_str()).collect();
+        let expected: Vec<Option<Decimal>> = chunk.iter().map(|i| i.expected).collect();
+        let actual: Vec<Option<Decimal>> = chunk.iter().map(|i| i.actual).collect();
+        let difference: Vec<Option<Decimal>> = chunk.iter().map(|i| i.difference).collect();
+        let at_stake: Vec<Decimal> = chunk.iter().map(|i| i.at_stake()).collect();
+        let days_late: Vec<Option<i32>> = chunk.iter().map(|i| i.days_late).collect();
+        // text[] per item travels as one '\x1f'-joined string (unnest cannot take an array of arrays).
+        let fields = col(&|i| Some(i.fields.join("\u{1f}")));
+        let reason: Vec<&str> = chunk.iter().map(|i| i.reason.as_str()).collect();
+        let e_file: Vec<Option<i64>> = chunk.iter().map(|i| i.expected_ref.map(|r| r.0)).collect();
+        let e_line: Vec<Option<i64>> = chunk.iter().map(|i| i.expected_ref.map(|r| r.1)).collect();
+        let a_file: Vec<Option<i64>> = chunk.iter().map(|i| i.actual_ref.map(|r| r.0)).collect();
+        let a_line: Vec<Option<i64>> = chunk.iter().map(|i| i.actual_ref.map(|r| r.1)).collect();
+        tx.execute(
+            "INSERT INTO recon_item (run_id, item_no, area, status, is_open, merchant_code, acquirer, ref_date,
+                 sale_code, nsu, authorization_code, installment, brand, product, expected, actual, difference,
+                 at_stake, days_late, fields, reason, expected_file_id, expected_line_no, actual_file_id,
+                 actual_line_no)
+             SELECT $1, u.item_no, u.area, u.status, u.open, u.merchant, u.acquirer, u.ref_date, u.sale_code,
+                    u.nsu, u.auth, u.installment, u.brand, u.product, u.expected, u.actual, u.difference,
+                    u.at_stake, u.days_late,
+                    CASE WHEN u.fields = '' THEN '{}'::text[] ELSE string_to_array(u.fields, E'\\x1f') END,
+                    u.reason, u.e_file, u.e_line, u.a_file, u.a_line
+               FROM unnest($2::int[], $3::text[], $4::text[], $5::bool[], $6::text[], $7::text[], $8::date[],
+                           $9::text[], $10::text[], $11::text[], $12::int[], $13::text[], $14::text[],
+                           $15::numeric[], $16::numeric[], $17::numeric[], $18::numeric[], $19::int[],
+                           $20::text[], $21::text[], $22::int8[], $23::int8[], $24::int8[], $25::int8[])
+                    AS u(item_no, area, status, open, merchant, acquirer, ref_date, sale_code, nsu, auth,
+                         installment, brand, product, expected, actual, difference, at_stake, days_late, fields,
+                         reason, e_file, e_line, a_file, a_line)",
+            &[
+                &run_id,
+                &item_no,
+                &area,
+                &status,
+                &open,
+                &merchant,
+                &acquirer,
+                &ref_date,
+                &sale_code,
+                &nsu,
+                &auth,
+                &installment,
+                &brand,
+                &product,
+                &expected,
+                &actual,
+                &difference,
+                &at_stake,
+                &days_late,
+                &fields,
+                &reason,
+                &e_file,
+                &e_line,
+                &a_file,
+                &a_line,
+            ],
+        )
+        .await?;
+    }
+    tx.execute("UPDATE recon_run SET finished_at = now() WHERE run_id = $1", &[&run_id]).await?;
+    tx.commit().await?;
+    Ok(run_id)
+}

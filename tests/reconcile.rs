@@ -1,0 +1,219 @@
+//! Reconciliation scenarios with known answers, built with the sample generator: a clean month reconciles to
+//! nothing open; planted problems (a sale captured twice, a sale never captured, an installment paid late,
+//! one paid short, one never paid, a payment for no sale, a chargeback after payment, a fee 0.30 p.p. above the
+//! contract) are each found exactly once, with the right amounts. Against the real PostgreSQL.
+
+mod common;
+
+use chrono::NaiveDate;
+use common::db::TestDb;
+use rust_decimal::Decimal;
+use std::collections::BTreeMap;
+use syncrocardpay_core::db::recon;
+use syncrocardpay_core::formats::cielo::sample::{self, SampleSpec, Scenario};
+use syncrocardpay_core::formats::merchant::Mapping;
+use syncrocardpay_core::pipeline::{ingest_file, ingest_merchant_sales, IngestMode, Outcome};
+use syncrocardpay_core::reconcile::fees::read_rates;
+use syncrocardpay_core::reconcile::{Scope, Settings};
+
+fn d(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+/// The sample's sales run 2026-09-01..03 (three days); payments cover up to 2026-10-04.
+const FROM: &str = "2026-09-01";
+const TO: &str = "2026-10-04";
+
+/// Generate, load everything (statements, the merchant's POS export, the contract), reconcile the month.
+async fn load_and_reconcile(db: &mut TestDb, spec: &SampleSpec) -> recon::RunReport {
+    let dir = tempfile::tempdir().unwrap();
+    for f in sample::generate(dir.path(), spec).unwrap() {
+        let r = ingest_file(&mut db.client, &f.path, "test", IngestMode::StageAndLoad).await.unwrap();
+        assert_eq!(r.outcome, Outcome::Loaded, "{:?}", r.summary.map(|s| s.errors));
+    }
+    let (csv, mapping) = sample::write_merchant_sales(dir.path(), spec).unwrap();
+    let mapping = Mapping::from_file(&mapping).unwrap();
+    let r = ingest_merchant_sales(&mut db.client, &csv, "test", &mapping).await.unwrap();
+    assert_eq!(r.outcome, Outcome::Loaded, "{:?}", r.summary.map(|s| s.errors));
+    let rates =
+        read_rates(std::fs::File::open(sample::write_contract_rates(dir.path(), spec).unwrap()).unwrap()).unwrap();
+    recon::import_rates(&mut db.client, &rates, "taxas_contratadas.csv").await.unwrap();
+    let scope = Scope { from: d(FROM), to: d(TO), merchant: None };
+    recon::run(&mut db.client, &scope, &Settings::new(d(TO))).await.unwrap()
+}
+
+/// (area, status) → count, from the run's stored items.
+async fn counts(db: &TestDb, run_id: i64) -> BTreeMap<(String, String), i64> {
+    db.client
+        .query("SELECT area, status, count(*) FROM recon_item WHERE run_id = $1 GROUP BY 1, 2", &[&run_id])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| ((r.get(0), r.get(1)), r.get(2)))
+        .collect()
+}
+
+/// A run's items, everything but the run id, in order.
+async fn item_rows(db: &TestDb, run_id: i64) -> Vec<String> {
+    db.client
+        .query(
+            "SELECT item_no, area, status, sale_code, installment, expected, actual, difference, reason
+               FROM recon_item WHERE run_id = $1 ORDER BY item_no",
+            &[&run_id],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {} {} {} {} {:?} {:?} {:?} {}",
+                r.get::<_, i32>(0),
+                r.get::<_, String>(1),
+                r.get::<_, String>(2),
+                r.get::<_, String>(3),
+                r.get::<_, i32>(4),
+                r.get::<_, Option<Decimal>>(5),
+                r.get::<_, Option<Decimal>>(6),
+                r.get::<_, Option<Decimal>>(7),
+                r.get::<_, String>(8)
+            )
+        })
+        .collect()
+}
+
+fn spec(scenarios: Vec<Scenario>) -> SampleSpec {
+    SampleSpec { transactions: 45, seed: 31, merchants: 1, anomalies: false, scenarios }
+}
+
+#[tokio::test]
+async fn a_clean_month_reconciles_to_nothing_open() {
+    let mut db = TestDb::new("recon_clean").await;
+    let report = load_and_reconcile(&mut db, &spec(vec![])).await;
+    assert_eq!(report.totals.open, 0, "{:#?}", report.totals.by_status);
+    assert_eq!(report.totals.open_at_stake, Decimal::ZERO);
+    let c = counts(&db, report.run_id).await;
+    assert_eq!(c[&("sales".into(), "matched".into())], 45, "every sale in the books matched: {c:?}");
+    // Each sale's first installment falls due within the month (the others later) and was paid on time.
+    assert_eq!(c[&("receivables".into(), "paid".into())], 45, "{c:?}");
+    assert!(c[&("fees".into(), "ok".into())] > 45, "{c:?}");
+    let statuses: Vec<&(String, String)> = c.keys().collect();
+    assert_eq!(
+        statuses,
+        [&("fees".into(), "ok".into()), &("receivables".into(), "paid".into()), &("sales".into(), "matched".into())]
+    );
+}
+
+#[tokio::test]
+async fn every_planted_problem_is_found_exactly_with_its_amount() {
+    let mut db = TestDb::new("recon_planted").await;
+    let planted = vec![
+        Scenario::CapturedTwice { merchant: 0, sale: 3 },
+        Scenario::FeeAbove { merchant: 0, sale: 5, points: Decimal::new(30, 2) },
+        Scenario::NeverCaptured { merchant: 0, sale: 7 },
+        Scenario::PaidLate { merchant: 0, sale: 11, days: 3 },
+        Scenario::PaidShort { merchant: 0, sale: 13, amount: Decimal::new(150, 2) },
+        Scenario::NeverPaid { merchant: 0, sale: 17 },
+        Scenario::ChargebackAfterPayment { merchant: 0, sale: 19, days: 2 },
+        Scenario::UnexpectedPayment { merchant: 0, day: 10, amount: Decimal::new(7777, 2) },
+    ];
+    let report = load_and_reconcile(&mut db, &spec(planted)).await;
+    let c = counts(&db, report.run_id).await;
+    let open: BTreeMap<(String, String), i64> = c
+        .iter()
+        .filter(|((_, s), _)| !matches!(s.as_str(), "matched" | "paid" | "ok" | "pending"))
+        .map(|(k, v)| (k.clone(), *v))
+        .collect();
+    // The fee problem touches every installment line of sale 5.
+    let installments_of_5: i64 = db
+        .count("SELECT count(*) FROM fact_card_transaction WHERE file_type = '03' AND unique_sale_code = '000000000000005'")
+        .await;
+    assert!(installments_of_5 >= 1);
+    let expected: BTreeMap<(String, String), i64> = [
+        (("adjustments", "chargeback"), 1),
+        (("fees", "overcharged"), installments_of_5),
+        (("receivables", "overdue"), 1),
+        (("receivables", "paid_divergent"), 1),
+        (("receivables", "paid_late"), 1),
+        (("receivables", "unexpected_payment"), 1),
+        (("sales", "duplicate"), 1),
+        (("sales", "missing_at_acquirer"), 1),
+    ]
+    .into_iter()
+    .map(|((a, s), n)| ((a.to_string(), s.to_string()), n))
+    .collect();
+    assert_eq!(open, expected);
+    assert_eq!(c[&("sales".into(), "matched".into())], 44, "every other sale matched");
+
+    let item = |area: &str, status: &str| {
+        let db = &db.client;
+        let (area, status) = (area.to_string(), status.to_string());
+        let run_id = report.run_id;
+        async move {
+            db.query_one(
+                "SELECT sale_code, expected, actual, difference, at_stake, days_late, reason FROM recon_item
+                  WHERE run_id = $1 AND area = $2 AND status = $3 ORDER BY item_no LIMIT 1",
+                &[&run_id, &area, &status],
+            )
+            .await
+            .unwrap()
+        }
+    };
+    let r = item("sales", "missing_at_acquirer").await;
+    assert_eq!(r.get::<_, String>(0), "V00000007");
+    assert!(r.get::<_, String>(6).contains("was not captured by any acquirer"));
+    let r = item("sales", "duplicate").await;
+    assert_eq!(r.get::<_, String>(0), "000000900000003", "the second capture of sale 3");
+    assert!(r.get::<_, String>(6).contains("captured twice"));
+    let r = item("receivables", "paid_late").await;
+    assert_eq!(r.get::<_, String>(0), "000000000000011");
+    assert_eq!(r.get::<_, Option<i32>>(5), Some(3));
+    let r = item("receivables", "paid_divergent").await;
+    assert_eq!(r.get::<_, String>(0), "000000000000013");
+    assert_eq!(r.get::<_, Option<Decimal>>(3), Some(Decimal::new(-150, 2)), "paid short by R$ 1,50");
+    assert_eq!(r.get::<_, Decimal>(4), Decimal::new(150, 2));
+    let r = item("receivables", "overdue").await;
+    assert_eq!(r.get::<_, String>(0), "000000000000017");
+    assert_eq!(r.get::<_, Option<Decimal>>(2), None, "nothing paid");
+    let r = item("receivables", "unexpected_payment").await;
+    assert_eq!(
+        r.get::<_, Option<Decimal>>(2),
+        Some(Decimal::new(7777, 2) - Decimal::new(193, 2)),
+        "R$ 77,77 less 2.48 %"
+    );
+    let r = item("adjustments", "chargeback").await;
+    assert_eq!(r.get::<_, String>(0), "000000000000019");
+    assert!(
+        r.get::<_, String>(6).contains("before this"),
+        "the chargeback came after the payment: {}",
+        r.get::<_, String>(6)
+    );
+
+    // The fee: every line of sale 5 charged 0.30 p.p. above its contracted rate, and nothing else.
+    let rows = db
+        .client
+        .query(
+            "SELECT i.sale_code, i.difference, t.gross_amount, t.mdr_rate FROM recon_item i
+               JOIN fact_card_transaction t ON t.file_id = i.actual_file_id AND t.line_no = i.actual_line_no
+              WHERE i.run_id = $1 AND i.area = 'fees' AND i.status = 'overcharged'",
+            &[&report.run_id],
+        )
+        .await
+        .unwrap();
+    for r in &rows {
+        assert_eq!(r.get::<_, String>(0), "000000000000005");
+        let (gross, charged_rate): (Decimal, Decimal) = (r.get(2), r.get(3));
+        let contracted = charged_rate - Decimal::new(30, 2);
+        let round = |x: Decimal| x.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+        let hundred = Decimal::ONE_HUNDRED;
+        assert_eq!(r.get::<_, Decimal>(1), round(gross * charged_rate / hundred) - round(gross * contracted / hundred));
+    }
+
+    // Re-running the same scope replaces the run with the same items (deterministic, idempotent).
+    let first = item_rows(&db, report.run_id).await;
+    let scope = Scope { from: d(FROM), to: d(TO), merchant: None };
+    let again = recon::run(&mut db.client, &scope, &Settings::new(d(TO))).await.unwrap();
+    assert_ne!(again.run_id, report.run_id);
+    assert_eq!(db.count("SELECT count(*) FROM recon_run").await, 1, "the previous run over the scope is replaced");
+    assert_eq!(item_rows(&db, again.run_id).await, first);
+    assert_eq!(again.totals, report.totals);
+}
