@@ -139,7 +139,8 @@ enum Command {
         /// One merchant (EC code), else all.
         #[arg(long)]
         merchant: Option<String>,
-        /// The day to look from: unpaid installments due by then are overdue (default: today).
+        /// The day to look from: unpaid installments due by then are overdue (default: today, or the end of
+        /// the last payment statement loaded if earlier).
         #[arg(long)]
         as_of: Option<chrono::NaiveDate>,
         /// How many days a merchant's sale date may differ from the acquirer's.
@@ -290,6 +291,16 @@ async fn main() -> Result<()> {
             let files =
                 sample::generate(&out, &spec).with_context(|| format!("writing samples to {}", out.display()))?;
             print::sample_files(&files);
+            // The other side of a reconciliation: the merchants' own sales and their contract.
+            let books = out.join("merchant");
+            let (csv, mapping) = sample::write_merchant_sales(&books, &spec)?;
+            let rates = sample::write_contract_rates(&books, &spec)?;
+            println!(
+                "{}  the merchants' POS export (load: merchant-sales --mapping {})",
+                csv.display(),
+                mapping.display()
+            );
+            println!("{}  the contracted rates (load: rates import)", rates.display());
         }
         Command::Parse { files, json } => {
             let mut rejected = 0;
@@ -335,6 +346,11 @@ async fn main() -> Result<()> {
         Command::Reconcile { from, to, merchant, as_of, date_window, tolerance, json } => {
             let url = require_db(&db_opts).await?;
             let mut client = connect_and_migrate(&url).await?;
+            let today = chrono::Local::now().date_naive();
+            let as_of = match as_of {
+                Some(d) => d,
+                None => db::recon::default_as_of(&client, merchant.as_deref(), today).await?,
+            };
             let (from, to) = match (from, to) {
                 (Some(f), Some(t)) => (f, t),
                 (f, t) => {
@@ -346,7 +362,7 @@ async fn main() -> Result<()> {
             };
             anyhow::ensure!(from <= to, "--from {from} is after --to {to}");
             let scope = Scope { from, to, merchant };
-            let mut settings = Settings::new(as_of.unwrap_or_else(|| chrono::Local::now().date_naive()));
+            let mut settings = Settings::new(as_of);
             settings.sale_date_window_days = date_window;
             settings.amount_tolerance = tolerance;
             let report = db::recon::run(&mut client, &scope, &settings).await?;
@@ -487,10 +503,20 @@ async fn main() -> Result<()> {
                     let spec = SampleSpec { transactions: sample_transactions, ..SampleSpec::default() };
                     let files = sample::generate(dir.path(), &spec)?;
                     eprintln!(
-                        "no --inbox, --s3 or --ftps: generated {} sample Cielo statements in {}",
+                        "no --inbox, --s3 or --ftps: generated {} sample Cielo statements in {}, with the merchants' \
+                         POS export and contracted rates",
                         files.len(),
                         dir.path().display()
                     );
+                    // The merchants' side, loaded before the statements so that the reconciliation sees it.
+                    let books = dir.path().join("merchant");
+                    let (csv, mapping) = sample::write_merchant_sales(&books, &spec)?;
+                    let rates = read_rates(std::fs::File::open(sample::write_contract_rates(&books, &spec)?)?)
+                        .map_err(|issues| anyhow::anyhow!("sample rates: {issues:?}"))?;
+                    let mut client = db::connect(&url).await?;
+                    db::recon::import_rates(&mut client, &rates, "sample").await?;
+                    let mapping = Mapping::from_file(&mapping).map_err(anyhow::Error::msg)?;
+                    pipeline::ingest_merchant_sales(&mut client, &csv, "sample", &mapping).await?;
                     let path = dir.path().to_path_buf();
                     _sample_dir = Some(dir);
                     Some(path)
@@ -508,6 +534,16 @@ async fn main() -> Result<()> {
                 };
                 summaries.push((inbox.display().to_string(), summary));
             }
+            // Reconcile what this run loaded: per merchant, over the periods of its files.
+            let loaded: Vec<i64> = summaries
+                .iter()
+                .flat_map(|(_, s)| s.reports.iter())
+                .filter(|r| r.outcome == Outcome::Loaded)
+                .map(|r| r.file_id)
+                .collect();
+            let mut client = db::connect(&url).await?;
+            let today = chrono::Local::now().date_naive();
+            let reconciled = db::recon::reconcile_touched(&mut client, &loaded, today).await?;
             for (label, summary) in &summaries {
                 if json {
                     println!("{}", serde_json::to_string(summary)?);
@@ -515,8 +551,13 @@ async fn main() -> Result<()> {
                     print::run_summary(summary, label);
                 }
             }
-            if !json {
-                print::database_totals(&db::connect(&url).await?).await?;
+            if json {
+                for r in &reconciled {
+                    println!("{}", serde_json::to_string(r)?);
+                }
+            } else {
+                print::database_totals(&client).await?;
+                print::reconciliation_headline(&reconciled);
             }
             if summaries.iter().any(|(_, s)| s.failed > 0 || s.rejected > 0) {
                 std::process::exit(1);

@@ -219,3 +219,32 @@ pub fn recon_report(r: &syncrocardpay_core::db::recon::RunReport) {
         brl(r.totals.open_at_stake)
     );
 }
+
+/// The headline numbers of the reconciliations a run made, all scopes together.
+pub fn reconciliation_headline(reports: &[syncrocardpay_core::db::recon::RunReport]) {
+    use syncrocardpay_core::reconcile::{brl, Area};
+    if reports.is_empty() {
+        return;
+    }
+    let (mut items, mut open, mut stake) = (0u64, 0u64, rust_decimal::Decimal::ZERO);
+    let mut by_area: std::collections::BTreeMap<Area, (u64, rust_decimal::Decimal)> = Default::default();
+    for r in reports {
+        items += r.totals.items;
+        open += r.totals.open;
+        stake += r.totals.open_at_stake;
+        for t in r.totals.by_status.iter().filter(|t| t.open) {
+            let e = by_area.entry(t.area).or_default();
+            e.0 += t.count;
+            e.1 += t.at_stake;
+        }
+    }
+    println!(
+        "reconciliation ({} scope(s), runs {}): {items} item(s), {open} need attention, {} at stake",
+        reports.len(),
+        reports.iter().map(|r| r.run_id.to_string()).collect::<Vec<_>>().join(", "),
+        brl(stake)
+    );
+    for (area, (n, s)) in by_area {
+        println!("  {:<12} {n:>8} open  {:>18}", area.as_str(), brl(s));
+    }
+}

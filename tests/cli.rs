@@ -139,12 +139,21 @@ fn sample_writes_the_requested_files() {
         .output()
         .unwrap();
     assert!(out.status.success());
-    let names: Vec<String> =
-        std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().to_string()).collect();
-    assert_eq!(names.len(), 10, "{names:?}");
+    let names = |d: &std::path::Path| -> Vec<String> {
+        let mut v: Vec<String> =
+            std::fs::read_dir(d).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().to_string()).collect();
+        v.sort();
+        v
+    };
+    let top = names(dir.path());
+    assert_eq!(top.len(), 11, "{top:?}");
     for kind in ["CIELO03_", "CIELO04_", "CIELO09_", "CIELO15_", "CIELO16_"] {
-        assert_eq!(names.iter().filter(|n| n.starts_with(kind)).count(), 2, "{kind}: {names:?}");
+        assert_eq!(top.iter().filter(|n| n.starts_with(kind)).count(), 2, "{kind}: {top:?}");
     }
+    // The merchants' side of a reconciliation, apart from the statements.
+    assert_eq!(names(&dir.path().join("merchant")), ["taxas_contratadas.csv", "vendas_pdv.csv", "vendas_pdv.toml"]);
+    let pos = std::fs::read_to_string(dir.path().join("merchant/vendas_pdv.csv")).unwrap();
+    assert_eq!(pos.lines().count(), 51, "a header and one row per sale");
 }
 
 #[test]

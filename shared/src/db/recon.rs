@@ -414,3 +414,48 @@ async fn save(
     tx.commit().await?;
     Ok(run_id)
 }
+
+/// The last day payments are known for: the latest period end of a loaded payment statement (of the merchant).
+pub async fn payments_known_until(db: &impl GenericClient, merchant: Option<&str>) -> Result<Option<NaiveDate>> {
+    let row = db
+        .query_one(
+            "SELECT max(period_end) FROM statement_file
+              WHERE status = 'loaded' AND file_type = ANY($1) AND ($2::text IS NULL OR merchant_code = $2)",
+            &[&types(PAYMENT_FILES), &merchant],
+        )
+        .await?;
+    Ok(row.get(0))
+}
+
+/// The day a run looks from when none is given: today, or the end of the last payment statement loaded if
+/// that is earlier — an installment due after it is not known to be unpaid, only not yet reported.
+pub async fn default_as_of(db: &impl GenericClient, merchant: Option<&str>, today: NaiveDate) -> Result<NaiveDate> {
+    Ok(payments_known_until(db, merchant).await?.map_or(today, |known| known.min(today)))
+}
+
+/// The scopes some loaded files touched: one per merchant, from the earliest to the latest day their
+/// periods cover (acquirer statements; a merchant's own sales file names no single merchant).
+pub async fn touched_scopes(db: &impl GenericClient, file_ids: &[i64]) -> Result<Vec<Scope>> {
+    let rows = db
+        .query(
+            "SELECT merchant_code, min(least(period_start, processing_date)), max(greatest(period_end, processing_date))
+               FROM statement_file
+              WHERE file_id = ANY($1) AND status = 'loaded' AND merchant_code IS NOT NULL AND merchant_code <> ''
+                AND coalesce(period_start, processing_date) IS NOT NULL
+              GROUP BY merchant_code ORDER BY merchant_code",
+            &[&file_ids],
+        )
+        .await?;
+    Ok(rows.iter().map(|r| Scope { merchant: Some(r.get(0)), from: r.get(1), to: r.get(2) }).collect())
+}
+
+/// Reconcile what some loaded files touched (see [`touched_scopes`]), each scope as of
+/// [`default_as_of`]. Returns one report per scope.
+pub async fn reconcile_touched(db: &mut Client, file_ids: &[i64], today: NaiveDate) -> Result<Vec<RunReport>> {
+    let mut reports = Vec::new();
+    for scope in touched_scopes(&*db, file_ids).await? {
+        let as_of = default_as_of(&*db, scope.merchant.as_deref(), today).await?;
+        reports.push(run(db, &scope, &Settings::new(as_of)).await?);
+    }
+    Ok(reports)
+}
