@@ -282,6 +282,23 @@ pub struct LoadSummary {
     pub failed_count: usize,
     /// Facts added, all files together.
     pub facts: LoadCounts,
+    /// The reconciliations of what was loaded: one per merchant touched, over its files' periods.
+    #[serde(default)]
+    pub reconciliation: Vec<ReconciliationHeadline>,
+}
+
+/// The headline numbers of one reconciliation run (its items are in `recon_item`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReconciliationHeadline {
+    pub run_id: i64,
+    pub merchant: Option<String>,
+    pub from: chrono::NaiveDate,
+    pub to: chrono::NaiveDate,
+    pub as_of: chrono::NaiveDate,
+    pub items: u64,
+    /// Items needing attention, and the money at stake in them.
+    pub open: u64,
+    pub open_at_stake: rust_decimal::Decimal,
 }
 
 /// Load the staged files of the items (one transaction per file, idempotent), plus, with `sweep`, every file
@@ -332,12 +349,28 @@ pub async fn load(db: &mut Client, request: &LoadRequest) -> Result<LoadSummary>
         }
     }
     summary.failed_count = summary.failed.len();
+    // Then reconcile what was loaded (idempotent: a run over the same scope replaces the previous one).
+    let loaded: Vec<i64> = summary.loaded.iter().map(|f| f.file_id).collect();
+    let today = chrono::Utc::now().date_naive();
+    for r in crate::db::recon::reconcile_touched(db, &loaded, today).await? {
+        summary.reconciliation.push(ReconciliationHeadline {
+            run_id: r.run_id,
+            merchant: r.scope.merchant,
+            from: r.scope.from,
+            to: r.scope.to,
+            as_of: r.settings.as_of,
+            items: r.totals.items,
+            open: r.totals.open,
+            open_at_stake: r.totals.open_at_stake,
+        });
+    }
     tracing::info!(
         loaded = summary.loaded.len(),
         duplicates = summary.duplicates,
         rejected = summary.rejected.len(),
         failed = summary.failed_count,
         facts = summary.facts.total(),
+        reconciliations = summary.reconciliation.len(),
         "load finished"
     );
     Ok(summary)
