@@ -21,6 +21,11 @@ if command -v python3 >/dev/null 2>&1; then
   cargo lambda --version >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check 'cargo-lambda>=1.8,<2' \
     || echo "note: could not install cargo-lambda; the runtime emulator test will be skipped" >&2
 fi
+# Headless Chromium renders the HTML report (tests/reconcile.rs).
+if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null) \
+    || echo "note: could not install chromium; the report rendering test will be skipped" >&2
+fi
 if command -v npm >/dev/null 2>&1; then
   command -v asl-validator >/dev/null 2>&1 || npm install --silent --global 'asl-validator@4' >/dev/null \
     || echo "note: could not install asl-validator; the state machine lint will be skipped" >&2

@@ -13,7 +13,7 @@ use syncrocardpay_core::formats::cielo::sample::{self, SampleSpec};
 use syncrocardpay_core::formats::merchant::{read_merchant_sales, Mapping};
 use syncrocardpay_core::pipeline::{self, IngestMode, Outcome};
 use syncrocardpay_core::reconcile::fees::read_rates;
-use syncrocardpay_core::reconcile::{Scope, Settings};
+use syncrocardpay_core::reconcile::{report, Scope, Settings};
 use syncrocardpay_core::source::ftps::{FtpsSettings, FtpsSource};
 use syncrocardpay_core::source::s3::S3Store;
 use syncrocardpay_core::source::{FolderSource, StatementSource};
@@ -151,6 +151,27 @@ enum Command {
         tolerance: rust_decimal::Decimal,
         #[arg(long)]
         json: bool,
+    },
+    /// The reconciliation of a period as a report: one self-contained HTML file (totals by status, money at
+    /// stake, expected vs received per day, fee overcharge by brand and product, the open divergences) and/or
+    /// the same tables as CSV. Uses the stored run over exactly this scope, reconciling first if there is none
+    /// (or with --refresh).
+    Report {
+        #[arg(long)]
+        from: chrono::NaiveDate,
+        #[arg(long)]
+        to: chrono::NaiveDate,
+        #[arg(long)]
+        merchant: Option<String>,
+        /// Write the HTML report here.
+        #[arg(long)]
+        html: Option<PathBuf>,
+        /// Write totals.csv, open_items.csv, expected_vs_received.csv and fee_overcharge.csv here.
+        #[arg(long)]
+        csv: Option<PathBuf>,
+        /// Reconcile again even if a run over this scope is stored.
+        #[arg(long)]
+        refresh: bool,
     },
     /// Contracted rates (merchant, acquirer, brand, product, installment range, rate %, validity).
     Rates {
@@ -370,6 +391,38 @@ async fn main() -> Result<()> {
                 println!("{}", serde_json::to_string(&report)?);
             } else {
                 print::recon_report(&report);
+            }
+        }
+        Command::Report { from, to, merchant, html, csv, refresh } => {
+            anyhow::ensure!(
+                html.is_some() || csv.is_some(),
+                "say where to write the report: --html FILE and/or --csv DIR"
+            );
+            anyhow::ensure!(from <= to, "--from {from} is after --to {to}");
+            let url = require_db(&db_opts).await?;
+            let mut client = connect_and_migrate(&url).await?;
+            let scope = Scope { from, to, merchant };
+            let stored = if refresh { None } else { db::recon::find_run(&client, &scope).await? };
+            let (run_id, settings, totals) = match stored {
+                Some(found) => found,
+                None => {
+                    let today = chrono::Local::now().date_naive();
+                    let as_of = db::recon::default_as_of(&client, scope.merchant.as_deref(), today).await?;
+                    let r = db::recon::run(&mut client, &scope, &Settings::new(as_of)).await?;
+                    (r.run_id, r.settings, r.totals)
+                }
+            };
+            let items = db::recon::items(&client, run_id).await?;
+            let data =
+                report::ReportData { run_id, scope: &scope, settings: &settings, totals: &totals, items: &items };
+            if let Some(path) = html {
+                std::fs::write(&path, report::html(&data)).with_context(|| format!("writing {}", path.display()))?;
+                println!("{}: report of run {run_id} ({} items, {} open)", path.display(), totals.items, totals.open);
+            }
+            if let Some(dir) = csv {
+                for path in report::write_csv(&dir, &data).with_context(|| format!("writing {}", dir.display()))? {
+                    println!("{}", path.display());
+                }
             }
         }
         Command::Rates { action: RatesAction::Import { file } } => {

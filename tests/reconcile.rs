@@ -217,3 +217,101 @@ async fn every_planted_problem_is_found_exactly_with_its_amount() {
     assert_eq!(item_rows(&db, again.run_id).await, first);
     assert_eq!(again.totals, report.totals);
 }
+
+/// Chromium for the report test; CI requires it (`SYNCRO_REQUIRE_CHROMIUM=1`), elsewhere its absence skips.
+fn chromium() -> Option<&'static str> {
+    let found = ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|c| std::process::Command::new(c).arg("--version").output().is_ok_and(|o| o.status.success()));
+    if found.is_none() {
+        let msg = "chromium is not installed (apt-get install chromium)";
+        if std::env::var("SYNCRO_REQUIRE_CHROMIUM").is_ok_and(|v| v == "1") {
+            panic!("{msg}");
+        }
+        eprintln!("SKIPPED: {msg}");
+    }
+    found
+}
+
+/// Headless Chromium without network and without a profile of its own.
+fn headless(browser: &str, profile: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(browser)
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"])
+        .args(["--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        .args(["--enable-logging=stderr", "--v=0", "--proxy-server=127.0.0.1:9", "--window-size=1200,1600"])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(args)
+        .output()
+        .expect("run chromium")
+}
+
+#[tokio::test]
+async fn the_html_report_renders_in_headless_chromium_with_the_headline_numbers() {
+    let Some(browser) = chromium() else { return };
+    let mut db = TestDb::new("recon_report").await;
+    let planted = vec![
+        Scenario::NeverCaptured { merchant: 0, sale: 2 },
+        Scenario::FeeAbove { merchant: 0, sale: 4, points: Decimal::new(30, 2) },
+        Scenario::NeverPaid { merchant: 0, sale: 6 },
+    ];
+    let run = load_and_reconcile(&mut db, &spec(planted)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("report.html");
+    let csv = dir.path().join("csv");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_syncrocardpay"))
+        .args(["report", "--from", FROM, "--to", TO, "--html"])
+        .arg(&html)
+        .arg("--csv")
+        .arg(&csv)
+        .env("DATABASE_URL", &db.url)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(&format!("report of run {}", run.run_id)),
+        "the stored run is reported"
+    );
+    let text = std::fs::read_to_string(&html).unwrap();
+    for external in ["src=\"http", "href=\"http", "url(http", "<script", "@import"] {
+        assert!(!text.contains(external), "self-contained: found {external}");
+    }
+
+    let profile = tempfile::tempdir().unwrap();
+    let url = format!("file://{}", html.display());
+    let dom = headless(browser, profile.path(), &["--dump-dom", &url]);
+    assert!(dom.status.success(), "{}", String::from_utf8_lossy(&dom.stderr));
+    let dom_text = String::from_utf8_lossy(&dom.stdout);
+    let stake = syncrocardpay_core::reconcile::brl(run.totals.open_at_stake);
+    assert!(dom_text.contains(&format!("<b id=\"items\">{}</b>", run.totals.items)), "{dom_text}");
+    assert!(dom_text.contains(&format!("<b id=\"open\">{}</b>", run.totals.open)));
+    assert!(dom_text.contains(&format!("<b id=\"at-stake\">{stake}</b>")));
+    let overcharged = run.totals.by_status.iter().find(|s| s.status == "overcharged").unwrap().count;
+    assert_eq!(run.totals.open, 2 + overcharged, "never captured, never paid, and each overcharged line");
+    assert!(dom_text.contains("id=\"chart-days\"") && dom_text.contains("id=\"chart-fees\""), "both charts rendered");
+    let console: Vec<String> = String::from_utf8_lossy(&dom.stderr)
+        .lines()
+        .filter(|l| l.contains("CONSOLE") || l.contains("Uncaught") || l.contains("Failed to load resource"))
+        .map(str::to_string)
+        .collect();
+    assert!(console.is_empty(), "console errors: {console:?}");
+
+    let png = dir.path().join("report.png");
+    let shot = headless(browser, profile.path(), &[&format!("--screenshot={}", png.display()), &url]);
+    assert!(shot.status.success(), "{}", String::from_utf8_lossy(&shot.stderr));
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&png).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let channels = info.color_type.samples();
+    let pixels: Vec<&[u8]> = buf[..info.buffer_size()].chunks(channels).collect();
+    let ink = pixels.iter().filter(|p| p[..3].iter().any(|&c| c < 200)).count();
+    let colours: std::collections::HashSet<&[u8]> = pixels.iter().copied().collect();
+    assert!(ink * 100 > pixels.len(), "the screenshot is not blank: {ink} dark pixels of {}", pixels.len());
+    assert!(colours.len() > 20, "text and charts give many colours: {}", colours.len());
+
+    // The CSV export has the same numbers.
+    let totals = std::fs::read_to_string(csv.join("totals.csv")).unwrap();
+    assert!(totals.contains("sales,missing_at_acquirer,true,1,"), "{totals}");
+    let open_items = std::fs::read_to_string(csv.join("open_items.csv")).unwrap();
+    assert_eq!(open_items.lines().count() as u64, run.totals.open + 1, "a header and every open item");
+}

@@ -459,3 +459,62 @@ pub async fn reconcile_touched(db: &mut Client, file_ids: &[i64], today: NaiveDa
     }
     Ok(reports)
 }
+
+/// The stored run over exactly this scope, if any: (run id, settings, totals).
+pub async fn find_run(db: &impl GenericClient, scope: &Scope) -> Result<Option<(i64, Settings, Totals)>> {
+    let row = db
+        .query_opt(
+            "SELECT run_id, settings, totals FROM recon_run
+              WHERE date_from = $1 AND date_to = $2 AND coalesce(merchant_code, '') = coalesce($3, '')
+                AND finished_at IS NOT NULL",
+            &[&scope.from, &scope.to, &scope.merchant],
+        )
+        .await?;
+    let Some(r) = row else { return Ok(None) };
+    let bad = |e: serde_json::Error| crate::Error::Other(format!("recon_run {}: {e}", r.get::<_, i64>(0)));
+    let settings: Settings = serde_json::from_value(r.get(1)).map_err(bad)?;
+    let totals: Totals = serde_json::from_value(r.get(2)).map_err(bad)?;
+    Ok(Some((r.get(0), settings, totals)))
+}
+
+/// The items of a run, in order.
+pub async fn items(db: &impl GenericClient, run_id: i64) -> Result<Vec<ReconItem>> {
+    let rows = db
+        .query(
+            "SELECT area, status, merchant_code, acquirer, ref_date, sale_code, nsu, authorization_code, installment,
+                    brand, product, expected, actual, difference, days_late, fields, reason,
+                    expected_file_id, expected_line_no, actual_file_id, actual_line_no
+               FROM recon_item WHERE run_id = $1 ORDER BY item_no",
+            &[&run_id],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| ReconItem {
+            area: match r.get::<_, &str>(0) {
+                "sales" => reconcile::Area::Sales,
+                "receivables" => reconcile::Area::Receivables,
+                "adjustments" => reconcile::Area::Adjustments,
+                _ => reconcile::Area::Fees,
+            },
+            status: r.get(1),
+            merchant_code: r.get(2),
+            acquirer: r.get(3),
+            ref_date: r.get(4),
+            sale_code: r.get(5),
+            nsu: r.get(6),
+            authorization_code: r.get(7),
+            installment: r.get(8),
+            brand: r.get(9),
+            product: r.get(10),
+            expected: r.get(11),
+            actual: r.get(12),
+            difference: r.get(13),
+            days_late: r.get(14),
+            fields: r.get(15),
+            reason: r.get(16),
+            expected_ref: r.get::<_, Option<i64>>(17).zip(r.get::<_, Option<i64>>(18)),
+            actual_ref: r.get::<_, Option<i64>>(19).zip(r.get::<_, Option<i64>>(20)),
+        })
+        .collect())
+}

@@ -10,6 +10,7 @@
 
 pub mod fees;
 pub mod receivables;
+pub mod report;
 pub mod sales;
 
 use chrono::NaiveDate;

@@ -1,0 +1,327 @@
+//! The reconciliation report a person reads: one self-contained HTML file (inline CSS and SVG charts, no
+//! script, nothing fetched), and the same tables as CSV. Pure: items in, text out.
+
+use super::{brl, Area, ReconItem, Scope, Settings, Totals};
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+/// Open items shown in the HTML tables (all of them go to the CSV).
+pub const MAX_HTML_ROWS: usize = 2000;
+
+/// What a report is made of.
+pub struct ReportData<'a> {
+    pub run_id: i64,
+    pub scope: &'a Scope,
+    pub settings: &'a Settings,
+    pub totals: &'a Totals,
+    pub items: &'a [ReconItem],
+}
+
+/// Expected and received per due day (receivables).
+pub fn expected_vs_received(items: &[ReconItem]) -> BTreeMap<NaiveDate, (Decimal, Decimal)> {
+    let mut by_day: BTreeMap<NaiveDate, (Decimal, Decimal)> = BTreeMap::new();
+    for i in items.iter().filter(|i| i.area == Area::Receivables) {
+        let e = by_day.entry(i.ref_date).or_default();
+        e.0 += i.expected.unwrap_or_default();
+        e.1 += i.actual.unwrap_or_default();
+    }
+    by_day
+}
+
+/// Money overcharged in fees, by brand and product.
+pub fn fee_overcharge(items: &[ReconItem]) -> BTreeMap<(String, String), (u64, Decimal)> {
+    let mut by: BTreeMap<(String, String), (u64, Decimal)> = BTreeMap::new();
+    for i in items.iter().filter(|i| i.area == Area::Fees && i.status == "overcharged") {
+        let e = by.entry((i.brand.clone(), i.product.clone())).or_default();
+        e.0 += 1;
+        e.1 += i.difference.unwrap_or_default();
+    }
+    by
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+}
+
+fn money(d: Option<Decimal>) -> String {
+    d.map(brl).unwrap_or_default()
+}
+
+fn to_f64(d: Decimal) -> f64 {
+    d.to_string().parse().unwrap_or(0.0)
+}
+
+/// Bars of expected (grey) and received (green) per day.
+fn day_chart(days: &BTreeMap<NaiveDate, (Decimal, Decimal)>) -> String {
+    if days.is_empty() {
+        return "<p class=\"none\">No installments due in this period.</p>".into();
+    }
+    let (w, h, pad) = (900.0, 260.0, 40.0);
+    let max = days.values().map(|(e, r)| to_f64(*e).max(to_f64(*r))).fold(1.0, f64::max);
+    let step = (w - 2.0 * pad) / days.len() as f64;
+    let bar = (step / 2.5).max(1.0);
+    let mut svg = format!(
+        "<svg id=\"chart-days\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"Expected and received per day\">\
+         <line x1=\"{pad}\" y1=\"{y}\" x2=\"{x2}\" y2=\"{y}\" class=\"axis\"/>",
+        y = h - pad,
+        x2 = w - pad
+    );
+    for (n, (day, (e, r))) in days.iter().enumerate() {
+        let x = pad + n as f64 * step;
+        let he = (to_f64(*e) / max) * (h - 2.0 * pad);
+        let hr = (to_f64(*r) / max) * (h - 2.0 * pad);
+        let _ = write!(
+            svg,
+            "<rect class=\"expected\" x=\"{x:.1}\" y=\"{:.1}\" width=\"{bar:.1}\" height=\"{he:.1}\"><title>{day}: expected {}</title></rect>\
+             <rect class=\"received\" x=\"{:.1}\" y=\"{:.1}\" width=\"{bar:.1}\" height=\"{hr:.1}\"><title>{day}: received {}</title></rect>",
+            h - pad - he,
+            esc(&brl(*e)),
+            x + bar,
+            h - pad - hr,
+            esc(&brl(*r)),
+        );
+    }
+    let (first, last) = (days.keys().next().unwrap(), days.keys().last().unwrap());
+    let _ = write!(
+        svg,
+        "<text x=\"{pad}\" y=\"{}\" class=\"label\">{first}</text><text x=\"{}\" y=\"{}\" class=\"label\" text-anchor=\"end\">{last}</text>\
+         <text x=\"{pad}\" y=\"20\" class=\"label\">max {}</text></svg>",
+        h - 15.0,
+        w - pad,
+        h - 15.0,
+        esc(&brl(Decimal::from_f64_retain(max).unwrap_or_default()))
+    );
+    svg
+}
+
+/// Horizontal bars of fee overcharge by brand / product.
+fn fee_chart(by: &BTreeMap<(String, String), (u64, Decimal)>) -> String {
+    if by.is_empty() {
+        return "<p class=\"none\">No fee charged above the contract.</p>".into();
+    }
+    let row_h = 26.0;
+    let (w, label_w) = (900.0, 220.0);
+    let h = row_h * by.len() as f64 + 10.0;
+    let max = by.values().map(|(_, d)| to_f64(*d)).fold(0.01, f64::max);
+    let mut svg = format!("<svg id=\"chart-fees\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"Fee overcharge by brand and product\">");
+    for (n, ((brand, product), (count, amount))) in by.iter().enumerate() {
+        let y = 5.0 + n as f64 * row_h;
+        let bw = (to_f64(*amount) / max) * (w - label_w - 160.0);
+        let _ = write!(
+            svg,
+            "<text x=\"0\" y=\"{:.1}\" class=\"label\">brand {} · product {}</text>\
+             <rect class=\"over\" x=\"{label_w}\" y=\"{y:.1}\" width=\"{bw:.1}\" height=\"{:.1}\"/>\
+             <text x=\"{:.1}\" y=\"{:.1}\" class=\"label\">{} ({count})</text>",
+            y + row_h * 0.65,
+            esc(brand),
+            esc(product),
+            row_h - 8.0,
+            label_w + bw + 6.0,
+            y + row_h * 0.65,
+            esc(&brl(*amount))
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// The whole report as one HTML document.
+pub fn html(data: &ReportData) -> String {
+    let t = data.totals;
+    let scope = data.scope;
+    let title = format!(
+        "Reconciliation {} to {}{}",
+        scope.from,
+        scope.to,
+        scope.merchant.as_deref().map(|m| format!(" — merchant {m}")).unwrap_or_default()
+    );
+    let mut out = String::with_capacity(64 * 1024);
+    let _ = write!(
+        out,
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><style>\
+         body{{font-family:system-ui,sans-serif;margin:2rem;color:#1d2433;background:#fff}}\
+         h1{{font-size:1.5rem}} h2{{font-size:1.15rem;margin-top:2rem}}\
+         .cards{{display:flex;gap:1rem;flex-wrap:wrap}} .card{{border:1px solid #d0d7e2;border-radius:8px;padding:.8rem 1.2rem;min-width:12rem}}\
+         .card b{{display:block;font-size:1.6rem}} .open{{color:#b3261e}}\
+         table{{border-collapse:collapse;width:100%;font-size:.85rem}} th,td{{border-bottom:1px solid #e3e8ef;padding:.3rem .5rem;text-align:left}}\
+         td.n{{text-align:right;font-variant-numeric:tabular-nums}} th{{background:#f3f6fa}}\
+         svg{{width:100%;height:auto;max-width:900px;display:block}} .axis{{stroke:#888}} .label{{font-size:12px;fill:#333}}\
+         .expected{{fill:#b8c2d1}} .received{{fill:#2e7d32}} .over{{fill:#b3261e}} .none{{color:#667}}\
+         .legend span{{display:inline-block;width:.8rem;height:.8rem;margin:0 .3rem 0 1rem;vertical-align:middle}}\
+         </style></head><body><h1>{title}</h1>\
+         <p>Run {run} · as of {as_of} · tolerance {tol} · sale dates matched within {win} day(s)</p>\
+         <div class=\"cards\">\
+         <div class=\"card\">Items<b id=\"items\">{items}</b></div>\
+         <div class=\"card open\">Need attention<b id=\"open\">{open}</b></div>\
+         <div class=\"card open\">At stake<b id=\"at-stake\">{stake}</b></div></div>",
+        title = esc(&title),
+        run = data.run_id,
+        as_of = data.settings.as_of,
+        tol = esc(&brl(data.settings.amount_tolerance)),
+        win = data.settings.sale_date_window_days,
+        items = t.items,
+        open = t.open,
+        stake = esc(&brl(t.open_at_stake)),
+    );
+    out.push_str("<h2>Totals by status</h2><table id=\"totals\"><tr><th>Area</th><th>Status</th><th>Items</th><th>At stake</th></tr>");
+    for s in &t.by_status {
+        let _ = write!(
+            out,
+            "<tr{}><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            if s.open { " class=\"open\"" } else { "" },
+            s.area.as_str(),
+            esc(&s.status),
+            s.count,
+            esc(&brl(s.at_stake))
+        );
+    }
+    out.push_str("</table>");
+    out.push_str(
+        "<h2>Expected vs received, per due day</h2><p class=\"legend\"><span class=\"expected\" style=\"background:#b8c2d1\"></span>expected\
+         <span style=\"background:#2e7d32\"></span>received</p>",
+    );
+    out.push_str(&day_chart(&expected_vs_received(data.items)));
+    out.push_str("<h2>Fees charged above the contract, by brand and product</h2>");
+    out.push_str(&fee_chart(&fee_overcharge(data.items)));
+    let open: Vec<&ReconItem> = data.items.iter().filter(|i| i.is_open()).collect();
+    let _ = write!(out, "<h2>Open divergences ({})</h2>", open.len());
+    if open.len() > MAX_HTML_ROWS {
+        let _ = write!(out, "<p>The first {MAX_HTML_ROWS} are shown; the CSV export has them all.</p>");
+    }
+    out.push_str(
+        "<table id=\"open-items\"><tr><th>Area</th><th>Status</th><th>Merchant</th><th>Date</th><th>Sale</th><th>NSU</th>\
+         <th>Auth.</th><th>Inst.</th><th>Brand</th><th>Product</th><th>Expected</th><th>Actual</th><th>Difference</th>\
+         <th>Days</th><th>Fields</th><th>Reason</th></tr>",
+    );
+    for i in open.iter().take(MAX_HTML_ROWS) {
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td>\
+             <td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
+             <td>{}</td><td>{}</td></tr>",
+            i.area.as_str(),
+            esc(&i.status),
+            esc(&i.merchant_code),
+            i.ref_date,
+            esc(&i.sale_code),
+            esc(&i.nsu),
+            esc(&i.authorization_code),
+            i.installment,
+            esc(&i.brand),
+            esc(&i.product),
+            esc(&money(i.expected)),
+            esc(&money(i.actual)),
+            esc(&money(i.difference)),
+            i.days_late.map(|d| d.to_string()).unwrap_or_default(),
+            esc(&i.fields.join(", ")),
+            esc(&i.reason)
+        );
+    }
+    out.push_str("</table><p class=\"none\">Generated by syncrocardpay.</p></body></html>\n");
+    out
+}
+
+/// The report's tables as CSV files in `dir`: `totals.csv`, `open_items.csv` (every open item),
+/// `expected_vs_received.csv`, `fee_overcharge.csv`. Amounts are plain decimals (`1234.56`).
+pub fn write_csv(dir: &std::path::Path, data: &ReportData) -> std::io::Result<Vec<std::path::PathBuf>> {
+    std::fs::create_dir_all(dir)?;
+    let mut written = Vec::new();
+    let mut file = |name: &str, header: &[&str], rows: Vec<Vec<String>>| -> std::io::Result<()> {
+        let path = dir.join(name);
+        let mut w = csv::Writer::from_path(&path)?;
+        w.write_record(header)?;
+        for r in rows {
+            w.write_record(&r)?;
+        }
+        w.flush()?;
+        written.push(path);
+        Ok(())
+    };
+    let opt = |d: Option<Decimal>| d.map(|d| d.to_string()).unwrap_or_default();
+    file(
+        "totals.csv",
+        &["area", "status", "open", "items", "at_stake"],
+        data.totals
+            .by_status
+            .iter()
+            .map(|s| {
+                vec![
+                    s.area.as_str().into(),
+                    s.status.clone(),
+                    s.open.to_string(),
+                    s.count.to_string(),
+                    s.at_stake.to_string(),
+                ]
+            })
+            .collect(),
+    )?;
+    file(
+        "open_items.csv",
+        &[
+            "area",
+            "status",
+            "merchant_code",
+            "acquirer",
+            "date",
+            "sale_code",
+            "nsu",
+            "authorization_code",
+            "installment",
+            "brand",
+            "product",
+            "expected",
+            "actual",
+            "difference",
+            "at_stake",
+            "days_late",
+            "fields",
+            "reason",
+        ],
+        data.items
+            .iter()
+            .filter(|i| i.is_open())
+            .map(|i| {
+                vec![
+                    i.area.as_str().into(),
+                    i.status.clone(),
+                    i.merchant_code.clone(),
+                    i.acquirer.clone(),
+                    i.ref_date.to_string(),
+                    i.sale_code.clone(),
+                    i.nsu.clone(),
+                    i.authorization_code.clone(),
+                    i.installment.to_string(),
+                    i.brand.clone(),
+                    i.product.clone(),
+                    opt(i.expected),
+                    opt(i.actual),
+                    opt(i.difference),
+                    i.at_stake().to_string(),
+                    i.days_late.map(|d| d.to_string()).unwrap_or_default(),
+                    i.fields.join(";"),
+                    i.reason.clone(),
+                ]
+            })
+            .collect(),
+    )?;
+    file(
+        "expected_vs_received.csv",
+        &["due_date", "expected", "received"],
+        expected_vs_received(data.items)
+            .into_iter()
+            .map(|(d, (e, r))| vec![d.to_string(), e.to_string(), r.to_string()])
+            .collect(),
+    )?;
+    file(
+        "fee_overcharge.csv",
+        &["brand", "product", "items", "overcharged"],
+        fee_overcharge(data.items)
+            .into_iter()
+            .map(|((b, p), (n, d))| vec![b, p, n.to_string(), d.to_string()])
+            .collect(),
+    )?;
+    Ok(written)
+}
