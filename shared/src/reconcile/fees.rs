@@ -63,10 +63,15 @@ pub struct ChargedFee {
 /// Audit every transaction: `ok`, `overcharged`, `undercharged` (beyond the amount tolerance, the difference
 /// being the amount at stake), or `no_contract` when no contracted rate applies.
 pub fn audit(charged: &[ChargedFee], rates: &[ContractRate], settings: &Settings) -> Vec<ReconItem> {
+    let mut by_merchant: std::collections::HashMap<(&str, &str), Vec<&ContractRate>> = Default::default();
+    for r in rates {
+        by_merchant.entry((&r.merchant_code, &r.acquirer)).or_default().push(r);
+    }
     let mut items: Vec<ReconItem> = charged
         .iter()
         .map(|t| {
-            let rate = rates.iter().filter(|r| r.applies(t)).max_by_key(|r| r.specificity());
+            let candidates = by_merchant.get(&(t.merchant_code.as_str(), t.acquirer.as_str()));
+            let rate = candidates.into_iter().flatten().filter(|r| r.applies(t)).max_by_key(|r| r.specificity());
             let (status, expected, reason) = match rate {
                 None => (
                     "no_contract",

@@ -5,6 +5,7 @@
 use super::{brl, Area, ReconItem, Settings, SourceLine};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
+use std::collections::{HashMap, HashSet};
 
 /// A sale in the merchant's books.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,40 +110,59 @@ pub fn reconcile(merchant: &[MerchantSale], acquirer: &[AcquirerSale], settings:
     let close = |m: &MerchantSale, a: &AcquirerSale| (a.date - m.date).num_days().abs() <= window;
     let known = |s: &str| !s.trim().is_empty();
 
+    // Indexes: by merchant + NSU + authorization code, and by merchant + amount in centavos.
+    let cents = |d: Decimal| (d * Decimal::ONE_HUNDRED).round().to_string().parse::<i64>().unwrap_or(i64::MAX);
+    let mut by_codes: HashMap<(&str, &str, &str), Vec<usize>> = HashMap::new();
+    let mut by_amount: HashMap<(&str, i64), Vec<usize>> = HashMap::new();
+    for (i, a) in theirs.iter().enumerate() {
+        by_codes.entry((&a.merchant_code, &a.nsu, &a.authorization_code)).or_default().push(i);
+        by_amount.entry((&a.merchant_code, cents(a.gross))).or_default().push(i);
+    }
+    // Amount buckets within the tolerance (a tolerance beyond R$ 10 scans everything of the merchant).
+    let spread = cents(settings.amount_tolerance).clamp(0, 1000);
+    let wide = cents(settings.amount_tolerance) > 1000;
+
     let mut items = Vec::new();
-    let mut matched_ours: Vec<&MerchantSale> = Vec::new();
-    let mut matched_theirs: Vec<usize> = Vec::new();
+    let mut matched_ours: HashSet<(&str, NaiveDate, Decimal, String)> = HashSet::new();
+    let mut matched_theirs: HashSet<(&str, NaiveDate, Decimal, &str, &str)> = HashSet::new();
     for m in &ours {
         // 1. NSU + authorization code + date within the window (closest date first).
         let by_codes = (known(&m.nsu) && known(&m.authorization_code))
             .then(|| {
-                (0..theirs.len())
-                    .filter(|&i| !taken[i])
-                    .filter(|&i| {
-                        let a = theirs[i];
-                        a.merchant_code == m.merchant_code
-                            && a.nsu == m.nsu
-                            && a.authorization_code == m.authorization_code
-                            && close(m, a)
-                    })
+                by_codes
+                    .get(&(m.merchant_code.as_str(), m.nsu.as_str(), m.authorization_code.as_str()))
+                    .into_iter()
+                    .flatten()
+                    .copied()
+                    .filter(|&i| !taken[i] && close(m, theirs[i]))
                     .min_by_key(|&i| ((theirs[i].date - m.date).num_days().abs(), i))
             })
             .flatten();
         // 2. Amount + date + brand + last digits, within the tolerances.
+        let fallback = |i: usize| {
+            let a = theirs[i];
+            !taken[i]
+                && a.merchant_code == m.merchant_code
+                && close(m, a)
+                && (a.gross - m.gross).abs() <= settings.amount_tolerance
+                && (!known(&m.brand) || canonical_brand(&m.brand) == canonical_brand(&a.brand_name))
+                && (!known(&m.card_last_digits)
+                    || !known(&a.card_last_digits)
+                    || a.card_last_digits.ends_with(m.card_last_digits.trim())
+                    || m.card_last_digits.ends_with(a.card_last_digits.trim()))
+        };
         let found = by_codes.or_else(|| {
-            (0..theirs.len())
-                .filter(|&i| !taken[i])
-                .filter(|&i| {
-                    let a = theirs[i];
-                    a.merchant_code == m.merchant_code
-                        && close(m, a)
-                        && (a.gross - m.gross).abs() <= settings.amount_tolerance
-                        && (!known(&m.brand) || canonical_brand(&m.brand) == canonical_brand(&a.brand_name))
-                        && (!known(&m.card_last_digits)
-                            || !known(&a.card_last_digits)
-                            || a.card_last_digits.ends_with(m.card_last_digits.trim())
-                            || m.card_last_digits.ends_with(a.card_last_digits.trim()))
-                })
+            let candidates: Vec<usize> = if wide {
+                (0..theirs.len()).collect()
+            } else {
+                let c = cents(m.gross);
+                (c - spread..=c + spread)
+                    .flat_map(|k| by_amount.get(&(m.merchant_code.as_str(), k)).into_iter().flatten().copied())
+                    .collect()
+            };
+            candidates
+                .into_iter()
+                .filter(|&i| fallback(i))
                 .min_by_key(|&i| ((theirs[i].date - m.date).num_days().abs(), i))
         });
         let base = |status: &str| ReconItem {
@@ -167,14 +187,21 @@ pub fn reconcile(merchant: &[MerchantSale], acquirer: &[AcquirerSale], settings:
             actual_ref: None,
         };
         let Some(i) = found else {
-            // The same sale twice in the merchant's books?
-            let twin = matched_ours.iter().any(|o| {
-                o.merchant_code == m.merchant_code
-                    && o.date == m.date
-                    && o.gross == m.gross
-                    && ((known(&m.nsu) && o.nsu == m.nsu && o.authorization_code == m.authorization_code)
-                        || (known(&m.card_last_digits) && o.card_last_digits == m.card_last_digits))
-            });
+            // The same sale twice in the merchant's books? (same day and amount, and the same codes or card)
+            let twin = (known(&m.nsu)
+                && matched_ours.contains(&(
+                    m.merchant_code.as_str(),
+                    m.date,
+                    m.gross,
+                    format!("codes:{}/{}", m.nsu, m.authorization_code),
+                )))
+                || (known(&m.card_last_digits)
+                    && matched_ours.contains(&(
+                        m.merchant_code.as_str(),
+                        m.date,
+                        m.gross,
+                        format!("card:{}", m.card_last_digits),
+                    )));
             let mut item = base(if twin { "duplicate" } else { "missing_at_acquirer" });
             item.reason = if twin {
                 format!("sale {} of {} on {} is in the merchant's books twice", m.sale_id, brl(m.gross), m.date)
@@ -192,9 +219,10 @@ pub fn reconcile(merchant: &[MerchantSale], acquirer: &[AcquirerSale], settings:
             continue;
         };
         taken[i] = true;
-        matched_ours.push(m);
-        matched_theirs.push(i);
+        matched_ours.insert((&m.merchant_code, m.date, m.gross, format!("codes:{}/{}", m.nsu, m.authorization_code)));
+        matched_ours.insert((&m.merchant_code, m.date, m.gross, format!("card:{}", m.card_last_digits)));
         let a = theirs[i];
+        matched_theirs.insert((&a.merchant_code, a.date, a.gross, &a.brand, &a.card_last_digits));
         let mut fields = Vec::new();
         let mut notes = Vec::new();
         if (a.gross - m.gross).abs() > settings.amount_tolerance {
@@ -242,13 +270,13 @@ pub fn reconcile(merchant: &[MerchantSale], acquirer: &[AcquirerSale], settings:
 
     for (i, a) in theirs.iter().enumerate().filter(|(i, _)| !taken[*i]) {
         // Captured twice: the same amount, card and day as a sale already matched.
-        let twin = matched_theirs.iter().map(|&j| theirs[j]).any(|o| {
-            o.merchant_code == a.merchant_code
-                && o.date == a.date
-                && o.gross == a.gross
-                && o.brand == a.brand
-                && o.card_last_digits == a.card_last_digits
-        });
+        let twin = matched_theirs.contains(&(
+            a.merchant_code.as_str(),
+            a.date,
+            a.gross,
+            a.brand.as_str(),
+            a.card_last_digits.as_str(),
+        ));
         let _ = i;
         items.push(ReconItem {
             area: Area::Sales,
