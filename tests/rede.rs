@@ -332,6 +332,81 @@ async fn rede_files_load_into_the_same_facts_with_the_acquirer_as_a_dimension() 
     assert_eq!(credits.get::<_, String>(2), "00002440978");
     // Rede's and Cielo's establishments are distinct even with the same code.
     assert_eq!(db.count("SELECT count(*) FROM dim_establishment WHERE acquirer_key = 2").await, 3);
+
+    // Rede's sales are reconciled like Cielo's: against the merchant's books (none here) and the contract.
+    let sales = db
+        .count(
+            "SELECT count(*) FROM fact_card_transaction t JOIN dim_posting_type pt USING (posting_type_key)
+              WHERE pt.is_sale AND t.fee_amount IS NOT NULL",
+        )
+        .await;
+    let (from, to): (chrono::NaiveDate, chrono::NaiveDate) = {
+        let r = db
+            .client
+            .query_one("SELECT min(authorization_date), max(authorization_date) FROM fact_card_transaction", &[])
+            .await
+            .unwrap();
+        (r.get(0), r.get(1))
+    };
+    let scope = syncrocardpay_core::reconcile::Scope { from, to, merchant: None };
+    let settings = syncrocardpay_core::reconcile::Settings::new(to);
+    let run = syncrocardpay_core::db::recon::run(&mut db.client, &scope, &settings).await.unwrap();
+    let count = |area: &'static str, status: &'static str| {
+        let db = &db;
+        let run_id = run.run_id;
+        async move {
+            db.client
+                .query_one(
+                    "SELECT count(*) FROM recon_item WHERE run_id = $1 AND area = $2 AND status = $3 AND acquirer = 'rede'",
+                    &[&run_id, &area, &status],
+                )
+                .await
+                .unwrap()
+                .get::<_, i64>(0)
+        }
+    };
+    assert_eq!(count("fees", "no_contract").await, sales, "every Rede sale's fee is audited");
+    assert!(count("sales", "missing_in_merchant").await >= 1);
+    // With a contract at each sale's own discount rate (by brand, product and installments), every fee is right.
+    let rows = db
+        .client
+        .query(
+            "SELECT DISTINCT e.merchant_code, pm.brand_code, p.code, greatest(t.installment_count, 1),
+                    round(abs(t.fee_amount) / t.gross_amount * 100, 2)
+               FROM fact_card_transaction t JOIN dim_establishment e USING (establishment_key)
+               JOIN dim_posting_type pt USING (posting_type_key) JOIN dim_payment_method pm USING (payment_method_key)
+               JOIN dim_product p USING (product_key)
+              WHERE pt.is_sale AND t.fee_amount IS NOT NULL AND t.gross_amount > 0",
+            &[],
+        )
+        .await
+        .unwrap();
+    let rates: Vec<syncrocardpay_core::reconcile::fees::ContractRate> = rows
+        .iter()
+        .map(|r| syncrocardpay_core::reconcile::fees::ContractRate {
+            merchant_code: r.get(0),
+            acquirer: "rede".into(),
+            brand: r.get(1),
+            product: r.get(2),
+            installments_from: r.get(3),
+            installments_to: r.get(3),
+            rate: r.get(4),
+            valid_from: from,
+            valid_to: None,
+        })
+        .collect();
+    syncrocardpay_core::db::recon::import_rates(&mut db.client, &rates, "test").await.unwrap();
+    let run = syncrocardpay_core::db::recon::run(&mut db.client, &scope, &settings).await.unwrap();
+    let ok = db
+        .client
+        .query_one(
+            "SELECT count(*) FROM recon_item WHERE run_id = $1 AND area = 'fees' AND status = 'ok'",
+            &[&run.run_id],
+        )
+        .await
+        .unwrap()
+        .get::<_, i64>(0);
+    assert_eq!(ok, sales);
 }
 
 #[test]

@@ -241,7 +241,7 @@ pub async fn inputs(db: &impl GenericClient, scope: &Scope, settings: &Settings)
             AND coalesce(t.authorization_date, t.capture_date) BETWEEN $2 AND $3
             AND ($4::text IS NULL OR e.merchant_code = $4)"
     );
-    for r in db.query(&sql, &[&types(&SALES_FILES[..1]), &scope.from, &scope.to, &merchant]).await? {
+    for r in db.query(&sql, &[&types(SALES_FILES), &scope.from, &scope.to, &merchant]).await? {
         inputs.charged.push(ChargedFee {
             merchant_code: r.get(0),
             acquirer: r.get(1),
