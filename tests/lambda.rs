@@ -73,6 +73,13 @@ impl World {
         Some(w)
     }
 
+    /// Start an execution of the test's state machine.
+    async fn start(&self, name: &str, input: &str) -> String {
+        let out =
+            self.sfn.start_execution().state_machine_arn(&self.state_machine).name(name).input(input).send().await;
+        out.unwrap().execution_arn
+    }
+
     /// The state machine in a region: moto 5.2 answers a second StartExecution in a region with an internal
     /// error (it deep-copies the region's backend, running executions and their locks included), so a test's
     /// second execution runs in another region.
@@ -408,16 +415,7 @@ async fn the_state_machine_ingests_every_file_in_parallel_and_a_poisoned_file_fa
     assert_eq!(manual.found.files, refs);
 
     w.moto.queue_lambda_results(&[serde_json::to_value(&found).unwrap()]);
-    let execution = w
-        .sfn
-        .start_execution()
-        .state_machine_arn(&w.state_machine)
-        .name("nightly-2026-11-25")
-        .input(r#"{"trigger": "schedule", "force": false}"#)
-        .send()
-        .await
-        .unwrap()
-        .execution_arn;
+    let execution = w.start("nightly-2026-11-25", r#"{"trigger": "schedule", "force": false}"#).await;
 
     // The Map sends one task-token message per file, all at once (MaxConcurrency 8 from discovery).
     let mut messages = w.receive(4).await;
@@ -517,16 +515,7 @@ async fn transient_failures_are_retried_and_files_that_still_fail_fail_the_execu
                            "already_seen": 0, "refused": []});
     let first_load = LoadSummary { files: 2, failed_files: vec![gone.clone()], failed_count: 1, ..Default::default() };
     w.moto.queue_lambda_results(&[discovery, serde_json::to_value(&first_load).unwrap()]);
-    let execution = w
-        .sfn
-        .start_execution()
-        .state_machine_arn(&w.state_machine)
-        .name("manual-1")
-        .input(r#"{"trigger": "manual", "force": false}"#)
-        .send()
-        .await
-        .unwrap()
-        .execution_arn;
+    let execution = w.start("manual-1", r#"{"trigger": "manual", "force": false}"#).await;
     let mut messages = w.receive(2).await;
     messages.sort_by_key(|m| m.body().unwrap().contains("GONE"));
 

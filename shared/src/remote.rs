@@ -171,6 +171,27 @@ pub fn rejection_reason(report: &IngestReport) -> String {
     report.summary.as_ref().and_then(|s| s.errors.first()).map(|i| i.to_string()).unwrap_or_else(|| "rejected".into())
 }
 
+/// Record in `remote_file` what came of a remote file: the ingest's outcome, its content and file, the raw
+/// copy kept, and the first reason of a rejection.
+async fn record_outcome(
+    db: &Client,
+    id: &RemoteIdentity<'_>,
+    report: &IngestReport,
+    raw_key: Option<&str>,
+) -> Result<()> {
+    let error = (report.outcome == Outcome::Rejected).then(|| rejection_reason(report));
+    store::remote_record(
+        db,
+        id,
+        report.outcome.as_str(),
+        Some(&report.sha256),
+        Some(report.file_id),
+        raw_key,
+        error.as_deref(),
+    )
+    .await
+}
+
 /// Download an inbox object, ingest it, and archive it: to `processed/` when staged, loaded or already loaded,
 /// to `rejected/` with the reason when invalid. An object no longer in the inbox is
 /// [`Error::AlreadyArchived`] when another delivery archived it, [`Error::SourceMissing`] otherwise.
@@ -206,17 +227,7 @@ pub async fn ingest_s3_object(
     store.archive(obj, &disposition).await?;
     let label = store.label();
     let id = RemoteIdentity { source: &label, path: &obj.relative, size: obj.size, modified: None };
-    let error = (report.outcome == Outcome::Rejected).then(|| rejection_reason(&report));
-    store::remote_record(
-        &*db,
-        &id,
-        report.outcome.as_str(),
-        Some(&report.sha256),
-        Some(report.file_id),
-        None,
-        error.as_deref(),
-    )
-    .await?;
+    record_outcome(db, &id, &report, None).await?;
     Ok(report)
 }
 
@@ -255,17 +266,7 @@ pub async fn ingest_ftps_file(
     };
     match one.await {
         Ok((report, kept)) => {
-            let error = (report.outcome == Outcome::Rejected).then(|| rejection_reason(&report));
-            store::remote_record(
-                &*db,
-                &id,
-                report.outcome.as_str(),
-                Some(&report.sha256),
-                Some(report.file_id),
-                kept.as_deref(),
-                error.as_deref(),
-            )
-            .await?;
+            record_outcome(db, &id, &report, kept.as_deref()).await?;
             Ok(report)
         }
         Err(e) => {
