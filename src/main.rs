@@ -4,7 +4,7 @@
 mod print;
 
 use anyhow::{bail, Context, Result};
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::sync::Arc;
 use syncrocardpay_core::config::{Config, EnvParameters, SsmParameters, DEFAULT_PREFIX};
@@ -81,48 +81,22 @@ enum Command {
     },
     /// List what the sources hold that is not loaded yet, without downloading or loading anything.
     Discover {
-        #[arg(long)]
-        inbox: Option<PathBuf>,
-        /// s3://BUCKET/PREFIX (or S3_BUCKET / S3_PREFIX).
-        #[arg(long)]
-        s3: Option<String>,
-        /// ftps://USER:PASSWORD@HOST:PORT/DIR (or the SSM / environment FTPS settings).
-        #[arg(long, env = "SYNCROCARDPAY_FTPS_URL", hide_env_values = true)]
-        ftps: Option<String>,
-        #[arg(long)]
-        ftps_ca_file: Option<PathBuf>,
-        #[arg(long)]
-        ftps_prefix: Option<String>,
+        #[command(flatten)]
+        sources: SourceArgs,
         #[arg(long)]
         json: bool,
     },
     /// The whole local pipeline over a folder: discover new files → ingest and load in parallel → summary.
     /// Without --inbox, runs on generated sample statements; without a database, starts a throwaway one.
     Run {
-        #[arg(long)]
-        inbox: Option<PathBuf>,
+        #[command(flatten)]
+        sources: SourceArgs,
         /// Files processed in parallel (default: number of CPUs).
         #[arg(long)]
         jobs: Option<usize>,
         /// Sales in the generated sample when there is no --inbox.
         #[arg(long, default_value_t = 2000)]
         sample_transactions: u64,
-        /// An S3 inbox: s3://BUCKET/PREFIX (objects under PREFIX/inbox/, archived to PREFIX/processed/ and
-        /// PREFIX/rejected/). Defaults to S3_BUCKET and S3_PREFIX when set. Endpoint, region and credentials
-        /// come from the standard AWS environment (AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID…).
-        #[arg(long)]
-        s3: Option<String>,
-        /// An acquirer's FTPS server: ftps://USER:PASSWORD@HOST:PORT/DIR (explicit TLS, certificate verified).
-        /// Without it, the FTPS settings of --ssm-prefix / SYNCROCARDPAY_FTPS_* are used if present. With --s3,
-        /// every download is also copied to PREFIX/raw/<acquirer>/<merchant>/<date>/<name>.
-        #[arg(long, env = "SYNCROCARDPAY_FTPS_URL", hide_env_values = true)]
-        ftps: Option<String>,
-        /// PEM bundle of the CAs to trust for FTPS instead of the system's.
-        #[arg(long)]
-        ftps_ca_file: Option<PathBuf>,
-        /// Only FTPS files whose names start with this (e.g. CIELO), case-insensitive.
-        #[arg(long)]
-        ftps_prefix: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -183,6 +157,30 @@ enum Command {
         #[command(subcommand)]
         action: DbAction,
     },
+}
+
+/// Where statements come from (`discover` and `run`): a folder, an S3 inbox, an FTPS server, in any combination.
+#[derive(Args)]
+struct SourceArgs {
+    /// A folder of statement files.
+    #[arg(long)]
+    inbox: Option<PathBuf>,
+    /// An S3 inbox: s3://BUCKET/PREFIX (objects under PREFIX/inbox/, archived to PREFIX/processed/ and
+    /// PREFIX/rejected/). Defaults to S3_BUCKET and S3_PREFIX when set. Endpoint, region and credentials
+    /// come from the standard AWS environment (AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID…).
+    #[arg(long)]
+    s3: Option<String>,
+    /// An acquirer's FTPS server: ftps://USER:PASSWORD@HOST:PORT/DIR (explicit TLS, certificate verified).
+    /// Without it, the FTPS settings of --ssm-prefix / SYNCROCARDPAY_FTPS_* are used if present. With --s3,
+    /// every download is also copied to PREFIX/raw/<acquirer>/<merchant>/<date>/<name>.
+    #[arg(long, env = "SYNCROCARDPAY_FTPS_URL", hide_env_values = true)]
+    ftps: Option<String>,
+    /// PEM bundle of the CAs to trust for FTPS instead of the system's.
+    #[arg(long)]
+    ftps_ca_file: Option<PathBuf>,
+    /// Only FTPS files whose names start with this (e.g. CIELO), case-insensitive.
+    #[arg(long)]
+    ftps_prefix: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -483,7 +481,7 @@ async fn main() -> Result<()> {
                 std::process::exit(1);
             }
         }
-        Command::Discover { inbox, s3, ftps, ftps_ca_file, ftps_prefix, json } => {
+        Command::Discover { sources: SourceArgs { inbox, s3, ftps, ftps_ca_file, ftps_prefix }, json } => {
             let url = require_db(&db_opts).await?;
             let client = connect_and_migrate(&url).await?;
             let mut listing = Vec::new();
@@ -516,7 +514,12 @@ async fn main() -> Result<()> {
                 println!("{new} new of {} listed", listing.len());
             }
         }
-        Command::Run { inbox, jobs, sample_transactions, s3, ftps, ftps_ca_file, ftps_prefix, json } => {
+        Command::Run {
+            sources: SourceArgs { inbox, s3, ftps, ftps_ca_file, ftps_prefix },
+            jobs,
+            sample_transactions,
+            json,
+        } => {
             let s3 = s3_url(s3);
             let ftps = ftps_settings(&db_opts, ftps, ftps_ca_file, ftps_prefix).await?;
             let mut _throwaway = None;

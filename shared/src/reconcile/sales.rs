@@ -268,7 +268,7 @@ pub fn reconcile(merchant: &[MerchantSale], acquirer: &[AcquirerSale], settings:
         items.push(item);
     }
 
-    for (i, a) in theirs.iter().enumerate().filter(|(i, _)| !taken[*i]) {
+    for a in theirs.iter().enumerate().filter(|(i, _)| !taken[*i]).map(|(_, a)| a) {
         // Captured twice: the same amount, card and day as a sale already matched.
         let twin = matched_theirs.contains(&(
             a.merchant_code.as_str(),
@@ -277,7 +277,6 @@ pub fn reconcile(merchant: &[MerchantSale], acquirer: &[AcquirerSale], settings:
             a.brand.as_str(),
             a.card_last_digits.as_str(),
         ));
-        let _ = i;
         items.push(ReconItem {
             area: Area::Sales,
             status: if twin { "duplicate" } else { "missing_in_merchant" }.into(),
