@@ -16,7 +16,7 @@ use syncrocardpay_core::reconcile::fees::read_rates;
 use syncrocardpay_core::reconcile::{report, Scope, Settings};
 use syncrocardpay_core::source::ftps::{FtpsSettings, FtpsSource};
 use syncrocardpay_core::source::s3::S3Store;
-use syncrocardpay_core::source::{FolderSource, StatementSource};
+use syncrocardpay_core::source::{printable_name, FolderSource, StatementSource};
 
 #[derive(Parser)]
 #[command(name = "syncrocardpay", version, about = "Card-payment reconciliation: acquirer statements into PostgreSQL")]
@@ -277,7 +277,7 @@ async fn require_db(o: &DbOptions) -> Result<String> {
 }
 
 async fn connect_and_migrate(url: &str) -> Result<tokio_postgres::Client> {
-    let mut client = db::connect(url).await?;
+    let mut client = db::connect_retrying(url, &db::RetryPolicy::from_env()).await?;
     db::migrate(&mut client).await?;
     Ok(client)
 }
@@ -290,6 +290,7 @@ async fn main() -> Result<()> {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let cli = Cli::parse();
     let db_opts = DbOptions { url: cli.database_url.clone(), ssm_prefix: cli.ssm_prefix.clone() };
@@ -344,11 +345,16 @@ async fn main() -> Result<()> {
         Command::Ingest { files, json } => {
             let url = require_db(&db_opts).await?;
             let mut client = connect_and_migrate(&url).await?;
+            let policy = db::RetryPolicy::from_env();
             let mut rejected = 0;
             for path in &files {
-                let report = pipeline::ingest_file(&mut client, path, "cli", IngestMode::StageAndLoad)
-                    .await
-                    .with_context(|| format!("ingesting {}", path.display()))?;
+                let what = format!("ingesting {}", printable_name(&path.display().to_string()));
+                let report = db::retrying(&url, &mut client, &policy, &what, |db| {
+                    let path = path.clone();
+                    Box::pin(async move { pipeline::ingest_file(db, &path, "cli", IngestMode::StageAndLoad).await })
+                })
+                .await
+                .context(what)?;
                 if report.outcome == Outcome::Rejected {
                     rejected += 1;
                 }

@@ -75,6 +75,37 @@ async fn two_ingest_processes_on_the_same_file_load_it_once() {
 }
 
 #[tokio::test]
+async fn two_runs_at_once_over_the_same_inbox_load_every_file_once() {
+    let db = TestDb::new("cli_two_runs").await;
+    let dir = tempfile::tempdir().unwrap();
+    let files = samples(dir.path(), 3000, 24);
+    // A copy under another name too: the same content must not load twice either.
+    std::fs::copy(&files[0].path, dir.path().join("COPY_OF_FIRST.TXT")).unwrap();
+    let spawn = || {
+        bin().args(["run", "--json", "--jobs", "2", "--inbox"]).arg(dir.path()).env("DATABASE_URL", &db.url).output()
+    };
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(spawn);
+        let b = s.spawn(spawn);
+        (a.join().unwrap().unwrap(), b.join().unwrap().unwrap())
+    });
+    let mut loaded = 0;
+    for out in [&a, &b] {
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let first = stdout(out).lines().next().unwrap().to_string();
+        let summary: serde_json::Value = serde_json::from_str(&first).unwrap();
+        assert_eq!(summary["failed"], 0, "{first}");
+        loaded += summary["loaded"].as_u64().unwrap();
+    }
+    assert_eq!(loaded, files.len() as u64, "each content loaded by exactly one of the runs");
+    assert_eq!(db.count("SELECT count(*) FROM statement_file WHERE status = 'loaded'").await, files.len() as i64);
+    let want_tx: u64 = files.iter().map(|f| f.transactions).sum();
+    let want_ur: u64 = files.iter().map(|f| f.receivable_units).sum();
+    assert_eq!(db.count("SELECT count(*) FROM fact_card_transaction").await as u64, want_tx);
+    assert_eq!(db.count("SELECT count(*) FROM fact_receivable_unit").await as u64, want_ur);
+}
+
+#[tokio::test]
 async fn ingest_reports_each_outcome_and_exit_status() {
     let db = TestDb::new("cli_ingest").await;
     let dir = tempfile::tempdir().unwrap();
@@ -236,4 +267,38 @@ fn parse_on_each_real_fixture_names_its_type_or_says_why_not() {
             assert!(text.contains(n), "{name}: {n:?} not in\n{text}");
         }
     }
+}
+
+#[tokio::test]
+async fn file_names_with_newlines_or_control_characters_are_refused_with_the_name_escaped() {
+    let db = TestDb::new("cli_badnames").await;
+    let dir = tempfile::tempdir().unwrap();
+    let files = samples(dir.path(), 60, 4);
+    let inbox = dir.path().join("inbox");
+    std::fs::create_dir(&inbox).unwrap();
+    // A good statement, and another one whose name would forge a line in any log or report.
+    std::fs::copy(&files[0].path, inbox.join("CIELO03_GOOD.TXT")).unwrap();
+    let forged = "bad\nfiles: 0 seen, 99 loaded\u{1b}[2K.TXT";
+    std::fs::copy(&files[1].path, inbox.join(forged)).unwrap();
+
+    let out = bin().args(["run", "--inbox"]).arg(&inbox).env("DATABASE_URL", &db.url).output().unwrap();
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "a refused file fails the run: {text}");
+    assert!(
+        text.contains(r"bad\nfiles: 0 seen, 99 loaded\u{1b}[2K.TXT: FAILED: bad\nfiles: 0 seen, 99 loaded\u{1b}[2K.TXT: file name refused: it contains control characters"),
+        "{text}"
+    );
+    assert!(!text.lines().any(|l| l.starts_with("files: 0 seen")), "no forged line: {text}");
+    assert!(!text.contains('\u{1b}'), "no raw escape sequence");
+    assert!(text.contains("files: 2 seen, 1 loaded, 0 duplicate, 0 rejected, 1 failed"), "{text}");
+    let names: Vec<String> =
+        db.client.query("SELECT file_name FROM statement_file", &[]).await.unwrap().iter().map(|r| r.get(0)).collect();
+    assert_eq!(names, vec!["CIELO03_GOOD.TXT".to_string()], "the refused file was never registered");
+
+    // Given by path, the same: refused, escaped, nothing registered.
+    let out = bin().arg("ingest").arg(inbox.join(forged)).env("DATABASE_URL", &db.url).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains(r"file name refused") && err.contains(r"bad\nfiles"), "{err}");
+    assert_eq!(db.count("SELECT count(*) FROM statement_file").await, 1);
 }

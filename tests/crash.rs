@@ -93,3 +93,122 @@ async fn a_loader_killed_mid_load_leaves_no_fact_and_the_next_run_loads_the_file
         assert_eq!(db.count("SELECT count(*) FROM fact_receivable_unit").await as u64, sales.receivable_units);
     }
 }
+
+/// Make the loader's session wait, at `point`, for an advisory lock this test holds: a trigger on the control
+/// row's change to `loaded`, fired by the last statement before COMMIT (`before_commit`) or by the COMMIT
+/// itself (a deferred constraint trigger). Returns the lock's key.
+async fn hold_the_loader(db: &TestDb, point: &str) -> i64 {
+    let (key, kind) = match point {
+        "before_commit" => (4242_i64, "CREATE TRIGGER test_hold BEFORE UPDATE ON statement_file FOR EACH ROW"),
+        _ => (
+            4243,
+            "CREATE CONSTRAINT TRIGGER test_hold AFTER UPDATE ON statement_file DEFERRABLE INITIALLY DEFERRED \
+             FOR EACH ROW",
+        ),
+    };
+    db.client
+        .batch_execute(&format!(
+            "CREATE FUNCTION test_hold() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN
+               IF NEW.status = 'loaded' THEN PERFORM pg_advisory_xact_lock({key}); END IF;
+               RETURN NEW;
+             END $$;
+             {kind} EXECUTE FUNCTION test_hold();
+             SELECT pg_advisory_lock({key});"
+        ))
+        .await
+        .unwrap();
+    key
+}
+
+/// Start `syncrocardpay ingest FILE`, wait until its session waits for the held lock while running a
+/// statement starting with `statement`, SIGKILL it there, then let the server go on.
+async fn kill_while_held(db: &TestDb, file: &std::path::Path, statement: &str, key: i64) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_syncrocardpay"))
+        .arg("ingest")
+        .arg(file)
+        .env("DATABASE_URL", &db.url)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pattern = format!("{statement}%");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let waiting = db
+            .client
+            .query_opt(
+                "SELECT pid FROM pg_stat_activity
+                  WHERE datname = current_database() AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'
+                    AND ltrim(query, E' \n\r\t') LIKE $1",
+                &[&pattern],
+            )
+            .await
+            .unwrap();
+        if waiting.is_some() {
+            break;
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("the load ended ({status}) without waiting at {statement:?}");
+        }
+        assert!(Instant::now() < deadline, "the loader never waited at {statement:?}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    db.client.execute("SELECT pg_advisory_unlock($1)", &[&key]).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while db
+        .count("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        .await
+        > 0
+    {
+        assert!(Instant::now() < deadline, "the killed loader's session did not end");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    db.client.batch_execute("DROP TRIGGER test_hold ON statement_file; DROP FUNCTION test_hold()").await.unwrap();
+}
+
+fn ingest_json(db: &TestDb, file: &std::path::Path) -> serde_json::Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_syncrocardpay"))
+        .args(["ingest", "--json"])
+        .arg(file)
+        .env("DATABASE_URL", &db.url)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[tokio::test]
+async fn a_loader_killed_just_before_commit_loads_nothing_and_one_killed_during_commit_loads_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = SampleSpec { transactions: 500, seed: 9, merchants: 1, ..SampleSpec::default() };
+    let files = sample::generate(dir.path(), &spec).unwrap();
+    let sales = files.iter().find(|f| f.file_type == "03").unwrap();
+
+    // Killed while its last statement before COMMIT (the control row becoming `loaded`) runs, every fact
+    // already inserted in its transaction: the server rolls all of it back.
+    let db = TestDb::new("crash_before_commit").await;
+    let key = hold_the_loader(&db, "before_commit").await;
+    kill_while_held(&db, &sales.path, "UPDATE statement_file SET status = 'loaded'", key).await;
+    assert_eq!(db.count("SELECT count(*) FROM fact_card_transaction").await, 0);
+    assert_eq!(db.count("SELECT count(*) FROM fact_receivable_unit").await, 0);
+    assert_eq!(db.count("SELECT count(*) FROM stage_record").await, 0);
+    let status: String = db.client.query_one("SELECT status FROM statement_file", &[]).await.unwrap().get(0);
+    assert_eq!(status, "received");
+    assert_eq!(ingest_json(&db, &sales.path)["outcome"], "loaded", "the next run loads it");
+    assert_eq!(db.count("SELECT count(*) FROM fact_card_transaction").await as u64, sales.transactions);
+
+    // Killed after sending COMMIT, while the server is committing: the server finishes the commit on its own.
+    // The client never heard back, but the control row says `loaded`, so the next run adds nothing.
+    let db = TestDb::new("crash_during_commit").await;
+    let key = hold_the_loader(&db, "commit").await;
+    kill_while_held(&db, &sales.path, "COMMIT", key).await;
+    let status: String = db.client.query_one("SELECT status FROM statement_file", &[]).await.unwrap().get(0);
+    assert_eq!(status, "loaded", "a commit the server received completes without its client");
+    assert_eq!(db.count("SELECT count(*) FROM fact_card_transaction").await as u64, sales.transactions);
+    assert_eq!(ingest_json(&db, &sales.path)["outcome"], "duplicate");
+    assert_eq!(db.count("SELECT count(*) FROM fact_card_transaction").await as u64, sales.transactions);
+    assert_eq!(db.count("SELECT count(*) FROM fact_receivable_unit").await as u64, sales.receivable_units);
+}

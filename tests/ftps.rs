@@ -276,3 +276,50 @@ async fn a_transfer_broken_off_mid_file_is_retried() {
     assert!(!err.is_empty());
     assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 1, "no partial file left: {err}");
 }
+
+/// TLS verification has no off switch: no code outside the tests builds a verifier that accepts anything, no
+/// dependency enables rustls' "dangerous" features, and no command-line flag or setting disables it (the tests
+/// themselves trust a test CA, they do not skip verification).
+#[test]
+fn tls_verification_cannot_be_turned_off() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let forbidden = [
+        "dangerous(",
+        "ServerCertVerifier",
+        "NoCertificateVerification",
+        "danger_accept_invalid",
+        "accept_invalid_certs",
+        "set_verify(SslVerifyMode::NONE",
+    ];
+    let mut sources = Vec::new();
+    let mut dirs: Vec<std::path::PathBuf> =
+        ["src", "shared/src", "functions", "tests"].iter().map(|d| root.join(d)).collect();
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") && !path.ends_with("tests/ftps.rs") {
+                sources.push(path);
+            }
+        }
+    }
+    assert!(sources.len() > 30, "the scan sees the code ({} files)", sources.len());
+    for path in &sources {
+        let text = std::fs::read_to_string(path).unwrap();
+        for f in forbidden {
+            assert!(!text.contains(f), "{} contains {f:?}: TLS verification must not be disableable", path.display());
+        }
+    }
+    for manifest in ["Cargo.toml", "shared/Cargo.toml"] {
+        let text = std::fs::read_to_string(root.join(manifest)).unwrap();
+        assert!(!text.contains("dangerous"), "{manifest} enables a dangerous TLS feature");
+    }
+    let help =
+        std::process::Command::new(env!("CARGO_BIN_EXE_syncrocardpay")).args(["run", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout).to_lowercase();
+    assert!(help.contains("certificate verified"), "{help}");
+    for word in ["insecure", "no-verify", "skip-verify", "accept-invalid"] {
+        assert!(!help.contains(word), "a flag looks like it disables verification: {word}");
+    }
+}

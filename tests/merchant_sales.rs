@@ -210,3 +210,70 @@ async fn merchant_sales_load_once_and_rejected_files_keep_their_reasons() {
         (3, Some(4), "gross_amount".into())
     );
 }
+
+/// Values that would break SQL built by pasting strings: quotes, `;`, comments, `$1`, a backslash.
+const HOSTILE: [&str; 5] = [
+    "O'Brien'); DROP TABLE fact_merchant_sale; --",
+    "\"; DELETE FROM statement_file; --",
+    "$1 $$ E'\\x00' \\",
+    "1; SELECT pg_sleep(10)",
+    "Robert'); DROP TABLE statement_file;--",
+];
+
+#[tokio::test]
+async fn values_with_quotes_and_semicolons_are_stored_verbatim() {
+    let mut db = TestDb::new("sqlquotes").await;
+    let dir = tempfile::tempdir().unwrap();
+    let mapping = Mapping::from_toml(
+        r#"
+merchant_code = "0001"
+[columns]
+sale_id = "id"
+sale_date = "date"
+gross_amount = "amount"
+brand = "brand"
+payment_method = "method"
+"#,
+    )
+    .unwrap();
+    let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+    let mut csv = String::from("id,date,amount,brand,method\n");
+    for (i, v) in HOSTILE.iter().enumerate() {
+        csv.push_str(&format!("{},2026-08-0{},1.0{i},{},{}\n", quote(v), i + 1, quote(v), quote(v)));
+    }
+    // The file's own name is hostile too.
+    let path = dir.path().join("o'brien; DROP TABLE statement_file;--.csv");
+    std::fs::write(&path, &csv).unwrap();
+    let r = ingest_merchant_sales(&mut db.client, &path, "it's; --", &mapping).await.unwrap();
+    assert_eq!(r.outcome, Outcome::Loaded, "{:?}", r.summary.map(|s| s.errors));
+
+    let rows = db
+        .client
+        .query("SELECT sale_id, brand, payment_method FROM fact_merchant_sale ORDER BY line_no", &[])
+        .await
+        .unwrap();
+    let stored: Vec<(String, String, String)> = rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect();
+    let expected: Vec<(String, String, String)> =
+        HOSTILE.iter().map(|v| (v.to_string(), v.to_string(), v.to_string())).collect();
+    assert_eq!(stored, expected, "every value stored exactly as written");
+    let name: String = db.client.query_one("SELECT file_name FROM statement_file", &[]).await.unwrap().get(0);
+    assert_eq!(name, "o'brien; DROP TABLE statement_file;--.csv");
+    let source: String = db.client.query_one("SELECT source FROM statement_delivery", &[]).await.unwrap().get(0);
+    assert_eq!(source, "it's; --");
+
+    // A rejected row keeps its hostile text in rejected_line, verbatim too.
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, format!("id,date,amount,brand,method\n{},2026-08-01,1.O0,x,y\n", quote(HOSTILE[0]))).unwrap();
+    let r = ingest_merchant_sales(&mut db.client, &bad, "test", &mapping).await.unwrap();
+    assert_eq!(r.outcome, Outcome::Rejected);
+    let raw: String = db
+        .client
+        .query_one("SELECT raw_line FROM rejected_line WHERE file_id = $1", &[&r.file_id])
+        .await
+        .unwrap()
+        .get(0);
+    assert!(raw.contains(HOSTILE[0]), "{raw}");
+    // Every table is still there and whole.
+    assert_eq!(db.count("SELECT count(*) FROM fact_merchant_sale").await, HOSTILE.len() as i64);
+    assert_eq!(db.count("SELECT count(*) FROM statement_file").await, 2);
+}

@@ -231,3 +231,81 @@ fn a_line_without_end_does_not_grow_memory() {
     assert!(s.errors[0].reason.contains("over the 4096-byte limit"), "{}", s.errors[0].reason);
     assert_eq!(s.transactions.gross + s.transactions.fee, s.transactions.net);
 }
+
+#[test]
+fn a_duplicated_trailer_is_rejected_at_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut l = lines(&sample_03(dir.path()));
+    l.push(l.last().unwrap().clone());
+    let s = validate(&write_lines(&dir.path().join("two_trailers.txt"), &l));
+    let i = only_issue(&s);
+    assert_eq!((i.line, i.column, i.field.as_str()), (l.len() as u64, Some(1), "line"));
+    assert!(i.reason.contains("record after the trailer"), "{}", i.reason);
+}
+
+#[test]
+fn a_header_of_one_type_with_records_of_another_is_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = samples(dir.path(), 300, 7);
+    let relabel = |file_type: &str, as_type: &str, name: &str| {
+        let f = files.iter().find(|f| f.file_type == file_type).unwrap();
+        let mut l = lines(&f.path);
+        put(&mut l[0], 48, as_type); // header 48-49: the file type
+        (validate(&write_lines(&dir.path().join(name), &l)), l)
+    };
+    // A sales file whose header says Pix: every D and E record is named, none is loaded as Pix.
+    let (s, l) = relabel("03", "16", "sales_as_pix.txt");
+    let details: Vec<u64> =
+        l.iter().enumerate().filter(|(_, x)| matches!(x[0], b'D' | b'E')).map(|(i, _)| i as u64 + 1).collect();
+    let misplaced: Vec<&Issue> = s.errors.iter().filter(|i| i.field == "record_type").collect();
+    assert_eq!(misplaced.iter().map(|i| i.line).collect::<Vec<_>>(), details[..misplaced.len()].to_vec());
+    assert!(misplaced.len() >= 100.min(details.len()), "every misplaced record is reported");
+    let i = misplaced[0];
+    assert_eq!((i.column, i.field.as_str()), (Some(1), "record_type"));
+    assert!(
+        i.reason.contains("cannot appear in a file of type 16") && i.reason.contains("holds 8 only"),
+        "{}",
+        i.reason
+    );
+    assert_eq!(s.transactions.count, 0, "nothing counted as what the header says");
+    // A Pix file whose header says sales.
+    let (s, _) = relabel("16", "03", "pix_as_sales.txt");
+    assert!(!s.is_valid());
+    assert!(s.errors.iter().all(|i| i.field == "record_type" && i.reason.contains("record 8 cannot appear")));
+    // A negotiation file whose header says payments.
+    let (s, _) = relabel("15", "04", "negotiation_as_payments.txt");
+    assert!(
+        s.errors.iter().any(|i| i.reason.contains("record A cannot appear in a file of type 04")),
+        "{:?}",
+        s.errors
+    );
+}
+
+#[test]
+fn a_file_in_another_encoding_is_rejected_at_its_first_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut l = lines(&sample_03(dir.path()));
+    // The statements are single-byte (ASCII / Latin-1): an accented letter in the header's free text is one byte.
+    put(&mut l[0], 51, "S\u{c3}O PAULO");
+    l[0] = l[0].iter().flat_map(|&b| if b == 0xC3 { b"\xC3".to_vec() } else { vec![b] }).collect();
+    let latin1 = write_lines(&dir.path().join("latin1.txt"), &l);
+    assert!(validate(&latin1).is_valid(), "{:?}", validate(&latin1).errors);
+
+    // The same file converted to UTF-8: the accented letter takes two bytes and the header is one byte too wide.
+    // Everything after it shifts by one byte: the layout version is read off by one and refused.
+    let utf8: Vec<Vec<u8>> = l.iter().map(|x| x.iter().map(|&b| b as char).collect::<String>().into_bytes()).collect();
+    let s = validate(&write_lines(&dir.path().join("utf8.txt"), &utf8));
+    let i = only_issue(&s);
+    assert_eq!((i.line, i.column, i.field.as_str()), (1, Some(71), "header.layout_version"));
+    assert!(i.reason.contains("is not supported"), "{}", i.reason);
+
+    // UTF-16 (with its byte-order mark): not a statement header at all.
+    let text: String = lines(&latin1)[0].iter().map(|&b| b as char).collect();
+    let mut utf16 = vec![0xFF, 0xFE];
+    utf16.extend(text.encode_utf16().flat_map(|u| u.to_le_bytes()));
+    let path = dir.path().join("utf16.txt");
+    std::fs::write(&path, utf16).unwrap();
+    let i = only_issue(&validate(&path)).clone();
+    assert_eq!((i.line, i.column, i.field.as_str()), (1, Some(1), "header"));
+    assert!(i.reason.contains("not a recognised statement header"), "{}", i.reason);
+}

@@ -9,9 +9,9 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub enum Error {
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
-    #[error("cannot connect to PostgreSQL at {target}: {source}")]
+    #[error("cannot connect to PostgreSQL at {target}: {}", describe_pg(.source))]
     Connect { target: String, source: tokio_postgres::Error },
-    #[error("database error: {0}")]
+    #[error("database error: {}", describe_pg(.0))]
     Db(#[from] tokio_postgres::Error),
     #[error("migration failed: {0}")]
     Migration(String),
@@ -30,6 +30,9 @@ pub enum Error {
     /// A source or setting the work needs is not configured.
     #[error("not configured: {0}")]
     NotConfigured(String),
+    /// A file name that would be unsafe to store, print or use as a key (control characters…).
+    #[error("{name}: file name refused: {reason}")]
+    UnsafeName { name: String, reason: String },
     #[error("{0}")]
     Other(String),
 }
@@ -40,11 +43,69 @@ impl Error {
     pub fn is_transient(&self) -> bool {
         !matches!(
             self,
-            Error::SourceMissing(_) | Error::AlreadyArchived(_) | Error::NotConfigured(_) | Error::Integrity { .. }
+            Error::SourceMissing(_)
+                | Error::AlreadyArchived(_)
+                | Error::NotConfigured(_)
+                | Error::Integrity { .. }
+                | Error::UnsafeName { .. }
         )
+    }
+
+    /// Whether the same database work, done again on a new connection after a pause, may succeed: the server
+    /// restarting or refusing connections, a connection lost, a statement cancelled by `statement_timeout` or
+    /// `lock_timeout`, a serialisation failure or deadlock. Not a wrong password, a missing database or a
+    /// constraint violation: those fail at once.
+    pub fn is_retryable_db(&self) -> bool {
+        let e = match self {
+            Error::Connect { source, .. } => {
+                return !matches!(
+                    source.code().map(|c| c.code()),
+                    Some("28P01" | "28000" | "3D000" | "42501" | "42704")
+                );
+            }
+            Error::Db(e) => e,
+            _ => return false,
+        };
+        if e.is_closed() {
+            return true;
+        }
+        match e.code().map(|c| c.code()) {
+            Some(code) => {
+                code.starts_with("08") // connection exception
+                    || matches!(
+                        code,
+                        "57P01" | "57P02" | "57P03" // admin/crash shutdown, cannot connect now
+                            | "57014" // query cancelled (statement_timeout)
+                            | "55P03" // lock not available (lock_timeout)
+                            | "40001" | "40P01" // serialisation failure, deadlock
+                            | "53300" // too many connections
+                    )
+            }
+            // No SQLSTATE: an I/O error on the socket (reset, broken pipe, timeout).
+            None => std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>()),
+        }
     }
 
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io { path: path.into(), source }
+    }
+}
+
+/// What PostgreSQL said, for people: the server's message with its SQLSTATE, detail and hint, or the client
+/// side's error and its cause (tokio-postgres alone prints only "db error" or "error connecting to server").
+pub fn describe_pg(e: &tokio_postgres::Error) -> String {
+    if let Some(d) = e.as_db_error() {
+        let mut s = format!("{} (SQLSTATE {})", d.message(), d.code().code());
+        if let Some(detail) = d.detail() {
+            s.push_str(&format!("; {detail}"));
+        }
+        if let Some(hint) = d.hint() {
+            s.push_str(&format!("; hint: {hint}"));
+        }
+        return s;
+    }
+    match std::error::Error::source(e) {
+        Some(cause) => format!("{e}: {cause}"),
+        None => e.to_string(),
     }
 }

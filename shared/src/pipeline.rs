@@ -2,6 +2,7 @@
 //! load (dimensions and facts). Each step is a function of a database connection and its inputs.
 
 use crate::db::store::{self, FileStatus, LoadCounts, LoadResult};
+use crate::db::{BoxFuture, RetryPolicy};
 use crate::error::{Error, Result};
 use crate::formats::merchant::{read_merchant_sales, Mapping};
 use crate::formats::{read_statement, sha256_of, StatementSummary};
@@ -12,7 +13,7 @@ use crate::remote;
 use crate::source::ftps::{FtpsSource, RemoteFile};
 #[cfg(feature = "sources")]
 use crate::source::s3::{self, S3Store};
-use crate::source::{display_name, SourceFile, StatementSource};
+use crate::source::{check_file_name, display_name, printable_name, SourceFile, StatementSource};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use std::collections::VecDeque;
@@ -113,6 +114,7 @@ async fn ingest_with(
 ) -> Result<IngestReport> {
     let started = Instant::now();
     let name = display_name(path);
+    check_file_name(&name)?;
     let p = path.to_path_buf();
     let (sha256, size) =
         tokio::task::spawn_blocking(move || File::open(&p).and_then(sha256_of).map_err(|e| Error::io(&p, e)))
@@ -380,35 +382,36 @@ fn tally(summary: &mut RunSummary, result: FileResult) {
 type FileResult = std::result::Result<IngestReport, (String, String)>;
 
 /// The work a run does for one item, on the worker's own connection.
-type Work<T> = Arc<
-    dyn for<'c> Fn(&'c mut Client, T) -> std::pin::Pin<Box<dyn std::future::Future<Output = FileResult> + Send + 'c>>
-        + Send
-        + Sync,
->;
+type Work<T> = Arc<dyn for<'c> Fn(&'c mut Client, T) -> BoxFuture<'c, Result<IngestReport>> + Send + Sync>;
 
-/// Run `work` over `items`, `jobs` workers at a time, each with its own database connection, and add every
-/// result to `summary`.
-async fn in_parallel<T: Send + 'static>(
+/// Run `work` over `items` (each with the name failures are reported under), `jobs` workers at a time, each
+/// with its own database connection, and add every result to `summary`. A database failure that may pass
+/// (server restarting, connection lost, statement timeout) is retried on a new connection with backoff
+/// ([`RetryPolicy`]); each item is one transaction, so a failed attempt leaves nothing behind.
+async fn in_parallel<T: Clone + Send + Sync + 'static>(
     database_url: &str,
-    items: VecDeque<T>,
+    items: VecDeque<(String, T)>,
     jobs: usize,
     work: Work<T>,
     summary: &mut RunSummary,
 ) -> Result<()> {
+    let policy = RetryPolicy::from_env();
     let queue = Arc::new(Mutex::new(items));
     let mut workers = tokio::task::JoinSet::new();
     for _ in 0..jobs.max(1) {
         let (queue, work, url) = (queue.clone(), work.clone(), database_url.to_string());
         workers.spawn(async move {
-            let mut results = Vec::new();
-            let mut db = match crate::db::connect(&url).await {
+            let mut results: Vec<FileResult> = Vec::new();
+            let mut db = match crate::db::connect_retrying(&url, &policy).await {
                 Ok(db) => db,
                 Err(e) => return vec![Err(("(connection)".to_string(), e.to_string()))],
             };
             loop {
                 let next = queue.lock().expect("queue lock").pop_front();
-                let Some(item) = next else { break };
-                results.push(work(&mut db, item).await);
+                let Some((name, item)) = next else { break };
+                let name = printable_name(&name);
+                let r = crate::db::retrying(&url, &mut db, &policy, &name, |db| work(db, item.clone())).await;
+                results.push(r.map_err(|e| (name, e.to_string())));
             }
             results
         });
@@ -443,13 +446,10 @@ pub async fn run_s3(database_url: &str, store: Arc<S3Store>, jobs: usize) -> Res
     }
     let work: Work<s3::RemoteObject> = Arc::new(move |db, obj| {
         let store = store.clone();
-        Box::pin(async move {
-            remote::ingest_s3_object(db, &store, &obj, IngestMode::StageAndLoad)
-                .await
-                .map_err(|e| (obj.key.clone(), e.to_string()))
-        })
+        Box::pin(async move { remote::ingest_s3_object(db, &store, &obj, IngestMode::StageAndLoad).await })
     });
-    in_parallel(database_url, objects.into_iter().collect(), jobs, work, &mut summary).await?;
+    let items = objects.into_iter().map(|o| (o.key.clone(), o)).collect();
+    in_parallel(database_url, items, jobs, work, &mut summary).await?;
     Ok(finished(summary, started))
 }
 
@@ -468,7 +468,7 @@ pub async fn run_ftps(
     let started = Instant::now();
     let label = source.label();
     let listed = source.list().await?;
-    let db = crate::db::connect(database_url).await?;
+    let db = crate::db::connect_retrying(database_url, &RetryPolicy::from_env()).await?;
     let mut summary = RunSummary { files_seen: listed.len(), ..Default::default() };
     let mut todo = VecDeque::new();
     for f in listed {
@@ -491,12 +491,11 @@ pub async fn run_ftps(
         let (sources, copies) = (sources.clone(), copies.clone());
         Box::pin(async move {
             let raw_key = copies.get(&(f.name.clone(), f.size)).map(String::as_str);
-            remote::ingest_ftps_file(db, &sources, &f, raw_key, IngestMode::StageAndLoad)
-                .await
-                .map_err(|e| (f.name.clone(), e.to_string()))
+            remote::ingest_ftps_file(db, &sources, &f, raw_key, IngestMode::StageAndLoad).await
         })
     });
-    in_parallel(database_url, todo, jobs, work, &mut summary).await?;
+    let items = todo.into_iter().map(|f| (f.name.clone(), f)).collect();
+    in_parallel(database_url, items, jobs, work, &mut summary).await?;
     Ok(finished(summary, started))
 }
 
@@ -504,7 +503,7 @@ pub async fn run_ftps(
 /// files in parallel (each on its own connection).
 pub async fn run(database_url: &str, source: &dyn StatementSource, jobs: usize) -> Result<RunSummary> {
     let started = Instant::now();
-    let db = crate::db::connect(database_url).await?;
+    let db = crate::db::connect_retrying(database_url, &RetryPolicy::from_env()).await?;
     let discovery = discover(&db, source).await?;
     drop(db);
     let mut summary = RunSummary { files_seen: discovery.new.len() + discovery.already_loaded, ..Default::default() };
@@ -512,12 +511,9 @@ pub async fn run(database_url: &str, source: &dyn StatementSource, jobs: usize) 
     let label = source.label();
     let work: Work<Discovered> = Arc::new(move |db, d| {
         let label = label.clone();
-        Box::pin(async move {
-            ingest_file(db, &d.path, &label, IngestMode::StageAndLoad)
-                .await
-                .map_err(|e| (d.name.clone(), e.to_string()))
-        })
+        Box::pin(async move { ingest_file(db, &d.path, &label, IngestMode::StageAndLoad).await })
     });
-    in_parallel(database_url, discovery.new.into_iter().collect(), jobs, work, &mut summary).await?;
+    let items = discovery.new.into_iter().map(|d| (d.name.clone(), d)).collect();
+    in_parallel(database_url, items, jobs, work, &mut summary).await?;
     Ok(finished(summary, started))
 }

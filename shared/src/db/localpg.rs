@@ -217,7 +217,31 @@ impl LocalPostgres {
         std::mem::take(&mut self.url)
     }
 
-    /// Stop now (idempotent).
+    /// Start a cluster stopped with [`LocalPostgres::stop`] again, on the same port and data.
+    pub fn start_again(&mut self) -> Result<()> {
+        if self.stopped {
+            let data = self.dir.join("data");
+            run(
+                &self.bin,
+                "pg_ctl",
+                &[
+                    "-D",
+                    &data.to_string_lossy(),
+                    "-l",
+                    &self.dir.join("server.log").to_string_lossy(),
+                    "-w",
+                    "-t",
+                    "60",
+                    "start",
+                ],
+                &[],
+            )?;
+            self.stopped = false;
+        }
+        Ok(())
+    }
+
+    /// Stop now, as a crash would (immediate shutdown: sessions cut, no checkpoint; idempotent).
     pub fn stop(&mut self) {
         if !self.stopped {
             let data = self.dir.join("data");

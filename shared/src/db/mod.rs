@@ -6,6 +6,7 @@ pub mod recon;
 pub mod store;
 
 use crate::error::{Error, Result};
+use std::time::Duration;
 use tokio_postgres::{Client, NoTls};
 
 mod embedded {
@@ -15,10 +16,28 @@ mod embedded {
 /// Arbitrary constant: the advisory lock that serialises concurrent migration runs.
 const MIGRATION_LOCK: i64 = 0x5359_4e43_524f; // "SYNCRO"
 
-/// Connect to PostgreSQL. The connection task runs in the background until the client is dropped.
+/// How long to wait for a TCP connection and the server's first answer, unless the URL says
+/// (`connect_timeout`): a server that does not answer fails the attempt instead of hanging it.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// TCP keepalive idle time: a server that vanished without closing the socket (host down, network cut) is
+/// noticed within about a minute and the statement fails instead of waiting forever.
+const KEEPALIVE_IDLE: Duration = Duration::from_secs(30);
+
+/// Connection settings from a URL, with the timeouts above unless the URL sets its own.
+fn config(url: &str) -> Result<tokio_postgres::Config> {
+    let mut config: tokio_postgres::Config =
+        url.parse().map_err(|e| Error::Connect { target: redact_url(url), source: e })?;
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(CONNECT_TIMEOUT);
+    }
+    config.keepalives(true).keepalives_idle(KEEPALIVE_IDLE);
+    Ok(config)
+}
+
+/// Connect to PostgreSQL once. The connection task runs in the background until the client is dropped.
 pub async fn connect(url: &str) -> Result<Client> {
     let (client, connection) =
-        tokio_postgres::connect(url, NoTls).await.map_err(|e| Error::Connect { target: redact_url(url), source: e })?;
+        config(url)?.connect(NoTls).await.map_err(|e| Error::Connect { target: redact_url(url), source: e })?;
     tokio::spawn(async move {
         if let Err(e) = connection.await {
             tracing::warn!(error = %e, "database connection closed with an error");
@@ -27,12 +46,103 @@ pub async fn connect(url: &str) -> Result<Client> {
     Ok(client)
 }
 
+/// How database work is tried again after a failure that may pass ([`Error::is_retryable_db`]): a server
+/// restarting, a connection refused or lost, a statement timeout. The pause doubles after each attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included.
+    pub attempts: u32,
+    pub first_pause: Duration,
+    pub max_pause: Duration,
+}
+
+impl Default for RetryPolicy {
+    /// 6 attempts over about half a minute (pauses of 1, 2, 4, 8, 16 s): enough for a server restart or a
+    /// failover, short enough that an operator is told soon when the database is really down.
+    fn default() -> Self {
+        RetryPolicy { attempts: 6, first_pause: Duration::from_secs(1), max_pause: Duration::from_secs(16) }
+    }
+}
+
+impl RetryPolicy {
+    /// The default policy, with the number of attempts from `SYNCROCARDPAY_DB_ATTEMPTS` when set (1 turns
+    /// retrying off).
+    pub fn from_env() -> Self {
+        let mut p = RetryPolicy::default();
+        if let Some(n) = std::env::var("SYNCROCARDPAY_DB_ATTEMPTS").ok().and_then(|v| v.trim().parse::<u32>().ok()) {
+            p.attempts = n.max(1);
+        }
+        p
+    }
+
+    /// The pause after the `attempt`-th failure (1-based).
+    pub fn pause(&self, attempt: u32) -> Duration {
+        self.first_pause.saturating_mul(1 << attempt.saturating_sub(1).min(16)).min(self.max_pause)
+    }
+
+    /// Whether to try again after the `attempt`-th failure with this error.
+    pub fn again(&self, attempt: u32, e: &Error) -> bool {
+        attempt < self.attempts && e.is_retryable_db()
+    }
+}
+
+/// Connect, retrying while the failure may pass (the server starting, restarting, or refusing connections
+/// for a moment); a wrong password or a missing database fails at once. The last error names the attempts.
+pub async fn connect_retrying(url: &str, policy: &RetryPolicy) -> Result<Client> {
+    let mut attempt = 1;
+    loop {
+        match connect(url).await {
+            Ok(client) => return Ok(client),
+            Err(e) if policy.again(attempt, &e) => {
+                let pause = policy.pause(attempt);
+                tracing::warn!(error = %e, attempt, pause_seconds = pause.as_secs_f64(), "cannot connect to the database, retrying");
+                tokio::time::sleep(pause).await;
+                attempt += 1;
+            }
+            Err(Error::Connect { target, source }) if attempt > 1 => {
+                return Err(Error::Connect { target: format!("{target} (after {attempt} attempts)"), source })
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Run `work` on `db`, and again on a new connection after a pause when it fails in a way that may pass
+/// ([`RetryPolicy`]). `work` must be safe to repeat: every load here is one transaction per file, so a failed
+/// attempt leaves nothing behind.
+pub async fn retrying<T>(
+    url: &str,
+    db: &mut Client,
+    policy: &RetryPolicy,
+    what: &str,
+    mut work: impl for<'c> FnMut(&'c mut Client) -> BoxFuture<'c, Result<T>>,
+) -> Result<T> {
+    let mut attempt = 1;
+    loop {
+        let e = match work(db).await {
+            Ok(v) => return Ok(v),
+            Err(e) if policy.again(attempt, &e) => e,
+            Err(e) => return Err(e),
+        };
+        let pause = policy.pause(attempt);
+        tracing::warn!(error = %e, attempt, pause_seconds = pause.as_secs_f64(), "{what}: database failure, retrying");
+        tokio::time::sleep(pause).await;
+        attempt += 1;
+        if db.is_closed() || !matches!(e, Error::Db(ref d) if d.code().is_some() && !d.is_closed()) {
+            // The connection is gone or in doubt: the next attempt uses a new one.
+            *db = connect_retrying(url, policy).await?;
+        }
+    }
+}
+
+/// A boxed future borrowing a connection, as [`retrying`] takes its work.
+pub type BoxFuture<'c, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'c>>;
+
 /// A small set of connections kept across invocations (a Lambda's execution environment): each is checked
 /// with a round trip before it is handed out, so one that died while the environment was frozen is replaced
 /// by a new one instead of failing the next invocation.
 pub fn pool(url: &str, size: usize) -> Result<deadpool_postgres::Pool> {
-    let config: tokio_postgres::Config =
-        url.parse().map_err(|e| Error::Connect { target: redact_url(url), source: e })?;
+    let config = config(url)?;
     let manager = deadpool_postgres::Manager::from_config(
         config,
         NoTls,

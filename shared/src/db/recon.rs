@@ -9,7 +9,7 @@ use crate::reconcile::{self, Inputs, ReconItem, Scope, Settings, Totals};
 use chrono::{Duration, NaiveDate};
 use rust_decimal::Decimal;
 use serde::Serialize;
-use tokio_postgres::{Client, GenericClient};
+use tokio_postgres::{Client, GenericClient, Transaction};
 
 /// Statement file types by their role (code tables are data): sales files forecast installments and carry
 /// the fees; payment files say what was paid; open-balance files repeat the forecast of what is still due.
@@ -298,10 +298,16 @@ pub struct RunReport {
 /// transaction (readers see the old run or the new one, never half of either).
 pub async fn run(db: &mut Client, scope: &Scope, settings: &Settings) -> Result<RunReport> {
     let started = std::time::Instant::now();
-    let inputs = inputs(&*db, scope, settings).await?;
+    // One reconciliation of a scope at a time (two `run`s finishing together both reconcile what they
+    // loaded): the later one waits, then reads inputs that include the other's loads and replaces its result.
+    let tx = db.transaction().await?;
+    let key = format!("recon:{}:{}:{}", scope.from, scope.to, scope.merchant.as_deref().unwrap_or("*"));
+    tx.execute("SELECT pg_advisory_xact_lock(hashtext($1))", &[&key]).await?;
+    let inputs = inputs(&tx, scope, settings).await?;
     let items = reconcile::run(scope, &inputs, settings);
     let totals = reconcile::totals(&items);
-    let run_id = save(db, scope, settings, &items, &totals).await?;
+    let run_id = save(&tx, scope, settings, &items, &totals).await?;
+    tx.commit().await?;
     tracing::info!(run_id, items = totals.items, open = totals.open, "reconciled");
     Ok(RunReport {
         run_id,
@@ -312,14 +318,14 @@ pub async fn run(db: &mut Client, scope: &Scope, settings: &Settings) -> Result<
     })
 }
 
+/// Store a run, replacing the previous one over the same scope, inside the caller's transaction.
 async fn save(
-    db: &mut Client,
+    tx: &Transaction<'_>,
     scope: &Scope,
     settings: &Settings,
     items: &[ReconItem],
     totals: &Totals,
 ) -> Result<i64> {
-    let tx = db.transaction().await?;
     tx.execute(
         "DELETE FROM recon_run WHERE date_from = $1 AND date_to = $2 AND coalesce(merchant_code, '') = coalesce($3, '')",
         &[&scope.from, &scope.to, &scope.merchant],
@@ -411,7 +417,6 @@ async fn save(
         .await?;
     }
     tx.execute("UPDATE recon_run SET finished_at = now() WHERE run_id = $1", &[&run_id]).await?;
-    tx.commit().await?;
     Ok(run_id)
 }
 

@@ -70,6 +70,26 @@ impl StatementSource for FolderSource {
     }
 }
 
+/// Refuse a file name with control characters (a newline, a NUL, an escape…): stored in the database,
+/// printed in logs and reports, or used in an S3 key, it would forge lines or break keys.
+pub fn check_file_name(name: &str) -> Result<()> {
+    if name.chars().any(char::is_control) {
+        return Err(Error::UnsafeName {
+            name: printable_name(name),
+            reason: "it contains control characters (newline, NUL, escape…); rename the file".into(),
+        });
+    }
+    Ok(())
+}
+
+/// A name safe to print on one line: control characters escaped (`\n`, `\u{0}`), the rest as is.
+pub fn printable_name(name: &str) -> String {
+    if !name.chars().any(char::is_control) {
+        return name.to_string();
+    }
+    name.chars().map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() }).collect()
+}
+
 /// Display name of a local path (its file name).
 pub fn display_name(path: &Path) -> String {
     path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| path.display().to_string())

@@ -28,6 +28,19 @@ pub const CIELO_FILE_TYPES: &[(&str, &str, bool, bool)] = &[
     ("16", "pix", true, false),
 ];
 
+/// Which detail records each file type holds, per layout (Cielo's manual, "Tipos de Arquivo"; v15 from the
+/// layout notes): (file type, v15 records, v13/v14 records). A record of another type in a file of a listed
+/// type means the header and the content disagree, and the file is rejected rather than loaded as what its
+/// header says. Record types no layout knows are still ignored, as Cielo asks.
+pub const RECORDS_BY_FILE_TYPE: &[(&str, &[u8], &[u8])] = &[
+    ("03", b"DER", b"123"),
+    ("04", b"DE8", b"123"),
+    ("08", b"", b"12"),
+    ("09", b"DE", b"13"),
+    ("15", b"ABC", b"ABC"),
+    ("16", b"8", b"8"),
+];
+
 /// Recognise a Cielo header: "CIELO" at 43-47, the layout version at 71-73, the file type at 48-49.
 fn recognise(line: &[u8]) -> Option<Detected> {
     if line.len() < 73 || line[0] != b'0' || &line[42..47] != b"CIELO" {
@@ -287,6 +300,24 @@ impl Parser {
         }
     }
 
+    /// The detail records the header's file type holds in this layout (empty when the type is not listed).
+    fn expected_records(&self) -> &'static [u8] {
+        RECORDS_BY_FILE_TYPE.iter().find(|t| t.0 == self.file_type).map_or(&[], |t| {
+            if self.layout == Layout::V15 {
+                t.1
+            } else {
+                t.2
+            }
+        })
+    }
+
+    /// Whether a detail record of this type may appear under the header read (always, before a header or
+    /// for a file type not listed).
+    fn holds(&self, kind: u8) -> bool {
+        let expected = self.expected_records();
+        expected.is_empty() || expected.contains(&kind)
+    }
+
     fn unit(&mut self, ur: ReceivableUnit, r: &mut FieldReader<'_>, cx: &mut ParseContext<'_>, name: &str) {
         cx.accept(ur.line_no, name, take(&mut r.errors), Record::ReceivableUnit(Box::new(ur)));
     }
@@ -340,6 +371,21 @@ impl StatementParser for Parser {
                 return;
             }
             Some(_) => {}
+        }
+        if kind != b'0' && kind != b'9' && !self.holds(kind) {
+            let holds = self.expected_records().iter().map(|&k| (k as char).to_string()).collect::<Vec<_>>();
+            cx.issue(
+                line_no,
+                Some(1),
+                "record_type",
+                format!(
+                    "record {} cannot appear in a file of type {}, as its header declares (that type holds {} only)",
+                    kind as char,
+                    self.file_type,
+                    holds.join(", ")
+                ),
+            );
+            return;
         }
         let mut r = FieldReader::new(line);
         match kind {
