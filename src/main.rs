@@ -1,6 +1,7 @@
 //! `syncrocardpay`: the command-line adapter of the core library. Arguments in, core calls, printed
 //! results out; nothing here parses statements or talks SQL.
 
+mod bench;
 mod print;
 
 use anyhow::{bail, Context, Result};
@@ -151,6 +152,25 @@ enum Command {
     Rates {
         #[command(subcommand)]
         action: RatesAction,
+    },
+    /// Measure, side by side on one generated sales statement: our parse rate and file → facts load rate, raw
+    /// binary COPY and `psql \copy` of the same rows, the pandas + psycopg2 path and the cielo-edi parser (when
+    /// Python has them), and the peak memory of `ingest` at several sizes (see docs/performance.md).
+    Bench {
+        /// Sales in the measured statement (installments make about 3.4 transaction lines per sale).
+        #[arg(long, default_value_t = 100_000)]
+        sales: u64,
+        /// Sizes (in sales) at which the peak memory of `syncrocardpay ingest` is measured, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "3000,300000")]
+        memory_sales: Vec<u64>,
+        /// Where the generated files and exports go (default: the system's temp dir).
+        #[arg(long)]
+        work_dir: Option<PathBuf>,
+        /// Do not measure the Python peers even when installed.
+        #[arg(long)]
+        no_python: bool,
+        #[arg(long)]
+        json: bool,
     },
     /// A throwaway local PostgreSQL cluster (for scripts and tests).
     Db {
@@ -623,6 +643,16 @@ async fn main() -> Result<()> {
             }
             if summaries.iter().any(|(_, s)| s.failed > 0 || s.rejected > 0) {
                 std::process::exit(1);
+            }
+        }
+        Command::Bench { sales, memory_sales, work_dir, no_python, json } => {
+            let url = database_url(&db_opts).await?;
+            let options = bench::BenchOptions { sales, memory_sales, database_url: url, work_dir, python: !no_python };
+            let report = bench::run(options).await?;
+            if json {
+                println!("{}", serde_json::to_string(&report)?);
+            } else {
+                bench::print(&report);
             }
         }
         Command::Db { action } => match action {

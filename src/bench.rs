@@ -1,0 +1,478 @@
+//! `syncrocardpay bench`: one run that measures, side by side on the same generated statement, our parse
+//! rate, our file → facts load, the physical limit (raw binary COPY of the very rows we loaded), `psql \copy`
+//! of them as CSV, and, where Python has them, the pandas + psycopg2 path and the `cielo-edi` parser; then
+//! the peak memory of `syncrocardpay ingest` at several file sizes. Tooling at the edge: nothing here is used
+//! by the pipeline.
+
+use anyhow::{bail, Context, Result};
+use futures_util::SinkExt;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+use syncrocardpay_core::db::{self, localpg::LocalPostgres};
+use syncrocardpay_core::formats::cielo::sample::{self, SampleFile, SampleSpec};
+use syncrocardpay_core::formats::validate_statement;
+use syncrocardpay_core::pipeline::{self, IngestMode, Outcome};
+use tokio_postgres::Client;
+
+/// The fact tables a sales statement loads, compared row for row.
+const FACT_TABLES: [&str; 2] = ["fact_card_transaction", "fact_receivable_unit"];
+
+/// One measured way of doing a step.
+#[derive(Debug, Clone, Serialize)]
+pub struct Measure {
+    pub what: String,
+    pub rows: u64,
+    pub seconds: f64,
+    pub rows_per_second: f64,
+    pub mb_per_second: Option<f64>,
+    pub note: String,
+}
+
+impl Measure {
+    fn new(what: &str, rows: u64, seconds: f64, bytes: Option<u64>, note: impl Into<String>) -> Self {
+        Measure {
+            what: what.into(),
+            rows,
+            seconds,
+            rows_per_second: rows as f64 / seconds.max(1e-9),
+            mb_per_second: bytes.map(|b| b as f64 / 1e6 / seconds.max(1e-9)),
+            note: note.into(),
+        }
+    }
+}
+
+/// Peak resident memory of one `syncrocardpay ingest` process.
+#[derive(Debug, Clone, Serialize)]
+pub struct MemoryPoint {
+    pub sales: u64,
+    pub transactions: u64,
+    pub file_bytes: u64,
+    pub rows_loaded: u64,
+    pub seconds: f64,
+    pub peak_rss_mib: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BenchReport {
+    pub cpus: usize,
+    pub file: String,
+    pub file_bytes: u64,
+    pub lines: u64,
+    pub fact_rows: u64,
+    pub parse: Vec<Measure>,
+    pub load: Vec<Measure>,
+    pub memory: Vec<MemoryPoint>,
+}
+
+pub struct BenchOptions {
+    /// Sales in the generated statement (installments multiply its transaction lines).
+    pub sales: u64,
+    /// Sales of each statement whose `ingest` peak memory is measured.
+    pub memory_sales: Vec<u64>,
+    pub database_url: Option<String>,
+    pub work_dir: Option<PathBuf>,
+    pub python: bool,
+}
+
+/// The sales statement (type 03) of a one-merchant sample of `transactions` sales.
+fn sales_statement(dir: &Path, transactions: u64) -> Result<SampleFile> {
+    let spec = SampleSpec { transactions, seed: 42, merchants: 1, ..SampleSpec::default() };
+    sample::generate(dir, &spec)?.into_iter().find(|f| f.file_type == "03").context("the sample has no sales statement")
+}
+
+/// A new empty, migrated database on the server of `admin_url`; its URL.
+async fn fresh_database(admin_url: &str, name: &str) -> Result<String> {
+    let admin = db::connect(admin_url).await?;
+    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name}")).await?;
+    admin.batch_execute(&format!("CREATE DATABASE {name}")).await?;
+    let url = with_database(admin_url, name);
+    db::migrate(&mut db::connect(&url).await?).await?;
+    Ok(url)
+}
+
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let slash = base.rfind('/').map_or(base.len(), |i| i);
+    let mut out = format!("{}/{name}", &base[..slash]);
+    if let Some(q) = query {
+        out = format!("{out}?{q}");
+    }
+    out
+}
+
+async fn count(db: &Client, table: &str) -> Result<u64> {
+    Ok(db.query_one(&format!("SELECT count(*) FROM {table}"), &[]).await?.get::<_, i64>(0) as u64)
+}
+
+/// Export a table's rows (binary COPY) to a file.
+async fn copy_out(db: &Client, sql: &str, path: &Path) -> Result<u64> {
+    use futures_util::StreamExt;
+    use std::io::Write;
+    let stream = db.copy_out(sql).await?;
+    futures_util::pin_mut!(stream);
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+    let mut bytes = 0;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk?;
+        bytes += chunk.len() as u64;
+        out.write_all(&chunk)?;
+    }
+    out.flush()?;
+    Ok(bytes)
+}
+
+/// Stream a file into `COPY … FROM STDIN` (1 MiB chunks).
+async fn copy_in(db: &Client, sql: &str, path: &Path) -> Result<u64> {
+    use std::io::Read;
+    let sink = db.copy_in::<_, bytes::Bytes>(sql).await?;
+    futures_util::pin_mut!(sink);
+    let mut file = std::fs::File::open(path)?;
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        sink.send(bytes::Bytes::copy_from_slice(&buf[..n])).await?;
+    }
+    Ok(sink.finish().await?)
+}
+
+/// Empty copies of the fact tables, indexes included (a fair target for the raw loads).
+async fn raw_tables(db: &Client) -> Result<()> {
+    for t in FACT_TABLES {
+        db.batch_execute(&format!("DROP TABLE IF EXISTS raw_{t}; CREATE TABLE raw_{t} (LIKE {t} INCLUDING ALL)"))
+            .await?;
+    }
+    Ok(())
+}
+
+/// Run a child process and return its exit status and peak resident memory (wait4's ru_maxrss).
+fn run_measuring_rss(cmd: &mut Command) -> Result<(std::process::ExitStatus, f64)> {
+    use std::os::unix::process::ExitStatusExt;
+    let child = cmd.spawn().context("starting the child process")?;
+    let pid = child.id() as libc::pid_t;
+    let mut status: libc::c_int = 0;
+    // SAFETY: wait4 on our own child, with valid pointers to locals; `child` is not waited for elsewhere.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    if r != pid {
+        bail!("wait4 failed: {}", std::io::Error::last_os_error());
+    }
+    std::mem::forget(child);
+    Ok((std::process::ExitStatus::from_raw(status), usage.ru_maxrss as f64 / 1024.0))
+}
+
+fn python_has(modules: &str) -> bool {
+    Command::new("python3")
+        .args(["-c", &format!("import {modules}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Run a Python script given as text; its last stdout line is JSON.
+fn python_json(script: &str, args: &[&str]) -> Result<serde_json::Value> {
+    let out = Command::new("python3").arg("-c").arg(script).args(args).output().context("running python3")?;
+    if !out.status.success() {
+        bail!("python3 failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let last = text.lines().last().context("python3 printed nothing")?;
+    Ok(serde_json::from_str(last)?)
+}
+
+const CIELO_EDI_RATE: &str = r#"
+import json, sys, time
+from cielo_edi.parser import CieloEDIParser
+t = time.perf_counter(); n = 0
+for record in CieloEDIParser().processar_streaming(sys.argv[1]):
+    n += 1
+print(json.dumps({"records": n, "seconds": time.perf_counter() - t}))
+"#;
+
+/// The replaced Lambda's way: pandas read_csv (types inferred) then psycopg2 execute_values, per table.
+/// Also counts how many zero-padded codes pandas altered (NSU read as a number loses its leading zeros).
+const PANDAS_LOAD: &str = r#"
+import json, resource, sys, time
+import pandas as pd, psycopg2
+from psycopg2.extras import execute_values
+url = sys.argv[1]
+pairs = list(zip(sys.argv[2::2], sys.argv[3::2]))
+t = time.perf_counter(); rows = 0; altered = 0; codes = 0
+conn = psycopg2.connect(url)
+with conn, conn.cursor() as cur:
+    for table, csv in pairs:
+        cur.execute("SELECT column_name FROM information_schema.columns WHERE table_name = %s AND is_nullable = 'NO'"
+                    " AND data_type = 'text'", (table,))
+        required_text = {r[0] for r in cur.fetchall()}
+        df = pd.read_csv(csv, keep_default_na=False)
+        if "nsu" in df.columns:
+            original = pd.read_csv(csv, usecols=["nsu"], dtype=str, keep_default_na=False)["nsu"]
+            codes += len(original)
+            altered += int((df["nsu"].astype(str) != original).sum())
+        blank_is_null = [c not in required_text for c in df.columns]
+        values = [[None if (v == "" and b) else v for v, b in zip(row, blank_is_null)]
+                  for row in df.astype(object).where(pd.notnull(df), None).values.tolist()]
+        execute_values(cur, f"INSERT INTO {table} ({','.join(df.columns)}) VALUES %s", values, page_size=1000)
+        rows += len(values)
+print(json.dumps({"rows": rows, "seconds": time.perf_counter() - t, "altered": altered, "codes": codes,
+                  "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"#;
+
+pub async fn run(options: BenchOptions) -> Result<BenchReport> {
+    let work = match &options.work_dir {
+        Some(d) => {
+            std::fs::create_dir_all(d)?;
+            tempfile::Builder::new().prefix("syncrocardpay-bench-").tempdir_in(d)?
+        }
+        None => tempfile::Builder::new().prefix("syncrocardpay-bench-").tempdir()?,
+    };
+    let mut _cluster = None;
+    let admin_url = match &options.database_url {
+        Some(u) => u.clone(),
+        None => {
+            eprintln!("no DATABASE_URL: starting a throwaway PostgreSQL for the benchmark…");
+            let pg = tokio::task::spawn_blocking(|| LocalPostgres::start(None, None)).await??;
+            let url = pg.url().to_string();
+            _cluster = Some(pg);
+            url
+        }
+    };
+    let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+
+    eprintln!("generating a sales statement of {} sales…", options.sales);
+    let file = sales_statement(&work.path().join("in"), options.sales)?;
+    let file_bytes = std::fs::metadata(&file.path)?.len();
+
+    // Parse + validate: best of three, no database.
+    let mut best = f64::MAX;
+    let mut lines = 0;
+    for _ in 0..3 {
+        let t = Instant::now();
+        let s = validate_statement(std::fs::File::open(&file.path)?, "bench")?;
+        best = best.min(t.elapsed().as_secs_f64());
+        anyhow::ensure!(s.is_valid(), "the generated statement is invalid: {:?}", s.errors.first());
+        lines = s.lines;
+    }
+    let mut parse = vec![Measure::new("parse + validate (syncrocardpay)", lines, best, Some(file_bytes), "")];
+    if options.python && python_has("cielo_edi") {
+        eprintln!("cielo-edi parser…");
+        let v = python_json(CIELO_EDI_RATE, &[&file.path.to_string_lossy()])?;
+        let records = v["records"].as_u64().unwrap_or(0);
+        parse.push(Measure::new(
+            "parse (cielo-edi, Python)",
+            records,
+            v["seconds"].as_f64().unwrap_or(f64::NAN),
+            Some(file_bytes),
+            "streaming; no trailer check, no signs",
+        ));
+    } else {
+        eprintln!("note: cielo-edi is not installed (pip install cielo-edi): its rate is not measured");
+    }
+
+    // File → facts, in a fresh database.
+    eprintln!("loading the statement…");
+    let url = fresh_database(&admin_url, "syncro_bench").await?;
+    let mut client = db::connect(&url).await?;
+    let t = Instant::now();
+    let report = pipeline::ingest_file(&mut client, &file.path, "bench", IngestMode::StageAndLoad).await?;
+    let load_seconds = t.elapsed().as_secs_f64();
+    anyhow::ensure!(report.outcome == Outcome::Loaded, "the statement did not load: {:?}", report.outcome);
+    let fact_rows = report.rows.total();
+    let mut load = vec![Measure::new(
+        "file → facts (syncrocardpay ingest)",
+        fact_rows,
+        load_seconds,
+        Some(file_bytes),
+        "parse, validate, dimensions, facts, commit",
+    )];
+
+    // The physical limit: the same rows, pre-formatted, binary COPY into copies of the fact tables.
+    raw_tables(&client).await?;
+    let mut exported = Vec::new();
+    for table in FACT_TABLES {
+        let bin = work.path().join(format!("{table}.bin"));
+        copy_out(&client, &format!("COPY {table} TO STDOUT (FORMAT binary)"), &bin).await?;
+        let csv = work.path().join(format!("{table}.csv"));
+        copy_out(&client, &format!("COPY {table} TO STDOUT (FORMAT csv, HEADER)"), &csv).await?;
+        exported.push((table, bin, csv));
+    }
+    client.batch_execute("CHECKPOINT").await?;
+    let t = Instant::now();
+    let mut copied = 0;
+    for (table, bin, _) in &exported {
+        copied += copy_in(&client, &format!("COPY raw_{table} FROM STDIN (FORMAT binary)"), bin).await?;
+    }
+    load.push(Measure::new(
+        "raw binary COPY of the same rows",
+        copied,
+        t.elapsed().as_secs_f64(),
+        None,
+        "pre-formatted rows, same indexes: the physical limit",
+    ));
+
+    // psql \copy of the same rows as CSV.
+    raw_tables(&client).await?;
+    client.batch_execute("CHECKPOINT").await?;
+    if Command::new("psql").arg("--version").output().is_ok_and(|o| o.status.success()) {
+        let mut script = String::from("BEGIN;\n");
+        for (table, _, csv) in &exported {
+            script.push_str(&format!("\\copy raw_{table} FROM '{}' WITH (FORMAT csv, HEADER)\n", csv.display()));
+        }
+        script.push_str("COMMIT;\n");
+        let script_path = work.path().join("copy.sql");
+        std::fs::write(&script_path, script)?;
+        let t = Instant::now();
+        let out = Command::new("psql")
+            .args(["-v", "ON_ERROR_STOP=1", "-q", "-f"])
+            .arg(&script_path)
+            .arg(&url)
+            .output()
+            .context("running psql")?;
+        let seconds = t.elapsed().as_secs_f64();
+        anyhow::ensure!(out.status.success(), "psql failed: {}", String::from_utf8_lossy(&out.stderr));
+        let rows =
+            count(&client, "raw_fact_card_transaction").await? + count(&client, "raw_fact_receivable_unit").await?;
+        load.push(Measure::new("psql \\copy CSV of the same rows", rows, seconds, None, ""));
+    } else {
+        eprintln!("note: psql is not installed: the \\copy rate is not measured");
+    }
+
+    // The replaced Python path.
+    if options.python && python_has("pandas, psycopg2") {
+        eprintln!("pandas + psycopg2…");
+        raw_tables(&client).await?;
+        client.batch_execute("CHECKPOINT").await?;
+        let mut args = vec![url.clone()];
+        for (table, _, csv) in &exported {
+            args.push(format!("raw_{table}"));
+            args.push(csv.to_string_lossy().to_string());
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let v = python_json(PANDAS_LOAD, &args)?;
+        load.push(Measure::new(
+            "pandas read_csv + psycopg2 execute_values",
+            v["rows"].as_u64().unwrap_or(0),
+            v["seconds"].as_f64().unwrap_or(f64::NAN),
+            None,
+            format!(
+                "peak RSS {:.0} MiB; {} of {} NSUs lost leading zeros",
+                v["peak_rss_mib"].as_f64().unwrap_or(0.0),
+                v["altered"],
+                v["codes"]
+            ),
+        ));
+    } else {
+        eprintln!("note: pandas and psycopg2 are not installed (pip install pandas psycopg2-binary): not measured");
+    }
+    drop(client);
+
+    // Peak memory of the real command at several sizes.
+    let mut memory = Vec::new();
+    for &n in &options.memory_sales {
+        eprintln!("peak memory of `syncrocardpay ingest` on {n} sales…");
+        let dir = work.path().join(format!("rss-{n}"));
+        let f = sales_statement(&dir, n)?;
+        let url = fresh_database(&admin_url, "syncro_bench_rss").await?;
+        let t = Instant::now();
+        let (status, rss) = run_measuring_rss(
+            Command::new(std::env::current_exe()?)
+                .args(["ingest", "--json"])
+                .arg(&f.path)
+                .env("DATABASE_URL", &url)
+                .stdout(Stdio::null())
+                .stderr(Stdio::inherit()),
+        )?;
+        anyhow::ensure!(status.success(), "ingest of {} failed ({status})", f.path.display());
+        memory.push(MemoryPoint {
+            sales: n,
+            transactions: f.transactions,
+            file_bytes: std::fs::metadata(&f.path)?.len(),
+            rows_loaded: f.transactions + f.receivable_units,
+            seconds: t.elapsed().as_secs_f64(),
+            peak_rss_mib: rss,
+        });
+        std::fs::remove_dir_all(&dir)?;
+    }
+    let admin = db::connect(&admin_url).await?;
+    for name in ["syncro_bench", "syncro_bench_rss"] {
+        admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name}")).await?;
+    }
+    Ok(BenchReport {
+        cpus,
+        file: file.path.file_name().unwrap_or_default().to_string_lossy().to_string(),
+        file_bytes,
+        lines,
+        fact_rows,
+        parse,
+        load,
+        memory,
+    })
+}
+
+/// The report as a table with ratios: parse rates against ours, load rates against the raw COPY.
+pub fn print(r: &BenchReport) {
+    println!(
+        "syncrocardpay bench — {} ({:.1} MB, {} lines, {} fact rows), {} CPUs",
+        r.file,
+        r.file_bytes as f64 / 1e6,
+        r.lines,
+        r.fact_rows,
+        r.cpus
+    );
+    println!();
+    println!("{:<46} {:>12} {:>9} {:>10} {:>9}  note", "parse", "lines/s", "MB/s", "seconds", "ours ×");
+    let ours = r.parse[0].rows_per_second;
+    for m in &r.parse {
+        println!(
+            "{:<46} {:>12.0} {:>9} {:>10.3} {:>9.1}  {}",
+            m.what,
+            m.rows_per_second,
+            m.mb_per_second.map_or("".into(), |v| format!("{v:.1}")),
+            m.seconds,
+            ours / m.rows_per_second,
+            m.note
+        );
+    }
+    println!();
+    println!("{:<46} {:>12} {:>9} {:>10} {:>9}  note", "load", "rows/s", "", "seconds", "÷ COPY");
+    let copy = r.load.iter().find(|m| m.what.starts_with("raw binary COPY")).map(|m| m.rows_per_second);
+    for m in &r.load {
+        println!(
+            "{:<46} {:>12.0} {:>9} {:>10.3} {:>9}  {}",
+            m.what,
+            m.rows_per_second,
+            "",
+            m.seconds,
+            copy.map_or("".into(), |c| format!("{:.2}", m.rows_per_second / c)),
+            m.note
+        );
+    }
+    if let (Some(ours), Some(py)) =
+        (r.load.first(), r.load.iter().find(|m| m.what.starts_with("pandas")).map(|m| m.rows_per_second))
+    {
+        println!("syncrocardpay ingest is {:.1}× the pandas path", ours.rows_per_second / py);
+    }
+    if !r.memory.is_empty() {
+        println!();
+        println!(
+            "{:<14} {:>10} {:>13} {:>10} {:>10} {:>14}",
+            "peak memory", "sales", "transactions", "file MB", "seconds", "peak RSS MiB"
+        );
+        for p in &r.memory {
+            println!(
+                "{:<14} {:>10} {:>13} {:>10.1} {:>10.1} {:>14.1}",
+                "ingest",
+                p.sales,
+                p.transactions,
+                p.file_bytes as f64 / 1e6,
+                p.seconds,
+                p.peak_rss_mib
+            );
+        }
+    }
+}

@@ -1,0 +1,41 @@
+//! `syncrocardpay bench` end to end on a small statement: every measure is taken on the same rows (our load,
+//! the raw binary COPY and `psql \copy` of them count the same), and peak memory is read for each size.
+
+use std::process::Command;
+
+#[test]
+fn bench_measures_every_path_on_the_same_rows() {
+    let admin = std::env::var("DATABASE_URL").expect("DATABASE_URL (scripts/test.sh sets it)");
+    let work = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_syncrocardpay"))
+        .args(["bench", "--sales", "400", "--memory-sales", "100,400", "--no-python", "--json", "--work-dir"])
+        .arg(work.path())
+        .env("DATABASE_URL", &admin)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let fact_rows = r["fact_rows"].as_u64().unwrap();
+    assert!(fact_rows > 1000, "{r}");
+    assert_eq!(r["parse"][0]["rows"], r["lines"]);
+    let load = r["load"].as_array().unwrap();
+    let rows = |what: &str| {
+        load.iter().find(|m| m["what"].as_str().unwrap().starts_with(what)).map(|m| m["rows"].as_u64().unwrap())
+    };
+    assert_eq!(rows("file → facts"), Some(fact_rows));
+    assert_eq!(rows("raw binary COPY"), Some(fact_rows), "the raw COPY loads the very rows we loaded");
+    if let Some(n) = rows("psql") {
+        assert_eq!(n, fact_rows);
+    }
+    for m in load {
+        assert!(m["rows_per_second"].as_f64().unwrap() > 0.0, "{m}");
+    }
+    let memory = r["memory"].as_array().unwrap();
+    assert_eq!(memory.len(), 2);
+    for p in memory {
+        let rss = p["peak_rss_mib"].as_f64().unwrap();
+        assert!(rss > 1.0 && rss < 1024.0, "{p}");
+    }
+    assert!(memory[1]["transactions"].as_u64() > memory[0]["transactions"].as_u64());
+    assert_eq!(std::fs::read_dir(work.path()).unwrap().count(), 0, "the work files are removed");
+}
