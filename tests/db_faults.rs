@@ -107,7 +107,7 @@ async fn the_database_restarting_mid_load_is_retried_and_the_file_loads_once() {
     let (mut child, stderr) = spawn_ingest(&url, &sales.path, &[]);
     {
         let watcher = db::connect(&url).await.unwrap();
-        wait_for_statement(&watcher, "COPY stage_record", &mut child).await;
+        wait_for_statement(&watcher, "COPY fact_card_transaction", &mut child).await;
     }
     // A crash of the server in the middle of the COPY, down for two seconds, then back.
     pg.stop();

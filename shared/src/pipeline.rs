@@ -153,6 +153,7 @@ async fn ingest_with(
         report.seconds = started.elapsed().as_secs_f64();
         return Ok(report);
     }
+    let mut direct = None;
     if status != FileStatus::Staged {
         let (sender, mut receiver) = mpsc::channel::<Vec<Record>>(4);
         let p = path.to_path_buf();
@@ -175,10 +176,18 @@ async fn ingest_with(
             }
             Ok(summary)
         });
-        let staged = store::stage_records(&tx, file.file_id, &mut receiver).await;
+        // Loading in one go: the bulk kinds go straight to their facts; staging only, for a later load: all of
+        // them to `stage_record`.
+        let written = match mode {
+            IngestMode::StageAndLoad => {
+                crate::db::direct::load_records(&tx, file.file_id, &mut receiver).await.map(Some)
+            }
+            IngestMode::StageOnly => store::stage_records(&tx, file.file_id, &mut receiver).await.map(|_| None),
+        };
         drop(receiver);
         let summary = parser.await.map_err(blocking_err)??;
-        staged?;
+        // A failure to write (the database) comes first: the parser stopped early, so its summary is partial.
+        let written = written?;
         if summary.sha256 != sha256 {
             tx.rollback().await?;
             return Err(Error::FileChanged { path: path.to_path_buf(), before: sha256, after: summary.sha256 });
@@ -200,13 +209,14 @@ async fn ingest_with(
             report.seconds = started.elapsed().as_secs_f64();
             return Ok(report);
         }
+        direct = written;
         store::mark_staged(&tx, file.file_id, &summary).await?;
         tracing::info!(file = %name, file_id = file.file_id, seconds = started.elapsed().as_secs_f64(), "staged");
         report.summary = Some(summary);
     }
     report.outcome = Outcome::Staged;
     if mode == IngestMode::StageAndLoad {
-        match store::load_staged(&tx, file.file_id).await? {
+        match store::load_staged_with(&tx, file.file_id, direct.as_ref()).await? {
             LoadResult::Loaded(counts) => {
                 report.outcome = Outcome::Loaded;
                 report.rows = counts;

@@ -287,12 +287,12 @@ macro_rules! stage_columns {
     ($($name:ident: $ty:ty = $pg:ident),* $(,)?) => {
         /// One row of `stage_record`: any staged record kind, columns it does not have left NULL.
         #[derive(Default)]
-        struct StageRow {
-            $($name: Option<$ty>,)*
+        pub(super) struct StageRow {
+            $(pub(super) $name: Option<$ty>,)*
         }
-        const STAGE_COLUMNS: &[(&str, Type)] = &[$((stringify!($name), Type::$pg)),*];
+        pub(super) const STAGE_COLUMNS: &[(&str, Type)] = &[$((stringify!($name), Type::$pg)),*];
         impl StageRow {
-            fn params(&self) -> Vec<&(dyn ToSql + Sync)> {
+            pub(super) fn params(&self) -> Vec<&(dyn ToSql + Sync)> {
                 vec![$(&self.$name as &(dyn ToSql + Sync)),*]
             }
         }
@@ -422,7 +422,7 @@ impl StageRow {
     }
 
     /// The staging row of a record (`None` for header and trailer, which live on `statement_file`).
-    fn of(file_id: i64, record: Record) -> Option<StageRow> {
+    pub(super) fn of(file_id: i64, record: Record) -> Option<StageRow> {
         Some(match record {
             Record::ReceivableUnit(u) => {
                 let u = *u;
@@ -668,9 +668,8 @@ pub async fn stage_records(
     file_id: i64,
     records: &mut mpsc::Receiver<Vec<Record>>,
 ) -> Result<u64> {
-    let names: Vec<&str> = STAGE_COLUMNS.iter().map(|(n, _)| *n).collect();
     let types: Vec<Type> = STAGE_COLUMNS.iter().map(|(_, t)| t.clone()).collect();
-    let sink = tx.copy_in(&format!("COPY stage_record ({}) FROM STDIN (FORMAT binary)", names.join(", "))).await?;
+    let sink = tx.copy_in(&stage_copy_sql()).await?;
     let writer = BinaryCopyInWriter::new(sink, &types);
     pin_mut!(writer);
     while let Some(batch) = records.recv().await {
@@ -679,6 +678,12 @@ pub async fn stage_records(
         }
     }
     Ok(writer.finish().await?)
+}
+
+/// `COPY stage_record (every column) FROM STDIN (FORMAT binary)`.
+pub(super) fn stage_copy_sql() -> String {
+    let names: Vec<&str> = STAGE_COLUMNS.iter().map(|(n, _)| *n).collect();
+    format!("COPY stage_record ({}) FROM STDIN (FORMAT binary)", names.join(", "))
 }
 
 /// Mark a file staged, with its header and totals (same transaction as the COPY).
@@ -774,7 +779,7 @@ FROM stage_record WHERE file_id = $1 AND posting_type_code IS NOT NULL
 ORDER BY 3
 ON CONFLICT DO NOTHING";
 
-const LOAD_RECEIVABLE_UNITS: &str = "
+pub(super) const LOAD_RECEIVABLE_UNITS: &str = "
 INSERT INTO fact_receivable_unit (
     file_id, line_no, file_type, establishment_key, payment_method_key, posting_type_key, product_key, payment_date,
     sent_to_bank_date, original_due_date, payment_status_code, ur_key, summary_number, installment, installment_plan,
@@ -797,7 +802,7 @@ JOIN dim_posting_type pt ON pt.acquirer_key = $2 AND pt.code_set = $4 AND pt.cod
 LEFT JOIN dim_product p ON p.acquirer_key = $2 AND p.code = s.product_code
 WHERE s.file_id = $1 AND s.kind = 'D'";
 
-const LOAD_TRANSACTIONS: &str = "
+pub(super) const LOAD_TRANSACTIONS: &str = "
 INSERT INTO fact_card_transaction (
     file_id, line_no, file_type, establishment_key, payment_method_key, product_key, posting_type_key,
     authorization_date, capture_date, posting_date, original_posting_date, original_due_date, ur_key,
@@ -918,6 +923,17 @@ pub enum LoadResult {
 /// Load one staged file into dimensions and facts, inside the caller's transaction, and mark it loaded.
 /// Set-based: a few INSERT … SELECT statements, whatever the size of the file.
 pub async fn load_staged(tx: &Transaction<'_>, file_id: i64) -> Result<LoadResult> {
+    load_staged_with(tx, file_id, None).await
+}
+
+/// [`load_staged`], for a file whose bulk kinds were already written to their facts by
+/// [`super::direct::load_records`] in this transaction (`direct`): their counts are checked against the
+/// parser's like the staged ones, and only the staged kinds are moved.
+pub async fn load_staged_with(
+    tx: &Transaction<'_>,
+    file_id: i64,
+    direct: Option<&super::direct::DirectLoaded>,
+) -> Result<LoadResult> {
     let row = tx
         .query_one(
             "SELECT f.status, f.file_type, a.acquirer_key, coalesce(f.code_set, ''),
@@ -949,10 +965,24 @@ pub async fn load_staged(tx: &Transaction<'_>, file_id: i64) -> Result<LoadResul
     let want: Vec<i64> = (0..FACT_LOADS.len()).map(|i| row.get(4 + i)).collect();
     let staged =
         tx.query("SELECT kind, count(*) FROM stage_record WHERE file_id = $1 GROUP BY kind", &[&file_id]).await?;
+    let direct_rows = |kind: &str| direct.and_then(|d| d.rows_of(kind));
     let have: Vec<i64> = FACT_LOADS
         .iter()
-        .map(|l| staged.iter().find(|r| r.get::<_, &str>(0) == l.kind).map_or(0, |r| r.get(1)))
+        .map(|l| {
+            direct_rows(l.kind)
+                .unwrap_or_else(|| staged.iter().find(|r| r.get::<_, &str>(0) == l.kind).map_or(0, |r| r.get(1)))
+        })
         .collect();
+    if have != want && direct.is_some() {
+        return Err(Error::Integrity {
+            file_id,
+            detail: format!(
+                "loaded {} but the parser counted {}; rolled back",
+                describe_counts(&have),
+                describe_counts(&want)
+            ),
+        });
+    }
     if have != want {
         // The staging table is UNLOGGED: a server crash empties it. Send the file back to be ingested again.
         tx.execute("DELETE FROM stage_record WHERE file_id = $1", &[&file_id]).await?;
@@ -965,7 +995,13 @@ pub async fn load_staged(tx: &Transaction<'_>, file_id: i64) -> Result<LoadResul
         )));
     }
     let t = std::time::Instant::now();
-    for sql in [LOAD_DATES, LOAD_ESTABLISHMENTS, LOAD_PAYMENT_METHODS, LOAD_PRODUCTS, LOAD_POSTING_TYPES] {
+    let any_staged = FACT_LOADS.iter().zip(&want).any(|(l, &n)| n > 0 && direct_rows(l.kind).is_none());
+    let dimension_loads: &[&str] = if any_staged {
+        &[LOAD_DATES, LOAD_ESTABLISHMENTS, LOAD_PAYMENT_METHODS, LOAD_PRODUCTS, LOAD_POSTING_TYPES]
+    } else {
+        &[]
+    };
+    for &sql in dimension_loads {
         let params: Vec<&(dyn ToSql + Sync)> = match sql {
             LOAD_DATES => vec![&file_id],
             LOAD_POSTING_TYPES => vec![&file_id, &acquirer_key, &code_set],
@@ -982,7 +1018,11 @@ pub async fn load_staged(tx: &Transaction<'_>, file_id: i64) -> Result<LoadResul
     let all: [&(dyn ToSql + Sync); 4] = [&file_id, &acquirer_key, &file_type, &code_set];
     let mut loaded = Vec::with_capacity(FACT_LOADS.len());
     for (l, &expected) in FACT_LOADS.iter().zip(&want) {
-        let n = if expected == 0 { 0 } else { tx.execute(l.sql, &all[..l.params]).await? as i64 };
+        let n = match direct_rows(l.kind) {
+            Some(n) => n,
+            None if expected == 0 => 0,
+            None => tx.execute(l.sql, &all[..l.params]).await? as i64,
+        };
         tracing::debug!(file_id, kind = l.kind, rows = n, seconds = t.elapsed().as_secs_f64(), "facts");
         loaded.push(n);
     }
@@ -996,8 +1036,10 @@ pub async fn load_staged(tx: &Transaction<'_>, file_id: i64) -> Result<LoadResul
             ),
         });
     }
-    tx.execute("DELETE FROM stage_record WHERE file_id = $1", &[&file_id]).await?;
-    tracing::debug!(file_id, seconds = t.elapsed().as_secs_f64(), "staging cleared");
+    if any_staged {
+        tx.execute("DELETE FROM stage_record WHERE file_id = $1", &[&file_id]).await?;
+        tracing::debug!(file_id, seconds = t.elapsed().as_secs_f64(), "staging cleared");
+    }
     tx.execute(
         "UPDATE statement_file SET status = 'loaded', loaded_at = now(), updated_at = now(), error = NULL WHERE file_id = $1",
         &[&file_id],
