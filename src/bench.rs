@@ -14,6 +14,7 @@ use syncrocardpay_core::db::{self, localpg::LocalPostgres};
 use syncrocardpay_core::formats::cielo::sample::{self, SampleFile, SampleSpec};
 use syncrocardpay_core::formats::validate_statement;
 use syncrocardpay_core::pipeline::{self, IngestMode, Outcome};
+use syncrocardpay_core::source::FolderSource;
 use tokio_postgres::Client;
 
 /// The fact tables a sales statement loads, compared row for row.
@@ -63,6 +64,8 @@ pub struct BenchReport {
     pub fact_rows: u64,
     pub parse: Vec<Measure>,
     pub load: Vec<Measure>,
+    /// `run` over a folder of 50 statements, one job then one per CPU.
+    pub run: Vec<Measure>,
     pub memory: Vec<MemoryPoint>,
 }
 
@@ -371,6 +374,30 @@ pub async fn run(options: BenchOptions) -> Result<BenchReport> {
     }
     drop(client);
 
+    // The local pipeline over 50 files (10 merchants × 5 statement types): one job, then one per CPU.
+    eprintln!("run over 50 files…");
+    let inbox = work.path().join("inbox");
+    let spec =
+        SampleSpec { transactions: (options.sales / 4).max(500), seed: 7, merchants: 10, ..SampleSpec::default() };
+    let files = sample::generate(&inbox, &spec)?;
+    let mut run = Vec::new();
+    for jobs in [1, cpus] {
+        let url = fresh_database(&admin_url, "syncro_bench_run").await?;
+        let summary = pipeline::run(&url, &FolderSource::new(&inbox), jobs).await?;
+        anyhow::ensure!(summary.loaded == files.len(), "{} of {} files loaded", summary.loaded, files.len());
+        run.push(Measure::new(
+            &format!("run over {} files, {jobs} job(s)", files.len()),
+            summary.facts.total(),
+            summary.seconds,
+            None,
+            "",
+        ));
+        if cpus == 1 {
+            break;
+        }
+    }
+    std::fs::remove_dir_all(&inbox)?;
+
     // Peak memory of the real command at several sizes.
     let mut memory = Vec::new();
     for &n in &options.memory_sales {
@@ -399,7 +426,7 @@ pub async fn run(options: BenchOptions) -> Result<BenchReport> {
         std::fs::remove_dir_all(&dir)?;
     }
     let admin = db::connect(&admin_url).await?;
-    for name in ["syncro_bench", "syncro_bench_rss"] {
+    for name in ["syncro_bench", "syncro_bench_rss", "syncro_bench_run"] {
         admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name}")).await?;
     }
     Ok(BenchReport {
@@ -410,6 +437,7 @@ pub async fn run(options: BenchOptions) -> Result<BenchReport> {
         fact_rows,
         parse,
         load,
+        run,
         memory,
     })
 }
@@ -456,6 +484,20 @@ pub fn print(r: &BenchReport) {
         (r.load.first(), r.load.iter().find(|m| m.what.starts_with("pandas")).map(|m| m.rows_per_second))
     {
         println!("syncrocardpay ingest is {:.1}× the pandas path", ours.rows_per_second / py);
+    }
+    if let Some(one) = r.run.first() {
+        println!();
+        println!("{:<46} {:>12} {:>9} {:>10} {:>9}", "local pipeline", "rows/s", "", "seconds", "speed-up");
+        for m in &r.run {
+            println!(
+                "{:<46} {:>12.0} {:>9} {:>10.3} {:>9.2}",
+                m.what,
+                m.rows_per_second,
+                "",
+                m.seconds,
+                m.rows_per_second / one.rows_per_second
+            );
+        }
     }
     if !r.memory.is_empty() {
         println!();

@@ -30,6 +30,9 @@ fn bench_measures_every_path_on_the_same_rows() {
     for m in load {
         assert!(m["rows_per_second"].as_f64().unwrap() > 0.0, "{m}");
     }
+    let run = r["run"].as_array().unwrap();
+    assert!(!run.is_empty() && run[0]["what"].as_str().unwrap().starts_with("run over 50 files, 1 job"), "{r}");
+    assert!(run.iter().all(|m| m["rows"] == run[0]["rows"]), "every run loads the same facts: {r}");
     let memory = r["memory"].as_array().unwrap();
     assert_eq!(memory.len(), 2);
     for p in memory {

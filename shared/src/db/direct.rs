@@ -22,8 +22,9 @@ use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::Transaction;
 
-/// Rows buffered per table before they are sent with one COPY: a few MB, whatever the file's size.
-const FLUSH_ROWS: usize = 4096;
+/// Rows of the buffered kinds (receivable units, staged kinds) kept before they are sent with one COPY: a
+/// staging row is a few KB, so this bounds the buffers to a few MB whatever the file's size.
+const FLUSH_ROWS: usize = 1024;
 
 /// A dimension whose surrogate key a fact row carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -356,7 +357,7 @@ pub async fn load_records(
         file_id,
         context: None,
         types,
-        pending: (0..n).map(|_| Vec::with_capacity(FLUSH_ROWS)).collect(),
+        pending: (0..n).map(|_| Vec::new()).collect(),
         stream: None,
         sent: vec![0; n],
         staged: Vec::new(),
