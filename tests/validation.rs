@@ -309,3 +309,61 @@ fn a_file_in_another_encoding_is_rejected_at_its_first_line() {
     assert_eq!((i.line, i.column, i.field.as_str()), (1, Some(1), "header"));
     assert!(i.reason.contains("not a recognised statement header"), "{}", i.reason);
 }
+
+#[tokio::test]
+async fn negative_zero_and_the_widest_amounts_load_exactly() {
+    use rust_decimal::Decimal;
+    use std::str::FromStr;
+    let db = common::db::TestDb::new("widest").await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut l = lines(&sample_03(dir.path()));
+    let es: Vec<usize> = l.iter().enumerate().filter(|(_, x)| x[0] == b'E').map(|(i, _)| i).take(2).collect();
+    // E gross at 261 (sign) + 13 digits, net at 275, fee at 289: the widest value, and a negative zero.
+    put(&mut l[es[0]], 261, "+9999999999999+9999999999999-0000000000000");
+    put(&mut l[es[1]], 261, "-0000000000000-0000000000000-0000000000000");
+    let path = write_lines(&dir.path().join("widest.txt"), &l);
+    let s = validate(&path);
+    assert!(s.is_valid(), "{:?}", s.errors);
+    let r = syncrocardpay_core::pipeline::ingest_file(
+        &mut syncrocardpay_core::db::connect(&db.url).await.unwrap(),
+        &path,
+        "test",
+        syncrocardpay_core::pipeline::IngestMode::StageAndLoad,
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.outcome, syncrocardpay_core::pipeline::Outcome::Loaded);
+    let widest = Decimal::from_str("99999999999.99").unwrap();
+    let row = db
+        .client
+        .query_one(
+            "SELECT gross_amount, net_amount, fee_amount FROM fact_card_transaction WHERE line_no = $1",
+            &[&(es[0] as i64 + 1)],
+        )
+        .await
+        .unwrap();
+    assert_eq!((row.get::<_, Decimal>(0), row.get::<_, Decimal>(1)), (widest, widest), "no overflow, no rounding");
+    let zero = db
+        .client
+        .query_one(
+            "SELECT gross_amount::text, net_amount::text FROM fact_card_transaction WHERE line_no = $1",
+            &[&(es[1] as i64 + 1)],
+        )
+        .await
+        .unwrap();
+    assert_eq!((zero.get::<_, String>(0), zero.get::<_, String>(1)), ("0.00".into(), "0.00".into()), "never -0");
+    // The totals of the file and of the facts agree to the cent.
+    let (file_gross, fact_gross): (Decimal, Decimal) = {
+        let r = db
+            .client
+            .query_one(
+                "SELECT f.tx_gross_total, (SELECT sum(gross_amount) FROM fact_card_transaction) FROM statement_file f",
+                &[],
+            )
+            .await
+            .unwrap();
+        (r.get(0), r.get(1))
+    };
+    assert_eq!(file_gross, fact_gross);
+    assert!(fact_gross > widest);
+}
