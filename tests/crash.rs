@@ -7,55 +7,30 @@
 mod common;
 
 use common::db::TestDb;
+use common::sessions::{wait_for, wait_until_alone, Doing};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 use syncrocardpay_core::formats::cielo::sample::{self, SampleSpec};
 
-/// Start `syncrocardpay ingest FILE` and kill it (SIGKILL) as soon as its session runs a statement starting
-/// with `phase`. Panics if the load finishes first.
-async fn kill_during(db: &TestDb, file: &std::path::Path, phase: &str) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_syncrocardpay"))
+/// Start `syncrocardpay ingest FILE`, its output discarded.
+fn spawn_ingest(db: &TestDb, file: &std::path::Path) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_syncrocardpay"))
         .arg("ingest")
         .arg(file)
         .env("DATABASE_URL", &db.url)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .unwrap();
-    let pattern = format!("{phase}%");
-    let deadline = Instant::now() + Duration::from_secs(300);
-    loop {
-        let seen = db
-            .client
-            .query_opt(
-                "SELECT pid FROM pg_stat_activity
-                  WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'active'
-                    AND ltrim(query, E' \n\r\t') LIKE $1",
-                &[&pattern],
-            )
-            .await
-            .unwrap();
-        if seen.is_some() {
-            child.kill().unwrap(); // SIGKILL: no destructor, no rollback by the client
-            child.wait().unwrap();
-            break;
-        }
-        if let Some(status) = child.try_wait().unwrap() {
-            panic!("the load ended ({status}) before reaching {phase:?}: make the file larger");
-        }
-        assert!(Instant::now() < deadline, "never saw {phase:?}");
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
-    // The server notices the dead client and rolls its transaction back; wait until its session is gone.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while db
-        .count("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
-        .await
-        > 0
-    {
-        assert!(Instant::now() < deadline, "the killed loader's session did not end");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+        .unwrap()
+}
+
+/// Start `syncrocardpay ingest FILE` and kill it (SIGKILL: no destructor, no rollback by the client) as soon
+/// as its session runs a statement starting with `phase`; then wait until the server has ended its session.
+async fn kill_during(db: &TestDb, file: &std::path::Path, phase: &str) {
+    let mut child = spawn_ingest(db, file);
+    wait_for(&db.client, phase, Doing::Running, &mut child).await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    wait_until_alone(&db.client).await;
 }
 
 #[tokio::test]
@@ -127,48 +102,12 @@ async fn hold_the_loader(db: &TestDb, point: &str) -> i64 {
 /// Start `syncrocardpay ingest FILE`, wait until its session waits for the held lock while running a
 /// statement starting with `statement`, SIGKILL it there, then let the server go on.
 async fn kill_while_held(db: &TestDb, file: &std::path::Path, statement: &str, key: i64) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_syncrocardpay"))
-        .arg("ingest")
-        .arg(file)
-        .env("DATABASE_URL", &db.url)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let pattern = format!("{statement}%");
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let waiting = db
-            .client
-            .query_opt(
-                "SELECT pid FROM pg_stat_activity
-                  WHERE datname = current_database() AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'
-                    AND ltrim(query, E' \n\r\t') LIKE $1",
-                &[&pattern],
-            )
-            .await
-            .unwrap();
-        if waiting.is_some() {
-            break;
-        }
-        if let Some(status) = child.try_wait().unwrap() {
-            panic!("the load ended ({status}) without waiting at {statement:?}");
-        }
-        assert!(Instant::now() < deadline, "the loader never waited at {statement:?}");
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    let mut child = spawn_ingest(db, file);
+    wait_for(&db.client, statement, Doing::WaitingForALock, &mut child).await;
     child.kill().unwrap();
     child.wait().unwrap();
     db.client.execute("SELECT pg_advisory_unlock($1)", &[&key]).await.unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while db
-        .count("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
-        .await
-        > 0
-    {
-        assert!(Instant::now() < deadline, "the killed loader's session did not end");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_until_alone(&db.client).await;
     db.client.batch_execute("DROP TRIGGER test_hold ON statement_file; DROP FUNCTION test_hold()").await.unwrap();
 }
 

@@ -7,6 +7,7 @@
 mod common;
 
 use common::db::TestDb;
+use common::sessions::{wait_for, Doing};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
@@ -60,30 +61,6 @@ fn finish(mut child: Child, stderr: mpsc::Receiver<String>, limit: Duration) -> 
     (out, err.join("\n"))
 }
 
-/// Wait until a session other than ours runs a statement starting with `phase`.
-async fn wait_for_statement(client: &tokio_postgres::Client, phase: &str, child: &mut Child) {
-    let pattern = format!("{phase}%");
-    let deadline = Instant::now() + Duration::from_secs(300);
-    loop {
-        let seen = client
-            .query_opt(
-                "SELECT pid FROM pg_stat_activity
-                  WHERE pid <> pg_backend_pid() AND state = 'active' AND ltrim(query, E' \n\r\t') LIKE $1",
-                &[&pattern],
-            )
-            .await
-            .unwrap();
-        if seen.is_some() {
-            return;
-        }
-        if let Some(status) = child.try_wait().unwrap() {
-            panic!("the load ended ({status}) before reaching {phase:?}: make the file larger");
-        }
-        assert!(Instant::now() < deadline, "never saw {phase:?}");
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
-}
-
 async fn count(url: &str, sql: &str) -> i64 {
     db::connect(url).await.unwrap().query_one(sql, &[]).await.unwrap().get(0)
 }
@@ -107,7 +84,7 @@ async fn the_database_restarting_mid_load_is_retried_and_the_file_loads_once() {
     let (mut child, stderr) = spawn_ingest(&url, &sales.path, &[]);
     {
         let watcher = db::connect(&url).await.unwrap();
-        wait_for_statement(&watcher, "COPY fact_card_transaction", &mut child).await;
+        wait_for(&watcher, "COPY fact_card_transaction", Doing::Running, &mut child).await;
     }
     // A crash of the server in the middle of the COPY, down for two seconds, then back.
     pg.stop();

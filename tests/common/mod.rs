@@ -3,4 +3,5 @@ pub mod db;
 pub mod fixtures;
 pub mod ftps;
 pub mod moto;
+pub mod sessions;
 pub mod statements;
