@@ -119,6 +119,40 @@ impl World {
         Ingest::new(self.deployment(bucket).await, settings)
     }
 
+    /// S3 notifications of the inbox go to the ingest queue, as template.yaml configures them.
+    async fn notify_inbox(&self) {
+        let queue = aws_sdk_s3::types::QueueConfiguration::builder()
+            .queue_arn(&self.queue_arn)
+            .events(aws_sdk_s3::types::Event::S3ObjectCreated)
+            .filter(
+                aws_sdk_s3::types::NotificationConfigurationFilter::builder()
+                    .key(
+                        aws_sdk_s3::types::S3KeyFilter::builder()
+                            .filter_rules(
+                                aws_sdk_s3::types::FilterRule::builder()
+                                    .name(aws_sdk_s3::types::FilterRuleName::Prefix)
+                                    .value("inbox/")
+                                    .build(),
+                            )
+                            .build(),
+                    )
+                    .build(),
+            )
+            .build()
+            .unwrap();
+        self.s3
+            .put_bucket_notification_configuration()
+            .bucket(BUCKET)
+            .notification_configuration(
+                aws_sdk_s3::types::NotificationConfiguration::builder().queue_configurations(queue).build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        // A test event may arrive when the notification is configured: drain it.
+        let _ = self.sqs.purge_queue().queue_url(&self.queue_url).send().await;
+    }
+
     async fn put(&self, key: &str, body: Vec<u8>) {
         self.s3.put_object().bucket(BUCKET).key(key).body(ByteStream::from(body)).send().await.unwrap();
     }
@@ -272,36 +306,7 @@ async fn s3_notifications_stage_archive_and_start_one_load_per_content_and_a_poi
     let files = samples(dir.path(), 60, 11);
     let good = std::fs::read(&files[0].path).unwrap();
     let sha = sha256_hex(&good);
-    // S3 notifications of the inbox go to the ingest queue, as template.yaml configures them.
-    let queue = aws_sdk_s3::types::QueueConfiguration::builder()
-        .queue_arn(&w.queue_arn)
-        .events(aws_sdk_s3::types::Event::S3ObjectCreated)
-        .filter(
-            aws_sdk_s3::types::NotificationConfigurationFilter::builder()
-                .key(
-                    aws_sdk_s3::types::S3KeyFilter::builder()
-                        .filter_rules(
-                            aws_sdk_s3::types::FilterRule::builder()
-                                .name(aws_sdk_s3::types::FilterRuleName::Prefix)
-                                .value("inbox/")
-                                .build(),
-                        )
-                        .build(),
-                )
-                .build(),
-        )
-        .build()
-        .unwrap();
-    w.s3.put_bucket_notification_configuration()
-        .bucket(BUCKET)
-        .notification_configuration(
-            aws_sdk_s3::types::NotificationConfiguration::builder().queue_configurations(queue).build(),
-        )
-        .send()
-        .await
-        .unwrap();
-    // A test event may arrive when the notification is configured: drain it.
-    let _ = w.sqs.purge_queue().queue_url(&w.queue_url).send().await;
+    w.notify_inbox().await;
 
     w.put("inbox/2026 11/CIELO03 ação.TXT", good.clone()).await; // a key that arrives URL-encoded
     w.put("inbox/2026 11/CIELO03_cut.TXT", poisoned(&good)).await;
@@ -385,6 +390,37 @@ async fn s3_notifications_stage_archive_and_start_one_load_per_content_and_a_poi
     let summary = load.handle(lambda_event(loads[0].clone())).await.unwrap();
     assert_eq!((summary.loaded.len(), summary.duplicates), (0, 1));
     assert_eq!(w.db.count("SELECT count(*) FROM fact_card_transaction").await, facts);
+}
+
+#[tokio::test]
+async fn the_same_notification_delivered_twice_at_once_stages_the_file_once_and_starts_one_load() {
+    let Some(w) = World::new("lambda_twice").await else { return };
+    w.notify_inbox().await;
+    let dir = tempfile::tempdir().unwrap();
+    let files = samples(dir.path(), 60, 13);
+    let good = std::fs::read(&files[0].path).unwrap();
+    w.put("inbox/CIELO03_TWICE.TXT", good).await;
+    let messages = w.receive(1).await;
+    w.moto.queue_lambda_results(&[json!(LoadSummary { files: 1, ..Default::default() })]);
+    // Two function instances (each with its own connections) handed the same message at the same time, as
+    // SQS may do.
+    let (a, b) = (w.ingest_handler(BUCKET).await, w.ingest_handler(BUCKET).await);
+    let (ra, rb) =
+        tokio::join!(a.handle(w.sqs_event(&[&messages[0]], Some(1))), b.handle(w.sqs_event(&[&messages[0]], Some(1))));
+    let failed = ra.unwrap().batch_item_failures.len() + rb.unwrap().batch_item_failures.len();
+    assert!(failed <= 1, "at most the loser of the race is delivered again");
+    if failed == 1 {
+        let r = a.handle(w.sqs_event(&[&messages[0]], Some(2))).await.unwrap();
+        assert!(r.batch_item_failures.is_empty(), "the redelivery settles it: {r:?}");
+    }
+    assert_eq!(w.db.count("SELECT count(*) FROM statement_file").await, 1);
+    assert_eq!(w.db.count("SELECT count(*) FROM statement_file WHERE status = 'staged'").await, 1);
+    let staged = w.db.count("SELECT count(*) FROM stage_record").await as u64;
+    assert_eq!(staged, files[0].transactions + files[0].receivable_units, "staged once");
+    assert_eq!(w.keys("inbox/").await, Vec::<String>::new());
+    assert_eq!(w.keys("processed/").await, ["processed/CIELO03_TWICE.TXT"]);
+    let executions = w.sfn.list_executions().state_machine_arn(&w.state_machine).send().await.unwrap();
+    assert_eq!(executions.executions().len(), 1, "one load execution for the content");
 }
 
 #[tokio::test]
