@@ -57,7 +57,15 @@ pub struct FieldReader<'a> {
 }
 
 /// Latin-1 decoding: every byte is the code point of the same value.
+/// Whether a latin-1 byte decodes to a whitespace char (ASCII whitespace, NEL 0x85, NBSP 0xA0).
+fn is_latin1_whitespace(b: u8) -> bool {
+    (b as char).is_whitespace()
+}
+
 pub fn latin1(bytes: &[u8]) -> String {
+    if bytes.is_empty() {
+        return String::new();
+    }
     if bytes.is_ascii() {
         // SAFETY-free fast path: ASCII is valid UTF-8.
         return String::from_utf8(bytes.to_vec()).unwrap_or_default();
@@ -101,7 +109,12 @@ impl<'a> FieldReader<'a> {
 
     /// Free text, latin-1 decoded, surrounding blanks removed. Never fails.
     pub fn text(&mut self, f: Field) -> String {
-        latin1(self.raw(f)).trim().to_string()
+        // Trim the bytes first, then convert once: the same result as trimming the decoded text (a latin-1
+        // byte is whitespace exactly when its char is), without the intermediate string.
+        let raw = self.raw(f);
+        let start = raw.iter().position(|&b| !is_latin1_whitespace(b)).unwrap_or(raw.len());
+        let end = raw.iter().rposition(|&b| !is_latin1_whitespace(b)).map_or(start, |i| i + 1);
+        latin1(&raw[start..end])
     }
 
     /// Free text, `None` when blank.
@@ -179,12 +192,13 @@ impl<'a> FieldReader<'a> {
             self.fail(f.start + pos, f.name, format!("expected {} digits, found {}", f.len, show(raw)));
             return Decimal::ZERO;
         }
-        // At most 28 digits fit a Decimal; our widest field is 17.
-        let mut n: i128 = 0;
-        for &b in raw {
-            n = n * 10 + i128::from(b - b'0');
-        }
-        let d = Decimal::from_i128_with_scale(n, scale);
+        // Our widest field is 17 digits: an i64 holds 18. A wider one (none today) takes the i128 road.
+        let d = if raw.len() <= 18 {
+            let n = raw.iter().fold(0i64, |n, &b| n * 10 + i64::from(b - b'0'));
+            Decimal::new(n, scale)
+        } else {
+            Decimal::from_i128_with_scale(raw.iter().fold(0i128, |n, &b| n * 10 + i128::from(b - b'0')), scale)
+        };
         if d.is_zero() {
             Decimal::ZERO
         } else {
@@ -353,5 +367,20 @@ mod tests {
         let mut r = FieldReader::new(b"00120 S\xe3o Paulo ");
         assert_eq!(r.digits(Field::new("code", 1, 3)), "001");
         assert_eq!(r.text(Field::new("city", 6, 10)), "São Paulo");
+    }
+
+    #[test]
+    fn text_is_trimmed_like_the_decoded_string() {
+        // Latin-1 NBSP (0xA0) and NEL (0x85) decode to whitespace chars: trimmed, as `str::trim` would.
+        for raw in [&b"  AB\xa0 "[..], b"\x85AB\t", b"AB", b"\xa0\xa0AB\r\n"] {
+            let mut r = FieldReader::new(raw);
+            let f = Field::new("t", 1, raw.len());
+            assert_eq!(r.text(f), latin1(raw).trim(), "{raw:?}");
+        }
+        let mut r = FieldReader::new(b" \xe3 x\xa0");
+        assert_eq!(r.text(Field::new("t", 1, 5)), "\u{e3} x");
+        let mut r = FieldReader::new(b"     ");
+        assert_eq!(r.text(Field::new("t", 1, 5)), "");
+        assert_eq!(r.opt_text(Field::new("t", 1, 5)), None);
     }
 }
