@@ -59,7 +59,8 @@ pub struct FieldReader<'a> {
 /// Latin-1 decoding: every byte is the code point of the same value.
 /// Whether a latin-1 byte decodes to a whitespace char (ASCII whitespace, NEL 0x85, NBSP 0xA0).
 fn is_latin1_whitespace(b: u8) -> bool {
-    (b as char).is_whitespace()
+    // `(b as char).is_whitespace()`, spelled out: U+0009..U+000D, U+0020, U+0085, U+00A0.
+    matches!(b, b' ' | b'\t'..=b'\r' | 0x85 | 0xA0)
 }
 
 pub fn latin1(bytes: &[u8]) -> String {
@@ -367,6 +368,13 @@ mod tests {
         let mut r = FieldReader::new(b"00120 S\xe3o Paulo ");
         assert_eq!(r.digits(Field::new("code", 1, 3)), "001");
         assert_eq!(r.text(Field::new("city", 6, 10)), "São Paulo");
+    }
+
+    #[test]
+    fn latin1_whitespace_is_what_char_says() {
+        for b in 0..=255u8 {
+            assert_eq!(is_latin1_whitespace(b), (b as char).is_whitespace(), "byte {b:#x}");
+        }
     }
 
     #[test]
