@@ -277,6 +277,28 @@ async fn a_transfer_broken_off_mid_file_is_retried() {
     assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 1, "no partial file left: {err}");
 }
 
+#[tokio::test]
+async fn a_control_connection_dropped_mid_session_is_retried_on_a_new_one() {
+    let home = tempfile::tempdir().unwrap();
+    let edi = home.path().join("edi");
+    std::fs::create_dir(&edi).unwrap();
+    samples(&edi, 30, 16);
+    let Some(server) = FtpsServer::start_with(home.path(), false, &["--drop-control-first-retr"]) else { return };
+    let source = FtpsSource::new(settings(&server, true)).unwrap();
+    let listed = source.list().await.unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let started = std::time::Instant::now();
+    let got = source.download(&listed[0], out.path()).await.unwrap();
+    assert_eq!(std::fs::read(&got).unwrap(), std::fs::read(edi.join(&listed[0].name)).unwrap());
+    assert!(started.elapsed() < std::time::Duration::from_secs(20), "no hang on the dead connection");
+    // With a single attempt the failure is reported, and nothing partial is left behind.
+    let mut one = settings(&server, true);
+    one.attempts = 1;
+    let err = FtpsSource::new(one).unwrap().download(&listed[1], out.path()).await.unwrap_err().to_string();
+    assert!(err.contains(&format!("downloading {}", listed[1].name)) && err.contains("connection closed"), "{err}");
+    assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 1, "no partial file left: {err}");
+}
+
 /// TLS verification has no off switch: no code outside the tests builds a verifier that accepts anything, no
 /// dependency enables rustls' "dangerous" features, and no command-line flag or setting disables it (the tests
 /// themselves trust a test CA, they do not skip verification).

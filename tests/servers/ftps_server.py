@@ -3,14 +3,15 @@
 (`pip install pyftpdlib pyopenssl`). TLS is required on the control and the data channel.
 
   ftps_server.py --home DIR --certdir DIR [--port 0] [--user U --password P] [--self-signed]
-                 [--short-first-retr BYTES] [--drop-first-retr BYTES] [--no-mlsd]
+                 [--short-first-retr BYTES] [--drop-first-retr BYTES] [--no-mlsd] [--drop-control-first-retr]
 
 Certificates: a throwaway test CA (ca.pem, for the client) and a leaf for localhost/127.0.0.1 signed by it;
 with --self-signed, a lone self-signed leaf instead (clients must refuse it). Prints "READY <port>" when
 listening; SIGTERM stops it. With --short-first-retr N the first download of each file sends only its first
 N bytes and reports success (a server returning fewer bytes than it listed); with --drop-first-retr N it
 breaks off the data connection after N bytes instead (a dropped transfer). --no-mlsd answers MLSD with
-500, like servers that only know LIST/NLST.
+500, like servers that only know LIST/NLST. --drop-control-first-retr closes the control connection, without a
+reply, at the first RETR of each file.
 """
 import argparse
 import datetime as dt
@@ -74,6 +75,7 @@ def main():
     ap.add_argument("--short-first-retr", type=int, default=0)
     ap.add_argument("--drop-first-retr", type=int, default=0)
     ap.add_argument("--no-mlsd", action="store_true")
+    ap.add_argument("--drop-control-first-retr", action="store_true")
     a = ap.parse_args()
     make_certs(a.certdir, a.self_signed)
 
@@ -108,10 +110,19 @@ def main():
                 return Short(f, limit, fail=bool(a.drop_first_retr))
             return f
 
+    dropped = set()
+
     class Handler(TLS_FTPHandler):
         abstracted_fs = FlakyFS
         if a.no_mlsd:
             proto_cmds = {k: v for k, v in TLS_FTPHandler.proto_cmds.items() if k not in ("MLSD", "MLST")}
+
+        def ftp_RETR(self, file):
+            if a.drop_control_first_retr and file not in dropped:
+                dropped.add(file)
+                self.close()  # the control connection goes, without a reply
+                return
+            return super().ftp_RETR(file)
 
     Handler.authorizer = authorizer
     Handler.certfile = os.path.join(a.certdir, "server.pem")

@@ -296,8 +296,9 @@ impl FtpsSource {
         let part = dir.join(format!("{}.part", file.name));
         let (name, size, idle) = (file.name.clone(), file.size, self.settings.timeout);
         let part2 = part.clone();
+        let what = format!("downloading {}", file.name);
         let done = self
-            .with_retries("downloading", move |ftp| {
+            .with_retries(&what, move |ftp| {
                 let (name, part) = (name.clone(), part2.clone());
                 Box::pin(async move {
                     let stalled = || {
