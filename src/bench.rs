@@ -79,30 +79,17 @@ pub struct BenchOptions {
     pub python: bool,
 }
 
-/// The sales statement (type 03) of a one-merchant sample of `transactions` sales.
-fn sales_statement(dir: &Path, transactions: u64) -> Result<SampleFile> {
-    let spec = SampleSpec { transactions, seed: 42, merchants: 1, ..SampleSpec::default() };
+/// The sales statement (type 03) of a one-merchant sample of `sales` sales.
+fn sales_statement(dir: &Path, sales: u64) -> Result<SampleFile> {
+    let spec = SampleSpec { transactions: sales, seed: 42, merchants: 1, ..SampleSpec::default() };
     sample::generate(dir, &spec)?.into_iter().find(|f| f.file_type == "03").context("the sample has no sales statement")
 }
 
 /// A new empty, migrated database on the server of `admin_url`; its URL.
 async fn fresh_database(admin_url: &str, name: &str) -> Result<String> {
-    let admin = db::connect(admin_url).await?;
-    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name}")).await?;
-    admin.batch_execute(&format!("CREATE DATABASE {name}")).await?;
-    let url = with_database(admin_url, name);
+    let url = db::recreate_database(admin_url, name).await?;
     db::migrate(&mut db::connect(&url).await?).await?;
     Ok(url)
-}
-
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
-    let slash = base.rfind('/').map_or(base.len(), |i| i);
-    let mut out = format!("{}/{name}", &base[..slash]);
-    if let Some(q) = query {
-        out = format!("{out}?{q}");
-    }
-    out
 }
 
 async fn count(db: &Client, table: &str) -> Result<u64> {
@@ -338,8 +325,10 @@ pub async fn run(options: BenchOptions) -> Result<BenchReport> {
             .context("running psql")?;
         let seconds = t.elapsed().as_secs_f64();
         anyhow::ensure!(out.status.success(), "psql failed: {}", String::from_utf8_lossy(&out.stderr));
-        let rows =
-            count(&client, "raw_fact_card_transaction").await? + count(&client, "raw_fact_receivable_unit").await?;
+        let mut rows = 0;
+        for table in FACT_TABLES {
+            rows += count(&client, &format!("raw_{table}")).await?;
+        }
         load.push(Measure::new("psql \\copy CSV of the same rows", rows, seconds, None, ""));
     } else {
         eprintln!("note: psql is not installed: the \\copy rate is not measured");

@@ -256,47 +256,39 @@ async fn servers_without_mlsd_are_listed_with_nlst_size_and_mdtm() {
     }
 }
 
-#[tokio::test]
-async fn a_transfer_broken_off_mid_file_is_retried() {
+/// Against a server that fails the first RETR of each file as `fault` says: the first file downloads intact
+/// (retried on a new connection) and without hanging; with a single attempt the second fails, leaving no
+/// partial file. Returns that failure.
+async fn a_fault_at_retr_is_retried(fault: &[&str], seed: u64) -> Option<(String, String)> {
     let home = tempfile::tempdir().unwrap();
     let edi = home.path().join("edi");
     std::fs::create_dir(&edi).unwrap();
-    samples(&edi, 30, 15);
-    let Some(server) = FtpsServer::start_with(home.path(), false, &["--drop-first-retr", "4096"]) else { return };
+    samples(&edi, 30, seed);
+    let server = FtpsServer::start_with(home.path(), false, fault)?;
     let source = FtpsSource::new(settings(&server, true)).unwrap();
     let listed = source.list().await.unwrap();
     let out = tempfile::tempdir().unwrap();
     let started = std::time::Instant::now();
     let got = source.download(&listed[0], out.path()).await.unwrap();
     assert_eq!(std::fs::read(&got).unwrap(), std::fs::read(edi.join(&listed[0].name)).unwrap());
-    assert!(started.elapsed() < std::time::Duration::from_secs(20), "a stalled transfer is abandoned, not waited on");
+    assert!(started.elapsed() < std::time::Duration::from_secs(20), "a stalled or dead connection is not waited on");
     let mut one = settings(&server, true);
     one.attempts = 1;
     let err = FtpsSource::new(one).unwrap().download(&listed[1], out.path()).await.unwrap_err().to_string();
-    assert!(!err.is_empty());
     assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 1, "no partial file left: {err}");
+    Some((listed[1].name.clone(), err))
+}
+
+#[tokio::test]
+async fn a_transfer_broken_off_mid_file_is_retried() {
+    let Some((_, err)) = a_fault_at_retr_is_retried(&["--drop-first-retr", "4096"], 15).await else { return };
+    assert!(!err.is_empty());
 }
 
 #[tokio::test]
 async fn a_control_connection_dropped_mid_session_is_retried_on_a_new_one() {
-    let home = tempfile::tempdir().unwrap();
-    let edi = home.path().join("edi");
-    std::fs::create_dir(&edi).unwrap();
-    samples(&edi, 30, 16);
-    let Some(server) = FtpsServer::start_with(home.path(), false, &["--drop-control-first-retr"]) else { return };
-    let source = FtpsSource::new(settings(&server, true)).unwrap();
-    let listed = source.list().await.unwrap();
-    let out = tempfile::tempdir().unwrap();
-    let started = std::time::Instant::now();
-    let got = source.download(&listed[0], out.path()).await.unwrap();
-    assert_eq!(std::fs::read(&got).unwrap(), std::fs::read(edi.join(&listed[0].name)).unwrap());
-    assert!(started.elapsed() < std::time::Duration::from_secs(20), "no hang on the dead connection");
-    // With a single attempt the failure is reported, and nothing partial is left behind.
-    let mut one = settings(&server, true);
-    one.attempts = 1;
-    let err = FtpsSource::new(one).unwrap().download(&listed[1], out.path()).await.unwrap_err().to_string();
-    assert!(err.contains(&format!("downloading {}", listed[1].name)) && err.contains("connection closed"), "{err}");
-    assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 1, "no partial file left: {err}");
+    let Some((name, err)) = a_fault_at_retr_is_retried(&["--drop-control-first-retr"], 16).await else { return };
+    assert!(err.contains(&format!("downloading {name}")) && err.contains("connection closed"), "{err}");
 }
 
 /// TLS verification has no off switch: no code outside the tests builds a verifier that accepts anything, no

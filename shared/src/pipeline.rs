@@ -187,7 +187,7 @@ async fn ingest_with(
         drop(receiver);
         let summary = parser.await.map_err(blocking_err)??;
         // A failure to write (the database) comes first: the parser stopped early, so its summary is partial.
-        let written = written?;
+        direct = written?;
         if summary.sha256 != sha256 {
             tx.rollback().await?;
             return Err(Error::FileChanged { path: path.to_path_buf(), before: sha256, after: summary.sha256 });
@@ -209,7 +209,6 @@ async fn ingest_with(
             report.seconds = started.elapsed().as_secs_f64();
             return Ok(report);
         }
-        direct = written;
         store::mark_staged(&tx, file.file_id, &summary).await?;
         tracing::info!(file = %name, file_id = file.file_id, seconds = started.elapsed().as_secs_f64(), "staged");
         report.summary = Some(summary);

@@ -10,7 +10,7 @@
 //! `INSERT … SELECT` ([`super::store::LOAD_TRANSACTIONS`], [`super::store::LOAD_RECEIVABLE_UNITS`]), so the
 //! two paths cannot drift apart.
 
-use super::store::{stage_copy_sql, StageRow, LOAD_RECEIVABLE_UNITS, LOAD_TRANSACTIONS, STAGE_COLUMNS};
+use super::store::{stage_copy_sql, StageRow, INSERT_DATES, LOAD_RECEIVABLE_UNITS, LOAD_TRANSACTIONS, STAGE_COLUMNS};
 use crate::error::{Error, Result};
 use crate::model::Record;
 use chrono::NaiveDate;
@@ -200,14 +200,12 @@ impl Loader<'_, '_> {
             return Ok(k);
         }
         self.close_stream().await?;
-        let id = (dim, a.to_string(), b.to_string());
         let ctx = self.context.as_ref().expect("context before keys");
         let sql = &DIM_SQL[dim as usize];
-        let code_set = ctx.code_set.clone();
         let params: Vec<&(dyn ToSql + Sync)> = match dim {
-            Dim::Establishment | Dim::Product => vec![&ctx.acquirer_key, &id.1],
-            Dim::PaymentMethod => vec![&ctx.acquirer_key, &id.1, &id.2],
-            Dim::PostingType => vec![&ctx.acquirer_key, &code_set, &id.1],
+            Dim::Establishment | Dim::Product => vec![&ctx.acquirer_key, &a],
+            Dim::PaymentMethod => vec![&ctx.acquirer_key, &a, &b],
+            Dim::PostingType => vec![&ctx.acquirer_key, &ctx.code_set, &a],
         };
         let key = match self.tx.query_opt(sql.select, &params).await? {
             Some(row) => row.get(0),
@@ -216,7 +214,7 @@ impl Loader<'_, '_> {
                 self.tx.query_one(sql.select, &params).await?.get(0)
             }
         };
-        self.keys[dim as usize].push((id.1, id.2, key));
+        self.keys[dim as usize].push((a.to_string(), b.to_string(), key));
         Ok(key)
     }
 
@@ -250,21 +248,7 @@ impl Loader<'_, '_> {
             keys[Dim::Product as usize] = Some(self.key(Dim::Product, product, "").await?);
         }
         keys[Dim::PostingType as usize] = Some(self.key(Dim::PostingType, text(&row.posting_type_code), "").await?);
-        for d in [
-            row.original_due_date,
-            row.payment_date,
-            row.sent_to_bank_date,
-            row.authorization_date,
-            row.capture_date,
-            row.posting_date,
-            row.original_posting_date,
-            row.presentation_date,
-        ]
-        .into_iter()
-        .flatten()
-        {
-            self.dates.insert(d);
-        }
+        self.dates.extend(row.calendar_dates());
         if t == 0 {
             if self.stream.is_none() {
                 let sink = self.tx.copy_in(&mappings()[0].copy_sql).await?;
@@ -386,17 +370,7 @@ pub async fn load_records(
     }
     loader.flush_staged().await?;
     let dates: Vec<NaiveDate> = loader.dates.into_iter().collect();
-    tx.execute(
-        "INSERT INTO dim_date (date_key, year, quarter, month, day, iso_dow, is_weekend)
-         SELECT d, extract(year FROM d)::smallint, extract(quarter FROM d)::smallint,
-                extract(month FROM d)::smallint, extract(day FROM d)::smallint, extract(isodow FROM d)::smallint,
-                extract(isodow FROM d) >= 6
-         FROM unnest($1::date[]) AS u(d)
-         ORDER BY d
-         ON CONFLICT DO NOTHING",
-        &[&dates],
-    )
-    .await?;
+    tx.execute(INSERT_DATES, &[&dates]).await?;
     Ok(DirectLoaded { rows: mappings().iter().map(|m| m.kind).zip(loader.sent).collect() })
 }
 

@@ -85,6 +85,13 @@ impl RetryPolicy {
     pub fn again(&self, attempt: u32, e: &Error) -> bool {
         attempt < self.attempts && e.is_retryable_db()
     }
+
+    /// Say what failed and pause before the next attempt.
+    async fn wait(&self, attempt: u32, what: &str, e: &Error) {
+        let pause = self.pause(attempt);
+        tracing::warn!(error = %e, attempt, pause_seconds = pause.as_secs_f64(), "{what}, retrying");
+        tokio::time::sleep(pause).await;
+    }
 }
 
 /// Connect, retrying while the failure may pass (the server starting, restarting, or refusing connections
@@ -95,9 +102,7 @@ pub async fn connect_retrying(url: &str, policy: &RetryPolicy) -> Result<Client>
         match connect(url).await {
             Ok(client) => return Ok(client),
             Err(e) if policy.again(attempt, &e) => {
-                let pause = policy.pause(attempt);
-                tracing::warn!(error = %e, attempt, pause_seconds = pause.as_secs_f64(), "cannot connect to the database, retrying");
-                tokio::time::sleep(pause).await;
+                policy.wait(attempt, "cannot connect to the database", &e).await;
                 attempt += 1;
             }
             Err(Error::Connect { target, source }) if attempt > 1 => {
@@ -125,12 +130,12 @@ pub async fn retrying<T>(
             Err(e) if policy.again(attempt, &e) => e,
             Err(e) => return Err(e),
         };
-        let pause = policy.pause(attempt);
-        tracing::warn!(error = %e, attempt, pause_seconds = pause.as_secs_f64(), "{what}: database failure, retrying");
-        tokio::time::sleep(pause).await;
+        policy.wait(attempt, &format!("{what}: database failure"), &e).await;
         attempt += 1;
-        if db.is_closed() || !matches!(e, Error::Db(ref d) if d.code().is_some() && !d.is_closed()) {
-            // The connection is gone or in doubt: the next attempt uses a new one.
+        // The same connection only when the server itself answered (a timeout, a deadlock) and it is still
+        // open; otherwise it is gone or in doubt, and the next attempt uses a new one.
+        let server_answered = matches!(&e, Error::Db(d) if d.as_db_error().is_some());
+        if db.is_closed() || !server_answered {
             *db = connect_retrying(url, policy).await?;
         }
     }
@@ -138,6 +143,25 @@ pub async fn retrying<T>(
 
 /// A boxed future borrowing a connection, as [`retrying`] takes its work.
 pub type BoxFuture<'c, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'c>>;
+
+/// The URL of another database on the same server (`postgres://…/NAME?options` → `…/name?options`).
+pub fn url_with_database(url: &str, name: &str) -> String {
+    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let slash = base.rfind('/').unwrap_or(base.len());
+    match query {
+        Some(q) => format!("{}/{name}?{q}", &base[..slash]),
+        None => format!("{}/{name}", &base[..slash]),
+    }
+}
+
+/// Drop (if it exists) and create database `name` on the server of `admin_url`, whose user may create
+/// databases; the new database's URL. For tests and benchmarks: `name` is an identifier we chose.
+pub async fn recreate_database(admin_url: &str, name: &str) -> Result<String> {
+    let admin = connect(admin_url).await?;
+    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name}")).await?;
+    admin.batch_execute(&format!("CREATE DATABASE {name}")).await?;
+    Ok(url_with_database(admin_url, name))
+}
 
 /// A small set of connections kept across invocations (a Lambda's execution environment): each is checked
 /// with a round trip before it is handed out, so one that died while the environment was frozen is replaced
@@ -197,6 +221,16 @@ pub fn redact_url(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::redact_url;
+
+    #[test]
+    fn another_database_on_the_same_server() {
+        use super::url_with_database;
+        assert_eq!(url_with_database("postgres://u:p@h:5/a", "b"), "postgres://u:p@h:5/b");
+        assert_eq!(
+            url_with_database("postgres://u:p@h:5/a?options=-c%20x%3D1", "b"),
+            "postgres://u:p@h:5/b?options=-c%20x%3D1"
+        );
+    }
 
     #[test]
     fn passwords_never_printed() {

@@ -731,19 +731,65 @@ impl LoadCounts {
     }
 }
 
-const LOAD_DATES: &str = "
+/// `INSERT INTO dim_date` of the dates of `$dates` (a FROM item with one `date` column `d`), in key order.
+macro_rules! insert_dim_dates {
+    ($dates:literal) => {
+        concat!(
+            "
 INSERT INTO dim_date (date_key, year, quarter, month, day, iso_dow, is_weekend)
 SELECT d, extract(year FROM d)::smallint, extract(quarter FROM d)::smallint, extract(month FROM d)::smallint,
        extract(day FROM d)::smallint, extract(isodow FROM d)::smallint, extract(isodow FROM d) >= 6
-FROM (SELECT DISTINCT v.d
+FROM ",
+            $dates,
+            "
+ORDER BY d
+ON CONFLICT DO NOTHING"
+        )
+    };
+}
+
+/// The calendar dates of a file's staged rows: the columns of [`StageRow::calendar_dates`], in that order.
+const LOAD_DATES: &str = insert_dim_dates!(
+    "(SELECT DISTINCT v.d
       FROM stage_record s
       CROSS JOIN LATERAL (VALUES (s.original_due_date), (s.payment_date), (s.sent_to_bank_date),
                                  (s.authorization_date), (s.capture_date), (s.posting_date),
                                  (s.original_posting_date), (s.presentation_date), (s.transaction_date),
                                  (s.original_transaction_date), (s.cielo_account_date), (s.negotiation_date)) AS v(d)
-      WHERE s.file_id = $1 AND v.d IS NOT NULL) x
-ORDER BY d
-ON CONFLICT DO NOTHING";
+      WHERE s.file_id = $1 AND v.d IS NOT NULL) x"
+);
+
+/// The given distinct dates (`$1`, a `date[]`), for rows loaded without staging.
+pub(super) const INSERT_DATES: &str = insert_dim_dates!("unnest($1::date[]) AS u(d)");
+
+/// Declares [`StageRow::calendar_dates`] and the names of its columns (checked against [`LOAD_DATES`]).
+macro_rules! calendar_dates {
+    ($($column:ident),* $(,)?) => {
+        #[cfg(test)]
+        const CALENDAR_DATE_COLUMNS: &[&str] = &[$(stringify!($column)),*];
+        impl StageRow {
+            /// The dates of this row that `dim_date` must hold.
+            pub(super) fn calendar_dates(&self) -> impl Iterator<Item = NaiveDate> {
+                [$(self.$column),*].into_iter().flatten()
+            }
+        }
+    };
+}
+
+calendar_dates!(
+    original_due_date,
+    payment_date,
+    sent_to_bank_date,
+    authorization_date,
+    capture_date,
+    posting_date,
+    original_posting_date,
+    presentation_date,
+    transaction_date,
+    original_transaction_date,
+    cielo_account_date,
+    negotiation_date,
+);
 
 const LOAD_ESTABLISHMENTS: &str = "
 INSERT INTO dim_establishment (acquirer_key, merchant_code)
@@ -973,17 +1019,18 @@ pub async fn load_staged_with(
                 .unwrap_or_else(|| staged.iter().find(|r| r.get::<_, &str>(0) == l.kind).map_or(0, |r| r.get(1)))
         })
         .collect();
-    if have != want && direct.is_some() {
-        return Err(Error::Integrity {
-            file_id,
-            detail: format!(
-                "loaded {} but the parser counted {}; rolled back",
-                describe_counts(&have),
-                describe_counts(&want)
-            ),
-        });
-    }
     if have != want {
+        if direct.is_some() {
+            // Written in this very transaction: a difference is a defect, not a lost staging table.
+            return Err(Error::Integrity {
+                file_id,
+                detail: format!(
+                    "loaded {} but the parser counted {}; rolled back",
+                    describe_counts(&have),
+                    describe_counts(&want)
+                ),
+            });
+        }
         // The staging table is UNLOGGED: a server crash empties it. Send the file back to be ingested again.
         tx.execute("DELETE FROM stage_record WHERE file_id = $1", &[&file_id]).await?;
         tx.execute("UPDATE statement_file SET status = 'received', updated_at = now() WHERE file_id = $1", &[&file_id])
@@ -1155,4 +1202,18 @@ pub async fn fact_totals(db: &impl GenericClient) -> Result<Vec<FactTotals>> {
             net: r.get(9),
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_calendar_dates_are_the_columns_load_dates_reads() {
+        let values = LOAD_DATES.split("VALUES").nth(1).unwrap().split("AS v(d)").next().unwrap();
+        let read: Vec<String> =
+            values.split(',').map(|v| v.trim().trim_matches(|c| c == '(' || c == ')').to_string()).collect();
+        let declared: Vec<String> = CALENDAR_DATE_COLUMNS.iter().map(|c| format!("s.{c}")).collect();
+        assert_eq!(read, declared);
+    }
 }

@@ -56,13 +56,13 @@ pub struct FieldReader<'a> {
     pub errors: Vec<FieldError>,
 }
 
-/// Latin-1 decoding: every byte is the code point of the same value.
 /// Whether a latin-1 byte decodes to a whitespace char (ASCII whitespace, NEL 0x85, NBSP 0xA0).
 fn is_latin1_whitespace(b: u8) -> bool {
     // `(b as char).is_whitespace()`, spelled out: U+0009..U+000D, U+0020, U+0085, U+00A0.
     matches!(b, b' ' | b'\t'..=b'\r' | 0x85 | 0xA0)
 }
 
+/// Latin-1 decoding: every byte is the code point of the same value.
 pub fn latin1(bytes: &[u8]) -> String {
     if bytes.is_empty() {
         return String::new();

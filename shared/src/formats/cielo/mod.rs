@@ -311,13 +311,6 @@ impl Parser {
         })
     }
 
-    /// Whether a detail record of this type may appear under the header read (always, before a header or
-    /// for a file type not listed).
-    fn holds(&self, kind: u8) -> bool {
-        let expected = self.expected_records();
-        expected.is_empty() || expected.contains(&kind)
-    }
-
     fn unit(&mut self, ur: ReceivableUnit, r: &mut FieldReader<'_>, cx: &mut ParseContext<'_>, name: &str) {
         cx.accept(ur.line_no, name, take(&mut r.errors), Record::ReceivableUnit(Box::new(ur)));
     }
@@ -372,8 +365,11 @@ impl StatementParser for Parser {
             }
             Some(_) => {}
         }
-        if kind != b'0' && kind != b'9' && !self.holds(kind) {
-            let holds = self.expected_records().iter().map(|&k| (k as char).to_string()).collect::<Vec<_>>();
+        // A detail record the header's file type does not hold (any record, before a header or for a type
+        // not listed).
+        let expected = self.expected_records();
+        if kind != b'0' && kind != b'9' && !expected.is_empty() && !expected.contains(&kind) {
+            let holds = expected.iter().map(|&k| (k as char).to_string()).collect::<Vec<_>>();
             cx.issue(
                 line_no,
                 Some(1),
