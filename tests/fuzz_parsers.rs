@@ -195,3 +195,106 @@ fn edge_inputs_are_rejected_with_a_reason_not_a_panic() {
         assert!(!s.errors.is_empty());
     }
 }
+
+/// Small files to cut lines in: every generated Cielo type (valid), Rede headers of each kind with lines of
+/// their shape (written here, not copied), and the real fixtures when present.
+fn files_to_cut() -> Vec<(String, Vec<Vec<u8>>, bool)> {
+    let dir = tempfile::tempdir().unwrap();
+    let mut out = Vec::new();
+    for f in
+        sample::generate(dir.path(), &SampleSpec { transactions: 6, seed: 3, merchants: 1, ..SampleSpec::default() })
+            .unwrap()
+    {
+        out.push((f.file_type.to_string(), lines(&f.path), true));
+    }
+    let rede = |header: String, body: &[&str]| -> Vec<Vec<u8>> {
+        std::iter::once(header.into_bytes()).chain(body.iter().map(|l| l.as_bytes().to_vec())).collect()
+    };
+    out.push((
+        "rede-eefi".into(),
+        rede(
+            format!("03003072019RedecardExtrato de Movimentacao Financeira{:<22}000110014797470DIARIO         V3.01 - 09/06 - EEFI", "LOJA"),
+            &["0520001000002014797470000200000000000000000000000000000000000000000000000000000000000000000000000000000"],
+        ),
+        false,
+    ));
+    out.push((
+        "rede-eevc".into(),
+        rede(
+            format!("00201062019REDECARDEXTRATO DE MOVIMENTO DE VENDAS{:<22}000078014797470DIARIO         V2.01 - 09/06 - EEVC", "LOJA"),
+            &["028000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"],
+        ),
+        false,
+    ));
+    out.push((
+        "rede-eevd".into(),
+        rede(
+            "00,021644942,22092021,21092021,Movimentacao diaria - Cartoes de Debito,Redecard,LOJA,000427,DIARIO,V1.04 - 07/10 - EEVD".into(),
+            &[
+                "01,021644942,23092021,22092021,000123456,000001,000000000010000,000000000000150,000000000009850,D,341,001646,00000508679,2",
+                "05,021644942,000123456,22092021,000000000010000,000000000000150,000000000009850,498407******3786,V,000000046002,23092021,00,101010,WW000001,01,00000,000000000010000,000000000000000,2",
+                "04,021644942,000001,000001,000000000010000,000000000000150,000000000009850,000000000000000,000000000000000,000000000000000,000004",
+            ],
+        ),
+        false,
+    ));
+    for name in [
+        "murilotuvani__redecard-extrato-reader__eevc_eefi_eevd_lines.txt",
+        "armando-couto__goleitoredirede__eefi_lines.txt",
+        "williamsilva__CardSync__cielo15_v15_officialkit.txt",
+        "williamsilva__CardSync__cielo16_v15_officialkit_pix_lines.txt",
+        "libercapital__document-translator-go__getnet_v10.1_lines.txt",
+    ] {
+        if let Some(p) = fixture(name) {
+            out.push((name.into(), lines(&p).into_iter().take(40).collect(), false));
+        }
+    }
+    out
+}
+
+/// Every record kind's line cut at every byte, in place and again as an extra copy of the header: the cut
+/// is reported, never a panic (libFuzzer found a Rede header cut inside its date: an index out of range).
+/// In a valid generated file the cut line itself is named.
+#[test]
+fn a_line_cut_at_any_byte_is_reported_not_a_panic() {
+    let mut cases = 0u64;
+    for (name, file, valid) in files_to_cut() {
+        let mut kinds = std::collections::HashSet::new();
+        for (i, line) in file.iter().enumerate() {
+            let kind = line.iter().take_while(|&&b| b != b',').take(3).copied().collect::<Vec<u8>>();
+            if !kinds.insert(kind) {
+                continue;
+            }
+            for cut in 0..line.len() {
+                let mut in_place = file.clone();
+                in_place[i].truncate(cut);
+                let mut variants = vec![("in place", in_place)];
+                if i == 0 {
+                    let mut header_again = file.clone();
+                    header_again.insert(1, file[0][..cut].to_vec());
+                    variants.push(("as a second header", header_again));
+                }
+                for (what, lines) in &variants {
+                    let bytes = lines.join(&b"\n"[..]);
+                    if let Err(e) = std::panic::catch_unwind(|| check_statement(&bytes)) {
+                        let why =
+                            e.downcast_ref::<String>().cloned().or(e.downcast_ref::<&str>().map(|s| s.to_string()));
+                        panic!("{name}: line {} cut at byte {cut} {what}: {}", i + 1, why.unwrap_or_default());
+                    }
+                    cases += 1;
+                    if valid && *what == "in place" {
+                        let s = syncrocardpay_core::formats::validate_statement(&bytes[..], &name).unwrap();
+                        assert!(
+                            s.errors.iter().any(|e| e.line == i as u64 + 1),
+                            "{name}: line {} cut at byte {cut} not reported on its line: {:?}",
+                            i + 1,
+                            s.errors
+                        );
+                    }
+                }
+            }
+        }
+    }
+    eprintln!("{cases} cut lines parsed");
+    assert!(cases > 5_000, "{cases}");
+}

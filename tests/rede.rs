@@ -276,6 +276,45 @@ fn eevd_comma_separated_sales_parse_with_their_trailer() {
     assert_eq!(e.column, Some(65 + 14), "the X is the 15th byte of the column starting at byte 65");
 }
 
+/// EEVD dates and times are whole comma-separated columns: one of 7 or 9 digits is an error at its column,
+/// never a date read from its first 8 bytes or an index out of range (both were possible before).
+#[test]
+fn eevd_dates_and_times_must_fill_their_column() {
+    let header = b"00,021644942,22092021,21092021,Movimentacao diaria - Cartoes de Debito,Redecard,LOJA,000427,DIARIO,V1.04 - 07/10 - EEVD";
+    let dir = tempfile::tempdir().unwrap();
+    let (s, _, txs) = parse(&eevd_file(dir.path(), header, "000000000005910"));
+    assert!(s.is_valid(), "{:#?}", s.errors);
+    assert_eq!(txs[0].original_due_date.unwrap().to_string(), "2021-09-23");
+    for (from, to, field, reason) in [
+        (
+            ",23092021,00,101010,",
+            ",230920211,00,101010,",
+            "05.payment_date",
+            "expected a date DDMMAAAA, found \"230920211\"",
+        ),
+        (
+            ",23092021,00,101010,",
+            ",2309202,00,101010,",
+            "05.payment_date",
+            "expected a date DDMMAAAA, found \"2309202\"",
+        ),
+        (",23092021,00,101010,", ",23092021,00,10101,", "05.sale_time", "expected a time HHMMSS, found \"10101\""),
+    ] {
+        let path = eevd_file(dir.path(), header, "000000000005910");
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(from));
+        std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+        let (s, _, _) = parse(&path);
+        assert_eq!(s.errors.len(), 1, "{to}: {:#?}", s.errors);
+        let e = &s.errors[0];
+        assert_eq!((e.line, e.field.as_str()), (3, field), "{to}");
+        assert!(e.reason.starts_with(reason), "{to}: {}", e.reason);
+        let column =
+            text.lines().nth(2).unwrap().find(from).unwrap() + 2 + if field == "05.sale_time" { 12 } else { 0 };
+        assert_eq!(e.column, Some(column), "{to}: the column where the value starts");
+    }
+}
+
 #[tokio::test]
 async fn rede_files_load_into_the_same_facts_with_the_acquirer_as_a_dimension() {
     let Some(all) = real_lines() else { return };

@@ -225,6 +225,20 @@ impl<'a> FieldReader<'a> {
             self.fail(f.start + pos, f.name, format!("expected a date {}, found {}", order.pattern(), show(raw)));
             return None;
         }
+        if raw.len() != order.pattern().len() {
+            // The line ends inside the field (callers check widths, but a reader never trusts them).
+            self.fail(
+                f.start,
+                f.name,
+                format!(
+                    "expected a date {}, found {}: the line ends at byte {}",
+                    order.pattern(),
+                    show(raw),
+                    self.line.len()
+                ),
+            );
+            return None;
+        }
         let n = |r: &[u8]| r.iter().fold(0u32, |acc, &b| acc * 10 + u32::from(b - b'0'));
         let (y, m, d) = match order {
             DateOrder::DayMonthYear => (n(&raw[4..8]) as i32, n(&raw[2..4]), n(&raw[0..2])),
@@ -275,7 +289,11 @@ impl<'a> FieldReader<'a> {
             return None;
         }
         let digits = self.digits(f);
+        if digits.is_empty() {
+            return None; // not digits: already reported
+        }
         if digits.len() != 6 {
+            self.fail(f.start, f.name, format!("expected a time HHMMSS, found {}", show(raw)));
             return None;
         }
         let n = |s: &str| s.parse::<u32>().unwrap_or(99);
@@ -328,6 +346,31 @@ mod tests {
         let zero = r.amount(AmountField::new("zero", 29, 13, 2));
         assert!(zero.is_zero() && zero.is_sign_positive(), "negative zero normalised");
         assert!(r.errors.is_empty());
+    }
+
+    #[test]
+    fn a_date_or_time_cut_by_the_end_of_the_line_is_an_error() {
+        // The line ends two bytes into an 8-byte date: an error at the field, not an index out of range.
+        let mut r = FieldReader::new(b"030250620");
+        assert_eq!(r.date_dmy(Field::new("processing_date", 4, 8)), None);
+        assert_eq!(r.errors.len(), 1);
+        assert_eq!((r.errors[0].column, r.errors[0].field), (4, "processing_date"));
+        assert_eq!(r.errors[0].reason, "expected a date DDMMAAAA, found \"250620\": the line ends at byte 9");
+        let mut r = FieldReader::new(b"2506");
+        assert_eq!(r.date_yymmdd(Field::new("d", 1, 6)), None);
+        assert_eq!(r.time_hms(Field::new("t", 1, 6)), None);
+        let reasons: Vec<&str> = r.errors.iter().map(|e| e.reason.as_str()).collect();
+        assert_eq!(
+            reasons,
+            [
+                "expected a date AAMMDD, found \"2506\": the line ends at byte 4",
+                "expected a time HHMMSS, found \"2506\""
+            ]
+        );
+        // A field wider than the pattern (a CSV column of 9 digits) is not read from its first 8 bytes.
+        let mut r = FieldReader::new(b"250620251");
+        assert_eq!(r.date_dmy(Field::new("d", 1, 9)), None);
+        assert_eq!(r.errors.len(), 1);
     }
 
     #[test]

@@ -204,6 +204,10 @@ pub(super) fn line(p: &mut Parser, code: &str, line_no: u64, line: &[u8], cx: &m
     let mut r = FieldReader::new(line);
     match code {
         "002" => {
+            if !require_width(line, header::GROUP_PV.end(), code, line_no, cx) {
+                p.header(None, cx);
+                return;
+            }
             let h = positional_header(
                 super::FileKind::Eevc,
                 &p.layout_version,

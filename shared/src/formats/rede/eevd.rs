@@ -57,10 +57,11 @@ impl<'a> ColumnReader<'a> {
         self.with(n, name, |r, f| r.unsigned_decimal(f, 2))
     }
     fn date(&mut self, n: usize, name: &'static str) -> Option<chrono::NaiveDate> {
-        self.with(n, name, |r, f| r.date_dmy(Field::new(f.name, 1, 8)))
+        // The whole column: a 7- or 9-digit value is an error, never a date read from its first 8 bytes.
+        self.with(n, name, |r, f| r.date_dmy(f))
     }
     fn time(&mut self, n: usize, name: &'static str) -> Option<chrono::NaiveTime> {
-        self.with(n, name, |r, f| r.time_hms(Field::new(f.name, 1, 6)))
+        self.with(n, name, |r, f| r.time_hms(f))
     }
 }
 
