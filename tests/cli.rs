@@ -254,7 +254,11 @@ fn parse_on_each_real_fixture_names_its_type_or_says_why_not() {
         (
             "armando-couto__goleitoredirede__eefi_lines.txt",
             false,
-            &["acquirer rede, layout V3.01, file type EEFI", "036 (antecipação (RAV)) moves money"],
+            &[
+                "acquirer rede, layout V3.01, file type EEFI",
+                // Not one coherent file: its real trailer counts the 381 RAVs of the whole day.
+                "trailer.anticipated_total: declares 381 anticipated credits of 1708672.58, the file has 1 of 39224.50",
+            ],
         ),
     ];
     for (name, valid, needles) in cases {

@@ -155,6 +155,17 @@ fn eefi_file(dir: &Path, all: &[Vec<u8>], extra: Option<Vec<u8>>) -> PathBuf {
 
 /// An EEFI file of real lines, its trailer declaring `debits` (count, amount) of debit adjustments.
 fn eefi_file_with(dir: &Path, all: &[Vec<u8>], extra: Option<Vec<u8>>, debits: (u64, Decimal)) -> PathBuf {
+    eefi_file_full(dir, all, extra.into_iter().collect(), debits, (0, Decimal::ZERO))
+}
+
+/// An EEFI file of real lines and `extra` ones, its trailer declaring `debits` and `anticipated` (count, amount).
+fn eefi_file_full(
+    dir: &Path,
+    all: &[Vec<u8>],
+    extra: Vec<Vec<u8>>,
+    debits: (u64, Decimal),
+    anticipated: (u64, Decimal),
+) -> PathBuf {
     let mut body =
         vec![pick(all, "032", ""), pick(all, "034", "C3410002780000017738130012020"), pick(all, "034", "05/06")];
     body.extend(extra);
@@ -162,8 +173,8 @@ fn eefi_file_with(dir: &Path, all: &[Vec<u8>], extra: Option<Vec<u8>>, debits: (
     let mut t = format!("0520001{:06}014797470{:04}{}", body.len() + 2, 2, amount15(total));
     t.push_str(&format!(
         "{:06}{}{:04}{}{:04}{}",
-        0,
-        amount15(Decimal::ZERO),
+        anticipated.0,
+        amount15(anticipated.1),
         0,
         amount15(Decimal::ZERO),
         debits.0,
@@ -224,14 +235,87 @@ fn real_eefi_credits_parse_and_unsupported_types_reject_the_file_by_name() {
     assert_eq!(s.errors.len(), 1, "{:?}", s.errors);
     assert_eq!((s.errors[0].field.as_str(), s.errors[0].column), ("trailer.debit_adjustment_total", Some(82)));
 
-    // An RAV (036) moves money this version does not map: the whole file is rejected, naming it.
-    let Some(eefi) = fixture("armando-couto__goleitoredirede__eefi_lines.txt").map(|p| lines(&p)) else { return };
-    let rav = pick(&eefi, "036", "");
+    // A type this version does not map that moves money rejects the whole file, naming it.
+    let mut rav = pick(&eefi, "036", "");
+    rav[..3].copy_from_slice(b"038");
     let (s, _, _) = parse(&eefi_file(dir.path(), &all, Some(rav)));
     assert!(!s.is_valid());
     let e = s.errors.iter().find(|e| e.field == "record_type").unwrap();
     assert_eq!(e.line, 5);
-    assert!(e.reason.contains("036 (antecipação (RAV)) moves money and is not supported yet"), "{}", e.reason);
+    assert!(e.reason.contains("038 (ajustes a débito via banco) moves money and is not supported yet"), "{}", e.reason);
+}
+
+/// A real RAV (036): an installment credit anticipated, less what anticipating it cost, field by field; the
+/// trailer's count and total of anticipated credits must account for it.
+#[test]
+fn real_eefi_anticipation_rav_loads_with_its_cost_and_the_trailer_checked() {
+    let Some(all) = real_lines() else { return };
+    let Some(eefi) = fixture("armando-couto__goleitoredirede__eefi_lines.txt").map(|p| lines(&p)) else { return };
+    let rav = pick(&eefi, "036", "");
+    let dir = tempfile::tempdir().unwrap();
+    let path = eefi_file_full(dir.path(), &all, vec![rav.clone()], (0, Decimal::ZERO), (1, dec("39224.50")));
+    let (s, units, _) = parse(&path);
+    assert!(s.is_valid(), "{:#?}", s.errors);
+    let a = units.iter().find(|u| u.posting_type_code == "036").unwrap();
+    assert_eq!((a.merchant_code.as_str(), a.summary_number.as_str()), ("080956998", "031649374"));
+    assert_eq!(a.ur_key, "080956998-031649374");
+    assert_eq!((a.credit_document.as_str(), a.payment_merchant_code.as_str()), ("02034052842", "080956998"));
+    assert_eq!(
+        (a.net_amount, a.gross_amount, a.fee_amount),
+        (dec("39224.50"), dec("39618.11"), dec("-393.61")),
+        "credited now, as scheduled, and what anticipating it cost"
+    );
+    assert_eq!(a.payment_date.unwrap().to_string(), "2022-02-04");
+    assert_eq!(a.original_due_date.unwrap().to_string(), "2022-03-07", "the day it would have been paid");
+    assert_eq!(a.presentation_date.unwrap().to_string(), "2022-02-03");
+    assert_eq!((a.installment, a.installment_plan.as_str()), (1, "06"));
+    assert_eq!(
+        (a.bank_code.as_str(), a.branch_code.as_str(), a.account_number.as_str(), a.brand_code.as_str()),
+        ("341", "001646", "00000508679", "1")
+    );
+
+    // The trailer declaring no anticipation (or another amount) does not match: the file is rejected.
+    let path = eefi_file_full(dir.path(), &all, vec![rav.clone()], (0, Decimal::ZERO), (1, dec("39224.51")));
+    let (s, _, _) = parse(&path);
+    assert_eq!(s.errors.len(), 1, "{:#?}", s.errors);
+    assert_eq!((s.errors[0].field.as_str(), s.errors[0].column), ("trailer.anticipated_total", Some(48)));
+    assert!(s.errors[0].reason.contains("declares 1 anticipated credits of 39224.51, the file has 1 of 39224.50"));
+
+    // An anticipated credit above the credit it anticipates is a money error, reported at the amount.
+    let mut more = rav.clone();
+    more[84..99].copy_from_slice(b"000000003922449");
+    let path = eefi_file_full(dir.path(), &all, vec![more], (0, Decimal::ZERO), (1, dec("39224.50")));
+    let (s, _, _) = parse(&path);
+    assert_eq!(s.errors.len(), 1, "{:#?}", s.errors);
+    assert_eq!((s.errors[0].field.as_str(), s.errors[0].column), ("036.net_amount", Some(32)));
+    assert_eq!(s.errors[0].reason, "anticipated credit 39224.50 is more than the credit it anticipates (39224.49)");
+}
+
+/// Real Serasa / AVS / SecureCode records (040-042) with nothing charged are counted; a charge is not mapped
+/// yet, so a file with one is rejected, saying what was charged.
+#[test]
+fn real_eefi_service_records_count_when_free_and_reject_a_charge() {
+    let Some(all) = real_lines() else { return };
+    let Some(eefi) = fixture("armando-couto__goleitoredirede__eefi_lines.txt").map(|p| lines(&p)) else { return };
+    let services: Vec<Vec<u8>> = ["040", "041", "042"].iter().map(|c| pick(&eefi, c, "")).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let (s, units, txs) =
+        parse(&eefi_file_full(dir.path(), &all, services.clone(), (0, Decimal::ZERO), (0, Decimal::ZERO)));
+    assert!(s.is_valid(), "{:#?}", s.errors);
+    assert_eq!((units.len(), txs.len()), (2, 0), "counted, nothing loaded");
+    assert_eq!([s.record_counts.get("040"), s.record_counts.get("041"), s.record_counts.get("042")], [Some(&1); 3]);
+
+    let mut charged = services[1].clone();
+    charged[12..32].copy_from_slice(b"00012000000000000360"); // 12 queries, R$ 3.60
+    let (s, _, _) = parse(&eefi_file_full(dir.path(), &all, vec![charged], (0, Decimal::ZERO), (0, Decimal::ZERO)));
+    assert_eq!(s.errors.len(), 1, "{:#?}", s.errors);
+    let e = &s.errors[0];
+    assert_eq!((e.line, e.field.as_str(), e.column), (5, "041.charged_amount", Some(18)));
+    assert_eq!(
+        e.reason,
+        "041 (AVS) charges 3.60 for 12 queries from 2022-01-01 to 2022-01-31: service charges are not mapped yet, so \
+         the file is rejected rather than loaded without them"
+    );
 }
 
 fn eevd_file(dir: &Path, header: &[u8], cv_net: &str) -> PathBuf {
@@ -319,12 +403,14 @@ fn eevd_dates_and_times_must_fill_their_column() {
 async fn rede_files_load_into_the_same_facts_with_the_acquirer_as_a_dimension() {
     let Some(all) = real_lines() else { return };
     let Some(headers) = fixture("lavinas__cielo-edi__header_lines.txt").map(|p| lines(&p)) else { return };
+    let Some(eefi) = fixture("armando-couto__goleitoredirede__eefi_lines.txt").map(|p| lines(&p)) else { return };
     let mut db = TestDb::new("rede").await;
     let dir = tempfile::tempdir().unwrap();
     let eevd_header = headers.iter().find(|l| l.starts_with(b"00,")).unwrap();
+    let rav = pick(&eefi, "036", "");
     for path in [
         eevc_file(dir.path(), &all, None),
-        eefi_file(dir.path(), &all, None),
+        eefi_file_full(dir.path(), &all, vec![rav], (0, Decimal::ZERO), (1, dec("39224.50"))),
         eevd_file(dir.path(), eevd_header, "000000000005910"),
     ] {
         let r = ingest_file(&mut db.client, &path, "test", IngestMode::StageAndLoad).await.unwrap();
@@ -366,11 +452,29 @@ async fn rede_files_load_into_the_same_facts_with_the_acquirer_as_a_dimension() 
         )
         .await
         .unwrap();
-    assert_eq!(credits.get::<_, i64>(0), 2);
-    assert_eq!(credits.get::<_, Decimal>(1), dec("650.57"));
+    assert_eq!(credits.get::<_, i64>(0), 3);
+    assert_eq!(credits.get::<_, Decimal>(1), dec("650.57") + dec("39224.50"));
     assert_eq!(credits.get::<_, String>(2), "00002440978");
+    // The RAV is an anticipation, not a sale: credited early, its cost as the fee.
+    let rav = db
+        .client
+        .query_one(
+            "SELECT pt.category, pt.is_sale, u.gross_amount, u.fee_amount, u.net_amount, u.original_due_date::text
+               FROM fact_receivable_unit u JOIN dim_posting_type pt USING (posting_type_key)
+              WHERE pt.code = '036'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!((rav.get::<_, String>(0), rav.get::<_, bool>(1)), ("anticipation".to_string(), false));
+    assert_eq!(
+        (rav.get::<_, Decimal>(2), rav.get::<_, Decimal>(3), rav.get::<_, Decimal>(4)),
+        (dec("39618.11"), dec("-393.61"), dec("39224.50"))
+    );
+    assert_eq!(rav.get::<_, String>(5), "2022-03-07");
     // Rede's and Cielo's establishments are distinct even with the same code.
-    assert_eq!(db.count("SELECT count(*) FROM dim_establishment WHERE acquirer_key = 2").await, 3);
+    // (The RAV's PV, 080956998, is a fourth.)
+    assert_eq!(db.count("SELECT count(*) FROM dim_establishment WHERE acquirer_key = 2").await, 4);
 
     // Rede's sales are reconciled like Cielo's: against the merchant's books (none here) and the contract.
     let sales = db

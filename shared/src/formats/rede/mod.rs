@@ -146,6 +146,9 @@ pub enum Handling {
     Count,
     /// Moves money and is not mapped yet: the file is rejected, naming the type.
     Unsupported,
+    /// A service's use and charge over a period (Serasa, AVS, SecureCode): counted when nothing was charged;
+    /// a charge is not mapped yet, so a file with one is rejected, naming the record and the amount.
+    ServiceCharge,
 }
 use Handling::*;
 
@@ -191,12 +194,12 @@ pub const RECORD_TYPES: &[(FileKind, &str, &str, Handling)] = &[
     (FileKind::Eefi, "032", "header de matriz", Count),
     (FileKind::Eefi, "034", "créditos (ordem de crédito)", Load),
     (FileKind::Eefi, "035", "ajustes Net e desagendamentos", Load),
-    (FileKind::Eefi, "036", "antecipação (RAV)", Unsupported),
+    (FileKind::Eefi, "036", "antecipação (RAV)", Load),
     (FileKind::Eefi, "037", "totalizador de créditos", Count),
     (FileKind::Eefi, "038", "ajustes a débito via banco", Unsupported),
-    (FileKind::Eefi, "040", "Serasa", Unsupported),
-    (FileKind::Eefi, "041", "AVS", Unsupported),
-    (FileKind::Eefi, "042", "SecureCode", Unsupported),
+    (FileKind::Eefi, "040", "Serasa", ServiceCharge),
+    (FileKind::Eefi, "041", "AVS", ServiceCharge),
+    (FileKind::Eefi, "042", "SecureCode", ServiceCharge),
     (FileKind::Eefi, "043", "ajustes a crédito", Load),
     (FileKind::Eefi, "044", "débitos pendentes", Load),
     (FileKind::Eefi, "045", "débitos liquidados", Load),
@@ -258,6 +261,8 @@ pub(crate) struct Sums {
     pub cv_count: u64,
     /// EEFI: credits (034).
     pub credit_total: Decimal,
+    /// EEFI: anticipated credits (036 RAV): count and amount credited.
+    pub anticipated: (u64, Decimal),
     /// EEFI: adjustments (035) to the merchant's credit and debit: count and amount.
     pub credit_adjustments: (u64, Decimal),
     pub debit_adjustments: (u64, Decimal),
@@ -280,6 +285,8 @@ pub(crate) struct Declared {
     /// Figures of record types this version rejects: must be zero when none of them is present.
     pub must_be_zero: Vec<(&'static str, usize, Decimal)>,
     pub credit_total: Option<Decimal>,
+    /// EEFI: anticipated credits (count, amount).
+    pub anticipated: Option<(u64, Decimal)>,
     /// EEFI: adjustments to credit and to debit (count, amount).
     pub credit_adjustments: Option<(u64, Decimal)>,
     pub debit_adjustments: Option<(u64, Decimal)>,
@@ -432,6 +439,17 @@ impl StatementParser for Parser {
                     format!("declares {v}, the records sum to {computed}"),
                 );
             }
+        }
+        if let Some((n, v)) = d.anticipated {
+            check(
+                (n, v) == s.anticipated,
+                d_col(self.kind, "anticipated_total"),
+                "anticipated_total",
+                format!(
+                    "declares {n} anticipated credits of {v}, the file has {} of {}",
+                    s.anticipated.0, s.anticipated.1
+                ),
+            );
         }
         for (field, declared, computed) in [("rv_count", d.rv_count, s.rv_count), ("cv_count", d.cv_count, s.cv_count)]
         {
