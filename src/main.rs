@@ -237,7 +237,7 @@ async fn database_url(o: &DbOptions) -> Result<Option<String>> {
         Some(prefix) => Config::load(&SsmParameters::from_env().await, prefix).await?,
         None => Config::load(&EnvParameters, DEFAULT_PREFIX).await?,
     };
-    Ok(config.db.map(|d| d.url()))
+    Ok(config.db.map(|d| d.url()).transpose()?)
 }
 
 /// The S3 source: --s3, else S3_BUCKET and S3_PREFIX.

@@ -50,7 +50,17 @@ async fn ssm_parameters_are_read_and_missing_ones_named_never_their_values() {
         ("db.internal", 5433, "loader", "recon")
     );
     assert_eq!(db.password.expose(), "pa;ss'w\"ord", "SecureString decrypted");
-    assert_eq!(db.url(), "postgres://loader:pa%3Bss%27w%22ord@db.internal:5433/recon");
+    assert_eq!(db.url().unwrap(), "postgres://loader:pa%3Bss%27w%22ord@db.internal:5433/recon");
+    // The optional TLS settings: the mode, and the CA bundle's PEM text (written to a file for the driver).
+    let pem = "-----BEGIN CERTIFICATE-----\nMIIBrds\n-----END CERTIFICATE-----\n";
+    put(&ssm, "/t/db/sslmode", "verify-full", false).await;
+    put(&ssm, "/t/db/sslrootcert", pem, false).await;
+    let url = Config::load(&source, "/t").await.unwrap().db.unwrap().url().unwrap();
+    assert!(
+        url.starts_with("postgres://loader:pa%3Bss%27w%22ord@db.internal:5433/recon?sslmode=verify-full&sslrootcert=")
+    );
+    let path = url.split("sslrootcert=").nth(1).unwrap().replace("%2F", "/");
+    assert_eq!(std::fs::read_to_string(path).unwrap(), pem);
     let ftps = c.ftps.as_ref().unwrap();
     assert_eq!((ftps.host.as_str(), ftps.port, ftps.password.expose()), ("ftps.cielo.example", 990, "ftp-secret-123"));
     let shown = format!("{c:?}");

@@ -55,20 +55,51 @@ pub struct DbConfig {
     pub user: String,
     pub password: Secret,
     pub name: String,
+    /// Optional `{prefix}/db/sslmode` (`require`, `verify-full`, `disable`…); without it a remote server
+    /// must speak TLS (see [`crate::db`]).
+    pub sslmode: Option<String>,
+    /// Optional `{prefix}/db/sslrootcert`: the CA bundle (PEM text) the server's certificate must chain to,
+    /// e.g. Amazon RDS's regional bundle; without it, `PGSSLROOTCERT` or the system's CAs.
+    pub ca_bundle: Option<String>,
 }
 
 impl DbConfig {
-    /// `postgres://user:password@host:port/name`, user and password percent-encoded. Contains the secret:
-    /// pass it to the driver, never print it (use [`crate::db::redact_url`]).
-    pub fn url(&self) -> String {
-        format!(
+    /// `postgres://user:password@host:port/name[?sslmode=…&sslrootcert=…]`, user and password
+    /// percent-encoded; a CA bundle is written to a file in the temp dir (named by its content) for the driver.
+    /// Contains the secret: pass it to the driver, never print it (use [`crate::db::redact_url`]).
+    pub fn url(&self) -> Result<String, ConfigError> {
+        let mut url = format!(
             "postgres://{}:{}@{}:{}/{}",
             percent_encode(&self.user),
             percent_encode(self.password.expose()),
             self.host,
             self.port,
             percent_encode(&self.name)
-        )
+        );
+        let mut query = Vec::new();
+        if let Some(mode) = &self.sslmode {
+            query.push(format!("sslmode={}", percent_encode(mode.trim())));
+        }
+        if let Some(pem) = &self.ca_bundle {
+            use sha2::Digest;
+            let digest = hex::encode(sha2::Sha256::digest(pem.as_bytes()));
+            let path = std::env::temp_dir().join(format!("syncrocardpay-db-ca-{}.pem", &digest[..16]));
+            if !path.exists() {
+                let invalid = |e: std::io::Error| ConfigError::Invalid {
+                    name: "db/sslrootcert".into(),
+                    reason: format!("cannot write it to {}: {e}", path.display()),
+                };
+                let partial = path.with_extension(format!("{}.tmp", std::process::id()));
+                std::fs::write(&partial, pem).map_err(invalid)?;
+                std::fs::rename(&partial, &path).map_err(invalid)?;
+            }
+            query.push(format!("sslrootcert={}", percent_encode(&path.to_string_lossy())));
+        }
+        if !query.is_empty() {
+            url.push('?');
+            url.push_str(&query.join("&"));
+        }
+        Ok(url)
     }
 }
 
@@ -178,6 +209,7 @@ impl ParameterSource for EnvParameters {
 }
 
 const DB_KEYS: [&str; 5] = ["host", "port", "user", "password", "name"];
+const DB_OPTIONAL_KEYS: [&str; 2] = ["sslmode", "sslrootcert"];
 const FTPS_KEYS: [&str; 4] = ["host", "port", "user", "password"];
 
 impl Config {
@@ -185,8 +217,12 @@ impl Config {
     pub async fn load(source: &impl ParameterSource, prefix: &str) -> Result<Config, ConfigError> {
         let prefix = prefix.trim_end_matches('/');
         let name = |group: &str, key: &str| format!("{prefix}/{group}/{key}");
-        let names: Vec<String> =
-            DB_KEYS.iter().map(|k| name("db", k)).chain(FTPS_KEYS.iter().map(|k| name("ftps", k))).collect();
+        let names: Vec<String> = DB_KEYS
+            .iter()
+            .map(|k| name("db", k))
+            .chain(DB_OPTIONAL_KEYS.iter().map(|k| name("db", k)))
+            .chain(FTPS_KEYS.iter().map(|k| name("ftps", k)))
+            .collect();
         let values = source.fetch(&names).await?;
         let group = |g: &str, keys: &[&str]| -> Result<Option<HashMap<String, String>>, ConfigError> {
             let wanted: Vec<String> = keys.iter().map(|k| name(g, k)).collect();
@@ -212,6 +248,8 @@ impl Config {
                 user: m.remove("user").unwrap_or_default(),
                 password: Secret::new(m.remove("password").unwrap_or_default()),
                 name: m.remove("name").unwrap_or_default(),
+                sslmode: values.get(&name("db", "sslmode")).map(|v| v.trim().to_string()).filter(|v| !v.is_empty()),
+                ca_bundle: values.get(&name("db", "sslrootcert")).filter(|v| !v.trim().is_empty()).cloned(),
             }),
         };
         let ftps = match group("ftps", &FTPS_KEYS)? {
@@ -263,10 +301,21 @@ mod tests {
             user: "u".into(),
             password: Secret::new("s3cr3t;'\""),
             name: "d".into(),
+            sslmode: None,
+            ca_bundle: None,
         };
         assert!(!format!("{c:?}").contains("s3cr3t"));
         assert_eq!(c.password.to_string(), "********");
-        assert_eq!(c.url(), "postgres://u:s3cr3t%3B%27%22@h:5432/d");
+        assert_eq!(c.url().unwrap(), "postgres://u:s3cr3t%3B%27%22@h:5432/d");
+        let c = DbConfig { sslmode: Some("verify-full".into()), ..c };
+        assert_eq!(c.url().unwrap(), "postgres://u:s3cr3t%3B%27%22@h:5432/d?sslmode=verify-full");
+        let pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+        let c = DbConfig { ca_bundle: Some(pem.into()), ..c };
+        let url = c.url().unwrap();
+        let path = url.split("sslrootcert=").nth(1).unwrap().replace("%2F", "/");
+        assert!(url.starts_with("postgres://u:s3cr3t%3B%27%22@h:5432/d?sslmode=verify-full&sslrootcert="), "{url}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), pem, "the bundle, written for the driver");
+        assert_eq!(c.url().unwrap(), url, "the same file next time");
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod reconcile;
 #[cfg(feature = "sources")]
 pub mod remote;
 pub mod source;
+pub mod tls;
 #[cfg(feature = "sources")]
 pub mod workflow;
 

@@ -91,7 +91,7 @@ impl Deployment {
             Some(url) => url,
             None => config
                 .require_db(prefix.as_deref().unwrap_or(crate::config::DEFAULT_PREFIX))
-                .map(|d| d.url())
+                .and_then(|d| d.url())
                 .map_err(|e| Error::NotConfigured(e.to_string()))?,
         };
         let pool = crate::db::pool(&url, pool_size)?;

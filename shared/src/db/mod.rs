@@ -7,8 +7,11 @@ pub mod recon;
 pub mod store;
 
 use crate::error::{Error, Result};
+use std::path::PathBuf;
 use std::time::Duration;
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::config::{Host, SslMode};
+use tokio_postgres::Client;
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 mod embedded {
     refinery::embed_migrations!("../migrations");
@@ -24,21 +27,82 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// noticed within about a minute and the statement fails instead of waiting forever.
 const KEEPALIVE_IDLE: Duration = Duration::from_secs(30);
 
-/// Connection settings from a URL, with the timeouts above unless the URL sets its own.
-fn config(url: &str) -> Result<tokio_postgres::Config> {
+/// TLS options of a connection URL, in libpq's words, taken out before the rest is parsed.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct TlsOptions {
+    /// `sslmode` as given (`disable`, `prefer`, `require`, `verify-ca`, `verify-full`), if given.
+    mode: Option<String>,
+    /// `sslrootcert`: the CA bundle to trust instead of the system's.
+    root_cert: Option<PathBuf>,
+}
+
+/// Split `sslmode` and `sslrootcert` out of a `postgres://` URL's query (the rest is returned unchanged).
+fn take_tls_options(url: &str) -> (String, TlsOptions) {
+    let mut tls = TlsOptions::default();
+    let Some((base, query)) = url.split_once('?') else { return (url.to_string(), tls) };
+    let mut kept = Vec::new();
+    for pair in query.split('&') {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let value = || percent_encoding::percent_decode_str(v).decode_utf8_lossy().into_owned();
+        match k {
+            "sslmode" => tls.mode = Some(value()),
+            "sslrootcert" => tls.root_cert = Some(PathBuf::from(value())),
+            _ => kept.push(pair),
+        }
+    }
+    let url = if kept.is_empty() { base.to_string() } else { format!("{base}?{}", kept.join("&")) };
+    (url, tls)
+}
+
+/// Whether every host of `config` is this machine (loopback or a Unix socket).
+fn only_local_hosts(config: &tokio_postgres::Config) -> bool {
+    config.get_hosts().iter().all(|h| match h {
+        Host::Tcp(name) => name == "localhost" || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback()),
+        #[cfg(unix)]
+        Host::Unix(_) => true,
+    })
+}
+
+/// Connection settings from a URL, with the timeouts above unless the URL sets its own, and the TLS
+/// connector. TLS always verifies the server's certificate chain and name (rustls), against the system CAs
+/// or `sslrootcert` / `PGSSLROOTCERT` (e.g. Amazon RDS's bundle). `sslmode`: `disable`; `prefer` (TLS when
+/// the server offers it); `require`, `verify-ca` and `verify-full` (TLS or no connection, always fully
+/// verified). Without `sslmode`, a server on this machine is reached without TLS (the bytes never leave the
+/// host; Debian's own cluster has a self-signed certificate) and any other only with TLS: a remote connection
+/// is never silently in clear text.
+fn config(url: &str) -> Result<(tokio_postgres::Config, MakeRustlsConnect)> {
+    let bad_url = |reason: String| Error::Other(format!("database URL {}: {reason}", redact_url(url)));
+    let (rest, tls) = take_tls_options(url);
     let mut config: tokio_postgres::Config =
-        url.parse().map_err(|e| Error::Connect { target: redact_url(url), source: e })?;
+        rest.parse().map_err(|e| Error::Connect { target: redact_url(url), source: e })?;
+    let mode = match tls.mode.as_deref() {
+        Some("disable") => SslMode::Disable,
+        Some("prefer") | Some("allow") => SslMode::Prefer,
+        Some("require") | Some("verify-ca") | Some("verify-full") => SslMode::Require,
+        Some(other) => return Err(bad_url(format!("unknown sslmode {other:?}"))),
+        None if only_local_hosts(&config) => SslMode::Disable,
+        None => SslMode::Require,
+    };
+    config.ssl_mode(mode);
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(CONNECT_TIMEOUT);
     }
     config.keepalives(true).keepalives_idle(KEEPALIVE_IDLE);
-    Ok(config)
+    let root_cert = tls.root_cert.or_else(|| std::env::var_os("PGSSLROOTCERT").map(PathBuf::from));
+    let tls = if mode == SslMode::Disable {
+        // Never used: no need for the system's CA store (nor to fail when it is absent).
+        crate::tls::client_config_trusting(rustls::RootCertStore::empty())?
+    } else {
+        crate::tls::client_config(root_cert.as_deref()).map_err(|e| bad_url(e.to_string()))?
+    };
+    Ok((config, MakeRustlsConnect::new(tls)))
 }
 
 /// Connect to PostgreSQL once. The connection task runs in the background until the client is dropped.
 pub async fn connect(url: &str) -> Result<Client> {
+    let (config, tls) = config(url)?;
     let (client, connection) =
-        config(url)?.connect(NoTls).await.map_err(|e| Error::Connect { target: redact_url(url), source: e })?;
+        config.connect(tls).await.map_err(|e| Error::Connect { target: redact_url(url), source: e })?;
     tokio::spawn(async move {
         if let Err(e) = connection.await {
             tracing::warn!(error = %e, "database connection closed with an error");
@@ -167,10 +231,10 @@ pub async fn recreate_database(admin_url: &str, name: &str) -> Result<String> {
 /// with a round trip before it is handed out, so one that died while the environment was frozen is replaced
 /// by a new one instead of failing the next invocation.
 pub fn pool(url: &str, size: usize) -> Result<deadpool_postgres::Pool> {
-    let config = config(url)?;
+    let (config, tls) = config(url)?;
     let manager = deadpool_postgres::Manager::from_config(
         config,
-        NoTls,
+        tls,
         deadpool_postgres::ManagerConfig { recycling_method: deadpool_postgres::RecyclingMethod::Verified },
     );
     deadpool_postgres::Pool::builder(manager)
@@ -220,7 +284,30 @@ pub fn redact_url(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::redact_url;
+    use super::*;
+
+    #[test]
+    fn tls_options_are_taken_out_of_the_url_and_remote_servers_require_tls() {
+        let (rest, tls) = take_tls_options(
+            "postgres://u:p@db.example:5432/x?sslmode=verify-full&sslrootcert=%2Fetc%2Frds.pem&application_name=a",
+        );
+        assert_eq!(rest, "postgres://u:p@db.example:5432/x?application_name=a");
+        assert_eq!(tls.mode.as_deref(), Some("verify-full"));
+        assert_eq!(tls.root_cert, Some(PathBuf::from("/etc/rds.pem")));
+        assert_eq!(take_tls_options("postgres://u@h/x").0, "postgres://u@h/x");
+
+        let mode = |url: &str| config(url).map(|(c, _)| c.get_ssl_mode());
+        assert_eq!(mode("postgres://u:p@127.0.0.1:5432/x").unwrap(), SslMode::Disable, "never leaves the machine");
+        assert_eq!(mode("postgres://u:p@localhost/x").unwrap(), SslMode::Disable);
+        assert_eq!(mode("postgres://u:p@localhost/x?sslmode=prefer").unwrap(), SslMode::Prefer);
+        assert_eq!(mode("postgres://u:p@db.example/x").unwrap(), SslMode::Require, "remote: TLS or nothing");
+        assert_eq!(mode("postgres://u:p@db.example/x?sslmode=disable").unwrap(), SslMode::Disable);
+        assert_eq!(mode("postgres://u:p@db.example/x?sslmode=verify-ca").unwrap(), SslMode::Require);
+        let e = mode("postgres://u:secret@db.example/x?sslmode=sometimes").unwrap_err().to_string();
+        assert!(e.contains("unknown sslmode \"sometimes\"") && !e.contains("secret"), "{e}");
+        let e = mode("postgres://u:secret@db.example/x?sslrootcert=/nonexistent.pem").unwrap_err().to_string();
+        assert!(e.contains("CA bundle /nonexistent.pem") && !e.contains("secret"), "{e}");
+    }
 
     #[test]
     fn another_database_on_the_same_server() {

@@ -13,9 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use suppaftp::list::File as ListedFile;
 use suppaftp::tokio::{AsyncRustlsConnector, AsyncRustlsFtpStream};
-use suppaftp::tokio_rustls::rustls::pki_types::pem::PemObject;
-use suppaftp::tokio_rustls::rustls::pki_types::CertificateDer;
-use suppaftp::tokio_rustls::rustls::{ClientConfig, RootCertStore};
+use suppaftp::tokio_rustls::rustls::ClientConfig;
 use suppaftp::types::FileType;
 use suppaftp::FtpError;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -108,39 +106,6 @@ pub struct FtpsSource {
     tls: Arc<ClientConfig>,
 }
 
-fn tls_config(ca_file: Option<&Path>) -> Result<ClientConfig> {
-    let mut roots = RootCertStore::empty();
-    match ca_file {
-        Some(path) => {
-            let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
-                .map_err(|e| Error::Other(format!("CA bundle {}: {e}", path.display())))?
-                .collect::<std::result::Result<_, _>>()
-                .map_err(|e| Error::Other(format!("CA bundle {}: {e}", path.display())))?;
-            if certs.is_empty() {
-                return Err(Error::Other(format!("CA bundle {}: no certificate in it", path.display())));
-            }
-            for c in certs {
-                roots.add(c).map_err(|e| Error::Other(format!("CA bundle {}: {e}", path.display())))?;
-            }
-        }
-        None => {
-            let found = rustls_native_certs::load_native_certs();
-            for c in found.certs {
-                let _ = roots.add(c);
-            }
-            if roots.is_empty() {
-                return Err(Error::Other("no system CA certificates found; configure a CA bundle".into()));
-            }
-        }
-    }
-    let provider = Arc::new(suppaftp::tokio_rustls::rustls::crypto::ring::default_provider());
-    Ok(ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| Error::Other(format!("TLS: {e}")))?
-        .with_root_certificates(roots)
-        .with_no_client_auth())
-}
-
 /// Whether an FTP failure is worth retrying on a new connection.
 fn transient(e: &FtpError) -> bool {
     match e {
@@ -152,7 +117,7 @@ fn transient(e: &FtpError) -> bool {
 
 impl FtpsSource {
     pub fn new(settings: FtpsSettings) -> Result<Self> {
-        let tls = Arc::new(tls_config(settings.ca_file.as_deref())?);
+        let tls = Arc::new(crate::tls::client_config(settings.ca_file.as_deref())?);
         Ok(FtpsSource { settings, tls })
     }
 
