@@ -661,3 +661,172 @@ fn real_eefi_pending_debits_and_unscheduled_installments() {
     assert_eq!(u.original_due_date.unwrap().to_string(), "2014-02-17", "the installment credit it reduces");
     assert_eq!((u.sale_total_amount, u.nsu.as_str()), (dec("129.90"), "999999999999"));
 }
+
+/// A positional line: `width` zeros with `fields` (1-based column, value) written over them.
+fn positional(width: usize, fields: &[(usize, &str)]) -> Vec<u8> {
+    let mut l = vec![b'0'; width];
+    for (col, v) in fields {
+        l[col - 1..col - 1 + v.len()].copy_from_slice(v.as_bytes());
+    }
+    l
+}
+
+/// An EEVC file of IATA sales written field by field from the layouts (no real IATA line is at hand): the RV
+/// (016), two sales (018) with their boarding fees, and — when `installments` — two installments (020).
+fn iata_file(dir: &Path, installments: bool, trailer_iata: Decimal) -> PathBuf {
+    let m = |s: &str| amount15(dec(s));
+    let header = format!(
+        "00201062019REDECARDEXTRATO DE MOVIMENTO DE VENDAS{:<22}000078014797470DIARIO         V2.01 - 09/06 - EEVC",
+        "AGENCIA"
+    );
+    let (gross, fee, disc, net) = (m("1000.00"), m("50.00"), m("30.00"), m("970.00"));
+    let rv = positional(
+        137,
+        &[
+            (1, "016"),
+            (4, "014797470"),
+            (13, "123456789"),
+            (22, "341"),
+            (25, "00278"),
+            (30, "00000177381"),
+            (41, "01062019"),
+            (49, "00002"),
+            (54, &gross),
+            (69, &fee),
+            (99, &disc),
+            (114, &net),
+            (129, "01072019"),
+            (137, "1"),
+        ],
+    );
+    let sale = |nsu: &str, gross: &str, fee: &str, disc: &str, net: &str| {
+        let mut l = positional(
+            262,
+            &[
+                (1, "018"),
+                (4, "014797470"),
+                (13, "123456789"),
+                (22, "31052019"),
+                (38, &m(gross)),
+                (53, &m(fee)),
+                (68, "544731******6409"),
+                (84, "   "),
+                (87, if installments { "02" } else { "00" }),
+                (89, nsu),
+                (114, &m(disc)),
+                (129, "A1B2C3"),
+                (135, "101010"),
+                (205, "1"),
+                (206, &m(net)),
+                (251, "WW000001"),
+                (259, "BRA"),
+                (262, "1"),
+            ],
+        );
+        l[100..113].fill(b' ');
+        l[140..204].fill(b' ');
+        l
+    };
+    let mut body = vec![
+        rv,
+        sale("000000046002", "600.00", "30.00", "18.00", "582.00"),
+        sale("000000046003", "400.00", "20.00", "12.00", "388.00"),
+    ];
+    if installments {
+        for (n, date) in [("01", "01072019"), ("02", "01082019")] {
+            body.push(positional(
+                92,
+                &[
+                    (1, "020"),
+                    (4, "014797470"),
+                    (13, "123456789"),
+                    (22, "01062019"),
+                    (38, n),
+                    (40, &m("500.00")),
+                    (55, &m("15.00")),
+                    (70, &m("485.00")),
+                    (85, date),
+                ],
+            ));
+        }
+    }
+    let trailer = positional(
+        184,
+        &[
+            (1, "028"),
+            (8, &format!("{:06}", body.len() + 2)),
+            (23, &gross),
+            (89, &amount15(trailer_iata)),
+            (119, &disc),
+            (134, &net),
+            (179, "000002"),
+        ],
+    );
+    let mut file = vec![header.into_bytes()];
+    file.extend(body);
+    file.push(trailer);
+    write_lines(&dir.join(format!("iata-{installments}-{trailer_iata}.txt")), &file)
+}
+
+/// IATA sales (airlines, travel agencies): an RV paid at once is its own receivable; one paid in installments
+/// has its 020 records as receivables instead. The sales keep their boarding fee, the trailer's IATA total must
+/// account for the RVs, and they load as sales of their own product.
+#[tokio::test]
+async fn eevc_iata_sales_load_with_their_boarding_fee_and_the_iata_total_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let (s, units, txs) = parse(&iata_file(dir.path(), false, dec("1000.00")));
+    assert!(s.is_valid(), "{:#?}", s.errors);
+    assert_eq!(units.len(), 1);
+    let u = &units[0];
+    assert_eq!((u.posting_type_code.as_str(), u.product_code.as_deref(), u.line_no), ("016", Some("IAT"), 2));
+    assert_eq!((u.gross_amount, u.fee_amount, u.net_amount), (dec("1000.00"), dec("-30.00"), dec("970.00")));
+    assert_eq!(u.payment_date.unwrap().to_string(), "2019-07-01");
+    assert_eq!(txs.len(), 2);
+    let t = &txs[0];
+    assert_eq!((t.posting_type_code.as_str(), t.product_code.as_str(), t.nsu.as_str()), ("018", "IAT", "000000046002"));
+    assert_eq!(
+        (t.gross_amount, t.boarding_fee_amount, t.fee_amount, t.net_amount),
+        (dec("600.00"), dec("30.00"), Some(dec("-18.00")), Some(dec("582.00")))
+    );
+    assert_eq!((t.ur_key.as_str(), t.card_last_digits.as_str()), ("014797470-123456789", "6409"));
+    assert_eq!(txs[1].boarding_fee_amount, dec("20.00"));
+
+    // In installments: the two 020 records are the receivables, not the RV.
+    let (s, units, _) = parse(&iata_file(dir.path(), true, dec("1000.00")));
+    assert!(s.is_valid(), "{:#?}", s.errors);
+    let got: Vec<(&str, u32, Decimal, String)> = units
+        .iter()
+        .map(|u| (u.posting_type_code.as_str(), u.installment, u.net_amount, u.payment_date.unwrap().to_string()))
+        .collect();
+    assert_eq!(
+        got,
+        [("020", 1, dec("485.00"), "2019-07-01".to_string()), ("020", 2, dec("485.00"), "2019-08-01".to_string())]
+    );
+    assert!(units.iter().all(|u| u.product_code.as_deref() == Some("IAT") && u.bank_code == "341"));
+
+    // The trailer's IATA total must be the RVs' gross.
+    let (s, _, _) = parse(&iata_file(dir.path(), false, dec("999.99")));
+    assert_eq!(s.errors.len(), 1, "{:#?}", s.errors);
+    assert_eq!((s.errors[0].field.as_str(), s.errors[0].column), ("trailer.iata_total", Some(89)));
+    assert_eq!(s.errors[0].reason, "declares 999.99, the records sum to 1000.00");
+
+    // Loaded: sales of the IATA product, the RV a receivable, the boarding fee kept.
+    let mut db = TestDb::new("rede_iata").await;
+    let r = ingest_file(&mut db.client, &iata_file(dir.path(), false, dec("1000.00")), "t", IngestMode::StageAndLoad)
+        .await
+        .unwrap();
+    assert_eq!(r.outcome, Outcome::Loaded);
+    let row = db
+        .client
+        .query_one(
+            "SELECT count(*), sum(t.boarding_fee_amount), bool_and(pt.is_sale), min(p.name)
+               FROM fact_card_transaction t JOIN dim_posting_type pt USING (posting_type_key)
+               JOIN dim_product p USING (product_key)",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!((row.get::<_, i64>(0), row.get::<_, Decimal>(1), row.get::<_, bool>(2)), (2, dec("50.00"), true));
+    assert_eq!(row.get::<_, String>(3), "Crédito IATA (companhias aéreas e agências de turismo)");
+    assert_eq!(db.count("SELECT count(*) FROM fact_receivable_unit").await, 1);
+}

@@ -18,8 +18,9 @@ mod header {
     pub const GROUP_PV: Field = f("merchant_code", 78, 9);
 }
 
-/// 006 (RV rotativo) and 010 (RV parcelado sem juros) share a layout; 010's credit date is the first
-/// installment's.
+/// 006 (RV rotativo), 010 (RV parcelado sem juros) and 016 (RV IATA) share a layout; 010's credit date is
+/// the first installment's; 016's second amount is the boarding fee ("taxa de embarque") where the others
+/// have the tip.
 mod rv {
     use super::*;
     pub const PV: Field = f("merchant_code", 4, 9);
@@ -58,6 +59,8 @@ struct CvLayout {
     net: Field,
     terminal: Field,
     brand: Field,
+    /// IATA sales (018): the boarding fee ("taxa de embarque").
+    boarding_fee: Option<Field>,
     /// Bytes a line must have (the brand may be cut off in real 012 lines: it is read as blank then).
     width: usize,
     product: &'static str,
@@ -81,6 +84,7 @@ const CV: CvLayout = CvLayout {
     net: money("net_amount", 204),
     terminal: f("terminal", 219, 8),
     brand: f("brand_code", 230, 1),
+    boarding_fee: None,
     width: 230,
     product: "ROT",
 };
@@ -103,9 +107,15 @@ const INSTALLMENT_CV: CvLayout = CvLayout {
     net: money("net_amount", 206),
     terminal: f("terminal", 251, 8),
     brand: f("brand_code", 262, 1),
+    boarding_fee: None,
     width: 261,
     product: "PSJ",
 };
+
+/// 018: CV/NSU IATA (airlines and travel agencies): 012's fields, the boarding fee after the amount, and the
+/// ticket numbers after the time.
+const IATA_CV: CvLayout =
+    CvLayout { boarding_fee: Some(money("boarding_fee_amount", 53)), product: "IAT", ..INSTALLMENT_CV };
 
 fn parse_cv(l: &CvLayout, code: &str, line_no: u64, r: &mut FieldReader<'_>) -> CardTransaction {
     let card = r.text(l.card);
@@ -134,6 +144,7 @@ fn parse_cv(l: &CvLayout, code: &str, line_no: u64, r: &mut FieldReader<'_>) -> 
         net_amount: Some(r.unsigned_decimal(l.net, 2)),
         terminal: r.text(l.terminal),
         brand_code: r.text(l.brand),
+        boarding_fee_amount: l.boarding_fee.map_or(rust_decimal::Decimal::ZERO, |f| r.unsigned_decimal(f, 2)),
         settlement_type_code: "002".into(),
         posting_type_code: code.into(),
         product_code: l.product.into(),
@@ -141,7 +152,7 @@ fn parse_cv(l: &CvLayout, code: &str, line_no: u64, r: &mut FieldReader<'_>) -> 
     }
 }
 
-/// 014: one installment of an RV parcelado sem juros.
+/// 014: one installment of an RV parcelado sem juros; 020, of an RV IATA (the same layout).
 mod installment {
     use super::*;
     pub const PV: Field = f("merchant_code", 4, 9);
@@ -201,6 +212,12 @@ pub(super) fn trailer_column(field: &str) -> usize {
 }
 
 pub(super) fn line(p: &mut Parser, code: &str, line_no: u64, line: &[u8], cx: &mut ParseContext<'_>) {
+    // An IATA RV held back: paid at once unless installments of its own (020) follow its sales.
+    if !matches!(code, "018" | "020" | "036") {
+        if let Some((rv_line, unit)) = p.pending_iata_rv.take() {
+            cx.accept(rv_line, "016", Vec::new(), Record::ReceivableUnit(unit));
+        }
+    }
     let mut r = FieldReader::new(line);
     match code {
         "002" => {
@@ -219,7 +236,7 @@ pub(super) fn line(p: &mut Parser, code: &str, line_no: u64, line: &[u8], cx: &m
             cx.field_errors(line_no, "header", std::mem::take(&mut r.errors));
             p.header(h, cx);
         }
-        "006" | "010" => {
+        "006" | "010" | "016" => {
             if !require_width(line, rv::WIDTH, code, line_no, cx) {
                 p.rv = None;
                 return;
@@ -236,7 +253,7 @@ pub(super) fn line(p: &mut Parser, code: &str, line_no: u64, line: &[u8], cx: &m
                 entry_count: r.number(CV_COUNT),
             };
             let gross = r.unsigned_decimal(GROSS, 2);
-            let _tip = r.unsigned_decimal(TIP, 2);
+            let _tip_or_boarding_fee = r.unsigned_decimal(TIP, 2);
             let rejected = r.unsigned_decimal(REJECTED, 2);
             let discount = r.unsigned_decimal(DISCOUNT, 2);
             let net = r.unsigned_decimal(NET, 2);
@@ -256,7 +273,11 @@ pub(super) fn line(p: &mut Parser, code: &str, line_no: u64, line: &[u8], cx: &m
                 p.rv = Some(ctx);
                 return;
             }
-            p.sums.revolving_gross += gross;
+            if code == "016" {
+                p.sums.iata_gross += gross;
+            } else {
+                p.sums.revolving_gross += gross;
+            }
             let unit = ReceivableUnit {
                 line_no,
                 merchant_code: ctx.merchant_code.clone(),
@@ -276,33 +297,46 @@ pub(super) fn line(p: &mut Parser, code: &str, line_no: u64, line: &[u8], cx: &m
                 presentation_date: ctx.presentation_date,
                 original_due_date: credit_date,
                 payment_date: credit_date,
-                product_code: Some("ROT".into()),
+                product_code: Some(if code == "016" { "IAT" } else { "ROT" }.into()),
                 ..Default::default()
             };
             p.rv = Some(ctx);
+            if code == "016" {
+                p.pending_iata_rv = Some((line_no, Box::new(unit)));
+                return;
+            }
             cx.accept(line_no, code, std::mem::take(&mut r.errors), Record::ReceivableUnit(Box::new(unit)));
         }
-        "008" | "012" => {
-            let layout = if code == "008" { &CV } else { &INSTALLMENT_CV };
+        "008" | "012" | "018" => {
+            let layout = match code {
+                "008" => &CV,
+                "012" => &INSTALLMENT_CV,
+                _ => &IATA_CV,
+            };
             p.sums.cv_count += 1;
             if require_width(line, layout.width, code, line_no, cx) {
                 let t = parse_cv(layout, code, line_no, &mut r);
                 cx.accept(line_no, code, std::mem::take(&mut r.errors), Record::Transaction(Box::new(t)));
             }
         }
-        "014" => {
+        "014" | "020" => {
             use installment::*;
             if !require_width(line, WIDTH, code, line_no, cx) {
                 return;
             }
             let merchant_code = r.digits(PV);
             let rv = r.digits(RV);
+            let (rv_code, product) = if code == "014" { ("010", "PSJ") } else { ("016", "IAT") };
+            if code == "020" && p.pending_iata_rv.as_ref().is_some_and(|(_, u)| u.summary_number == rv) {
+                // Paid in installments: they are its receivables, not the RV itself.
+                p.pending_iata_rv = None;
+            }
             let Some(ctx) = p.rv.as_ref().filter(|c| c.merchant_code == merchant_code && c.rv == rv) else {
                 cx.issue(
                     line_no,
                     Some(RV.start),
-                    "014.summary_number",
-                    format!("installment of RV {rv} (PV {merchant_code}) without its RV parcelado (010) before it"),
+                    format!("{code}.summary_number"),
+                    format!("installment of RV {rv} (PV {merchant_code}) without its RV ({rv_code}) before it"),
                 );
                 return;
             };
@@ -325,7 +359,7 @@ pub(super) fn line(p: &mut Parser, code: &str, line_no: u64, line: &[u8], cx: &m
                 branch_code: ctx.branch_code.clone(),
                 account_number: ctx.account_number.clone(),
                 entry_count: ctx.entry_count,
-                product_code: Some("PSJ".into()),
+                product_code: Some(product.into()),
                 merchant_code,
                 ..Default::default()
             };
@@ -379,10 +413,8 @@ pub(super) fn line(p: &mut Parser, code: &str, line_no: u64, line: &[u8], cx: &m
                 ..Default::default()
             };
             let _rejected = r.unsigned_decimal(REJECTED, 2);
-            d.must_be_zero = vec![
-                ("iata_total", IATA.start, r.unsigned_decimal(IATA, 2)),
-                ("dollar_total", DOLLAR.start, r.unsigned_decimal(DOLLAR, 2)),
-            ];
+            d.iata_gross = Some(r.unsigned_decimal(IATA, 2));
+            d.must_be_zero = vec![("dollar_total", DOLLAR.start, r.unsigned_decimal(DOLLAR, 2))];
             p.set_trailer(line_no, d, line, r.errors, cx);
         }
         // Counted only: headers of matriz, totals per matriz, requests, e-commerce complements.

@@ -19,7 +19,7 @@ mod eevd;
 use crate::formats::detect::Detected;
 use crate::formats::field::{latin1, Field, FieldError, FieldReader};
 use crate::formats::{Family, Issue, ParseContext, StatementParser, TrailerCheck, TrailerFigures};
-use crate::model::{Acquirer, FileType, Record, StatementHeader};
+use crate::model::{Acquirer, FileType, ReceivableUnit, Record, StatementHeader};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
@@ -163,11 +163,11 @@ pub const RECORD_TYPES: &[(FileKind, &str, &str, Handling)] = &[
     (FileKind::Eevc, "011", "ajuste a crédito", Load),
     (FileKind::Eevc, "012", "CV/NSU parcelado sem juros", Load),
     (FileKind::Eevc, "014", "parcelas sem juros", Load),
-    (FileKind::Eevc, "016", "RV IATA", Unsupported),
+    (FileKind::Eevc, "016", "RV IATA", Load),
     (FileKind::Eevc, "017", "AVS", Unsupported),
-    (FileKind::Eevc, "018", "CV/NSU IATA", Unsupported),
+    (FileKind::Eevc, "018", "CV/NSU IATA", Load),
     (FileKind::Eevc, "019", "Serasa", Unsupported),
-    (FileKind::Eevc, "020", "parcelas IATA", Unsupported),
+    (FileKind::Eevc, "020", "parcelas IATA", Load),
     (FileKind::Eevc, "021", "SecureCode", Unsupported),
     (FileKind::Eevc, "022", "RV dólar", Unsupported),
     (FileKind::Eevc, "024", "CV/NSU dólar", Unsupported),
@@ -176,7 +176,7 @@ pub const RECORD_TYPES: &[(FileKind, &str, &str, Handling)] = &[
     (FileKind::Eevc, "033", "aviso de request e-commerce", Count),
     (FileKind::Eevc, "034", "CV/NSU rotativo e-commerce (complemento)", Count),
     (FileKind::Eevc, "035", "CV/NSU parcelado e-commerce (complemento)", Count),
-    (FileKind::Eevc, "036", "CV/NSU IATA e-commerce", Unsupported),
+    (FileKind::Eevc, "036", "CV/NSU IATA e-commerce (complemento)", Count),
     (FileKind::Eevc, "040", "CV/NSU recarga", Unsupported),
     (FileKind::Eevd, "00", "cabeçalho do arquivo", Frame),
     (FileKind::Eevd, "01", "resumo de vendas", Load),
@@ -227,8 +227,11 @@ pub struct Parser {
     trailer_seen: bool,
     lines: u64,
     sums: Sums,
-    /// The RV (006 / 010 / EEVD 01) the following CVs and installments belong to.
+    /// The RV (006 / 010 / 016 / EEVD 01) the following CVs and installments belong to.
     rv: Option<RvContext>,
+    /// An IATA RV (016) not yet known to be paid at once (it is then the receivable) or in installments (its
+    /// 020 records are): held until a record that is not one of its own comes.
+    pending_iata_rv: Option<(u64, Box<ReceivableUnit>)>,
     /// Trailer figures to check once the file has ended: (line, declared, raw line).
     trailer: Option<(u64, Declared, String)>,
 }
@@ -254,9 +257,10 @@ pub(crate) struct Sums {
     pub rv_gross: Decimal,
     pub rv_discount: Decimal,
     pub rv_net: Decimal,
-    /// EEVC: gross of 006 (rotativo) and 010 (parcelado sem juros).
+    /// EEVC: gross of 006 (rotativo), 010 (parcelado sem juros) and 016 (IATA).
     pub revolving_gross: Decimal,
     pub installment_gross: Decimal,
+    pub iata_gross: Decimal,
     /// Sales (CVs).
     pub cv_count: u64,
     /// EEFI: credits (034).
@@ -282,6 +286,7 @@ pub(crate) struct Declared {
     pub net: Option<Decimal>,
     pub revolving_gross: Option<Decimal>,
     pub installment_gross: Option<Decimal>,
+    pub iata_gross: Option<Decimal>,
     /// Figures of record types this version rejects: must be zero when none of them is present.
     pub must_be_zero: Vec<(&'static str, usize, Decimal)>,
     pub credit_total: Option<Decimal>,
@@ -302,6 +307,7 @@ impl Parser {
             lines: 0,
             sums: Sums::default(),
             rv: None,
+            pending_iata_rv: None,
             trailer: None,
         }
     }
@@ -422,12 +428,13 @@ impl StatementParser for Parser {
             "total_records",
             format!("declares {} records, the file has {all} lines ({body} between header and trailer)", d.records),
         );
-        let pairs: [(&str, Option<Decimal>, Decimal); 6] = [
+        let pairs: [(&str, Option<Decimal>, Decimal); 7] = [
             ("gross_total", d.gross, s.rv_gross),
             ("discount_total", d.discount, s.rv_discount),
             ("net_total", d.net, s.rv_net),
             ("revolving_gross_total", d.revolving_gross, s.revolving_gross),
             ("installment_gross_total", d.installment_gross, s.installment_gross),
+            ("iata_total", d.iata_gross, s.iata_gross),
             ("credit_total", d.credit_total, s.credit_total),
         ];
         for (field, declared, computed) in pairs {
