@@ -674,6 +674,11 @@ fn positional(width: usize, fields: &[(usize, &str)]) -> Vec<u8> {
 /// An EEVC file of IATA sales written field by field from the layouts (no real IATA line is at hand): the RV
 /// (016), two sales (018) with their boarding fees, and — when `installments` — two installments (020).
 fn iata_file(dir: &Path, installments: bool, trailer_iata: Decimal) -> PathBuf {
+    iata_file_with(dir, installments, trailer_iata, Vec::new())
+}
+
+/// [`iata_file`] with `extra` lines after the sales.
+fn iata_file_with(dir: &Path, installments: bool, trailer_iata: Decimal, extra: Vec<Vec<u8>>) -> PathBuf {
     let m = |s: &str| amount15(dec(s));
     let header = format!(
         "00201062019REDECARDEXTRATO DE MOVIMENTO DE VENDAS{:<22}000078014797470DIARIO         V2.01 - 09/06 - EEVC",
@@ -732,6 +737,7 @@ fn iata_file(dir: &Path, installments: bool, trailer_iata: Decimal) -> PathBuf {
         sale("000000046002", "600.00", "30.00", "18.00", "582.00"),
         sale("000000046003", "400.00", "20.00", "12.00", "388.00"),
     ];
+    body.extend(extra);
     if installments {
         for (n, date) in [("01", "01072019"), ("02", "01082019")] {
             body.push(positional(
@@ -765,7 +771,7 @@ fn iata_file(dir: &Path, installments: bool, trailer_iata: Decimal) -> PathBuf {
     let mut file = vec![header.into_bytes()];
     file.extend(body);
     file.push(trailer);
-    write_lines(&dir.join(format!("iata-{installments}-{trailer_iata}.txt")), &file)
+    write_lines(&dir.join(format!("iata-{installments}-{trailer_iata}-{}.txt", file.len())), &file)
 }
 
 /// IATA sales (airlines, travel agencies): an RV paid at once is its own receivable; one paid in installments
@@ -803,6 +809,16 @@ async fn eevc_iata_sales_load_with_their_boarding_fee_and_the_iata_total_checked
         [("020", 1, dec("485.00"), "2019-07-01".to_string()), ("020", 2, dec("485.00"), "2019-08-01".to_string())]
     );
     assert!(units.iter().all(|u| u.product_code.as_deref() == Some("IAT") && u.bank_code == "341"));
+
+    // AVS (017) and SecureCode (021) queries carry no money in the sales file: counted, nothing else.
+    let queries = vec![b"01701479747000012010620190".to_vec(), b"021014797470000030106201901".to_vec()];
+    let (s, units, txs) = parse(&iata_file_with(dir.path(), false, dec("1000.00"), queries.clone()));
+    assert!(s.is_valid(), "{:#?}", s.errors);
+    assert_eq!((units.len(), txs.len(), s.record_counts["017"], s.record_counts["021"]), (1, 2, 1, 1));
+    // Between the sales and the installments they do not end the RV: its receivables are still only the 020s.
+    let (s, units, _) = parse(&iata_file_with(dir.path(), true, dec("1000.00"), queries));
+    assert!(s.is_valid(), "{:#?}", s.errors);
+    assert_eq!(units.iter().map(|u| u.posting_type_code.as_str()).collect::<Vec<_>>(), ["020", "020"]);
 
     // The trailer's IATA total must be the RVs' gross.
     let (s, _, _) = parse(&iata_file(dir.path(), false, dec("999.99")));

@@ -212,8 +212,9 @@ pub(super) fn trailer_column(field: &str) -> usize {
 }
 
 pub(super) fn line(p: &mut Parser, code: &str, line_no: u64, line: &[u8], cx: &mut ParseContext<'_>) {
-    // An IATA RV held back: paid at once unless installments of its own (020) follow its sales.
-    if !matches!(code, "018" | "020" | "036") {
+    // An IATA RV held back: paid at once unless installments of its own (020) follow. Its records end with the
+    // next RV, the matriz's header or totals, or the trailer.
+    if matches!(code, "004" | "006" | "010" | "016" | "022" | "026" | "028") {
         if let Some((rv_line, unit)) = p.pending_iata_rv.take() {
             cx.accept(rv_line, "016", Vec::new(), Record::ReceivableUnit(unit));
         }

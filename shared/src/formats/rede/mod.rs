@@ -164,11 +164,13 @@ pub const RECORD_TYPES: &[(FileKind, &str, &str, Handling)] = &[
     (FileKind::Eevc, "012", "CV/NSU parcelado sem juros", Load),
     (FileKind::Eevc, "014", "parcelas sem juros", Load),
     (FileKind::Eevc, "016", "RV IATA", Load),
-    (FileKind::Eevc, "017", "AVS", Unsupported),
+    // AVS and SecureCode queries in the sales file carry a count and a date, no amount: what they cost is
+    // charged in the EEFI (041, 042).
+    (FileKind::Eevc, "017", "AVS", Count),
     (FileKind::Eevc, "018", "CV/NSU IATA", Load),
     (FileKind::Eevc, "019", "Serasa", Unsupported),
     (FileKind::Eevc, "020", "parcelas IATA", Load),
-    (FileKind::Eevc, "021", "SecureCode", Unsupported),
+    (FileKind::Eevc, "021", "SecureCode", Count),
     (FileKind::Eevc, "022", "RV dólar", Unsupported),
     (FileKind::Eevc, "024", "CV/NSU dólar", Unsupported),
     (FileKind::Eevc, "026", "totalizador de matriz", Count),
@@ -230,7 +232,7 @@ pub struct Parser {
     /// The RV (006 / 010 / 016 / EEVD 01) the following CVs and installments belong to.
     rv: Option<RvContext>,
     /// An IATA RV (016) not yet known to be paid at once (it is then the receivable) or in installments (its
-    /// 020 records are): held until a record that is not one of its own comes.
+    /// 020 records are): held until the next RV, matriz header or total, or the trailer.
     pending_iata_rv: Option<(u64, Box<ReceivableUnit>)>,
     /// Trailer figures to check once the file has ended: (line, declared, raw line).
     trailer: Option<(u64, Declared, String)>,
