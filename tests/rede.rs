@@ -846,3 +846,154 @@ async fn eevc_iata_sales_load_with_their_boarding_fee_and_the_iata_total_checked
     assert_eq!(row.get::<_, String>(3), "Crédito IATA (companhias aéreas e agências de turismo)");
     assert_eq!(db.count("SELECT count(*) FROM fact_receivable_unit").await, 1);
 }
+
+/// An EEFI file of credits (034) and anticipations (036) of the IATA RV of [`iata_file`], written field by
+/// field with the verified 034 layout and the 036 checked on a real line.
+fn eefi_credits(dir: &Path, name: &str, credits: &[(&str, &str, &str)], ravs: &[(&str, &str, &str, &str)]) -> PathBuf {
+    let m = |s: &str| amount15(dec(s));
+    let header = format!(
+        "03003072019RedecardExtrato de Movimentacao Financeira{:<22}000110014797470DIARIO         V3.01 - 09/06 - EEFI",
+        "AGENCIA"
+    );
+    let mut body = Vec::new();
+    let (mut credited, mut anticipated) = (Decimal::ZERO, Decimal::ZERO);
+    // (installment, date, amount)
+    for (n, date, amount) in credits {
+        credited += dec(amount);
+        body.push(positional(
+            140,
+            &[
+                (1, "034"),
+                (4, "014797470"),
+                (13, "00002440978"),
+                (24, date),
+                (32, &m(amount)),
+                (47, "C"),
+                (48, "341"),
+                (51, "000278"),
+                (57, "00000177381"),
+                (68, date),
+                (76, "123456789"),
+                (85, "01062019"),
+                (93, "1"),
+                (94, "1"),
+                (95, &m("1000.00")),
+                (110, &m("30.00")),
+                (125, &format!("{n}/02")),
+                (130, "07"),
+                (132, "014797470"),
+            ],
+        ));
+    }
+    // (installment, date credited, amount credited, scheduled amount) — due 2019-08-01
+    for (n, date, amount, scheduled) in ravs {
+        anticipated += dec(amount);
+        body.push(positional(
+            152,
+            &[
+                (1, "036"),
+                (4, "014797470"),
+                (13, "00002440979"),
+                (24, date),
+                (32, &m(amount)),
+                (47, "C"),
+                (48, "341"),
+                (51, "000278"),
+                (57, "00000177381"),
+                (68, "123456789"),
+                (77, "01062019"),
+                (85, &m(scheduled)),
+                (100, "01082019"),
+                (108, &format!("{n}/02")),
+                (113, &m("1000.00")),
+                (128, &m("30.00")),
+                (143, "014797470"),
+                (152, "1"),
+            ],
+        ));
+    }
+    let trailer = positional(
+        100,
+        &[
+            (1, "052"),
+            (4, "0001"),
+            (8, &format!("{:06}", body.len() + 2)),
+            (14, "014797470"),
+            (27, &amount15(credited)),
+            (42, &format!("{:06}", ravs.len())),
+            (48, &amount15(anticipated)),
+        ],
+    );
+    let mut file = vec![header.into_bytes()];
+    file.extend(body);
+    file.push(trailer);
+    write_lines(&dir.join(name), &file)
+}
+
+type Item = (String, i32, String, Option<Decimal>, Option<Decimal>, String, String);
+
+/// Load `files`, reconcile `scope`, and list Rede's receivables and adjustments items.
+async fn recon_items(
+    db: &mut TestDb,
+    files: Vec<PathBuf>,
+    scope: &syncrocardpay_core::reconcile::Scope,
+    settings: &syncrocardpay_core::reconcile::Settings,
+) -> Vec<Item> {
+    for f in files {
+        let r = ingest_file(&mut db.client, &f, "t", IngestMode::StageAndLoad).await.unwrap();
+        assert_eq!(r.outcome, Outcome::Loaded, "{}: {:?}", f.display(), r.summary.map(|s| s.errors));
+    }
+    let run = syncrocardpay_core::db::recon::run(&mut db.client, scope, settings).await.unwrap();
+    db.client
+        .query(
+            "SELECT area, installment, status, expected, actual, sale_code, reason FROM recon_item
+              WHERE run_id = $1 AND acquirer = 'rede' AND area IN ('receivables', 'adjustments')
+              ORDER BY area DESC, installment, status",
+            &[&run.run_id],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5), r.get(6)))
+        .collect()
+}
+
+/// Rede's receivables are summaries and their installments: the EEVC forecasts each installment of the RV,
+/// the EEFI pays it (034) or brings it forward (036, matched at the credit it anticipated, its cost listed
+/// as an anticipation). An installment nobody paid by its due date is overdue.
+#[tokio::test]
+async fn rede_receivables_are_reconciled_per_summary_installment_with_anticipations() {
+    let mut db = TestDb::new("rede_receivables").await;
+    let dir = tempfile::tempdir().unwrap();
+    let sales = iata_file(dir.path(), true, dec("1000.00"));
+    let credit = eefi_credits(dir.path(), "eefi-1.txt", &[("01", "01072019", "485.00")], &[]);
+    let rav = eefi_credits(dir.path(), "eefi-2.txt", &[], &[("02", "10072019", "480.00", "485.00")]);
+    let scope = syncrocardpay_core::reconcile::Scope {
+        from: chrono::NaiveDate::from_ymd_opt(2019, 6, 1).unwrap(),
+        to: chrono::NaiveDate::from_ymd_opt(2019, 8, 31).unwrap(),
+        merchant: None,
+    };
+    let settings = syncrocardpay_core::reconcile::Settings::new(chrono::NaiveDate::from_ymd_opt(2019, 9, 30).unwrap());
+    let key = "014797470-123456789".to_string();
+    let got = recon_items(&mut db, vec![sales, credit], &scope, &settings).await;
+    let brief: Vec<_> = got.iter().map(|i| (i.0.as_str(), i.1, i.2.as_str(), i.3, i.4, i.5.clone())).collect();
+    assert_eq!(
+        brief,
+        [
+            ("receivables", 1, "paid", Some(dec("485.00")), Some(dec("485.00")), key.clone()),
+            ("receivables", 2, "overdue", Some(dec("485.00")), None, key.clone()),
+        ]
+    );
+    let got = recon_items(&mut db, vec![rav], &scope, &settings).await;
+    let brief: Vec<_> = got.iter().map(|i| (i.0.as_str(), i.1, i.2.as_str(), i.3, i.4, i.5.clone())).collect();
+    assert_eq!(
+        brief,
+        [
+            ("receivables", 1, "paid", Some(dec("485.00")), Some(dec("485.00")), key.clone()),
+            ("receivables", 2, "paid", Some(dec("485.00")), Some(dec("485.00")), key.clone()),
+            ("adjustments", 2, "anticipation", None, Some(dec("-5.00")), key.clone()),
+        ]
+    );
+    assert!(got[1].6.contains("paid on 2019-07-10"), "{}", got[1].6);
+    assert!(got[2].6.starts_with("Antecipação de crédito (RAV): "), "{}", got[2].6);
+}

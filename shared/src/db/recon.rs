@@ -16,6 +16,20 @@ use tokio_postgres::{Client, GenericClient, Transaction};
 const SALES_FILES: &[&str] = &["03", "EEVC", "EEVD"];
 const FORECAST_FILES: &[&str] = &["03", "09"];
 const PAYMENT_FILES: &[&str] = &["04"];
+/// Acquirers whose receivables are summaries and their installments rather than sales (Rede: the RV, "resumo
+/// de vendas"): forecast by the receivable units of their sales files, paid by those of their payment files.
+const RV_FORECAST_FILES: &[&str] = &["EEVC", "EEVD"];
+const RV_PAYMENT_FILES: &[&str] = &["EEFI"];
+
+/// The joins every query over receivable units needs; `m` is the PV the summary belongs to (a credit names
+/// the sale's PV besides the centralising one it was paid to).
+const UNIT_JOINS: &str = "
+    JOIN dim_establishment e ON e.establishment_key = u.establishment_key
+    JOIN dim_acquirer a ON a.acquirer_key = e.acquirer_key
+    JOIN dim_posting_type pt ON pt.posting_type_key = u.posting_type_key
+    JOIN dim_payment_method pm ON pm.payment_method_key = u.payment_method_key
+    LEFT JOIN dim_product p ON p.product_key = u.product_key
+    CROSS JOIN LATERAL (SELECT coalesce(nullif(u.payment_merchant_code, ''), e.merchant_code) AS code) m";
 
 /// How far around the scope payments are looked for (paid early, or late).
 const PAYMENT_SEARCH_DAYS: i64 = 120;
@@ -202,6 +216,62 @@ pub async fn inputs(db: &impl GenericClient, scope: &Scope, settings: &Settings)
     inputs.expected = installments(FORECAST_FILES, scope.from, scope.to, &[]).await?;
     let search = Duration::days(PAYMENT_SEARCH_DAYS);
     inputs.paid = installments(PAYMENT_FILES, scope.from - search, scope.to + search, &["paid", "sent"]).await?;
+
+    // Summaries (Rede): the RV paid at once or each of its installments, keyed PV-RV and installment. An
+    // anticipation pays the installment at the credit it brought forward; its cost is listed below.
+    let summaries = |roles: &[&str], from: NaiveDate, to: NaiveDate, net: &'static str| {
+        let sql = format!(
+            "SELECT m.code, a.code, m.code || '-' || u.summary_number, greatest(u.installment, 1), pm.brand_code,
+                    coalesce(p.code, ''), u.payment_date, {net}, u.file_id, u.line_no
+               FROM fact_receivable_unit u {UNIT_JOINS}
+              WHERE (pt.is_sale OR pt.category = 'anticipation') AND u.file_type = ANY($1)
+                AND u.payment_date BETWEEN $2 AND $3 AND ($4::text IS NULL OR m.code = $4)"
+        );
+        let roles = types(roles);
+        async move {
+            let rows = db.query(&sql, &[&roles, &from, &to, &merchant]).await?;
+            Ok::<_, crate::Error>(rows.into_iter().map(|r| InstallmentLine {
+                merchant_code: r.get(0),
+                acquirer: r.get(1),
+                sale_code: r.get(2),
+                installment: r.get(3),
+                nsu: String::new(),
+                authorization_code: String::new(),
+                brand: r.get(4),
+                product: r.get(5),
+                date: r.get(6),
+                net: r.get(7),
+                source: (r.get(8), r.get(9)),
+            }))
+        }
+    };
+    inputs.expected.extend(summaries(RV_FORECAST_FILES, scope.from, scope.to, "u.net_amount").await?);
+    let scheduled = "CASE WHEN pt.category = 'anticipation' THEN u.gross_amount ELSE u.net_amount END";
+    inputs.paid.extend(summaries(RV_PAYMENT_FILES, scope.from - search, scope.to + search, scheduled).await?);
+    let sql = format!(
+        "SELECT m.code, a.code, pt.category, pt.name, u.payment_date, u.fee_amount, m.code || '-' || u.summary_number,
+                greatest(u.installment, 1), pm.brand_code, coalesce(p.code, ''), u.file_id, u.line_no
+           FROM fact_receivable_unit u {UNIT_JOINS}
+          WHERE pt.category = 'anticipation' AND u.file_type = ANY($1) AND u.fee_amount <> 0
+            AND u.payment_date BETWEEN $2 AND $3 AND ($4::text IS NULL OR m.code = $4)"
+    );
+    for r in db.query(&sql, &[&types(RV_PAYMENT_FILES), &scope.from, &scope.to, &merchant]).await? {
+        inputs.adjustments.push(AdjustmentLine {
+            merchant_code: r.get(0),
+            acquirer: r.get(1),
+            category: r.get(2),
+            posting_name: r.get(3),
+            date: r.get(4),
+            net: r.get(5),
+            original_sale_code: r.get(6),
+            installment: r.get(7),
+            nsu: String::new(),
+            authorization_code: String::new(),
+            brand: r.get(8),
+            product: r.get(9),
+            source: (r.get(10), r.get(11)),
+        });
+    }
 
     let sql = format!(
         "SELECT e.merchant_code, a.code, pt.category, pt.name, u.payment_date, t.net_amount,
@@ -426,7 +496,7 @@ pub async fn payments_known_until(db: &impl GenericClient, merchant: Option<&str
         .query_one(
             "SELECT max(period_end) FROM statement_file
               WHERE status = 'loaded' AND file_type = ANY($1) AND ($2::text IS NULL OR merchant_code = $2)",
-            &[&types(PAYMENT_FILES), &merchant],
+            &[&types(&[PAYMENT_FILES, RV_PAYMENT_FILES].concat()), &merchant],
         )
         .await?;
     Ok(row.get(0))
