@@ -105,6 +105,44 @@ fn types(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| s.to_string()).collect()
 }
 
+/// An installment line from a row of: merchant, acquirer, sale code, installment, NSU, authorization code,
+/// brand, product, date, net, file id, line.
+fn installment_line(r: &tokio_postgres::Row) -> InstallmentLine {
+    InstallmentLine {
+        merchant_code: r.get(0),
+        acquirer: r.get(1),
+        sale_code: r.get(2),
+        installment: r.get(3),
+        nsu: r.get(4),
+        authorization_code: r.get(5),
+        brand: r.get(6),
+        product: r.get(7),
+        date: r.get(8),
+        net: r.get(9),
+        source: (r.get(10), r.get(11)),
+    }
+}
+
+/// An adjustment line from a row of: merchant, acquirer, category, posting name, date, net, original sale code,
+/// installment, NSU, authorization code, brand, product, file id, line.
+fn adjustment_line(r: &tokio_postgres::Row) -> AdjustmentLine {
+    AdjustmentLine {
+        merchant_code: r.get(0),
+        acquirer: r.get(1),
+        category: r.get(2),
+        posting_name: r.get(3),
+        date: r.get(4),
+        net: r.get(5),
+        original_sale_code: r.get(6),
+        installment: r.get(7),
+        nsu: r.get(8),
+        authorization_code: r.get(9),
+        brand: r.get(10),
+        product: r.get(11),
+        source: (r.get(12), r.get(13)),
+    }
+}
+
 /// Read everything a run over `scope` needs.
 pub async fn inputs(db: &impl GenericClient, scope: &Scope, settings: &Settings) -> Result<Inputs> {
     let merchant = scope.merchant.as_deref();
@@ -194,23 +232,7 @@ pub async fn inputs(db: &impl GenericClient, scope: &Scope, settings: &Settings)
         let (roles, stages) = (types(roles), types(stages));
         async move {
             let rows = db.query(&sql, &[&roles, &from, &to, &merchant, &stages]).await?;
-            Ok::<_, crate::Error>(
-                rows.into_iter()
-                    .map(|r| InstallmentLine {
-                        merchant_code: r.get(0),
-                        acquirer: r.get(1),
-                        sale_code: r.get(2),
-                        installment: r.get(3),
-                        nsu: r.get(4),
-                        authorization_code: r.get(5),
-                        brand: r.get(6),
-                        product: r.get(7),
-                        date: r.get(8),
-                        net: r.get(9),
-                        source: (r.get(10), r.get(11)),
-                    })
-                    .collect::<Vec<_>>(),
-            )
+            Ok::<_, crate::Error>(rows.iter().map(installment_line).collect::<Vec<_>>())
         }
     };
     inputs.expected = installments(FORECAST_FILES, scope.from, scope.to, &[]).await?;
@@ -221,8 +243,8 @@ pub async fn inputs(db: &impl GenericClient, scope: &Scope, settings: &Settings)
     // anticipation pays the installment at the credit it brought forward; its cost is listed below.
     let summaries = |roles: &[&str], from: NaiveDate, to: NaiveDate, net: &'static str| {
         let sql = format!(
-            "SELECT m.code, a.code, m.code || '-' || u.summary_number, greatest(u.installment, 1), pm.brand_code,
-                    coalesce(p.code, ''), u.payment_date, {net}, u.file_id, u.line_no
+            "SELECT m.code, a.code, m.code || '-' || u.summary_number, greatest(u.installment, 1), '', '',
+                    pm.brand_code, coalesce(p.code, ''), u.payment_date, {net}, u.file_id, u.line_no
                FROM fact_receivable_unit u {UNIT_JOINS}
               WHERE (pt.is_sale OR pt.category = 'anticipation') AND u.file_type = ANY($1)
                 AND u.payment_date BETWEEN $2 AND $3 AND ($4::text IS NULL OR m.code = $4)"
@@ -230,19 +252,7 @@ pub async fn inputs(db: &impl GenericClient, scope: &Scope, settings: &Settings)
         let roles = types(roles);
         async move {
             let rows = db.query(&sql, &[&roles, &from, &to, &merchant]).await?;
-            Ok::<_, crate::Error>(rows.into_iter().map(|r| InstallmentLine {
-                merchant_code: r.get(0),
-                acquirer: r.get(1),
-                sale_code: r.get(2),
-                installment: r.get(3),
-                nsu: String::new(),
-                authorization_code: String::new(),
-                brand: r.get(4),
-                product: r.get(5),
-                date: r.get(6),
-                net: r.get(7),
-                source: (r.get(8), r.get(9)),
-            }))
+            Ok::<_, crate::Error>(rows.iter().map(installment_line).collect::<Vec<_>>())
         }
     };
     inputs.expected.extend(summaries(RV_FORECAST_FILES, scope.from, scope.to, "u.net_amount").await?);
@@ -250,28 +260,13 @@ pub async fn inputs(db: &impl GenericClient, scope: &Scope, settings: &Settings)
     inputs.paid.extend(summaries(RV_PAYMENT_FILES, scope.from - search, scope.to + search, scheduled).await?);
     let sql = format!(
         "SELECT m.code, a.code, pt.category, pt.name, u.payment_date, u.fee_amount, m.code || '-' || u.summary_number,
-                greatest(u.installment, 1), pm.brand_code, coalesce(p.code, ''), u.file_id, u.line_no
+                greatest(u.installment, 1), '', '', pm.brand_code, coalesce(p.code, ''), u.file_id, u.line_no
            FROM fact_receivable_unit u {UNIT_JOINS}
           WHERE pt.category = 'anticipation' AND u.file_type = ANY($1) AND u.fee_amount <> 0
             AND u.payment_date BETWEEN $2 AND $3 AND ($4::text IS NULL OR m.code = $4)"
     );
-    for r in db.query(&sql, &[&types(RV_PAYMENT_FILES), &scope.from, &scope.to, &merchant]).await? {
-        inputs.adjustments.push(AdjustmentLine {
-            merchant_code: r.get(0),
-            acquirer: r.get(1),
-            category: r.get(2),
-            posting_name: r.get(3),
-            date: r.get(4),
-            net: r.get(5),
-            original_sale_code: r.get(6),
-            installment: r.get(7),
-            nsu: String::new(),
-            authorization_code: String::new(),
-            brand: r.get(8),
-            product: r.get(9),
-            source: (r.get(10), r.get(11)),
-        });
-    }
+    let rows = db.query(&sql, &[&types(RV_PAYMENT_FILES), &scope.from, &scope.to, &merchant]).await?;
+    inputs.adjustments.extend(rows.iter().map(adjustment_line));
 
     let sql = format!(
         "SELECT e.merchant_code, a.code, pt.category, pt.name, u.payment_date, t.net_amount,
@@ -284,23 +279,8 @@ pub async fn inputs(db: &impl GenericClient, scope: &Scope, settings: &Settings)
           WHERE NOT pt.is_sale AND t.file_type = ANY($1) AND t.net_amount IS NOT NULL
             AND u.payment_date BETWEEN $2 AND $3 AND ($4::text IS NULL OR e.merchant_code = $4)"
     );
-    for r in db.query(&sql, &[&types(PAYMENT_FILES), &scope.from, &scope.to, &merchant]).await? {
-        inputs.adjustments.push(AdjustmentLine {
-            merchant_code: r.get(0),
-            acquirer: r.get(1),
-            category: r.get(2),
-            posting_name: r.get(3),
-            date: r.get(4),
-            net: r.get(5),
-            original_sale_code: r.get(6),
-            installment: r.get(7),
-            nsu: r.get(8),
-            authorization_code: r.get(9),
-            brand: r.get(10),
-            product: r.get(11),
-            source: (r.get(12), r.get(13)),
-        });
-    }
+    let rows = db.query(&sql, &[&types(PAYMENT_FILES), &scope.from, &scope.to, &merchant]).await?;
+    inputs.adjustments.extend(rows.iter().map(adjustment_line));
 
     let sql = format!(
         "SELECT e.merchant_code, a.code, pm.brand_code, p.code, greatest(t.installment_count, 1), t.installment,
