@@ -857,21 +857,33 @@ fn eefi_credits(dir: &Path, name: &str, credits: &[(&str, &str, &str)], ravs: &[
     );
     let mut body = Vec::new();
     let (mut credited, mut anticipated) = (Decimal::ZERO, Decimal::ZERO);
+    // 034 and 036 open alike: type, PV, document, date, amount, "C", bank, branch, account.
+    let credit = |width: usize, code: &str, doc: &str, date: &str, amount: &str, rest: &[(usize, &str)]| {
+        let amount = m(amount);
+        let mut fields = vec![
+            (1, code),
+            (4, "014797470"),
+            (13, doc),
+            (24, date),
+            (32, amount.as_str()),
+            (47, "C"),
+            (48, "341"),
+            (51, "000278"),
+            (57, "00000177381"),
+        ];
+        fields.extend_from_slice(rest);
+        positional(width, &fields)
+    };
     // (installment, date, amount)
     for (n, date, amount) in credits {
         credited += dec(amount);
-        body.push(positional(
+        body.push(credit(
             140,
+            "034",
+            "00002440978",
+            date,
+            amount,
             &[
-                (1, "034"),
-                (4, "014797470"),
-                (13, "00002440978"),
-                (24, date),
-                (32, &m(amount)),
-                (47, "C"),
-                (48, "341"),
-                (51, "000278"),
-                (57, "00000177381"),
                 (68, date),
                 (76, "123456789"),
                 (85, "01062019"),
@@ -888,18 +900,13 @@ fn eefi_credits(dir: &Path, name: &str, credits: &[(&str, &str, &str)], ravs: &[
     // (installment, date credited, amount credited, scheduled amount) — due 2019-08-01
     for (n, date, amount, scheduled) in ravs {
         anticipated += dec(amount);
-        body.push(positional(
+        body.push(credit(
             152,
+            "036",
+            "00002440979",
+            date,
+            amount,
             &[
-                (1, "036"),
-                (4, "014797470"),
-                (13, "00002440979"),
-                (24, date),
-                (32, &m(amount)),
-                (47, "C"),
-                (48, "341"),
-                (51, "000278"),
-                (57, "00000177381"),
                 (68, "123456789"),
                 (77, "01062019"),
                 (85, &m(scheduled)),

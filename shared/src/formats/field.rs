@@ -88,6 +88,11 @@ fn show(bytes: &[u8]) -> String {
     s
 }
 
+/// The value of a run of ASCII digits (checked by the caller; at most 9 of them).
+fn digits_value(digits: &[u8]) -> u32 {
+    digits.iter().fold(0u32, |acc, &b| acc * 10 + u32::from(b - b'0'))
+}
+
 fn is_blank(bytes: &[u8]) -> bool {
     bytes.iter().all(|&b| b == b' ')
 }
@@ -124,14 +129,21 @@ impl<'a> FieldReader<'a> {
         (!t.is_empty()).then_some(t)
     }
 
+    /// The field's bytes when they are all ASCII digits; otherwise the first other byte is reported.
+    fn all_digits(&mut self, f: Field) -> Option<&'a [u8]> {
+        let raw = self.raw(f);
+        match raw.iter().position(|b| !b.is_ascii_digit()) {
+            None => Some(raw),
+            Some(pos) => {
+                self.fail(f.start + pos, f.name, format!("expected {} digits, found {}", f.len, show(raw)));
+                None
+            }
+        }
+    }
+
     /// A code made of digits only, kept as a string (leading zeros are data).
     pub fn digits(&mut self, f: Field) -> String {
-        let raw = self.raw(f);
-        if let Some(pos) = raw.iter().position(|b| !b.is_ascii_digit()) {
-            self.fail(f.start + pos, f.name, format!("expected {} digits, found {}", f.len, show(raw)));
-            return String::new();
-        }
-        latin1(raw)
+        self.all_digits(f).map(latin1).unwrap_or_default()
     }
 
     /// Digits or blank (`None`). A field of zeros is kept as zeros.
@@ -188,11 +200,7 @@ impl<'a> FieldReader<'a> {
 
     /// Unsigned digits with `scale` implied decimals (rates, unsigned amounts).
     pub fn unsigned_decimal(&mut self, f: Field, scale: u32) -> Decimal {
-        let raw = self.raw(f);
-        if let Some(pos) = raw.iter().position(|b| !b.is_ascii_digit()) {
-            self.fail(f.start + pos, f.name, format!("expected {} digits, found {}", f.len, show(raw)));
-            return Decimal::ZERO;
-        }
+        let Some(raw) = self.all_digits(f) else { return Decimal::ZERO };
         // Our widest field is 17 digits: an i64 holds 18. A wider one (none today) takes the i128 road.
         let d = if raw.len() <= 18 {
             let n = raw.iter().fold(0i64, |n, &b| n * 10 + i64::from(b - b'0'));
@@ -239,7 +247,7 @@ impl<'a> FieldReader<'a> {
             );
             return None;
         }
-        let n = |r: &[u8]| r.iter().fold(0u32, |acc, &b| acc * 10 + u32::from(b - b'0'));
+        let n = digits_value;
         let (y, m, d) = match order {
             DateOrder::DayMonthYear => (n(&raw[4..8]) as i32, n(&raw[2..4]), n(&raw[0..2])),
             DateOrder::YearMonthDay => (n(&raw[0..4]) as i32, n(&raw[4..6]), n(&raw[6..8])),
@@ -288,15 +296,12 @@ impl<'a> FieldReader<'a> {
         if is_blank(raw) {
             return None;
         }
-        let digits = self.digits(f);
-        if digits.is_empty() {
-            return None; // not digits: already reported
-        }
+        let digits = self.all_digits(f)?;
         if digits.len() != 6 {
             self.fail(f.start, f.name, format!("expected a time HHMMSS, found {}", show(raw)));
             return None;
         }
-        let n = |s: &str| s.parse::<u32>().unwrap_or(99);
+        let n = digits_value;
         match NaiveTime::from_hms_opt(n(&digits[0..2]), n(&digits[2..4]), n(&digits[4..6])) {
             Some(t) => Some(t),
             None => {

@@ -53,31 +53,11 @@ impl<R: Read> HashingReader<R> {
     }
 
     fn hash(&mut self, data: &[u8]) {
-        if let Some(Hasher::InPlace(_)) = &self.hasher {
-            if self.may_offload && self.bytes > HASH_ON_THREAD_AFTER {
-                let Some(Hasher::InPlace(mut h)) = self.hasher.take() else { unreachable!() };
-                let (chunks, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(HASH_CHUNKS_IN_FLIGHT);
-                let (give_back, spare) = std::sync::mpsc::sync_channel::<Vec<u8>>(HASH_CHUNKS_IN_FLIGHT + 2);
-                let (state_tx, state_rx) = std::sync::mpsc::sync_channel::<Sha256>(1);
-                let spawned = std::thread::Builder::new().name("sha256".into()).spawn(move || {
-                    let mut h = state_rx.recv().expect("the hash so far");
-                    for chunk in rx {
-                        h.update(&chunk);
-                        let _ = give_back.try_send(chunk);
-                    }
-                    h
-                });
-                match spawned {
-                    Ok(done) => {
-                        state_tx.send(h).expect("the thread is waiting for it");
-                        self.hasher = Some(Hasher::Thread { chunks, spare, done });
-                    }
-                    // No thread to be had: carry on in place.
-                    Err(_) => {
-                        h.update(data);
-                        self.hasher = Some(Hasher::InPlace(h));
-                        return;
-                    }
+        if self.may_offload && self.bytes > HASH_ON_THREAD_AFTER {
+            if let Some(Hasher::InPlace(h)) = &self.hasher {
+                match hashing_thread(h.clone()) {
+                    Some(thread) => self.hasher = Some(thread),
+                    None => self.may_offload = false, // no thread to be had: carry on in place
                 }
             }
         }
@@ -91,6 +71,23 @@ impl<R: Read> HashingReader<R> {
             }
         }
     }
+}
+
+/// A thread that carries on the hash `h` with the chunks it is sent and hands their buffers back.
+fn hashing_thread(mut h: Sha256) -> Option<Hasher> {
+    let (chunks, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(HASH_CHUNKS_IN_FLIGHT);
+    let (give_back, spare) = std::sync::mpsc::sync_channel::<Vec<u8>>(HASH_CHUNKS_IN_FLIGHT + 2);
+    let done = std::thread::Builder::new()
+        .name("sha256".into())
+        .spawn(move || {
+            for chunk in rx {
+                h.update(&chunk);
+                let _ = give_back.try_send(chunk);
+            }
+            h
+        })
+        .ok()?;
+    Some(Hasher::Thread { chunks, spare, done })
 }
 
 impl<R: Read> Read for HashingReader<R> {

@@ -359,10 +359,7 @@ pub(super) fn line(p: &mut Parser, code: &str, line_no: u64, line: &[u8], cx: &m
             let had_errors = !errors.is_empty();
             cx.field_errors(line_no, code, errors);
             if !had_errors && !total.is_zero() {
-                let name = super::RECORD_TYPES
-                    .iter()
-                    .find(|t| t.0 == super::FileKind::Eefi && t.1 == code)
-                    .map_or("", |t| t.2);
+                let name = super::record_type(super::FileKind::Eefi, code).map_or("", |t| t.0);
                 let period = match (from, to) {
                     (Some(a), Some(b)) => format!(" from {a} to {b}"),
                     _ => String::new(),

@@ -215,6 +215,11 @@ pub const RECORD_TYPES: &[(FileKind, &str, &str, Handling)] = &[
     (FileKind::Eefi, "057", "desagendamento de parcelas e-commerce (complemento)", Count),
 ];
 
+/// A record type's name and handling in [`RECORD_TYPES`].
+pub(crate) fn record_type(kind: FileKind, code: &str) -> Option<(&'static str, Handling)> {
+    RECORD_TYPES.iter().find(|t| t.0 == kind && t.1 == code).map(|t| (t.2, t.3))
+}
+
 /// A Rede amount: 15 digits, 2 implied decimals, no sign.
 const fn money(name: &'static str, start: usize) -> Field {
     Field::new(name, start, 15)
@@ -368,7 +373,7 @@ impl StatementParser for Parser {
         }
         let code = record_code(self.kind, line);
         cx.count_record_code(&code);
-        let Some(&(_, _, name, handling)) = RECORD_TYPES.iter().find(|t| t.0 == self.kind && t.1 == code) else {
+        let Some((name, handling)) = record_type(self.kind, &code) else {
             cx.issue(line_no, Some(1), "record_type", format!("unknown {} record type {code:?}", self.kind.code()));
             return;
         };
