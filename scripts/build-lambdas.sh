@@ -4,7 +4,8 @@
 # Checks each is an aarch64 Linux executable.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo lambda --version >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check 'cargo-lambda>=1.8,<2'
+PATH="$(bash scripts/test-tools.sh):$PATH"   # cargo-lambda at its pinned version (scripts/test-tools.txt)
+export PATH
 cargo lambda build --release --arm64 -p syncrocardpay-discover -p syncrocardpay-ingest -p syncrocardpay-load
 dir="${CARGO_TARGET_DIR:-target}/lambda"
 for f in discover ingest load; do

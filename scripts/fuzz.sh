@@ -7,7 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-${SYNCRO_FUZZ_SECONDS:-60}}
 
-command -v cargo-fuzz >/dev/null 2>&1 || cargo install --locked cargo-fuzz
+PATH="$(bash scripts/test-tools.sh):$PATH"   # cargo-fuzz at its pinned version (scripts/test-tools.txt)
+export PATH
 # cargo-fuzz needs nightly-only compiler flags; RUSTC_BOOTSTRAP lets the stable toolchain accept them.
 export RUSTC_BOOTSTRAP=1
 

@@ -7,7 +7,7 @@
 //! 3. it does not check the trailer (a wrong trailer goes through).
 //!
 //! Needs `python3` with `cielo-edi` installed (`.ci/run` installs it). Elsewhere the test is skipped with a
-//! message, unless `SYNCRO_REQUIRE_ORACLE=1` (set by CI) makes a missing oracle a failure.
+//! message, unless `SYNCRO_NO_SKIP=1` (set by CI) makes a missing oracle a failure.
 
 mod common;
 
@@ -28,11 +28,8 @@ const DUMP: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/oracle/cielo_edi_
 fn oracle_available() -> bool {
     let ok = Command::new("python3").args(["-c", "import cielo_edi"]).output().is_ok_and(|o| o.status.success());
     if !ok {
-        let msg = "the cielo-edi oracle is not installed (pip install cielo-edi==15.14.1)";
-        if std::env::var("SYNCRO_REQUIRE_ORACLE").is_ok_and(|v| v == "1") {
-            panic!("{msg}");
-        }
-        eprintln!("SKIPPED: {msg}");
+        let msg = "the cielo-edi oracle is not installed (scripts/test.sh installs it: scripts/test-tools.txt)";
+        common::skip::skip(msg);
     }
     ok
 }

@@ -67,7 +67,7 @@ async fn count(url: &str, sql: &str) -> i64 {
 
 fn own_cluster() -> Option<LocalPostgres> {
     if db::localpg::server_bin_dir().is_none() {
-        eprintln!("skipped: PostgreSQL server binaries are not installed (apt-get install postgresql)");
+        common::skip::skip("PostgreSQL server binaries are not installed (apt-get install postgresql)");
         return None;
     }
     Some(LocalPostgres::start(None, None).expect("start a throwaway cluster"))

@@ -83,7 +83,7 @@ fn certificates(dir: &Path) -> PathBuf {
 /// A throwaway cluster serving TLS with `certs`' server certificate.
 fn tls_cluster(certs: &Path) -> Option<LocalPostgres> {
     if db::localpg::server_bin_dir().is_none() {
-        eprintln!("SKIPPED: PostgreSQL server binaries are not installed");
+        common::skip::skip("PostgreSQL server binaries are not installed");
         return None;
     }
     let mut pg = LocalPostgres::start(None, None).unwrap();

@@ -11,7 +11,10 @@ pub fn fixture(name: &str) -> Option<PathBuf> {
     if path.is_file() {
         Some(path)
     } else {
-        eprintln!("SKIPPED: fixture {} not found (set SYNCRO_FIXTURES to the shared fixtures folder)", path.display());
+        super::skip::skip(&format!(
+            "fixture {} not found (set SYNCRO_FIXTURES to the shared fixtures folder)",
+            path.display()
+        ));
         None
     }
 }

@@ -1,5 +1,5 @@
 //! A throwaway explicit-FTPS server (tests/servers/ftps_server.py on pyftpdlib) on a free loopback port.
-//! Tests skip with a message when pyftpdlib is absent, unless `SYNCRO_REQUIRE_FTPS=1` (set by CI).
+//! Tests skip with a message when pyftpdlib is absent, unless `SYNCRO_NO_SKIP=1` (set by CI).
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -25,10 +25,7 @@ impl FtpsServer {
         let ok = Command::new("python3").args(["-c", "import pyftpdlib, OpenSSL, cryptography"]).status();
         if !ok.is_ok_and(|s| s.success()) {
             let msg = "pyftpdlib/pyopenssl are not installed (pip install pyftpdlib pyopenssl)";
-            if std::env::var("SYNCRO_REQUIRE_FTPS").is_ok_and(|v| v == "1") {
-                panic!("{msg}");
-            }
-            eprintln!("SKIPPED: {msg}");
+            super::skip::skip(msg);
             return None;
         }
         let certs = tempfile::tempdir().unwrap();

@@ -4,4 +4,5 @@ pub mod fixtures;
 pub mod ftps;
 pub mod moto;
 pub mod sessions;
+pub mod skip;
 pub mod statements;

@@ -1,6 +1,6 @@
 //! A throwaway AWS emulator (`python3 -m moto.server`, from `pip install 'moto[server]'`) on a free loopback port, and
 //! SDK configuration pointing at it. Tests skip with a message when moto is absent, unless
-//! `SYNCRO_REQUIRE_MOTO=1` (set by CI) makes that a failure.
+//! `SYNCRO_NO_SKIP=1` (set by CI) makes that a failure.
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
@@ -20,10 +20,7 @@ impl Moto {
             .status();
         if !available.is_ok_and(|s| s.success()) {
             let msg = "moto_server is not installed (pip install 'moto[server]')";
-            if std::env::var("SYNCRO_REQUIRE_MOTO").is_ok_and(|v| v == "1") {
-                panic!("{msg}");
-            }
-            eprintln!("SKIPPED: {msg}");
+            super::skip::skip(msg);
             return None;
         }
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
