@@ -76,7 +76,7 @@ pub fn summary(s: &StatementSummary) {
     }
     match &s.trailer {
         Some(t) => println!(
-            "  trailer declared/computed: records {}/{}, E {}/{}, gross {}/{}, net {}/{}{} — {}",
+            "  trailer declared/computed: records {}/{}, E {}/{}, gross {}/{}, net {}/{}{} — {} (reading {})",
             t.declared.total_records,
             t.computed.total_records,
             t.declared.transaction_count,
@@ -89,7 +89,8 @@ pub fn summary(s: &StatementSummary) {
                 (Some(d), Some(c)) => format!(", negotiated {d}/{c}"),
                 _ => String::new(),
             },
-            if t.matches { "matches" } else { "DOES NOT MATCH" }
+            if t.matches { "matches" } else { "DOES NOT MATCH" },
+            t.reading
         ),
         None => println!("  trailer: not checked"),
     }
@@ -97,6 +98,17 @@ pub fn summary(s: &StatementSummary) {
         println!("  errors: {} (showing {})", s.error_count, s.errors.len());
         for e in &s.errors {
             println!("    {}: {e}", s.file);
+        }
+    }
+    anomalies(s);
+}
+
+/// The deviations a valid file was loaded with (docs/formats.md lists every kind).
+fn anomalies(s: &StatementSummary) {
+    if s.anomaly_count > 0 {
+        println!("  anomalies (loaded, kept with the file): {} (showing {})", s.anomaly_count, s.anomalies.len());
+        for a in &s.anomalies {
+            println!("    {}: {a}", s.file);
         }
     }
 }
@@ -130,7 +142,9 @@ pub fn ingest_report(r: &IngestReport) {
         r.seconds
     );
     if let Some(s) = &r.summary {
-        if !s.is_valid() {
+        if s.is_valid() {
+            anomalies(s);
+        } else {
             for e in &s.errors {
                 eprintln!("  {}: {e}", r.path.display());
             }

@@ -179,3 +179,168 @@ fn real_headers_are_classified() {
         assert_eq!((g.0.as_str(), g.1.as_str(), g.2.as_str(), g.3), w);
     }
 }
+
+// ------------------------------------------------------------------ Cielo's official v15 test kit (whole files)
+
+use syncrocardpay_core::formats::{AnomalyKind, StatementSummary};
+
+fn kit(name: &str) -> Option<StatementSummary> {
+    let path = fixture(&format!("cielo-official-kit-v15/{name}"))?;
+    Some(validate_statement(std::fs::File::open(&path).unwrap(), name).unwrap())
+}
+
+/// A CIELO03 with no D record: its trailer totals the E records, and the voucher sale loads as it is.
+#[test]
+fn official_kit_cielo03_voucher_sale_loads_with_an_e_based_trailer() {
+    let Some(s) = kit("cielo03-venda-voucher.txt") else { return };
+    assert!(s.is_valid(), "errors: {:?}", s.errors);
+    assert_eq!((s.receivable_units.count, s.transactions.count), (0, 1));
+    assert_eq!(
+        (s.transactions.gross, s.transactions.fee, s.transactions.net),
+        (dec("245.80"), dec("-7.35"), dec("238.45"))
+    );
+    let t = s.trailer.unwrap();
+    assert!(t.matches);
+    assert_eq!(t.reading, "detail_totals_no_units");
+    assert_eq!((t.declared.total_records, t.declared.transaction_count), (1, 1));
+    assert_eq!((t.declared.gross_total, t.declared.net_total), (Some(dec("245.80")), dec("238.45")));
+    assert_eq!(s.anomaly_count, 0);
+}
+
+/// The ARV debit (posting 49): a debit of 238.45 with no fee, its product left blank (an anomaly, not an
+/// error), tied to the anticipation operation of the kit's CIELO15 by its transaction code.
+#[test]
+fn official_kit_cielo03_arv_debit_loads_as_a_debit_with_a_blank_product_anomaly() {
+    let Some(s) = kit("cielo03-debito-arv.txt") else { return };
+    assert!(s.is_valid(), "errors: {:?}", s.errors);
+    assert_eq!(
+        (s.transactions.count, s.transactions.gross, s.transactions.fee, s.transactions.net),
+        (1, dec("-238.45"), dec("0"), dec("-238.45"))
+    );
+    assert_eq!(s.trailer.as_ref().unwrap().reading, "detail_totals_no_units");
+    assert!(s.trailer.as_ref().unwrap().matches);
+    assert_eq!(s.anomaly_count, 1);
+    let a = &s.anomalies[0];
+    assert_eq!((a.line, a.column, a.field.as_str(), a.kind), (2, Some(156), "E.product_code", AnomalyKind::BlankCode));
+    assert_eq!(a.found, "\"   \"");
+
+    let path = fixture("cielo-official-kit-v15/cielo03-debito-arv.txt").unwrap();
+    let text = std::fs::read(&path).unwrap();
+    let line = text.split(|&b| b == b'\n').nth(1).unwrap();
+    let mut r = FieldReader::new(line);
+    let e = v15::parse_transaction(2, &mut r);
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    assert_eq!((e.posting_type_code.as_str(), e.product_code.as_str(), e.nsu.as_str()), ("49", "", "000000"));
+    assert_eq!(e.original_posting_type_code, "49");
+    assert_eq!(e.negotiation_effect_id, "000010000000003");
+    assert_eq!(e.sales_channel, "998");
+    assert_eq!(e.negotiation_flag, "S");
+    assert_eq!(e.posting_date.unwrap().to_string(), "2026-02-18");
+    // The same operation as the kit's CIELO15 negotiation summary (record A, operation 02026021801077952119).
+    let Some(cielo15) = fixture("williamsilva__CardSync__cielo15_v15_officialkit.txt") else { return };
+    let text15 = std::fs::read(&cielo15).unwrap();
+    let a_line = text15.split(|&b| b == b'\n').nth(1).unwrap();
+    let mut r = FieldReader::new(a_line);
+    let a = v15::parse_negotiation(2, &mut r, "1234567890");
+    assert_eq!(a.operation_code.trim_start_matches('0'), e.transaction_code);
+    assert_eq!(a.gross_amount, -e.gross_amount, "the debit takes back the anticipated gross");
+}
+
+/// The CIELO04 of the kit: a voucher sale paid and the ARV debit of the same day, which nets the day to 0.00.
+#[test]
+fn official_kit_cielo04_day_nets_to_zero() {
+    let Some(s) = kit("cielo04-pagamento.txt") else { return };
+    assert!(s.is_valid(), "errors: {:?}", s.errors);
+    assert_eq!((s.receivable_units.count, s.transactions.count), (2, 2));
+    assert_eq!(
+        (s.receivable_units.gross, s.receivable_units.fee, s.receivable_units.net),
+        (dec("7.35"), dec("-7.35"), dec("0.00"))
+    );
+    assert_eq!(s.transactions.net, dec("0.00"));
+    let t = s.trailer.unwrap();
+    assert!(t.matches);
+    assert_eq!(t.reading, "unit_totals");
+    assert_eq!((t.declared.total_records, t.declared.transaction_count), (4, 2));
+    assert_eq!((t.declared.net_total, t.declared.gross_total), (dec("0"), Some(dec("7.35"))));
+    assert_eq!(s.anomaly_count, 1, "{:?}", s.anomalies);
+    assert_eq!((s.anomalies[0].line, s.anomalies[0].field.as_str()), (5, "E.product_code"));
+}
+
+/// CIELO16 trailers total the Pix records but count none of them.
+#[test]
+fn official_kit_cielo16_pix_totals_hold_with_a_count_of_zero() {
+    let Some(s) = kit("cielo16-pix.txt") else { return };
+    assert!(s.is_valid(), "errors: {:?}", s.errors);
+    assert_eq!(s.pix.count, 16);
+    assert_eq!((s.pix.gross, s.pix.fee, s.pix.net), (dec("10028.78"), dec("-1.40"), dec("10027.38")));
+    let t = s.trailer.unwrap();
+    assert!(t.matches);
+    assert_eq!(t.reading, "unit_totals_with_pix_not_counted");
+    assert_eq!((t.declared.total_records, t.declared.transaction_count), (16, 0));
+    assert_eq!((t.declared.net_total, t.declared.gross_total), (dec("10027.38"), Some(dec("10028.78"))));
+
+    let Some(s) = kit("cielo16-pix-desbloqueio.txt") else { return };
+    assert!(s.is_valid(), "errors: {:?}", s.errors);
+    assert_eq!((s.pix.count, s.pix.gross, s.pix.fee, s.pix.net), (1, dec("200.00"), dec("-0.10"), dec("199.90")));
+    assert!(s.trailer.unwrap().matches);
+}
+
+/// Every file of the kit loads (the kit's sixth, the CIELO15, is checked in cielo_v15_records.rs).
+#[test]
+fn every_official_kit_file_validates() {
+    let Some(dir) = fixture("cielo-official-kit-v15/cielo04-pagamento.txt").map(|p| p.parent().unwrap().to_path_buf())
+    else {
+        return;
+    };
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let s = validate_statement(std::fs::File::open(&path).unwrap(), &path.display().to_string()).unwrap();
+        assert!(s.is_valid(), "{}: {:?}", path.display(), s.errors);
+        assert!(s.trailer.unwrap().matches, "{}", path.display());
+        seen += 1;
+    }
+    assert_eq!(seen, 5);
+}
+
+/// A CIELO09 D line as real production files carry it: `+` on a fee that was deducted (316.90 − 7.87 =
+/// 309.03). The fee loads as −7.87 and the contradiction is kept as an anomaly; it is never +7.87.
+#[test]
+fn real_cielo09_d_line_with_a_plus_fee_sign_loads_the_fee_as_charged() {
+    let Some(path) = fixture("williamsilva__CardSync__cielo09_v15_D_line.txt") else { return };
+    let d = std::fs::read(&path).unwrap();
+    let d = d.split(|&b| b == b'\n').next().unwrap().to_vec();
+    let mut header = b"01051583117202601022026010220260102000100".to_vec();
+    header.extend_from_slice(b"0CIELO09I                    015");
+    header.resize(250, b' ');
+    let zero = "0".repeat(17);
+    let trailer = format!("9{:011}+{:017}{:011}+{:017}+{zero}+{zero}", 1, 30903, 0, 31690);
+    let mut trailer = trailer.into_bytes();
+    trailer.resize(250, b' ');
+    let file: Vec<u8> = [header, d, trailer].join(&b'\n');
+    let s = validate_statement(&file[..], "cielo09").unwrap();
+    assert!(s.is_valid(), "errors: {:?}", s.errors);
+    assert_eq!(s.file_type.as_ref().unwrap().code, "09");
+    assert_eq!(
+        (s.receivable_units.gross, s.receivable_units.fee, s.receivable_units.net),
+        (dec("316.90"), dec("-7.87"), dec("309.03"))
+    );
+    assert_eq!(s.anomaly_count, 1);
+    let a = &s.anomalies[0];
+    assert_eq!((a.line, a.column, a.field.as_str()), (2, Some(86), "D.fee_amount"));
+    assert_eq!((a.kind, a.found.as_str(), a.used.as_str()), (AnomalyKind::SignContradictsAmounts, "7.87", "-7.87"));
+    assert!(s.trailer.unwrap().matches);
+
+    // When the magnitudes themselves disagree, nothing can be determined: rejected, naming the figures.
+    let mut bad = file.clone();
+    let net_col = 251 + 100; // the D line starts at byte 252 (1-based), its net digits at 101..113
+    bad[net_col + 11] = b'9';
+    let s = validate_statement(&bad[..], "cielo09-bad").unwrap();
+    assert!(!s.is_valid());
+    let e = s.errors.iter().find(|e| e.field == "D.net_amount").expect("a net error");
+    assert_eq!((e.line, e.column), (2, Some(100)));
+    assert!(
+        e.reason.contains("316.90") && e.reason.contains("7.87") && e.reason.contains("cannot be determined"),
+        "{e}"
+    );
+}

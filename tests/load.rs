@@ -432,3 +432,89 @@ async fn adjustments_are_never_sales_and_keep_the_link_to_their_sale() {
     assert_eq!(row.get::<_, String>(5), "chargeback");
     assert_eq!(row.get::<_, String>(6), "cancellation");
 }
+
+/// Cielo's official v15 test kit into the facts: every file loads; the ARV debit is an anticipation debit of
+/// 238.45 (not a sale); the blank product is kept as an anomaly with the file; the CIELO04 day nets to 0.00.
+#[tokio::test]
+async fn official_kit_files_load_with_their_figures_and_anomalies() {
+    let Some(dir) = fixture("cielo-official-kit-v15/cielo04-pagamento.txt").map(|p| p.parent().unwrap().to_path_buf())
+    else {
+        return;
+    };
+    let mut db = TestDb::new("officialkit").await;
+    let mut names: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    names.sort();
+    for path in &names {
+        let r = ingest_file(&mut db.client, path, "test", IngestMode::StageAndLoad).await.unwrap();
+        assert_eq!(r.outcome, Outcome::Loaded, "{}: {:?}", path.display(), r.summary.map(|s| s.errors));
+    }
+    let c = &db.client;
+    let debit = c
+        .query_one(
+            "SELECT t.gross_amount, t.fee_amount, t.net_amount, pt.category, pt.is_sale, pr.code
+               FROM fact_card_transaction t
+               JOIN statement_file f USING (file_id)
+               JOIN dim_posting_type pt USING (posting_type_key)
+               JOIN dim_product pr USING (product_key)
+              WHERE f.file_name = 'cielo03-debito-arv.txt'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(debit.get::<_, Decimal>(0), dec("-238.45"));
+    assert_eq!(debit.get::<_, Option<Decimal>>(1), Some(dec("0")));
+    assert_eq!(debit.get::<_, Option<Decimal>>(2), Some(dec("-238.45")));
+    assert_eq!(debit.get::<_, String>(3), "anticipation");
+    assert!(!debit.get::<_, bool>(4), "an ARV debit is not a sale");
+    assert_eq!(debit.get::<_, String>(5), "");
+
+    let day = c
+        .query_one(
+            "SELECT sum(u.net_amount), sum(u.gross_amount), count(*) FROM fact_receivable_unit u
+               JOIN statement_file f USING (file_id) WHERE f.file_name = 'cielo04-pagamento.txt'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!((day.get::<_, Decimal>(0), day.get::<_, Decimal>(1), day.get::<_, i64>(2)), (dec("0"), dec("7.35"), 2));
+
+    let pix = c
+        .query_one(
+            "SELECT count(*), sum(gross_amount), sum(net_amount) FROM fact_pix_transaction p
+               JOIN statement_file f USING (file_id) WHERE f.file_name = 'cielo16-pix.txt'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (pix.get::<_, i64>(0), pix.get::<_, Decimal>(1), pix.get::<_, Decimal>(2)),
+        (16, dec("10028.78"), dec("10027.38"))
+    );
+
+    let anomalies = c
+        .query(
+            "SELECT f.file_name, a.line_no, a.byte_column, a.field, a.kind, f.anomaly_count, f.trailer_reading
+               FROM statement_anomaly a JOIN statement_file f USING (file_id) ORDER BY f.file_name, a.line_no",
+            &[],
+        )
+        .await
+        .unwrap();
+    let got: Vec<(String, i64, Option<i32>, String, String, i64)> =
+        anomalies.iter().map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5))).collect();
+    assert_eq!(
+        got,
+        vec![
+            ("cielo03-debito-arv.txt".into(), 2, Some(156), "E.product_code".into(), "blank_code".into(), 1),
+            ("cielo04-pagamento.txt".into(), 5, Some(156), "E.product_code".into(), "blank_code".into(), 1),
+        ]
+    );
+    let readings: Vec<(String, Option<String>)> = c
+        .query("SELECT file_name, trailer_reading FROM statement_file ORDER BY file_name", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert_eq!(readings[0], ("cielo03-debito-arv.txt".into(), Some("detail_totals_no_units".into())));
+    assert_eq!(readings[4], ("cielo16-pix.txt".into(), Some("unit_totals_with_pix_not_counted".into())));
+}

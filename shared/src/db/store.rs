@@ -122,6 +122,7 @@ async fn describe_file(db: &impl GenericClient, file_id: i64, s: &StatementSumma
             negotiation_credit_count = $27, financial_reserve_count = $28,
             pix_gross_total = $29, pix_net_total = $30, negotiation_gross_total = $31, negotiation_net_total = $32,
             merchant_sale_count = $33, merchant_sale_gross_total = $34,
+            anomaly_count = $35, trailer_reading = $36,
             staged_at = CASE WHEN $11 = 'staged' THEN now() ELSE staged_at END,
             updated_at = now()
          WHERE file_id = $1",
@@ -160,6 +161,8 @@ async fn describe_file(db: &impl GenericClient, file_id: i64, s: &StatementSumma
             &s.negotiations.net,
             &(s.merchant_sales.count as i64),
             &s.merchant_sales.gross,
+            &(s.anomaly_count as i64),
+            &s.trailer.as_ref().map(|t| t.reading),
         ],
     )
     .await?;
@@ -686,9 +689,62 @@ pub(super) fn stage_copy_sql() -> String {
     format!("COPY stage_record ({}) FROM STDIN (FORMAT binary)", names.join(", "))
 }
 
-/// Mark a file staged, with its header and totals (same transaction as the COPY).
+/// Mark a file staged, with its header, totals and anomalies (same transaction as the COPY).
 pub async fn mark_staged(tx: &Transaction<'_>, file_id: i64, s: &StatementSummary) -> Result<()> {
-    describe_file(tx, file_id, s, FileStatus::Staged).await
+    describe_file(tx, file_id, s, FileStatus::Staged).await?;
+    store_anomalies(tx, file_id, s).await
+}
+
+/// Keep a file's anomalies (replacing any of an earlier, rolled-back attempt).
+async fn store_anomalies(tx: &Transaction<'_>, file_id: i64, s: &StatementSummary) -> Result<()> {
+    tx.execute("DELETE FROM statement_anomaly WHERE file_id = $1", &[&file_id]).await?;
+    if s.anomalies.is_empty() {
+        return Ok(());
+    }
+    let a = &s.anomalies;
+    let lines: Vec<i64> = a.iter().map(|i| i.line as i64).collect();
+    let cols: Vec<Option<i32>> = a.iter().map(|i| i.column.map(|c| c as i32)).collect();
+    let fields: Vec<&str> = a.iter().map(|i| i.field.as_str()).collect();
+    let kinds: Vec<&str> = a.iter().map(|i| i.kind.as_str()).collect();
+    let found: Vec<&str> = a.iter().map(|i| i.found.as_str()).collect();
+    let used: Vec<&str> = a.iter().map(|i| i.used.as_str()).collect();
+    let reasons: Vec<&str> = a.iter().map(|i| i.reason.as_str()).collect();
+    tx.execute(
+        "INSERT INTO statement_anomaly (file_id, line_no, byte_column, field, kind, found, used, reason)
+         SELECT $1, * FROM unnest($2::bigint[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])",
+        &[&file_id, &lines, &cols, &fields, &kinds, &found, &used, &reasons],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The kept anomalies of a loaded file, in line order.
+pub async fn anomalies(db: &impl GenericClient, file_id: i64) -> Result<Vec<crate::formats::Anomaly>> {
+    let rows = db
+        .query(
+            "SELECT line_no, byte_column, field, kind, found, used, reason FROM statement_anomaly
+              WHERE file_id = $1 ORDER BY line_no, anomaly_id",
+            &[&file_id],
+        )
+        .await?;
+    rows.into_iter()
+        .map(|r| {
+            let kind: String = r.get("kind");
+            let kind =
+                crate::formats::AnomalyKind::ALL.iter().copied().find(|k| k.as_str() == kind).ok_or_else(|| {
+                    crate::error::Error::Integrity { file_id, detail: format!("unknown anomaly kind {kind:?}") }
+                })?;
+            Ok(crate::formats::Anomaly {
+                line: r.get::<_, i64>("line_no") as u64,
+                column: r.get::<_, Option<i32>>("byte_column").map(|c| c as usize),
+                field: r.get("field"),
+                kind,
+                found: r.get("found"),
+                used: r.get("used"),
+                reason: r.get("reason"),
+            })
+        })
+        .collect()
 }
 
 // ------------------------------------------------------------------------------------------ loading

@@ -54,6 +54,8 @@ pub struct FieldReader<'a> {
     line: &'a [u8],
     /// Record name used as field prefix in errors, e.g. `"E"`.
     pub errors: Vec<FieldError>,
+    /// Deviations read with a clear meaning (the parser adds the record's name and keeps them).
+    pub anomalies: Vec<crate::formats::FieldAnomaly>,
 }
 
 /// Whether a latin-1 byte decodes to a whitespace char (ASCII whitespace, NEL 0x85, NBSP 0xA0).
@@ -99,7 +101,7 @@ fn is_blank(bytes: &[u8]) -> bool {
 
 impl<'a> FieldReader<'a> {
     pub fn new(line: &'a [u8]) -> Self {
-        FieldReader { line, errors: Vec::new() }
+        FieldReader { line, errors: Vec::new(), anomalies: Vec::new() }
     }
 
     fn fail(&mut self, column: usize, field: &'static str, reason: String) {
@@ -144,6 +146,25 @@ impl<'a> FieldReader<'a> {
     /// A code made of digits only, kept as a string (leading zeros are data).
     pub fn digits(&mut self, f: Field) -> String {
         self.all_digits(f).map(latin1).unwrap_or_default()
+    }
+
+    /// A code of digits that some records leave blank although the layout fills it (the product of an ARV
+    /// debit in Cielo's own test kit): blank is loaded as an empty code and kept as an anomaly, `why` saying
+    /// which records leave it blank.
+    pub fn code_or_blank(&mut self, f: Field, why: &str) -> String {
+        if is_blank(self.raw(f)) {
+            self.anomalies.push(crate::formats::FieldAnomaly {
+                column: f.start,
+                field: f.name,
+                kind: crate::formats::AnomalyKind::BlankCode,
+                found: show(self.raw(f)),
+                used: "\"\" (no code)".into(),
+                reason: why.to_string(),
+            });
+            String::new()
+        } else {
+            self.digits(f)
+        }
     }
 
     /// Digits or blank (`None`). A field of zeros is kept as zeros.

@@ -6,6 +6,7 @@
 //! Adding an acquirer means one new folder here (recognising its headers and implementing [`StatementParser`])
 //! and one line in [`FAMILIES`].
 
+pub mod balance;
 pub mod cielo;
 pub mod detect;
 pub mod field;
@@ -25,7 +26,7 @@ use std::fmt;
 use std::io::{self, BufReader, Read};
 use std::ops::ControlFlow;
 
-pub use field::{Field, FieldError, FieldReader};
+pub use field::{AmountField, Field, FieldError, FieldReader};
 pub use lines::{sha256_of, HashingReader, LineReader, MAX_LINE_BYTES};
 
 /// At most this many problems are kept per file (the count of all of them is kept too).
@@ -56,6 +57,68 @@ impl fmt::Display for Issue {
             None => write!(f, "line {}, field {}: {}", self.line, self.field, self.reason),
         }
     }
+}
+
+/// What kind of deviation an [`Anomaly`] is. Every kind, with what is used instead and why the meaning is
+/// still unambiguous, is listed in docs/formats.md.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AnomalyKind {
+    /// A sign byte contradicts net = gross + fee; the one reading with the fewest changed signs that balances
+    /// was used.
+    SignContradictsAmounts,
+    /// An optional code was left blank (e.g. the product of an ARV debit): loaded empty.
+    BlankCode,
+}
+
+impl AnomalyKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AnomalyKind::SignContradictsAmounts => "sign_contradicts_amounts",
+            AnomalyKind::BlankCode => "blank_code",
+        }
+    }
+
+    /// Every kind, for the database's CHECK and the documentation test.
+    pub const ALL: &'static [AnomalyKind] = &[AnomalyKind::SignContradictsAmounts, AnomalyKind::BlankCode];
+}
+
+/// A deviation from the layout whose meaning is unambiguous: the file still loads, and this is kept with it
+/// (`statement_anomaly`), printed by `parse` and `ingest`, and counted by the report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Anomaly {
+    pub line: u64,
+    pub column: Option<usize>,
+    /// The field concerned, e.g. `D.fee_amount`.
+    pub field: String,
+    pub kind: AnomalyKind,
+    /// What the file says (escaped for printing).
+    pub found: String,
+    /// What was loaded instead.
+    pub used: String,
+    /// Why that reading is the right one.
+    pub reason: String,
+}
+
+impl fmt::Display for Anomaly {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.column {
+            Some(c) => write!(f, "line {}, column {}, field {}", self.line, c, self.field)?,
+            None => write!(f, "line {}, field {}", self.line, self.field)?,
+        }
+        write!(f, ": {} — found {}, used {}: {}", self.kind.as_str(), self.found, self.used, self.reason)
+    }
+}
+
+/// A deviation found while reading one field (see [`Anomaly`]); the record's name is added by the parser.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldAnomaly {
+    pub column: usize,
+    pub field: &'static str,
+    pub kind: AnomalyKind,
+    pub found: String,
+    pub used: String,
+    pub reason: String,
 }
 
 /// Count and signed sums of a kind of record.
@@ -93,6 +156,9 @@ pub struct TrailerCheck {
     pub declared: TrailerFigures,
     pub computed: TrailerFigures,
     pub matches: bool,
+    /// Which of the format's accepted readings of the trailer the computed figures follow (the closest one
+    /// when none matches), e.g. `unit_totals` or `detail_totals_no_units`; see docs/formats.md.
+    pub reading: &'static str,
 }
 
 /// Outcome of validating a statement.
@@ -142,6 +208,9 @@ pub struct StatementSummary {
     pub status: Validity,
     pub error_count: u64,
     pub errors: Vec<Issue>,
+    /// Deviations loaded with a clear meaning (at most [`MAX_KEPT_ISSUES`] kept; all counted).
+    pub anomaly_count: u64,
+    pub anomalies: Vec<Anomaly>,
 }
 
 impl StatementSummary {
@@ -174,6 +243,8 @@ impl StatementSummary {
             status: Validity::Valid,
             error_count: 0,
             errors: Vec::new(),
+            anomaly_count: 0,
+            anomalies: Vec::new(),
         }
     }
 
@@ -224,6 +295,92 @@ impl<'a> ParseContext<'a> {
                 reason: reason.into(),
                 raw_line: None,
             });
+        }
+    }
+
+    /// Keep a deviation whose meaning is clear; the file stays valid.
+    pub fn anomaly(&mut self, line: u64, anomaly: FieldAnomaly, record: &str) {
+        self.summary.anomaly_count += 1;
+        if self.summary.anomalies.len() < MAX_KEPT_ISSUES {
+            self.summary.anomalies.push(Anomaly {
+                line,
+                column: Some(anomaly.column),
+                field: format!("{record}.{}", anomaly.field),
+                kind: anomaly.kind,
+                found: anomaly.found,
+                used: anomaly.used,
+                reason: anomaly.reason,
+            });
+        }
+    }
+
+    /// The anomalies of one record's fields, prefixed with the record's name.
+    pub fn field_anomalies(&mut self, line: u64, record: &str, anomalies: Vec<FieldAnomaly>) {
+        for a in anomalies {
+            self.anomaly(line, a, record);
+        }
+    }
+
+    /// Check net = gross + signed fee on a record carrying all three. When the sign bytes contradict the
+    /// amounts, the readings that change the fewest (non-zero) signs are tried: exactly one that balances is
+    /// used and kept as an anomaly; none or several is an error naming the three figures. Returns whether the
+    /// record may be loaded.
+    pub fn check_balance(&mut self, line: u64, record: &str, amounts: [(&mut Decimal, &AmountField); 3]) -> bool {
+        let [(gross, g_field), (fee, f_field), (net, n_field)] = amounts;
+        match balance::reread(*gross, *fee, *net) {
+            balance::Reading::Balanced => true,
+            balance::Reading::Reread(fixed) => {
+                let fields = [g_field, f_field, n_field];
+                let old = [*gross, *fee, *net];
+                for ((field, before), after) in fields.iter().zip(old).zip(fixed) {
+                    if before != after {
+                        self.anomaly(
+                            line,
+                            FieldAnomaly {
+                                column: field.sign.start,
+                                field: field.sign.name,
+                                kind: AnomalyKind::SignContradictsAmounts,
+                                found: before.to_string(),
+                                used: after.to_string(),
+                                reason: format!(
+                                    "gross {} + fee {} must equal net {}; only this sign balances them ({} + {} = {})",
+                                    old[0], old[1], old[2], fixed[0], fixed[1], fixed[2]
+                                ),
+                            },
+                            record,
+                        );
+                    }
+                }
+                [*gross, *fee, *net] = fixed;
+                true
+            }
+            balance::Reading::Unbalanced => {
+                self.issue(
+                    line,
+                    Some(n_field.sign.start),
+                    format!("{record}.{}", n_field.sign.name),
+                    format!(
+                        "gross {gross} + fee {fee} must equal net {net}, and no reading of the sign bytes balances \
+                         them: the amounts cannot be determined"
+                    ),
+                );
+                false
+            }
+            balance::Reading::Ambiguous(readings) => {
+                let shown: Vec<String> =
+                    readings.iter().map(|[g, f, n]| format!("{g} + {f} = {n}")).collect::<Vec<_>>();
+                self.issue(
+                    line,
+                    Some(n_field.sign.start),
+                    format!("{record}.{}", n_field.sign.name),
+                    format!(
+                        "gross {gross} + fee {fee} must equal net {net}; the sign bytes contradict the amounts and \
+                         several readings balance ({}): the amounts cannot be determined",
+                        shown.join("; ")
+                    ),
+                );
+                false
+            }
         }
     }
 
@@ -415,4 +572,20 @@ pub fn read_statement<R: Read>(
 /// Validate only: the summary of a statement, without keeping any record.
 pub fn validate_statement<R: Read>(input: R, file: &str) -> io::Result<StatementSummary> {
     read_statement(input, file, &mut |_| ControlFlow::Continue(()))
+}
+
+#[cfg(test)]
+mod anomaly_kind_tests {
+    use super::AnomalyKind;
+
+    /// Every anomaly kind is documented in docs/formats.md and allowed by the database's CHECK.
+    #[test]
+    fn every_anomaly_kind_is_documented_and_storable() {
+        let doc = include_str!("../../../docs/formats.md");
+        let migration = include_str!("../../../migrations/V11__statement_anomaly.sql");
+        for kind in AnomalyKind::ALL {
+            assert!(doc.contains(&format!("| `{}` |", kind.as_str())), "{} is not in docs/formats.md", kind.as_str());
+            assert!(migration.contains(&format!("'{}'", kind.as_str())), "{} is not in the CHECK", kind.as_str());
+        }
+    }
 }

@@ -234,15 +234,32 @@ impl Parser {
     fn body_record(&mut self, kind: u8, line_no: u64, r: &mut FieldReader<'_>, cx: &mut ParseContext<'_>) {
         match (self.layout, kind) {
             (Layout::V15, b'D') => {
-                let ur = v15::parse_receivable_unit(line_no, r);
+                let mut ur = v15::parse_receivable_unit(line_no, r);
+                if r.errors.is_empty() {
+                    use v15::ur::{FEE, GROSS, NET};
+                    let amounts =
+                        [(&mut ur.gross_amount, &GROSS), (&mut ur.fee_amount, &FEE), (&mut ur.net_amount, &NET)];
+                    cx.check_balance(line_no, "D", amounts);
+                }
                 self.unit(ur, r, cx, "D");
             }
             (Layout::V15, b'E') => {
-                let t = v15::parse_transaction(line_no, r);
+                let mut t = v15::parse_transaction(line_no, r);
+                if let (true, Some(fee), Some(net)) =
+                    (r.errors.is_empty(), t.fee_amount.as_mut(), t.net_amount.as_mut())
+                {
+                    use v15::tx::{FEE, GROSS, NET};
+                    cx.check_balance(line_no, "E", [(&mut t.gross_amount, &GROSS), (fee, &FEE), (net, &NET)]);
+                }
                 self.transaction(t, r, cx, "E");
             }
             (Layout::V15, b'8') => {
-                let p = v15::parse_pix(line_no, r);
+                let mut p = v15::parse_pix(line_no, r);
+                if r.errors.is_empty() {
+                    use v15::pix::{FEE, GROSS, NET};
+                    let amounts = [(&mut p.gross_amount, &GROSS), (&mut p.fee_amount, &FEE), (&mut p.net_amount, &NET)];
+                    cx.check_balance(line_no, "8", amounts);
+                }
                 cx.accept(line_no, "8", take(&mut r.errors), Record::Pix(Box::new(p)));
             }
             (Layout::V15, b'A') => {
@@ -283,7 +300,15 @@ impl Parser {
                 cx.accept(line_no, "R", take(&mut r.errors), Record::FinancialReserve(Box::new(res)));
             }
             (Layout::V14, b'1') => {
-                let ro = v14::parse_ro(line_no, r);
+                let mut ro = v14::parse_ro(line_no, r);
+                // With CVs rejected, the manual does not say whether the rejected sum is inside the gross: the
+                // identity is checked only on ROs without rejections (every RO of the real files at hand).
+                if r.errors.is_empty() && ro.rejected_amount.is_zero() {
+                    use v14::ro::{FEE, GROSS, NET};
+                    let amounts =
+                        [(&mut ro.gross_amount, &GROSS), (&mut ro.fee_amount, &FEE), (&mut ro.net_amount, &NET)];
+                    cx.check_balance(line_no, "RO", amounts);
+                }
                 self.current_ro = r.errors.is_empty().then(|| v14::RoContext::of(&ro));
                 self.unit(ro, r, cx, "RO");
             }
@@ -411,7 +436,15 @@ impl StatementParser for Parser {
                     self.trailer = Some(unreadable_trailer(line_no));
                 }
             }
-            _ => self.body_record(kind, line_no, &mut r, cx),
+            _ => {
+                self.body_record(kind, line_no, &mut r, cx);
+                let name = match (self.layout, kind) {
+                    (Layout::V14, b'1') => "RO".to_string(),
+                    (Layout::V14, b'2') => "CV".to_string(),
+                    _ => (kind as char).to_string(),
+                };
+                cx.field_anomalies(line_no, &name, take(&mut r.anomalies));
+            }
         }
     }
 
@@ -444,26 +477,43 @@ impl StatementParser for Parser {
             net_total: t.net_total,
             negotiated_total: if negotiation_file { t.negotiated_total } else { None },
         };
-        // Whether the trailer's count and totals include Pix records (record 8) is not settled by any source we
-        // have (the v15 manual is not public). Both readings are accepted; any other figure is an error.
+        // The readings real files show, and no other (a mismatch under every one is an error):
+        // - totals of the D (v15) or RO (v13/v14) records, count of the E / CV records: the manual's reading;
+        // - with no D record at all, totals of the E records (Cielo's v15 test kit: a CIELO03 of E records only);
+        // - either of those with the Pix records (8) added to the totals, counted (older readings) or not
+        //   (Cielo's v15 kit: CIELO16 trailers total the Pix records with a transaction count of 0).
         let names = if self.layout == Layout::V14 { ("RO", "CV (type 2)") } else { ("D", "E") };
-        let mut readings = vec![(computed.clone(), names)];
-        if sm.pix.count > 0 {
-            let with_pix = TrailerFigures {
-                transaction_count: computed.transaction_count + sm.pix.count,
-                gross_total: computed.gross_total.map(|g| g + sm.pix.gross),
-                net_total: computed.net_total + sm.pix.net,
+        let mut bases = vec![(computed.clone(), names, TrailerReading::UnitTotals)];
+        if self.layout == Layout::V15 && sm.receivable_units.count == 0 && sm.transactions.count > 0 {
+            let by_details = TrailerFigures {
+                gross_total: Some(sm.transactions.gross),
+                net_total: sm.transactions.net,
                 ..computed.clone()
             };
-            readings.push((with_pix, ("D and Pix (8)", "E and Pix (8)")));
+            bases.push((by_details, ("E", "E"), TrailerReading::DetailTotals));
         }
-        let (computed, problems) = readings
+        let mut readings = Vec::new();
+        for (base, (unit, detail), reading) in bases {
+            readings.push((base.clone(), (unit, detail), reading));
+            if sm.pix.count > 0 {
+                let with_pix = TrailerFigures {
+                    gross_total: base.gross_total.map(|g| g + sm.pix.gross),
+                    net_total: base.net_total + sm.pix.net,
+                    ..base.clone()
+                };
+                let counted =
+                    TrailerFigures { transaction_count: base.transaction_count + sm.pix.count, ..with_pix.clone() };
+                readings.push((with_pix, ("totals with Pix (8)", detail), reading.with_pix(false)));
+                readings.push((counted, ("totals with Pix (8)", "E and Pix (8)"), reading.with_pix(true)));
+            }
+        }
+        let (computed, problems, reading) = readings
             .into_iter()
-            .map(|(c, (unit, detail))| {
+            .map(|(c, (unit, detail), reading)| {
                 let p = trailer_mismatches(&declared, &c, unit, detail);
-                (c, p)
+                (c, p, reading)
             })
-            .min_by_key(|(_, p)| p.len())
+            .min_by_key(|(_, p, _)| p.len())
             .expect("at least one reading");
         let matches = problems.is_empty();
         for (column, field, reason) in problems {
@@ -472,7 +522,40 @@ impl StatementParser for Parser {
         for i in cx.summary.errors.iter_mut().filter(|i| i.line == t.line_no && i.raw_line.is_none()) {
             i.raw_line = self.trailer_raw.clone();
         }
-        cx.summary.trailer = Some(TrailerCheck { declared, computed, matches });
+        cx.summary.trailer = Some(TrailerCheck { declared, computed, matches, reading: reading.as_str() });
+    }
+}
+
+/// Which of the accepted readings of a Cielo trailer a file follows (see [`Parser::finish`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TrailerReading {
+    UnitTotals,
+    DetailTotals,
+    UnitTotalsWithPix { counted: bool },
+    DetailTotalsWithPix { counted: bool },
+}
+
+impl TrailerReading {
+    fn with_pix(self, counted: bool) -> Self {
+        match self {
+            TrailerReading::UnitTotals | TrailerReading::UnitTotalsWithPix { .. } => {
+                TrailerReading::UnitTotalsWithPix { counted }
+            }
+            TrailerReading::DetailTotals | TrailerReading::DetailTotalsWithPix { .. } => {
+                TrailerReading::DetailTotalsWithPix { counted }
+            }
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            TrailerReading::UnitTotals => "unit_totals",
+            TrailerReading::DetailTotals => "detail_totals_no_units",
+            TrailerReading::UnitTotalsWithPix { counted: true } => "unit_totals_with_pix_counted",
+            TrailerReading::UnitTotalsWithPix { counted: false } => "unit_totals_with_pix_not_counted",
+            TrailerReading::DetailTotalsWithPix { counted: true } => "detail_totals_with_pix_counted",
+            TrailerReading::DetailTotalsWithPix { counted: false } => "detail_totals_with_pix_not_counted",
+        }
     }
 }
 

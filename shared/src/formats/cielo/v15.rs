@@ -284,7 +284,11 @@ pub fn parse_transaction(line_no: u64, r: &mut FieldReader<'_>) -> CardTransacti
         transaction_code: r.text(TRANSACTION_CODE),
         adjustment_code: r.opt_text(ADJUSTMENT_CODE),
         adjustment_reason: String::new(),
-        product_code: r.digits(PRODUCT),
+        product_code: r.code_or_blank(
+            PRODUCT,
+            "the product (forma de pagamento) is blank: loaded without a product. Cielo's own v15 test kit \
+             leaves it blank on ARV debits (posting 49), which no product describes",
+        ),
         indicators: r.text(INDICATORS),
         card_bin: r.text(BIN),
         card_last_digits: r.text(CARD_LAST),

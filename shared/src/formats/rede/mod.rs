@@ -515,6 +515,7 @@ impl StatementParser for Parser {
                 negotiated_total: None,
             },
             matches,
+            reading: if d.records == all { "all_records_counted" } else { "body_records_counted" },
         });
     }
 }
