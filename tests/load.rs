@@ -518,3 +518,48 @@ async fn official_kit_files_load_with_their_figures_and_anomalies() {
     assert_eq!(readings[0], ("cielo03-debito-arv.txt".into(), Some("detail_totals_no_units".into())));
     assert_eq!(readings[4], ("cielo16-pix.txt".into(), Some("unit_totals_with_pix_not_counted".into())));
 }
+
+/// What the database could not store is rejected by the parser, and a rejection is always stored: a NUL in
+/// a text field, a binary file (gzip bytes, NULs in its "lines"). Each file ends `rejected` with its lines
+/// kept (escaped), never stuck in `received`, and the next file loads (issue 14, item 3).
+#[tokio::test]
+async fn a_nul_in_text_or_a_binary_file_is_rejected_and_stored_and_the_next_file_loads() {
+    let mut db = TestDb::new("binary").await;
+    let dir = tempfile::tempdir().unwrap();
+    let files = samples(dir.path(), 30, 5);
+    let sales = files.iter().find(|f| f.file_type == "03").unwrap();
+    let mut l = lines(&sales.path);
+    let e = first_of(&l, b'E');
+    l[e][211] = 0; // order_reference (212-231)
+    let with_nul = write_lines(&dir.path().join("nul.TXT"), &l);
+    let gzip = dir.path().join("statement.TXT.gz");
+    std::fs::write(&gzip, b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\x00\x01\\\n\x1b[31mred\x00\xff").unwrap();
+
+    for (path, field) in [(&with_nul, "E.order_reference"), (&gzip, "header")] {
+        let r = ingest_file(&mut db.client, path, "test", IngestMode::StageAndLoad).await.unwrap();
+        assert_eq!(r.outcome, Outcome::Rejected, "{}", path.display());
+        let row = db
+            .client
+            .query_one(
+                "SELECT f.status, r.field, r.reason, r.raw_line FROM statement_file f
+                   JOIN rejected_line r USING (file_id) WHERE f.file_id = $1 ORDER BY r.line_no LIMIT 1",
+                &[&r.file_id],
+            )
+            .await
+            .unwrap();
+        assert_eq!(row.get::<_, String>(0), "rejected");
+        assert_eq!(row.get::<_, String>(1), field);
+        let raw: String = row.get(3);
+        assert!(!raw.contains('\0') && !raw.contains('\x1b'), "{raw:?}");
+        if field == "header" {
+            assert!(raw.starts_with("\\x1f\\x8b\\x08\\x00"), "{raw:?}");
+            assert!(raw.contains("\\x5c"), "a backslash is escaped too: {raw:?}");
+        } else {
+            let reason: String = row.get(2);
+            assert!(reason.contains("control character \\x00"), "{reason}");
+        }
+    }
+    let r = ingest_file(&mut db.client, &sales.path, "test", IngestMode::StageAndLoad).await.unwrap();
+    assert_eq!(r.outcome, Outcome::Loaded);
+    assert_eq!(r.rows.transactions, sales.transactions);
+}

@@ -1004,3 +1004,24 @@ async fn rede_receivables_are_reconciled_per_summary_installment_with_anticipati
     assert!(got[1].6.contains("paid on 2019-07-10"), "{}", got[1].6);
     assert!(got[2].6.starts_with("Antecipação de crédito (RAV): "), "{}", got[2].6);
 }
+
+/// EEVD amounts have no fixed width: one wider than any amount a statement holds (2^128 + 90 cents, or 29
+/// digits) is an error at its field, never wrapped around to 0.90 nor a panic (issue 14, item 2).
+#[test]
+fn eevd_amounts_wider_than_the_database_holds_are_rejected_naming_the_field() {
+    let Some(headers) = fixture("lavinas__cielo-edi__header_lines.txt").map(|p| lines(&p)) else { return };
+    let header = headers.iter().find(|l| l.starts_with(b"00,")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let two_pow_128_plus_90 = "340282366920938463463374607431768211546";
+    for net in [two_pow_128_plus_90, "12345678901234567890123456789", "0000000000000000001000000000000000"] {
+        let (s, _, txs) = parse(&eevd_file(dir.path(), header, net));
+        assert!(!s.is_valid(), "{net} loaded");
+        assert!(txs.iter().all(|t| t.net_amount != Some(dec("0.90"))));
+        let e = s.errors.iter().find(|e| e.field == "05.net_amount").expect("an error at the net amount");
+        assert_eq!((e.line, e.column), (3, Some(65)));
+        assert!(e.reason.contains("larger than any amount a statement holds"), "{e}");
+    }
+    // R$ 10^13 is one too many; the widest amount the facts hold (13 nines before the decimals) still reads.
+    let (s, _, _) = parse(&eevd_file(dir.path(), header, "000999999999999999"));
+    assert!(s.errors.iter().all(|e| e.field != "05.net_amount"), "{:?}", s.errors);
+}

@@ -40,6 +40,9 @@ impl AmountField {
     }
 }
 
+/// The most digits an amount may have before its decimal point: the facts' amounts are numeric(15, 2).
+pub const MAX_INTEGER_DIGITS: usize = 13;
+
 /// A problem with one field of one line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {
@@ -74,6 +77,25 @@ pub fn latin1(bytes: &[u8]) -> String {
         return String::from_utf8(bytes.to_vec()).unwrap_or_default();
     }
     bytes.iter().map(|&b| b as char).collect()
+}
+
+/// A control character (C0 but tab, DEL, C1): never in a statement's text.
+fn is_control(b: u8) -> bool {
+    matches!(b, 0x00..=0x08 | 0x0a..=0x1f | 0x7f..=0x9f)
+}
+
+/// A raw line safe to store and print: latin-1 decoded, control bytes and backslashes escaped as `\xNN`
+/// (NUL could not be stored in a text column, and an escape sequence must never reach a terminal).
+pub fn escaped_line(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len());
+    for &b in bytes {
+        if is_control(b) || b == b'\\' {
+            s.push_str(&format!("\\x{b:02x}"));
+        } else {
+            s.push(b as char);
+        }
+    }
+    s
 }
 
 /// Show a raw field value in an error message (latin-1, control bytes escaped).
@@ -115,14 +137,23 @@ impl<'a> FieldReader<'a> {
         &self.line[start..end]
     }
 
-    /// Free text, latin-1 decoded, surrounding blanks removed. Never fails.
+    /// Free text, latin-1 decoded, surrounding blanks removed. A NUL inside is an error at its byte: the
+    /// database cannot store it in text, no statement holds one, and a binary file read as a statement does.
+    /// Other control characters are data (a real Rede EEFI writes `\x1a` for an Ã it could not encode); they
+    /// are escaped wherever they are printed.
     pub fn text(&mut self, f: Field) -> String {
         // Trim the bytes first, then convert once: the same result as trimming the decoded text (a latin-1
         // byte is whitespace exactly when its char is), without the intermediate string.
         let raw = self.raw(f);
         let start = raw.iter().position(|&b| !is_latin1_whitespace(b)).unwrap_or(raw.len());
         let end = raw.iter().rposition(|&b| !is_latin1_whitespace(b)).map_or(start, |i| i + 1);
-        latin1(&raw[start..end])
+        let kept = &raw[start..end];
+        if let Some(pos) = kept.iter().position(|&b| b == 0) {
+            let reason = format!("control character \\x00 (NUL) in text, which no text can hold: {}", show(raw));
+            self.fail(f.start + start + pos, f.name, reason);
+            return String::new();
+        }
+        latin1(kept)
     }
 
     /// Free text, `None` when blank.
@@ -219,21 +250,45 @@ impl<'a> FieldReader<'a> {
         }
     }
 
-    /// Unsigned digits with `scale` implied decimals (rates, unsigned amounts).
+    /// Unsigned digits with `scale` implied decimals (rates, unsigned amounts). More than 18 significant
+    /// digits (wider than any fixed-width field) is an error naming the field, never a wrapped-around value.
     pub fn unsigned_decimal(&mut self, f: Field, scale: u32) -> Decimal {
         let Some(raw) = self.all_digits(f) else { return Decimal::ZERO };
-        // Our widest field is 17 digits: an i64 holds 18. A wider one (none today) takes the i128 road.
-        let d = if raw.len() <= 18 {
-            let n = raw.iter().fold(0i64, |n, &b| n * 10 + i64::from(b - b'0'));
-            Decimal::new(n, scale)
-        } else {
-            Decimal::from_i128_with_scale(raw.iter().fold(0i128, |n, &b| n * 10 + i128::from(b - b'0')), scale)
-        };
-        if d.is_zero() {
+        let significant = &raw[raw.iter().position(|&b| b != b'0').unwrap_or(raw.len())..];
+        if significant.len() > 18 {
+            let reason = format!("{} significant digits: wider than any amount of a statement", significant.len());
+            self.fail(f.start, f.name, reason);
+            return Decimal::ZERO;
+        }
+        // At most 18 digits: an i64 holds them, no overflow possible.
+        let n = significant.iter().fold(0i64, |n, &b| n * 10 + i64::from(b - b'0'));
+        if n == 0 {
             Decimal::ZERO
         } else {
-            d
+            Decimal::new(n, scale)
         }
+    }
+
+    /// An amount of a record in a format without fixed widths (Rede EEVD): as [`Self::unsigned_decimal`],
+    /// and more than [`MAX_INTEGER_DIGITS`] digits before the decimal point is an error naming the field — no
+    /// record's amount is that large, and the facts could not store it (numeric(15, 2)).
+    pub fn record_amount(&mut self, f: Field, scale: u32) -> Decimal {
+        let errors = self.errors.len();
+        let v = self.unsigned_decimal(f, scale);
+        let limit = Decimal::from(10i64.pow(MAX_INTEGER_DIGITS as u32));
+        if self.errors.len() > errors || v >= limit {
+            if self.errors.len() == errors {
+                let reason = format!(
+                    "{v}: larger than any amount a statement holds (at most {MAX_INTEGER_DIGITS} digits before the \
+                     decimal point)"
+                );
+                self.fail(f.start, f.name, reason);
+            } else if let Some(e) = self.errors.last_mut() {
+                e.reason = format!("{}: larger than any amount a statement holds", e.reason);
+            }
+            return Decimal::ZERO;
+        }
+        v
     }
 
     /// Unsigned decimal or blank (`None`).

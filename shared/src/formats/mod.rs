@@ -537,7 +537,7 @@ pub fn read_statement<R: Read>(
             },
         }
         if cx.summary.errors.len() > kept_before {
-            let raw = field::latin1(&line.bytes[..line.bytes.len().min(MAX_RAW_LINE)]);
+            let raw = field::escaped_line(&line.bytes[..line.bytes.len().min(MAX_RAW_LINE)]);
             for i in &mut cx.summary.errors[kept_before..] {
                 i.raw_line = Some(raw.clone());
             }

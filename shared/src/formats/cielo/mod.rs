@@ -426,7 +426,7 @@ impl StatementParser for Parser {
             }
             b'9' => {
                 let t = parse_trailer(line_no, &mut r);
-                self.trailer_raw = Some(latin1(line));
+                self.trailer_raw = Some(crate::formats::field::escaped_line(line));
                 let ok = r.errors.is_empty();
                 cx.field_errors(line_no, "trailer", r.errors);
                 if ok {

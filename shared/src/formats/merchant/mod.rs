@@ -278,10 +278,9 @@ pub fn read_merchant_sales<R: Read>(
         }
         let line = record.position().map_or(line_no, |p| p.line());
         let raw = || {
-            let joined = record.iter().map(crate::formats::field::latin1).collect::<Vec<_>>();
-            let mut s = joined.join(&mapping.delimiter);
-            s.truncate(MAX_RAW_LINE);
-            s
+            let joined = record.iter().map(crate::formats::field::escaped_line).collect::<Vec<_>>();
+            // At most MAX_RAW_LINE characters (never cut inside one).
+            joined.join(&mapping.delimiter).chars().take(MAX_RAW_LINE).collect::<String>()
         };
         if resolved.is_none() {
             let header: Option<Vec<String>> = if mapping.has_header {

@@ -385,7 +385,7 @@ pub(super) fn line(p: &mut Parser, code: &str, line_no: u64, line: &[u8], cx: &m
                 b"D" => true,
                 b"C" => false,
                 other => {
-                    let found = crate::formats::field::latin1(other);
+                    let found = crate::formats::field::escaped_line(other);
                     cx.issue(
                         line_no,
                         Some(DEBIT_CREDIT.start),

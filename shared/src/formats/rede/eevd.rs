@@ -54,7 +54,7 @@ impl<'a> ColumnReader<'a> {
         self.with(n, name, |r, f| r.number(f))
     }
     fn amount(&mut self, n: usize, name: &'static str) -> rust_decimal::Decimal {
-        self.with(n, name, |r, f| r.unsigned_decimal(f, 2))
+        self.with(n, name, |r, f| r.record_amount(f, 2))
     }
     fn date(&mut self, n: usize, name: &'static str) -> Option<chrono::NaiveDate> {
         // The whole column: a 7- or 9-digit value is an error, never a date read from its first 8 bytes.

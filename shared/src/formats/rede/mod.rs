@@ -329,7 +329,7 @@ impl Parser {
         cx: &mut ParseContext<'_>,
     ) {
         if errors.is_empty() {
-            self.trailer = Some((line_no, d, latin1(line)));
+            self.trailer = Some((line_no, d, crate::formats::field::escaped_line(line)));
         } else {
             cx.field_errors(line_no, "trailer", errors);
         }
@@ -348,13 +348,15 @@ fn record_code(kind: FileKind, line: &[u8]) -> String {
     match kind {
         // Real EEVD files write some types with three digits ("011" for 11): compare them as numbers.
         FileKind::Eevd => {
-            let c = latin1(line.split(|&b| b == b',').next().unwrap_or_default()).trim().to_string();
+            let c = crate::formats::field::escaped_line(line.split(|&b| b == b',').next().unwrap_or_default())
+                .trim()
+                .to_string();
             match c.parse::<u32>() {
                 Ok(n) if c.len() <= 3 => format!("{n:02}"),
                 _ => c,
             }
         }
-        _ => latin1(&line[..line.len().min(3)]),
+        _ => crate::formats::field::escaped_line(&line[..line.len().min(3)]),
     }
 }
 
