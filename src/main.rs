@@ -44,11 +44,12 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
         /// Number of sales across all merchants (installments multiply the lines).
-        #[arg(long, default_value_t = 1000)]
+        #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
         transactions: u64,
         #[arg(long, default_value_t = 42)]
         seed: u64,
-        #[arg(long, default_value_t = 3)]
+        /// Merchants (1 to 1000).
+        #[arg(long, default_value_t = 3, value_parser = count_between::<1, 1000>)]
         merchants: usize,
     },
     /// Validate statements without loading them; exit status 1 if any is rejected.
@@ -93,10 +94,10 @@ enum Command {
         #[command(flatten)]
         sources: SourceArgs,
         /// Files processed in parallel (default: number of CPUs).
-        #[arg(long)]
+        #[arg(long, value_parser = count_between::<1, 256>)]
         jobs: Option<usize>,
         /// Sales in the generated sample when there is no --inbox.
-        #[arg(long, default_value_t = 2000)]
+        #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..))]
         sample_transactions: u64,
         #[arg(long)]
         json: bool,
@@ -118,11 +119,11 @@ enum Command {
         /// the last payment statement loaded if earlier).
         #[arg(long)]
         as_of: Option<chrono::NaiveDate>,
-        /// How many days a merchant's sale date may differ from the acquirer's.
-        #[arg(long, default_value_t = 1)]
+        /// How many days a merchant's sale date may differ from the acquirer's (0 to 31).
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(i64).range(0..=31))]
         date_window: i64,
-        /// Differences of money up to this are rounding, not divergence.
-        #[arg(long, default_value = "0.01")]
+        /// Differences of money up to this are rounding, not divergence (0 to 100.00, in reais).
+        #[arg(long, default_value = "0.01", value_parser = tolerance)]
         tolerance: rust_decimal::Decimal,
         #[arg(long)]
         json: bool,
@@ -158,7 +159,7 @@ enum Command {
     /// Python has them), and the peak memory of `ingest` at several sizes (see docs/performance.md).
     Bench {
         /// Sales in the measured statement (installments make about 3.4 transaction lines per sale).
-        #[arg(long, default_value_t = 100_000)]
+        #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..))]
         sales: u64,
         /// Sizes (in sales) at which the peak memory of `syncrocardpay ingest` is measured, comma-separated.
         #[arg(long, value_delimiter = ',', default_value = "3000,300000")]
@@ -672,4 +673,32 @@ async fn main() -> Result<()> {
         },
     }
     Ok(())
+}
+
+/// A count option between `MIN` and `MAX` (clap's ranges do not cover `usize`).
+fn count_between<const MIN: usize, const MAX: usize>(s: &str) -> Result<usize, String> {
+    let n: usize = s.trim().parse().map_err(|_| format!("{s:?} is not a whole number"))?;
+    if (MIN..=MAX).contains(&n) {
+        Ok(n)
+    } else {
+        Err(format!("{n} is out of range: between {MIN} and {MAX}"))
+    }
+}
+
+/// A money tolerance: a plain non-negative decimal of at most two places, at most 100.00 (a negative one
+/// turned every fee into an overcharge).
+fn tolerance(s: &str) -> Result<rust_decimal::Decimal, String> {
+    let plain = !s.is_empty() && s.chars().all(|c| c.is_ascii_digit() || c == '.') && s.matches('.').count() <= 1;
+    let v: rust_decimal::Decimal = if plain {
+        s.parse().map_err(|_| format!("{s:?} is not an amount"))?
+    } else {
+        return Err(format!("{s:?} is not an amount like 0.01 (digits and one point, never negative)"));
+    };
+    if v.scale() > 2 {
+        return Err(format!("{s} has more than two decimal places"));
+    }
+    if v > rust_decimal::Decimal::ONE_HUNDRED {
+        return Err(format!("{s} is out of range: between 0 and 100.00"));
+    }
+    Ok(v)
 }

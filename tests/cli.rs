@@ -306,3 +306,26 @@ async fn file_names_with_newlines_or_control_characters_are_refused_with_the_nam
     assert!(err.contains(r"file name refused") && err.contains(r"bad\nfiles"), "{err}");
     assert_eq!(db.count("SELECT count(*) FROM statement_file").await, 1);
 }
+
+/// Numeric options are validated before anything runs: a negative tolerance once turned every fee into an
+/// overcharge and replaced the stored run (issue 14, item 14).
+#[test]
+fn numeric_options_out_of_range_are_refused_before_anything_runs() {
+    for (args, expected) in [
+        (vec!["reconcile", "--tolerance=-1"], "not an amount"),
+        (vec!["reconcile", "--tolerance", "0.001"], "more than two decimal places"),
+        (vec!["reconcile", "--tolerance", "1e1"], "not an amount"),
+        (vec!["reconcile", "--tolerance", "1000"], "out of range"),
+        (vec!["reconcile", "--date-window=-3"], "-3"),
+        (vec!["reconcile", "--date-window", "400"], "400"),
+        (vec!["run", "--jobs", "0"], "out of range"),
+        (vec!["sample", "--out", "/nonexistent", "--merchants", "0"], "out of range"),
+        (vec!["sample", "--out", "/nonexistent", "--transactions", "0"], "0"),
+    ] {
+        // No database is reachable: a refused option must fail before any connection is tried.
+        let out = bin().args(&args).env("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none").output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(expected), "{args:?}: {err}");
+    }
+}
