@@ -329,3 +329,36 @@ fn numeric_options_out_of_range_are_refused_before_anything_runs() {
         assert!(err.contains(expected), "{args:?}: {err}");
     }
 }
+
+/// `db stop` removes only a folder `db start` made, and `db start` refuses a folder with anything in it (a
+/// folder holding contract.pdf was once removed, and another chowned) (issue 14, item 7).
+#[test]
+fn db_start_and_stop_touch_only_folders_the_tool_made() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let dir = tempfile::tempdir().unwrap();
+    let precious = dir.path().join("contract.pdf");
+    std::fs::write(&precious, b"%PDF-1.4").unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let before = std::fs::metadata(dir.path()).unwrap();
+
+    let out = bin().args(["db", "stop", "--dir"]).arg(dir.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("was not made by `syncrocardpay db start`"));
+    assert!(precious.is_file(), "a folder the tool did not make was removed");
+
+    let out = bin().args(["db", "start", "--dir"]).arg(dir.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not empty"));
+    let after = std::fs::metadata(dir.path()).unwrap();
+    assert_eq!((after.uid(), after.mode()), (before.uid(), before.mode()), "owner or mode changed");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "something was created");
+
+    // A folder it made (new, or empty) is started, and stopped and removed.
+    let made = dir.path().join("cluster");
+    let out = bin().args(["db", "start", "--dir"]).arg(&made).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = bin().args(["db", "stop", "--dir"]).arg(&made).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!made.exists());
+    assert!(precious.is_file());
+}

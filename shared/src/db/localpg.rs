@@ -106,8 +106,16 @@ impl LocalPostgres {
         if data.join("PG_VERSION").exists() {
             return Err(Error::LocalPostgres(format!("{} already holds a cluster", dir.display())));
         }
+        // Only an empty (or new) folder: start changes the owner and mode of what it holds, and stop deletes it.
+        if fs::read_dir(&dir).is_ok_and(|mut entries| entries.next().is_some()) {
+            return Err(Error::LocalPostgres(format!(
+                "{} is not empty: give a new or empty folder (nothing in it was changed)",
+                dir.display()
+            )));
+        }
         let io = |e: std::io::Error| Error::LocalPostgres(format!("{}: {e}", dir.display()));
         fs::create_dir_all(dir.join("sock")).map_err(io)?;
+        fs::write(dir.join(MARKER), "a throwaway PostgreSQL cluster made by `syncrocardpay db start`\n").map_err(io)?;
         fs::set_permissions(&dir, fs::Permissions::from_mode(0o700)).map_err(io)?;
         let password: String = {
             let mut rng = rand::thread_rng();
@@ -265,8 +273,21 @@ impl Drop for LocalPostgres {
     }
 }
 
-/// Stop a detached cluster in `dir` and delete the directory.
+/// The file `db start` leaves in the folders it makes: `db stop` removes only a folder that has it.
+pub const MARKER: &str = ".syncrocardpay-cluster";
+
+/// Stop a detached cluster in `dir` and delete the directory — only a folder `db start` made (it holds
+/// [`MARKER`]); any other folder is left as it is. A folder that does not exist is already stopped.
 pub fn stop_dir(dir: &Path) -> Result<()> {
+    if !dir.exists() {
+        return Ok(());
+    }
+    if !dir.join(MARKER).is_file() {
+        return Err(Error::LocalPostgres(format!(
+            "{} was not made by `syncrocardpay db start` (no {MARKER} in it): nothing stopped or removed",
+            dir.display()
+        )));
+    }
     let data = dir.join("data");
     if data.join("postmaster.pid").exists() {
         let bin = server_bin_dir().ok_or_else(|| Error::LocalPostgres("server binaries not found".into()))?;
