@@ -347,16 +347,17 @@ async fn main() -> Result<()> {
             let mut rejected = 0;
             for path in &files {
                 let name = path.display().to_string();
-                let file = std::fs::File::open(path).with_context(|| format!("cannot open {name}"))?;
-                let summary = syncrocardpay_core::formats::validate_statement(file, &name)
-                    .with_context(|| format!("cannot read {name}"))?;
-                if !summary.is_valid() {
-                    rejected += 1;
-                }
-                if json {
-                    println!("{}", serde_json::to_string(&summary)?);
-                } else {
-                    print::summary(&summary);
+                let summaries = pipeline::validate_path(path, &name)
+                    .with_context(|| format!("cannot read {}", printable_name(&name)))?;
+                for summary in summaries {
+                    if !summary.is_valid() {
+                        rejected += 1;
+                    }
+                    if json {
+                        println!("{}", serde_json::to_string(&summary)?);
+                    } else {
+                        print::summary(&summary);
+                    }
                 }
             }
             if rejected > 0 {

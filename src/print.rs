@@ -5,6 +5,7 @@ use syncrocardpay_core::db::store;
 use syncrocardpay_core::formats::cielo::sample::SampleFile;
 use syncrocardpay_core::formats::{StatementSummary, Totals};
 use syncrocardpay_core::pipeline::{IngestReport, RunSummary};
+use syncrocardpay_core::source::printable_name;
 
 fn opt<T: std::fmt::Display>(v: &Option<T>) -> String {
     v.as_ref().map(|x| x.to_string()).unwrap_or_else(|| "?".into())
@@ -132,9 +133,28 @@ fn fact_counts(c: &store::LoadCounts) -> String {
 }
 
 pub fn ingest_report(r: &IngestReport) {
+    if !r.members.is_empty() {
+        println!(
+            "{}: archive of {} statements: {} ({} rows, {:.2} s)",
+            r.path.display(),
+            r.members.len(),
+            r.outcome.as_str(),
+            r.rows.total(),
+            r.seconds
+        );
+        for m in &r.members {
+            ingest_line(m, &printable_name(&m.file));
+        }
+        return;
+    }
+    ingest_line(r, &r.path.display().to_string());
+}
+
+/// One file's ingest, `label` naming it (its path, or `archive!member`).
+fn ingest_line(r: &IngestReport, label: &str) {
     println!(
         "{}: {} (file {}, {} rows: {}, {:.2} s)",
-        r.path.display(),
+        label,
         r.outcome.as_str(),
         r.file_id,
         r.rows.total(),
@@ -146,7 +166,7 @@ pub fn ingest_report(r: &IngestReport) {
             anomalies(s);
         } else {
             for e in &s.errors {
-                eprintln!("  {}: {e}", r.path.display());
+                eprintln!("  {label}: {e}");
             }
             if s.error_count as usize > s.errors.len() {
                 eprintln!("  … {} more", s.error_count as usize - s.errors.len());

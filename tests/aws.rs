@@ -212,3 +212,38 @@ async fn cli_reads_the_database_from_ssm_and_statements_from_s3() {
     assert!(!stdout.contains(password) && !stderr.contains(password), "the database password is never printed");
     assert_eq!(db.count("SELECT count(*) FROM statement_file WHERE status = 'loaded'").await, 2);
 }
+
+/// A zip dropped in the S3 inbox is opened like any file: each member loads as a statement of its own, and
+/// the archive is archived to processed/ (issue 13, item 4).
+#[tokio::test]
+async fn a_zip_in_the_s3_inbox_loads_each_member_and_is_archived() {
+    let Some(moto) = Moto::start() else { return };
+    let db = TestDb::new("s3zip").await;
+    let s3 = moto.s3().await;
+    s3.create_bucket().bucket("statements").send().await.unwrap();
+    let store = Arc::new(S3Store::new(s3.clone(), "statements", "acme/"));
+    let dir = tempfile::tempdir().unwrap();
+    let files = samples(dir.path(), 40, 8);
+    let zip = dir.path().join("night.zip");
+    let members: Vec<(String, &std::path::Path)> =
+        files.iter().take(3).enumerate().map(|(i, f)| (format!("F{i}.TXT"), f.path.as_path())).collect();
+    let members: Vec<(&str, &std::path::Path)> = members.iter().map(|(n, p)| (n.as_str(), *p)).collect();
+    syncrocardpay_core::archive::write_zip(&zip, &members).unwrap();
+    s3.put_object()
+        .bucket("statements")
+        .key("acme/inbox/night.zip")
+        .body(ByteStream::from_path(&zip).await.unwrap())
+        .send()
+        .await
+        .unwrap();
+    let summary = run_s3(&db.url, store.clone(), 1).await.unwrap();
+    assert_eq!(summary.reports.len(), 1, "{:?}", summary.failures);
+    let r = &summary.reports[0];
+    assert_eq!((r.outcome, r.members.len()), (Outcome::Loaded, 3));
+    assert_eq!(r.members[1].file, "night.zip!F1.TXT");
+    let expected: u64 = files.iter().take(3).map(|f| f.transactions).sum();
+    assert_eq!(db.count("SELECT count(*) FROM fact_card_transaction").await as u64, expected);
+    let out = s3.list_objects_v2().bucket("statements").prefix("acme/").send().await.unwrap();
+    let keys: Vec<&str> = out.contents().iter().filter_map(|o| o.key()).collect();
+    assert_eq!(keys, ["acme/processed/night.zip"]);
+}

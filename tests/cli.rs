@@ -362,3 +362,20 @@ fn db_start_and_stop_touch_only_folders_the_tool_made() {
     assert!(!made.exists());
     assert!(precious.is_file());
 }
+
+/// `parse` opens compressed deliveries too: one summary per member, named `archive!member`.
+#[test]
+fn parse_opens_a_zip_and_validates_each_member() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = samples(dir.path(), 20, 3);
+    let zip = dir.path().join("d.zip");
+    syncrocardpay_core::archive::write_zip(&zip, &[("A.TXT", &files[0].path), ("B.TXT", &files[1].path)]).unwrap();
+    let out = bin().arg("parse").arg("--json").arg(&zip).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let names: Vec<String> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["file"].as_str().unwrap().to_string())
+        .collect();
+    let z = zip.display();
+    assert_eq!(names, [format!("{z}!A.TXT"), format!("{z}!B.TXT")]);
+}

@@ -763,3 +763,48 @@ async fn ftps_files_are_discovered_ingested_from_a_task_message_and_kept_raw_in_
     );
     drop(server);
 }
+
+/// A zip uploaded to the S3 inbox, through the real ingest handler: its members are staged as statements of
+/// their own, the rejected member is named, one load execution starts for the archive, and the real load
+/// handler on its input loads every good member (issue 13, item 4).
+#[tokio::test]
+async fn a_zipped_upload_stages_its_members_and_one_load_loads_them() {
+    let Some(w) = World::new("lambda_zip").await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let files = samples(dir.path(), 40, 13);
+    let junk = dir.path().join("junk");
+    std::fs::write(&junk, b"hello").unwrap();
+    let zip = dir.path().join("night.zip");
+    syncrocardpay_core::archive::write_zip(&zip, &[("A.TXT", &files[0].path), ("B.TXT", &files[1].path), ("x", &junk)])
+        .unwrap();
+    let bytes = std::fs::read(&zip).unwrap();
+    w.notify_inbox().await;
+    w.put("inbox/night.zip", bytes.clone()).await;
+    let messages = w.receive(1).await;
+    w.moto.queue_lambda_results(&[json!(LoadSummary { files: 1, ..Default::default() })]);
+    let ingest = w.ingest_handler(BUCKET).await;
+    let response = w.deliver(&ingest, &[&messages[0]], None).await;
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+    assert_eq!(w.db.count("SELECT count(*) FROM statement_file WHERE status = 'staged'").await, 2);
+    assert_eq!(w.db.count("SELECT count(*) FROM statement_file WHERE status = 'rejected'").await, 1);
+    assert_eq!(w.keys("rejected/").await, ["rejected/night.zip"], "an archive with a rejected member");
+
+    let executions = w.sfn.list_executions().state_machine_arn(&w.state_machine).send().await.unwrap();
+    assert_eq!(executions.executions().len(), 1);
+    assert_eq!(executions.executions()[0].name(), format!("file-{}", sha256_hex(&bytes)));
+    let execution = executions.executions()[0].execution_arn().to_string();
+    let done = w.wait_for(&execution).await;
+    assert_eq!(done.status(), &ExecutionStatus::Succeeded, "{:?}", done.error());
+    let input: Item = serde_json::from_str(done.input().unwrap()).unwrap();
+    let Some(Ack::Archive { members, rejected, .. }) = input.ack.clone() else { panic!("{input:?}") };
+    assert_eq!(members.len(), 2);
+    assert_eq!(rejected.len(), 1);
+    assert_eq!(rejected[0].0, "night.zip!x");
+
+    let loads = w.load_inputs(&execution).await;
+    let load = Load { deployment: w.deployment(BUCKET).await };
+    let summary = load.handle(lambda_event(loads[0].clone())).await.unwrap();
+    assert_eq!(summary.loaded.len(), 2, "{summary:?}");
+    assert_eq!(summary.rejected.len(), 1);
+    assert_eq!(summary.facts.transactions, files[0].transactions + files[1].transactions);
+}

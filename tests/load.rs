@@ -563,3 +563,85 @@ async fn a_nul_in_text_or_a_binary_file_is_rejected_and_stored_and_the_next_file
     assert_eq!(r.outcome, Outcome::Loaded);
     assert_eq!(r.rows.transactions, sales.transactions);
 }
+
+/// Compressed deliveries are opened wherever a file is ingested: a zip of several statements and a gzip of
+/// one load each member as its own statement (own hash, delivery `archive!member`); a member that is not a
+/// statement is rejected alone; a re-delivery adds nothing; a zip bomb or a corrupt archive is rejected with
+/// its reason (issue 13, item 4).
+#[tokio::test]
+async fn zip_and_gzip_deliveries_load_each_member_once_and_bad_archives_are_rejected() {
+    use syncrocardpay_core::archive::{write_gzip, write_zip};
+    let mut db = TestDb::new("archives").await;
+    let dir = tempfile::tempdir().unwrap();
+    let files = samples(dir.path(), 40, 9);
+    let (a, b, c) = (&files[0], &files[1], &files[2]);
+    let junk = dir.path().join("README.txt");
+    std::fs::write(&junk, "not a statement\n").unwrap();
+    let zip = dir.path().join("delivery.zip");
+    write_zip(&zip, &[("2026/A_CIELO.TXT", &a.path), ("B_CIELO.TXT", &b.path), ("README.txt", &junk)]).unwrap();
+    let gz = dir.path().join("C_CIELO.TXT.gz");
+    write_gzip(&gz, &c.path).unwrap();
+
+    let r = ingest_file(&mut db.client, &zip, "test", IngestMode::StageAndLoad).await.unwrap();
+    assert_eq!(r.outcome, Outcome::Rejected, "one member is not a statement");
+    assert_eq!(r.members.len(), 3);
+    assert_eq!(
+        r.members.iter().map(|m| (m.file.as_str(), m.outcome)).collect::<Vec<_>>(),
+        [
+            ("delivery.zip!2026/A_CIELO.TXT", Outcome::Loaded),
+            ("delivery.zip!B_CIELO.TXT", Outcome::Loaded),
+            ("delivery.zip!README.txt", Outcome::Rejected)
+        ]
+    );
+    assert_eq!(r.rows.transactions, a.transactions + b.transactions);
+    let r = ingest_file(&mut db.client, &gz, "test", IngestMode::StageAndLoad).await.unwrap();
+    assert_eq!((r.outcome, r.members.len()), (Outcome::Loaded, 1));
+    assert_eq!(r.members[0].file, "C_CIELO.TXT.gz!C_CIELO.TXT");
+    let total = a.transactions + b.transactions + c.transactions;
+    assert_eq!(db.count("SELECT count(*) FROM fact_card_transaction").await as u64, total);
+    // Each member is a statement of its own, hashed as itself (the same content as the plain file).
+    let plain = validate_statement(std::fs::File::open(&a.path).unwrap(), "a").unwrap();
+    let row = db
+        .client
+        .query_one("SELECT file_name, status FROM statement_file WHERE sha256 = $1", &[&plain.sha256])
+        .await
+        .unwrap();
+    assert_eq!(
+        (row.get::<_, String>(0), row.get::<_, String>(1)),
+        ("delivery.zip!2026/A_CIELO.TXT".into(), "loaded".into())
+    );
+
+    // Delivered again, zipped or plain: nothing new.
+    let r = ingest_file(&mut db.client, &zip, "test", IngestMode::StageAndLoad).await.unwrap();
+    assert_eq!(r.members.iter().filter(|m| m.outcome == Outcome::Duplicate).count(), 2);
+    let r = ingest_file(&mut db.client, &c.path, "test", IngestMode::StageAndLoad).await.unwrap();
+    assert_eq!(r.outcome, Outcome::Duplicate);
+    assert_eq!(db.count("SELECT count(*) FROM fact_card_transaction").await as u64, total);
+
+    // A bomb (far past the expansion ratio) and a cut archive: rejected with the reason, never stuck.
+    let zeros = dir.path().join("zeros");
+    std::fs::write(&zeros, vec![b' '; 100 << 20]).unwrap();
+    let bomb = dir.path().join("bomb.zip");
+    write_zip(&bomb, &[("CIELO03.TXT", &zeros)]).unwrap();
+    std::fs::remove_file(&zeros).unwrap();
+    let mut cut = std::fs::read(&zip).unwrap();
+    cut.truncate(cut.len() / 2);
+    let cut_path = dir.path().join("cut.zip");
+    std::fs::write(&cut_path, cut).unwrap();
+    for (path, expected) in [(&bomb, "times its own size"), (&cut_path, "not a readable zip archive")] {
+        let r = ingest_file(&mut db.client, path, "test", IngestMode::StageAndLoad).await.unwrap();
+        assert_eq!(r.outcome, Outcome::Rejected, "{}", path.display());
+        let row = db
+            .client
+            .query_one(
+                "SELECT f.status, r.field, r.reason FROM statement_file f JOIN rejected_line r USING (file_id)
+                  WHERE f.file_id = $1",
+                &[&r.file_id],
+            )
+            .await
+            .unwrap();
+        assert_eq!((row.get::<_, String>(0), row.get::<_, String>(1)), ("rejected".into(), "archive".into()));
+        assert!(row.get::<_, String>(2).contains(expected), "{}", row.get::<_, String>(2));
+    }
+    assert_eq!(db.count("SELECT count(*) FROM fact_card_transaction").await as u64, total);
+}

@@ -2,6 +2,7 @@
 //! steps (discover → ingest → load). Parsing and validation are pure and synchronous ([`formats`]);
 //! I/O lives in [`db`], [`source`] and [`pipeline`].
 
+pub mod archive;
 pub mod config;
 pub mod db;
 pub mod error;

@@ -73,6 +73,11 @@ pub struct IngestReport {
     pub seconds: f64,
     /// The validation summary (absent for a duplicate, which is not parsed again).
     pub summary: Option<StatementSummary>,
+    /// For a compressed delivery (.zip, .gz): each member's own ingest, named `archive!member`. The archive's
+    /// outcome is then `rejected` if any member was, else `loaded`/`staged` if any member was, else
+    /// `duplicate`; its rows are the members' together.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub members: Vec<IngestReport>,
 }
 
 fn blocking_err(e: tokio::task::JoinError) -> Error {
@@ -83,8 +88,124 @@ fn blocking_err(e: tokio::task::JoinError) -> Error {
 /// validate and stage it by binary COPY in one transaction — and, in [`IngestMode::StageAndLoad`], load it
 /// into the facts in that same transaction. A file that fails validation loads nothing and is recorded as
 /// rejected with every problem found.
+///
+/// A compressed delivery (.zip with one or many members, .gz — recognised by its first bytes) is opened, and
+/// each member ingested as a statement of its own, named `archive!member` ([`crate::archive`]); an archive
+/// that cannot be opened, or breaks the limits against zip bombs, is recorded as rejected with the reason.
 pub async fn ingest_file(db: &mut Client, path: &Path, source: &str, mode: IngestMode) -> Result<IngestReport> {
-    ingest_with(db, path, source, mode, Arc::new(|input, name, sink| read_statement(input, name, sink))).await
+    let p = path.to_path_buf();
+    let compression = tokio::task::spawn_blocking(move || crate::archive::sniff(&p).map_err(|e| Error::io(&p, e)))
+        .await
+        .map_err(blocking_err)??;
+    match compression {
+        None => ingest_with(db, path, None, source, mode, statement_reader()).await,
+        Some(c) => ingest_archive(db, path, c, source, mode).await,
+    }
+}
+
+/// Validate a local file without loading it (`parse`): one summary, or one per member of a compressed
+/// delivery (named `archive!member`; an archive that cannot be opened is one rejected summary saying why).
+pub fn validate_path(path: &Path, name: &str) -> Result<Vec<StatementSummary>> {
+    let io = |e| Error::io(path, e);
+    let Some(compression) = crate::archive::sniff(path).map_err(io)? else {
+        return Ok(vec![crate::formats::validate_statement(File::open(path).map_err(io)?, name).map_err(io)?]);
+    };
+    let dir = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
+    match crate::archive::expand(path, name, compression, dir.path(), &crate::archive::Limits::default()) {
+        Ok(members) => members
+            .iter()
+            .map(|m| {
+                let member = format!("{name}!{}", printable_name(&m.name));
+                crate::formats::validate_statement(File::open(&m.path).map_err(io)?, &member).map_err(io)
+            })
+            .collect(),
+        Err(crate::archive::ArchiveError::Io(e)) => Err(io(e)),
+        Err(why) => {
+            let (sha256, size) = File::open(path).and_then(sha256_of).map_err(io)?;
+            let reason = format!("{} archive: {why}", compression.as_str());
+            Ok(vec![StatementSummary::unreadable(name, &sha256, size, "archive", &reason)])
+        }
+    }
+}
+
+fn statement_reader() -> Reader {
+    Arc::new(|input, name, sink| read_statement(input, name, sink))
+}
+
+/// Open an archive and ingest each member (see [`ingest_file`]).
+async fn ingest_archive(
+    db: &mut Client,
+    path: &Path,
+    compression: crate::archive::Compression,
+    source: &str,
+    mode: IngestMode,
+) -> Result<IngestReport> {
+    let started = Instant::now();
+    let name = display_name(path);
+    check_file_name(&name)?;
+    let dir = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
+    let (p, into, archive_name) = (path.to_path_buf(), dir.path().to_path_buf(), name.clone());
+    let expanded = tokio::task::spawn_blocking(move || {
+        let hashed = File::open(&p).and_then(sha256_of).map_err(|e| Error::io(&p, e))?;
+        let limits = crate::archive::Limits::default();
+        Ok::<_, Error>((hashed, crate::archive::expand(&p, &archive_name, compression, &into, &limits)))
+    })
+    .await
+    .map_err(blocking_err)??;
+    let ((sha256, size), members) = expanded;
+    let members = match members {
+        Ok(m) => m,
+        Err(crate::archive::ArchiveError::Io(e)) => return Err(Error::io(path, e)),
+        Err(why) => {
+            // Unreadable as an archive: recorded as a rejected file of its own, with the reason.
+            let reason = format!("{} archive: {why}", compression.as_str());
+            let summary = StatementSummary::unreadable(&name, &sha256, size, "archive", &reason);
+            let file = store::register(db, &sha256, size, &name, source).await?;
+            store::reject(db, file.file_id, &summary).await?;
+            store::record_delivery(db, file.file_id, &name, source, "rejected", Some(&reason)).await?;
+            return Ok(IngestReport {
+                file: name,
+                path: path.to_path_buf(),
+                file_id: file.file_id,
+                sha256,
+                outcome: Outcome::Rejected,
+                rows: LoadCounts::default(),
+                seconds: started.elapsed().as_secs_f64(),
+                summary: Some(summary),
+                members: Vec::new(),
+            });
+        }
+    };
+    let mut reports = Vec::with_capacity(members.len());
+    for m in &members {
+        let member_name = format!("{name}!{}", printable_name(&m.name));
+        reports.push(ingest_with(db, &m.path, Some(member_name), source, mode, statement_reader()).await?);
+    }
+    let any = |o: Outcome| reports.iter().any(|r| r.outcome == o);
+    let outcome = if any(Outcome::Rejected) {
+        Outcome::Rejected
+    } else if any(Outcome::Loaded) {
+        Outcome::Loaded
+    } else if any(Outcome::Staged) {
+        Outcome::Staged
+    } else {
+        Outcome::Duplicate
+    };
+    let mut rows = LoadCounts::default();
+    for r in &reports {
+        rows.add(&r.rows);
+    }
+    Ok(IngestReport {
+        file: name,
+        path: path.to_path_buf(),
+        file_id: 0,
+        sha256,
+        outcome,
+        rows,
+        seconds: started.elapsed().as_secs_f64(),
+        summary: None,
+        members: reports,
+    })
 }
 
 /// Ingest and load the merchant's own sales export (CSV read through `mapping`), with the same guarantees as
@@ -97,7 +218,7 @@ pub async fn ingest_merchant_sales(
 ) -> Result<IngestReport> {
     let mapping = Arc::new(mapping.clone());
     let reader: Reader = Arc::new(move |input, name, sink| read_merchant_sales(input, name, &mapping, sink));
-    ingest_with(db, path, source, IngestMode::StageAndLoad, reader).await
+    ingest_with(db, path, None, source, IngestMode::StageAndLoad, reader).await
 }
 
 /// How a file's bytes become validated records and a summary (a statement format, or a merchant CSV).
@@ -105,15 +226,18 @@ type Reader = Arc<
     dyn Fn(File, &str, &mut dyn FnMut(Record) -> ControlFlow<()>) -> std::io::Result<StatementSummary> + Send + Sync,
 >;
 
+/// Ingest one file read by `reader`; `name` is its delivery name when it is not the path's (an archive's
+/// member).
 async fn ingest_with(
     db: &mut Client,
     path: &Path,
+    name: Option<String>,
     source: &str,
     mode: IngestMode,
     reader: Reader,
 ) -> Result<IngestReport> {
     let started = Instant::now();
-    let name = display_name(path);
+    let name = name.unwrap_or_else(|| display_name(path));
     check_file_name(&name)?;
     let p = path.to_path_buf();
     let (sha256, size) =
@@ -129,6 +253,7 @@ async fn ingest_with(
         rows: LoadCounts::default(),
         seconds: 0.0,
         summary: None,
+        members: Vec::new(),
     };
     let done = |mode: IngestMode, status: FileStatus| {
         status == FileStatus::Loaded || (mode == IngestMode::StageOnly && status == FileStatus::Staged)

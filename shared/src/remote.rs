@@ -168,6 +168,10 @@ pub async fn ingest(db: &mut Client, sources: &Sources, file: &FileRef, mode: In
 
 /// The first reason a rejected file gives, for archives and task failures.
 pub fn rejection_reason(report: &IngestReport) -> String {
+    // An archive: the first rejected member, by its name.
+    if let Some(m) = report.members.iter().find(|m| m.outcome == Outcome::Rejected) {
+        return format!("{}: {}", m.file, rejection_reason(m));
+    }
     report.summary.as_ref().and_then(|s| s.errors.first()).map(|i| i.to_string()).unwrap_or_else(|| "rejected".into())
 }
 
@@ -185,7 +189,8 @@ async fn record_outcome(
         id,
         report.outcome.as_str(),
         Some(&report.sha256),
-        Some(report.file_id),
+        // An archive has no statement file of its own (its members have).
+        (report.file_id != 0).then_some(report.file_id),
         raw_key,
         error.as_deref(),
     )
@@ -256,7 +261,9 @@ pub async fn ingest_ftps_file(
         };
         let report = ingest_file(db, &path, &label, mode).await?;
         let mut kept = copy.map(|(_, obj)| obj.key);
-        if let (Some(store), Some(s), None) = (&sources.s3, &report.summary, &kept) {
+        // An archive's raw copy is filed under its first member's merchant and date.
+        let described = report.summary.as_ref().or_else(|| report.members.iter().find_map(|m| m.summary.as_ref()));
+        if let (Some(store), Some(s), None) = (&sources.s3, described, &kept) {
             let acquirer = s.acquirer.map_or("unknown", |a| a.code());
             let merchant = s.merchant_code.clone().filter(|m| !m.is_empty()).unwrap_or_else(|| "unknown".into());
             let date = s.processing_date.map_or_else(|| "unknown".to_string(), |d| d.to_string());

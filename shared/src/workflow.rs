@@ -188,12 +188,26 @@ pub enum Ack {
     Duplicate { file_id: i64, sha256: String, name: String },
     /// The file left its source because another delivery processed it.
     Gone { name: String, reason: String },
+    /// A compressed delivery: the acks of its members that were staged or already there, and the rejected
+    /// ones as (name, reason) (their rejection is recorded with them).
+    Archive { sha256: String, name: String, members: Vec<Ack>, rejected: Vec<(String, String)> },
 }
 
 impl Ack {
     /// The ack of a successful ingest; `None` for a rejection (a task failure instead).
     pub fn from_report(report: &IngestReport) -> Option<Ack> {
         let (file_id, sha256, name) = (report.file_id, report.sha256.clone(), report.file.clone());
+        if !report.members.is_empty() {
+            let members: Vec<Ack> = report.members.iter().filter_map(Ack::from_report).collect();
+            let rejected = report
+                .members
+                .iter()
+                .filter(|m| m.outcome == Outcome::Rejected)
+                .map(|m| (m.file.clone(), crate::remote::rejection_reason(m)))
+                .collect();
+            // Nothing of it to load: the archive is a rejection as a whole.
+            return (!members.is_empty()).then_some(Ack::Archive { sha256, name, members, rejected });
+        }
         match report.outcome {
             Outcome::Staged | Outcome::Loaded => Some(Ack::Staged { file_id, sha256, name }),
             Outcome::Duplicate => Some(Ack::Duplicate { file_id, sha256, name }),
@@ -204,7 +218,7 @@ impl Ack {
     pub fn file_id(&self) -> Option<i64> {
         match self {
             Ack::Staged { file_id, .. } | Ack::Duplicate { file_id, .. } => Some(*file_id),
-            Ack::Gone { .. } => None,
+            Ack::Gone { .. } | Ack::Archive { .. } => None,
         }
     }
 }
@@ -312,6 +326,21 @@ pub async fn load(db: &mut Client, request: &LoadRequest) -> Result<LoadSummary>
             (Some(Ack::Staged { file_id, name, .. }), _) => to_load.push((*file_id, name.clone())),
             (Some(Ack::Duplicate { file_id, name, .. }), _) => to_load.push((*file_id, name.clone())),
             (Some(Ack::Gone { .. }), _) => summary.gone += 1,
+            (Some(Ack::Archive { members, rejected, .. }), _) => {
+                for m in members {
+                    if let Ack::Staged { file_id, name, .. } | Ack::Duplicate { file_id, name, .. } = m {
+                        to_load.push((*file_id, name.clone()));
+                    }
+                }
+                for (name, cause) in rejected {
+                    summary.rejected.push(FailedFile {
+                        file: None,
+                        name: name.clone(),
+                        error: errors::STATEMENT_REJECTED.to_string(),
+                        cause: cause.clone(),
+                    });
+                }
+            }
             (None, Some(err)) => {
                 let failed = FailedFile {
                     file: item.file.clone(),

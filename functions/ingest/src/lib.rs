@@ -446,7 +446,10 @@ impl Ingest {
             tracing::warn!("no STATE_MACHINE_ARN: the staged file waits for the next scheduled load");
             return Ok(());
         };
-        let Some(Ack::Staged { sha256, .. } | Ack::Duplicate { sha256, .. }) = &item.ack else { return Ok(()) };
+        let Some(Ack::Staged { sha256, .. } | Ack::Duplicate { sha256, .. } | Ack::Archive { sha256, .. }) = &item.ack
+        else {
+            return Ok(());
+        };
         let name = workflow::execution_name(sha256);
         let input = serde_json::to_string(&item).map_err(|e| e.to_string())?;
         match self.sfn.start_execution().state_machine_arn(arn).name(&name).input(input).send().await {

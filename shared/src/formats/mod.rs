@@ -252,6 +252,18 @@ impl StatementSummary {
         self.status == Validity::Valid
     }
 
+    /// The summary of a file that cannot be read at all (e.g. an archive that does not expand): rejected with
+    /// one problem at line 1.
+    pub fn unreadable(file: &str, sha256: &str, size: u64, field: &str, reason: &str) -> Self {
+        let mut s = StatementSummary::new(file);
+        s.sha256 = sha256.to_string();
+        s.size_bytes = size;
+        s.status = Validity::Rejected;
+        s.error_count = 1;
+        s.errors.push(Issue { line: 1, column: None, field: field.into(), reason: reason.into(), raw_line: None });
+        s
+    }
+
     fn set_header(&mut self, h: &StatementHeader) {
         self.acquirer = Some(h.acquirer);
         self.layout_version = Some(h.layout_version.clone());
