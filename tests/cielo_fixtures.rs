@@ -344,3 +344,80 @@ fn real_cielo09_d_line_with_a_plus_fee_sign_loads_the_fee_as_charged() {
         "{e}"
     );
 }
+
+// ------------------------------------------------------------------ Cielo layout 001 (2013 manual; 2015-2016 files)
+
+/// The whole real CIELO03P of layout 001: 682 ROs and 936 CVs, every RO with net = gross + fee, and its
+/// trailer's record count (all that trailer declares).
+#[test]
+fn real_layout_001_cielo03_loads_with_its_ro_identity_and_record_count() {
+    let Some(path) = fixture("cielo-layout-001/adrianolaselva__doctrine-orm-batch__cielo03p_modelo_1.RET") else {
+        return;
+    };
+    let s = validate_statement(std::fs::File::open(&path).unwrap(), "cielo03p").unwrap();
+    assert!(s.is_valid(), "errors: {:?}", s.errors);
+    assert_eq!((s.layout_version.as_deref(), s.code_set), (Some("001"), Some("cielo-v14")));
+    assert_eq!((s.file_type.as_ref().unwrap().code.as_str(), s.merchant_code.as_deref()), ("03", Some("1038991452")));
+    assert_eq!(s.sequence.as_deref(), Some("9999999"), "a recovered file");
+    assert_eq!((s.receivable_units.count, s.transactions.count), (682, 936));
+    assert_eq!(
+        (s.receivable_units.gross, s.receivable_units.fee, s.receivable_units.net),
+        (dec("112315.27"), dec("-2340.36"), dec("109974.91"))
+    );
+    let t = s.trailer.unwrap();
+    assert!(t.matches);
+    assert_eq!((t.reading, t.declared.total_records), ("record_count_only", 1618));
+    assert_eq!(s.anomaly_count, 0);
+
+    // Field by field: the first RO and its first CV.
+    let text = std::fs::read(&path).unwrap();
+    let lines: Vec<&[u8]> = text.split(|&b| b == b'\n').map(|l| l.strip_suffix(b"\r").unwrap_or(l)).collect();
+    let mut r = FieldReader::new(lines[1]);
+    let ro = v14::parse_ro(2, &mut r);
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    assert_eq!((ro.merchant_code.as_str(), ro.summary_number.as_str()), ("1038991452", "0150501"));
+    assert_eq!(ro.posting_type_code, "04");
+    assert_eq!(ro.presentation_date.unwrap().to_string(), "2015-05-01");
+    assert_eq!(ro.payment_date.unwrap().to_string(), "2015-05-05");
+}
+
+/// Layout 001 files come right-trimmed from some tools: a line missing only its trailing "uso Cielo" blanks
+/// is read padded, and kept as an anomaly; one cut into its fields is still an error.
+#[test]
+fn right_trimmed_layout_001_lines_are_read_as_an_anomaly() {
+    let Some(path) = fixture("cielo-layout-001/adrianolaselva__doctrine-orm-batch__v001_header_ro_cv_lines.txt") else {
+        return;
+    };
+    let mut lines = common::statements::lines(&path);
+    lines.push(b"900000000002".to_vec());
+    let s = validate_statement(&lines.join(&b'\n')[..], "trimmed").unwrap();
+    assert!(s.is_valid(), "errors: {:?}", s.errors);
+    let kinds: Vec<(u64, &str, AnomalyKind)> = s.anomalies.iter().map(|a| (a.line, a.field.as_str(), a.kind)).collect();
+    assert_eq!(
+        kinds,
+        [
+            (1, "header.line", AnomalyKind::RightTrimmedLine),
+            (2, "RO.line", AnomalyKind::RightTrimmedLine),
+            (3, "CV.line", AnomalyKind::RightTrimmedLine),
+            (4, "trailer.line", AnomalyKind::RightTrimmedLine)
+        ]
+    );
+    assert_eq!((s.receivable_units.net, s.transactions.gross), (dec("10.35"), dec("11.00")));
+    // Cut inside its fields (the RO's product code), a line is still an error.
+    lines[1].truncate(230);
+    let s = validate_statement(&lines.join(&b'\n')[..], "cut").unwrap();
+    assert!(s.errors.iter().any(|e| e.line == 2 && e.field == "line"), "{:?}", s.errors);
+}
+
+/// The layout 001 anticipation file (CIELO06: records 5, 6, 7) is refused by name, never loaded in part.
+#[test]
+fn layout_001_anticipation_file_is_refused_by_name() {
+    let Some(path) = fixture("cielo-layout-001/adrianolaselva__doctrine-orm-batch__cielo06.txt") else { return };
+    let s = validate_statement(std::fs::File::open(&path).unwrap(), "cielo06").unwrap();
+    assert!(!s.is_valid());
+    assert!(
+        s.errors[0].reason.contains("file type 06 (anticipation) is recognised but not supported yet"),
+        "{:?}",
+        s.errors
+    );
+}

@@ -98,6 +98,7 @@ pub fn sniff(path: &Path) -> io::Result<Option<Compression>> {
 
 /// Counts bytes written out and enforces the limits as they grow.
 struct Budget {
+    kind: &'static str,
     limits: Limits,
     archive_bytes: u64,
     written: u64,
@@ -124,8 +125,18 @@ impl Budget {
             let n = match from.read(&mut buf) {
                 Ok(0) => break,
                 Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::InvalidData || e.kind() == io::ErrorKind::UnexpectedEof => {
-                    return Err(ArchiveError::Corrupt { kind: "compressed", detail: e.to_string() });
+                // What the decoder says of the bytes (flate2: InvalidInput "corrupt deflate stream"; zip:
+                // InvalidData on a bad checksum; a cut stream: UnexpectedEof) is the archive's fault.
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::InvalidData
+                            | io::ErrorKind::InvalidInput
+                            | io::ErrorKind::UnexpectedEof
+                            | io::ErrorKind::Other
+                    ) =>
+                {
+                    return Err(ArchiveError::Corrupt { kind: self.kind, detail: e.to_string() });
                 }
                 Err(e) => return Err(e.into()),
             };
@@ -148,7 +159,7 @@ pub fn expand(
     limits: &Limits,
 ) -> Result<Vec<Member>, ArchiveError> {
     let archive_bytes = std::fs::metadata(path)?.len();
-    let mut budget = Budget { limits: *limits, archive_bytes, written: 0 };
+    let mut budget = Budget { kind: compression.as_str(), limits: *limits, archive_bytes, written: 0 };
     let member_path = |i: usize| into.join(format!("member-{i:05}"));
     match compression {
         Compression::Gzip => {
@@ -322,6 +333,10 @@ mod tests {
         bytes.truncate(bytes.len() - 6);
         let g = write(dir.path(), "cut.gz", &bytes);
         let r = expand(&g, "cut.gz", Compression::Gzip, out.path(), &Limits::default());
+        assert!(matches!(r, Err(ArchiveError::Corrupt { .. })), "{r:?}");
+        // Garbage after a gzip header: a corrupt deflate stream.
+        let g = write(dir.path(), "bad.gz", b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\x00\x01\\\n\x1b[31mred\x00\xff");
+        let r = expand(&g, "bad.gz", Compression::Gzip, out.path(), &Limits::default());
         assert!(matches!(r, Err(ArchiveError::Corrupt { .. })), "{r:?}");
     }
 }

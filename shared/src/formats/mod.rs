@@ -69,6 +69,8 @@ pub enum AnomalyKind {
     SignContradictsAmounts,
     /// An optional code was left blank (e.g. the product of an ARV debit): loaded empty.
     BlankCode,
+    /// A line shorter than its record, missing only trailing "uso Cielo" blanks (layout 001 archives).
+    RightTrimmedLine,
 }
 
 impl AnomalyKind {
@@ -76,11 +78,13 @@ impl AnomalyKind {
         match self {
             AnomalyKind::SignContradictsAmounts => "sign_contradicts_amounts",
             AnomalyKind::BlankCode => "blank_code",
+            AnomalyKind::RightTrimmedLine => "right_trimmed_line",
         }
     }
 
     /// Every kind, for the database's CHECK and the documentation test.
-    pub const ALL: &'static [AnomalyKind] = &[AnomalyKind::SignContradictsAmounts, AnomalyKind::BlankCode];
+    pub const ALL: &'static [AnomalyKind] =
+        &[AnomalyKind::SignContradictsAmounts, AnomalyKind::BlankCode, AnomalyKind::RightTrimmedLine];
 }
 
 /// A deviation from the layout whose meaning is unambiguous: the file still loads, and this is kept with it

@@ -7,7 +7,9 @@ pub mod v15;
 
 use crate::formats::detect::Detected;
 use crate::formats::field::{latin1, Field, FieldError, FieldReader};
-use crate::formats::{Family, Issue, ParseContext, StatementParser, TrailerCheck, TrailerFigures};
+use crate::formats::{
+    AnomalyKind, Family, FieldAnomaly, Issue, ParseContext, StatementParser, TrailerCheck, TrailerFigures,
+};
 use crate::model::{Acquirer, CardTransaction, FileType, ReceivableUnit, Record, StatementHeader, StatementTrailer};
 use std::mem::take;
 
@@ -50,12 +52,13 @@ fn recognise(line: &[u8]) -> Option<Detected> {
     let code = latin1(&line[47..49]);
     let (format, v15) = match version.as_str() {
         "015" => ("cielo-v15", true),
-        "013" | "014" | "001" => ("cielo-v14", false),
+        "013" | "014" => ("cielo-v14", false),
+        "001" => ("cielo-v001", false),
         _ => ("cielo-unknown", false),
     };
     let known = CIELO_FILE_TYPES.iter().find(|t| t.0 == code);
     let file_kind = known.map(|t| t.1).unwrap_or("unknown");
-    let supported = format != "cielo-unknown" && known.is_some_and(|t| if v15 { t.2 } else { t.3 }) && version != "001";
+    let supported = format != "cielo-unknown" && known.is_some_and(|t| if v15 { t.2 } else { t.3 });
     Some(Detected { acquirer: "cielo", format, layout_version: version, file_type: code, file_kind, supported })
 }
 
@@ -69,11 +72,12 @@ fn open(d: &Detected) -> Result<Box<dyn StatementParser>, Issue> {
     match d.format {
         "cielo-v15" if d.supported => Ok(Box::new(Parser::new(Layout::V15))),
         "cielo-v14" if d.supported => Ok(Box::new(Parser::new(Layout::V14))),
+        "cielo-v001" if d.supported => Ok(Box::new(Parser::new(Layout::V001))),
         "cielo-unknown" => Err(fail(
             Some(71),
             "header.layout_version",
             format!(
-                "Cielo layout version {:?} is not supported (this version reads \"013\", \"014\", \"015\")",
+                "Cielo layout version {:?} is not supported (this version reads \"001\", \"013\", \"014\", \"015\")",
                 d.layout_version
             ),
         )),
@@ -180,19 +184,39 @@ pub enum Layout {
     V14,
     /// 015: records D (UR) and E (transaction).
     V15,
+    /// 001 (Cielo's 2013 manual, files until about 2016): the 250-byte records 1 (RO) and 2 (CV) of 013/014,
+    /// less the fields that layout added (read as "uso Cielo" here, so left empty), and a trailer that
+    /// declares the record count only.
+    V001,
 }
 
 impl Layout {
     fn widths(self) -> &'static [(u8, usize)] {
         match self {
-            Layout::V14 => v14::RECORD_WIDTHS,
+            Layout::V14 | Layout::V001 => v14::RECORD_WIDTHS,
             Layout::V15 => v15::RECORD_WIDTHS,
         }
     }
     fn code_set(self) -> &'static str {
         match self {
-            Layout::V14 => "cielo-v14",
+            // Layout 001 uses the code tables of 013/014 (Tabela II transaction types, brands, products).
+            Layout::V14 | Layout::V001 => "cielo-v14",
             Layout::V15 => "cielo-v15",
+        }
+    }
+    /// The RO / CV layouts (001, 013, 014).
+    fn ro_cv(self) -> bool {
+        matches!(self, Layout::V14 | Layout::V001)
+    }
+    /// How short a line may be when a tool removed its trailing blanks: the end of its last field that is not
+    /// "uso Cielo" (layout 001 only, where real archives come right-trimmed; elsewhere a short line is cut).
+    fn trimmed_width(self, kind: u8) -> Option<usize> {
+        match (self, kind) {
+            (Layout::V001, b'0') => Some(73),
+            (Layout::V001, b'1') => Some(235),
+            (Layout::V001, b'2') => Some(217),
+            (Layout::V001, b'9') => Some(12),
+            _ => None,
         }
     }
 }
@@ -299,8 +323,11 @@ impl Parser {
                 let res = v15::parse_financial_reserve(line_no, r);
                 cx.accept(line_no, "R", take(&mut r.errors), Record::FinancialReserve(Box::new(res)));
             }
-            (Layout::V14, b'1') => {
+            (Layout::V14 | Layout::V001, b'1') => {
                 let mut ro = v14::parse_ro(line_no, r);
+                if self.layout == Layout::V001 {
+                    v14::clear_fields_not_in_layout_001_ro(&mut ro);
+                }
                 // With CVs rejected, the manual does not say whether the rejected sum is inside the gross: the
                 // identity is checked only on ROs without rejections (every RO of the real files at hand).
                 if r.errors.is_empty() && ro.rejected_amount.is_zero() {
@@ -312,13 +339,16 @@ impl Parser {
                 self.current_ro = r.errors.is_empty().then(|| v14::RoContext::of(&ro));
                 self.unit(ro, r, cx, "RO");
             }
-            (Layout::V14, b'2') => {
+            (Layout::V14 | Layout::V001, b'2') => {
                 let Some(ro) = &self.current_ro else {
                     cx.issue(line_no, Some(1), "CV", "CV (type 2) without a valid RO (type 1) before it");
                     cx.summary.transactions.count += 1;
                     return;
                 };
-                let cv = v14::parse_cv(line_no, r, ro);
+                let mut cv = v14::parse_cv(line_no, r, ro);
+                if self.layout == Layout::V001 {
+                    v14::read_layout_001_cv(&mut cv, r);
+                }
                 self.transaction(cv, r, cx, "CV");
             }
             _ => cx.summary.ignored_records += 1, // a known type this version does not load (v14 ARV…)
@@ -367,11 +397,37 @@ impl StatementParser for Parser {
         if kind != b'0' && kind != b'9' {
             self.body_records += 1;
         }
+        let mut padded = Vec::new();
         match self.layout.widths().iter().find(|(k, _)| *k == kind).map(|&(_, w)| w) {
             None => {
                 // Unknown record type: Cielo's manual says to ignore it (it may be added later).
                 cx.summary.ignored_records += 1;
                 return;
+            }
+            Some(width) if line.len() < width && self.layout.trimmed_width(kind).is_some_and(|w| line.len() >= w) => {
+                // Right-trimmed by some tool: only "uso Cielo" blanks are missing, so they are put back.
+                padded = line.to_vec();
+                padded.resize(width, b' ');
+                let anomaly = FieldAnomaly {
+                    column: line.len() + 1,
+                    field: "line",
+                    kind: AnomalyKind::RightTrimmedLine,
+                    found: format!("{} bytes", line.len()),
+                    used: format!("{width} bytes, padded with blanks"),
+                    reason: format!(
+                        "record {} is {width} bytes; the {} missing at its end are \"uso Cielo\" or optional flags \
+                         in layout 001, read as blanks",
+                        kind as char,
+                        width - line.len()
+                    ),
+                };
+                let record = match kind {
+                    b'0' => "header",
+                    b'1' => "RO",
+                    b'2' => "CV",
+                    _ => "trailer",
+                };
+                cx.anomaly(line_no, anomaly, record);
             }
             Some(width) if width != line.len() => {
                 cx.issue(
@@ -390,6 +446,7 @@ impl StatementParser for Parser {
             }
             Some(_) => {}
         }
+        let line: &[u8] = if padded.is_empty() { line } else { &padded };
         // A detail record the header's file type does not hold (any record, before a header or for a type
         // not listed).
         let expected = self.expected_records();
@@ -425,7 +482,12 @@ impl StatementParser for Parser {
                 }
             }
             b'9' => {
-                let t = parse_trailer(line_no, &mut r);
+                let t = if self.layout == Layout::V001 {
+                    // Layout 001's trailer declares the record count only.
+                    StatementTrailer { total_records: r.number(trailer::TOTAL_RECORDS), ..unreadable_trailer(line_no) }
+                } else {
+                    parse_trailer(line_no, &mut r)
+                };
                 self.trailer_raw = Some(crate::formats::field::escaped_line(line));
                 let ok = r.errors.is_empty();
                 cx.field_errors(line_no, "trailer", r.errors);
@@ -439,8 +501,8 @@ impl StatementParser for Parser {
             _ => {
                 self.body_record(kind, line_no, &mut r, cx);
                 let name = match (self.layout, kind) {
-                    (Layout::V14, b'1') => "RO".to_string(),
-                    (Layout::V14, b'2') => "CV".to_string(),
+                    (Layout::V14 | Layout::V001, b'1') => "RO".to_string(),
+                    (Layout::V14 | Layout::V001, b'2') => "CV".to_string(),
                     _ => (kind as char).to_string(),
                 };
                 cx.field_anomalies(line_no, &name, take(&mut r.anomalies));
@@ -462,6 +524,23 @@ impl StatementParser for Parser {
             return; // the trailer itself was malformed and already reported
         }
         let sm = &cx.summary;
+        if self.layout == Layout::V001 {
+            let computed = TrailerFigures {
+                total_records: self.body_records,
+                transaction_count: sm.transactions.count,
+                gross_total: None,
+                net_total: sm.receivable_units.net,
+                negotiated_total: None,
+            };
+            let declared = TrailerFigures { total_records: t.total_records, ..computed.clone() };
+            let matches = declared.total_records == computed.total_records;
+            if !matches {
+                let (_, field, reason) = trailer_mismatches(&declared, &computed, "RO", "CV").remove(0);
+                cx.issue(t.line_no, Some(trailer::TOTAL_RECORDS.start), field, reason);
+            }
+            cx.summary.trailer = Some(TrailerCheck { declared, computed, matches, reading: "record_count_only" });
+            return;
+        }
         let negotiation_file = self.file_type == "15";
         let computed = TrailerFigures {
             total_records: self.body_records,
@@ -482,7 +561,7 @@ impl StatementParser for Parser {
         // - with no D record at all, totals of the E records (Cielo's v15 test kit: a CIELO03 of E records only);
         // - either of those with the Pix records (8) added to the totals, counted (older readings) or not
         //   (Cielo's v15 kit: CIELO16 trailers total the Pix records with a transaction count of 0).
-        let names = if self.layout == Layout::V14 { ("RO", "CV (type 2)") } else { ("D", "E") };
+        let names = if self.layout.ro_cv() { ("RO", "CV (type 2)") } else { ("D", "E") };
         let mut bases = vec![(computed.clone(), names, TrailerReading::UnitTotals)];
         if self.layout == Layout::V15 && sm.receivable_units.count == 0 && sm.transactions.count > 0 {
             let by_details = TrailerFigures {

@@ -181,6 +181,26 @@ pub fn parse_ro(line_no: u64, r: &mut FieldReader<'_>) -> ReceivableUnit {
     }
 }
 
+/// Layout 001 (Cielo's 2013 manual) has "uso Cielo" where 013/014 later put the payment matrix (236-245),
+/// the payment resend flag (246) and the open-balance flag (250): nothing is read from there.
+pub fn clear_fields_not_in_layout_001_ro(ro: &mut ReceivableUnit) {
+    ro.payment_matrix_code.clear();
+    ro.payment_resend_flag.clear();
+    ro.open_balance_flag.clear();
+}
+
+/// Layout 001's CV differs from 013/014's after position 148: 149-152 is the foreign-card indicator
+/// ("indicador de cartão emitido no exterior", read as the card's origin) where 013/014 have card type and
+/// group, and 219-250 is "uso Cielo" where 013/014 have the entry mode and transaction codes.
+pub fn read_layout_001_cv(cv: &mut CardTransaction, r: &mut FieldReader<'_>) {
+    cv.card_origin = r.text(f("foreign_card_indicator", 149, 4));
+    cv.card_type.clear();
+    cv.card_group.clear();
+    cv.capture_type.clear();
+    cv.transaction_code.clear();
+    cv.processed_transaction_code.clear();
+}
+
 /// Parse a CV line (record `2`) that follows `ro`.
 pub fn parse_cv(line_no: u64, r: &mut FieldReader<'_>, ro: &RoContext) -> CardTransaction {
     use cv::*;
