@@ -678,3 +678,60 @@ async fn real_layout_001_sales_file_loads_into_the_same_facts_as_v13() {
         .get(0);
     assert_eq!(layout, "001");
 }
+
+/// Cielo re-sends a statement (same merchant, type, date and sequence) with some bytes changed: the new one
+/// replaces the old in one transaction — the old file's facts are gone, its row kept as `superseded` with a
+/// pointer to its successor — so payments never double; the old content delivered again adds nothing
+/// (issue 13, item 5).
+#[tokio::test]
+async fn a_re_sent_statement_supersedes_the_earlier_one_and_never_adds() {
+    let mut db = TestDb::new("resent").await;
+    let dir = tempfile::tempdir().unwrap();
+    let files = samples(dir.path(), 60, 17);
+    let payments = files.iter().find(|f| f.file_type == "04").unwrap();
+    let mut l = lines(&payments.path);
+    let e = first_of(&l, b'E');
+    put(&mut l[e], 212, "RESENT-WITH-A-FIX"); // order reference: another content, same identity and money
+    let resent = write_lines(&dir.path().join("CIELO04_resent.TXT"), &l);
+
+    let first = ingest_file(&mut db.client, &payments.path, "test", IngestMode::StageAndLoad).await.unwrap();
+    assert_eq!(first.outcome, Outcome::Loaded);
+    let units = db.count("SELECT count(*) FROM fact_receivable_unit").await;
+    let txs = db.count("SELECT count(*) FROM fact_card_transaction").await;
+    assert_eq!((units as u64, txs as u64), (payments.receivable_units, payments.transactions));
+
+    let second = ingest_file(&mut db.client, &resent, "test", IngestMode::StageAndLoad).await.unwrap();
+    assert_eq!(second.outcome, Outcome::Loaded);
+    assert_ne!(second.sha256, first.sha256);
+    assert_eq!(db.count("SELECT count(*) FROM fact_receivable_unit").await, units, "payments doubled");
+    assert_eq!(db.count("SELECT count(*) FROM fact_card_transaction").await, txs);
+    let live =
+        db.count(&format!("SELECT count(*) FROM fact_card_transaction WHERE file_id = {}", second.file_id)).await;
+    assert_eq!(live, txs, "every fact is the re-sent file's");
+    let row = db
+        .client
+        .query_one("SELECT status, superseded_by FROM statement_file WHERE file_id = $1", &[&first.file_id])
+        .await
+        .unwrap();
+    assert_eq!((row.get::<_, String>(0), row.get::<_, Option<i64>>(1)), ("superseded".into(), Some(second.file_id)));
+
+    // The old content again: a duplicate, the re-sent statement stays.
+    let again = ingest_file(&mut db.client, &payments.path, "test", IngestMode::StageAndLoad).await.unwrap();
+    assert_eq!(again.outcome, Outcome::Duplicate);
+    assert_eq!(db.count("SELECT count(*) FROM fact_card_transaction").await, txs);
+    assert_eq!(
+        db.count(&format!(
+            "SELECT count(*) FROM statement_file WHERE status = 'loaded' AND file_id = {}",
+            second.file_id
+        ))
+        .await,
+        1
+    );
+    // A statement of another sequence is another statement: both load.
+    let mut other = lines(&payments.path);
+    put(&mut other[0], 36, "0000777");
+    let other = write_lines(&dir.path().join("CIELO04_seq777.TXT"), &other);
+    let r = ingest_file(&mut db.client, &other, "test", IngestMode::StageAndLoad).await.unwrap();
+    assert_eq!(r.outcome, Outcome::Loaded);
+    assert_eq!(db.count("SELECT count(*) FROM fact_card_transaction").await, 2 * txs);
+}

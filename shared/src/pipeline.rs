@@ -256,7 +256,9 @@ async fn ingest_with(
         members: Vec::new(),
     };
     let done = |mode: IngestMode, status: FileStatus| {
-        status == FileStatus::Loaded || (mode == IngestMode::StageOnly && status == FileStatus::Staged)
+        // A superseded content delivered again is a duplicate: the statement that replaced it stays.
+        matches!(status, FileStatus::Loaded | FileStatus::Superseded)
+            || (mode == IngestMode::StageOnly && status == FileStatus::Staged)
     };
     if let Some(existing) = store::find_by_sha256(db, &sha256).await? {
         if done(mode, existing.status) {

@@ -21,6 +21,8 @@ pub enum FileStatus {
     Staged,
     Loaded,
     Rejected,
+    /// Replaced by a re-sent statement of the same identity: its facts are gone, its row kept.
+    Superseded,
 }
 
 impl FileStatus {
@@ -30,6 +32,7 @@ impl FileStatus {
             FileStatus::Staged => "staged",
             FileStatus::Loaded => "loaded",
             FileStatus::Rejected => "rejected",
+            FileStatus::Superseded => "superseded",
         }
     }
     fn parse(s: &str) -> FileStatus {
@@ -37,6 +40,7 @@ impl FileStatus {
             "staged" => FileStatus::Staged,
             "loaded" => FileStatus::Loaded,
             "rejected" => FileStatus::Rejected,
+            "superseded" => FileStatus::Superseded,
             _ => FileStatus::Received,
         }
     }
@@ -1049,7 +1053,8 @@ pub async fn load_staged_with(
         )
         .await?;
     let status = FileStatus::parse(row.get(0));
-    if status == FileStatus::Loaded {
+    // Superseded: it was loaded, then replaced by a re-sent statement; there is nothing more to do.
+    if matches!(status, FileStatus::Loaded | FileStatus::Superseded) {
         return Ok(LoadResult::AlreadyLoaded);
     }
     if status != FileStatus::Staged {
@@ -1143,6 +1148,7 @@ pub async fn load_staged_with(
         tx.execute("DELETE FROM stage_record WHERE file_id = $1", &[&file_id]).await?;
         tracing::debug!(file_id, seconds = t.elapsed().as_secs_f64(), "staging cleared");
     }
+    supersede_earlier(tx, file_id).await?;
     tx.execute(
         "UPDATE statement_file SET status = 'loaded', loaded_at = now(), updated_at = now(), error = NULL WHERE file_id = $1",
         &[&file_id],
@@ -1161,24 +1167,80 @@ pub async fn load_staged_with(
     }))
 }
 
+/// A re-sent statement supersedes, never adds: the loaded files with the same natural identity as `file_id`
+/// (acquirer, merchant, file type, file date, sequence — "número do arquivo" — as the header says; the
+/// merchant's own exports have none) lose their facts and become `superseded`, pointing at `file_id`, in the
+/// transaction that loads it. Concurrent loads of one identity take turns (a transaction advisory lock).
+/// Returns the file ids superseded.
+pub async fn supersede_earlier(tx: &Transaction<'_>, file_id: i64) -> Result<Vec<i64>> {
+    let row = tx
+        .query_one(
+            "SELECT acquirer, merchant_code, file_type, processing_date, sequence FROM statement_file WHERE file_id = $1",
+            &[&file_id],
+        )
+        .await?;
+    let acquirer: Option<String> = row.get("acquirer");
+    let identity = match (&acquirer, row.get::<_, Option<String>>("sequence")) {
+        (Some(a), Some(seq)) if a != "merchant" && !seq.is_empty() => seq,
+        _ => return Ok(Vec::new()),
+    };
+    let key = format!(
+        "{}|{}|{}|{}|{identity}",
+        acquirer.unwrap_or_default(),
+        row.get::<_, Option<String>>("merchant_code").unwrap_or_default(),
+        row.get::<_, Option<String>>("file_type").unwrap_or_default(),
+        row.get::<_, Option<chrono::NaiveDate>>("processing_date").map(|d| d.to_string()).unwrap_or_default()
+    );
+    tx.execute("SELECT pg_advisory_xact_lock(hashtext('statement identity ' || $1))", &[&key]).await?;
+    let earlier: Vec<i64> = tx
+        .query(
+            "SELECT e.file_id FROM statement_file e, statement_file n
+              WHERE n.file_id = $1 AND e.file_id <> n.file_id AND e.status = 'loaded'
+                AND e.acquirer = n.acquirer AND e.merchant_code = n.merchant_code AND e.file_type = n.file_type
+                AND e.processing_date = n.processing_date AND e.sequence = n.sequence
+              ORDER BY e.file_id FOR UPDATE OF e",
+            &[&file_id],
+        )
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    for &old in &earlier {
+        for l in FACT_LOADS {
+            // Table names come from this file's constant table, never from input.
+            tx.execute(&format!("DELETE FROM {} WHERE file_id = $1", l.table), &[&old]).await?;
+        }
+        tx.execute(
+            "UPDATE statement_file SET status = 'superseded', superseded_by = $2, superseded_at = now(),
+                    updated_at = now() WHERE file_id = $1",
+            &[&old, &file_id],
+        )
+        .await?;
+        tracing::info!(file_id, superseded = old, "re-sent statement: the earlier file's facts were replaced");
+    }
+    Ok(earlier)
+}
+
 /// How one staged record kind becomes facts: its `INSERT … SELECT` and how many of the parameters
 /// (file id, acquirer key, file type, code set) it takes. The order is that of the `statement_file` counts
 /// read by [`load_staged`] and of the [`LoadCounts`] fields.
 struct FactLoad {
     kind: &'static str,
+    /// The fact table its rows go to (each row carries its `file_id`).
+    table: &'static str,
     sql: &'static str,
     params: usize,
 }
 
 const FACT_LOADS: &[FactLoad] = &[
-    FactLoad { kind: "D", sql: LOAD_RECEIVABLE_UNITS, params: 4 },
-    FactLoad { kind: "E", sql: LOAD_TRANSACTIONS, params: 4 },
-    FactLoad { kind: "8", sql: LOAD_PIX, params: 3 },
-    FactLoad { kind: "A", sql: LOAD_NEGOTIATIONS, params: 2 },
-    FactLoad { kind: "B", sql: LOAD_NEGOTIATED_RECEIVABLES, params: 2 },
-    FactLoad { kind: "C", sql: LOAD_NEGOTIATION_CREDITS, params: 2 },
-    FactLoad { kind: "R", sql: LOAD_FINANCIAL_RESERVES, params: 3 },
-    FactLoad { kind: "M", sql: LOAD_MERCHANT_SALES, params: 2 },
+    FactLoad { kind: "D", table: "fact_receivable_unit", sql: LOAD_RECEIVABLE_UNITS, params: 4 },
+    FactLoad { kind: "E", table: "fact_card_transaction", sql: LOAD_TRANSACTIONS, params: 4 },
+    FactLoad { kind: "8", table: "fact_pix_transaction", sql: LOAD_PIX, params: 3 },
+    FactLoad { kind: "A", table: "fact_receivables_negotiation", sql: LOAD_NEGOTIATIONS, params: 2 },
+    FactLoad { kind: "B", table: "fact_negotiated_receivable", sql: LOAD_NEGOTIATED_RECEIVABLES, params: 2 },
+    FactLoad { kind: "C", table: "fact_negotiation_credit", sql: LOAD_NEGOTIATION_CREDITS, params: 2 },
+    FactLoad { kind: "R", table: "fact_financial_reserve", sql: LOAD_FINANCIAL_RESERVES, params: 3 },
+    FactLoad { kind: "M", table: "fact_merchant_sale", sql: LOAD_MERCHANT_SALES, params: 2 },
 ];
 
 /// "3 D / 12 E / 1 A" (kinds with rows only; "nothing" when none).
