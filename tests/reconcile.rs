@@ -312,3 +312,86 @@ async fn the_html_report_renders_in_headless_chromium_with_the_headline_numbers(
     let open_items = std::fs::read_to_string(csv.join("open_items.csv")).unwrap();
     assert_eq!(open_items.lines().count() as u64, run.totals.open + 1, "a header and every open item");
 }
+
+/// A reconciliation reads one snapshot: a sales file committed while it runs is in none of its areas —
+/// not its fees without its sales, as once happened under READ COMMITTED (issue 14, item 1). The file is
+/// committed while the reconciliation waits on its first read (the merchant's sales, locked by the test).
+#[tokio::test]
+async fn a_reconciliation_reads_one_snapshot_while_a_file_loads() {
+    let mut db = TestDb::new("reconsnapshot").await;
+    let dir = tempfile::tempdir().unwrap();
+    let spec = SampleSpec { transactions: 300, seed: 4, merchants: 1, ..SampleSpec::default() };
+    let files = sample::generate(dir.path(), &spec).unwrap();
+    let held_back = files.iter().find(|f| f.file_type == "03").unwrap();
+    for f in files.iter().filter(|f| f.path != held_back.path) {
+        let r = ingest_file(&mut db.client, &f.path, "test", IngestMode::StageAndLoad).await.unwrap();
+        assert_eq!(r.outcome, Outcome::Loaded);
+    }
+    let scope = Scope { from: d(FROM), to: d(TO), merchant: None };
+    let settings = Settings::new(d(TO));
+    let before = recon::run(&mut db.client, &scope, &settings).await.unwrap();
+    let expected = item_rows(&db, before.run_id).await;
+
+    // Hold the reconciliation's first read, load the sales file meanwhile, then let it go on.
+    let locker = db.client.transaction().await.unwrap();
+    locker.execute("LOCK TABLE fact_merchant_sale IN ACCESS EXCLUSIVE MODE", &[]).await.unwrap();
+    let url = db.url.clone();
+    let (scope2, settings2) = (scope.clone(), settings.clone());
+    let reconciling = tokio::spawn(async move {
+        let mut c = syncrocardpay_core::db::connect(&url).await.unwrap();
+        recon::run(&mut c, &scope2, &settings2).await.unwrap()
+    });
+    let mut loader = syncrocardpay_core::db::connect(&db.url).await.unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let waiting: i64 = locker
+            .query_one(
+                // (a statement being prepared does not show its text in pg_stat_activity: look at the lock)
+                "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+                  WHERE NOT l.granted AND c.relname = 'fact_merchant_sale'",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        if waiting > 0 {
+            break;
+        }
+        if std::time::Instant::now() > deadline {
+            let rows = locker
+                .query("SELECT state, wait_event_type, wait_event, query FROM pg_stat_activity WHERE datname = current_database()", &[])
+                .await
+                .unwrap();
+            let seen: Vec<String> = rows
+                .iter()
+                .map(|r| {
+                    format!(
+                        "{:?} {:?} {:?} {:?}",
+                        r.get::<_, Option<String>>(0),
+                        r.get::<_, Option<String>>(1),
+                        r.get::<_, Option<String>>(2),
+                        r.get::<_, Option<String>>(3)
+                    )
+                })
+                .collect();
+            panic!("the reconciliation never reached its first read: {seen:#?}");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let r = ingest_file(&mut loader, &held_back.path, "test", IngestMode::StageAndLoad).await.unwrap();
+    assert_eq!(r.outcome, Outcome::Loaded);
+    locker.commit().await.unwrap();
+    let during = reconciling.await.unwrap();
+    let got = item_rows(&db, during.run_id).await;
+    let first_difference = got.iter().zip(&expected).position(|(a, b)| a != b);
+    assert!(
+        got == expected,
+        "the file loaded meanwhile leaked into the run: {} items instead of {}, first difference at {first_difference:?}",
+        got.len(),
+        expected.len()
+    );
+
+    // Reconciled again, the file is there: it did matter.
+    let after = recon::run(&mut db.client, &scope, &settings).await.unwrap();
+    assert_ne!(item_rows(&db, after.run_id).await, expected);
+}
