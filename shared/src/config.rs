@@ -81,18 +81,10 @@ impl DbConfig {
             query.push(format!("sslmode={}", percent_encode(mode.trim())));
         }
         if let Some(pem) = &self.ca_bundle {
-            use sha2::Digest;
-            let digest = hex::encode(sha2::Sha256::digest(pem.as_bytes()));
-            let path = std::env::temp_dir().join(format!("syncrocardpay-db-ca-{}.pem", &digest[..16]));
-            if !path.exists() {
-                let invalid = |e: std::io::Error| ConfigError::Invalid {
-                    name: "db/sslrootcert".into(),
-                    reason: format!("cannot write it to {}: {e}", path.display()),
-                };
-                let partial = path.with_extension(format!("{}.tmp", std::process::id()));
-                std::fs::write(&partial, pem).map_err(invalid)?;
-                std::fs::rename(&partial, &path).map_err(invalid)?;
-            }
+            let path = private_ca_file(pem).map_err(|e| ConfigError::Invalid {
+                name: "db/sslrootcert".into(),
+                reason: format!("cannot write it to a private temporary file: {e}"),
+            })?;
             query.push(format!("sslrootcert={}", percent_encode(&path.to_string_lossy())));
         }
         if !query.is_empty() {
@@ -101,6 +93,29 @@ impl DbConfig {
         }
         Ok(url)
     }
+}
+
+/// The file the driver reads a CA bundle from: created once per bundle and process, with a random name,
+/// `O_EXCL` and mode 0600 (tempfile), so no other local user can plant a certificate of their own where it is
+/// looked for (a predictable `/tmp/syncrocardpay-db-ca-<hash>.pem`, reused when present, once allowed that).
+fn private_ca_file(pem: &str) -> std::io::Result<std::path::PathBuf> {
+    use sha2::Digest;
+    use std::io::Write;
+    static FILES: std::sync::OnceLock<std::sync::Mutex<HashMap<String, std::path::PathBuf>>> =
+        std::sync::OnceLock::new();
+    let digest = hex::encode(sha2::Sha256::digest(pem.as_bytes()));
+    let mut files = FILES.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(path) = files.get(&digest) {
+        if path.is_file() {
+            return Ok(path.clone());
+        }
+    }
+    let mut file = tempfile::Builder::new().prefix("syncrocardpay-db-ca-").suffix(".pem").tempfile()?;
+    file.write_all(pem.as_bytes())?;
+    file.flush()?;
+    let (_, path) = file.keep().map_err(|e| e.error)?;
+    files.insert(digest, path.clone());
+    Ok(path)
 }
 
 /// FTPS server settings.
@@ -316,6 +331,33 @@ mod tests {
         assert!(url.starts_with("postgres://u:s3cr3t%3B%27%22@h:5432/d?sslmode=verify-full&sslrootcert="), "{url}");
         assert_eq!(std::fs::read_to_string(&path).unwrap(), pem, "the bundle, written for the driver");
         assert_eq!(c.url().unwrap(), url, "the same file next time");
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600, "private to this user");
+    }
+
+    /// Another local user who plants a certificate at the name the bundle used to be written to (predictable,
+    /// and reused when present) is never trusted: the bundle goes to a private file of a random name.
+    #[test]
+    fn a_planted_ca_file_is_never_used() {
+        use sha2::Digest;
+        let pem = "-----BEGIN CERTIFICATE-----\nTRUSTED\n-----END CERTIFICATE-----\n";
+        let digest = hex::encode(sha2::Sha256::digest(pem.as_bytes()));
+        let planted = std::env::temp_dir().join(format!("syncrocardpay-db-ca-{}.pem", &digest[..16]));
+        std::fs::write(&planted, "-----BEGIN CERTIFICATE-----\nATTACKER\n-----END CERTIFICATE-----\n").unwrap();
+        let c = DbConfig {
+            host: "h".into(),
+            port: 5432,
+            user: "u".into(),
+            password: Secret::new("p"),
+            name: "d".into(),
+            sslmode: None,
+            ca_bundle: Some(pem.into()),
+        };
+        let url = c.url().unwrap();
+        let path = url.split("sslrootcert=").nth(1).unwrap().replace("%2F", "/");
+        assert_ne!(std::path::Path::new(&path), planted.as_path());
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), pem);
+        let _ = std::fs::remove_file(&planted);
     }
 
     #[test]
