@@ -224,8 +224,20 @@ pub fn html(data: &ReportData) -> String {
     out
 }
 
+/// A text cell that came from a statement or a merchant's CSV, safe to open in a spreadsheet: one starting
+/// with `=`, `+`, `-`, `@`, a tab or a carriage return would be run as a formula (CSV injection), so it is
+/// prefixed with `'` (OWASP's advice). Numbers are written as they are, never through this.
+pub fn csv_text(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    }
+}
+
 /// The report's tables as CSV files in `dir`: `totals.csv`, `open_items.csv` (every open item),
-/// `expected_vs_received.csv`, `fee_overcharge.csv`. Amounts are plain decimals (`1234.56`).
+/// `expected_vs_received.csv`, `fee_overcharge.csv`. Amounts are plain decimals (`1234.56`); text that came
+/// from input is neutralised against formula injection ([`csv_text`]).
 pub fn write_csv(dir: &std::path::Path, data: &ReportData) -> std::io::Result<Vec<std::path::PathBuf>> {
     std::fs::create_dir_all(dir)?;
     let mut written = Vec::new();
@@ -250,7 +262,7 @@ pub fn write_csv(dir: &std::path::Path, data: &ReportData) -> std::io::Result<Ve
             .map(|s| {
                 vec![
                     s.area.as_str().into(),
-                    s.status.clone(),
+                    csv_text(&s.status),
                     s.open.to_string(),
                     s.count.to_string(),
                     s.at_stake.to_string(),
@@ -286,23 +298,23 @@ pub fn write_csv(dir: &std::path::Path, data: &ReportData) -> std::io::Result<Ve
             .map(|i| {
                 vec![
                     i.area.as_str().into(),
-                    i.status.clone(),
-                    i.merchant_code.clone(),
-                    i.acquirer.clone(),
+                    csv_text(&i.status),
+                    csv_text(&i.merchant_code),
+                    csv_text(&i.acquirer),
                     i.ref_date.to_string(),
-                    i.sale_code.clone(),
-                    i.nsu.clone(),
-                    i.authorization_code.clone(),
+                    csv_text(&i.sale_code),
+                    csv_text(&i.nsu),
+                    csv_text(&i.authorization_code),
                     i.installment.to_string(),
-                    i.brand.clone(),
-                    i.product.clone(),
+                    csv_text(&i.brand),
+                    csv_text(&i.product),
                     opt(i.expected),
                     opt(i.actual),
                     opt(i.difference),
                     i.at_stake().to_string(),
                     i.days_late.map(|d| d.to_string()).unwrap_or_default(),
-                    i.fields.join(";"),
-                    i.reason.clone(),
+                    csv_text(&i.fields.join(";")),
+                    csv_text(&i.reason),
                 ]
             })
             .collect(),
@@ -320,8 +332,65 @@ pub fn write_csv(dir: &std::path::Path, data: &ReportData) -> std::io::Result<Ve
         &["brand", "product", "items", "overcharged"],
         fee_overcharge(data.items)
             .into_iter()
-            .map(|((b, p), (n, d))| vec![b, p, n.to_string(), d.to_string()])
+            .map(|((b, p), (n, d))| vec![csv_text(&b), csv_text(&p), n.to_string(), d.to_string()])
             .collect(),
     )?;
     Ok(written)
+}
+
+#[cfg(test)]
+mod csv_tests {
+    use super::*;
+    use crate::reconcile::{Area, ReconItem, Scope, Settings};
+
+    /// Cells from statements and merchant CSVs that a spreadsheet would run as formulas are neutralised;
+    /// amounts (negative ones too) stay numbers.
+    #[test]
+    fn csv_cells_that_would_be_formulas_are_neutralised_and_numbers_stay_numbers() {
+        let d = NaiveDate::from_ymd_opt(2026, 9, 1).unwrap();
+        let item = ReconItem {
+            area: Area::Sales,
+            status: "missing_in_acquirer".into(),
+            merchant_code: "@SUM(A1)".into(),
+            acquirer: "cielo".into(),
+            ref_date: d,
+            sale_code: "=HYPERLINK(\"http://x\",\"y\")".into(),
+            nsu: "+123".into(),
+            authorization_code: "-1".into(),
+            installment: 0,
+            brand: "\tVisa".into(),
+            product: "\rDebit".into(),
+            expected: Some(Decimal::new(-500, 2)),
+            actual: None,
+            difference: None,
+            days_late: None,
+            fields: vec![],
+            reason: "=1+1".into(),
+            expected_ref: None,
+            actual_ref: None,
+        };
+        let items = vec![item];
+        let scope = Scope { from: d, to: d, merchant: None };
+        let settings = Settings::new(d);
+        let totals = crate::reconcile::totals(&items);
+        let data = ReportData { run_id: 1, scope: &scope, settings: &settings, totals: &totals, items: &items };
+        let dir = tempfile::tempdir().unwrap();
+        write_csv(dir.path(), &data).unwrap();
+        let mut r = csv::Reader::from_path(dir.path().join("open_items.csv")).unwrap();
+        let headers = r.headers().unwrap().clone();
+        let row = r.records().next().unwrap().unwrap();
+        let col = |name: &str| {
+            let i = headers.iter().position(|h| h == name).unwrap();
+            row[i].to_string()
+        };
+        assert_eq!(col("merchant_code"), "'@SUM(A1)");
+        assert_eq!(col("sale_code"), "'=HYPERLINK(\"http://x\",\"y\")");
+        assert_eq!(col("nsu"), "'+123");
+        assert_eq!(col("authorization_code"), "'-1");
+        assert_eq!(col("brand"), "'\tVisa");
+        assert_eq!(col("product"), "'\rDebit");
+        assert_eq!(col("reason"), "'=1+1");
+        assert_eq!(col("expected"), "-5.00", "an amount stays a number");
+        assert_eq!(col("acquirer"), "cielo");
+    }
 }
