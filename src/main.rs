@@ -452,13 +452,13 @@ async fn main() -> Result<()> {
             }
         }
         Command::Rates { action: RatesAction::Import { file } } => {
-            let name = file.display().to_string();
+            let name = printable_name(&file.display().to_string());
             let input = std::fs::File::open(&file).with_context(|| format!("cannot open {name}"))?;
             let rates = match read_rates(input) {
                 Ok(rates) => rates,
                 Err(issues) => {
                     for i in &issues {
-                        eprintln!("{name}: {i}");
+                        eprintln!("{name}: {}", printable_name(&i.to_string()));
                     }
                     anyhow::bail!("{name}: {} problem(s), nothing imported", issues.len());
                 }
@@ -534,7 +534,7 @@ async fn main() -> Result<()> {
                 if json {
                     println!("{}", serde_json::to_string(l)?);
                 } else {
-                    println!("{:<6} {:>12}  {}  {}", l.status, l.size, l.source, l.name);
+                    println!("{:<6} {:>12}  {}  {}", l.status, l.size, l.source, printable_name(&l.name));
                 }
             }
             if !json {

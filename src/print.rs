@@ -37,7 +37,8 @@ pub fn sample_files(files: &[SampleFile]) {
 
 pub fn summary(s: &StatementSummary) {
     let verdict = if s.is_valid() { "VALID" } else { "REJECTED" };
-    println!("{}: {verdict}", s.file);
+    let file = printable_name(&s.file);
+    println!("{file}: {verdict}");
     let file_type = s.file_type.as_ref().map(|t| format!("{} ({})", t.code, t.kind)).unwrap_or_else(|| "?".into());
     println!(
         "  acquirer {}, layout {}, file type {file_type}, merchant {}",
@@ -98,7 +99,7 @@ pub fn summary(s: &StatementSummary) {
     if s.error_count > 0 {
         println!("  errors: {} (showing {})", s.error_count, s.errors.len());
         for e in &s.errors {
-            println!("    {}: {e}", s.file);
+            println!("    {file}: {}", printable_name(&e.to_string()));
         }
     }
     anomalies(s);
@@ -106,10 +107,11 @@ pub fn summary(s: &StatementSummary) {
 
 /// The deviations a valid file was loaded with (docs/formats.md lists every kind).
 fn anomalies(s: &StatementSummary) {
+    let file = printable_name(&s.file);
     if s.anomaly_count > 0 {
         println!("  anomalies (loaded, kept with the file): {} (showing {})", s.anomaly_count, s.anomalies.len());
         for a in &s.anomalies {
-            println!("    {}: {a}", s.file);
+            println!("    {file}: {}", printable_name(&a.to_string()));
         }
     }
 }
@@ -136,7 +138,7 @@ pub fn ingest_report(r: &IngestReport) {
     if !r.members.is_empty() {
         println!(
             "{}: archive of {} statements: {} ({} rows, {:.2} s)",
-            r.path.display(),
+            printable_name(&r.path.display().to_string()),
             r.members.len(),
             r.outcome.as_str(),
             r.rows.total(),
@@ -147,7 +149,7 @@ pub fn ingest_report(r: &IngestReport) {
         }
         return;
     }
-    ingest_line(r, &r.path.display().to_string());
+    ingest_line(r, &printable_name(&r.path.display().to_string()));
 }
 
 /// One file's ingest, `label` naming it (its path, or `archive!member`).
@@ -166,7 +168,7 @@ fn ingest_line(r: &IngestReport, label: &str) {
             anomalies(s);
         } else {
             for e in &s.errors {
-                eprintln!("  {label}: {e}");
+                eprintln!("  {label}: {}", printable_name(&e.to_string()));
             }
             if s.error_count as usize > s.errors.len() {
                 eprintln!("  … {} more", s.error_count as usize - s.errors.len());

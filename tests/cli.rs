@@ -379,3 +379,26 @@ fn parse_opens_a_zip_and_validates_each_member() {
     let z = zip.display();
     assert_eq!(names, [format!("{z}!A.TXT"), format!("{z}!B.TXT")]);
 }
+
+/// What came from input is escaped wherever it is printed: a file name with an escape sequence and a
+/// newline, the header text of a rates CSV — no raw control character reaches the terminal (issue 14,
+/// item 16).
+#[test]
+fn terminal_escape_sequences_from_input_are_never_printed_raw() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = samples(dir.path(), 10, 2);
+    let named = dir.path().join("evil\x1b]0;owned\x07\x1b[2J\nname.TXT");
+    std::fs::copy(&files[0].path, &named).unwrap();
+    let junk = dir.path().join("junk\x1b[31m.TXT");
+    std::fs::write(&junk, "0\x1b[31mnot a statement\x1b[0m\n").unwrap();
+    let out = bin().arg("parse").arg(&named).arg(&junk).output().unwrap();
+    let rates = dir.path().join("rates\x1b[1m.csv");
+    std::fs::write(&rates, "merchant_code,\x1b[31macquirer\x1b[0m,brand\n1,2,3\n").unwrap();
+    let out2 = bin().args(["rates", "import"]).arg(&rates).output().unwrap();
+    for o in [&out, &out2] {
+        let all = [o.stdout.as_slice(), o.stderr.as_slice()].concat();
+        assert!(!all.contains(&0x1b) && !all.contains(&0x07), "{}", String::from_utf8_lossy(&all));
+    }
+    let text = stdout(&out);
+    assert!(text.contains("evil\\u{1b}]0;owned\\u{7}\\u{1b}[2J\\nname.TXT: VALID"), "{text}");
+}
