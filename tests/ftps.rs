@@ -337,3 +337,30 @@ fn tls_verification_cannot_be_turned_off() {
         assert!(!help.contains(word), "a flag looks like it disables verification: {word}");
     }
 }
+
+/// With every log level open — `RUST_LOG=trace`, even `suppaftp=trace` — the FTPS password never reaches the
+/// output: suppaftp logs `PASS <password>` at trace, and its target is capped (issue 14, item 5).
+#[tokio::test]
+async fn trace_logging_never_prints_the_ftps_password() {
+    let home = tempfile::tempdir().unwrap();
+    let edi = home.path().join("edi");
+    std::fs::create_dir(&edi).unwrap();
+    samples(&edi, 10, 6);
+    let Some(server) = FtpsServer::start(home.path(), false) else { return };
+    let db = common::db::TestDb::new("ftpstrace").await;
+    let url = format!("ftps://{USER}:{}@localhost:{}/edi", PASSWORD.replace('!', "%21"), server.port);
+    for level in ["trace", "trace,suppaftp=trace"] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_syncrocardpay"))
+            .args(["discover", "--ftps", &url, "--ftps-ca-file"])
+            .arg(&server.ca)
+            .env("DATABASE_URL", &db.url)
+            .env("RUST_LOG", level)
+            .output()
+            .unwrap();
+        let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(out.status.success(), "{stdout}\n{stderr}");
+        assert!(stderr.contains("TRACE"), "trace logging is on: {stderr}");
+        assert!(!stdout.contains(PASSWORD) && !stderr.contains(PASSWORD), "{level}: the password was printed");
+        assert!(!stderr.contains("PASS "), "{level}: the PASS command was logged");
+    }
+}

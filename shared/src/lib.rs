@@ -7,6 +7,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod formats;
+pub mod logging;
 pub mod model;
 pub mod pipeline;
 pub mod reconcile;

@@ -262,29 +262,125 @@ pub async fn migrate(client: &mut Client) -> Result<Vec<String>> {
     Ok(report.applied_migrations().iter().map(|m| m.to_string()).collect())
 }
 
-/// A connection URL with its password replaced by `***`, safe to print.
+/// A connection string with every password replaced by `***`, safe to print: the URL's userinfo
+/// (`postgres://user:password@host`), a `password` query parameter (`?password=…`, any case), and libpq's
+/// key=value form however it is spaced or quoted (`password = X`, `password='A B'`, `password='it\'s'`).
 pub fn redact_url(url: &str) -> String {
-    // postgres://user:password@host... → postgres://user:***@host...
     if let Some(scheme_end) = url.find("://") {
-        let rest = &url[scheme_end + 3..];
-        if let Some(at) = rest.rfind('@') {
-            let userinfo = &rest[..at];
-            if let Some(colon) = userinfo.find(':') {
-                return format!("{}{}:***{}", &url[..scheme_end + 3], &userinfo[..colon], &rest[at..]);
+        let (head, rest) = url.split_at(scheme_end + 3);
+        let (authority_path, query) = match rest.split_once('?') {
+            Some((a, q)) => (a, Some(q)),
+            None => (rest, None),
+        };
+        let mut out = head.to_string();
+        match authority_path.rfind('@') {
+            Some(at) => {
+                let userinfo = &authority_path[..at];
+                match userinfo.find(':') {
+                    Some(colon) => out.push_str(&format!("{}:***{}", &userinfo[..colon], &authority_path[at..])),
+                    None => out.push_str(authority_path),
+                }
+            }
+            None => out.push_str(authority_path),
+        }
+        if let Some(q) = query {
+            let pairs: Vec<String> = q
+                .split('&')
+                .map(|pair| match pair.split_once('=') {
+                    Some((k, _)) if is_password_key(k) => format!("{k}=***"),
+                    _ => pair.to_string(),
+                })
+                .collect();
+            out.push('?');
+            out.push_str(&pairs.join("&"));
+        }
+        return out;
+    }
+    redact_conninfo(url)
+}
+
+fn is_password_key(k: &str) -> bool {
+    let k = percent_encoding::percent_decode_str(k.trim()).decode_utf8_lossy();
+    k.eq_ignore_ascii_case("password") || k.eq_ignore_ascii_case("passfile") || k.eq_ignore_ascii_case("sslpassword")
+}
+
+/// libpq's `key = value` form: values unquoted up to whitespace, or single-quoted with `\'` and `\\`.
+fn redact_conninfo(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = String::with_capacity(s.len());
+    let mut i = 0;
+    while i < b.len() {
+        // Whitespace between pairs is kept as it is.
+        if b[i].is_ascii_whitespace() {
+            out.push(b[i] as char);
+            i += 1;
+            continue;
+        }
+        let key_start = i;
+        while i < b.len() && b[i] != b'=' && !b[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let key = &s[key_start..i];
+        let mut j = i;
+        while j < b.len() && b[j].is_ascii_whitespace() {
+            j += 1;
+        }
+        if j >= b.len() || b[j] != b'=' {
+            // Not a key=value pair: keep the word.
+            out.push_str(key);
+            continue;
+        }
+        j += 1;
+        while j < b.len() && b[j].is_ascii_whitespace() {
+            j += 1;
+        }
+        let value_start = j;
+        if j < b.len() && b[j] == b'\'' {
+            j += 1;
+            while j < b.len() && b[j] != b'\'' {
+                j += if b[j] == b'\\' { 2 } else { 1 };
+            }
+            j = (j + 1).min(b.len());
+        } else {
+            while j < b.len() && !b[j].is_ascii_whitespace() {
+                j += 1;
             }
         }
-        return url.to_string();
+        out.push_str(&s[key_start..value_start]);
+        if is_password_key(key) {
+            out.push_str("***");
+        } else {
+            out.push_str(&s[value_start..j]);
+        }
+        i = j;
     }
-    // key=value form: hide password=...
-    url.split_whitespace()
-        .map(|kv| if kv.to_ascii_lowercase().starts_with("password=") { "password=***" } else { kv })
-        .collect::<Vec<_>>()
-        .join(" ")
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every form a password can take in a connection string is hidden (issue 14, item 5).
+    #[test]
+    fn passwords_are_redacted_in_every_form() {
+        let cases = [
+            ("postgres://u:s3cr3t@h:5432/d", "postgres://u:***@h:5432/d"),
+            ("postgres://u:s3cr3t@h/d?sslmode=require", "postgres://u:***@h/d?sslmode=require"),
+            ("postgres://h/d?user=u&password=s3cr3t", "postgres://h/d?user=u&password=***"),
+            ("postgresql://h/d?PassWord=s3cr3t&x=1", "postgresql://h/d?PassWord=***&x=1"),
+            ("postgres://u@h/d?pass%77ord=s3cr3t", "postgres://u@h/d?pass%77ord=***"),
+            ("host=h password=s3cr3t user=u", "host=h password=*** user=u"),
+            ("host=h password = s3cr3t user=u", "host=h password = *** user=u"),
+            ("host=h password='A B s3cr3t' user=u", "host=h password=*** user=u"),
+            ("host=h PASSWORD='it\\'s s3cr3t' dbname=d", "host=h PASSWORD=*** dbname=d"),
+        ];
+        for (given, expected) in cases {
+            let r = redact_url(given);
+            assert_eq!(r, expected, "{given}");
+            assert!(!r.contains("s3cr3t"), "{r}");
+        }
+    }
 
     #[test]
     fn tls_options_are_taken_out_of_the_url_and_remote_servers_require_tls() {
