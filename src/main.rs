@@ -520,6 +520,9 @@ async fn main() -> Result<()> {
             if let Some(dir) = inbox {
                 let source = FolderSource::new(&dir);
                 let found = pipeline::discover(&client, &source).await?;
+                for (name, why) in &found.failed {
+                    eprintln!("{}: {}", printable_name(name), printable_name(why));
+                }
                 listing.extend(found.new.into_iter().map(|d| pipeline::RemoteListing {
                     source: source.label(),
                     name: d.name,

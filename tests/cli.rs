@@ -402,3 +402,44 @@ fn terminal_escape_sequences_from_input_are_never_printed_raw() {
     let text = stdout(&out);
     assert!(text.contains("evil\\u{1b}]0;owned\\u{7}\\u{1b}[2J\\nname.TXT: VALID"), "{text}");
 }
+
+/// An inbox holding a link to a file outside it, a dangling link and a FIFO: each is refused on its own,
+/// saying why, and never read (no byte of the outside file is stored or printed); the statements beside them
+/// load; `parse` and `ingest` refuse a FIFO or `/dev/zero` at once instead of reading for ever (issue 14,
+/// items 10 and 11).
+#[tokio::test]
+async fn links_leaving_the_inbox_and_odd_entries_are_refused_alone_and_the_rest_loads() {
+    let db = TestDb::new("clisymlinks").await;
+    let dir = tempfile::tempdir().unwrap();
+    let inbox = dir.path().join("inbox");
+    std::fs::create_dir(&inbox).unwrap();
+    let files = samples(&inbox, 20, 7);
+    let outside = dir.path().join("secret.txt");
+    std::fs::write(&outside, "0TOP-SECRET first line of a file outside the inbox\n").unwrap();
+    std::os::unix::fs::symlink(&outside, inbox.join("LINK_OUT.TXT")).unwrap();
+    std::os::unix::fs::symlink(inbox.join("gone.TXT"), inbox.join("DANGLING.TXT")).unwrap();
+    std::os::unix::fs::symlink(&files[0].path, inbox.join("LINK_IN.TXT")).unwrap();
+    let fifo = inbox.join("PIPE.TXT");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+
+    let out = bin().args(["run", "--inbox"]).arg(&inbox).env("DATABASE_URL", &db.url).output().unwrap();
+    let (text, err) = (stdout(&out), String::from_utf8_lossy(&out.stderr).to_string());
+    assert_eq!(out.status.code(), Some(1), "{text}{err}");
+    assert!(text.contains("LINK_OUT.TXT: FAILED") && text.contains("outside the inbox"), "{text}");
+    assert!(text.contains("DANGLING.TXT: FAILED") && text.contains("cannot be reached"), "{text}");
+    assert!(text.contains("PIPE.TXT: FAILED") && text.contains("a FIFO"), "{text}");
+    assert!(!text.contains("TOP-SECRET") && !err.contains("TOP-SECRET"), "{text}{err}");
+    assert_eq!(db.count("SELECT count(*) FROM statement_file WHERE status = 'loaded'").await as usize, files.len());
+    assert_eq!(db.count("SELECT count(*) FROM rejected_line WHERE raw_line LIKE '%TOP-SECRET%'").await, 0);
+
+    for args in [vec!["parse"], vec!["ingest"]] {
+        for target in [fifo.as_path(), std::path::Path::new("/dev/zero")] {
+            let started = std::time::Instant::now();
+            let out = bin().args(&args).arg(target).env("DATABASE_URL", &db.url).output().unwrap();
+            assert!(!out.status.success());
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(err.contains("not a regular file"), "{args:?} {}: {err}", target.display());
+            assert!(started.elapsed() < std::time::Duration::from_secs(30));
+        }
+    }
+}

@@ -33,6 +33,10 @@ pub enum Error {
     /// A file name that would be unsafe to store, print or use as a key (control characters…).
     #[error("{name}: file name refused: {reason}")]
     UnsafeName { name: String, reason: String },
+    /// A file that will not be read as it is: a link leaving its inbox, a FIFO or device, an entry that
+    /// cannot be examined.
+    #[error("{name}: refused: {reason}")]
+    Refused { name: String, reason: String },
     #[error("{0}")]
     Other(String),
 }
@@ -48,6 +52,7 @@ impl Error {
                 | Error::NotConfigured(_)
                 | Error::Integrity { .. }
                 | Error::UnsafeName { .. }
+                | Error::Refused { .. }
         )
     }
 

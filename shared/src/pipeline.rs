@@ -13,7 +13,7 @@ use crate::remote;
 use crate::source::ftps::{FtpsSource, RemoteFile};
 #[cfg(feature = "sources")]
 use crate::source::s3::{self, S3Store};
-use crate::source::{check_file_name, display_name, printable_name, SourceFile, StatementSource};
+use crate::source::{check_file_name, display_name, printable_name, StatementSource};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use std::collections::VecDeque;
@@ -93,6 +93,7 @@ fn blocking_err(e: tokio::task::JoinError) -> Error {
 /// each member ingested as a statement of its own, named `archive!member` ([`crate::archive`]); an archive
 /// that cannot be opened, or breaks the limits against zip bombs, is recorded as rejected with the reason.
 pub async fn ingest_file(db: &mut Client, path: &Path, source: &str, mode: IngestMode) -> Result<IngestReport> {
+    crate::source::check_regular_file(path)?;
     let p = path.to_path_buf();
     let compression = tokio::task::spawn_blocking(move || crate::archive::sniff(&p).map_err(|e| Error::io(&p, e)))
         .await
@@ -106,6 +107,7 @@ pub async fn ingest_file(db: &mut Client, path: &Path, source: &str, mode: Inges
 /// Validate a local file without loading it (`parse`): one summary, or one per member of a compressed
 /// delivery (named `archive!member`; an archive that cannot be opened is one rejected summary saying why).
 pub fn validate_path(path: &Path, name: &str) -> Result<Vec<StatementSummary>> {
+    crate::source::check_regular_file(path)?;
     let io = |e| Error::io(path, e);
     let Some(compression) = crate::archive::sniff(path).map_err(io)? else {
         return Ok(vec![crate::formats::validate_statement(File::open(path).map_err(io)?, name).map_err(io)?]);
@@ -216,6 +218,7 @@ pub async fn ingest_merchant_sales(
     source: &str,
     mapping: &Mapping,
 ) -> Result<IngestReport> {
+    crate::source::check_regular_file(path)?;
     let mapping = Arc::new(mapping.clone());
     let reader: Reader = Arc::new(move |input, name, sink| read_merchant_sales(input, name, &mapping, sink));
     ingest_with(db, path, None, source, IngestMode::StageAndLoad, reader).await
@@ -398,28 +401,33 @@ pub struct Discovered {
 pub struct Discovery {
     pub new: Vec<Discovered>,
     pub already_loaded: usize,
+    /// Entries refused or unreadable, with the reason: failures of their own, the others go on.
+    pub failed: Vec<(String, String)>,
 }
 
 /// List a source and keep the files whose content (sha256) is not loaded yet; the same content under two
 /// names in one listing is kept once.
 pub async fn discover(db: &Client, source: &dyn StatementSource) -> Result<Discovery> {
-    let files: Vec<SourceFile> = source.list()?;
-    let hashed = tokio::task::spawn_blocking(move || -> Result<Vec<Discovered>> {
-        files
-            .into_iter()
-            .map(|f| {
-                let (sha256, size) =
-                    File::open(&f.local_path).and_then(sha256_of).map_err(|e| Error::io(&f.local_path, e))?;
-                Ok(Discovered { name: f.name, path: f.local_path, size, sha256 })
-            })
-            .collect()
+    let listing = source.list()?;
+    let mut failed = listing.refused;
+    let (hashed, unreadable) = tokio::task::spawn_blocking(move || {
+        let mut hashed = Vec::new();
+        let mut unreadable = Vec::new();
+        for f in listing.files {
+            match File::open(&f.local_path).and_then(sha256_of) {
+                Ok((sha256, size)) => hashed.push(Discovered { name: f.name, path: f.local_path, size, sha256 }),
+                Err(e) => unreadable.push((f.name, format!("cannot be read: {e}"))),
+            }
+        }
+        (hashed, unreadable)
     })
     .await
-    .map_err(blocking_err)??;
+    .map_err(blocking_err)?;
+    failed.extend(unreadable);
     let shas: Vec<String> = hashed.iter().map(|d| d.sha256.clone()).collect();
     let loaded = store::loaded_sha256s(db, &shas).await?;
     let mut seen = std::collections::HashSet::new();
-    let mut discovery = Discovery::default();
+    let mut discovery = Discovery { failed, ..Default::default() };
     for d in hashed {
         if loaded.contains(&d.sha256) {
             discovery.already_loaded += 1;
@@ -642,8 +650,13 @@ pub async fn run(database_url: &str, source: &dyn StatementSource, jobs: usize) 
     let db = crate::db::connect_retrying(database_url, &RetryPolicy::from_env()).await?;
     let discovery = discover(&db, source).await?;
     drop(db);
-    let mut summary = RunSummary { files_seen: discovery.new.len() + discovery.already_loaded, ..Default::default() };
+    let mut summary = RunSummary {
+        files_seen: discovery.new.len() + discovery.already_loaded + discovery.failed.len(),
+        ..Default::default()
+    };
     summary.duplicates = discovery.already_loaded;
+    summary.failed = discovery.failed.len();
+    summary.failures = discovery.failed.iter().map(|(n, why)| (printable_name(n), why.clone())).collect();
     let label = source.label();
     let work: Work<Discovered> = Arc::new(move |db, d| {
         let label = label.clone();

@@ -25,8 +25,48 @@ pub struct SourceFile {
 pub trait StatementSource {
     /// A short label stored with each delivery, e.g. `folder:/srv/inbox`.
     fn label(&self) -> String;
-    /// Candidate statement files, sorted by name.
-    fn list(&self) -> Result<Vec<SourceFile>>;
+    /// Candidate statement files, sorted by name, and the entries refused with the reason (each is reported
+    /// as a failure of its own; the others go on).
+    fn list(&self) -> Result<Listing>;
+}
+
+/// What a listing found: the files to read, and the entries refused.
+#[derive(Debug, Default)]
+pub struct Listing {
+    pub files: Vec<SourceFile>,
+    /// (name, reason)
+    pub refused: Vec<(String, String)>,
+}
+
+/// A path to read as a statement: a regular file (after links), never a FIFO, socket or device (`/dev/zero`
+/// would be read for ever). The path is given by the user, so a link is followed.
+pub fn check_regular_file(path: &Path) -> Result<()> {
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    if meta.is_file() {
+        Ok(())
+    } else {
+        Err(Error::Refused {
+            name: printable_name(&path.display().to_string()),
+            reason: format!("not a regular file ({}): only files are read", kind_of(&meta.file_type())),
+        })
+    }
+}
+
+fn kind_of(t: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if t.is_dir() {
+        "a directory"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_socket() {
+        "a socket"
+    } else if t.is_char_device() || t.is_block_device() {
+        "a device"
+    } else if t.is_symlink() {
+        "a symbolic link"
+    } else {
+        "not a file"
+    }
 }
 
 /// A local inbox folder (not recursive). Hidden files and names ending in `.part`, `.tmp` or `.partial`
@@ -52,21 +92,63 @@ impl StatementSource for FolderSource {
         format!("folder:{}", self.dir.display())
     }
 
-    fn list(&self) -> Result<Vec<SourceFile>> {
+    /// The inbox's files. A symbolic link is followed only when it resolves inside the inbox (a link to
+    /// another file of the machine is refused, and said so); a dangling or unreadable entry, a FIFO, socket
+    /// or device is refused on its own, never stopping the others.
+    fn list(&self) -> Result<Listing> {
         let entries = std::fs::read_dir(&self.dir).map_err(|e| Error::io(&self.dir, e))?;
-        let mut files = Vec::new();
+        let inbox = std::fs::canonicalize(&self.dir).map_err(|e| Error::io(&self.dir, e))?;
+        let mut listing = Listing::default();
         for entry in entries {
             let entry = entry.map_err(|e| Error::io(&self.dir, e))?;
             let path = entry.path();
-            let meta = std::fs::metadata(&path).map_err(|e| Error::io(&path, e))?;
             let name = entry.file_name().to_string_lossy().to_string();
-            if !meta.is_file() || !is_candidate_name(&name) {
+            if !is_candidate_name(&name) {
                 continue;
             }
-            files.push(SourceFile { name, size: meta.len(), modified: meta.modified().ok(), local_path: path });
+            let mut refuse = |reason: String| listing.refused.push((name.clone(), reason));
+            let own = match entry.file_type() {
+                Ok(t) => t,
+                Err(e) => {
+                    refuse(format!("cannot be examined: {e}"));
+                    continue;
+                }
+            };
+            if own.is_symlink() {
+                match std::fs::canonicalize(&path) {
+                    Ok(target) if !target.starts_with(&inbox) => {
+                        refuse(format!(
+                            "a symbolic link to {}, outside the inbox: refused (links must stay inside it)",
+                            printable_name(&target.display().to_string())
+                        ));
+                        continue;
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        refuse(format!("a symbolic link whose target cannot be reached: {e}"));
+                        continue;
+                    }
+                }
+            }
+            let meta = match std::fs::metadata(&path) {
+                Ok(m) => m,
+                Err(e) => {
+                    refuse(format!("cannot be examined: {e}"));
+                    continue;
+                }
+            };
+            if meta.is_dir() {
+                continue;
+            }
+            if !meta.is_file() {
+                refuse(format!("not a regular file ({})", kind_of(&meta.file_type())));
+                continue;
+            }
+            listing.files.push(SourceFile { name, size: meta.len(), modified: meta.modified().ok(), local_path: path });
         }
-        files.sort_by(|a, b| a.name.cmp(&b.name));
-        Ok(files)
+        listing.files.sort_by(|a, b| a.name.cmp(&b.name));
+        listing.refused.sort();
+        Ok(listing)
     }
 }
 
