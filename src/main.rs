@@ -305,6 +305,12 @@ async fn connect_and_migrate(url: &str) -> Result<tokio_postgres::Client> {
 
 #[tokio::main]
 async fn main() -> Result<()> {
+    // `syncrocardpay parse … | head`: when the reader goes away, end quietly as Unix tools do (the default
+    // SIGPIPE action), not with a broken-pipe panic and exit 101.
+    // SAFETY: setting a signal's disposition to its default at start-up, before any thread writes.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     tracing_subscriber::fmt()
         .with_env_filter(syncrocardpay_core::logging::filter("warn"))
         .with_writer(std::io::stderr)

@@ -443,3 +443,65 @@ async fn links_leaving_the_inbox_and_odd_entries_are_refused_alone_and_the_rest_
         }
     }
 }
+
+/// A setting that is wrong fails at once with what to fix — never retried six times as if the server were
+/// restarting: another scheme, a port that is not a number, no password for a server that wants one, TLS
+/// required of a server without it.
+#[tokio::test]
+async fn configuration_errors_fail_at_once_saying_what_to_fix() {
+    let db = TestDb::new("cliconfig").await;
+    let (base, _) = db.url.split_once('?').unwrap_or((&db.url, ""));
+    let no_password = {
+        let (scheme, rest) = base.split_once("://").unwrap();
+        let (userinfo, host) = rest.split_once('@').unwrap();
+        format!("{scheme}://{}@{host}", userinfo.split(':').next().unwrap())
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let files = samples(dir.path(), 5, 1);
+    for (url, expected) in [
+        ("mysql://u:secret@127.0.0.1/x".to_string(), "give postgres://"),
+        ("postgres://u:secret@127.0.0.1:notaport/x".to_string(), "invalid connection string"),
+        (no_password, "password missing"),
+        (format!("{base}?sslmode=require"), "TLS"),
+    ] {
+        let started = std::time::Instant::now();
+        let out = bin().arg("ingest").arg(&files[0].path).env("DATABASE_URL", &url).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{url}: {err}");
+        assert!(err.contains(expected), "{url}: {err}");
+        assert!(!err.contains("retrying") && !err.contains("attempts"), "{url} was retried: {err}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(5), "{url}: {:?}", started.elapsed());
+        assert!(!err.contains("secret"));
+    }
+}
+
+/// `syncrocardpay parse … | head`: the reader leaving ends the program quietly (SIGPIPE, as Unix tools do),
+/// never a broken-pipe panic with exit 101.
+#[test]
+fn a_reader_that_goes_away_ends_the_output_quietly() {
+    use std::io::Read;
+    use std::os::unix::process::ExitStatusExt;
+    let dir = tempfile::tempdir().unwrap();
+    let files = samples(dir.path(), 30, 3);
+    let mut args: Vec<std::path::PathBuf> = Vec::new();
+    for _ in 0..200 {
+        args.extend(files.iter().map(|f| f.path.clone()));
+    }
+    let mut child = bin()
+        .arg("parse")
+        .args(&args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 64];
+    child.stdout.as_mut().unwrap().read_exact(&mut first).unwrap();
+    drop(child.stdout.take());
+    let mut err = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    let status = child.wait().unwrap();
+    assert_ne!(status.code(), Some(101), "{err}");
+    const SIGPIPE: i32 = 13;
+    assert_eq!(status.signal(), Some(SIGPIPE), "{status:?} {err}");
+    assert!(!err.contains("panicked"), "{err}");
+}

@@ -63,6 +63,17 @@ impl Error {
     pub fn is_retryable_db(&self) -> bool {
         let e = match self {
             Error::Connect { source, .. } => {
+                // What the settings say cannot change by trying again: a connection string that does not
+                // parse, a missing password ("invalid configuration"), a TLS handshake refused (no TLS on a
+                // server that must have it, a certificate that does not verify). Fail at once, saying so.
+                let text = source.to_string();
+                if source.code().is_none()
+                    && ["invalid connection string", "invalid configuration", "error performing TLS handshake"]
+                        .iter()
+                        .any(|p| text.starts_with(p))
+                {
+                    return false;
+                }
                 return !matches!(
                     source.code().map(|c| c.code()),
                     Some("28P01" | "28000" | "3D000" | "42501" | "42704")

@@ -72,6 +72,13 @@ fn only_local_hosts(config: &tokio_postgres::Config) -> bool {
 /// is never silently in clear text.
 fn config(url: &str) -> Result<(tokio_postgres::Config, MakeRustlsConnect)> {
     let bad_url = |reason: String| Error::Other(format!("database URL {}: {reason}", redact_url(url)));
+    if let Some((scheme, _)) = url.split_once("://") {
+        if !matches!(scheme, "postgres" | "postgresql") {
+            return Err(bad_url(format!(
+                "the scheme is {scheme:?}: give postgres://user:password@host:port/db (or libpq's key=value form)"
+            )));
+        }
+    }
     let (rest, tls) = take_tls_options(url);
     let mut config: tokio_postgres::Config =
         rest.parse().map_err(|e| Error::Connect { target: redact_url(url), source: e })?;
