@@ -372,14 +372,24 @@ async fn main() -> Result<()> {
             let mut client = connect_and_migrate(&url).await?;
             let policy = db::RetryPolicy::from_env();
             let mut rejected = 0;
+            let mut failed = 0;
             for path in &files {
                 let what = format!("ingesting {}", printable_name(&path.display().to_string()));
-                let report = db::retrying(&url, &mut client, &policy, &what, |db| {
+                let result = db::retrying(&url, &mut client, &policy, &what, |db| {
                     let path = path.clone();
                     Box::pin(async move { pipeline::ingest_file(db, &path, "cli", IngestMode::StageAndLoad).await })
                 })
-                .await
-                .context(what)?;
+                .await;
+                // One file failing (unreadable, refused, the database refusing its data) never stops the others.
+                let report = match result {
+                    Ok(report) => report,
+                    Err(e) if !e.is_retryable_db() => {
+                        eprintln!("{what}: FAILED: {}", printable_name(&e.to_string()));
+                        failed += 1;
+                        continue;
+                    }
+                    Err(e) => return Err(e).context(what),
+                };
                 if report.outcome == Outcome::Rejected {
                     rejected += 1;
                 }
@@ -389,7 +399,7 @@ async fn main() -> Result<()> {
                     print::ingest_report(&report);
                 }
             }
-            if rejected > 0 {
+            if rejected > 0 || failed > 0 {
                 std::process::exit(1);
             }
         }

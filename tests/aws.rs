@@ -247,3 +247,30 @@ async fn a_zip_in_the_s3_inbox_loads_each_member_and_is_archived() {
     let keys: Vec<&str> = out.contents().iter().filter_map(|o| o.key()).collect();
     assert_eq!(keys, ["acme/processed/night.zip"]);
 }
+
+/// A key longer than any file name (S3 allows 1 024 bytes, a file system 255) is downloaded under a short
+/// name of ours and loads, the key's last segment kept as the delivery's name (issue 14, item 17).
+#[tokio::test]
+async fn an_s3_key_longer_than_a_file_name_is_processed() {
+    let Some(moto) = Moto::start() else { return };
+    let db = TestDb::new("s3longkey").await;
+    let s3 = moto.s3().await;
+    s3.create_bucket().bucket("statements").send().await.unwrap();
+    let store = Arc::new(S3Store::new(s3.clone(), "statements", "acme/"));
+    let dir = tempfile::tempdir().unwrap();
+    let files = samples(dir.path(), 20, 12);
+    let long = format!("CIELO03_{}.TXT", "x".repeat(300));
+    s3.put_object()
+        .bucket("statements")
+        .key(format!("acme/inbox/{long}"))
+        .body(ByteStream::from_path(&files[0].path).await.unwrap())
+        .send()
+        .await
+        .unwrap();
+    let summary = run_s3(&db.url, store.clone(), 1).await.unwrap();
+    assert_eq!((summary.loaded, summary.failed), (1, 0), "{:?}", summary.failures);
+    let name: String = db.client.query_one("SELECT file_name FROM statement_file", &[]).await.unwrap().get(0);
+    assert_eq!(name, long);
+    let out = s3.list_objects_v2().bucket("statements").prefix("acme/processed/").send().await.unwrap();
+    assert_eq!(out.contents().len(), 1);
+}

@@ -505,3 +505,26 @@ fn a_reader_that_goes_away_ends_the_output_quietly() {
     assert_eq!(status.signal(), Some(SIGPIPE), "{status:?} {err}");
     assert!(!err.contains("panicked"), "{err}");
 }
+
+/// `ingest A B C`: a file that cannot be ingested at all (a FIFO, a missing path) fails alone, named, and
+/// the files after it are still loaded; the exit status says something failed (issue 14, item 3).
+#[tokio::test]
+async fn ingest_goes_on_past_a_file_that_fails() {
+    let db = TestDb::new("cliingestgoeson").await;
+    let dir = tempfile::tempdir().unwrap();
+    let files = samples(dir.path(), 10, 8);
+    let fifo = dir.path().join("PIPE.TXT");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let out = bin()
+        .arg("ingest")
+        .arg(&fifo)
+        .arg(dir.path().join("missing.TXT"))
+        .args(files.iter().map(|f| &f.path))
+        .env("DATABASE_URL", &db.url)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("PIPE.TXT: FAILED") && err.contains("missing.TXT: FAILED"), "{err}");
+    assert_eq!(db.count("SELECT count(*) FROM statement_file WHERE status = 'loaded'").await as usize, files.len());
+}

@@ -150,6 +150,8 @@ async fn a_loader_killed_just_before_commit_loads_nothing_and_one_killed_during_
     let status: String = db.client.query_one("SELECT status FROM statement_file", &[]).await.unwrap().get(0);
     assert_eq!(status, "loaded", "a commit the server received completes without its client");
     assert_eq!(db.count("SELECT count(*) FROM fact_card_transaction").await as u64, sales.transactions);
+    // …with its delivery logged: it is written in the same transaction (issue 14, item 15).
+    assert_eq!(db.count("SELECT count(*) FROM statement_delivery WHERE outcome = 'loaded'").await, 1);
     assert_eq!(ingest_json(&db, &sales.path)["outcome"], "duplicate");
     assert_eq!(db.count("SELECT count(*) FROM fact_card_transaction").await as u64, sales.transactions);
     assert_eq!(db.count("SELECT count(*) FROM fact_receivable_unit").await as u64, sales.receivable_units);

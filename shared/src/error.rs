@@ -45,6 +45,13 @@ impl Error {
     /// Whether trying again later may succeed (network, database, a file changing under us), as opposed to
     /// an answer that will not change by retrying (a missing file, a setting absent, an integrity breach).
     pub fn is_transient(&self) -> bool {
+        // The database refusing the data itself (class 22, data exception: a value out of range, a NUL in
+        // text; class 23, integrity constraint violation) answers the same every time.
+        if let Error::Db(e) = self {
+            if e.code().is_some_and(|c| c.code().starts_with("22") || c.code().starts_with("23")) {
+                return false;
+            }
+        }
         !matches!(
             self,
             Error::SourceMissing(_)

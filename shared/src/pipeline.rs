@@ -93,14 +93,26 @@ fn blocking_err(e: tokio::task::JoinError) -> Error {
 /// each member ingested as a statement of its own, named `archive!member` ([`crate::archive`]); an archive
 /// that cannot be opened, or breaks the limits against zip bombs, is recorded as rejected with the reason.
 pub async fn ingest_file(db: &mut Client, path: &Path, source: &str, mode: IngestMode) -> Result<IngestReport> {
+    ingest_named(db, path, &display_name(path), source, mode).await
+}
+
+/// [`ingest_file`] of a local copy whose delivery name is `name` (a downloaded S3 object or FTPS file, kept
+/// locally under a short name of ours).
+pub async fn ingest_named(
+    db: &mut Client,
+    path: &Path,
+    name: &str,
+    source: &str,
+    mode: IngestMode,
+) -> Result<IngestReport> {
     crate::source::check_regular_file(path)?;
     let p = path.to_path_buf();
     let compression = tokio::task::spawn_blocking(move || crate::archive::sniff(&p).map_err(|e| Error::io(&p, e)))
         .await
         .map_err(blocking_err)??;
     match compression {
-        None => ingest_with(db, path, None, source, mode, statement_reader()).await,
-        Some(c) => ingest_archive(db, path, c, source, mode).await,
+        None => ingest_with(db, path, Some(name.to_string()), source, mode, statement_reader()).await,
+        Some(c) => ingest_archive(db, path, name, c, source, mode).await,
     }
 }
 
@@ -138,12 +150,13 @@ fn statement_reader() -> Reader {
 async fn ingest_archive(
     db: &mut Client,
     path: &Path,
+    name: &str,
     compression: crate::archive::Compression,
     source: &str,
     mode: IngestMode,
 ) -> Result<IngestReport> {
     let started = Instant::now();
-    let name = display_name(path);
+    let name = name.to_string();
     check_file_name(&name)?;
     let dir = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
     let (p, into, archive_name) = (path.to_path_buf(), dir.path().to_path_buf(), name.clone());
@@ -358,8 +371,9 @@ async fn ingest_with(
         }
     }
     tracing::info!(file = %name, file_id = file.file_id, seconds = started.elapsed().as_secs_f64(), "loaded, committing");
+    // The delivery is logged in the load's own transaction: a crash during COMMIT leaves both or neither.
+    store::record_delivery(&tx, file.file_id, &name, source, report.outcome.as_str(), None).await?;
     tx.commit().await?;
-    store::record_delivery(db, file.file_id, &name, source, report.outcome.as_str(), None).await?;
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
 }

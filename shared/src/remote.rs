@@ -7,7 +7,7 @@
 use crate::config::Config;
 use crate::db::store::{self, RemoteIdentity};
 use crate::error::{Error, Result};
-use crate::pipeline::{ingest_file, IngestMode, IngestReport, Outcome};
+use crate::pipeline::{ingest_named, IngestMode, IngestReport, Outcome};
 use crate::source::ftps::{FtpsSettings, FtpsSource, RemoteFile};
 use crate::source::s3::{self, RemoteObject, S3Store};
 use chrono::{DateTime, Utc};
@@ -224,7 +224,8 @@ pub async fn ingest_s3_object(
         }
         Err(e) => return Err(e),
     };
-    let report = ingest_file(db, &path, &store.label(), mode).await?;
+    let name = obj.relative.rsplit('/').next().unwrap_or(&obj.relative);
+    let report = ingest_named(db, &path, name, &store.label(), mode).await?;
     let disposition = match report.outcome {
         Outcome::Rejected => s3::Disposition::Rejected { reason: rejection_reason(&report) },
         _ => s3::Disposition::Processed,
@@ -259,7 +260,8 @@ pub async fn ingest_ftps_file(
             Some((store, obj)) => store.download(obj, dir.path()).await?,
             None => ftps.download(f, dir.path()).await?,
         };
-        let report = ingest_file(db, &path, &label, mode).await?;
+        let name = f.name.rsplit('/').next().unwrap_or(&f.name);
+        let report = ingest_named(db, &path, name, &label, mode).await?;
         let mut kept = copy.map(|(_, obj)| obj.key);
         // An archive's raw copy is filed under its first member's merchant and date.
         let described = report.summary.as_ref().or_else(|| report.members.iter().find_map(|m| m.summary.as_ref()));

@@ -257,8 +257,9 @@ impl FtpsSource {
     /// file, of the listed size, has arrived.
     pub async fn download(&self, file: &RemoteFile, dir: &Path) -> Result<PathBuf> {
         safe_relative(&file.name).map_err(Error::Other)?;
-        let dest = dir.join(&file.name);
-        let part = dir.join(format!("{}.part", file.name));
+        let local = super::local_name("ftps", &file.name);
+        let dest = dir.join(&local);
+        let part = dir.join(format!("{local}.part"));
         let (name, size, idle) = (file.name.clone(), file.size, self.settings.timeout);
         let part2 = part.clone();
         let what = format!("downloading {}", file.name);

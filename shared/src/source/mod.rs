@@ -172,6 +172,14 @@ pub fn printable_name(name: &str) -> String {
     name.chars().map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() }).collect()
 }
 
+/// A short local file name for a remote name of any length (S3 keys reach 1 024 bytes, a file name 255):
+/// `<prefix>-<first 16 hex digits of the name's sha256>`. The remote name stays the delivery's name, as data.
+pub fn local_name(prefix: &str, remote: &str) -> String {
+    use sha2::Digest;
+    let digest = hex::encode(sha2::Sha256::digest(remote.as_bytes()));
+    format!("{prefix}-{}", &digest[..16])
+}
+
 /// Display name of a local path (its file name).
 pub fn display_name(path: &Path) -> String {
     path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| path.display().to_string())

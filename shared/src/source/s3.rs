@@ -166,9 +166,10 @@ impl S3Store {
     /// size: a partial download is never left under the final name.
     pub async fn download(&self, obj: &RemoteObject, dir: &Path) -> Result<PathBuf> {
         safe_relative(&obj.relative).map_err(Error::Other)?;
-        let name = obj.relative.rsplit('/').next().unwrap_or(&obj.relative);
-        let dest = dir.join(name);
-        let part = dir.join(format!("{name}.part"));
+        // Named by a hash of the key: a key may be longer than any file name (the key stays the name).
+        let local = super::local_name("s3", &obj.key);
+        let dest = dir.join(&local);
+        let part = dir.join(format!("{local}.part"));
         let resp = self.client.get_object().bucket(&self.bucket).key(&obj.key).send().await.map_err(|e| {
             let what = format!("downloading s3://{}/{}", self.bucket, obj.key);
             if e.as_service_error().is_some_and(|se| se.is_no_such_key()) {
