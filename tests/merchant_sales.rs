@@ -78,6 +78,28 @@ fn amounts_in_the_ways_merchants_write_them() {
         assert!(parse_amount(bad, ',', Some('.')).unwrap_err().contains("not an amount"), "{bad:?}");
     }
     assert!(parse_amount("1,234", ',', Some('.')).unwrap_err().contains("more than 2 decimal places"));
+    // Strict (issue 14, item 8): each of these was once read as another amount.
+    for (bad, why) in [
+        ("(-5,00)", "minus sign inside parentheses"),
+        ("12.34,5", "groups of three digits"),
+        ("1.2.3,45", "groups of three digits"),
+        ("R$R$ 7,00", "more than one currency sign"),
+        ("- R$ -3,00", "two minus signs"),
+        ("12345678901234,00", "larger than any sale"),
+    ] {
+        let e = parse_amount(bad, ',', Some('.')).unwrap_err();
+        assert!(e.contains(why), "{bad:?}: {e}");
+    }
+    assert_eq!(parse_amount("-R$ 5,00", ',', Some('.')).unwrap(), dec("-5.00"));
+    assert_eq!(parse_amount("R$ -5,00", ',', Some('.')).unwrap(), dec("-5.00"));
+    assert_eq!(parse_amount("1.234.567,89", ',', Some('.')).unwrap(), dec("1234567.89"));
+    assert_eq!(parse_amount("1234567,89", ',', Some('.')).unwrap(), dec("1234567.89"));
+    assert_eq!(parse_amount(",50", ',', Some('.')).unwrap(), dec("0.50"));
+    assert_eq!(parse_amount("9999999999999,99", ',', None).unwrap(), dec("9999999999999.99"));
+    // A mapping whose decimal and thousands separators are the same could never read "1,50".
+    let same = MAPPING.replace("thousands_separator = \".\"", "thousands_separator = \",\"");
+    let e = Mapping::from_toml(&same).unwrap_err();
+    assert!(e.contains("thousands_separator and decimal_separator are both"), "{e}");
 }
 
 #[test]
@@ -276,4 +298,23 @@ payment_method = "method"
     // Every table is still there and whole.
     assert_eq!(db.count("SELECT count(*) FROM fact_merchant_sale").await, HOSTILE.len() as i64);
     assert_eq!(db.count("SELECT count(*) FROM statement_file").await, 2);
+}
+
+/// A merchant export with a NUL in a text column, or an amount larger than any sale, is rejected at that
+/// row and column by the parser — never left to fail at the database (issue 14, item 3).
+#[tokio::test]
+async fn a_nul_or_a_huge_amount_in_a_merchant_export_is_rejected_at_its_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let mapping = Mapping::from_toml(MAPPING).unwrap();
+    let text = "Pedido;Data;Hora;Valor;NSU;Autorização;Parcelas;Bandeira;Final;Adquirente;Forma;Loja\n\
+PED-1;01/02/2026;10:00:00;10,00;1;2;1;Vi\0sa;1;Cielo;C;0001\n\
+PED-2;01/02/2026;10:00:00;99.999.999.999.999,00;1;2;1;Visa;1;Cielo;C;0001\n";
+    let (s, _) = parse(&write(dir.path(), "nul.csv", text), &mapping);
+    let got: Vec<(u64, Option<usize>, &str)> = s.errors.iter().map(|e| (e.line, e.column, e.field.as_str())).collect();
+    assert_eq!(got, vec![(2, Some(8), "brand"), (3, Some(4), "gross_amount")]);
+    assert!(s.errors[1].reason.contains("larger than any sale"), "{}", s.errors[1].reason);
+    let mut db = common::db::TestDb::new("merchantnul").await;
+    let r =
+        ingest_merchant_sales(&mut db.client, &write(dir.path(), "nul2.csv", text), "test", &mapping).await.unwrap();
+    assert_eq!(r.outcome, Outcome::Rejected);
 }

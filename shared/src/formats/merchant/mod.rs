@@ -125,6 +125,16 @@ impl Mapping {
         if m.decimal_separator.chars().count() != 1 {
             return Err(format!("decimal_separator must be one character, found {:?}", m.decimal_separator));
         }
+        if let Some(t) = &m.thousands_separator {
+            if t.chars().count() != 1 {
+                return Err(format!("thousands_separator must be one character, found {t:?}"));
+            }
+            if *t == m.decimal_separator {
+                return Err(format!(
+                    "thousands_separator and decimal_separator are both {t:?}: \"1{t}50\" could not be read"
+                ));
+            }
+        }
         if !m.has_header {
             for (name, c) in m.all_columns() {
                 if matches!(c, ColumnRef::Name(_)) {
@@ -203,34 +213,75 @@ fn decode(bytes: &[u8], latin1: bool) -> Result<String, ()> {
     }
 }
 
-/// Parse an amount as merchants write it: optional currency sign and spaces, thousands separators, a
-/// decimal comma or point, a leading minus or parentheses for negatives.
+/// Parse an amount as merchants write it, strictly: one optional currency sign `R$`, one sign — a leading
+/// minus (before or after the `R$`) or parentheses, never both —, thousands separators only between groups of
+/// three digits, one decimal separator followed by one or two digits, at most 13 digits before it (what the
+/// facts hold). Anything else is an error naming what was found: `(-5,00)`, `12.34,5`, `1.2.3,45` and
+/// `R$R$ 7,00` are refused rather than read as a different amount.
 pub fn parse_amount(raw: &str, decimal: char, thousands: Option<char>) -> Result<Decimal, String> {
-    let mut s = raw.trim().trim_start_matches("R$").trim().to_string();
-    let negative_parens = s.starts_with('(') && s.ends_with(')');
-    if negative_parens {
-        s = s[1..s.len() - 1].trim().to_string();
+    let bad = |why: &str| format!("not an amount: {raw:?} ({why})");
+    let mut s = raw.trim();
+    let parens = s.starts_with('(') && s.ends_with(')') && s.len() >= 2;
+    if parens {
+        s = s[1..s.len() - 1].trim();
     }
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if Some(c) == thousands {
-            continue;
-        } else if c == decimal {
-            out.push('.');
-        } else if c.is_ascii_digit() || (c == '-' && out.is_empty()) {
-            out.push(c);
-        } else {
-            return Err(format!("not an amount: {raw:?} (decimal separator {decimal:?})"));
+    let mut minus = false;
+    if let Some(rest) = s.strip_prefix('-') {
+        minus = true;
+        s = rest.trim_start();
+    }
+    if let Some(rest) = s.strip_prefix("R$") {
+        s = rest.trim_start();
+    }
+    if let Some(rest) = s.strip_prefix('-') {
+        if minus {
+            return Err(bad("two minus signs"));
+        }
+        minus = true;
+        s = rest.trim_start();
+    }
+    if minus && parens {
+        return Err(bad("a minus sign inside parentheses: which sign is meant?"));
+    }
+    if s.contains("R$") {
+        return Err(bad("more than one currency sign"));
+    }
+    let (int_part, frac) = match s.split_once(decimal) {
+        Some((i, f)) => (i, Some(f)),
+        None => (s, None),
+    };
+    if let Some(f) = frac {
+        if f.is_empty() || !f.chars().all(|c| c.is_ascii_digit()) {
+            return Err(bad("digits must follow the decimal separator"));
+        }
+        if f.len() > 2 {
+            return Err(format!("{raw:?} has more than 2 decimal places"));
         }
     }
-    if out.is_empty() || out == "-" || out.matches('.').count() > 1 {
-        return Err(format!("not an amount: {raw:?}"));
+    let digits: String = match thousands {
+        Some(t) if int_part.contains(t) => {
+            let groups: Vec<&str> = int_part.split(t).collect();
+            let first_ok = (1..=3).contains(&groups[0].len());
+            let rest_ok = groups[1..].iter().all(|g| g.len() == 3);
+            if !first_ok || !rest_ok || !groups.iter().all(|g| g.chars().all(|c| c.is_ascii_digit())) {
+                return Err(bad(&format!("thousands separators {t:?} must set off groups of three digits")));
+            }
+            groups.concat()
+        }
+        _ => int_part.to_string(),
+    };
+    if digits.is_empty() && frac.is_none() {
+        return Err(bad("no digits"));
     }
-    let d = Decimal::from_str(&out).map_err(|e| format!("not an amount: {raw:?} ({e})"))?;
-    if d.scale() > 2 {
-        return Err(format!("{raw:?} has more than 2 decimal places"));
+    if !digits.chars().all(|c| c.is_ascii_digit()) {
+        return Err(bad(&format!("decimal separator {decimal:?}, thousands separator {thousands:?}")));
     }
-    let d = if negative_parens { -d } else { d };
+    if digits.trim_start_matches('0').len() > crate::formats::field::MAX_INTEGER_DIGITS {
+        return Err(bad("larger than any sale (at most 13 digits before the decimals)"));
+    }
+    let text = format!("{}.{}", if digits.is_empty() { "0" } else { &digits }, frac.unwrap_or("0"));
+    let d = Decimal::from_str(&text).map_err(|e| bad(&e.to_string()))?;
+    let d = if minus || parens { -d } else { d };
     Ok(if d.is_zero() { Decimal::ZERO } else { d })
 }
 
@@ -326,6 +377,11 @@ pub fn read_merchant_sales<R: Read>(
                     None
                 }
                 Some(b) => match decode(b, latin1) {
+                    // A NUL cannot be stored in text (and no export holds one): an error at its column.
+                    Ok(s) if s.contains('\0') => {
+                        cx.issue(line, Some(i + 1), name, format!("column {label} holds a NUL character"));
+                        None
+                    }
                     Ok(s) => Some(s.trim().to_string()),
                     Err(()) => {
                         cx.issue(line, Some(i + 1), name, format!("column {label} is not valid UTF-8 (set encoding)"));
