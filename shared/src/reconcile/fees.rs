@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 
 /// A contracted rate ("taxa contratada"): `*` in brand or product means any.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ContractRate {
     pub merchant_code: String,
     pub acquirer: String,
@@ -203,6 +203,7 @@ pub fn read_rates(input: impl std::io::Read) -> Result<Vec<ContractRate>, Vec<Ra
         return Err(issues);
     }
     let mut rates = Vec::new();
+    let mut lines = Vec::new();
     for (n, record) in reader.records().enumerate() {
         let line = n as u64 + 2;
         let record = match record {
@@ -237,9 +238,23 @@ pub fn read_rates(input: impl std::io::Read) -> Result<Vec<ContractRate>, Vec<Ra
         if installments_from > installments_to && installments_to > 0 {
             bad("installments_to", format!("{installments_to} is below installments_from {installments_from}"));
         }
+        // A plain decimal (a comma or a point, an optional %), at most 4 places as stored: "1e1" is not 10 %,
+        // and 2.123456789 is refused rather than rounded.
         let raw_rate = get("rate_percent").replace(',', ".");
-        let rate = match Decimal::from_str(raw_rate.trim_end_matches('%').trim()) {
-            Ok(r) if r >= Decimal::ZERO && r < Decimal::ONE_HUNDRED => r,
+        let plain = raw_rate.trim_end_matches('%').trim().to_string();
+        let well_formed = !plain.is_empty()
+            && plain.chars().all(|c| c.is_ascii_digit() || c == '.')
+            && plain.matches('.').count() <= 1
+            && plain.chars().any(|c| c.is_ascii_digit());
+        let rate = match Decimal::from_str(&plain) {
+            Ok(r) if well_formed && r.scale() > 4 => {
+                bad(
+                    "rate_percent",
+                    format!("{:?} has more than 4 decimal places (the contract keeps 4)", get("rate_percent")),
+                );
+                Decimal::ZERO
+            }
+            Ok(r) if well_formed && r >= Decimal::ZERO && r < Decimal::ONE_HUNDRED => r,
             _ => {
                 bad("rate_percent", format!("{:?} is not a percentage (e.g. 2.49)", get("rate_percent")));
                 Decimal::ZERO
@@ -283,6 +298,7 @@ pub fn read_rates(input: impl std::io::Read) -> Result<Vec<ContractRate>, Vec<Ra
             }
         }
         if let (Some(valid_from), Some(valid_to)) = (valid_from, valid_to) {
+            lines.push(line);
             rates.push(ContractRate {
                 merchant_code,
                 acquirer,
@@ -297,10 +313,63 @@ pub fn read_rates(input: impl std::io::Read) -> Result<Vec<ContractRate>, Vec<Ra
         }
     }
     if issues.is_empty() {
+        issues.extend(conflicts(&rates, &lines));
+    }
+    if issues.is_empty() {
+        // The same row twice (same terms, same rate) says nothing new: kept once.
+        let mut seen = std::collections::HashSet::new();
+        rates.retain(|r| seen.insert(r.clone()));
         Ok(rates)
     } else {
         Err(issues)
     }
+}
+
+/// Rows that would decide a fee by their order in the file: two rates for the same merchant, acquirer, brand
+/// and product whose installment ranges and validity periods overlap, neither more specific than the other
+/// (the more specific rate wins; between equals nothing can decide), unless they say the same thing.
+fn conflicts(rates: &[ContractRate], lines: &[u64]) -> Vec<RateIssue> {
+    let mut groups: std::collections::HashMap<(&str, &str, &str, &str), Vec<usize>> = Default::default();
+    for (i, r) in rates.iter().enumerate() {
+        groups.entry((&r.merchant_code, &r.acquirer, &r.brand, &r.product)).or_default().push(i);
+    }
+    let mut issues = Vec::new();
+    let overlap = |a: &ContractRate, b: &ContractRate| {
+        let ranges = a.installments_from <= b.installments_to && b.installments_from <= a.installments_to;
+        let ends_after = |r: &ContractRate, start: NaiveDate| r.valid_to.is_none_or(|to| to >= start);
+        ranges && ends_after(a, b.valid_from) && ends_after(b, a.valid_from)
+    };
+    let mut keys: Vec<_> = groups.keys().copied().collect();
+    keys.sort();
+    for key in keys {
+        let members = &groups[&key];
+        for (x, &i) in members.iter().enumerate() {
+            for &j in &members[x + 1..] {
+                let (a, b) = (&rates[i], &rates[j]);
+                if a == b || !overlap(a, b) || a.specificity() != b.specificity() {
+                    continue;
+                }
+                let same_terms = (a.installments_from, a.installments_to, a.valid_from, a.valid_to)
+                    == (b.installments_from, b.installments_to, b.valid_from, b.valid_to);
+                let what =
+                    if same_terms {
+                        format!(
+                            "the same terms as line {} with another rate ({} % there, {} % here)",
+                            lines[i], a.rate, b.rate
+                        )
+                    } else {
+                        format!(
+                        "overlaps line {} (installments {}-{} from {} there, {}-{} from {} here) and neither is more \
+                         specific: which rate applies would depend on the order of the rows",
+                        lines[i], a.installments_from, a.installments_to, a.valid_from, b.installments_from,
+                        b.installments_to, b.valid_from
+                    )
+                    };
+                issues.push(RateIssue { line: lines[j], column: "rate_percent".into(), reason: what });
+            }
+        }
+    }
+    issues
 }
 
 #[cfg(test)]
@@ -389,5 +458,43 @@ mod tests {
         );
         let missing = read_rates("merchant_code,acquirer\n".as_bytes()).unwrap_err();
         assert_eq!(missing[0].to_string(), "line 1, column brand: missing column");
+    }
+
+    /// A contract that could decide a fee by the order of its rows, or whose rate would be changed on the
+    /// way in, is refused naming the rows (issue 14, item 9).
+    #[test]
+    fn conflicting_or_ambiguous_contract_rows_are_refused_naming_both() {
+        let header =
+            "merchant_code,acquirer,brand,product,installments_from,installments_to,rate_percent,valid_from,valid_to\n";
+        let issues = |rows: &str| {
+            read_rates(format!("{header}{rows}").as_bytes())
+                .err()
+                .unwrap_or_default()
+                .iter()
+                .map(|i| i.to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            issues("0001,cielo,001,*,1,1,2.48,2026-01-01,\n0001,cielo,001,*,1,1,2.52,2026-01-01,\n"),
+            ["line 3, column rate_percent: the same terms as line 2 with another rate (2.48 % there, 2.52 % here)"]
+        );
+        let overlapping = issues("0001,cielo,001,*,1,6,2.9,2026-01-01,\n0001,cielo,001,*,4,9,3.1,2026-01-01,\n");
+        assert_eq!(overlapping.len(), 1);
+        assert!(overlapping[0].starts_with("line 3, column rate_percent: overlaps line 2"), "{overlapping:?}");
+        assert_eq!(
+            issues("0001,cielo,001,*,1,1,2.123456789,2026-01-01,\n0001,cielo,001,*,2,2,1e1,2026-01-01,\n"),
+            [
+                "line 2, column rate_percent: \"2.123456789\" has more than 4 decimal places (the contract keeps 4)",
+                "line 3, column rate_percent: \"1e1\" is not a percentage (e.g. 2.49)"
+            ]
+        );
+        // What is unambiguous loads: a more specific rate inside a general one, periods one after the other,
+        // and the same row twice (kept once).
+        let ok = format!(
+            "{header}0001,cielo,001,*,1,12,3.0,2026-01-01,\n0001,cielo,001,043,1,12,2.5,2026-01-01,\n\
+             0001,cielo,002,*,1,1,2.0,2026-01-01,2026-06-30\n0001,cielo,002,*,1,1,2.1,2026-07-01,\n\
+             0001,cielo,002,*,1,1,2.1,2026-07-01,\n"
+        );
+        assert_eq!(read_rates(ok.as_bytes()).unwrap().len(), 4);
     }
 }
