@@ -318,3 +318,58 @@ PED-2;01/02/2026;10:00:00;99.999.999.999.999,00;1;2;1;Visa;1;Cielo;C;0001\n";
         ingest_merchant_sales(&mut db.client, &write(dir.path(), "nul2.csv", text), "test", &mapping).await.unwrap();
     assert_eq!(r.outcome, Outcome::Rejected);
 }
+
+/// An unterminated quote swallowing the rest of a 100 MB export is rejected at its row, in bounded memory —
+/// it once peaked at 1.3 GB for a 400 MB file (issue 14, item 12).
+#[test]
+fn an_unterminated_quote_is_rejected_in_bounded_memory() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let mapping = dir.path().join("map.toml");
+    std::fs::write(&mapping, MAPPING).unwrap();
+    let path = dir.path().join("big.csv");
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    f.write_all(b"Pedido;Data;Hora;Valor;NSU;Autoriza\xe7\xe3o;Parcelas;Bandeira;Final;Adquirente;Forma;Loja\n")
+        .unwrap();
+    f.write_all(b"PED-1;01/02/2026;10:00:00;\"10,00;1;2;1;Visa;1;Cielo;C;0001\n").unwrap();
+    let row = b"PED-2;01/02/2026;10:00:00;10,00;1;2;1;Visa;1;Cielo;C;0001\n";
+    for _ in 0..(100 << 20) / row.len() {
+        f.write_all(row).unwrap();
+    }
+    f.flush().unwrap();
+    drop(f);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_syncrocardpay"))
+        .arg("merchant-sales")
+        .arg(&path)
+        .arg("--mapping")
+        .arg(&mapping)
+        .arg("--check")
+        .stdout(std::fs::File::create(dir.path().join("stdout")).unwrap())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // The child's own high-water mark (VmHWM of its address space, read while it runs: wait4's ru_maxrss
+    // would also count the copy of this test process it was forked from).
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut peak_kib = 0u64;
+    let status = loop {
+        // Only once it runs our binary (before exec, the forked copy of this test process is measured).
+        let ours = std::fs::read(format!("/proc/{}/cmdline", child.id()))
+            .is_ok_and(|c| c.windows(14).any(|w| w == b"merchant-sales"));
+        if let (true, Ok(text)) = (ours, std::fs::read_to_string(&status_file)) {
+            if let Some(kib) = text.lines().find_map(|l| l.strip_prefix("VmHWM:")) {
+                peak_kib = peak_kib.max(kib.trim().trim_end_matches("kB").trim().parse().unwrap_or(0));
+            }
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    };
+    let peak_mib = peak_kib as f64 / 1024.0;
+    let out = std::fs::read_to_string(dir.path().join("stdout")).unwrap();
+    assert_eq!(status.code(), Some(1), "{out}");
+    assert!(out.contains("line 2, field row: a record longer than 1048576 bytes"), "{out}");
+    assert!(peak_mib > 1.0, "the child's memory was never read");
+    assert!(peak_mib < 64.0, "peak memory {peak_mib:.1} MiB for a 100 MB file");
+}

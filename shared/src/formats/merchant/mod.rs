@@ -36,6 +36,7 @@ use chrono::{NaiveDate, NaiveTime};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use std::collections::BTreeMap;
+use std::fmt;
 use std::io::{self, Read};
 use std::ops::ControlFlow;
 use std::path::Path;
@@ -285,6 +286,55 @@ pub fn parse_amount(raw: &str, decimal: char, thousands: Option<char>) -> Result
     Ok(if d.is_zero() { Decimal::ZERO } else { d })
 }
 
+/// The most bytes one CSV record may take: a sale is a few hundred; far more is an unterminated quote
+/// swallowing the rest of the file, which must not be held in memory.
+pub const MAX_RECORD_BYTES: u64 = 1 << 20;
+
+/// A record past [`MAX_RECORD_BYTES`].
+#[derive(Debug)]
+struct RecordTooLong;
+
+impl fmt::Display for RecordTooLong {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "a record longer than {MAX_RECORD_BYTES} bytes: an unterminated quote? the file is rejected")
+    }
+}
+
+impl std::error::Error for RecordTooLong {}
+
+/// Passes bytes through, counting those since the last record boundary (a newline outside quotes: quotes
+/// doubled inside a field keep the count even), and fails past [`MAX_RECORD_BYTES`] — so the CSV reader
+/// never buffers an unbounded record.
+struct RecordBound<R> {
+    inner: R,
+    in_quotes: bool,
+    since_boundary: u64,
+}
+
+impl<R: Read> RecordBound<R> {
+    fn new(inner: R) -> Self {
+        RecordBound { inner, in_quotes: false, since_boundary: 0 }
+    }
+}
+
+impl<R: Read> Read for RecordBound<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for &b in &buf[..n] {
+            match b {
+                b'"' => self.in_quotes = !self.in_quotes,
+                b'\n' if !self.in_quotes => self.since_boundary = 0,
+                _ => {}
+            }
+            self.since_boundary += 1;
+            if self.since_boundary > MAX_RECORD_BYTES {
+                return Err(io::Error::new(io::ErrorKind::InvalidData, RecordTooLong));
+            }
+        }
+        Ok(n)
+    }
+}
+
 /// Stream a merchant sales file: hash it, validate every row, emit valid sales to `sink`, and summarise
 /// (sales in `merchant_sales`). I/O errors are returned; everything wrong with the content is an issue.
 pub fn read_merchant_sales<R: Read>(
@@ -306,7 +356,7 @@ pub fn read_merchant_sales<R: Read>(
         .delimiter(mapping.delimiter.as_bytes()[0])
         .has_headers(false)
         .flexible(true)
-        .from_reader(&mut hashing);
+        .from_reader(RecordBound::new(&mut hashing));
     let mut record = csv::ByteRecord::new();
     let mut resolved: Option<Resolved> = None;
     let mut first_date: Option<NaiveDate> = None;
@@ -321,6 +371,10 @@ pub fn read_merchant_sales<R: Read>(
             Err(e) => {
                 if let csv::ErrorKind::Io(_) = e.kind() {
                     let csv::ErrorKind::Io(io) = e.into_kind() else { unreachable!() };
+                    if io.get_ref().is_some_and(|inner| inner.is::<RecordTooLong>()) {
+                        cx.issue(line_no, None, "row", io.to_string());
+                        break;
+                    }
                     return Err(io);
                 }
                 cx.issue(line_no, None, "row", format!("unreadable CSV row: {e}"));
