@@ -851,8 +851,11 @@ async fn eevc_iata_sales_load_with_their_boarding_fee_and_the_iata_total_checked
 /// field with the verified 034 layout and the 036 checked on a real line.
 fn eefi_credits(dir: &Path, name: &str, credits: &[(&str, &str, &str)], ravs: &[(&str, &str, &str, &str)]) -> PathBuf {
     let m = |s: &str| amount15(dec(s));
+    // Each file its own sequence number (header 76-81), as Rede numbers the files it sends: the same number,
+    // date and PV would make the second a re-sent first, which supersedes it.
+    let sequence = 110 + name.bytes().map(u32::from).sum::<u32>() % 1000;
     let header = format!(
-        "03003072019RedecardExtrato de Movimentacao Financeira{:<22}000110014797470DIARIO         V3.01 - 09/06 - EEFI",
+        "03003072019RedecardExtrato de Movimentacao Financeira{:<22}{sequence:06}014797470DIARIO         V3.01 - 09/06 - EEFI",
         "AGENCIA"
     );
     let mut body = Vec::new();
