@@ -373,3 +373,42 @@ fn an_unterminated_quote_is_rejected_in_bounded_memory() {
     assert!(peak_mib > 1.0, "the child's memory was never read");
     assert!(peak_mib < 64.0, "peak memory {peak_mib:.1} MiB for a 100 MB file");
 }
+
+/// Cumulative exports: day 2's export repeats day 1's sales (one of them corrected) and adds one. Each sale
+/// — a store and its sale id — is counted once, as the latest export says (issue 14, item 13).
+#[tokio::test]
+async fn a_cumulative_export_replaces_the_earlier_rows_of_the_same_sales() {
+    let mut db = common::db::TestDb::new("merchantcumulative").await;
+    let dir = tempfile::tempdir().unwrap();
+    let mapping = Mapping::from_toml(MAPPING).unwrap();
+    let header = "Pedido;Data;Hora;Valor;NSU;Autorização;Parcelas;Bandeira;Final;Adquirente;Forma;Loja\n";
+    let day1 = format!(
+        "{header}PED-1;03/08/2026;10:00:00;100,00;000001;A1;1;Visa;0001;Cielo;Crédito;0001\n\
+         PED-2;03/08/2026;11:00:00;50,00;000002;A2;1;Visa;0002;Cielo;Crédito;0001\n"
+    );
+    let day2 = format!(
+        "{header}PED-1;03/08/2026;10:00:00;100,00;000001;A1;1;Visa;0001;Cielo;Crédito;0001\n\
+         PED-2;03/08/2026;11:00:00;55,00;000002;A2;1;Visa;0002;Cielo;Crédito;0001\n\
+         PED-3;04/08/2026;09:00:00;10,00;000003;A3;1;Visa;0003;Cielo;Crédito;0001\n"
+    );
+    for (name, text) in [("day1.csv", &day1), ("day2.csv", &day2)] {
+        let r = ingest_merchant_sales(&mut db.client, &write(dir.path(), name, text), "test", &mapping).await.unwrap();
+        assert_eq!(r.outcome, Outcome::Loaded);
+    }
+    let rows: Vec<(String, Decimal)> = db
+        .client
+        .query("SELECT sale_id, gross_amount FROM fact_merchant_sale ORDER BY sale_id", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("PED-1".to_string(), dec("100.00")),
+            ("PED-2".to_string(), dec("55.00")),
+            ("PED-3".to_string(), dec("10.00"))
+        ]
+    );
+}

@@ -1004,16 +1004,27 @@ FROM stage_record s
 JOIN dim_establishment e ON e.acquirer_key = $2 AND e.merchant_code = s.merchant_code
 WHERE s.file_id = $1 AND s.kind = 'R'";
 
+/// A merchant's sale is identified by (store, sale id): exports are often cumulative (day 2's repeats day 1's
+/// rows), so a later export's row replaces the earlier file's row of the same sale — changed or not — and a
+/// sale is never counted twice across exports (twice within one export is the merchant's own duplicate).
 const LOAD_MERCHANT_SALES: &str = "
+WITH incoming AS (
+    SELECT s.file_id, s.line_no, e.establishment_key, s.order_reference AS sale_id, s.authorization_date,
+           s.sale_time, s.nsu, s.authorization_code, s.gross_amount, s.installment_count, s.brand_code,
+           s.card_last_digits, s.acquirer_name, s.transaction_type
+    FROM stage_record s
+    JOIN dim_establishment e ON e.acquirer_key = $2 AND e.merchant_code = s.merchant_code
+    WHERE s.file_id = $1 AND s.kind = 'M'
+), replaced AS (
+    DELETE FROM fact_merchant_sale f USING incoming i
+    WHERE f.establishment_key = i.establishment_key AND f.sale_id = i.sale_id AND f.file_id <> $1
+)
 INSERT INTO fact_merchant_sale (
     file_id, line_no, establishment_key, sale_id, sale_date, sale_time, nsu, authorization_code, gross_amount,
     installments, brand, card_last_digits, acquirer_name, payment_method)
-SELECT s.file_id, s.line_no, e.establishment_key, s.order_reference, s.authorization_date, s.sale_time, s.nsu,
-    s.authorization_code, s.gross_amount, s.installment_count, s.brand_code, s.card_last_digits, s.acquirer_name,
-    s.transaction_type
-FROM stage_record s
-JOIN dim_establishment e ON e.acquirer_key = $2 AND e.merchant_code = s.merchant_code
-WHERE s.file_id = $1 AND s.kind = 'M'";
+SELECT file_id, line_no, establishment_key, sale_id, authorization_date, sale_time, nsu, authorization_code,
+    gross_amount, installment_count, brand_code, card_last_digits, acquirer_name, transaction_type
+FROM incoming";
 
 /// Outcome of loading a staged file.
 #[derive(Debug, Clone, PartialEq, Eq)]
