@@ -452,8 +452,15 @@ async fn main() -> Result<()> {
                 }
             };
             let items = db::recon::items(&client, run_id).await?;
-            let data =
-                report::ReportData { run_id, scope: &scope, settings: &settings, totals: &totals, items: &items };
+            let anomalies = db::recon::anomaly_count(&client, &scope).await?;
+            let data = report::ReportData {
+                run_id,
+                scope: &scope,
+                settings: &settings,
+                totals: &totals,
+                items: &items,
+                anomalies,
+            };
             if let Some(path) = html {
                 std::fs::write(&path, report::html(&data)).with_context(|| format!("writing {}", path.display()))?;
                 println!("{}: report of run {run_id} ({} items, {} open)", path.display(), totals.items, totals.open);

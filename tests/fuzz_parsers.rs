@@ -298,3 +298,48 @@ fn a_line_cut_at_any_byte_is_reported_not_a_panic() {
     eprintln!("{cases} cut lines parsed");
     assert!(cases > 5_000, "{cases}");
 }
+
+/// The CSV formats under the same kind of fuzzing as the statements (libFuzzer runs them in CI too): a
+/// merchant export and a rates file, mutated byte by byte, keep their properties — no panic, honest hash,
+/// nothing unstorable handed out, no rate changed on its way in.
+#[test]
+fn mutated_merchant_and_rates_csvs_keep_their_properties() {
+    use rand::{Rng, SeedableRng};
+    use syncrocardpay_core::formats::fuzzing::{check_merchant_csv, check_rates_csv};
+    let merchant: &[u8] = b"Pedido;Data;Valor;NSU;Loja\nPED-1;03/08/2026;1.234,56;000123;0001\n\
+PED-2;03/08/2026;\"59,90\";046002;0001\nPED-3;04/08/2026;(10,00);000124;0002\n";
+    let rates: &[u8] =
+        b"merchant_code,acquirer,brand,product,installments_from,installments_to,rate_percent,valid_from,valid_to\n\
+0001,cielo,001,*,1,1,2.48,2026-01-01,\n0001,cielo,*,*,2,12,3.1%,01/01/2026,2026-12-31\n";
+    // The bases themselves are valid: the mutations start from files that load.
+    let mapping =
+        syncrocardpay_core::formats::merchant::Mapping::from_toml(syncrocardpay_core::formats::fuzzing::FUZZ_MAPPING)
+            .unwrap();
+    let s = syncrocardpay_core::formats::merchant::read_merchant_sales(merchant, "m", &mapping, &mut |_| {
+        std::ops::ControlFlow::Continue(())
+    })
+    .unwrap();
+    assert!(s.is_valid() && s.merchant_sales.count == 3, "{:?}", s.errors);
+    assert_eq!(syncrocardpay_core::reconcile::fees::read_rates(rates).unwrap().len(), 2);
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+    let bytes = b"0123456789,;.-()R$\"\n\r\x00\x1b e%";
+    let mut cases = 0;
+    for _ in 0..5_000 {
+        for (base, check) in [(merchant, check_merchant_csv as fn(&[u8])), (rates, check_rates_csv as fn(&[u8]))] {
+            let mut data = base.to_vec();
+            for _ in 0..rng.gen_range(1..6) {
+                let at = rng.gen_range(0..data.len());
+                match rng.gen_range(0..3) {
+                    0 => data[at] = bytes[rng.gen_range(0..bytes.len())],
+                    1 => data.insert(at, bytes[rng.gen_range(0..bytes.len())]),
+                    _ => {
+                        data.remove(at);
+                    }
+                }
+            }
+            check(&data);
+            cases += 1;
+        }
+    }
+    assert_eq!(cases, 10_000);
+}

@@ -68,20 +68,27 @@ async fn the_load_function_runs_under_a_lambda_runtime_emulator() {
     // The first invocation waits for the emulator to build and start the function.
     let deadline = Instant::now() + Duration::from_secs(900);
     let output = loop {
-        // A build that failed never serves: stop at once instead of waiting for the deadline.
-        let watch_log = std::fs::read_to_string(&log_path).unwrap_or_default();
-        assert!(
-            !watch_log.contains("ERROR command exited"),
-            "cargo lambda watch could not build the function:\n{watch_log}"
-        );
-        // `timeout`: an invoke that hangs is retried like one that failed.
-        let out = Command::new("timeout")
-            .args(["120", "cargo", "lambda", "invoke", "load", "-A", "127.0.0.1", "-P", &port])
+        // The invoke waits while the emulator builds the function (minutes on a cold build): it is never cut
+        // short (a cut invoke may still have run the load), but a build that failed never serves, so the
+        // watch log is looked at meanwhile and the test stops at once.
+        let mut invoke = Command::new("cargo")
+            .args(["lambda", "invoke", "load", "-A", "127.0.0.1", "-P", &port])
             .args(["--data-file", "tests/events/load-sweep.json"])
             .current_dir(root)
             .stdin(Stdio::null())
-            .output()
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
             .unwrap();
+        while invoke.try_wait().unwrap().is_none() {
+            let watch_log = std::fs::read_to_string(&log_path).unwrap_or_default();
+            if watch_log.contains("ERROR command exited") || Instant::now() > deadline {
+                let _ = invoke.kill();
+                panic!("cargo lambda watch did not serve the function:\n{watch_log}");
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        let out = invoke.wait_with_output().unwrap();
         if out.status.success() {
             break String::from_utf8(out.stdout).unwrap();
         }

@@ -517,6 +517,14 @@ async fn official_kit_files_load_with_their_figures_and_anomalies() {
         .collect();
     assert_eq!(readings[0], ("cielo03-debito-arv.txt".into(), Some("detail_totals_no_units".into())));
     assert_eq!(readings[4], ("cielo16-pix.txt".into(), Some("unit_totals_with_pix_not_counted".into())));
+    // The report counts them over a scope.
+    let scope = syncrocardpay_core::reconcile::Scope {
+        from: "2026-01-01".parse().unwrap(),
+        to: "2026-03-31".parse().unwrap(),
+        merchant: Some("1234567890".into()),
+    };
+    let counted = syncrocardpay_core::db::recon::anomaly_count(&db.client, &scope).await.unwrap();
+    assert_eq!((counted.anomalies, counted.files), (2, 2));
 }
 
 /// What the database could not store is rejected by the parser, and a rejection is always stored: a NUL in

@@ -282,6 +282,8 @@ async fn the_html_report_renders_in_headless_chromium_with_the_headline_numbers(
     assert!(dom_text.contains(&format!("<b id=\"items\">{}</b>", run.totals.items)), "{dom_text}");
     assert!(dom_text.contains(&format!("<b id=\"open\">{}</b>", run.totals.open)));
     assert!(dom_text.contains(&format!("<b id=\"at-stake\">{stake}</b>")));
+    // The statements' anomalies are counted (the sample's files have none).
+    assert!(dom_text.contains("<b id=\"anomalies\">0</b>"), "{dom_text}");
     let overcharged = run.totals.by_status.iter().find(|s| s.status == "overcharged").unwrap().count;
     assert_eq!(run.totals.open, 2 + overcharged, "never captured, never paid, and each overcharged line");
     assert!(dom_text.contains("id=\"chart-days\"") && dom_text.contains("id=\"chart-fees\""), "both charts rendered");

@@ -344,6 +344,24 @@ pub struct RunReport {
     pub seconds: f64,
 }
 
+/// The anomalies kept with the loaded statements of a scope (the merchant's, or all), over the files whose
+/// period meets the scope's.
+pub async fn anomaly_count(db: &impl GenericClient, scope: &Scope) -> Result<crate::reconcile::report::AnomalyCount> {
+    let row = db
+        .query_one(
+            "SELECT coalesce(sum(anomaly_count), 0)::bigint, count(*) FILTER (WHERE anomaly_count > 0)
+               FROM statement_file
+              WHERE status = 'loaded' AND period_start <= $2 AND period_end >= $1
+                AND ($3::text IS NULL OR merchant_code = $3)",
+            &[&scope.from, &scope.to, &scope.merchant],
+        )
+        .await?;
+    Ok(crate::reconcile::report::AnomalyCount {
+        anomalies: row.get::<_, i64>(0) as u64,
+        files: row.get::<_, i64>(1) as u64,
+    })
+}
+
 /// Reconcile a scope and keep the result: the previous run over the same scope is replaced, in the same
 /// transaction (readers see the old run or the new one, never half of either). The inputs are read from one
 /// snapshot of the facts.

@@ -17,6 +17,15 @@ pub struct ReportData<'a> {
     pub settings: &'a Settings,
     pub totals: &'a Totals,
     pub items: &'a [ReconItem],
+    /// Deviations the statements of the scope were loaded with (docs/formats.md), and in how many files.
+    pub anomalies: AnomalyCount,
+}
+
+/// Anomalies kept with the loaded statements of a scope.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AnomalyCount {
+    pub anomalies: u64,
+    pub files: u64,
 }
 
 /// Expected and received per due day (receivables).
@@ -156,7 +165,8 @@ pub fn html(data: &ReportData) -> String {
          <div class=\"cards\">\
          <div class=\"card\">Items<b id=\"items\">{items}</b></div>\
          <div class=\"card open\">Need attention<b id=\"open\">{open}</b></div>\
-         <div class=\"card open\">At stake<b id=\"at-stake\">{stake}</b></div></div>",
+         <div class=\"card open\">At stake<b id=\"at-stake\">{stake}</b></div>\
+         <div class=\"card\">Statement anomalies<b id=\"anomalies\">{anomalies}</b>in {anomaly_files} file(s)</div></div>",
         title = esc(&title),
         run = data.run_id,
         as_of = data.settings.as_of,
@@ -165,6 +175,8 @@ pub fn html(data: &ReportData) -> String {
         items = t.items,
         open = t.open,
         stake = esc(&brl(t.open_at_stake)),
+        anomalies = data.anomalies.anomalies,
+        anomaly_files = data.anomalies.files,
     );
     out.push_str("<h2>Totals by status</h2><table id=\"totals\"><tr><th>Area</th><th>Status</th><th>Items</th><th>At stake</th></tr>");
     for s in &t.by_status {
@@ -236,7 +248,7 @@ pub fn csv_text(s: &str) -> String {
 }
 
 /// The report's tables as CSV files in `dir`: `totals.csv`, `open_items.csv` (every open item),
-/// `expected_vs_received.csv`, `fee_overcharge.csv`. Amounts are plain decimals (`1234.56`); text that came
+/// `statement_anomalies.csv`, `expected_vs_received.csv`, `fee_overcharge.csv`. Amounts are plain decimals (`1234.56`); text that came
 /// from input is neutralised against formula injection ([`csv_text`]).
 pub fn write_csv(dir: &std::path::Path, data: &ReportData) -> std::io::Result<Vec<std::path::PathBuf>> {
     std::fs::create_dir_all(dir)?;
@@ -320,6 +332,11 @@ pub fn write_csv(dir: &std::path::Path, data: &ReportData) -> std::io::Result<Ve
             .collect(),
     )?;
     file(
+        "statement_anomalies.csv",
+        &["anomalies", "files"],
+        vec![vec![data.anomalies.anomalies.to_string(), data.anomalies.files.to_string()]],
+    )?;
+    file(
         "expected_vs_received.csv",
         &["due_date", "expected", "received"],
         expected_vs_received(data.items)
@@ -373,7 +390,14 @@ mod csv_tests {
         let scope = Scope { from: d, to: d, merchant: None };
         let settings = Settings::new(d);
         let totals = crate::reconcile::totals(&items);
-        let data = ReportData { run_id: 1, scope: &scope, settings: &settings, totals: &totals, items: &items };
+        let data = ReportData {
+            run_id: 1,
+            scope: &scope,
+            settings: &settings,
+            totals: &totals,
+            items: &items,
+            anomalies: AnomalyCount::default(),
+        };
         let dir = tempfile::tempdir().unwrap();
         write_csv(dir.path(), &data).unwrap();
         let mut r = csv::Reader::from_path(dir.path().join("open_items.csv")).unwrap();
