@@ -7,7 +7,7 @@ CREATE TABLE statement_anomaly (
     line_no     bigint NOT NULL,
     byte_column integer,
     field       text NOT NULL,
-    kind        text NOT NULL CHECK (kind IN ('sign_contradicts_amounts', 'blank_code', 'right_trimmed_line')),
+    kind        text NOT NULL CHECK (kind IN ('sign_contradicts_amounts', 'blank_code', 'right_trimmed_line', 'unknown_code')),
     found       text NOT NULL,
     used        text NOT NULL,
     reason      text NOT NULL

@@ -743,3 +743,59 @@ async fn a_re_sent_statement_supersedes_the_earlier_one_and_never_adds() {
     assert_eq!(r.outcome, Outcome::Loaded);
     assert_eq!(db.count("SELECT count(*) FROM fact_card_transaction").await, 2 * txs);
 }
+
+/// A code outside the reference tables (a product Cielo added, a new posting type) loads with its raw code and
+/// is kept as an `unknown_code` anomaly of the file, once per distinct code, at the first line using it; an
+/// unknown posting type is never a sale (issue 13, item 2).
+#[tokio::test]
+async fn codes_outside_the_reference_tables_load_raw_and_are_kept_as_anomalies() {
+    let mut db = TestDb::new("unknowncodes").await;
+    let dir = tempfile::tempdir().unwrap();
+    let files = samples(dir.path(), 30, 21);
+    let sales = files.iter().find(|f| f.file_type == "03").unwrap();
+    let mut l = lines(&sales.path);
+    let e = first_of(&l, b'E');
+    put(&mut l[e], 156, "998");
+    put(&mut l[e + 1], 156, "998");
+    put(&mut l[e + 1], 28, "77");
+    let path = write_lines(&dir.path().join("CIELO03_new_codes.TXT"), &l);
+    let r = ingest_file(&mut db.client, &path, "test", IngestMode::StageAndLoad).await.unwrap();
+    assert_eq!(r.outcome, Outcome::Loaded, "{:?}", r.summary.map(|s| s.errors));
+    let rows: Vec<(i64, String, String, String)> = db
+        .client
+        .query(
+            "SELECT line_no, field, kind, found FROM statement_anomaly WHERE file_id = $1 ORDER BY field",
+            &[&r.file_id],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+        .collect();
+    let (e1, e2) = (e as i64 + 1, e as i64 + 2);
+    assert_eq!(
+        rows,
+        [
+            (e2, "posting_type_code".into(), "unknown_code".into(), "77".into()),
+            (e1, "product_code".into(), "unknown_code".into(), "998".into())
+        ]
+    );
+    let count: i64 = db
+        .client
+        .query_one("SELECT anomaly_count FROM statement_file WHERE file_id = $1", &[&r.file_id])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(count, 2);
+    let is_sale: bool = db
+        .client
+        .query_one(
+            "SELECT pt.is_sale FROM fact_card_transaction t JOIN dim_posting_type pt USING (posting_type_key)
+              WHERE t.file_id = $1 AND t.line_no = $2",
+            &[&r.file_id, &e2],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(!is_sale);
+}

@@ -1159,6 +1159,7 @@ pub async fn load_staged_with(
         tx.execute("DELETE FROM stage_record WHERE file_id = $1", &[&file_id]).await?;
         tracing::debug!(file_id, seconds = t.elapsed().as_secs_f64(), "staging cleared");
     }
+    flag_unknown_codes(tx, file_id).await?;
     supersede_earlier(tx, file_id).await?;
     tx.execute(
         "UPDATE statement_file SET status = 'loaded', loaded_at = now(), updated_at = now(), error = NULL WHERE file_id = $1",
@@ -1176,6 +1177,50 @@ pub async fn load_staged_with(
         financial_reserves: n(6),
         merchant_sales: n(7),
     }))
+}
+
+/// Codes outside the reference tables load with their raw code (an unknown product or brand, a posting
+/// type loaded as 'other' and never a sale): each distinct one a file uses is kept as an `unknown_code`
+/// anomaly of the file, at the first line using it. Brands are checked only for acquirers whose brand table
+/// is known. Returns the anomalies added.
+pub async fn flag_unknown_codes(tx: &Transaction<'_>, file_id: i64) -> Result<u64> {
+    let added = tx
+        .execute(
+            "INSERT INTO statement_anomaly (file_id, line_no, byte_column, field, kind, found, used, reason)
+             SELECT $1, min(line_no), NULL, field, 'unknown_code', code, code, reason FROM (
+                 SELECT f.line_no, 'product_code' AS field, p.code,
+                        'product ' || p.code || ' is not in the reference table: loaded with its raw code' AS reason
+                   FROM (SELECT line_no, product_key FROM fact_card_transaction WHERE file_id = $1
+                         UNION ALL SELECT line_no, product_key FROM fact_receivable_unit WHERE file_id = $1) f
+                   JOIN dim_product p ON p.product_key = f.product_key
+                  WHERE NOT p.catalogued AND p.code <> ''
+                 UNION ALL
+                 SELECT f.line_no, 'posting_type_code', pt.code,
+                        'posting type ' || pt.code || ' is not in the reference table: loaded as ''other'', never a sale'
+                   FROM (SELECT line_no, posting_type_key FROM fact_card_transaction WHERE file_id = $1
+                         UNION ALL SELECT line_no, posting_type_key FROM fact_receivable_unit WHERE file_id = $1) f
+                   JOIN dim_posting_type pt ON pt.posting_type_key = f.posting_type_key
+                  WHERE NOT pt.catalogued
+                 UNION ALL
+                 SELECT f.line_no, 'brand_code', pm.brand_code,
+                        'brand ' || pm.brand_code || ' is not in the reference table: loaded with its raw code'
+                   FROM (SELECT line_no, payment_method_key FROM fact_card_transaction WHERE file_id = $1
+                         UNION ALL SELECT line_no, payment_method_key FROM fact_receivable_unit WHERE file_id = $1) f
+                   JOIN dim_payment_method pm ON pm.payment_method_key = f.payment_method_key
+                  WHERE NOT EXISTS (SELECT 1 FROM ref_brand b WHERE b.acquirer_key = pm.acquirer_key AND b.code = pm.brand_code)
+                    AND EXISTS (SELECT 1 FROM ref_brand b WHERE b.acquirer_key = pm.acquirer_key)
+             ) x GROUP BY field, code, reason",
+            &[&file_id],
+        )
+        .await?;
+    if added > 0 {
+        tx.execute(
+            "UPDATE statement_file SET anomaly_count = anomaly_count + $2 WHERE file_id = $1",
+            &[&file_id, &(added as i64)],
+        )
+        .await?;
+    }
+    Ok(added)
 }
 
 /// A re-sent statement supersedes, never adds: the loaded files with the same natural identity as `file_id`

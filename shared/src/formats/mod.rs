@@ -71,6 +71,9 @@ pub enum AnomalyKind {
     BlankCode,
     /// A line shorter than its record, missing only trailing "uso Cielo" blanks (layout 001 archives).
     RightTrimmedLine,
+    /// A code outside the reference tables (a new product, brand or posting type): loaded raw. Found at load
+    /// time, where the tables are (`db::store::flag_unknown_codes`).
+    UnknownCode,
 }
 
 impl AnomalyKind {
@@ -79,12 +82,17 @@ impl AnomalyKind {
             AnomalyKind::SignContradictsAmounts => "sign_contradicts_amounts",
             AnomalyKind::BlankCode => "blank_code",
             AnomalyKind::RightTrimmedLine => "right_trimmed_line",
+            AnomalyKind::UnknownCode => "unknown_code",
         }
     }
 
     /// Every kind, for the database's CHECK and the documentation test.
-    pub const ALL: &'static [AnomalyKind] =
-        &[AnomalyKind::SignContradictsAmounts, AnomalyKind::BlankCode, AnomalyKind::RightTrimmedLine];
+    pub const ALL: &'static [AnomalyKind] = &[
+        AnomalyKind::SignContradictsAmounts,
+        AnomalyKind::BlankCode,
+        AnomalyKind::RightTrimmedLine,
+        AnomalyKind::UnknownCode,
+    ];
 }
 
 /// A deviation from the layout whose meaning is unambiguous: the file still loads, and this is kept with it
