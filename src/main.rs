@@ -304,7 +304,7 @@ async fn connect_and_migrate(url: &str) -> Result<tokio_postgres::Client> {
 }
 
 #[tokio::main]
-async fn main() -> Result<()> {
+async fn main() -> Result<std::process::ExitCode> {
     // `syncrocardpay parse … | head`: when the reader goes away, end quietly as Unix tools do (the default
     // SIGPIPE action), not with a broken-pipe panic and exit 101.
     // SAFETY: setting a signal's disposition to its default at start-up, before any thread writes.
@@ -364,7 +364,9 @@ async fn main() -> Result<()> {
                 }
             }
             if rejected > 0 {
-                std::process::exit(1);
+                // Returned, never `process::exit`: what this command holds (a throwaway PostgreSQL, temp
+                // folders) is dropped, so stopped and removed, on the way out.
+                return Ok(std::process::ExitCode::FAILURE);
             }
         }
         Command::Ingest { files, json } => {
@@ -400,7 +402,9 @@ async fn main() -> Result<()> {
                 }
             }
             if rejected > 0 || failed > 0 {
-                std::process::exit(1);
+                // Returned, never `process::exit`: what this command holds (a throwaway PostgreSQL, temp
+                // folders) is dropped, so stopped and removed, on the way out.
+                return Ok(std::process::ExitCode::FAILURE);
             }
         }
         Command::Reconcile { from, to, merchant, as_of, date_window, tolerance, json } => {
@@ -526,7 +530,9 @@ async fn main() -> Result<()> {
                 }
             }
             if rejected > 0 {
-                std::process::exit(1);
+                // Returned, never `process::exit`: what this command holds (a throwaway PostgreSQL, temp
+                // folders) is dropped, so stopped and removed, on the way out.
+                return Ok(std::process::ExitCode::FAILURE);
             }
         }
         Command::Discover { sources: SourceArgs { inbox, s3, ftps, ftps_ca_file, ftps_prefix }, json } => {
@@ -667,7 +673,9 @@ async fn main() -> Result<()> {
                 print::reconciliation_headline(&reconciled);
             }
             if summaries.iter().any(|(_, s)| s.failed > 0 || s.rejected > 0) {
-                std::process::exit(1);
+                // Returned, never `process::exit`: what this command holds (a throwaway PostgreSQL, temp
+                // folders) is dropped, so stopped and removed, on the way out.
+                return Ok(std::process::ExitCode::FAILURE);
             }
         }
         Command::Bench { sales, memory_sales, work_dir, no_python, json } => {
@@ -696,7 +704,7 @@ async fn main() -> Result<()> {
             }
         },
     }
-    Ok(())
+    Ok(std::process::ExitCode::SUCCESS)
 }
 
 /// A count option between `MIN` and `MAX` (clap's ranges do not cover `usize`).

@@ -528,3 +528,33 @@ async fn ingest_goes_on_past_a_file_that_fails() {
     assert!(err.contains("PIPE.TXT: FAILED") && err.contains("missing.TXT: FAILED"), "{err}");
     assert_eq!(db.count("SELECT count(*) FROM statement_file WHERE status = 'loaded'").await as usize, files.len());
 }
+
+/// `run` without a database starts a throwaway PostgreSQL; when it ends with a rejected file (exit 1) the
+/// cluster is still stopped and its folder removed — it used to `process::exit` with the server running.
+#[test]
+fn a_run_that_fails_stops_its_throwaway_database() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let inbox = tmp.path().join("inbox");
+    std::fs::create_dir(&inbox).unwrap();
+    samples(&inbox, 10, 4);
+    std::fs::write(inbox.join("BROKEN.TXT"), "0not a statement\n").unwrap();
+    let out = bin()
+        .args(["run", "--inbox"])
+        .arg(&inbox)
+        .env_remove("DATABASE_URL")
+        .env("TMPDIR", tmp.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}{}", stdout(&out), String::from_utf8_lossy(&out.stderr));
+    let left: Vec<String> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|n| n.starts_with("syncrocardpay-pg-"))
+        .collect();
+    assert!(left.is_empty(), "the throwaway cluster's folder is left: {left:?}");
+    let ps = Command::new("ps").args(["-eo", "args"]).output().unwrap();
+    let running = String::from_utf8_lossy(&ps.stdout).lines().any(|l| l.contains(&tmp.path().display().to_string()));
+    assert!(!running, "a PostgreSQL of this run is still running");
+}
