@@ -51,6 +51,10 @@ enum Command {
         /// Merchants (1 to 1000).
         #[arg(long, default_value_t = 3, value_parser = count_between::<1, 1000>)]
         merchants: usize,
+        /// Also write, under OUT/quirks, the quirks real files show (docs/formats.md): an E-only CIELO03, a
+        /// blank product, a `+` fee sign, a CIELO16 counting no Pix, a layout-001 file, a zip, a re-sent 04.
+        #[arg(long)]
+        quirks: bool,
     },
     /// Validate statements without loading them; exit status 1 if any is rejected.
     Parse {
@@ -330,11 +334,18 @@ async fn main() -> Result<std::process::ExitCode> {
                 println!("applied {m}");
             }
         }
-        Command::Sample { out, transactions, seed, merchants } => {
+        Command::Sample { out, transactions, seed, merchants, quirks } => {
             let spec = SampleSpec { transactions, seed, merchants, ..SampleSpec::default() };
             let files =
                 sample::generate(&out, &spec).with_context(|| format!("writing samples to {}", out.display()))?;
             print::sample_files(&files);
+            if quirks {
+                let first = files.first().map(|f| f.merchant_code.clone()).unwrap_or_default();
+                let of_one: Vec<_> = files.iter().filter(|f| f.merchant_code == first).cloned().collect();
+                for q in sample::write_quirks(&out.join("quirks"), &of_one)? {
+                    println!("{}  quirk: {}", q.path.display(), q.quirk);
+                }
+            }
             // The other side of a reconciliation: the merchants' own sales and their contract.
             let books = out.join("merchant");
             let (csv, mapping) = sample::write_merchant_sales(&books, &spec)?;

@@ -275,3 +275,43 @@ async fn negotiation_pix_and_reserve_files_load_into_their_facts() {
     assert_eq!(r.outcome, Outcome::Duplicate);
     assert_eq!(db.count("SELECT count(*) FROM fact_financial_reserve").await, 1);
 }
+
+/// The generator writes the quirks real files show (issue 13), and each loads as docs/formats.md says: an
+/// E-only CIELO03 on its E-based trailer, a blank product and a `+` fee sign as anomalies, a CIELO16 trailer
+/// counting no Pix, a right-trimmed layout-001 file, a zip of two statements.
+#[test]
+fn the_generators_quirk_files_all_load_with_their_readings_and_anomalies() {
+    use syncrocardpay_core::formats::AnomalyKind;
+    let dir = tempfile::tempdir().unwrap();
+    use syncrocardpay_core::formats::cielo::sample;
+    let spec = sample::SampleSpec { transactions: 60, seed: 5, merchants: 1, ..Default::default() };
+    let files = sample::generate(dir.path(), &spec).unwrap();
+    let quirks = sample::write_quirks(&dir.path().join("quirks"), &files).unwrap();
+    let names: Vec<&str> = quirks.iter().map(|q| q.quirk).collect();
+    assert_eq!(
+        names,
+        ["e_only_sales", "blank_product", "layout_001", "plus_fee_sign", "pix_not_counted", "re_sent", "zipped"]
+    );
+    for q in &quirks {
+        let summaries = syncrocardpay_core::pipeline::validate_path(&q.path, &q.path.display().to_string()).unwrap();
+        for s in &summaries {
+            assert!(s.is_valid(), "{}: {:?}", q.quirk, s.errors);
+        }
+        let s = &summaries[0];
+        let kinds: Vec<AnomalyKind> = s.anomalies.iter().map(|a| a.kind).collect();
+        let reading = s.trailer.as_ref().map(|t| t.reading).unwrap_or_default();
+        match q.quirk {
+            "e_only_sales" => assert_eq!((reading, kinds.len()), ("detail_totals_no_units", 0)),
+            "blank_product" => assert_eq!(kinds, [AnomalyKind::BlankCode]),
+            "plus_fee_sign" => assert_eq!(kinds, [AnomalyKind::SignContradictsAmounts]),
+            "pix_not_counted" => assert_eq!(reading, "unit_totals_with_pix_not_counted"),
+            "layout_001" => {
+                assert_eq!((s.layout_version.as_deref(), reading), (Some("001"), "record_count_only"));
+                assert!(kinds.contains(&AnomalyKind::RightTrimmedLine), "{kinds:?}");
+            }
+            "zipped" => assert_eq!(summaries.len(), 2),
+            "re_sent" => assert_eq!(kinds.len(), 0),
+            other => panic!("{other}"),
+        }
+    }
+}

@@ -1055,3 +1055,132 @@ pub fn write_contract_rates(dir: &Path, spec: &SampleSpec) -> io::Result<PathBuf
     out.flush()?;
     Ok(path)
 }
+
+/// The quirks real files show, written beside a generated sample from its own files, so that tests and the
+/// fuzzer's corpus cover them beyond the fixtures (docs/formats.md): each is a statement that loads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuirkFile {
+    pub path: PathBuf,
+    /// What it shows, e.g. `e_only_sales`.
+    pub quirk: &'static str,
+}
+
+/// Write the quirk files derived from `files` (one merchant's 03, 04, 09 and 16 are enough) into `dir`:
+/// - `e_only_sales`: a CIELO03 of E records only, its trailer totalling them (Cielo's v15 kit);
+/// - `blank_product`: that file with the first E's product (forma de pagamento) left blank;
+/// - `plus_fee_sign`: a CIELO09 whose first D carries `+` on its deducted fee (a real CIELO09 line);
+/// - `pix_not_counted`: a CIELO16 whose trailer counts no Pix record (the kit);
+/// - `layout_001`: the CIELO03 with its header saying layout 001, trailer reduced to the record count,
+///   right-trimmed lines;
+/// - `zipped`: the E-only 03 and the 09 in one zip;
+/// - `re_sent`: the CIELO04 with one order reference changed (same identity, other content).
+pub fn write_quirks(dir: &Path, files: &[SampleFile]) -> io::Result<Vec<QuirkFile>> {
+    std::fs::create_dir_all(dir)?;
+    let of = |t: &str| files.iter().find(|f| f.file_type == t);
+    let read = |p: &Path| -> io::Result<Vec<Vec<u8>>> {
+        let text = std::fs::read(p)?;
+        Ok(text
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .map(|l| l.strip_suffix(b"\r").unwrap_or(l).to_vec())
+            .collect())
+    };
+    let write = |name: &str, lines: &[Vec<u8>]| -> io::Result<PathBuf> {
+        let path = dir.join(name);
+        let mut out = Vec::new();
+        for l in lines {
+            out.extend_from_slice(l);
+            out.extend_from_slice(b"\r\n");
+        }
+        std::fs::write(&path, out)?;
+        Ok(path)
+    };
+    let amount_at = |l: &[u8], sign: usize, width: usize| -> Decimal {
+        let digits = std::str::from_utf8(&l[sign..sign + width]).unwrap_or("0");
+        let v = Decimal::new(digits.parse::<i64>().unwrap_or(0), 2);
+        if l[sign - 1] == b'-' {
+            -v
+        } else {
+            v
+        }
+    };
+    let put_amount = |l: &mut [u8], sign_col: usize, width: usize, v: Decimal| {
+        l[sign_col - 1] = if v.is_sign_negative() { b'-' } else { b'+' };
+        let cents = (v.abs() * Decimal::from(100)).trunc().to_string();
+        let s = format!("{cents:0>width$}");
+        l[sign_col..sign_col + width].copy_from_slice(s.as_bytes());
+    };
+    let mut out = Vec::new();
+    if let Some(sales) = of("03") {
+        let lines = read(&sales.path)?;
+        let mut e_only: Vec<Vec<u8>> = lines.iter().filter(|l| l.first() != Some(&b'D')).cloned().collect();
+        let es: Vec<&Vec<u8>> = e_only.iter().filter(|l| l.first() == Some(&b'E')).collect();
+        let gross: Decimal = es.iter().map(|l| amount_at(l, 261, 13)).sum();
+        let net: Decimal = es.iter().map(|l| amount_at(l, 275, 13)).sum();
+        e_only[0][35..42].copy_from_slice(b"0000900");
+        let body = e_only.len() - 2;
+        let t = e_only.len() - 1;
+        let trailer = &mut e_only[t];
+        trailer[1..12].copy_from_slice(format!("{body:011}").as_bytes());
+        put_amount(trailer, 13, 17, net);
+        put_amount(trailer, 42, 17, gross);
+        out.push(QuirkFile { path: write("QUIRK_E_ONLY_CIELO03.TXT", &e_only)?, quirk: "e_only_sales" });
+        let mut blank = e_only.clone();
+        let first_e = blank.iter().position(|l| l.first() == Some(&b'E')).unwrap_or(1);
+        blank[first_e][155..158].copy_from_slice(b"   ");
+        blank[0][35..42].copy_from_slice(b"0000901");
+        out.push(QuirkFile { path: write("QUIRK_BLANK_PRODUCT_CIELO03.TXT", &blank)?, quirk: "blank_product" });
+
+        // Layout 001 wants the 250-byte RO/CV records: only the header and trailer of an empty day are
+        // derived here (the RO/CV layouts come from the v13/v14 generator's records of the same file).
+        let mut old = vec![lines[0].clone(), lines[lines.len() - 1].clone()];
+        old[0][70..73].copy_from_slice(b"001");
+        old[0][35..42].copy_from_slice(b"0000902");
+        let mut trailer = b"9".to_vec();
+        trailer.extend_from_slice(b"00000000000");
+        old[1] = trailer;
+        let trimmed: Vec<Vec<u8>> =
+            old.iter().map(|l| l[..l.iter().rposition(|&b| b != b' ').map_or(0, |i| i + 1)].to_vec()).collect();
+        out.push(QuirkFile { path: write("QUIRK_LAYOUT_001_CIELO03.TXT", &trimmed)?, quirk: "layout_001" });
+    }
+    if let Some(open) = of("09") {
+        let mut lines = read(&open.path)?;
+        if let Some(d) =
+            lines.iter().position(|l| l.first() == Some(&b'D') && l[85] == b'-' && l[86..99].iter().any(|&b| b != b'0'))
+        {
+            lines[d][85] = b'+';
+            out.push(QuirkFile { path: write("QUIRK_PLUS_FEE_CIELO09.TXT", &lines)?, quirk: "plus_fee_sign" });
+        }
+    }
+    if let Some(pix) = of("16") {
+        let mut lines = read(&pix.path)?;
+        let pixes: Vec<&Vec<u8>> = lines.iter().filter(|l| l.first() == Some(&b'8')).collect();
+        let gross: Decimal = pixes.iter().map(|l| amount_at(l, 74, 13)).sum();
+        let net: Decimal = pixes.iter().map(|l| amount_at(l, 102, 13)).sum();
+        let t = lines.len() - 1;
+        // As Cielo's kit writes it: the Pix records totalled, none counted.
+        put_amount(&mut lines[t], 13, 17, net);
+        put_amount(&mut lines[t], 42, 17, gross);
+        lines[t][30..41].copy_from_slice(b"00000000000");
+        out.push(QuirkFile { path: write("QUIRK_PIX_NOT_COUNTED_CIELO16.TXT", &lines)?, quirk: "pix_not_counted" });
+    }
+    if let Some(payments) = of("04") {
+        let mut lines = read(&payments.path)?;
+        if let Some(e) = lines.iter().position(|l| l.first() == Some(&b'E')) {
+            lines[e][211..231].copy_from_slice(b"RE-SENT WITH A FIX  ");
+            out.push(QuirkFile { path: write("QUIRK_RE_SENT_CIELO04.TXT", &lines)?, quirk: "re_sent" });
+        }
+    }
+    let members: Vec<(String, PathBuf)> = out
+        .iter()
+        .filter(|q| matches!(q.quirk, "e_only_sales" | "plus_fee_sign"))
+        .map(|q| (q.path.file_name().unwrap_or_default().to_string_lossy().to_string(), q.path.clone()))
+        .collect();
+    if !members.is_empty() {
+        let zip = dir.join("QUIRK_ZIPPED.zip");
+        let refs: Vec<(&str, &Path)> = members.iter().map(|(n, p)| (n.as_str(), p.as_path())).collect();
+        crate::archive::write_zip(&zip, &refs)?;
+        out.push(QuirkFile { path: zip, quirk: "zipped" });
+    }
+    Ok(out)
+}
