@@ -1133,7 +1133,7 @@ pub fn write_quirks(dir: &Path, files: &[SampleFile]) -> io::Result<Vec<QuirkFil
 
         // Layout 001 wants the 250-byte RO/CV records: only the header and trailer of an empty day are
         // derived here (the RO/CV layouts come from the v13/v14 generator's records of the same file).
-        let mut old = vec![lines[0].clone(), lines[lines.len() - 1].clone()];
+        let mut old = [lines[0].clone(), lines[lines.len() - 1].clone()];
         old[0][70..73].copy_from_slice(b"001");
         old[0][35..42].copy_from_slice(b"0000902");
         let mut trailer = b"9".to_vec();
