@@ -799,3 +799,48 @@ async fn codes_outside_the_reference_tables_load_raw_and_are_kept_as_anomalies()
         .get(0);
     assert!(!is_sale);
 }
+
+/// A file the database refuses (here a test trigger raising a data exception, SQLSTATE 22003, on its facts)
+/// fails alone: the error is recorded on the file — a `failed` delivery and the control row's error —, it is
+/// not classified transient, and the next file loads (issue 14, item 3).
+#[tokio::test]
+async fn a_file_the_database_refuses_is_recorded_as_failed_and_the_next_loads() {
+    let mut db = TestDb::new("dbrefuses").await;
+    db.client
+        .batch_execute(
+            "CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN
+               IF (SELECT file_name FROM statement_file WHERE file_id = NEW.file_id) LIKE 'POISON%' THEN
+                 RAISE EXCEPTION 'value out of range for this test' USING ERRCODE = '22003';
+               END IF;
+               RETURN NEW;
+             END $$;
+             CREATE TRIGGER refuse_poison BEFORE INSERT ON fact_card_transaction
+               FOR EACH ROW EXECUTE FUNCTION refuse_poison();",
+        )
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let files = samples(dir.path(), 20, 23);
+    let sales = files.iter().find(|f| f.file_type == "03").unwrap();
+    let poison = dir.path().join("POISON_CIELO03.TXT");
+    let mut l = lines(&sales.path);
+    put(&mut l[0], 36, "0000333"); // another sequence: not a re-send of the good file
+    std::fs::write(&poison, l.join(&b"\n"[..])).unwrap();
+    let e = ingest_file(&mut db.client, &poison, "test", IngestMode::StageAndLoad).await.unwrap_err();
+    assert!(!e.is_transient() && !e.is_retryable_db(), "{e}");
+    let row = db
+        .client
+        .query_one(
+            "SELECT f.status, f.error, d.outcome, d.detail FROM statement_file f
+               JOIN statement_delivery d USING (file_id) WHERE f.file_name = 'POISON_CIELO03.TXT'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!((row.get::<_, String>(0), row.get::<_, String>(2)), ("received".into(), "failed".into()));
+    assert!(row.get::<_, Option<String>>(1).unwrap().contains("value out of range for this test"));
+    assert!(row.get::<_, Option<String>>(3).unwrap().contains("22003"), "{:?}", row.get::<_, Option<String>>(3));
+    let r = ingest_file(&mut db.client, &sales.path, "test", IngestMode::StageAndLoad).await.unwrap();
+    assert_eq!(r.outcome, Outcome::Loaded);
+}

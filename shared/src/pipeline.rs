@@ -287,95 +287,106 @@ async fn ingest_with(
     let file = store::register(db, &sha256, size, &name, source).await?;
     report.file_id = file.file_id;
 
-    let tx = db.transaction().await?;
-    let status = store::lock_file(&tx, file.file_id).await?;
-    if done(mode, status) {
-        // A concurrent ingest of the same content finished while we waited for the lock.
-        tx.rollback().await?;
-        store::record_delivery(db, file.file_id, &name, source, "duplicate", None).await?;
-        report.seconds = started.elapsed().as_secs_f64();
-        return Ok(report);
-    }
-    let mut direct = None;
-    if status != FileStatus::Staged {
-        let (sender, mut receiver) = mpsc::channel::<Vec<Record>>(4);
-        let p = path.to_path_buf();
-        let file_name = name.clone();
-        let parser = tokio::task::spawn_blocking(move || -> Result<StatementSummary> {
-            let input = File::open(&p).map_err(|e| Error::io(&p, e))?;
-            let mut batch = Vec::with_capacity(BATCH);
-            let mut sink = |record: Record| {
-                batch.push(record);
-                if batch.len() >= BATCH
-                    && sender.blocking_send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))).is_err()
-                {
-                    return ControlFlow::Break(());
-                }
-                ControlFlow::Continue(())
-            };
-            let summary = reader(input, &file_name, &mut sink).map_err(|e| Error::io(&p, e))?;
-            if !batch.is_empty() {
-                let _ = sender.blocking_send(batch);
-            }
-            Ok(summary)
-        });
-        // Loading in one go: the bulk kinds go straight to their facts; staging only, for a later load: all of
-        // them to `stage_record`.
-        let written = match mode {
-            IngestMode::StageAndLoad => {
-                crate::db::direct::load_records(&tx, file.file_id, &mut receiver).await.map(Some)
-            }
-            IngestMode::StageOnly => store::stage_records(&tx, file.file_id, &mut receiver).await.map(|_| None),
-        };
-        drop(receiver);
-        let summary = parser.await.map_err(blocking_err)??;
-        // A failure to write (the database) comes first: the parser stopped early, so its summary is partial.
-        direct = written?;
-        if summary.sha256 != sha256 {
+    // Whatever goes wrong from here is recorded on the file (a `failed` delivery with the error), so a file
+    // that cannot be loaded says why instead of staying `received` in silence.
+    let result: Result<IngestReport> = async {
+        let tx = db.transaction().await?;
+        let status = store::lock_file(&tx, file.file_id).await?;
+        if done(mode, status) {
+            // A concurrent ingest of the same content finished while we waited for the lock.
             tx.rollback().await?;
-            return Err(Error::FileChanged { path: path.to_path_buf(), before: sha256, after: summary.sha256 });
-        }
-        if !summary.is_valid() {
-            tx.rollback().await?;
-            store::reject(db, file.file_id, &summary).await?;
-            store::record_delivery(
-                db,
-                file.file_id,
-                &name,
-                source,
-                "rejected",
-                summary.errors.first().map(|i| i.to_string()).as_deref(),
-            )
-            .await?;
-            report.outcome = Outcome::Rejected;
-            report.summary = Some(summary);
+            store::record_delivery(db, file.file_id, &name, source, "duplicate", None).await?;
             report.seconds = started.elapsed().as_secs_f64();
             return Ok(report);
         }
-        store::mark_staged(&tx, file.file_id, &summary).await?;
-        tracing::info!(file = %name, file_id = file.file_id, seconds = started.elapsed().as_secs_f64(), "staged");
-        report.summary = Some(summary);
-    }
-    report.outcome = Outcome::Staged;
-    if mode == IngestMode::StageAndLoad {
-        match store::load_staged_with(&tx, file.file_id, direct.as_ref()).await? {
-            LoadResult::Loaded(counts) => {
-                report.outcome = Outcome::Loaded;
-                report.rows = counts;
+        let mut direct = None;
+        if status != FileStatus::Staged {
+            let (sender, mut receiver) = mpsc::channel::<Vec<Record>>(4);
+            let p = path.to_path_buf();
+            let file_name = name.clone();
+            let parser = tokio::task::spawn_blocking(move || -> Result<StatementSummary> {
+                let input = File::open(&p).map_err(|e| Error::io(&p, e))?;
+                let mut batch = Vec::with_capacity(BATCH);
+                let mut sink = |record: Record| {
+                    batch.push(record);
+                    if batch.len() >= BATCH
+                        && sender.blocking_send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))).is_err()
+                    {
+                        return ControlFlow::Break(());
+                    }
+                    ControlFlow::Continue(())
+                };
+                let summary = reader(input, &file_name, &mut sink).map_err(|e| Error::io(&p, e))?;
+                if !batch.is_empty() {
+                    let _ = sender.blocking_send(batch);
+                }
+                Ok(summary)
+            });
+            // Loading in one go: the bulk kinds go straight to their facts; staging only, for a later load: all of
+            // them to `stage_record`.
+            let written = match mode {
+                IngestMode::StageAndLoad => {
+                    crate::db::direct::load_records(&tx, file.file_id, &mut receiver).await.map(Some)
+                }
+                IngestMode::StageOnly => store::stage_records(&tx, file.file_id, &mut receiver).await.map(|_| None),
+            };
+            drop(receiver);
+            let summary = parser.await.map_err(blocking_err)??;
+            // A failure to write (the database) comes first: the parser stopped early, so its summary is partial.
+            direct = written?;
+            if summary.sha256 != sha256 {
+                tx.rollback().await?;
+                return Err(Error::FileChanged { path: path.to_path_buf(), before: sha256, after: summary.sha256 });
             }
-            LoadResult::AlreadyLoaded => report.outcome = Outcome::Duplicate,
-            LoadResult::StagingLost(detail) => {
-                tx.commit().await?;
-                return Err(Error::Integrity { file_id: file.file_id, detail });
+            if !summary.is_valid() {
+                tx.rollback().await?;
+                store::reject(db, file.file_id, &summary).await?;
+                store::record_delivery(
+                    db,
+                    file.file_id,
+                    &name,
+                    source,
+                    "rejected",
+                    summary.errors.first().map(|i| i.to_string()).as_deref(),
+                )
+                .await?;
+                report.outcome = Outcome::Rejected;
+                report.summary = Some(summary);
+                report.seconds = started.elapsed().as_secs_f64();
+                return Ok(report);
+            }
+            store::mark_staged(&tx, file.file_id, &summary).await?;
+            tracing::info!(file = %name, file_id = file.file_id, seconds = started.elapsed().as_secs_f64(), "staged");
+            report.summary = Some(summary);
+        }
+        report.outcome = Outcome::Staged;
+        if mode == IngestMode::StageAndLoad {
+            match store::load_staged_with(&tx, file.file_id, direct.as_ref()).await? {
+                LoadResult::Loaded(counts) => {
+                    report.outcome = Outcome::Loaded;
+                    report.rows = counts;
+                }
+                LoadResult::AlreadyLoaded => report.outcome = Outcome::Duplicate,
+                LoadResult::StagingLost(detail) => {
+                    tx.commit().await?;
+                    return Err(Error::Integrity { file_id: file.file_id, detail });
+                }
             }
         }
+        tracing::info!(file = %name, file_id = file.file_id, seconds = started.elapsed().as_secs_f64(), "loaded, committing");
+        // The delivery is logged in the load's own transaction: a crash during COMMIT leaves both or neither.
+        store::record_delivery(&tx, file.file_id, &name, source, report.outcome.as_str(), None).await?;
+        tx.commit().await?;
+        report.seconds = started.elapsed().as_secs_f64();
+        Ok(report)
     }
-    tracing::info!(file = %name, file_id = file.file_id, seconds = started.elapsed().as_secs_f64(), "loaded, committing");
-    // The delivery is logged in the load's own transaction: a crash during COMMIT leaves both or neither.
-    store::record_delivery(&tx, file.file_id, &name, source, report.outcome.as_str(), None).await?;
-    tx.commit().await?;
-    report.seconds = started.elapsed().as_secs_f64();
-    Ok(report)
+    .await;
+    if let Err(e) = &result {
+        if !e.is_retryable_db() {
+            let _ = store::record_failure(db, file.file_id, &name, source, &e.to_string()).await;
+        }
+    }
+    result
 }
 
 /// Load staged files into the facts, one transaction per file. Returns per-file counts.

@@ -94,6 +94,24 @@ pub async fn lock_file(tx: &Transaction<'_>, file_id: i64) -> Result<FileStatus>
     Ok(FileStatus::parse(row.get(0)))
 }
 
+/// Record that ingesting a file failed (not a rejection: the file could not be processed at all), with the
+/// error: a `failed` delivery, and the error on the control row while it is still `received`.
+pub async fn record_failure(
+    db: &impl GenericClient,
+    file_id: i64,
+    file_name: &str,
+    source: &str,
+    error: &str,
+) -> Result<()> {
+    record_delivery(db, file_id, file_name, source, "failed", Some(error)).await?;
+    db.execute(
+        "UPDATE statement_file SET error = $2, updated_at = now() WHERE file_id = $1 AND status = 'received'",
+        &[&file_id, &error],
+    )
+    .await?;
+    Ok(())
+}
+
 /// Log one delivery (any outcome) of a file.
 pub async fn record_delivery(
     db: &impl GenericClient,
