@@ -113,6 +113,7 @@ pub mod tx {
     pub const TERMINAL: Field = f("terminal", 544, 8);
     pub const ORIGINAL_POSTING_TYPE: Field = f("original_posting_type_code", 552, 2);
     pub const TRANSACTION_TYPE: Field = f("transaction_type", 554, 3);
+    // 557-560: "uso Cielo" (since 15.11): not mapped, nothing to read.
     pub const PRICING_MODALITY: Field = f("pricing_modality", 561, 5);
     pub const AUTHORIZATION_DATE: Field = f("authorization_date", 566, 8);
     pub const CAPTURE_DATE: Field = f("capture_date", 574, 8);
@@ -125,6 +126,10 @@ pub mod tx {
     pub const PAYMENT_MATRIX: Field = f("payment_matrix_code", 638, 10);
     pub const CARD_TYPE: Field = f("card_type", 648, 2);
     pub const CARD_ORIGIN: Field = f("card_origin", 650, 1);
+    // 651 "indicativo MDR por tipo de cartão" and 652 "indicativo parcelado cliente": S/N flags, "NN" in every
+    // line of Cielo's v15 kit and of the real lines at hand. Not mapped yet: no reconciliation rule reads them
+    // (the MDR charged is in 289-302 and the plan in 18-21); mapping them is a model field, a staging column
+    // and a fact column.
     pub const BANK: Field = f("bank_code", 653, 4);
     pub const BRANCH: Field = f("branch_code", 657, 5);
     pub const ACCOUNT: Field = f("account_number", 662, 20);
@@ -133,6 +138,7 @@ pub mod tx {
     pub const NEGOTIATION_FLAG: Field = f("negotiation_flag", 706, 1);
     pub const CAPTURE_TYPE: Field = f("capture_type", 707, 2);
     pub const NEGOTIATOR_TAX_ID: Field = f("negotiator_tax_id", 709, 14);
+    // 723-760: "uso Cielo": not mapped, nothing to read.
 }
 
 /// Record 8: Pix transaction (400 bytes since layout 15.9).
