@@ -303,12 +303,14 @@ impl Parser {
                     return;
                 };
                 let record = if kind == b'B' {
-                    Record::NegotiatedReceivable(Box::new(v15::parse_negotiated_receivable(
-                        line_no,
-                        r,
-                        group,
-                        &self.merchant_code,
-                    )))
+                    let mut b = v15::parse_negotiated_receivable(line_no, r, group, &self.merchant_code);
+                    // What the negotiation pays: net = gross + the (negative) discount, when one is given.
+                    if let (true, Some(discount)) = (r.errors.is_empty(), b.discount_amount.as_mut()) {
+                        use v15::negotiated::{DISCOUNT, GROSS, NET};
+                        let amounts = [(&mut b.gross_amount, &GROSS), (discount, &DISCOUNT), (&mut b.net_amount, &NET)];
+                        cx.check_balance(line_no, "B", amounts);
+                    }
+                    Record::NegotiatedReceivable(Box::new(b))
                 } else {
                     Record::NegotiationCredit(Box::new(v15::parse_negotiation_credit(
                         line_no,
