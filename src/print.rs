@@ -40,24 +40,26 @@ pub fn summary(s: &StatementSummary) {
     let file = printable_name(&s.file);
     println!("{file}: {verdict}");
     let file_type = s.file_type.as_ref().map(|t| format!("{} ({})", t.code, t.kind)).unwrap_or_else(|| "?".into());
-    println!(
+    // Codes, versions and record types come from the file: printed escaped.
+    let header = format!(
         "  acquirer {}, layout {}, file type {file_type}, merchant {}",
         s.acquirer.map(|a| a.code()).unwrap_or("?"),
         opt(&s.layout_version),
         opt(&s.merchant_code)
     );
+    println!("{}", printable_name(&header));
     println!(
         "  processed {}, period {} .. {}, sequence {}",
         opt(&s.processing_date),
         opt(&s.period_start),
         opt(&s.period_end),
-        opt(&s.sequence)
+        printable_name(&opt(&s.sequence))
     );
     let counts: Vec<String> = s.record_counts.iter().map(|(k, v)| format!("{k}={v}")).collect();
     println!(
         "  {} lines: {} (ignored {})  {} bytes  sha256 {}",
         s.lines,
-        counts.join(" "),
+        printable_name(&counts.join(" ")),
         s.ignored_records,
         s.size_bytes,
         s.sha256
@@ -208,7 +210,7 @@ pub async fn database_totals(client: &tokio_postgres::Client) -> anyhow::Result<
     for r in &rows {
         println!(
             "  {:<10} {:>4} {:>5} {:>7} {:>9} {:>7} {:>8} {:>15} {:>13} {:>15}",
-            r.merchant_code,
+            printable_name(&r.merchant_code),
             r.file_type,
             r.files,
             r.receivable_units,
@@ -235,7 +237,7 @@ pub fn recon_report(r: &syncrocardpay_core::db::recon::RunReport) {
         r.run_id,
         r.scope.from,
         r.scope.to,
-        r.scope.merchant.as_deref().map(|m| format!(", merchant {m}")).unwrap_or_default(),
+        r.scope.merchant.as_deref().map(|m| format!(", merchant {}", printable_name(m))).unwrap_or_default(),
         r.settings.as_of,
         r.seconds
     );
