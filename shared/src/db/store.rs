@@ -35,14 +35,19 @@ impl FileStatus {
             FileStatus::Superseded => "superseded",
         }
     }
-    fn parse(s: &str) -> FileStatus {
-        match s {
+    /// The status a control row holds; an unknown one is an error (the CHECK constraint lists the same
+    /// values), never taken for `received`.
+    fn parse(s: &str) -> Result<FileStatus> {
+        Ok(match s {
+            "received" => FileStatus::Received,
             "staged" => FileStatus::Staged,
             "loaded" => FileStatus::Loaded,
             "rejected" => FileStatus::Rejected,
             "superseded" => FileStatus::Superseded,
-            _ => FileStatus::Received,
-        }
+            other => {
+                return Err(crate::error::Error::Other(format!("statement_file holds an unknown status {other:?}")))
+            }
+        })
     }
 }
 
@@ -56,7 +61,7 @@ pub struct FileRow {
 /// The file with this content, if it was ever seen.
 pub async fn find_by_sha256(db: &impl GenericClient, sha256: &str) -> Result<Option<FileRow>> {
     let row = db.query_opt("SELECT file_id, status FROM statement_file WHERE sha256 = $1", &[&sha256]).await?;
-    Ok(row.map(|r| FileRow { file_id: r.get(0), status: FileStatus::parse(r.get(1)) }))
+    row.map(|r| Ok(FileRow { file_id: r.get(0), status: FileStatus::parse(r.get(1))? })).transpose()
 }
 
 /// Which of these contents were already loaded.
@@ -84,14 +89,14 @@ pub async fn register(
             &[&sha256, &(size as i64), &file_name, &source],
         )
         .await?;
-    Ok(FileRow { file_id: row.get(0), status: FileStatus::parse(row.get(1)) })
+    Ok(FileRow { file_id: row.get(0), status: FileStatus::parse(row.get(1))? })
 }
 
 /// Lock the control row for the rest of the transaction and read its status: concurrent ingesters of the
 /// same content queue here, and the later ones find it loaded.
 pub async fn lock_file(tx: &Transaction<'_>, file_id: i64) -> Result<FileStatus> {
     let row = tx.query_one("SELECT status FROM statement_file WHERE file_id = $1 FOR UPDATE", &[&file_id]).await?;
-    Ok(FileStatus::parse(row.get(0)))
+    FileStatus::parse(row.get(0))
 }
 
 /// Record that ingesting a file failed (not a rejection: the file could not be processed at all), with the
@@ -1081,7 +1086,7 @@ pub async fn load_staged_with(
             &[&file_id],
         )
         .await?;
-    let status = FileStatus::parse(row.get(0));
+    let status = FileStatus::parse(row.get(0))?;
     // Superseded: it was loaded, then replaced by a re-sent statement; there is nothing more to do.
     if matches!(status, FileStatus::Loaded | FileStatus::Superseded) {
         return Ok(LoadResult::AlreadyLoaded);
@@ -1394,6 +1399,21 @@ pub async fn fact_totals(db: &impl GenericClient) -> Result<Vec<FactTotals>> {
             net: r.get(9),
         })
         .collect())
+}
+
+#[cfg(test)]
+mod status_tests {
+    use super::FileStatus;
+
+    #[test]
+    fn every_status_reads_back_and_an_unknown_one_is_an_error() {
+        for s in
+            [FileStatus::Received, FileStatus::Staged, FileStatus::Loaded, FileStatus::Rejected, FileStatus::Superseded]
+        {
+            assert_eq!(FileStatus::parse(s.as_str()).unwrap(), s);
+        }
+        assert!(FileStatus::parse("archived").is_err());
+    }
 }
 
 #[cfg(test)]
