@@ -12,6 +12,12 @@ pub fn filter(default: &str) -> EnvFilter {
     filter_from(std::env::var("RUST_LOG").ok().as_deref(), default)
 }
 
+/// The Lambdas' logging: JSON lines (CloudWatch), no time (Lambda stamps them), no target, at the level of
+/// `RUST_LOG` (the template sets it; `info` without it), secrets' targets capped. Once, in `main`.
+pub fn init_lambda() {
+    tracing_subscriber::fmt().json().with_env_filter(filter("info")).with_target(false).without_time().init();
+}
+
 fn filter_from(rust_log: Option<&str>, default: &str) -> EnvFilter {
     let given = rust_log.filter(|s| !s.trim().is_empty()).unwrap_or(default);
     let mut directives: Vec<String> = given

@@ -4,13 +4,7 @@ use syncrocardpay_discover::Discover;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    // The level from RUST_LOG (the template sets it), secrets' targets capped (core's logging module).
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(syncrocardpay_core::logging::filter("info"))
-        .with_target(false)
-        .without_time()
-        .init();
+    syncrocardpay_core::logging::init_lambda();
     let deployment = syncrocardpay_core::workflow::Deployment::from_env(1).await?;
     let state = Arc::new(Discover { deployment, max_concurrency: Discover::max_concurrency_from_env() });
     lambda_runtime::run(service_fn(move |event| {

@@ -4,13 +4,7 @@ use syncrocardpay_ingest::{Ingest, IngestSettings};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    // The level from RUST_LOG (the template sets it), secrets' targets capped (core's logging module).
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(syncrocardpay_core::logging::filter("info"))
-        .with_target(false)
-        .without_time()
-        .init();
+    syncrocardpay_core::logging::init_lambda();
     let settings = IngestSettings::from_env();
     let deployment = syncrocardpay_core::workflow::Deployment::from_env(settings.concurrency).await?;
     let state = Arc::new(Ingest::new(deployment, settings));
