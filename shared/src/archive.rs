@@ -59,6 +59,13 @@ pub struct Member {
     pub path: PathBuf,
 }
 
+impl Member {
+    /// The member's delivery name, `archive!member` (the member's name escaped: it may hold anything).
+    pub fn delivery_name(&self, archive: &str) -> String {
+        format!("{archive}!{}", crate::source::printable_name(&self.name))
+    }
+}
+
 /// Why an archive cannot be expanded.
 #[derive(Debug, thiserror::Error)]
 pub enum ArchiveError {

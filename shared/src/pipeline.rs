@@ -129,7 +129,7 @@ pub fn validate_path(path: &Path, name: &str) -> Result<Vec<StatementSummary>> {
         Ok(members) => members
             .iter()
             .map(|m| {
-                let member = format!("{name}!{}", printable_name(&m.name));
+                let member = m.delivery_name(name);
                 crate::formats::validate_statement(File::open(&m.path).map_err(io)?, &member).map_err(io)
             })
             .collect(),
@@ -193,7 +193,7 @@ async fn ingest_archive(
     };
     let mut reports = Vec::with_capacity(members.len());
     for m in &members {
-        let member_name = format!("{name}!{}", printable_name(&m.name));
+        let member_name = m.delivery_name(&name);
         reports.push(ingest_with(db, &m.path, Some(member_name), source, mode, statement_reader()).await?);
     }
     let any = |o: Outcome| reports.iter().any(|r| r.outcome == o);
