@@ -72,6 +72,7 @@ pub fn summary(s: &StatementSummary) {
         ("negotiated recv.", &s.negotiated_receivables),
         ("negotiation cred.", &s.negotiation_credits),
         ("fin. reserves", &s.financial_reserves),
+        ("antecip. offsets", &s.anticipation_offsets),
         ("merchant sales", &s.merchant_sales),
     ] {
         if t.count > 0 {
@@ -127,6 +128,7 @@ fn fact_counts(c: &store::LoadCounts) -> String {
         (c.negotiated_receivables, "negotiated receivables"),
         (c.negotiation_credits, "negotiation credits"),
         (c.financial_reserves, "financial reserves"),
+        (c.anticipation_offsets, "anticipation offsets"),
         (c.merchant_sales, "merchant sales"),
     ] {
         if n > 0 {

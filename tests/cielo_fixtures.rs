@@ -409,15 +409,104 @@ fn right_trimmed_layout_001_lines_are_read_as_an_anomaly() {
     assert!(s.errors.iter().any(|e| e.line == 2 && e.field == "line"), "{:?}", s.errors);
 }
 
-/// The layout 001 anticipation file (CIELO06: records 5, 6, 7) is refused by name, never loaded in part.
+/// The real layout 001 anticipation file (CIELO06, ARV of 2016-06-06): one operation (record 5) of
+/// 23 256.33 gross / 22 116.98 net at 1.30 %, its 235 ROs (records 6) adding up to exactly that, 11 debits
+/// offset against anticipated ROs (records 7), and 278 CVs of those ROs and debits; field by field.
 #[test]
-fn layout_001_anticipation_file_is_refused_by_name() {
+fn real_layout_001_anticipation_file_loads_operation_ros_and_offsets() {
+    use syncrocardpay_core::model::Record;
     let Some(path) = fixture("cielo-layout-001/adrianolaselva__doctrine-orm-batch__cielo06.txt") else { return };
-    let s = validate_statement(std::fs::File::open(&path).unwrap(), "cielo06").unwrap();
-    assert!(!s.is_valid());
-    assert!(
-        s.errors[0].reason.contains("file type 06 (anticipation) is recognised but not supported yet"),
-        "{:?}",
-        s.errors
+    let mut records = Vec::new();
+    let s = syncrocardpay_core::formats::read_statement(std::fs::File::open(&path).unwrap(), "cielo06", &mut |r| {
+        records.push(r);
+        std::ops::ControlFlow::Continue(())
+    })
+    .unwrap();
+    assert!(s.is_valid(), "errors: {:?}", s.errors);
+    assert_eq!((s.file_type.as_ref().unwrap().kind, s.layout_version.as_deref()), ("anticipation", Some("001")));
+    assert_eq!((s.negotiations.count, s.negotiated_receivables.count, s.negotiation_credits.count), (1, 235, 1));
+    assert_eq!((s.anticipation_offsets.count, s.transactions.count), (11, 278));
+    assert_eq!((s.negotiations.gross, s.negotiations.net), (dec("23256.33"), dec("22116.98")));
+    assert_eq!((s.negotiated_receivables.gross, s.negotiated_receivables.net), (dec("23256.33"), dec("22116.98")));
+    assert_eq!(s.negotiation_credits.net, dec("22116.98"));
+    assert_eq!(s.anticipation_offsets.gross, dec("-1061.46"));
+    assert_eq!(s.trailer.as_ref().map(|t| (t.matches, t.declared.total_records)), Some((true, 525)));
+
+    let a = records.iter().find_map(|r| if let Record::Negotiation(a) = r { Some(a) } else { None }).unwrap();
+    assert_eq!((a.line_no, a.operation_code.as_str(), a.merchant_code.as_str()), (2, "190832236", "1053063048"));
+    assert_eq!(a.payment_date.unwrap().to_string(), "2016-06-06");
+    assert_eq!(a.nominal_rate, dec("1.30"));
+    let c = records.iter().find_map(|r| if let Record::NegotiationCredit(c) = r { Some(c) } else { None }).unwrap();
+    assert_eq!(
+        (c.bank_code.as_str(), c.branch_code.as_str(), c.account_number.as_str()),
+        ("0001", "02973", "0000484911")
     );
+    assert_eq!((c.negotiation_line_no, c.deposited_amount), (2, dec("22116.98")));
+    // The first RO anticipated: R$ 400.00 of sales, 394.80 net, all of it offset by two debits of 253.98.
+    let b = records.iter().find_map(|r| if let Record::NegotiatedReceivable(b) = r { Some(b) } else { None }).unwrap();
+    let ro = b.summary.as_ref().unwrap();
+    assert_eq!((b.line_no, b.negotiation_line_no, b.brand_code.as_str()), (3, 2, "001"));
+    assert_eq!((ro.summary_number.as_str(), ro.ur_key.as_str()), ("5160601", "1615311702911610000000"));
+    assert_eq!(b.original_due_date.unwrap().to_string(), "2016-06-02");
+    assert_eq!((ro.installment, ro.installment_count), (0, 0));
+    assert_eq!((ro.original_gross_amount, ro.original_net_amount), (dec("400.00"), dec("394.80")));
+    assert_eq!((b.gross_amount, b.net_amount, b.discount_amount), (dec("0"), dec("0"), Some(dec("0"))));
+    let offsets: Vec<_> =
+        records.iter().filter_map(|r| if let Record::AnticipationOffset(o) = r { Some(o) } else { None }).collect();
+    let o = offsets[0];
+    assert_eq!((o.line_no, o.summary_number.as_str(), o.ur_key.as_str()), (5, "5160601", "1615311702911610000000"));
+    assert_eq!(
+        (o.adjustment_summary_number.as_str(), o.adjustment_payment_date.unwrap().to_string()),
+        ("0160525", "2016-05-25".into())
+    );
+    assert_eq!(
+        (o.summary_amount, o.adjustment_amount, o.offset_amount, o.balance_amount),
+        (dec("394.80"), dec("-253.98"), dec("-253.98"), dec("140.82"))
+    );
+    assert_eq!((offsets[1].offset_amount, offsets[1].balance_amount), (dec("-140.82"), dec("0")));
+    // CVs inherit the RO they follow: the sale of the anticipated RO, then the debit offset against it.
+    let cvs: Vec<_> =
+        records.iter().filter_map(|r| if let Record::Transaction(t) = r { Some(t) } else { None }).collect();
+    assert_eq!(
+        (cvs[0].summary_number.as_str(), cvs[0].posting_type_code.as_str(), cvs[0].gross_amount),
+        ("5160601", "01", dec("400.00"))
+    );
+    assert_eq!(
+        (cvs[1].summary_number.as_str(), cvs[1].posting_type_code.as_str(), cvs[1].gross_amount),
+        ("0160525", "03", dec("-253.98"))
+    );
+}
+
+/// What an anticipation file declares must add up, or it is refused naming the record and the figures: an
+/// RO whose debits do not explain what was anticipated, an operation its ROs do not add up to, a debit offset
+/// that follows another RO, an RO of an operation not declared before it.
+#[test]
+fn layout_001_anticipation_figures_that_do_not_add_up_are_refused() {
+    let Some(path) = fixture("cielo-layout-001/adrianolaselva__doctrine-orm-batch__cielo06.txt") else { return };
+    let lines = common::statements::lines(&path);
+    let check = |edit: &dyn Fn(&mut Vec<Vec<u8>>), line: u64, field: &str, says: &str| {
+        let mut l = lines.clone();
+        edit(&mut l);
+        let s = validate_statement(&l.join(&b'\n')[..], "edited").unwrap();
+        assert!(
+            s.errors.iter().any(|e| e.line == line && e.field == field && e.reason.contains(says)),
+            "{field} at line {line}: {:?}",
+            s.errors
+        );
+    };
+    // The first offset (line 5) takes 253.97 instead of 253.98: the RO at line 3 no longer adds up.
+    check(&|l| common::statements::put(&mut l[4], 114, "-0000000025397"), 3, "6.gross_amount", "original net 394.80");
+    // The RO at line 3 anticipates 1.00 more than its debits leave, and so its operation is off too.
+    check(
+        &|l| common::statements::put(&mut l[2], 68, "+0000000000100"),
+        2,
+        "5.gross_amount",
+        "add up to gross 23257.33",
+    );
+    // The operation's agendas do not add up to its total.
+    check(&|l| common::statements::put(&mut l[1], 29, "+0000000374078"), 2, "5.gross_amount", "sum of its agendas");
+    // An RO of another operation.
+    check(&|l| common::statements::put(&mut l[2], 12, "190832237"), 3, "6.operation_code", "record 5 is not before it");
+    // An offset against an RO it does not follow.
+    check(&|l| common::statements::put(&mut l[4], 34, "5160602"), 5, "7.ur_key", "does not follow");
 }

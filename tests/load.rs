@@ -687,6 +687,72 @@ async fn real_layout_001_sales_file_loads_into_the_same_facts_as_v13() {
     assert_eq!(layout, "001");
 }
 
+/// The real layout-001 anticipation file into the facts: the operation and its deposit, the 235 ROs it
+/// anticipated each naming its RO (so the sales and payment files' ROs can be found), and the 11 debits offset
+/// against them; an RO's original net less its offsets is what was anticipated for it.
+#[tokio::test]
+async fn real_layout_001_anticipation_file_loads_into_the_negotiation_facts() {
+    let Some(path) = fixture("cielo-layout-001/adrianolaselva__doctrine-orm-batch__cielo06.txt") else { return };
+    let mut db = TestDb::new("layout001arv").await;
+    let r = ingest_file(&mut db.client, &path, "test", IngestMode::StageAndLoad).await.unwrap();
+    assert_eq!(r.outcome, Outcome::Loaded, "{:?}", r.summary.map(|s| s.errors));
+    assert_eq!((r.rows.negotiations, r.rows.negotiated_receivables, r.rows.negotiation_credits), (1, 235, 1));
+    assert_eq!((r.rows.anticipation_offsets, r.rows.transactions), (11, 278));
+    let row = db
+        .client
+        .query_one(
+            "SELECT n.operation_code, n.payment_date::text, n.nominal_rate, n.gross_amount, n.net_amount,
+                    c.account_number, c.deposited_amount
+             FROM fact_receivables_negotiation n JOIN fact_negotiation_credit c USING (file_id)
+             WHERE n.file_id = $1",
+            &[&r.file_id],
+        )
+        .await
+        .unwrap();
+    assert_eq!((row.get::<_, String>(0), row.get::<_, String>(1)), ("190832236".into(), "2016-06-06".into()));
+    assert_eq!(
+        (row.get::<_, Decimal>(2), row.get::<_, Decimal>(3), row.get::<_, Decimal>(4)),
+        (dec("1.30"), dec("23256.33"), dec("22116.98"))
+    );
+    assert_eq!((row.get::<_, String>(5), row.get::<_, Decimal>(6)), ("0000484911".into(), dec("22116.98")));
+    let row = db
+        .client
+        .query_one(
+            "SELECT count(*), sum(b.gross_amount), sum(b.net_amount), sum(b.original_net_amount),
+                    count(DISTINCT b.ur_key), count(*) FILTER (WHERE b.summary_number IS NULL)
+             FROM fact_negotiated_receivable b WHERE b.file_id = $1",
+            &[&r.file_id],
+        )
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, i64>(0), 235);
+    assert_eq!((row.get::<_, Decimal>(1), row.get::<_, Decimal>(2)), (dec("23256.33"), dec("22116.98")));
+    assert_eq!(row.get::<_, Decimal>(3), dec("24317.79"), "what the ROs were worth before the debits");
+    assert_eq!((row.get::<_, i64>(4), row.get::<_, i64>(5)), (235, 0));
+    // Every RO: original net + its offsets = anticipated gross, in the facts too.
+    let off = db
+        .count(&format!(
+            "SELECT count(*) FROM fact_negotiated_receivable b
+             WHERE b.file_id = {id} AND b.original_net_amount + coalesce(
+                 (SELECT sum(o.offset_amount) FROM fact_anticipation_offset o
+                  WHERE o.file_id = b.file_id AND o.ur_key = b.ur_key), 0) <> b.gross_amount",
+            id = r.file_id
+        ))
+        .await;
+    assert_eq!(off, 0);
+    let offsets: Decimal = db
+        .client
+        .query_one("SELECT sum(offset_amount) FROM fact_anticipation_offset WHERE file_id = $1", &[&r.file_id])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(offsets, dec("-1061.46"));
+    // Loading the same file again adds nothing.
+    let again = ingest_file(&mut db.client, &path, "test", IngestMode::StageAndLoad).await.unwrap();
+    assert_eq!(again.outcome, Outcome::Duplicate);
+    assert_eq!(db.count("SELECT count(*) FROM fact_anticipation_offset").await, 11);
+}
+
 /// Cielo re-sends a statement (same merchant, type, date and sequence) with some bytes changed: the new one
 /// replaces the old in one transaction — the old file's facts are gone, its row kept as `superseded` with a
 /// pointer to its successor — so payments never double; the old content delivered again adds nothing

@@ -322,6 +322,27 @@ pub struct NegotiatedReceivable {
     pub financial_institution: String,
     /// Valor do desconto (layout 15.10+), signed.
     pub discount_amount: Option<Decimal>,
+    /// The RO this receivable is, when the statement names it (Cielo layout 001 ARV, record 6).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<AnticipatedSummary>,
+}
+
+/// The RO ("resumo de operação") an anticipation bought (Cielo layout 001 record 6, "RO antecipado"): which
+/// scheduled payment the merchant was paid early, and what it was worth before the anticipation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AnticipatedSummary {
+    /// Número do RO antecipado.
+    pub summary_number: String,
+    /// Número único do RO: joins the anticipation to the RO of the sales and payment files.
+    pub ur_key: String,
+    /// Parcela antecipada and total de parcelas (0 and 0 for an à vista RO).
+    pub installment: u32,
+    pub installment_count: u32,
+    /// Valor bruto original do RO.
+    pub original_gross_amount: Decimal,
+    /// Valor líquido original do RO: what would have been paid on the due date. Less the debits offset
+    /// against it ([`AnticipationOffset`]), it is the gross of the anticipation.
+    pub original_net_amount: Decimal,
 }
 
 /// Account credited with a negotiation ("conta de recebimento", Cielo record C).
@@ -348,6 +369,34 @@ pub struct FinancialReserve {
     pub ur_key: String,
     pub original_due_date: Option<NaiveDate>,
     pub payment_merchant_code: String,
+}
+
+/// A debit offset against an anticipated RO ("débito de RO antecipado", Cielo layout 001 record 7): Cielo kept
+/// part of an anticipated RO to pay a scheduled debit (a cancellation, a chargeback), so the anticipation paid
+/// that much less for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AnticipationOffset {
+    pub line_no: u64,
+    pub merchant_code: String,
+    /// Número único do RO original da venda: the anticipated RO.
+    pub ur_key: String,
+    /// Número do RO antecipado.
+    pub summary_number: String,
+    /// Data de pagamento do RO antecipado.
+    pub payment_date: Option<NaiveDate>,
+    /// Valor do RO antecipado, signed.
+    pub summary_amount: Decimal,
+    /// Número único do RO da venda que originou o ajuste.
+    pub adjustment_origin_ur_key: String,
+    /// Número do RO de ajuste a débito.
+    pub adjustment_summary_number: String,
+    pub adjustment_payment_date: Option<NaiveDate>,
+    /// Valor do ajuste a débito (the whole debit), signed.
+    pub adjustment_amount: Decimal,
+    /// Valor compensado: the part of the debit taken from this RO, signed (negative).
+    pub offset_amount: Decimal,
+    /// Saldo: what is left after this offset, as Cielo states it.
+    pub balance_amount: Decimal,
 }
 
 /// A sale as the merchant's own system recorded it ("venda do PDV / ERP"): what a sales reconciliation matches
@@ -387,6 +436,7 @@ pub enum Record {
     NegotiatedReceivable(Box<NegotiatedReceivable>),
     NegotiationCredit(Box<NegotiationCredit>),
     FinancialReserve(Box<FinancialReserve>),
+    AnticipationOffset(Box<AnticipationOffset>),
     MerchantSale(Box<MerchantSale>),
     Trailer(StatementTrailer),
 }

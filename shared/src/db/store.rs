@@ -149,7 +149,7 @@ async fn describe_file(db: &impl GenericClient, file_id: i64, s: &StatementSumma
             negotiation_credit_count = $27, financial_reserve_count = $28,
             pix_gross_total = $29, pix_net_total = $30, negotiation_gross_total = $31, negotiation_net_total = $32,
             merchant_sale_count = $33, merchant_sale_gross_total = $34,
-            anomaly_count = $35, trailer_reading = $36,
+            anomaly_count = $35, trailer_reading = $36, anticipation_offset_count = $37,
             staged_at = CASE WHEN $11 = 'staged' THEN now() ELSE staged_at END,
             updated_at = now()
          WHERE file_id = $1",
@@ -190,6 +190,7 @@ async fn describe_file(db: &impl GenericClient, file_id: i64, s: &StatementSumma
             &s.merchant_sales.gross,
             &(s.anomaly_count as i64),
             &s.trailer.as_ref().map(|t| t.reading),
+            &(s.anticipation_offsets.count as i64),
         ],
     )
     .await?;
@@ -444,6 +445,15 @@ stage_columns! {
     adjustment_reason: String = TEXT,
     // Merchant sales (V5)
     acquirer_name: String = TEXT,
+    // Cielo layout 001 anticipations: the RO of a B, the offsets (O) (V15)
+    original_gross_amount: Decimal = NUMERIC,
+    original_net_amount: Decimal = NUMERIC,
+    adjustment_ur_key: String = TEXT,
+    adjustment_summary_number: String = TEXT,
+    adjustment_payment_date: NaiveDate = DATE,
+    adjustment_amount: Decimal = NUMERIC,
+    offset_amount: Decimal = NUMERIC,
+    balance_amount: Decimal = NUMERIC,
 }
 
 impl StageRow {
@@ -627,7 +637,14 @@ impl StageRow {
             }
             Record::NegotiatedReceivable(b) => {
                 let b = *b;
+                let ro = b.summary;
                 StageRow {
+                    summary_number: ro.as_ref().map(|s| s.summary_number.clone()),
+                    ur_key: ro.as_ref().map(|s| s.ur_key.clone()),
+                    installment: ro.as_ref().map(|s| s.installment as i32),
+                    installment_count: ro.as_ref().map(|s| s.installment_count as i32),
+                    original_gross_amount: ro.as_ref().map(|s| s.original_gross_amount),
+                    original_net_amount: ro.as_ref().map(|s| s.original_net_amount),
                     group_line_no: Some(b.negotiation_line_no as i64),
                     merchant_code: Some(b.merchant_code),
                     negotiation_date: b.negotiation_date,
@@ -667,6 +684,23 @@ impl StageRow {
                     original_due_date: r.original_due_date,
                     payment_merchant_code: Some(r.payment_merchant_code),
                     ..StageRow::new(file_id, r.line_no, "R")
+                }
+            }
+            Record::AnticipationOffset(o) => {
+                let o = *o;
+                StageRow {
+                    merchant_code: Some(o.merchant_code),
+                    ur_key: Some(o.ur_key),
+                    summary_number: Some(o.summary_number),
+                    payment_date: o.payment_date,
+                    gross_amount: Some(o.summary_amount),
+                    adjustment_ur_key: Some(o.adjustment_origin_ur_key),
+                    adjustment_summary_number: Some(o.adjustment_summary_number),
+                    adjustment_payment_date: o.adjustment_payment_date,
+                    adjustment_amount: Some(o.adjustment_amount),
+                    offset_amount: Some(o.offset_amount),
+                    balance_amount: Some(o.balance_amount),
+                    ..StageRow::new(file_id, o.line_no, "O")
                 }
             }
             Record::MerchantSale(m) => {
@@ -787,6 +821,8 @@ pub struct LoadCounts {
     pub negotiation_credits: u64,
     pub financial_reserves: u64,
     pub merchant_sales: u64,
+    #[serde(default)]
+    pub anticipation_offsets: u64,
 }
 
 impl LoadCounts {
@@ -800,6 +836,7 @@ impl LoadCounts {
             + self.negotiation_credits
             + self.financial_reserves
             + self.merchant_sales
+            + self.anticipation_offsets
     }
 
     pub fn add(&mut self, o: &LoadCounts) {
@@ -811,6 +848,7 @@ impl LoadCounts {
         self.negotiation_credits += o.negotiation_credits;
         self.financial_reserves += o.financial_reserves;
         self.merchant_sales += o.merchant_sales;
+        self.anticipation_offsets += o.anticipation_offsets;
     }
 }
 
@@ -997,10 +1035,12 @@ const LOAD_NEGOTIATED_RECEIVABLES: &str = "
 INSERT INTO fact_negotiated_receivable (
     file_id, line_no, negotiation_line_no, establishment_key, payment_method_key, negotiation_date,
     original_due_date, holder_tax_id, gross_amount, net_amount, effective_rate, financial_institution,
-    discount_amount)
+    discount_amount, summary_number, ur_key, installment, installment_count, original_gross_amount,
+    original_net_amount)
 SELECT s.file_id, s.line_no, s.group_line_no, e.establishment_key, pm.payment_method_key, s.negotiation_date,
     s.original_due_date, s.holder_tax_id, s.gross_amount, s.net_amount, s.effective_rate, s.financial_institution,
-    s.discount_amount
+    s.discount_amount, s.summary_number, s.ur_key, s.installment, s.installment_count, s.original_gross_amount,
+    s.original_net_amount
 FROM stage_record s
 JOIN dim_establishment e ON e.acquirer_key = $2 AND e.merchant_code = s.merchant_code
 JOIN dim_payment_method pm ON pm.acquirer_key = $2 AND pm.brand_code = s.brand_code
@@ -1026,6 +1066,18 @@ SELECT s.file_id, s.line_no, $3, e.establishment_key, s.brand_code, s.movement_h
 FROM stage_record s
 JOIN dim_establishment e ON e.acquirer_key = $2 AND e.merchant_code = s.merchant_code
 WHERE s.file_id = $1 AND s.kind = 'R'";
+
+const LOAD_ANTICIPATION_OFFSETS: &str = "
+INSERT INTO fact_anticipation_offset (
+    file_id, line_no, establishment_key, ur_key, summary_number, payment_date, summary_amount,
+    adjustment_origin_ur_key, adjustment_summary_number, adjustment_payment_date, adjustment_amount, offset_amount,
+    balance_amount)
+SELECT s.file_id, s.line_no, e.establishment_key, s.ur_key, s.summary_number, s.payment_date, s.gross_amount,
+    s.adjustment_ur_key, s.adjustment_summary_number, s.adjustment_payment_date, s.adjustment_amount,
+    s.offset_amount, s.balance_amount
+FROM stage_record s
+JOIN dim_establishment e ON e.acquirer_key = $2 AND e.merchant_code = s.merchant_code
+WHERE s.file_id = $1 AND s.kind = 'O'";
 
 /// A merchant's sale is identified by (store, sale id): exports are often cumulative (day 2's repeats day 1's
 /// rows), so a later export's row replaces the earlier file's row of the same sale — changed or not — and a
@@ -1080,7 +1132,7 @@ pub async fn load_staged_with(
                     coalesce(f.receivable_unit_count, 0), coalesce(f.transaction_count, 0), coalesce(f.pix_count, 0),
                     coalesce(f.negotiation_count, 0), coalesce(f.negotiated_receivable_count, 0),
                     coalesce(f.negotiation_credit_count, 0), coalesce(f.financial_reserve_count, 0),
-                    coalesce(f.merchant_sale_count, 0)
+                    coalesce(f.merchant_sale_count, 0), coalesce(f.anticipation_offset_count, 0)
              FROM statement_file f LEFT JOIN dim_acquirer a ON a.code = f.acquirer
              WHERE f.file_id = $1 FOR UPDATE OF f",
             &[&file_id],
@@ -1199,6 +1251,7 @@ pub async fn load_staged_with(
         negotiation_credits: n(5),
         financial_reserves: n(6),
         merchant_sales: n(7),
+        anticipation_offsets: n(8),
     }))
 }
 
@@ -1320,6 +1373,7 @@ const FACT_LOADS: &[FactLoad] = &[
     FactLoad { kind: "C", table: "fact_negotiation_credit", sql: LOAD_NEGOTIATION_CREDITS, params: 2 },
     FactLoad { kind: "R", table: "fact_financial_reserve", sql: LOAD_FINANCIAL_RESERVES, params: 3 },
     FactLoad { kind: "M", table: "fact_merchant_sale", sql: LOAD_MERCHANT_SALES, params: 2 },
+    FactLoad { kind: "O", table: "fact_anticipation_offset", sql: LOAD_ANTICIPATION_OFFSETS, params: 2 },
 ];
 
 /// "3 D / 12 E / 1 A" (kinds with rows only; "nothing" when none).
@@ -1372,14 +1426,17 @@ pub async fn fact_totals(db: &impl GenericClient) -> Result<Vec<FactTotals>> {
              LEFT JOIN ref_pix_transaction_type tt ON tt.acquirer_key = e.acquirer_key AND tt.code = p.transaction_type_code
              GROUP BY e.merchant_code, p.file_type
              UNION ALL
-             -- Negotiations: lines are receivables sold (B); gross/net of the summaries (A), fee = the discount.
-             SELECT e.merchant_code, '15', count(DISTINCT n.file_id), 0,
+             -- Negotiations (v15 file 15, layout 001 anticipation file 06): lines are receivables sold (B);
+             -- gross/net of the summaries (A), fee = the discount.
+             SELECT e.merchant_code, f.file_type, count(DISTINCT n.file_id), 0,
                     (SELECT count(*) FROM fact_negotiated_receivable b JOIN dim_establishment be USING (establishment_key)
-                      WHERE be.merchant_code = e.merchant_code),
+                      JOIN statement_file bf ON bf.file_id = b.file_id
+                      WHERE be.merchant_code = e.merchant_code AND bf.file_type = f.file_type),
                     0, 0, sum(n.gross_amount), sum(n.net_amount - n.gross_amount), sum(n.net_amount)
              FROM fact_receivables_negotiation n
              JOIN dim_establishment e USING (establishment_key)
-             GROUP BY e.merchant_code
+             JOIN statement_file f ON f.file_id = n.file_id
+             GROUP BY e.merchant_code, f.file_type
              ORDER BY 1, 2",
             &[],
         )

@@ -39,6 +39,7 @@ pub fn check_statement(data: &[u8]) {
             + s.negotiated_receivables.count
             + s.negotiation_credits.count
             + s.financial_reserves.count
+            + s.anticipation_offsets.count
             + s.merchant_sales.count;
         assert_eq!(records, body, "every counted record of a valid file was handed out");
         assert_eq!(t.declared.total_records, t.computed.total_records);

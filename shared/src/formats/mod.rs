@@ -214,6 +214,8 @@ pub struct StatementSummary {
     pub negotiation_credits: Totals,
     /// Financial reserves (Cielo record R): reserved amount as gross.
     pub financial_reserves: Totals,
+    /// Debits offset against anticipated ROs (Cielo layout 001 record 7): the amount offset as gross.
+    pub anticipation_offsets: Totals,
     /// The merchant's own sales (merchant sales files): gross.
     pub merchant_sales: Totals,
     pub trailer: Option<TrailerCheck>,
@@ -250,6 +252,7 @@ impl StatementSummary {
             negotiated_receivables: Totals::default(),
             negotiation_credits: Totals::default(),
             financial_reserves: Totals::default(),
+            anticipation_offsets: Totals::default(),
             merchant_sales: Totals::default(),
             trailer: None,
             status: Validity::Valid,
@@ -484,6 +487,7 @@ fn totals_of<'s>(
             (&mut s.negotiation_credits, c.deposited_amount, None, Some(c.deposited_amount))
         }
         Record::FinancialReserve(r) => (&mut s.financial_reserves, r.reserve_amount, None, None),
+        Record::AnticipationOffset(o) => (&mut s.anticipation_offsets, o.offset_amount, None, None),
         Record::MerchantSale(m) => (&mut s.merchant_sales, m.gross_amount, None, None),
         Record::Header(_) | Record::Trailer(_) => return None,
     })

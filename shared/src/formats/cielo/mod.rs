@@ -1,7 +1,9 @@
 //! Cielo "Extrato Eletrônico" (EDI): layout 015 ([`v15`]: records D/E) and the older 250-byte layouts
-//! 013/014 ([`v14`]: records 1 = RO, 2 = CV). Field tables are in each module, positions as in Cielo's manual.
+//! 013/014 ([`v14`]: records 1 = RO, 2 = CV) and 001 (the same RO and CV, and [`v001`]'s anticipation records
+//! 5/6/7). Field tables are in each module, positions as in Cielo's manual.
 
 pub mod sample;
+pub mod v001;
 pub mod v14;
 pub mod v15;
 
@@ -13,22 +15,31 @@ use crate::formats::{
 use crate::model::{Acquirer, CardTransaction, FileType, ReceivableUnit, Record, StatementHeader, StatementTrailer};
 use std::mem::take;
 
-/// Cielo file types ("opção de extrato", header 48-49): code, kind, and whether the v15 / v13-v14 parsers
-/// load it.
-pub const CIELO_FILE_TYPES: &[(&str, &str, bool, bool)] = &[
-    ("03", "sales", true, true),
-    ("04", "payments", true, true),
-    ("06", "anticipation", false, false),
-    ("07", "anticipation_sale", false, false),
-    ("08", "pending_installments", false, true),
-    ("09", "open_balance", true, true),
-    ("10", "alelo_anticipation", false, false),
-    ("12", "alelo_sales", false, false),
-    ("13", "alelo_payments", false, false),
-    ("14", "alelo_open_balance", false, false),
-    ("15", "receivables_negotiation", true, false),
-    ("16", "pix", true, false),
+/// Cielo file types ("opção de extrato", header 48-49): code, kind, and whether the v15 / v13-v14 / 001
+/// parsers load it.
+pub const CIELO_FILE_TYPES: &[(&str, &str, bool, bool, bool)] = &[
+    ("03", "sales", true, true, true),
+    ("04", "payments", true, true, true),
+    ("06", "anticipation", false, false, true),
+    ("07", "anticipation_sale", false, false, false),
+    ("08", "pending_installments", false, true, true),
+    ("09", "open_balance", true, true, true),
+    ("10", "alelo_anticipation", false, false, false),
+    ("12", "alelo_sales", false, false, false),
+    ("13", "alelo_payments", false, false, false),
+    ("14", "alelo_open_balance", false, false, false),
+    ("15", "receivables_negotiation", true, false, false),
+    ("16", "pix", true, false, false),
 ];
+
+/// Whether a Cielo file type (a row of [`CIELO_FILE_TYPES`]) is loaded in a layout.
+fn loads(t: &(&str, &str, bool, bool, bool), layout: Layout) -> bool {
+    match layout {
+        Layout::V15 => t.2,
+        Layout::V14 => t.3,
+        Layout::V001 => t.4,
+    }
+}
 
 /// Which detail records each file type holds, per layout (Cielo's manual, "Tipos de Arquivo"; v15 from the
 /// layout notes): (file type, v15 records, v13/v14 records). A record of another type in a file of a listed
@@ -37,6 +48,7 @@ pub const CIELO_FILE_TYPES: &[(&str, &str, bool, bool)] = &[
 pub const RECORDS_BY_FILE_TYPE: &[(&str, &[u8], &[u8])] = &[
     ("03", b"DER", b"123"),
     ("04", b"DE8", b"123"),
+    ("06", b"", b"2567"),
     ("08", b"", b"12"),
     ("09", b"DE", b"13"),
     ("15", b"ABC", b"ABC"),
@@ -50,15 +62,15 @@ fn recognise(line: &[u8]) -> Option<Detected> {
     }
     let version = latin1(&line[70..73]);
     let code = latin1(&line[47..49]);
-    let (format, v15) = match version.as_str() {
-        "015" => ("cielo-v15", true),
-        "013" | "014" => ("cielo-v14", false),
-        "001" => ("cielo-v001", false),
-        _ => ("cielo-unknown", false),
+    let (format, layout) = match version.as_str() {
+        "015" => ("cielo-v15", Some(Layout::V15)),
+        "013" | "014" => ("cielo-v14", Some(Layout::V14)),
+        "001" => ("cielo-v001", Some(Layout::V001)),
+        _ => ("cielo-unknown", None),
     };
     let known = CIELO_FILE_TYPES.iter().find(|t| t.0 == code);
     let file_kind = known.map(|t| t.1).unwrap_or("unknown");
-    let supported = format != "cielo-unknown" && known.is_some_and(|t| if v15 { t.2 } else { t.3 });
+    let supported = layout.is_some_and(|l| known.is_some_and(|t| loads(t, l)));
     Some(Detected { acquirer: "cielo", format, layout_version: version, file_type: code, file_kind, supported })
 }
 
@@ -99,8 +111,9 @@ pub mod header {
     pub const LAYOUT_VERSION: Field = Field::new("layout_version", 71, 3);
 }
 
-/// Parse a Cielo header; `v15` selects which file types count as supported.
-pub fn parse_header(r: &mut FieldReader<'_>, v15: bool, code_set: &'static str) -> Option<StatementHeader> {
+/// Parse a Cielo header; `layout` selects which file types count as supported.
+pub fn parse_header(r: &mut FieldReader<'_>, layout: Layout) -> Option<StatementHeader> {
+    let code_set = layout.code_set();
     use header::*;
     r.expect_literal(ACQUIRER, "CIELO");
     let layout_version = r.digits(LAYOUT_VERSION);
@@ -111,8 +124,8 @@ pub fn parse_header(r: &mut FieldReader<'_>, v15: bool, code_set: &'static str) 
     let sequence = r.digits(SEQUENCE);
     let code = r.digits(FILE_TYPE);
     let kind = match CIELO_FILE_TYPES.iter().find(|t| t.0 == code) {
-        Some(&(_, kind, in_v15, in_v14)) => {
-            if !(if v15 { in_v15 } else { in_v14 }) {
+        Some(t @ &(_, kind, ..)) => {
+            if !loads(t, layout) {
                 fail(
                     r,
                     FILE_TYPE,
@@ -216,6 +229,7 @@ impl Layout {
             (Layout::V001, b'1') => Some(235),
             (Layout::V001, b'2') => Some(217),
             (Layout::V001, b'9') => Some(12),
+            (Layout::V001, _) => v001::TRIMMED_WIDTHS.iter().find(|(k, _)| *k == kind).map(|&(_, w)| w),
             _ => None,
         }
     }
@@ -238,6 +252,8 @@ pub struct Parser {
     current_ro: Option<v14::RoContext>,
     /// v15: line of the negotiation summary (A) the following B and C records belong to.
     current_negotiation: Option<u64>,
+    /// Layout 001: the anticipation operations (5) and the RO (6) being read.
+    anticipations: v001::Anticipations,
 }
 
 impl Parser {
@@ -252,6 +268,7 @@ impl Parser {
             body_records: 0,
             current_ro: None,
             current_negotiation: None,
+            anticipations: v001::Anticipations::default(),
         }
     }
 
@@ -353,6 +370,9 @@ impl Parser {
                 }
                 self.transaction(cv, r, cx, "CV");
             }
+            (Layout::V001, b'5') => self.anticipations.operation(line_no, r, cx),
+            (Layout::V001, b'6') => self.current_ro = self.anticipations.summary(line_no, r, cx),
+            (Layout::V001, b'7') => self.current_ro = self.anticipations.offset(line_no, r, cx),
             _ => cx.summary.ignored_records += 1, // a known type this version does not load (v14 ARV…)
         }
     }
@@ -427,7 +447,8 @@ impl StatementParser for Parser {
                     b'0' => "header",
                     b'1' => "RO",
                     b'2' => "CV",
-                    _ => "trailer",
+                    b'9' => "trailer",
+                    _ => &(kind as char).to_string(),
                 };
                 cx.anomaly(line_no, anomaly, record);
             }
@@ -475,7 +496,7 @@ impl StatementParser for Parser {
                     return;
                 }
                 self.header_seen = true;
-                let h = parse_header(&mut r, self.layout == Layout::V15, self.layout.code_set());
+                let h = parse_header(&mut r, self.layout);
                 cx.field_errors(line_no, "header", r.errors);
                 if let Some(h) = h {
                     self.merchant_code = h.merchant_code.clone();
@@ -524,6 +545,9 @@ impl StatementParser for Parser {
         };
         if t.total_records == u64::MAX {
             return; // the trailer itself was malformed and already reported
+        }
+        if self.layout == Layout::V001 {
+            self.anticipations.finish(cx);
         }
         let sm = &cx.summary;
         if self.layout == Layout::V001 {

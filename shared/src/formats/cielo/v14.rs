@@ -98,19 +98,19 @@ pub mod cv {
 /// What CVs inherit from the RO they follow.
 #[derive(Debug, Clone)]
 pub struct RoContext {
-    merchant_code: String,
-    number: String,
-    brand_code: String,
-    product_code: Option<String>,
-    posting_type_code: String,
-    ur_key: String,
-    capture_date: Option<chrono::NaiveDate>,
-    payment_matrix_code: String,
-    bank_code: String,
-    branch_code: String,
-    account_number: String,
-    original_due_date: Option<chrono::NaiveDate>,
-    fee_rate: Option<Decimal>,
+    pub(crate) merchant_code: String,
+    pub(crate) number: String,
+    pub(crate) brand_code: String,
+    pub(crate) product_code: Option<String>,
+    pub(crate) posting_type_code: String,
+    pub(crate) ur_key: String,
+    pub(crate) capture_date: Option<chrono::NaiveDate>,
+    pub(crate) payment_matrix_code: String,
+    pub(crate) bank_code: String,
+    pub(crate) branch_code: String,
+    pub(crate) account_number: String,
+    pub(crate) original_due_date: Option<chrono::NaiveDate>,
+    pub(crate) fee_rate: Option<Decimal>,
 }
 
 impl RoContext {

@@ -432,6 +432,7 @@ pub fn parse_negotiated_receivable(
         financial_institution: r.text(INSTITUTION),
         merchant_code: r.opt_digits(MERCHANT).unwrap_or_else(|| statement_merchant.to_string()),
         discount_amount: r.opt_amount(DISCOUNT),
+        summary: None,
     }
 }
 
