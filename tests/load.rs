@@ -753,6 +753,91 @@ async fn real_layout_001_anticipation_file_loads_into_the_negotiation_facts() {
     assert_eq!(db.count("SELECT count(*) FROM fact_anticipation_offset").await, 11);
 }
 
+/// Count and gross of the live transactions and receivable units.
+async fn fact_totals(db: &TestDb) -> (i64, Decimal, i64, Decimal) {
+    let r = db
+        .client
+        .query_one(
+            "SELECT (SELECT count(*) FROM fact_card_transaction), (SELECT coalesce(sum(gross_amount), 0) FROM fact_card_transaction),
+                    (SELECT count(*) FROM fact_receivable_unit), (SELECT coalesce(sum(gross_amount), 0) FROM fact_receivable_unit)",
+            &[],
+        )
+        .await
+        .unwrap();
+    (r.get(0), r.get(1), r.get(2), r.get(3))
+}
+
+/// The same facts in two statements of different identities — Cielo's recovered file (sequence 9999999)
+/// beside the daily file it recovers — never count twice: the later statement's facts replace the earlier's
+/// (transactions by NSU + authorization + date + installment, payment URs by UR key and date), the later file
+/// names the earlier in a `restates_earlier_facts` anomaly, and an earlier file left with nothing is
+/// `superseded` (issue 13, item 5).
+#[tokio::test]
+async fn a_recovered_statement_beside_its_original_never_doubles_a_fact() {
+    let mut db = TestDb::new("restated").await;
+    let dir = tempfile::tempdir().unwrap();
+    let files = samples(dir.path(), 60, 23);
+    for kind in ["03", "04"] {
+        let original = files.iter().find(|f| f.file_type == kind).unwrap();
+        let mut l = lines(&original.path);
+        put(&mut l[0], 36, "9999999"); // another identity: a recovered file
+        let recovered = write_lines(&dir.path().join(format!("CIELO{kind}_recovered.TXT")), &l);
+
+        let first = ingest_file(&mut db.client, &original.path, "test", IngestMode::StageAndLoad).await.unwrap();
+        assert_eq!(first.outcome, Outcome::Loaded);
+        let before = fact_totals(&db).await;
+        let second = ingest_file(&mut db.client, &recovered, "test", IngestMode::StageAndLoad).await.unwrap();
+        assert_eq!(second.outcome, Outcome::Loaded, "{:?}", second.summary.map(|s| s.errors));
+        assert_eq!(fact_totals(&db).await, before, "file {kind}: facts doubled");
+        let left = db
+            .count(&format!(
+                "SELECT (SELECT count(*) FROM fact_card_transaction WHERE file_id = {id})
+                      + (SELECT count(*) FROM fact_receivable_unit WHERE file_id = {id})",
+                id = first.file_id
+            ))
+            .await;
+        assert_eq!(left, 0, "file {kind}: every fact of the original is the recovered file's now");
+        let row = db
+            .client
+            .query_one("SELECT status, superseded_by FROM statement_file WHERE file_id = $1", &[&first.file_id])
+            .await
+            .unwrap();
+        assert_eq!(
+            (row.get::<_, String>(0), row.get::<_, Option<i64>>(1)),
+            ("superseded".into(), Some(second.file_id))
+        );
+        let notes = db
+            .client
+            .query(
+                "SELECT field, found FROM statement_anomaly WHERE file_id = $1 AND kind = 'restates_earlier_facts'
+                  ORDER BY field",
+                &[&second.file_id],
+            )
+            .await
+            .unwrap();
+        let found: Vec<String> = notes.iter().map(|r| r.get::<_, String>(1)).collect();
+        assert!(
+            !found.is_empty() && found.iter().all(|f| f.contains(&format!("live from file {}", first.file_id))),
+            "{found:?}"
+        );
+        assert!(found.iter().any(|f| f.starts_with(&format!("{} transactions", original.transactions))), "{found:?}");
+    }
+    // A statement whose facts are not those of another (the next day's) adds them.
+    let other = files.iter().filter(|f| f.file_type == "03").nth(1).unwrap();
+    let before = db.count("SELECT count(*) FROM fact_card_transaction").await;
+    let r = ingest_file(&mut db.client, &other.path, "test", IngestMode::StageAndLoad).await.unwrap();
+    assert_eq!(r.outcome, Outcome::Loaded);
+    assert_eq!(db.count("SELECT count(*) FROM fact_card_transaction").await, before + other.transactions as i64);
+    assert_eq!(
+        db.count(&format!(
+            "SELECT count(*) FROM statement_anomaly WHERE file_id = {} AND kind = 'restates_earlier_facts'",
+            r.file_id
+        ))
+        .await,
+        0
+    );
+}
+
 /// Cielo re-sends a statement (same merchant, type, date and sequence) with some bytes changed: the new one
 /// replaces the old in one transaction — the old file's facts are gone, its row kept as `superseded` with a
 /// pointer to its successor — so payments never double; the old content delivered again adds nothing

@@ -1236,6 +1236,7 @@ pub async fn load_staged_with(
     }
     flag_unknown_codes(tx, file_id).await?;
     supersede_earlier(tx, file_id).await?;
+    replace_restated_facts(tx, file_id).await?;
     tx.execute(
         "UPDATE statement_file SET status = 'loaded', loaded_at = now(), updated_at = now(), error = NULL WHERE file_id = $1",
         &[&file_id],
@@ -1351,6 +1352,126 @@ pub async fn supersede_earlier(tx: &Transaction<'_>, file_id: i64) -> Result<Vec
         tracing::info!(file_id, superseded = old, "re-sent statement: the earlier file's facts were replaced");
     }
     Ok(earlier)
+}
+
+/// The natural key of a fact, per kind, within statements of the same acquirer (the establishment is the
+/// acquirer's), merchant and file type — for the kinds of statement that state each fact once (sales and
+/// payments; never snapshots such as the open balance, which restate every open installment monthly):
+/// - a transaction: NSU + authorization + date + installment, with its posting type (a cancellation shares its
+///   sale's NSU) and card digits; one whose NSU or authorization is blank or zeros has no identity and is
+///   never matched;
+/// - a receivable unit of a payment file: UR key + payment date + installment + posting type + brand and
+///   settlement (a UR is paid once on a date);
+/// - a receivable unit of a sales file: the same and its gross and net, once none of the earlier file's
+///   transactions of that UR is left (daily sales files legitimately share a UR that several days' sales
+///   will be paid in; only a UR whose sales were all restated is).
+///
+/// Transactions come first: the sales-file rule reads what they left. (table, what, key condition)
+const RESTATED_FACTS: &[(&str, &str, &str)] = &[
+    (
+        "fact_card_transaction",
+        "transactions",
+        "o.nsu = n.nsu AND o.authorization_code = n.authorization_code AND ltrim(n.nsu, '0 ') <> '' AND ltrim(n.authorization_code, '0 ') <> ''
+         AND o.authorization_date IS NOT DISTINCT FROM n.authorization_date AND o.installment = n.installment
+         AND o.posting_type_key = n.posting_type_key AND o.card_last_digits = n.card_last_digits
+         AND f.file_kind IN ('sales', 'payments')",
+    ),
+    (
+        "fact_receivable_unit",
+        "receivable units",
+        "o.ur_key = n.ur_key AND n.ur_key <> '' AND o.payment_date IS NOT DISTINCT FROM n.payment_date
+         AND o.installment = n.installment AND o.posting_type_key = n.posting_type_key
+         AND o.payment_method_key = n.payment_method_key AND f.file_kind = 'payments'",
+    ),
+    (
+        "fact_receivable_unit",
+        "receivable units",
+        "o.ur_key = n.ur_key AND n.ur_key <> '' AND o.payment_date IS NOT DISTINCT FROM n.payment_date
+         AND o.installment = n.installment AND o.posting_type_key = n.posting_type_key
+         AND o.payment_method_key = n.payment_method_key AND f.file_kind = 'sales'
+         AND o.gross_amount = n.gross_amount AND o.net_amount = n.net_amount
+         AND NOT EXISTS (SELECT 1 FROM fact_card_transaction t WHERE t.file_id = o.file_id AND t.ur_key = o.ur_key)",
+    ),
+];
+
+/// A fact never appears twice live: facts of this (just loaded) file whose natural key ([`RESTATED_FACTS`])
+/// is live from an earlier loaded file of another identity replace those earlier facts, in this transaction.
+/// The later statement wins, as with a re-sent statement of the same identity. Each earlier file touched is
+/// named in a `restates_earlier_facts` anomaly of this file; an earlier file left with no fact is marked
+/// `superseded` by this one. Returns the facts replaced.
+pub async fn replace_restated_facts(tx: &Transaction<'_>, file_id: i64) -> Result<u64> {
+    let mut replaced = 0;
+    let mut earlier_files = std::collections::BTreeSet::new();
+    for &(table, what, key) in RESTATED_FACTS {
+        // Table names and key conditions are this file's constants, never input.
+        let rows = tx
+            .query(
+                &format!(
+                    "WITH gone AS (
+                         DELETE FROM {table} o
+                          USING {table} n, statement_file f, statement_file e
+                          WHERE n.file_id = $1 AND f.file_id = $1 AND o.file_id <> $1 AND e.file_id = o.file_id
+                            AND e.status = 'loaded' AND e.acquirer = f.acquirer
+                            AND o.establishment_key = n.establishment_key AND o.file_type = n.file_type
+                            AND {key}
+                         RETURNING o.file_id, o.line_no)
+                     SELECT g.file_id, count(*), min(g.line_no), e.file_name
+                       FROM gone g JOIN statement_file e USING (file_id)
+                      GROUP BY g.file_id, e.file_name ORDER BY g.file_id"
+                ),
+                &[&file_id],
+            )
+            .await?;
+        for r in rows {
+            let (old, n, file_name): (i64, i64, Option<String>) = (r.get(0), r.get(1), r.get(3));
+            let first_line: i64 = tx
+                .query_one(&format!("SELECT coalesce(min(line_no), 0) FROM {table} WHERE file_id = $1"), &[&file_id])
+                .await?
+                .get(0);
+            let name = crate::formats::field::escaped_line(file_name.as_deref().unwrap_or("").as_bytes());
+            tx.execute(
+                "INSERT INTO statement_anomaly (file_id, line_no, byte_column, field, kind, found, used, reason)
+                 VALUES ($1, $2, NULL, $3, 'restates_earlier_facts', $4, $5, $6)",
+                &[
+                    &file_id,
+                    &first_line,
+                    &table.trim_start_matches("fact_"),
+                    &format!("{n} {what} live from file {old} ({name}), from its line {}", r.get::<_, i64>(2)),
+                    &format!("this file's {what}"),
+                    &format!(
+                        "the same {what} stated by two statements of different identities (a recovered file beside                          the one it recovers): the later statement's replace the earlier's, so none counts twice"
+                    ),
+                ],
+            )
+            .await?;
+            tx.execute(
+                "UPDATE statement_file SET anomaly_count = coalesce(anomaly_count, 0) + 1 WHERE file_id = $1",
+                &[&file_id],
+            )
+            .await?;
+            tracing::info!(file_id, earlier = old, facts = n, kind = what, "restated facts replaced the earlier ones");
+            replaced += n as u64;
+            earlier_files.insert(old);
+        }
+    }
+    for old in earlier_files {
+        let mut left = 0i64;
+        for l in FACT_LOADS {
+            left += tx
+                .query_one(&format!("SELECT count(*) FROM {} WHERE file_id = $1", l.table), &[&old])
+                .await?
+                .get::<_, i64>(0);
+        }
+        if left == 0 {
+            tx.execute(
+                "UPDATE statement_file SET status = 'superseded', superseded_by = $2, superseded_at = now(),
+                        updated_at = now() WHERE file_id = $1",
+                &[&old, &file_id],
+            )
+            .await?;
+        }
+    }
+    Ok(replaced)
 }
 
 /// How one staged record kind becomes facts: its `INSERT … SELECT` and how many of the parameters
