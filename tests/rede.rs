@@ -149,6 +149,36 @@ fn real_eevc_lines_parse_field_by_field_with_the_trailer_checked() {
     assert!(s.errors[0].reason.contains("7698.07"), "{}", s.errors[0].reason);
 }
 
+/// Rede's amounts are unsigned: a record whose net is not its gross less its discount — as it is on every
+/// real RV, CV and installment line — cannot be read either way and rejects the file naming the record and
+/// the three figures (issue 13, item 2).
+#[test]
+fn rede_records_whose_net_is_not_gross_less_discount_are_refused_with_the_figures() {
+    let Some(all) = real_lines() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let good = lines(&eevc_file(dir.path(), &all, None));
+    // (line index, column of the net, record, the figures said)
+    for (i, column, record, says) in [
+        (2, 114, "006", "net 67.21 is not gross 70.00 less discount 2.80"),
+        (3, 204, "008", "net 20.66 is not gross 20.98 less discount 0.33"),
+        (5, 206, "012", "net 157.89 is not gross 165.09 less discount 7.21"),
+        (6, 70, "014", "net 2199.79 is not gross 2309.23 less discount 109.45"),
+    ] {
+        let mut l = good.clone();
+        let net = &mut l[i][column - 1..column - 1 + 15];
+        let last = net[14] - b'0';
+        net[14] = b'0' + (last + 1) % 10; // one cent more (none of these nets ends in 9)
+        let (s, _, _) = parse(&write_lines(&dir.path().join(format!("bad-{record}.txt")), &l));
+        let e = s
+            .errors
+            .iter()
+            .find(|e| e.field == format!("{record}.net_amount"))
+            .unwrap_or_else(|| panic!("{record}: {:?}", s.errors));
+        assert_eq!((e.line, e.column), (i as u64 + 1, Some(column)));
+        assert!(e.reason.contains(says), "{e}");
+    }
+}
+
 fn eefi_file(dir: &Path, all: &[Vec<u8>], extra: Option<Vec<u8>>) -> PathBuf {
     eefi_file_with(dir, all, extra, (0, Decimal::ZERO))
 }
@@ -1025,6 +1055,11 @@ fn eevd_amounts_wider_than_the_database_holds_are_rejected_naming_the_field() {
         assert!(e.reason.contains("larger than any amount a statement holds"), "{e}");
     }
     // R$ 10^13 is one too many; the widest amount the facts hold (13 nines before the decimals) still reads.
+    // (It reads, and then disagrees with the CV's gross 60.00 less its discount 0.90: that is its only error.)
     let (s, _, _) = parse(&eevd_file(dir.path(), header, "000999999999999999"));
-    assert!(s.errors.iter().all(|e| e.field != "05.net_amount"), "{:?}", s.errors);
+    let at_net: Vec<&str> = s.errors.iter().filter(|e| e.field == "05.net_amount").map(|e| e.reason.as_str()).collect();
+    assert_eq!(
+        at_net,
+        ["net 9999999999999.99 is not gross 60.00 less discount 0.90: the amounts of the record disagree"]
+    );
 }

@@ -1,7 +1,9 @@
 //! EEVC — Rede credit sales ("vendas a crédito"), positional, variable-length lines. Positions from Rede's
 //! EEVC manual v2.01 (1-based, inclusive), checked on real lines.
 
-use super::{card_parts, money, positional_header, require_width, Declared, Parser, RvContext};
+use super::{
+    card_parts, check_net, money, positional_header, require_width, zero_or_blank, Declared, Parser, RvContext,
+};
 use crate::formats::field::{Field, FieldReader};
 use crate::formats::ParseContext;
 use crate::model::{CardTransaction, ReceivableUnit, Record};
@@ -116,6 +118,9 @@ const INSTALLMENT_CV: CvLayout = CvLayout {
 /// ticket numbers after the time.
 const IATA_CV: CvLayout =
     CvLayout { boarding_fee: Some(money("boarding_fee_amount", 53)), product: "IAT", ..INSTALLMENT_CV };
+
+/// The amount at 53-67 of a CV: the tip (008) or the boarding fee (012's layout, 018).
+const CV_SECOND_AMOUNT: Field = money("tip_amount", 53);
 
 fn parse_cv(l: &CvLayout, code: &str, line_no: u64, r: &mut FieldReader<'_>) -> CardTransaction {
     let card = r.text(l.card);
@@ -264,6 +269,15 @@ pub(super) fn line(p: &mut Parser, code: &str, line_no: u64, line: &[u8], cx: &m
                 cx.field_errors(line_no, code, std::mem::take(&mut r.errors));
                 return;
             }
+            // With a tip, boarding fee or rejected CVs the layout does not say what the net leaves out (no real
+            // line shows one): the identity is checked on the others.
+            if _tip_or_boarding_fee.is_zero()
+                && rejected.is_zero()
+                && !check_net(cx, line_no, code, NET.start, (gross, discount, net))
+            {
+                p.rv = None;
+                return;
+            }
             p.sums.rv_count += 1;
             p.sums.rv_gross += gross;
             p.sums.rv_discount += discount;
@@ -317,6 +331,14 @@ pub(super) fn line(p: &mut Parser, code: &str, line_no: u64, line: &[u8], cx: &m
             p.sums.cv_count += 1;
             if require_width(line, layout.width, code, line_no, cx) {
                 let t = parse_cv(layout, code, line_no, &mut r);
+                if let (true, Some(fee), Some(net)) = (r.errors.is_empty(), t.fee_amount, t.net_amount) {
+                    // With a tip or boarding fee, what the net leaves out is not said (no real line has one).
+                    if zero_or_blank(r.raw(CV_SECOND_AMOUNT))
+                        && !check_net(cx, line_no, code, layout.net.start, (t.gross_amount, -fee, net))
+                    {
+                        return;
+                    }
+                }
                 cx.accept(line_no, code, std::mem::take(&mut r.errors), Record::Transaction(Box::new(t)));
             }
         }
@@ -364,6 +386,11 @@ pub(super) fn line(p: &mut Parser, code: &str, line_no: u64, line: &[u8], cx: &m
                 merchant_code,
                 ..Default::default()
             };
+            if r.errors.is_empty()
+                && !check_net(cx, line_no, code, NET.start, (unit.gross_amount, -unit.fee_amount, unit.net_amount))
+            {
+                return;
+            }
             cx.accept(line_no, code, std::mem::take(&mut r.errors), Record::ReceivableUnit(Box::new(unit)));
         }
         "011" => {

@@ -2,7 +2,7 @@
 //! first column. Columns from Rede's EEVD manual v1.04; each value is zero-padded (numbers) or space-padded
 //! (text), amounts `9(13)V99` without a separator. Errors point at the byte column where the value starts.
 
-use super::{card_parts, Declared, Parser};
+use super::{card_parts, check_net, Declared, Parser};
 use crate::formats::field::{Field, FieldError, FieldReader};
 use crate::formats::ParseContext;
 use crate::model::{Acquirer, CardTransaction, FileType, ReceivableUnit, Record, StatementHeader};
@@ -168,6 +168,9 @@ pub(super) fn line(p: &mut Parser, code: &str, line_no: u64, line: &[u8], cx: &m
                     reason: format!("expected D (débito à vista) or P (pré-datado), found {summary_type:?}"),
                 });
             }
+            if r.errors.is_empty() && !check_net(cx, line_no, code, r.cols.0[8].0 + 1, (gross, discount, net)) {
+                return;
+            }
             if r.errors.is_empty() {
                 p.sums.rv_count += 1;
                 p.sums.rv_gross += gross;
@@ -211,6 +214,14 @@ pub(super) fn line(p: &mut Parser, code: &str, line_no: u64, line: &[u8], cx: &m
                 product_code: "DEB".into(),
                 ..Default::default()
             };
+            if let (true, Some(fee), Some(net)) = (r.errors.is_empty(), t.fee_amount, t.net_amount) {
+                // With a cash withdrawal ("saque") the layout does not say what the discount applies to.
+                if t.withdrawal_amount.is_zero()
+                    && !check_net(cx, line_no, code, r.cols.0[6].0 + 1, (t.gross_amount, -fee, net))
+                {
+                    return;
+                }
+            }
             cx.accept(line_no, code, std::mem::take(&mut r.errors), Record::Transaction(Box::new(t)));
         }
         "11" => {

@@ -587,6 +587,33 @@ pub(crate) fn reason_code(r: &mut FieldReader<'_>, line: &[u8], two: Field, four
 }
 
 /// Card number as Rede prints it (masked, e.g. `544891XXXXXX0003`): BIN and last four digits, when shown.
+/// Rede's amounts are unsigned, so there is no sign to re-read: a record's net must be its gross less its
+/// discount, as on every real RV (006, 010), CV (008, 012) and installment (014) line at hand. A mismatch is
+/// an error naming the record and the three figures. Returns whether they balance.
+pub(super) fn check_net(
+    cx: &mut ParseContext<'_>,
+    line_no: u64,
+    record: &str,
+    net_column: usize,
+    (gross, discount, net): (Decimal, Decimal, Decimal),
+) -> bool {
+    if gross.checked_sub(discount) == Some(net) {
+        return true;
+    }
+    cx.issue(
+        line_no,
+        Some(net_column),
+        format!("{record}.net_amount"),
+        format!("net {net} is not gross {gross} less discount {discount}: the amounts of the record disagree"),
+    );
+    false
+}
+
+/// Whether a field is blank or zeros (read without validating it).
+pub(super) fn zero_or_blank(raw: &[u8]) -> bool {
+    raw.iter().all(|&b| b == b'0' || b == b' ')
+}
+
 pub(crate) fn card_parts(masked: &str) -> (String, String) {
     let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
     let bin = masked.get(..6).filter(|s| digits(s)).unwrap_or_default().to_string();
