@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
-# The three Lambda functions as release `bootstrap` binaries for provided.al2023 on arm64 (Graviton), built
-# by cargo-lambda (zig as the cross linker) exactly as `sam build` builds them: target/lambda/<name>/bootstrap.
-# Checks each is an aarch64 Linux executable.
+# The three Lambda functions as `sam build` makes them for deployment: release `bootstrap` binaries for
+# provided.al2023 on arm64 (Graviton), built by SAM CLI's rust-cargolambda method (cargo-lambda, zig as the
+# cross linker) from each function's package (template.yaml CodeUri). SAM CLI and cargo-lambda at their pinned
+# versions (scripts/test-tools.txt). Checks each artifact is an aarch64 Linux executable.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PATH="$(bash scripts/test-tools.sh):$PATH"   # cargo-lambda at its pinned version (scripts/test-tools.txt)
-export PATH
-cargo lambda build --release --arm64 -p syncrocardpay-discover -p syncrocardpay-ingest -p syncrocardpay-load
-dir="${CARGO_TARGET_DIR:-target}/lambda"
-for f in discover ingest load; do
-  bin="$dir/$f/bootstrap"
+PATH="$(bash scripts/test-tools.sh):$PATH"
+export PATH SAM_CLI_TELEMETRY=0
+sam build --template template.yaml   # samconfig.toml: cached, parallel, beta_features
+for f in Discover Ingest Load; do
+  bin=".aws-sam/build/${f}Function/bootstrap"
   [ -x "$bin" ] || { echo "missing $bin" >&2; exit 1; }
   # ELF, 64-bit, little-endian, e_machine 0xB7 (AArch64).
   python3 - "$bin" <<'PY'

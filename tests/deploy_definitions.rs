@@ -248,13 +248,13 @@ fn the_template_keeps_its_operational_promises() {
         .collect();
     assert_eq!(functions.len(), 3);
     for (name, f) in &functions {
+        // `sam build` runs `cargo lambda build` in CodeUri: the function's own package, whose only binary it
+        // builds (at the workspace root, the CLI is the default package and `--bin` finds nothing).
         assert_eq!(f["Metadata"]["BuildMethod"], "rust-cargolambda", "{name}");
-        let binary = f["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap();
-        let manifest = std::fs::read_to_string(root().join("functions").join(binary).join("Cargo.toml")).unwrap();
-        assert!(
-            manifest.contains(&format!("name = \"{binary}\"")),
-            "{name}: binary {binary} is built by functions/{binary}"
-        );
+        assert!(f["Metadata"]["BuildProperties"]["Binary"].is_null(), "{name}: one package, one binary");
+        let code = f["Properties"]["CodeUri"].as_str().unwrap();
+        let manifest = std::fs::read_to_string(root().join(code).join("Cargo.toml")).unwrap();
+        assert_eq!(manifest.matches("[[bin]]").count(), 1, "{name}: {code} builds one binary");
         let (_, group) = intrinsic(&f["Properties"]["LoggingConfig"]["LogGroup"]).unwrap();
         assert_eq!(r[group.as_str()]["Properties"]["RetentionInDays"], 14, "{name}: {group}");
     }
@@ -323,7 +323,7 @@ fn lint(program: &str, args: &[&str]) {
         common::skip::skip(&msg);
         return;
     }
-    let out = Command::new(program).args(args).current_dir(root()).output().unwrap();
+    let out = Command::new(program).args(args).env("SAM_CLI_TELEMETRY", "0").current_dir(root()).output().unwrap();
     assert!(
         out.status.success(),
         "{program} {args:?}:\n{}{}",
@@ -335,6 +335,12 @@ fn lint(program: &str, args: &[&str]) {
 #[test]
 fn cfn_lint_finds_nothing() {
     lint("cfn-lint", &["template.yaml"]);
+}
+
+/// `sam validate --lint`: the template as SAM CLI reads it (its transform, then cfn-lint), as the README says.
+#[test]
+fn sam_validate_lint_finds_nothing() {
+    lint("sam", &["validate", "--lint", "--template", "template.yaml"]);
 }
 
 #[test]
