@@ -154,6 +154,20 @@ fn every_map_item_is_retried_and_caught_and_runs_at_the_discovered_concurrency()
             assert_eq!(caught, expected, "{name}/{task}");
             assert!(catch.iter().all(|c| c["ResultPath"] == "$.error"), "{name}/{task}: the error is kept");
             assert!(state["TimeoutSeconds"].as_u64().unwrap() >= 3600, "a lost message does not wait for ever");
+            // A dead ingest is noticed by its missing heartbeats, and that is retried like a timeout. Alive, the
+            // ingest beats every VISIBILITY_HEARTBEAT_SECONDS; a message waits at most its retry backoff, or
+            // three periods of visibility after a crash, before the next delivery beats again.
+            let heartbeat = state["HeartbeatSeconds"].as_u64().unwrap_or_else(|| panic!("{name}/{task}: no heartbeat"));
+            assert!(retried.contains(&"States.HeartbeatTimeout"), "{name}/{task}: {retried:?}");
+            let beat: u64 = template()["Resources"]["IngestFunction"]["Properties"]["Environment"]["Variables"]
+                ["VISIBILITY_HEARTBEAT_SECONDS"]
+                .as_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            let longest_silence = (3 * beat).max(syncrocardpay_ingest::MAX_RETRY_BACKOFF.as_secs()) + beat;
+            assert!(heartbeat > longest_silence, "{name}/{task}: {heartbeat} s ≤ {longest_silence} s of silence");
+            assert!(heartbeat <= 900, "{name}/{task}: a dead ingest is noticed within minutes");
         }
     }
 }

@@ -43,6 +43,11 @@ struct World {
 
 impl World {
     async fn new(label: &str) -> Option<World> {
+        World::with(label, |d| d).await
+    }
+
+    /// A world whose state machine definition is further edited by `edit` (after the usual substitutions).
+    async fn with(label: &str, edit: impl Fn(String) -> String) -> Option<World> {
         let moto = Moto::start()?;
         moto.execute_state_machines();
         let db = TestDb::new(label).await;
@@ -68,6 +73,7 @@ impl World {
                 .replace("${LoadFunctionArn}", &load)
                 .replace("${IngestQueueUrl}", &queue_url)
                 .replace("\"IntervalSeconds\": 60", "\"IntervalSeconds\": 1");
+        let definition = edit(definition);
         let mut w = World { moto, db, s3, sqs, sfn, queue_url, queue_arn, definition, state_machine: String::new() };
         w.state_machine = w.create_state_machine("syncrocardpay-reconcile").await;
         Some(w)
@@ -535,6 +541,67 @@ async fn the_state_machine_ingests_every_file_in_parallel_and_a_poisoned_file_fa
         statuses,
         ["A_CIELO03.TXT staged", "B_CIELO04.TXT staged", "C_POISONED.TXT rejected", "D_COPY_OF_A.TXT duplicate"]
     );
+}
+
+/// An ingest that dies (at init, out of memory, killed at its timeout) sends no heartbeat: the execution
+/// notices within `HeartbeatSeconds` (2 s here, 600 s deployed) and sends the file again, instead of waiting out
+/// the task's 2-hour timeout; an ingest that lives longer than that keeps its task alive by its heartbeats
+/// (issue 16, item 3).
+#[tokio::test]
+async fn a_dead_ingest_is_noticed_by_its_missing_heartbeats_and_a_live_one_is_kept_waiting_for() {
+    let Some(w) =
+        World::with("lambda_heartbeat", |d| d.replace("\"HeartbeatSeconds\": 600", "\"HeartbeatSeconds\": 2")).await
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let files = samples(dir.path(), 20, 31);
+    let bytes = std::fs::read(&files[0].path).unwrap();
+    w.put("inbox/H_CIELO03.TXT", bytes.clone()).await;
+    let file = FileRef::S3 { key: "inbox/H_CIELO03.TXT".into(), size: bytes.len() as u64 };
+    let discovery = json!({"trigger": "manual", "force": false, "max_concurrency": 2, "files": [file],
+                           "already_seen": 0, "refused": []});
+    w.moto.queue_lambda_results(&[discovery]);
+    let started = Instant::now();
+    let execution = w.start("heartbeat-1", r#"{"trigger": "manual", "force": false}"#).await;
+
+    // The first delivery's ingest dies without a word: after 2 s of silence the task times out on its heartbeat,
+    // and its Retry sends the file again.
+    let first = w.receive(1).await;
+    let timed_out = w.wait_for_events(&execution, HistoryEventType::TaskTimedOut, 1).await;
+    let failed = w.wait_for_events(&execution, HistoryEventType::TaskFailed, 0).await;
+    let errors: Vec<String> = timed_out
+        .iter()
+        .filter_map(|e| e.task_timed_out_event_details().and_then(|d| d.error()).map(str::to_string))
+        .chain(failed.iter().filter_map(|e| e.task_failed_event_details().and_then(|d| d.error()).map(str::to_string)))
+        .collect();
+    // AWS names it States.HeartbeatTimeout, moto 5.2 States.Timeout; the task's own timeout is 2 hours, so
+    // a timeout within seconds can only be the heartbeat's. Both names are in the task's Retry.
+    assert!(errors.iter().any(|e| e == "States.HeartbeatTimeout" || e == "States.Timeout"), "{errors:?}");
+    assert!(started.elapsed() < Duration::from_secs(30), "noticed after {:?}", started.elapsed());
+    let second = w.receive(1).await;
+    // (AWS gives the retry a new token; moto reuses the task's.)
+    assert_ne!(second[0].message_id(), first[0].message_id(), "the file is sent again");
+
+    // The next ingest lives: it is slow (5 s, longer than the heartbeat) but says so, and its answer is taken.
+    let token: Value = serde_json::from_str(second[0].body().unwrap()).unwrap();
+    let alive = syncrocardpay_ingest::keep_task_alive(
+        w.sfn.clone(),
+        token["task_token"].as_str().unwrap().to_string(),
+        Duration::from_millis(500),
+    );
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    drop(alive);
+    let timeouts_before = w.wait_for_events(&execution, HistoryEventType::TaskTimedOut, 0).await.len();
+    assert_eq!(timeouts_before, 1, "the living ingest's task did not time out");
+    let ingest = w.ingest_handler(BUCKET).await;
+    let load = LoadSummary { files: 1, ..Default::default() };
+    w.moto.queue_lambda_results(&[serde_json::to_value(&load).unwrap()]);
+    let response = w.deliver(&ingest, &[&second[0]], Some(1)).await;
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+    let done = w.wait_for(&execution).await;
+    assert_eq!(done.status(), &ExecutionStatus::Succeeded, "{:?} {:?}", done.error(), done.cause());
+    assert_eq!(w.db.count("SELECT count(*) FROM statement_file WHERE status = 'staged'").await, 1);
 }
 
 #[tokio::test]

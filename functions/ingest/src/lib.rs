@@ -11,7 +11,10 @@
 //!   starts nothing new.
 //!
 //! Failed messages are reported one by one (`ReportBatchItemFailures`): one bad message never makes the others
-//! run again. While a message is being worked on its visibility is extended (`ChangeMessageVisibility`).
+//! run again. While a message is being worked on its visibility is extended (`ChangeMessageVisibility`) and,
+//! for a task-token message, the execution is told the work is alive (`SendTaskHeartbeat`, at once and then
+//! every period): the state machine's `HeartbeatSeconds` then notices an ingest that died (at init, out of
+//! memory, timed out) within minutes instead of waiting out the task's timeout.
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use futures_util::StreamExt;
@@ -35,7 +38,7 @@ pub struct IngestSettings {
     /// transient failure is reported to the execution instead of left to SQS.
     pub max_receives: u32,
     /// How often the visibility of a message in work is extended (`VISIBILITY_HEARTBEAT_SECONDS`); each
-    /// extension makes it invisible for three such periods from then.
+    /// extension makes it invisible for three such periods from then. Task heartbeats go at the same pace.
     pub visibility_heartbeat: Duration,
     /// Messages of a batch worked on at once, each on its own database connection (`INGEST_CONCURRENCY`).
     pub concurrency: usize,
@@ -177,9 +180,38 @@ fn clip(s: &str, max: usize) -> String {
     s[..end].to_string()
 }
 
+/// The longest a failed message waits before its next delivery: below the state machine's `HeartbeatSeconds`
+/// (600), so that a task-token message waiting out its backoff is not taken for a dead ingest.
+pub const MAX_RETRY_BACKOFF: Duration = Duration::from_secs(300);
+
 /// How long a message that failed on its `receives`-th delivery stays invisible before the next.
 pub fn retry_backoff(receives: u32) -> Duration {
-    Duration::from_secs((30u64 << receives.saturating_sub(1).min(5)).min(900))
+    Duration::from_secs(30u64 << receives.saturating_sub(1).min(5)).min(MAX_RETRY_BACKOFF)
+}
+
+/// Tells the execution waiting on a task token that its work is alive (`SendTaskHeartbeat`) at once and then
+/// every `every`, until dropped. A token the execution no longer waits for stops it.
+pub fn keep_task_alive(sfn: aws_sdk_sfn::Client, task_token: String, every: Duration) -> KeepVisible {
+    KeepVisible(Some(tokio::spawn(async move {
+        loop {
+            match sfn.send_task_heartbeat().task_token(&task_token).send().await {
+                Ok(_) => tracing::debug!("task heartbeat sent"),
+                Err(e) => {
+                    let gone = e.as_service_error().is_some_and(|se| {
+                        se.is_task_timed_out() || se.is_task_does_not_exist() || se.is_invalid_token()
+                    });
+                    tracing::warn!(
+                        error = %aws_sdk_sfn::error::DisplayErrorContext(&e),
+                        "could not send the task heartbeat"
+                    );
+                    if gone {
+                        return;
+                    }
+                }
+            }
+            tokio::time::sleep(every).await;
+        }
+    })))
 }
 
 /// Extends a message's visibility while it lives; stops when dropped.
@@ -262,7 +294,12 @@ impl Ingest {
         };
         let visible = self.keep_visible(m).await;
         let result = match message {
-            Message::Task { file, task_token } => self.task(&file, &task_token, receives).await,
+            Message::Task { file, task_token } => {
+                let alive = keep_task_alive(self.sfn.clone(), task_token.clone(), self.settings.visibility_heartbeat);
+                let result = self.task(&file, &task_token, receives).await;
+                drop(alive);
+                result
+            }
             Message::S3(objects) => {
                 let mut result = Ok(());
                 for o in &objects {
@@ -494,6 +531,6 @@ mod tests {
         assert!(Message::parse(r#"{"hello": 1}"#).unwrap_err().contains("neither"));
         assert_eq!(clip("ação", 2), "a");
         let backoffs: Vec<u64> = (1..=7).map(|n| retry_backoff(n).as_secs()).collect();
-        assert_eq!(backoffs, [30, 60, 120, 240, 480, 900, 900]);
+        assert_eq!(backoffs, [30, 60, 120, 240, 300, 300, 300]);
     }
 }
