@@ -658,16 +658,11 @@ async fn main() -> Result<std::process::ExitCode> {
                 };
                 summaries.push((inbox.display().to_string(), summary));
             }
-            // Reconcile what this run loaded: per merchant, over the periods of its files.
-            let loaded: Vec<i64> = summaries
-                .iter()
-                .flat_map(|(_, s)| s.reports.iter())
-                .filter(|r| r.outcome == Outcome::Loaded)
-                .map(|r| r.file_id)
-                .collect();
+            // Reconcile what this run loaded (and any load before it left pending): per merchant, over the
+            // periods of its files.
             let mut client = db::connect(&url).await?;
             let today = chrono::Local::now().date_naive();
-            let reconciled = db::recon::reconcile_touched(&mut client, &loaded, today).await?;
+            let reconciled = db::recon::reconcile_pending(&mut client, today).await?;
             for (label, summary) in &summaries {
                 if json {
                     println!("{}", serde_json::to_string(summary)?);

@@ -121,6 +121,28 @@ fn every_task_resolves_to_a_function_or_queue_of_the_template() {
     }
 }
 
+/// A Lambda task that died (timed out, out of memory: `Lambda.Unknown`) or whose invocation timed out is
+/// retried like the service's own errors; the load is idempotent per file, so a retried load is harmless.
+#[test]
+fn every_lambda_task_retries_the_functions_own_deaths() {
+    let d = definition();
+    let tasks: Vec<(String, Json)> =
+        states(&d).into_iter().filter(|(_, s)| s["Resource"] == "arn:aws:states:::lambda:invoke").collect();
+    assert_eq!(tasks.len(), 4, "{:?}", tasks.iter().map(|t| &t.0).collect::<Vec<_>>());
+    for (name, task) in &tasks {
+        let retried: Vec<&str> = task["Retry"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|r| r["ErrorEquals"].as_array().unwrap())
+            .map(|e| e.as_str().unwrap())
+            .collect();
+        for e in ["Lambda.Unknown", "Lambda.ClientExecutionTimeoutException", "Lambda.ServiceException", "Transient"] {
+            assert!(retried.contains(&e), "{name}: {e} not retried ({retried:?})");
+        }
+    }
+}
+
 #[test]
 fn every_map_item_is_retried_and_caught_and_runs_at_the_discovered_concurrency() {
     let d = definition();
@@ -148,9 +170,14 @@ fn every_map_item_is_retried_and_caught_and_runs_at_the_discovered_concurrency()
             let catch = state["Catch"].as_array().unwrap_or_else(|| panic!("{name}/{task}: no Catch"));
             let caught: Vec<&str> =
                 catch.iter().flat_map(|c| c["ErrorEquals"].as_array().unwrap()).map(|e| e.as_str().unwrap()).collect();
-            // The first pass catches everything (the other files go on); the second pass only rejections, so
-            // that a file still failing fails the execution where a redrive resumes.
-            let expected: &[&str] = if name == "IngestEach" { &["States.ALL"] } else { &["StatementRejected"] };
+            // The first pass catches everything (the other files go on); the second pass the final answers
+            // (rejected, gone, refused until an operator acts), so that only a file still failing for a reason
+            // that may pass fails the execution, where a redrive resumes — and re-runs only what can succeed.
+            let expected: &[&str] = if name == "IngestEach" {
+                &["States.ALL"]
+            } else {
+                &["StatementRejected", "SourceMissing", "NotRetryable"]
+            };
             assert_eq!(caught, expected, "{name}/{task}");
             assert!(catch.iter().all(|c| c["ResultPath"] == "$.error"), "{name}/{task}: the error is kept");
             assert!(state["TimeoutSeconds"].as_u64().unwrap() >= 3600, "a lost message does not wait for ever");
@@ -322,7 +349,22 @@ fn the_template_keeps_its_operational_promises() {
             _ => vec![],
         })
         .collect();
-    assert!(machine_actions.contains(&"states:RedriveExecution".to_string()), "{machine_actions:?}");
+    // Redrive is the operator's (the state machine never redrives itself): the operator policy grants it, and
+    // moving dead letters back, and is an output of the stack.
+    assert!(!machine_actions.contains(&"states:RedriveExecution".to_string()), "{machine_actions:?}");
+    let operator: Vec<String> = all
+        .iter()
+        .filter(|(n, _)| n == "OperatorPolicy")
+        .flat_map(|(_, s)| match &s["Action"] {
+            Yaml::String(a) => vec![a.clone()],
+            Yaml::Sequence(v) => v.iter().map(|a| a.as_str().unwrap().to_string()).collect(),
+            _ => vec![],
+        })
+        .collect();
+    for a in ["states:RedriveExecution", "states:StartExecution", "sqs:StartMessageMoveTask", "sqs:SendMessage"] {
+        assert!(operator.contains(&a.to_string()), "operator policy lacks {a}: {operator:?}");
+    }
+    assert_eq!(intrinsic(&t["Outputs"]["OperatorPolicyArn"]["Value"]).unwrap().1, "OperatorPolicy");
     assert!(
         machine_actions.contains(&"sqs:SendMessage".to_string())
             && machine_actions.contains(&"lambda:InvokeFunction".to_string())

@@ -8,7 +8,7 @@ use common::statements::{first_of, lines, put, samples, write_lines};
 use rust_decimal::Decimal;
 use std::str::FromStr;
 use syncrocardpay_core::formats::validate_statement;
-use syncrocardpay_core::pipeline::{ingest_file, load_files, IngestMode, Outcome};
+use syncrocardpay_core::pipeline::{ingest_file, load_files, FileLoad, IngestMode, Outcome};
 
 fn dec(s: &str) -> Decimal {
     Decimal::from_str(s).unwrap()
@@ -293,12 +293,12 @@ async fn stage_then_load_in_two_steps_as_the_lambdas_do() {
     assert_eq!(db.count("SELECT count(*) FROM stage_record").await as u64, f.receivable_units + f.transactions);
 
     let loaded = load_files(&mut db.client, &[staged.file_id]).await.unwrap();
-    assert_eq!(loaded[0].1, Outcome::Loaded);
-    assert_eq!(loaded[0].2.transactions, f.transactions);
+    let FileLoad::Done(Outcome::Loaded, rows) = &loaded[0].1 else { panic!("{loaded:?}") };
+    assert_eq!(rows.transactions, f.transactions);
     assert_eq!(db.count("SELECT count(*) FROM fact_card_transaction").await as u64, f.transactions);
     assert_eq!(db.count("SELECT count(*) FROM stage_record").await, 0);
     let twice = load_files(&mut db.client, &[staged.file_id]).await.unwrap();
-    assert_eq!(twice[0].1, Outcome::Duplicate);
+    assert!(matches!(twice[0].1, FileLoad::Done(Outcome::Duplicate, _)), "{twice:?}");
     assert_eq!(db.count("SELECT count(*) FROM fact_card_transaction").await as u64, f.transactions);
 }
 
@@ -310,14 +310,80 @@ async fn lost_staging_is_detected_and_the_file_sent_back() {
     let staged = ingest_file(&mut db.client, &f.path, "lambda", IngestMode::StageOnly).await.unwrap();
     // What a server crash does to the UNLOGGED staging table.
     db.client.execute("TRUNCATE stage_record", &[]).await.unwrap();
-    let err = load_files(&mut db.client, &[staged.file_id]).await.unwrap_err();
+    let r = load_files(&mut db.client, &[staged.file_id]).await.unwrap();
+    let FileLoad::Failed(err) = &r[0].1 else { panic!("{r:?}") };
     assert!(err.to_string().contains("staged rows lost"), "{err}");
+    let failed = db.count("SELECT count(*) FROM statement_delivery WHERE outcome = 'failed' AND source = 'load'").await;
+    assert_eq!(failed, 1, "the failure is recorded with the file");
     assert_eq!(db.count("SELECT count(*) FROM fact_card_transaction").await, 0);
     let status: String = db.client.query_one("SELECT status FROM statement_file", &[]).await.unwrap().get(0);
     assert_eq!(status, "received");
     let r = ingest_file(&mut db.client, &f.path, "test", IngestMode::StageAndLoad).await.unwrap();
     assert_eq!(r.outcome, Outcome::Loaded);
     assert_eq!(db.count("SELECT count(*) FROM fact_card_transaction").await as u64, f.transactions);
+}
+
+/// One file that cannot be loaded (its staged rows lost in a crash) is recorded as failed with its reason, and
+/// the files after it in the same load still load (issue 16, item 5).
+#[tokio::test]
+async fn one_file_that_cannot_be_loaded_never_stops_the_others() {
+    let mut db = TestDb::new("isolation").await;
+    let dir = tempfile::tempdir().unwrap();
+    let files = samples(dir.path(), 80, 21);
+    let mut ids = Vec::new();
+    for f in &files[..3] {
+        ids.push(ingest_file(&mut db.client, &f.path, "lambda", IngestMode::StageOnly).await.unwrap().file_id);
+    }
+    // The first file's staging is lost (what a crash does to the UNLOGGED table).
+    db.client.execute("DELETE FROM stage_record WHERE file_id = $1", &[&ids[0]]).await.unwrap();
+    let r = load_files(&mut db.client, &ids).await.unwrap();
+    assert!(matches!(&r[0].1, FileLoad::Failed(e) if e.to_string().contains("staged rows lost")), "{r:?}");
+    assert!(r[1..].iter().all(|(_, l)| matches!(l, FileLoad::Done(Outcome::Loaded, _))), "{r:?}");
+    let expected: u64 = files[1..3].iter().map(|f| f.transactions).sum();
+    assert_eq!(db.count("SELECT count(*) FROM fact_card_transaction").await as u64, expected);
+    let row =
+        db.client.query_one("SELECT status, error FROM statement_file WHERE file_id = $1", &[&ids[0]]).await.unwrap();
+    assert_eq!(row.get::<_, String>(0), "received", "sent back to be ingested again");
+    assert!(row.get::<_, String>(1).contains("staged rows lost"));
+}
+
+/// Every file loaded is reconciled, whatever happened to the load that loaded it: a load that committed and
+/// died before reconciling (a Lambda timeout) leaves its files queued in the same transaction, and the next
+/// load — where the retried files come back as duplicates, loading nothing — reconciles them (issue 16, item 2).
+#[tokio::test]
+async fn a_file_loaded_by_a_load_that_died_before_reconciling_is_reconciled_by_the_next() {
+    use syncrocardpay_core::workflow::{self, Ack, Item, LoadRequest};
+    let mut db = TestDb::new("outbox").await;
+    let dir = tempfile::tempdir().unwrap();
+    let f = samples(dir.path(), 60, 22).remove(0);
+    let staged = ingest_file(&mut db.client, &f.path, "lambda", IngestMode::StageOnly).await.unwrap();
+    // The first attempt: the file's transaction commits, then the Lambda dies (nothing reconciles).
+    let first = load_files(&mut db.client, &[staged.file_id]).await.unwrap();
+    assert!(matches!(first[0].1, FileLoad::Done(Outcome::Loaded, _)));
+    assert_eq!(db.count("SELECT count(*) FROM recon_pending").await, 1, "queued with the facts");
+    assert_eq!(db.count("SELECT count(*) FROM recon_run").await, 0);
+    // The retry: the same item, now a duplicate; the pending reconciliation runs all the same.
+    let item = Item {
+        file: None,
+        ack: Some(Ack::Staged { file_id: staged.file_id, sha256: staged.sha256.clone(), name: "f".into() }),
+        error: None,
+    };
+    let summary = workflow::load(&mut db.client, &LoadRequest { items: vec![item], sweep: false }).await.unwrap();
+    assert_eq!((summary.loaded.len(), summary.duplicates), (0, 1));
+    assert_eq!(summary.reconciliation.len(), 1, "{summary:?}");
+    let merchant: String = db
+        .client
+        .query_one("SELECT merchant_code FROM statement_file WHERE file_id = $1", &[&staged.file_id])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(summary.reconciliation[0].merchant.as_deref(), Some(merchant.as_str()));
+    assert!(summary.reconciliation[0].items > 0);
+    assert_eq!(db.count("SELECT count(*) FROM recon_run").await, 1);
+    assert_eq!(db.count("SELECT count(*) FROM recon_pending").await, 0, "drained");
+    // Drained once: a further load reconciles nothing more.
+    let again = workflow::load(&mut db.client, &LoadRequest { items: vec![], sweep: false }).await.unwrap();
+    assert!(again.reconciliation.is_empty());
 }
 
 #[tokio::test]

@@ -389,25 +389,60 @@ async fn ingest_with(
     result
 }
 
-/// Load staged files into the facts, one transaction per file. Returns per-file counts.
-pub async fn load_files(db: &mut Client, file_ids: &[i64]) -> Result<Vec<(i64, Outcome, LoadCounts)>> {
+/// How loading one staged file ended.
+#[derive(Debug)]
+pub enum FileLoad {
+    /// Loaded now (`Loaded`), or by someone before (`Duplicate`).
+    Done(Outcome, LoadCounts),
+    /// This file could not be loaded, and trying again as it is will not change that (its staged rows were
+    /// lost: it must be ingested again; an integrity check refused it; the database refused its data). The
+    /// failure is recorded with the file (a `failed` delivery and the error); the other files go on.
+    Failed(Error),
+}
+
+/// Load staged files into the facts, one transaction per file, each on its own: a file that cannot be loaded
+/// is recorded as failed and the others load. Only an error that may pass by retrying the whole load (the
+/// database unreachable, a connection lost) stops it, and is returned.
+pub async fn load_files(db: &mut Client, file_ids: &[i64]) -> Result<Vec<(i64, FileLoad)>> {
     let mut out = Vec::with_capacity(file_ids.len());
     for &file_id in file_ids {
-        let tx = db.transaction().await?;
-        match store::load_staged(&tx, file_id).await? {
-            LoadResult::Loaded(c) => {
-                tx.commit().await?;
-                out.push((file_id, Outcome::Loaded, c));
-            }
-            LoadResult::AlreadyLoaded => {
-                tx.rollback().await?;
-                out.push((file_id, Outcome::Duplicate, LoadCounts::default()));
-            }
-            LoadResult::StagingLost(detail) => {
-                tx.commit().await?;
-                return Err(Error::Integrity { file_id, detail });
-            }
+        let result = async {
+            let tx = db.transaction().await?;
+            Ok::<_, Error>(match store::load_staged(&tx, file_id).await? {
+                LoadResult::Loaded(c) => {
+                    tx.commit().await?;
+                    FileLoad::Done(Outcome::Loaded, c)
+                }
+                LoadResult::AlreadyLoaded => {
+                    tx.rollback().await?;
+                    FileLoad::Done(Outcome::Duplicate, LoadCounts::default())
+                }
+                LoadResult::StagingLost(detail) => {
+                    tx.commit().await?; // the file is sent back to `received`
+                    FileLoad::Failed(Error::Integrity { file_id, detail })
+                }
+            })
         }
+        .await;
+        let load = match result {
+            Ok(load) => load,
+            Err(e) if e.is_transient() => return Err(e),
+            Err(e) => FileLoad::Failed(e),
+        };
+        if let FileLoad::Failed(e) = &load {
+            tracing::error!(file_id, error = %e, "file not loaded; the others go on");
+            let name: String = db
+                .query_opt("SELECT file_name FROM statement_file WHERE file_id = $1", &[&file_id])
+                .await?
+                .map_or_else(String::new, |r| r.get(0));
+            store::record_delivery(&*db, file_id, &name, "load", "failed", Some(&e.to_string())).await?;
+            db.execute(
+                "UPDATE statement_file SET error = $2, updated_at = now() WHERE file_id = $1",
+                &[&file_id, &e.to_string()],
+            )
+            .await?;
+        }
+        out.push((file_id, load));
     }
     Ok(out)
 }

@@ -9,7 +9,7 @@
 
 use crate::db::store::{self, LoadCounts};
 use crate::error::{Error, Result};
-use crate::pipeline::{self, IngestReport, Outcome};
+use crate::pipeline::{self, FileLoad, IngestReport, Outcome};
 use crate::remote::{self, DiscoveredFiles, FileRef, Sources};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -320,16 +320,21 @@ pub struct ReconciliationHeadline {
 pub async fn load(db: &mut Client, request: &LoadRequest) -> Result<LoadSummary> {
     let mut summary = LoadSummary { files: request.items.len(), ..Default::default() };
     let mut to_load: Vec<(i64, String)> = Vec::new();
+    // Where each file to load came from, to send a file that failed to load back for the second pass.
+    let mut refs: Vec<(i64, FileRef)> = Vec::new();
     for item in &request.items {
         let name = item.file.as_ref().map(|f| f.name().to_string());
         match (&item.ack, &item.error) {
-            (Some(Ack::Staged { file_id, name, .. }), _) => to_load.push((*file_id, name.clone())),
-            (Some(Ack::Duplicate { file_id, name, .. }), _) => to_load.push((*file_id, name.clone())),
+            (Some(Ack::Staged { file_id, name, .. } | Ack::Duplicate { file_id, name, .. }), _) => {
+                to_load.push((*file_id, name.clone()));
+                refs.extend(item.file.clone().map(|f| (*file_id, f)));
+            }
             (Some(Ack::Gone { .. }), _) => summary.gone += 1,
             (Some(Ack::Archive { members, rejected, .. }), _) => {
                 for m in members {
                     if let Ack::Staged { file_id, name, .. } | Ack::Duplicate { file_id, name, .. } = m {
                         to_load.push((*file_id, name.clone()));
+                        refs.extend(item.file.clone().map(|f| (*file_id, f)));
                     }
                 }
                 for (name, cause) in rejected {
@@ -368,20 +373,28 @@ pub async fn load(db: &mut Client, request: &LoadRequest) -> Result<LoadSummary>
         }
     }
     let ids: Vec<i64> = to_load.iter().map(|(id, _)| *id).collect();
-    for ((file_id, outcome, rows), (_, name)) in pipeline::load_files(db, &ids).await?.into_iter().zip(to_load) {
-        match outcome {
-            Outcome::Loaded => {
+    for ((file_id, load), (_, name)) in pipeline::load_files(db, &ids).await?.into_iter().zip(to_load) {
+        match load {
+            FileLoad::Done(Outcome::Loaded, rows) => {
                 summary.facts.add(&rows);
-                summary.loaded.push(LoadedFile { file_id, name, outcome, rows });
+                summary.loaded.push(LoadedFile { file_id, name, outcome: Outcome::Loaded, rows });
             }
-            _ => summary.duplicates += 1,
+            FileLoad::Done(..) => summary.duplicates += 1,
+            // One file that cannot be loaded never stops the others. Its reference goes back for the second
+            // pass (lost staging is ingested again); without one it is reported, and the next sweep retries it.
+            FileLoad::Failed(e) => {
+                let file = refs.iter().find(|(id, _)| *id == file_id).map(|(_, f)| f.clone());
+                summary.failed_files.extend(file.clone());
+                summary.failed.push(FailedFile { file, name, error: error_name(&e).to_string(), cause: e.to_string() });
+            }
         }
     }
     summary.failed_count = summary.failed.len();
-    // Then reconcile what was loaded (idempotent: a run over the same scope replaces the previous one).
-    let loaded: Vec<i64> = summary.loaded.iter().map(|f| f.file_id).collect();
+    // Then reconcile what is pending: what these loads queued, and what any earlier load queued and did not
+    // see reconciled (its Lambda timed out, the execution was retried or redriven and its files now come back
+    // as duplicates). Idempotent: a run over the same scope replaces the previous one.
     let today = chrono::Utc::now().date_naive();
-    for r in crate::db::recon::reconcile_touched(db, &loaded, today).await? {
+    for r in crate::db::recon::reconcile_pending(db, today).await? {
         summary.reconciliation.push(ReconciliationHeadline {
             run_id: r.run_id,
             merchant: r.scope.merchant,

@@ -527,7 +527,8 @@ pub async fn touched_scopes(db: &impl GenericClient, file_ids: &[i64]) -> Result
         .query(
             "SELECT merchant_code, min(least(period_start, processing_date)), max(greatest(period_end, processing_date))
                FROM statement_file
-              WHERE file_id = ANY($1) AND status = 'loaded' AND merchant_code IS NOT NULL AND merchant_code <> ''
+              WHERE file_id = ANY($1) AND status IN ('loaded', 'superseded')
+                AND merchant_code IS NOT NULL AND merchant_code <> ''
                 AND coalesce(period_start, processing_date) IS NOT NULL
               GROUP BY merchant_code ORDER BY merchant_code",
             &[&file_ids],
@@ -545,6 +546,27 @@ pub async fn reconcile_touched(db: &mut Client, file_ids: &[i64], today: NaiveDa
         reports.push(run(db, &scope, &Settings::new(as_of)).await?);
     }
     Ok(reports)
+}
+
+/// Drain the reconciliation outbox (`recon_pending`, queued by every load in its own transaction): reconcile
+/// the scopes its files touched, then take exactly those files off the queue. Idempotent and safe to run
+/// concurrently (a run over a scope replaces the previous one; runs of a scope take turns); a failure leaves
+/// the files queued for the next drain. Returns one report per scope.
+pub async fn reconcile_pending(db: &mut Client, today: NaiveDate) -> Result<Vec<RunReport>> {
+    let ids: Vec<i64> =
+        db.query("SELECT file_id FROM recon_pending ORDER BY file_id", &[]).await?.iter().map(|r| r.get(0)).collect();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let reports = reconcile_touched(db, &ids, today).await?;
+    db.execute("DELETE FROM recon_pending WHERE file_id = ANY($1)", &[&ids]).await?;
+    tracing::info!(files = ids.len(), scopes = reports.len(), "pending reconciliation drained");
+    Ok(reports)
+}
+
+/// Files loaded and not reconciled since.
+pub async fn pending_count(db: &impl GenericClient) -> Result<i64> {
+    Ok(db.query_one("SELECT count(*) FROM recon_pending", &[]).await?.get(0))
 }
 
 /// The stored run over exactly this scope, if any: (run id, settings, totals).

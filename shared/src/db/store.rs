@@ -1235,8 +1235,15 @@ pub async fn load_staged_with(
         tracing::debug!(file_id, seconds = t.elapsed().as_secs_f64(), "staging cleared");
     }
     flag_unknown_codes(tx, file_id).await?;
-    supersede_earlier(tx, file_id).await?;
-    replace_restated_facts(tx, file_id).await?;
+    let superseded = supersede_earlier(tx, file_id).await?;
+    let restated = replace_restated_facts(tx, file_id).await?;
+    // Reconciliation pending (the outbox, drained by db::recon::reconcile_pending): this file, and the files
+    // whose facts it replaced, in the transaction that changes the facts.
+    tx.execute(
+        "INSERT INTO recon_pending (file_id) SELECT unnest($1::bigint[]) ON CONFLICT DO NOTHING",
+        &[&[vec![file_id], superseded, restated].concat()],
+    )
+    .await?;
     tx.execute(
         "UPDATE statement_file SET status = 'loaded', loaded_at = now(), updated_at = now(), error = NULL WHERE file_id = $1",
         &[&file_id],
@@ -1398,9 +1405,8 @@ const RESTATED_FACTS: &[(&str, &str, &str)] = &[
 /// is live from an earlier loaded file of another identity replace those earlier facts, in this transaction.
 /// The later statement wins, as with a re-sent statement of the same identity. Each earlier file touched is
 /// named in a `restates_earlier_facts` anomaly of this file; an earlier file left with no fact is marked
-/// `superseded` by this one. Returns the facts replaced.
-pub async fn replace_restated_facts(tx: &Transaction<'_>, file_id: i64) -> Result<u64> {
-    let mut replaced = 0;
+/// `superseded` by this one. Returns the earlier files whose facts were replaced.
+pub async fn replace_restated_facts(tx: &Transaction<'_>, file_id: i64) -> Result<Vec<i64>> {
     let mut earlier_files = std::collections::BTreeSet::new();
     for &(table, what, key) in RESTATED_FACTS {
         // Table names and key conditions are this file's constants, never input.
@@ -1450,11 +1456,10 @@ pub async fn replace_restated_facts(tx: &Transaction<'_>, file_id: i64) -> Resul
             )
             .await?;
             tracing::info!(file_id, earlier = old, facts = n, kind = what, "restated facts replaced the earlier ones");
-            replaced += n as u64;
             earlier_files.insert(old);
         }
     }
-    for old in earlier_files {
+    for &old in &earlier_files {
         let mut left = 0i64;
         for l in FACT_LOADS {
             left += tx
@@ -1471,7 +1476,7 @@ pub async fn replace_restated_facts(tx: &Transaction<'_>, file_id: i64) -> Resul
             .await?;
         }
     }
-    Ok(replaced)
+    Ok(earlier_files.into_iter().collect())
 }
 
 /// How one staged record kind becomes facts: its `INSERT … SELECT` and how many of the parameters
