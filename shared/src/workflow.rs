@@ -418,10 +418,113 @@ pub async fn load(db: &mut Client, request: &LoadRequest) -> Result<LoadSummary>
     Ok(summary)
 }
 
+/// The load's custom metrics, as CloudWatch Embedded Metric Format: one JSON log line per load that
+/// CloudWatch turns into metrics (no API call, nothing to fail). Watched by the template's alarms and dashboard.
+pub mod metrics {
+    use super::LoadSummary;
+    use serde_json::{json, Value};
+
+    /// The metrics' namespace (`METRICS_NAMESPACE` in the template); the dimension is the stack's name.
+    pub const NAMESPACE: &str = "syncrocardpay";
+    pub const FILES_LOADED: &str = "FilesLoaded";
+    pub const FILES_DUPLICATE: &str = "FilesDuplicate";
+    pub const FILES_REJECTED: &str = "FilesRejected";
+    pub const FILES_FAILED: &str = "FilesFailed";
+    pub const FACTS_ADDED: &str = "FactsAdded";
+    /// Money in the open reconciliation items of the scopes this load reconciled (R$).
+    pub const OPEN_AT_STAKE: &str = "OpenAtStake";
+    /// 1 for every run's load (the nightly or a manual run, which sweeps); the "no nightly run" alarm
+    /// watches it.
+    pub const NIGHTLY_LOADS: &str = "NightlyLoadsCompleted";
+    pub const ALL: &[&str] =
+        &[FILES_LOADED, FILES_DUPLICATE, FILES_REJECTED, FILES_FAILED, FACTS_ADDED, OPEN_AT_STAKE, NIGHTLY_LOADS];
+
+    /// The EMF line of a load: `run` when it was a run's load (it swept), `timestamp_ms` when it ended.
+    pub fn emf(summary: &LoadSummary, namespace: &str, stack: &str, run: bool, timestamp_ms: i64) -> Value {
+        let at_stake: rust_decimal::Decimal = summary.reconciliation.iter().map(|r| r.open_at_stake).sum();
+        // A metric value is a double in CloudWatch; the decimal is written as the number it is.
+        let at_stake: Value = serde_json::from_str(&at_stake.to_string()).unwrap_or(json!(0));
+        let count = |name: &str| json!({"Name": name, "Unit": "Count"});
+        let mut metrics = vec![
+            count(FILES_LOADED),
+            count(FILES_DUPLICATE),
+            count(FILES_REJECTED),
+            count(FILES_FAILED),
+            count(FACTS_ADDED),
+            json!({"Name": OPEN_AT_STAKE, "Unit": "None"}),
+        ];
+        let mut line = json!({
+            "StackName": stack,
+            FILES_LOADED: summary.loaded.len(),
+            FILES_DUPLICATE: summary.duplicates,
+            FILES_REJECTED: summary.rejected.len(),
+            FILES_FAILED: summary.failed_count,
+            FACTS_ADDED: summary.facts.total(),
+            OPEN_AT_STAKE: at_stake,
+        });
+        if run {
+            metrics.push(count(NIGHTLY_LOADS));
+            line[NIGHTLY_LOADS] = json!(1);
+        }
+        line["_aws"] = json!({
+            "Timestamp": timestamp_ms,
+            "CloudWatchMetrics": [{"Namespace": namespace, "Dimensions": [["StackName"]], "Metrics": metrics}]
+        });
+        line
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_load_becomes_one_embedded_metric_format_line() {
+        let summary = LoadSummary {
+            loaded: vec![LoadedFile {
+                file_id: 1,
+                name: "A".into(),
+                outcome: Outcome::Loaded,
+                rows: LoadCounts::default(),
+            }],
+            duplicates: 2,
+            failed_count: 1,
+            facts: LoadCounts { transactions: 40, receivable_units: 2, ..Default::default() },
+            reconciliation: vec![ReconciliationHeadline {
+                run_id: 1,
+                merchant: Some("1".into()),
+                from: chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
+                to: chrono::NaiveDate::from_ymd_opt(2026, 11, 2).unwrap(),
+                as_of: chrono::NaiveDate::from_ymd_opt(2026, 11, 3).unwrap(),
+                items: 5,
+                open: 2,
+                open_at_stake: rust_decimal::Decimal::new(12345, 2),
+            }],
+            ..Default::default()
+        };
+        let line = metrics::emf(&summary, "syncrocardpay", "prod", true, 1_764_000_000_000);
+        let declared: Vec<&str> = line["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["Name"].as_str().unwrap())
+            .collect();
+        assert_eq!(declared, metrics::ALL);
+        for name in metrics::ALL {
+            assert!(line.get(name).is_some(), "{name} has a value");
+        }
+        assert_eq!(
+            (line["FilesLoaded"].clone(), line["FilesDuplicate"].clone(), line["FilesFailed"].clone()),
+            (json!(1), json!(2), json!(1))
+        );
+        assert_eq!((line["FactsAdded"].clone(), line["OpenAtStake"].clone()), (json!(42), json!(123.45)));
+        assert_eq!(line["_aws"]["CloudWatchMetrics"][0]["Dimensions"], json!([["StackName"]]));
+        assert_eq!(line["StackName"], "prod");
+        // A single-file load is not a run: the "no nightly run" metric is absent, never 0.
+        let single = metrics::emf(&summary, "syncrocardpay", "prod", false, 0);
+        assert!(single.get(metrics::NIGHTLY_LOADS).is_none());
+    }
 
     #[test]
     fn discovery_requests() {

@@ -7,7 +7,7 @@
 
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::Value;
-use syncrocardpay_core::workflow::{self, Deployment, Failure, LoadRequest, LoadSummary};
+use syncrocardpay_core::workflow::{self, metrics, Deployment, Failure, LoadRequest, LoadSummary};
 
 /// What the function keeps across invocations.
 pub struct Load {
@@ -23,6 +23,17 @@ impl Load {
         let request: LoadRequest = serde_json::from_value(event)
             .map_err(|e| Failure::bad_request(format!("not a load request ({e}): expected {{\"items\": [...]}}")))?;
         let mut db = syncrocardpay_core::db::pooled(&self.deployment.pool).await?;
-        Ok(workflow::load(&mut db, &request).await?)
+        let summary = workflow::load(&mut db, &request).await?;
+        // The load's metrics (CloudWatch Embedded Metric Format): one line on stdout, beside the logs.
+        let var = |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_string());
+        let line = metrics::emf(
+            &summary,
+            &var("METRICS_NAMESPACE", metrics::NAMESPACE),
+            &var("STACK_NAME", "local"),
+            request.sweep,
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64),
+        );
+        println!("{line}");
+        Ok(summary)
     }
 }
