@@ -886,3 +886,60 @@ async fn a_zipped_upload_stages_its_members_and_one_load_loads_them() {
     assert_eq!(summary.rejected.len(), 1);
     assert_eq!(summary.facts.transactions, files[0].transactions + files[1].transactions);
 }
+
+/// Staging is never lost silently (issue 16, item 4): a database crash between ingest and load empties the
+/// UNLOGGED staging table. The load stages the file again from the copy the bucket keeps (`processed/` for
+/// an upload) and loads it in the same call; without a copy to hand, the file goes back to `received` with its
+/// remote record `failed` (so discovery fetches it again), and the next run's sweep stages it from the copy.
+#[tokio::test]
+async fn staging_lost_in_a_crash_is_staged_again_from_the_bucket_and_loaded() {
+    use syncrocardpay_core::workflow::load as load_items;
+    let Some(w) = World::new("lambda_restage").await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let files = samples(dir.path(), 40, 14);
+    let mut items = Vec::new();
+    for (i, f) in files[..2].iter().enumerate() {
+        let bytes = std::fs::read(&f.path).unwrap();
+        let key = format!("inbox/R{i}_CIELO.TXT");
+        w.put(&key, bytes.clone()).await;
+        let file = FileRef::S3 { key, size: bytes.len() as u64 };
+        let deployment = w.deployment(BUCKET).await;
+        let mut db = syncrocardpay_core::db::pooled(&deployment.pool).await.unwrap();
+        let report = syncrocardpay_core::remote::ingest(
+            &mut db,
+            &deployment.sources,
+            &file,
+            syncrocardpay_core::pipeline::IngestMode::StageOnly,
+        )
+        .await
+        .unwrap();
+        items.push(Item { ack: Ack::from_report(&report), file: Some(file), error: None });
+    }
+    assert_eq!(w.keys("processed/").await.len(), 2, "archived: the inbox is empty");
+    // The crash.
+    w.db.client.execute("TRUNCATE stage_record", &[]).await.unwrap();
+    let deployment = w.deployment(BUCKET).await;
+    let mut db = syncrocardpay_core::db::pooled(&deployment.pool).await.unwrap();
+
+    // The first file, by a load that has the bucket: staged again from processed/ and loaded now.
+    let request = LoadRequest { items: vec![items[0].clone()], sweep: false };
+    let summary = load_items(&mut db, &deployment.sources, &request).await.unwrap();
+    assert_eq!((summary.loaded.len(), summary.failed_count), (1, 0), "{summary:?}");
+    assert_eq!(summary.facts.transactions, files[0].transactions);
+    assert_eq!(w.db.count("SELECT count(*) FROM remote_file WHERE status = 'loaded'").await, 1);
+
+    // The second, by a load without the bucket: sent back, its remote record failed, the failure reported.
+    let request = LoadRequest { items: vec![items[1].clone()], sweep: false };
+    let summary = load_items(&mut db, &Sources::default(), &request).await.unwrap();
+    assert_eq!(summary.failed[0].error, "StagingLost", "{summary:?}");
+    assert_eq!(summary.failed_files.len(), 1, "sent back for the second pass");
+    assert_eq!(w.db.count("SELECT count(*) FROM remote_file WHERE status = 'failed'").await, 1);
+    assert_eq!(w.db.count("SELECT count(*) FROM statement_file WHERE status = 'received'").await, 1);
+    // The next run's sweep stages it from its copy and loads it.
+    let summary = load_items(&mut db, &deployment.sources, &LoadRequest { items: vec![], sweep: true }).await.unwrap();
+    assert_eq!(summary.loaded.len(), 1, "{summary:?}");
+    let total = files[0].transactions + files[1].transactions;
+    assert_eq!(w.db.count("SELECT count(*) FROM fact_card_transaction").await as u64, total);
+    assert_eq!(w.db.count("SELECT count(*) FROM remote_file WHERE status = 'loaded'").await, 2);
+    assert_eq!(w.db.count("SELECT count(*) FROM statement_file WHERE status = 'loaded'").await, 2);
+}

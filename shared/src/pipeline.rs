@@ -394,6 +394,10 @@ async fn ingest_with(
 pub enum FileLoad {
     /// Loaded now (`Loaded`), or by someone before (`Duplicate`).
     Done(Outcome, LoadCounts),
+    /// Its staged rows were lost (the staging table is UNLOGGED: a database crash empties it). The file was
+    /// sent back to `received` and must be staged again — from its copy in S3 (`remote::restage`) or by
+    /// fetching it again. Recorded as a failed delivery until then.
+    StagingLost(String),
     /// This file could not be loaded, and trying again as it is will not change that (its staged rows were
     /// lost: it must be ingested again; an integrity check refused it; the database refused its data). The
     /// failure is recorded with the file (a `failed` delivery and the error); the other files go on.
@@ -419,7 +423,7 @@ pub async fn load_files(db: &mut Client, file_ids: &[i64]) -> Result<Vec<(i64, F
                 }
                 LoadResult::StagingLost(detail) => {
                     tx.commit().await?; // the file is sent back to `received`
-                    FileLoad::Failed(Error::Integrity { file_id, detail })
+                    FileLoad::StagingLost(detail)
                 }
             })
         }
@@ -429,18 +433,20 @@ pub async fn load_files(db: &mut Client, file_ids: &[i64]) -> Result<Vec<(i64, F
             Err(e) if e.is_transient() => return Err(e),
             Err(e) => FileLoad::Failed(e),
         };
-        if let FileLoad::Failed(e) = &load {
+        let failure = match &load {
+            FileLoad::Failed(e) => Some(e.to_string()),
+            FileLoad::StagingLost(detail) => Some(format!("file {file_id}: {detail}")),
+            FileLoad::Done(..) => None,
+        };
+        if let Some(e) = failure {
             tracing::error!(file_id, error = %e, "file not loaded; the others go on");
             let name: String = db
                 .query_opt("SELECT file_name FROM statement_file WHERE file_id = $1", &[&file_id])
                 .await?
                 .map_or_else(String::new, |r| r.get(0));
-            store::record_delivery(&*db, file_id, &name, "load", "failed", Some(&e.to_string())).await?;
-            db.execute(
-                "UPDATE statement_file SET error = $2, updated_at = now() WHERE file_id = $1",
-                &[&file_id, &e.to_string()],
-            )
-            .await?;
+            store::record_delivery(&*db, file_id, &name, "load", "failed", Some(&e)).await?;
+            db.execute("UPDATE statement_file SET error = $2, updated_at = now() WHERE file_id = $1", &[&file_id, &e])
+                .await?;
         }
         out.push((file_id, load));
     }

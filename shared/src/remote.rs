@@ -285,6 +285,47 @@ pub async fn ingest_ftps_file(
     }
 }
 
+/// Stage again a file whose staged rows were lost (a database crash empties the UNLOGGED staging table), from
+/// the copy the bucket keeps of it: `processed/` for an object of the S3 inbox, the `raw/` copy of an FTPS
+/// download. The remote file's record follows (`staged` again). `Ok(None)` when no copy is known (a member of
+/// an archive, a file fetched without a bucket): it must then be fetched again from its source.
+pub async fn restage(db: &mut Client, sources: &Sources, file_id: i64) -> Result<Option<IngestReport>> {
+    let Some(store) = &sources.s3 else { return Ok(None) };
+    let rows = db
+        .query(
+            "SELECT source, path, size_bytes, modified_at, raw_key FROM remote_file
+              WHERE file_id = $1 ORDER BY updated_at DESC",
+            &[&file_id],
+        )
+        .await?;
+    let label = store.label();
+    for r in rows {
+        let (source, path, size): (String, String, i64) = (r.get(0), r.get(1), r.get(2));
+        let raw_key: Option<String> = r.get(4);
+        let copy = if source == label {
+            store.area_object(s3::PROCESSED, &path, size as u64)?
+        } else if let Some(key) = &raw_key {
+            store.raw_object(key, size as u64)?
+        } else {
+            continue;
+        };
+        let dir = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
+        let local = match store.download(&copy, dir.path()).await {
+            Ok(local) => local,
+            Err(Error::SourceMissing(_)) => continue,
+            Err(e) => return Err(e),
+        };
+        let name = path.rsplit('/').next().unwrap_or(&path);
+        let report = ingest_named(db, &local, name, &source, IngestMode::StageOnly).await?;
+        let modified: Option<chrono::DateTime<chrono::Utc>> = r.get(3);
+        let id = RemoteIdentity { source: &source, path: &path, size: size as u64, modified };
+        record_outcome(db, &id, &report, raw_key.as_deref()).await?;
+        tracing::info!(file_id, copy = %copy.key, outcome = report.outcome.as_str(), "staged again from its copy");
+        return Ok(Some(report));
+    }
+    Ok(None)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

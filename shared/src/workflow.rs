@@ -27,6 +27,9 @@ pub mod errors {
     pub const TRANSIENT: &str = "Transient";
     /// The event or message is not one the function understands.
     pub const BAD_REQUEST: &str = "BadRequest";
+    /// A staged file's rows were lost (a database crash) and no copy could stage it again: the load's second
+    /// pass fetches it again from its source.
+    pub const STAGING_LOST: &str = "StagingLost";
 }
 
 /// The workflow's name for a core error.
@@ -316,8 +319,10 @@ pub struct ReconciliationHeadline {
 }
 
 /// Load the staged files of the items (one transaction per file, idempotent), plus, with `sweep`, every file
-/// left staged by earlier runs; sort the rest into duplicates, rejections and failures.
-pub async fn load(db: &mut Client, request: &LoadRequest) -> Result<LoadSummary> {
+/// left staged by earlier runs; sort the rest into duplicates, rejections and failures. A file whose staged
+/// rows were lost (a database crash) is staged again from its copy in `sources`' bucket and loaded; with
+/// `sweep`, so is every file an earlier load sent back for that reason.
+pub async fn load(db: &mut Client, sources: &Sources, request: &LoadRequest) -> Result<LoadSummary> {
     let mut summary = LoadSummary { files: request.items.len(), ..Default::default() };
     let mut to_load: Vec<(i64, String)> = Vec::new();
     // Where each file to load came from, to send a file that failed to load back for the second pass.
@@ -366,6 +371,12 @@ pub async fn load(db: &mut Client, request: &LoadRequest) -> Result<LoadSummary>
         }
     }
     if request.sweep {
+        // Sent back by an earlier load (staging lost) and not staged since: from the copy, then with the rest.
+        for file_id in store::files_to_restage(&*db).await? {
+            if restage(db, sources, file_id).await? {
+                to_load.push((file_id, format!("file {file_id} (staged again from its copy)")));
+            }
+        }
         for file_id in store::staged_file_ids(&*db).await? {
             if !to_load.iter().any(|(id, _)| *id == file_id) {
                 to_load.push((file_id, format!("file {file_id} (staged earlier)")));
@@ -373,13 +384,36 @@ pub async fn load(db: &mut Client, request: &LoadRequest) -> Result<LoadSummary>
         }
     }
     let ids: Vec<i64> = to_load.iter().map(|(id, _)| *id).collect();
-    for ((file_id, load), (_, name)) in pipeline::load_files(db, &ids).await?.into_iter().zip(to_load) {
+    let mut results = pipeline::load_files(db, &ids).await?;
+    // Staged rows lost since the ingest: staged again from the file's copy and loaded now, where a copy exists.
+    let mut again = Vec::new();
+    for (file_id, l) in &results {
+        if matches!(l, FileLoad::StagingLost(_)) && restage(db, sources, *file_id).await? {
+            again.push(*file_id);
+        }
+    }
+    for (file_id, l) in pipeline::load_files(db, &again).await? {
+        if let Some(slot) = results.iter_mut().find(|(id, _)| *id == file_id) {
+            slot.1 = l;
+        }
+    }
+    for ((file_id, load), (_, name)) in results.into_iter().zip(to_load) {
         match load {
             FileLoad::Done(Outcome::Loaded, rows) => {
                 summary.facts.add(&rows);
                 summary.loaded.push(LoadedFile { file_id, name, outcome: Outcome::Loaded, rows });
             }
             FileLoad::Done(..) => summary.duplicates += 1,
+            FileLoad::StagingLost(detail) => {
+                let file = refs.iter().find(|(id, _)| *id == file_id).map(|(_, f)| f.clone());
+                summary.failed_files.extend(file.clone());
+                summary.failed.push(FailedFile {
+                    file,
+                    name,
+                    error: errors::STAGING_LOST.to_string(),
+                    cause: format!("file {file_id}: {detail}; no copy to stage it again from: to be fetched again"),
+                });
+            }
             // One file that cannot be loaded never stops the others. Its reference goes back for the second
             // pass (lost staging is ingested again); without one it is reported, and the next sweep retries it.
             FileLoad::Failed(e) => {
@@ -416,6 +450,20 @@ pub async fn load(db: &mut Client, request: &LoadRequest) -> Result<LoadSummary>
         "load finished"
     );
     Ok(summary)
+}
+
+/// Stage a file again from its copy (see [`remote::restage`]): whether it is staged now. A copy that cannot
+/// be read for good is logged and left to the file's next delivery; a transient error stops the load.
+async fn restage(db: &mut Client, sources: &Sources, file_id: i64) -> Result<bool> {
+    match remote::restage(db, sources, file_id).await {
+        Ok(Some(report)) => Ok(report.outcome == Outcome::Staged),
+        Ok(None) => Ok(false),
+        Err(e) if e.is_transient() => Err(e),
+        Err(e) => {
+            tracing::warn!(file_id, error = %e, "could not stage the file again from its copy");
+            Ok(false)
+        }
+    }
 }
 
 /// The load's custom metrics, as CloudWatch Embedded Metric Format: one JSON log line per load that

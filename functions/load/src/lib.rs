@@ -23,7 +23,7 @@ impl Load {
         let request: LoadRequest = serde_json::from_value(event)
             .map_err(|e| Failure::bad_request(format!("not a load request ({e}): expected {{\"items\": [...]}}")))?;
         let mut db = syncrocardpay_core::db::pooled(&self.deployment.pool).await?;
-        let summary = workflow::load(&mut db, &request).await?;
+        let summary = workflow::load(&mut db, &self.deployment.sources, &request).await?;
         // The load's metrics (CloudWatch Embedded Metric Format): one line on stdout, beside the logs.
         let var = |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_string());
         let line = metrics::emf(

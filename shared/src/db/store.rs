@@ -1178,10 +1178,18 @@ pub async fn load_staged_with(
                 ),
             });
         }
-        // The staging table is UNLOGGED: a server crash empties it. Send the file back to be ingested again.
+        // The staging table is UNLOGGED: a server crash empties it. Send the file back to be ingested again,
+        // and say so where discovery looks: a remote file 'staged' would never be fetched again.
         tx.execute("DELETE FROM stage_record WHERE file_id = $1", &[&file_id]).await?;
         tx.execute("UPDATE statement_file SET status = 'received', updated_at = now() WHERE file_id = $1", &[&file_id])
             .await?;
+        tx.execute(
+            "UPDATE remote_file SET status = 'failed', updated_at = now(),
+                    error = 'staged rows lost (database crash): to be staged again from its copy or fetched again'
+              WHERE file_id = $1 AND status = 'staged'",
+            &[&file_id],
+        )
+        .await?;
         return Ok(LoadResult::StagingLost(format!(
             "staged rows lost (found {}, expected {}); the file must be ingested again",
             describe_counts(&have),
@@ -1246,6 +1254,13 @@ pub async fn load_staged_with(
     .await?;
     tx.execute(
         "UPDATE statement_file SET status = 'loaded', loaded_at = now(), updated_at = now(), error = NULL WHERE file_id = $1",
+        &[&file_id],
+    )
+    .await?;
+    // The remote files this content came from are loaded too (discovery reads them).
+    tx.execute(
+        "UPDATE remote_file SET status = 'loaded', error = NULL, updated_at = now()
+          WHERE file_id = $1 AND status IN ('staged', 'failed')",
         &[&file_id],
     )
     .await?;
@@ -1477,6 +1492,21 @@ pub async fn replace_restated_facts(tx: &Transaction<'_>, file_id: i64) -> Resul
         }
     }
     Ok(earlier_files.into_iter().collect())
+}
+
+/// Files sent back to `received` whose remote copy says they were staged or whose staging was lost: to be
+/// staged again from their copy (`remote::restage`). Oldest first.
+pub async fn files_to_restage(db: &impl GenericClient) -> Result<Vec<i64>> {
+    Ok(db
+        .query(
+            "SELECT DISTINCT f.file_id FROM statement_file f JOIN remote_file r USING (file_id)
+              WHERE f.status = 'received' AND r.status IN ('staged', 'failed') ORDER BY f.file_id",
+            &[],
+        )
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect())
 }
 
 /// How one staged record kind becomes facts: its `INSERT … SELECT` and how many of the parameters

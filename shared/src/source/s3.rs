@@ -242,6 +242,19 @@ impl S3Store {
         Ok(RemoteObject { key: key.to_string(), relative: relative.to_string(), size, modified: None, etag: None })
     }
 
+    /// The object of an area (`processed/`, `rejected/`…) at a key relative to it.
+    pub fn area_object(&self, area: &str, relative: &str, size: u64) -> Result<RemoteObject> {
+        safe_relative(relative)
+            .map_err(|reason| Error::NotConfigured(format!("s3://{}/{area}/{relative}: {reason}", self.bucket)))?;
+        Ok(RemoteObject {
+            key: self.key(area, relative),
+            relative: relative.to_string(),
+            size,
+            modified: None,
+            etag: None,
+        })
+    }
+
     /// An object of the raw area by its key (a raw copy found by discovery).
     pub fn raw_object(&self, key: &str, size: u64) -> Result<RemoteObject> {
         let area = self.key(RAW, "");
