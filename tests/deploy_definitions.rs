@@ -256,9 +256,19 @@ fn the_entry_choice_routes_both_input_shapes() {
     assert!(nightly["RetryPolicy"]["MaximumRetryAttempts"].as_u64().unwrap() > 0);
     assert_eq!(intrinsic(&nightly["DeadLetterConfig"]["Arn"]).unwrap().1, "ScheduleDeadLetterQueue.Arn");
     assert_eq!(intrinsic(&nightly["RoleArn"]).unwrap().1, "ScheduleRole.Arn");
-    // An execution has a timeout: a stuck night ends before the next begins.
+    // An execution has a timeout: a stuck night ends before the next begins. And two runs never overlap: a
+    // run holds a lease from discovery to its last load — exactly as long as an execution may last — and a run
+    // that finds it held ends at once.
     let timeout = d["TimeoutSeconds"].as_u64().expect("an execution-level timeout");
     assert!(timeout <= 12 * 3600, "{timeout}");
+    assert_eq!(timeout as i64, syncrocardpay_core::workflow::RUN_LEASE_SECONDS);
+    assert_eq!(d["States"]["Discover"]["Next"], "AnotherRunHoldsTheLease");
+    let guard = &d["States"]["AnotherRunHoldsTheLease"];
+    assert_eq!(choose(guard, &serde_json::json!({"skipped": "another run", "files": []})), "SkippedOverlap");
+    assert_eq!(choose(guard, &serde_json::json!({"lease": "run-1", "files": []})), "IngestEach");
+    for load in ["Load", "LoadRetried"] {
+        assert_eq!(d["States"][load]["Parameters"]["Payload"]["lease.$"], "$.lease", "{load} gives the lease back");
+    }
 }
 
 /// Someone is told when it cannot work (issue 16, item 6): an SNS topic (with an e-mail parameter), the alarms

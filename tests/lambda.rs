@@ -290,6 +290,17 @@ impl World {
     }
 }
 
+/// A whole run's discovery, as one run after another makes it: the lease it took is given back at once (as the
+/// run's last load would), so that the next discovery is another run and not an overlapping one.
+async fn discovery(discover: &Discover, event: Value) -> syncrocardpay_core::workflow::DiscoverResponse {
+    let found = discover.handle(lambda_event(event)).await.unwrap();
+    if let Some(lease) = &found.lease {
+        let db = syncrocardpay_core::db::pooled(&discover.deployment.pool).await.unwrap();
+        syncrocardpay_core::db::store::release_run_lease(&**db, lease).await.unwrap();
+    }
+    found
+}
+
 fn lambda_event<T: serde::de::DeserializeOwned>(payload: Value) -> LambdaEvent<T> {
     LambdaEvent::new(serde_json::from_value(payload).expect("the event deserialises"), Context::default())
 }
@@ -447,13 +458,13 @@ async fn the_state_machine_ingests_every_file_in_parallel_and_a_poisoned_file_fa
     let discover = Discover { deployment: w.deployment(BUCKET).await, max_concurrency: 8 };
     let scheduled: Value =
         serde_json::from_str(include_str!("events/eventbridge-scheduled.json")).expect("scheduled event");
-    let found = discover.handle(lambda_event(scheduled)).await.unwrap();
+    let found = discovery(&discover, scheduled).await;
     let refs: Vec<FileRef> = found.found.files.clone();
     let keys: Vec<&str> = refs.iter().map(FileRef::name).collect();
     assert_eq!(keys, ["inbox/A_CIELO03.TXT", "inbox/B_CIELO04.TXT", "inbox/C_POISONED.TXT", "inbox/D_COPY_OF_A.TXT"]);
     assert_eq!(w.db.count("SELECT count(*) FROM remote_file WHERE status = 'discovered'").await, 4);
     // The state machine's own input shape gives the same answer.
-    let manual = discover.handle(lambda_event(json!({"trigger": "schedule", "force": false}))).await.unwrap();
+    let manual = discovery(&discover, json!({"trigger": "schedule", "force": false})).await;
     assert_eq!(manual.found.files, refs);
 
     w.moto.queue_lambda_results(&[serde_json::to_value(&found).unwrap()]);
@@ -503,7 +514,7 @@ async fn the_state_machine_ingests_every_file_in_parallel_and_a_poisoned_file_fa
         item(2, None, Some(json!({"Error": failure.error(), "Cause": failure.cause()}))),
         item(3, Some(Ack::Duplicate { file_id: sales_id, sha256: sales_sha, name: "D_COPY_OF_A.TXT".into() }), None),
     ]);
-    let load_input = json!({"items": expected_items, "sweep": true});
+    let load_input = json!({"items": expected_items, "sweep": true, "lease": found.lease});
     let load = Load { deployment: w.deployment(BUCKET).await };
     let summary = load.handle(lambda_event(load_input.clone())).await.unwrap();
     w.moto.queue_lambda_results(&[serde_json::to_value(&summary).unwrap()]);
@@ -539,7 +550,8 @@ async fn the_state_machine_ingests_every_file_in_parallel_and_a_poisoned_file_fa
             .collect::<Vec<_>>();
     assert_eq!(
         statuses,
-        ["A_CIELO03.TXT staged", "B_CIELO04.TXT staged", "C_POISONED.TXT rejected", "D_COPY_OF_A.TXT duplicate"]
+        // The remote records follow the load: what was staged is loaded now (discovery reads them).
+        ["A_CIELO03.TXT loaded", "B_CIELO04.TXT loaded", "C_POISONED.TXT rejected", "D_COPY_OF_A.TXT duplicate"]
     );
 }
 
@@ -560,7 +572,7 @@ async fn a_dead_ingest_is_noticed_by_its_missing_heartbeats_and_a_live_one_is_ke
     w.put("inbox/H_CIELO03.TXT", bytes.clone()).await;
     let file = FileRef::S3 { key: "inbox/H_CIELO03.TXT".into(), size: bytes.len() as u64 };
     let discovery = json!({"trigger": "manual", "force": false, "max_concurrency": 2, "files": [file],
-                           "already_seen": 0, "refused": []});
+                           "already_seen": 0, "refused": [], "lease": null});
     w.moto.queue_lambda_results(&[discovery]);
     let started = Instant::now();
     let execution = w.start("heartbeat-1", r#"{"trigger": "manual", "force": false}"#).await;
@@ -615,7 +627,7 @@ async fn transient_failures_are_retried_and_files_that_still_fail_fail_the_execu
     let gone = FileRef::S3 { key: "inbox/GONE.TXT".into(), size: 10 };
     // Discovery's answer (canned), and the load's: the gone file failed and is handed back for a second pass.
     let discovery = json!({"trigger": "manual", "force": false, "max_concurrency": 4, "files": [present, gone],
-                           "already_seen": 0, "refused": []});
+                           "already_seen": 0, "refused": [], "lease": null});
     let first_load = LoadSummary { files: 2, failed_files: vec![gone.clone()], failed_count: 1, ..Default::default() };
     w.moto.queue_lambda_results(&[discovery, serde_json::to_value(&first_load).unwrap()]);
     let execution = w.start("manual-1", r#"{"trigger": "manual", "force": false}"#).await;
@@ -685,7 +697,9 @@ async fn transient_failures_are_retried_and_files_that_still_fail_fail_the_execu
     let load_inputs = w.load_inputs(&execution).await;
     let request: LoadRequest = serde_json::from_value(load_inputs[0].clone()).unwrap();
     assert_eq!(request.items.len(), 2);
-    assert!(matches!(request.items[0].ack, Some(Ack::Staged { .. })), "{request:?}");
+    // Staged by its retry — or, when moto replayed the retried task and its second answer is the one kept,
+    // "gone" (archived by that first delivery): either way the file is staged (above) and the sweep loads it.
+    assert!(matches!(request.items[0].ack, Some(Ack::Staged { .. } | Ack::Gone { .. })), "{request:?}");
     assert_eq!(request.items[1].error.as_ref().unwrap().error, "SourceMissing");
 
     // An input of neither shape fails at once, saying what to start a run with.
@@ -803,7 +817,7 @@ async fn ftps_files_are_discovered_ingested_from_a_task_message_and_kept_raw_in_
         d
     };
     let discover = Discover { deployment: with_ftps(w.deployment(BUCKET).await), max_concurrency: 4 };
-    let found = discover.handle(lambda_event(json!({"trigger": "manual"}))).await.unwrap();
+    let found = discovery(&discover, json!({"trigger": "manual"})).await;
     assert_eq!(found.found.files.len(), files.len());
     let FileRef::Ftps { path, raw_key: None, modified: Some(_), .. } = &found.found.files[0] else {
         panic!("{:?}", found.found.files[0])
@@ -830,9 +844,9 @@ async fn ftps_files_are_discovered_ingested_from_a_task_message_and_kept_raw_in_
 
     // The next discovery skips the staged file, names the raw copy of nothing else, and with force lists it
     // again — pointing at its raw copy, so the server is not asked for it twice.
-    let again = discover.handle(lambda_event(json!({"trigger": "schedule", "force": false}))).await.unwrap();
+    let again = discovery(&discover, json!({"trigger": "schedule", "force": false})).await;
     assert_eq!((again.found.files.len(), again.found.already_seen), (files.len() - 1, 1));
-    let forced = discover.handle(lambda_event(json!({"trigger": "manual", "force": true}))).await.unwrap();
+    let forced = discovery(&discover, json!({"trigger": "manual", "force": true})).await;
     assert_eq!(forced.found.files.len(), files.len());
     assert!(
         matches!(&forced.found.files[0], FileRef::Ftps { raw_key: Some(k), .. } if k == &raw[0]),
@@ -922,24 +936,63 @@ async fn staging_lost_in_a_crash_is_staged_again_from_the_bucket_and_loaded() {
     let mut db = syncrocardpay_core::db::pooled(&deployment.pool).await.unwrap();
 
     // The first file, by a load that has the bucket: staged again from processed/ and loaded now.
-    let request = LoadRequest { items: vec![items[0].clone()], sweep: false };
+    let request = LoadRequest { items: vec![items[0].clone()], sweep: false, lease: None };
     let summary = load_items(&mut db, &deployment.sources, &request).await.unwrap();
     assert_eq!((summary.loaded.len(), summary.failed_count), (1, 0), "{summary:?}");
     assert_eq!(summary.facts.transactions, files[0].transactions);
     assert_eq!(w.db.count("SELECT count(*) FROM remote_file WHERE status = 'loaded'").await, 1);
 
     // The second, by a load without the bucket: sent back, its remote record failed, the failure reported.
-    let request = LoadRequest { items: vec![items[1].clone()], sweep: false };
+    let request = LoadRequest { items: vec![items[1].clone()], sweep: false, lease: None };
     let summary = load_items(&mut db, &Sources::default(), &request).await.unwrap();
     assert_eq!(summary.failed[0].error, "StagingLost", "{summary:?}");
     assert_eq!(summary.failed_files.len(), 1, "sent back for the second pass");
     assert_eq!(w.db.count("SELECT count(*) FROM remote_file WHERE status = 'failed'").await, 1);
     assert_eq!(w.db.count("SELECT count(*) FROM statement_file WHERE status = 'received'").await, 1);
     // The next run's sweep stages it from its copy and loads it.
-    let summary = load_items(&mut db, &deployment.sources, &LoadRequest { items: vec![], sweep: true }).await.unwrap();
+    let summary = load_items(&mut db, &deployment.sources, &LoadRequest { items: vec![], sweep: true, lease: None })
+        .await
+        .unwrap();
     assert_eq!(summary.loaded.len(), 1, "{summary:?}");
     let total = files[0].transactions + files[1].transactions;
     assert_eq!(w.db.count("SELECT count(*) FROM fact_card_transaction").await as u64, total);
     assert_eq!(w.db.count("SELECT count(*) FROM remote_file WHERE status = 'loaded'").await, 2);
     assert_eq!(w.db.count("SELECT count(*) FROM statement_file WHERE status = 'loaded'").await, 2);
+}
+
+/// Two runs never overlap (issue 16, item 7): the first run's discovery takes the run lease; a run started
+/// while it goes (a manual start, a schedule firing late) does nothing and ends at once, saying why; the
+/// first run's last load gives the lease back, and the next run proceeds.
+#[tokio::test]
+async fn a_run_started_while_another_is_going_does_nothing() {
+    let Some(w) = World::new("lambda_lease").await else { return };
+    let discover = Discover { deployment: w.deployment(BUCKET).await, max_concurrency: 4 };
+    let request = json!({"trigger": "schedule", "force": false});
+    let first = discover.handle(lambda_event(request.clone())).await.unwrap();
+    let lease = first.lease.clone().expect("the first run holds the lease");
+    assert!(first.skipped.is_none());
+    let second = discover.handle(lambda_event(json!({"trigger": "manual", "force": true}))).await.unwrap();
+    assert!(second.lease.is_none() && second.found.files.is_empty());
+    assert!(second.skipped.as_deref().unwrap().contains(&lease), "{:?}", second.skipped);
+
+    // The second run, executed by the state machine: it ends at once, successfully, having done nothing.
+    w.moto.queue_lambda_results(&[serde_json::to_value(&second).unwrap()]);
+    let execution = w.start("overlapping", r#"{"trigger": "manual", "force": true}"#).await;
+    let done = w.wait_for(&execution).await;
+    assert_eq!(done.status(), &ExecutionStatus::Succeeded, "{:?}", done.cause());
+    let entered: Vec<String> = w
+        .history(&execution)
+        .await
+        .iter()
+        .filter_map(|e| e.state_entered_event_details().map(|d| d.name().to_string()))
+        .collect();
+    assert_eq!(entered, ["EntryShape", "Discover", "AnotherRunHoldsTheLease", "SkippedOverlap"]);
+
+    // The first run's load (nothing failed) gives the lease back; the next run takes it.
+    let load = Load { deployment: w.deployment(BUCKET).await };
+    let request_load = json!({"items": [], "sweep": true, "lease": lease});
+    load.handle(lambda_event(request_load)).await.unwrap();
+    let third = discover.handle(lambda_event(request)).await.unwrap();
+    assert!(third.lease.is_some() && third.skipped.is_none(), "{third:?}");
+    assert_ne!(third.lease, Some(lease));
 }

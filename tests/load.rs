@@ -368,9 +368,13 @@ async fn a_file_loaded_by_a_load_that_died_before_reconciling_is_reconciled_by_t
         ack: Some(Ack::Staged { file_id: staged.file_id, sha256: staged.sha256.clone(), name: "f".into() }),
         error: None,
     };
-    let summary = workflow::load(&mut db.client, &Default::default(), &LoadRequest { items: vec![item], sweep: false })
-        .await
-        .unwrap();
+    let summary = workflow::load(
+        &mut db.client,
+        &Default::default(),
+        &LoadRequest { items: vec![item], sweep: false, lease: None },
+    )
+    .await
+    .unwrap();
     assert_eq!((summary.loaded.len(), summary.duplicates), (0, 1));
     assert_eq!(summary.reconciliation.len(), 1, "{summary:?}");
     let merchant: String = db
@@ -384,9 +388,10 @@ async fn a_file_loaded_by_a_load_that_died_before_reconciling_is_reconciled_by_t
     assert_eq!(db.count("SELECT count(*) FROM recon_run").await, 1);
     assert_eq!(db.count("SELECT count(*) FROM recon_pending").await, 0, "drained");
     // Drained once: a further load reconciles nothing more.
-    let again = workflow::load(&mut db.client, &Default::default(), &LoadRequest { items: vec![], sweep: false })
-        .await
-        .unwrap();
+    let again =
+        workflow::load(&mut db.client, &Default::default(), &LoadRequest { items: vec![], sweep: false, lease: None })
+            .await
+            .unwrap();
     assert!(again.reconciliation.is_empty());
 }
 

@@ -159,7 +159,17 @@ pub struct DiscoverResponse {
     pub max_concurrency: u32,
     #[serde(flatten)]
     pub found: DiscoveredFiles,
+    /// The run lease this run holds (given back by its last load), so that two runs never overlap.
+    #[serde(default)]
+    pub lease: Option<String>,
+    /// Why this run does nothing: another run holds the lease. The state machine then ends at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
 }
+
+/// How long a run may hold the lease: the state machine's execution timeout (`TimeoutSeconds`), after which
+/// no execution of that run is left to give it back.
+pub const RUN_LEASE_SECONDS: i64 = 6 * 3600;
 
 pub async fn discover(
     db: &Client,
@@ -167,15 +177,52 @@ pub async fn discover(
     request: DiscoverRequest,
     max_concurrency: u32,
 ) -> Result<DiscoverResponse> {
-    let found = remote::discover(db, sources, request.force).await?;
+    let holder = lease_token();
+    if let Some((other, since)) = store::acquire_run_lease(db, &holder, RUN_LEASE_SECONDS).await? {
+        let why = format!("another run (lease {other}) has been running since {since}: this one does nothing");
+        tracing::warn!(trigger = ?request.trigger, reason = %why, "run skipped");
+        return Ok(DiscoverResponse {
+            trigger: request.trigger,
+            force: request.force,
+            max_concurrency,
+            found: DiscoveredFiles::default(),
+            lease: None,
+            skipped: Some(why),
+        });
+    }
+    let found = match remote::discover(db, sources, request.force).await {
+        Ok(found) => found,
+        Err(e) => {
+            // Discovery is retried by the state machine: the retry takes the lease again.
+            let _ = store::release_run_lease(db, &holder).await;
+            return Err(e);
+        }
+    };
     tracing::info!(
         trigger = ?request.trigger,
         files = found.files.len(),
         already_seen = found.already_seen,
         refused = found.refused.len(),
+        lease = %holder,
         "discovered"
     );
-    Ok(DiscoverResponse { trigger: request.trigger, force: request.force, max_concurrency, found })
+    Ok(DiscoverResponse {
+        trigger: request.trigger,
+        force: request.force,
+        max_concurrency,
+        found,
+        lease: Some(holder),
+        skipped: None,
+    })
+}
+
+/// A token no other run will draw: a randomly keyed hash of the time and the process.
+fn lease_token() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
+    h.write_u32(std::process::id());
+    format!("run-{:016x}", h.finish())
 }
 
 // ------------------------------------------------------------------------------------------ ingestion
@@ -263,6 +310,9 @@ pub struct LoadRequest {
     pub items: Vec<Item>,
     #[serde(default)]
     pub sweep: bool,
+    /// The run lease to give back once loaded: the run's last load carries it (see [`DiscoverResponse`]).
+    #[serde(default)]
+    pub lease: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -439,6 +489,13 @@ pub async fn load(db: &mut Client, sources: &Sources, request: &LoadRequest) -> 
             open: r.totals.open,
             open_at_stake: r.totals.open_at_stake,
         });
+    }
+    // The run is over after this load — its lease goes back — unless it is the run's first load (the one that
+    // sweeps) and files failed: the state machine's second pass and its load (which does not sweep) follow.
+    if let Some(lease) = &request.lease {
+        if !request.sweep || summary.failed_count == 0 {
+            store::release_run_lease(&*db, lease).await?;
+        }
     }
     tracing::info!(
         loaded = summary.loaded.len(),

@@ -1494,6 +1494,36 @@ pub async fn replace_restated_facts(tx: &Transaction<'_>, file_id: i64) -> Resul
     Ok(earlier_files.into_iter().collect())
 }
 
+/// Take the run lease for `holder` for `seconds` (see V18): `Ok(None)` when taken, else who holds it and since
+/// when. An expired lease (its run ended without giving it back: failed, timed out) is taken over.
+pub async fn acquire_run_lease(
+    db: &impl GenericClient,
+    holder: &str,
+    seconds: i64,
+) -> Result<Option<(String, chrono::DateTime<chrono::Utc>)>> {
+    let taken = db
+        .query_opt(
+            "INSERT INTO run_lease (name, holder, acquired_at, expires_at)
+             VALUES ('run', $1, now(), now() + make_interval(secs => $2))
+             ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, acquired_at = now(),
+                    expires_at = EXCLUDED.expires_at
+              WHERE run_lease.expires_at < now()
+             RETURNING holder",
+            &[&holder, &(seconds as f64)],
+        )
+        .await?;
+    if taken.is_some() {
+        return Ok(None);
+    }
+    let row = db.query_one("SELECT holder, acquired_at FROM run_lease WHERE name = 'run'", &[]).await?;
+    Ok(Some((row.get(0), row.get(1))))
+}
+
+/// Give the run lease back (only its holder can). Returns whether it was held by `holder`.
+pub async fn release_run_lease(db: &impl GenericClient, holder: &str) -> Result<bool> {
+    Ok(db.execute("DELETE FROM run_lease WHERE name = 'run' AND holder = $1", &[&holder]).await? == 1)
+}
+
 /// Files sent back to `received` whose remote copy says they were staged or whose staging was lost: to be
 /// staged again from their copy (`remote::restage`). Oldest first.
 pub async fn files_to_restage(db: &impl GenericClient) -> Result<Vec<i64>> {
