@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 PATH="$(bash scripts/test-tools.sh):$PATH"
 export PATH SAM_CLI_TELEMETRY=0
 sam build --template template.yaml   # samconfig.toml: cached, parallel, beta_features
-for f in Discover Ingest Load; do
+for f in Discover Ingest Load Migrate; do
   bin=".aws-sam/build/${f}Function/bootstrap"
   [ -x "$bin" ] || { echo "missing $bin" >&2; exit 1; }
   # ELF, 64-bit, little-endian, e_machine 0xB7 (AArch64).

@@ -274,3 +274,139 @@ async fn an_s3_key_longer_than_a_file_name_is_processed() {
     let out = s3.list_objects_v2().bucket("statements").prefix("acme/processed/").send().await.unwrap();
     assert_eq!(out.contents().len(), 1);
 }
+
+/// A one-request HTTP server on 127.0.0.1 standing in for CloudFormation's presigned response URL: returns its
+/// URL and what it will have received (method and body).
+async fn response_url() -> (String, tokio::task::JoinHandle<(String, serde_json::Value)>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/cfn-response?X-Amz-Signature=abc", listener.local_addr().unwrap());
+    let server = tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 4096];
+        loop {
+            let n = socket.read(&mut chunk).await.unwrap();
+            buf.extend_from_slice(&chunk[..n]);
+            let text = String::from_utf8_lossy(&buf).to_string();
+            if let Some(end) = text.find("\r\n\r\n") {
+                let length: usize = text[..end]
+                    .lines()
+                    .find_map(|l| {
+                        l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap())
+                    })
+                    .unwrap_or(0);
+                if buf.len() >= end + 4 + length {
+                    socket.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n").await.unwrap();
+                    let method = text.split(' ').next().unwrap().to_string();
+                    return (method, serde_json::from_slice(&buf[end + 4..end + 4 + length]).unwrap());
+                }
+            }
+            if n == 0 {
+                panic!("connection closed early: {text}");
+            }
+        }
+    });
+    (url, server)
+}
+
+fn custom_resource(kind: &str, url: &str) -> serde_json::Value {
+    let mut r = serde_json::json!({
+        "RequestType": kind, "ServiceToken": "arn:aws:lambda:sa-east-1:123456789012:function:s-migrate",
+        "ResponseURL": url, "StackId": "arn:aws:cloudformation:sa-east-1:123456789012:stack/s/1",
+        "RequestId": "req-1", "LogicalResourceId": "SchemaMigration", "ResourceType": "Custom::SchemaMigration",
+        "ResourceProperties": {"ServiceToken": "arn:aws:lambda:sa-east-1:123456789012:function:s-migrate",
+                               "MigrationsVersion": "18"}
+    });
+    if kind != "Create" {
+        r["PhysicalResourceId"] = serde_json::json!(syncrocardpay_migrate::PHYSICAL_ID);
+        r["OldResourceProperties"] = r["ResourceProperties"].clone();
+    }
+    r
+}
+
+/// The database as production runs it (issue 16, item 9): the deploy's migrate step (a custom resource)
+/// migrates an empty database as the schema's owner and gives the runtime user read/write rights and no DDL;
+/// CloudFormation always gets its answer; the functions only check the schema, and say what to do when it is
+/// behind; deleting the stack keeps the data.
+#[tokio::test]
+async fn the_deploy_migrates_as_the_owner_and_the_runtime_user_only_reads_and_writes() {
+    use syncrocardpay_core::workflow::MigrationTarget;
+    let db = TestDb::empty("migrate").await;
+    // Before the deploy: a function's cold start refuses the schema, saying what to do.
+    let err = syncrocardpay_core::db::check_schema(&db.client).await.unwrap_err().to_string();
+    assert!(err.contains("is at V0") && err.contains("migrate"), "{err}");
+    // The runtime user, who is not the owner.
+    let runtime = format!("runtime_{}", std::process::id());
+    db.client
+        .batch_execute(&format!("DROP ROLE IF EXISTS {runtime}; CREATE ROLE {runtime} LOGIN PASSWORD 'rt-pass'"))
+        .await
+        .unwrap();
+    let migrate = syncrocardpay_migrate::Migrate {
+        target: Some(MigrationTarget { url: db.url.clone(), runtime_user: Some(runtime.clone()) }),
+        http: reqwest::Client::new(),
+    };
+    let (url, answer) = response_url().await;
+    let event = lambda_runtime::LambdaEvent::new(custom_resource("Create", &url), lambda_runtime::Context::default());
+    migrate.handle(event).await.unwrap();
+    let (method, body) = answer.await.unwrap();
+    assert_eq!(method, "PUT");
+    assert_eq!(body["Status"], "SUCCESS", "{body}");
+    assert_eq!(body["PhysicalResourceId"], syncrocardpay_migrate::PHYSICAL_ID);
+    assert_eq!(
+        (body["RequestId"].as_str(), body["LogicalResourceId"].as_str()),
+        (Some("req-1"), Some("SchemaMigration"))
+    );
+    let latest = syncrocardpay_core::db::latest_migration();
+    assert_eq!(body["Data"]["SchemaVersion"], latest.to_string());
+    syncrocardpay_core::db::check_schema(&db.client).await.expect("the functions now start");
+
+    // The runtime user reads and writes the data, and cannot change the schema.
+    let runtime_url = {
+        let (head, rest) = db.url.split_once("://").unwrap();
+        let at = rest.rfind('@').unwrap();
+        format!("{head}://{runtime}:rt-pass@{}", &rest[at + 1..])
+    };
+    let rt = syncrocardpay_core::db::connect(&runtime_url).await.unwrap();
+    rt.execute("INSERT INTO recon_pending (file_id) SELECT 1 WHERE false", &[]).await.expect("DML allowed");
+    rt.query("SELECT count(*) FROM fact_card_transaction", &[]).await.expect("reads");
+    let ddl = rt.batch_execute("CREATE TABLE sneaky (x int)").await.unwrap_err();
+    assert!(format!("{ddl:?}").contains("42501"), "DDL refused: {ddl:?}"); // insufficient_privilege
+    let ddl = rt.batch_execute("ALTER TABLE fact_card_transaction ADD COLUMN y int").await.unwrap_err();
+    assert!(format!("{ddl:?}").contains("42501"), "{ddl:?}");
+
+    // An update with nothing new applies nothing and succeeds; a delete keeps everything.
+    let (url, answer) = response_url().await;
+    migrate
+        .handle(lambda_runtime::LambdaEvent::new(custom_resource("Update", &url), lambda_runtime::Context::default()))
+        .await
+        .unwrap();
+    let (_, body) = answer.await.unwrap();
+    assert_eq!((body["Status"].as_str(), body["Data"]["Applied"].as_str()), (Some("SUCCESS"), Some("")));
+    let (url, answer) = response_url().await;
+    migrate
+        .handle(lambda_runtime::LambdaEvent::new(custom_resource("Delete", &url), lambda_runtime::Context::default()))
+        .await
+        .unwrap();
+    assert_eq!(answer.await.unwrap().1["Status"], "SUCCESS");
+    assert_eq!(syncrocardpay_core::db::schema_version(&db.client).await.unwrap(), latest, "kept");
+
+    // A migration that cannot run is a FAILED answer with the reason (and no password), never silence.
+    let broken = syncrocardpay_migrate::Migrate {
+        target: Some(MigrationTarget {
+            url: "postgres://owner:owner-secret@127.0.0.1:1/nowhere?connect_timeout=2".into(),
+            runtime_user: None,
+        }),
+        http: reqwest::Client::new(),
+    };
+    let (url, answer) = response_url().await;
+    broken
+        .handle(lambda_runtime::LambdaEvent::new(custom_resource("Update", &url), lambda_runtime::Context::default()))
+        .await
+        .unwrap();
+    let (_, body) = answer.await.unwrap();
+    assert_eq!(body["Status"], "FAILED");
+    let reason = body["Reason"].as_str().unwrap();
+    assert!(reason.starts_with("migration failed: ") && !reason.contains("owner-secret"), "{reason}");
+    db.client.batch_execute(&format!("DROP OWNED BY {runtime}; DROP ROLE {runtime}")).await.unwrap();
+}

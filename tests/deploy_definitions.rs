@@ -121,6 +121,56 @@ fn every_task_resolves_to_a_function_or_queue_of_the_template() {
     }
 }
 
+/// The database as production runs it (issue 16, item 9): migrations are a deploy step — a custom resource
+/// runs the migrate function whenever the latest migration changes — and the functions hold connections
+/// within a budget: the loads' reserved concurrency is what the ingest's share leaves for them; VPC
+/// parameters come together or not at all.
+#[test]
+fn the_database_is_migrated_at_deploy_and_connections_stay_within_a_budget() {
+    let t = template();
+    let r = &t["Resources"];
+    let migration = &r["SchemaMigration"];
+    assert_eq!(migration["Type"], "Custom::SchemaMigration");
+    assert_eq!(intrinsic(&migration["Properties"]["ServiceToken"]).unwrap().1, "MigrateFunction.Arn");
+    let latest = std::fs::read_dir(root().join("migrations"))
+        .unwrap()
+        .filter_map(|e| {
+            let name = e.unwrap().file_name().into_string().unwrap();
+            name.strip_prefix('V')?.split("__").next()?.parse::<i32>().ok()
+        })
+        .max()
+        .unwrap();
+    assert_eq!(latest, syncrocardpay_core::db::latest_migration());
+    assert_eq!(
+        migration["Properties"]["MigrationsVersion"].as_str(),
+        Some(latest.to_string().as_str()),
+        "bump SchemaMigration's MigrationsVersion with every migration, or deploys will not apply it"
+    );
+    assert_eq!(r["MigrateFunction"]["Properties"]["CodeUri"], "functions/migrate");
+    let ingest = &r["IngestFunction"]["Properties"]["Environment"]["Variables"];
+    assert_eq!(intrinsic(&ingest["DB_CONNECTION_BUDGET"]).unwrap().1, "DbConnectionBudget");
+    assert_eq!(intrinsic(&ingest["MAX_CONCURRENCY"]).unwrap().1, "MaxConcurrency");
+    assert_eq!(intrinsic(&ingest["LOAD_CONCURRENCY"]).unwrap().1, "LoadConcurrency");
+    assert_eq!(
+        intrinsic(&r["LoadFunction"]["Properties"]["ReservedConcurrentExecutions"]).unwrap().1,
+        "LoadConcurrency"
+    );
+    // The defaults fit: what the loads, discovery and the migration leave is shared by the ingest Lambdas.
+    let default = |p: &str| t["Parameters"][p]["Default"].as_u64().unwrap();
+    let share = syncrocardpay_ingest::connection_share(
+        default("DbConnectionBudget"),
+        default("MaxConcurrency"),
+        default("LoadConcurrency"),
+    );
+    assert!(share.as_ref().is_ok_and(|s| *s >= 1), "{share:?}");
+    // Even at their smallest, the budget fits MaxConcurrency's smallest.
+    let least = |p: &str| t["Parameters"][p]["MinValue"].as_u64().unwrap();
+    assert!(syncrocardpay_ingest::connection_share(least("DbConnectionBudget"), least("MaxConcurrency"), 1).is_ok());
+    for rule in ["SubnetsNeedSecurityGroups", "SecurityGroupsNeedSubnets"] {
+        assert!(t["Rules"][rule]["Assertions"][0]["AssertDescription"].is_string(), "{rule}");
+    }
+}
+
 /// A Lambda task that died (timed out, out of memory: `Lambda.Unknown`) or whose invocation timed out is
 /// retried like the service's own errors; the load is idempotent per file, so a retried load is harmless.
 #[test]
@@ -352,7 +402,7 @@ fn alarms_tracing_and_data_safety_are_in_the_template() {
         assert_eq!(r[q]["DeletionPolicy"], "Retain", "{q}");
     }
     assert_eq!(r["SecretsKey"]["Properties"]["EnableKeyRotation"], true);
-    for f in ["DiscoverFunction", "IngestFunction", "LoadFunction"] {
+    for f in ["DiscoverFunction", "IngestFunction", "LoadFunction", "MigrateFunction"] {
         let decrypt: Vec<String> = statements(&t)
             .into_iter()
             .filter(|(n, s)| n == f && s["Action"] == "kms:Decrypt")
@@ -399,7 +449,7 @@ fn the_template_keeps_its_operational_promises() {
         .filter(|(_, v)| v["Type"] == "AWS::Serverless::Function")
         .map(|(k, v)| (k.as_str().unwrap(), v))
         .collect();
-    assert_eq!(functions.len(), 3);
+    assert_eq!(functions.len(), 4);
     for (name, f) in &functions {
         // `sam build` runs `cargo lambda build` in CodeUri: the function's own package, whose only binary it
         // builds (at the workspace root, the CLI is the default package and `--bin` finds nothing).

@@ -311,8 +311,8 @@ async fn lost_staging_is_detected_and_the_file_sent_back() {
     // What a server crash does to the UNLOGGED staging table.
     db.client.execute("TRUNCATE stage_record", &[]).await.unwrap();
     let r = load_files(&mut db.client, &[staged.file_id]).await.unwrap();
-    let FileLoad::Failed(err) = &r[0].1 else { panic!("{r:?}") };
-    assert!(err.to_string().contains("staged rows lost"), "{err}");
+    let FileLoad::StagingLost(err) = &r[0].1 else { panic!("{r:?}") };
+    assert!(err.contains("staged rows lost"), "{err}");
     let failed = db.count("SELECT count(*) FROM statement_delivery WHERE outcome = 'failed' AND source = 'load'").await;
     assert_eq!(failed, 1, "the failure is recorded with the file");
     assert_eq!(db.count("SELECT count(*) FROM fact_card_transaction").await, 0);
@@ -337,7 +337,7 @@ async fn one_file_that_cannot_be_loaded_never_stops_the_others() {
     // The first file's staging is lost (what a crash does to the UNLOGGED table).
     db.client.execute("DELETE FROM stage_record WHERE file_id = $1", &[&ids[0]]).await.unwrap();
     let r = load_files(&mut db.client, &ids).await.unwrap();
-    assert!(matches!(&r[0].1, FileLoad::Failed(e) if e.to_string().contains("staged rows lost")), "{r:?}");
+    assert!(matches!(&r[0].1, FileLoad::StagingLost(e) if e.contains("staged rows lost")), "{r:?}");
     assert!(r[1..].iter().all(|(_, l)| matches!(l, FileLoad::Done(Outcome::Loaded, _))), "{r:?}");
     let expected: u64 = files[1..3].iter().map(|f| f.transactions).sum();
     assert_eq!(db.count("SELECT count(*) FROM fact_card_transaction").await as u64, expected);

@@ -61,6 +61,18 @@ pub struct DbConfig {
     /// Optional `{prefix}/db/sslrootcert`: the CA bundle (PEM text) the server's certificate must chain to,
     /// e.g. Amazon RDS's regional bundle; without it, `PGSSLROOTCERT` or the system's CAs.
     pub ca_bundle: Option<String>,
+    /// Optional `{prefix}/db/migrator_{user,password,host}`: who applies the migrations at deploy time (the
+    /// owner of the schema, with DDL rights) and where (the instance's own endpoint when the runtime goes
+    /// through RDS Proxy). Without them, the runtime user migrates.
+    pub migrator: Option<Migrator>,
+}
+
+/// The schema owner's credentials (see [`DbConfig::migrator`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Migrator {
+    pub user: String,
+    pub password: Secret,
+    pub host: Option<String>,
 }
 
 impl DbConfig {
@@ -92,6 +104,22 @@ impl DbConfig {
             url.push_str(&query.join("&"));
         }
         Ok(url)
+    }
+
+    /// The URL the migrations run with: the migrator's credentials (and host) when configured, else
+    /// [`Self::url`]. Contains the secret.
+    pub fn migrator_url(&self) -> Result<String, ConfigError> {
+        match &self.migrator {
+            None => self.url(),
+            Some(m) => DbConfig {
+                user: m.user.clone(),
+                password: m.password.clone(),
+                host: m.host.clone().unwrap_or_else(|| self.host.clone()),
+                migrator: None,
+                ..self.clone()
+            }
+            .url(),
+        }
     }
 }
 
@@ -224,7 +252,7 @@ impl ParameterSource for EnvParameters {
 }
 
 const DB_KEYS: [&str; 5] = ["host", "port", "user", "password", "name"];
-const DB_OPTIONAL_KEYS: [&str; 2] = ["sslmode", "sslrootcert"];
+const DB_OPTIONAL_KEYS: [&str; 5] = ["sslmode", "sslrootcert", "migrator_user", "migrator_password", "migrator_host"];
 const FTPS_KEYS: [&str; 4] = ["host", "port", "user", "password"];
 
 impl Config {
@@ -265,6 +293,24 @@ impl Config {
                 name: m.remove("name").unwrap_or_default(),
                 sslmode: values.get(&name("db", "sslmode")).map(|v| v.trim().to_string()).filter(|v| !v.is_empty()),
                 ca_bundle: values.get(&name("db", "sslrootcert")).filter(|v| !v.trim().is_empty()).cloned(),
+                migrator: match (values.get(&name("db", "migrator_user")), values.get(&name("db", "migrator_password")))
+                {
+                    (Some(user), Some(password)) if !user.trim().is_empty() => Some(Migrator {
+                        user: user.trim().to_string(),
+                        password: Secret::new(password.clone()),
+                        host: values
+                            .get(&name("db", "migrator_host"))
+                            .map(|h| h.trim().to_string())
+                            .filter(|h| !h.is_empty()),
+                    }),
+                    (None, None) => None,
+                    _ => {
+                        return Err(ConfigError::Missing(vec![
+                            name("db", "migrator_user"),
+                            name("db", "migrator_password"),
+                        ]))
+                    }
+                },
             }),
         };
         let ftps = match group("ftps", &FTPS_KEYS)? {
@@ -318,6 +364,7 @@ mod tests {
             name: "d".into(),
             sslmode: None,
             ca_bundle: None,
+            migrator: None,
         };
         assert!(!format!("{c:?}").contains("s3cr3t"));
         assert_eq!(c.password.to_string(), "********");
@@ -352,6 +399,7 @@ mod tests {
             name: "d".into(),
             sslmode: None,
             ca_bundle: Some(pem.into()),
+            migrator: None,
         };
         let url = c.url().unwrap();
         let path = url.split("sslrootcert=").nth(1).unwrap().replace("%2F", "/");

@@ -82,29 +82,86 @@ impl Deployment {
     /// `SYNCROCARDPAY_FTPS_*` environment; `DATABASE_URL`, when set, overrides the database settings. Sources
     /// as [`Sources::from_env`] reads them. Nothing secret is logged.
     pub async fn from_env(pool_size: usize) -> Result<Deployment> {
-        use crate::config::{Config, EnvParameters, SsmParameters};
         let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-        let prefix = std::env::var("SSM_PREFIX").ok().filter(|p| !p.is_empty());
-        let config = match &prefix {
-            Some(prefix) => Config::load(&SsmParameters::new(aws_sdk_ssm::Client::new(&sdk)), prefix).await,
-            None => Config::load(&EnvParameters, crate::config::DEFAULT_PREFIX).await,
-        }
-        .map_err(|e| Error::NotConfigured(e.to_string()))?;
+        let (config, prefix) = deployed_config(&sdk).await?;
         let url = match std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()) {
             Some(url) => url,
-            None => config
-                .require_db(prefix.as_deref().unwrap_or(crate::config::DEFAULT_PREFIX))
-                .and_then(|d| d.url())
-                .map_err(|e| Error::NotConfigured(e.to_string()))?,
+            None => {
+                config.require_db(&prefix).and_then(|d| d.url()).map_err(|e| Error::NotConfigured(e.to_string()))?
+            }
         };
         let pool = crate::db::pool(&url, pool_size)?;
-        // The schema this code expects (idempotent; concurrent cold starts wait for each other).
-        let mut db = crate::db::pooled(&pool).await?;
-        crate::db::migrate(&mut db).await?;
+        // The schema this code needs, applied by the deploy's migrate step (never here: the runtime user has no
+        // DDL rights, and a session advisory lock would pin an RDS Proxy connection).
+        let db = crate::db::pooled(&pool).await?;
+        crate::db::check_schema(&**db).await?;
         drop(db);
         let sources = Sources::from_env(&sdk, &config)?;
         Ok(Deployment { sdk, pool, sources })
     }
+}
+
+// ------------------------------------------------------------------------------------------ migrations
+
+/// What the deploy's migrate step did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MigrationReport {
+    /// Migrations applied now (none when the schema was already current).
+    pub applied: Vec<String>,
+    /// The schema's version afterwards.
+    pub version: i32,
+    /// The runtime user given read/write (DML) rights, when the migrator is another user.
+    pub granted_to: Option<String>,
+}
+
+/// Where and as whom the migrations run: the migrator's connection (the schema's owner) and the runtime user
+/// to grant DML to when it is someone else.
+#[derive(Clone)]
+pub struct MigrationTarget {
+    /// Contains the secret: never print it.
+    pub url: String,
+    pub runtime_user: Option<String>,
+}
+
+impl MigrationTarget {
+    /// From the deployed settings (SSM under `SSM_PREFIX`, else the environment; `DATABASE_URL` wins).
+    /// `Ok(None)` when no database setting exists yet (the first deploy, before the operator puts them).
+    pub async fn from_env() -> Result<Option<MigrationTarget>> {
+        if let Some(url) = std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()) {
+            return Ok(Some(MigrationTarget { url, runtime_user: None }));
+        }
+        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let (config, _) = deployed_config(&sdk).await?;
+        let Some(db) = &config.db else { return Ok(None) };
+        let url = db.migrator_url().map_err(|e| Error::NotConfigured(e.to_string()))?;
+        let runtime_user = db.migrator.as_ref().filter(|m| m.user != db.user).map(|_| db.user.clone());
+        Ok(Some(MigrationTarget { url, runtime_user }))
+    }
+
+    /// Apply the embedded migrations (under a session advisory lock: one migrator at a time) and grant the
+    /// runtime user its rights.
+    pub async fn migrate(&self) -> Result<MigrationReport> {
+        let mut client = crate::db::connect(&self.url).await?;
+        let applied = crate::db::migrate(&mut client).await?;
+        if let Some(user) = &self.runtime_user {
+            crate::db::grant_runtime(&client, user).await?;
+        }
+        let version = crate::db::schema_version(&client).await?;
+        tracing::info!(applied = applied.len(), version, granted = self.runtime_user.is_some(), "schema migrated");
+        Ok(MigrationReport { applied, version, granted_to: self.runtime_user.clone() })
+    }
+}
+
+/// The deployed settings and their prefix: SSM under `SSM_PREFIX` when set, else the environment.
+async fn deployed_config(sdk: &aws_config::SdkConfig) -> Result<(crate::config::Config, String)> {
+    use crate::config::{Config, EnvParameters, SsmParameters};
+    let prefix = std::env::var("SSM_PREFIX").ok().filter(|p| !p.is_empty());
+    let config = match &prefix {
+        Some(prefix) => Config::load(&SsmParameters::new(aws_sdk_ssm::Client::new(sdk)), prefix).await,
+        None => Config::load(&EnvParameters, crate::config::DEFAULT_PREFIX).await,
+    }
+    .map_err(|e| Error::NotConfigured(e.to_string()))?;
+    Ok((config, prefix.unwrap_or_else(|| crate::config::DEFAULT_PREFIX.to_string())))
 }
 
 // ------------------------------------------------------------------------------------------ discovery

@@ -22,6 +22,14 @@ static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 impl TestDb {
     pub async fn new(label: &str) -> TestDb {
+        let db = TestDb::empty(label).await;
+        let mut client = syncrocardpay_core::db::connect(&db.url).await.expect("connect to test database");
+        syncrocardpay_core::db::migrate(&mut client).await.expect("migrate");
+        db
+    }
+
+    /// A fresh database with no schema at all (what a deploy's migrate step starts from).
+    pub async fn empty(label: &str) -> TestDb {
         let name = format!(
             "t_{}_{}_{}",
             label.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_lowercase(),
@@ -30,8 +38,7 @@ impl TestDb {
         );
         let url =
             syncrocardpay_core::db::recreate_database(&admin_url(), &name).await.expect("create the test database");
-        let mut client = syncrocardpay_core::db::connect(&url).await.expect("connect to test database");
-        syncrocardpay_core::db::migrate(&mut client).await.expect("migrate");
+        let client = syncrocardpay_core::db::connect(&url).await.expect("connect to test database");
         TestDb { url, client }
     }
 

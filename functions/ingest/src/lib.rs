@@ -56,19 +56,46 @@ impl Default for IngestSettings {
     }
 }
 
+/// Connections one ingest Lambda may hold out of the stack's budget (`DB_CONNECTION_BUDGET`): what the loads
+/// (`LOAD_CONCURRENCY`, one each), discovery and the migration (one each) leave, shared by the ingest Lambdas
+/// that may run at once (`MAX_CONCURRENCY`). An error, saying the least budget that works, when nothing is left.
+pub fn connection_share(budget: u64, max_concurrency: u64, load_concurrency: u64) -> Result<usize, String> {
+    let others = load_concurrency + 2;
+    let share = budget.saturating_sub(others) / max_concurrency.max(1);
+    if share == 0 {
+        return Err(format!(
+            "DB_CONNECTION_BUDGET {budget} leaves no connection for {max_concurrency} ingest Lambdas once {load_concurrency} \
+             loads, discovery and the migration have theirs: raise it to at least {}",
+            others + max_concurrency.max(1)
+        ));
+    }
+    Ok(share as usize)
+}
+
 impl IngestSettings {
-    pub fn from_env() -> IngestSettings {
+    /// The settings from the environment; with `DB_CONNECTION_BUDGET`, the messages worked on at once (one
+    /// connection each) are capped by this Lambda's [`connection_share`].
+    pub fn from_env() -> Result<IngestSettings, String> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         let number = |name: &str| var(name).and_then(|v| v.parse::<u64>().ok()).filter(|n| *n > 0);
         let defaults = IngestSettings::default();
-        IngestSettings {
+        let mut settings = IngestSettings {
             state_machine_arn: var("STATE_MACHINE_ARN"),
             queue_url: var("INGEST_QUEUE_URL"),
             max_receives: number("MAX_RECEIVE_COUNT").map_or(defaults.max_receives, |n| n as u32),
             visibility_heartbeat: number("VISIBILITY_HEARTBEAT_SECONDS")
                 .map_or(defaults.visibility_heartbeat, Duration::from_secs),
             concurrency: number("INGEST_CONCURRENCY").map_or(defaults.concurrency, |n| n as usize),
+        };
+        if let Some(budget) = number("DB_CONNECTION_BUDGET") {
+            let share = connection_share(
+                budget,
+                number("MAX_CONCURRENCY").unwrap_or(1),
+                number("LOAD_CONCURRENCY").unwrap_or(1),
+            )?;
+            settings.concurrency = settings.concurrency.min(share);
         }
+        Ok(settings)
     }
 }
 
@@ -530,6 +557,12 @@ mod tests {
         assert!(Message::parse(r#"{"task_token": "t"}"#).unwrap_err().contains("task-token"));
         assert!(Message::parse(r#"{"hello": 1}"#).unwrap_err().contains("neither"));
         assert_eq!(clip("ação", 2), "a");
+        // The connection budget: 20 for 4 ingest Lambdas and 2 loads leaves 4 each; 6 leaves nothing.
+        assert_eq!(connection_share(20, 4, 2), Ok(4));
+        assert_eq!(connection_share(7, 4, 2), Err(
+            "DB_CONNECTION_BUDGET 7 leaves no connection for 4 ingest Lambdas once 2 loads, discovery and the migration have theirs: raise it to at least 8".into()
+        ));
+        assert_eq!(connection_share(8, 4, 2), Ok(1));
         let backoffs: Vec<u64> = (1..=7).map(|n| retry_backoff(n).as_secs()).collect();
         assert_eq!(backoffs, [30, 60, 120, 240, 300, 300, 300]);
     }

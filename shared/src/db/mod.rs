@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 use tokio_postgres::config::{Host, SslMode};
 use tokio_postgres::Client;
+use tokio_postgres::GenericClient;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 mod embedded {
@@ -267,6 +268,60 @@ pub async fn migrate(client: &mut Client) -> Result<Vec<String>> {
     client.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK]).await?;
     let report = outcome.map_err(|e| Error::Migration(e.to_string()))?;
     Ok(report.applied_migrations().iter().map(|m| m.to_string()).collect())
+}
+
+/// The latest migration this code embeds (the schema version it needs).
+pub fn latest_migration() -> i32 {
+    embedded::migrations::runner().get_migrations().iter().map(|m| m.version() as i32).max().unwrap_or(0)
+}
+
+/// The schema's version as migrated (0 when never migrated).
+pub async fn schema_version(client: &impl GenericClient) -> Result<i32> {
+    let exists: bool = client.query_one("SELECT to_regclass('refinery_schema_history') IS NOT NULL", &[]).await?.get(0);
+    if !exists {
+        return Ok(0);
+    }
+    Ok(client.query_one("SELECT coalesce(max(version), 0) FROM refinery_schema_history", &[]).await?.get(0))
+}
+
+/// Whether the database's schema is the one this code needs — checked by the deployed functions at cold start,
+/// which never migrate (the deploy's migrate step does, as the schema's owner): an error saying what to do
+/// when it is behind, or ahead (older code against a newer schema).
+pub async fn check_schema(client: &impl GenericClient) -> Result<()> {
+    let (have, want) = (schema_version(client).await?, latest_migration());
+    match have.cmp(&want) {
+        std::cmp::Ordering::Equal => Ok(()),
+        std::cmp::Ordering::Less => Err(Error::NotConfigured(format!(
+            "the database schema is at V{have} and this code needs V{want}: apply the migrations (sam deploy runs \
+             the migrate function; locally, `syncrocardpay db migrate`)"
+        ))),
+        std::cmp::Ordering::Greater => Err(Error::NotConfigured(format!(
+            "the database schema is at V{have}, newer than this code's V{want}: deploy the code that migrated it"
+        ))),
+    }
+}
+
+/// Let the runtime user read and write the data, and nothing more (no DDL): what the migrator grants after
+/// migrating, when the two users differ. Idempotent; future tables of the schema's owner included.
+pub async fn grant_runtime(client: &impl GenericClient, runtime_user: &str) -> Result<()> {
+    let role = quote_ident(runtime_user);
+    for sql in [
+        // Before PostgreSQL 15 everyone may create tables in `public`: not the runtime user.
+        "REVOKE CREATE ON SCHEMA public FROM PUBLIC".to_string(),
+        format!("GRANT USAGE ON SCHEMA public TO {role}"),
+        format!("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}"),
+        format!("GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {role}"),
+        format!("ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {role}"),
+        format!("ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO {role}"),
+    ] {
+        client.batch_execute(&sql).await?;
+    }
+    Ok(())
+}
+
+/// A PostgreSQL identifier, quoted (`"a""b"`).
+fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 /// A connection string with every password replaced by `***`, safe to print: the URL's userinfo
