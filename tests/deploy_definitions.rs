@@ -356,6 +356,7 @@ fn alarms_tracing_and_data_safety_are_in_the_template() {
     assert_eq!(watched("ScheduleFailedInvocationsAlarm"), ["TargetErrorCount", "InvocationDroppedCount"]);
     assert_eq!(watched("ExecutionsFailedAlarm"), ["ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted"]);
     assert_eq!(watched("OldestIngestMessageAlarm"), ["ApproximateAgeOfOldestMessage"]);
+    assert_eq!(watched("FilesFailedAlarm"), [syncrocardpay_core::workflow::metrics::FILES_FAILED]);
     for f in ["Discover", "Ingest", "Load"] {
         assert_eq!(watched(&format!("{f}ErrorsAlarm")), ["Errors"]);
         assert_eq!(watched(&format!("{f}ThrottlesAlarm")), ["Throttles"]);
