@@ -1,3 +1,6 @@
+// The handler's future (lambda_runtime around reqwest's) is deeper than rustc's default layout query limit.
+#![recursion_limit = "256"]
+
 use lambda_runtime::{service_fn, Error};
 use std::sync::Arc;
 use syncrocardpay_migrate::Migrate;
