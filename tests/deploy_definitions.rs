@@ -103,6 +103,13 @@ fn every_task_resolves_to_a_function_or_queue_of_the_template() {
         }
     }
     assert_eq!(tasks, 6, "Discover, Ingest, Load, IngestAgain, LoadRetried, LoadOne");
+    // The Distributed Maps write their results to the statements bucket.
+    for (name, state) in states(&d).into_iter().filter(|(_, s)| s["Type"] == "Map") {
+        let bucket = state["ResultWriter"]["Parameters"]["Bucket"].as_str().unwrap_or_else(|| panic!("{name}"));
+        let (how, kind) = resolve(bucket);
+        assert_eq!((how.as_str(), kind.as_str()), ("!Ref StatementBucket", "AWS::S3::Bucket"), "{name}");
+        used.insert(substitution_key(bucket).to_string());
+    }
     let declared: BTreeSet<String> = substitutions.keys().map(|k| k.as_str().unwrap().to_string()).collect();
     assert_eq!(used, declared, "every substitution is used and every placeholder substituted");
     // Every transition names an existing state (nested ones within their processor).
@@ -199,8 +206,16 @@ fn every_map_item_is_retried_and_caught_and_runs_at_the_discovered_concurrency()
     let maps: Vec<(String, Json)> = states(&d).into_iter().filter(|(_, s)| s["Type"] == "Map").collect();
     assert_eq!(maps.len(), 2);
     for (name, map) in &maps {
+        // A Distributed Map over a manifest in S3: neither the night's files nor their results pass through a
+        // state's payload (256 KiB) or the execution's history (25 000 events).
         assert_eq!(map["MaxConcurrencyPath"], "$.max_concurrency", "{name}");
-        assert_eq!(map["ItemSelector"]["file.$"], "$$.Map.Item.Value", "{name}");
+        assert_eq!(map["ItemSelector"]["file.$"], "$$.Map.Item.Value.file", "{name}");
+        assert_eq!(map["ItemProcessor"]["ProcessorConfig"]["Mode"], "DISTRIBUTED", "{name}");
+        assert_eq!(map["ItemProcessor"]["ProcessorConfig"]["ExecutionType"], "STANDARD", "{name}: task tokens");
+        assert_eq!(map["ItemReader"]["Resource"], "arn:aws:states:::s3:getObject", "{name}");
+        assert_eq!(map["ItemReader"]["ReaderConfig"]["InputType"], "JSON", "{name}");
+        assert!(map["ItemsPath"].is_null(), "{name}: no inline list of files");
+        assert_eq!(map["ResultWriter"]["Resource"], "arn:aws:states:::s3:putObject", "{name}");
         for (task, state) in states(&map["ItemProcessor"]) {
             if state["Type"] != "Task" {
                 continue;
@@ -393,7 +408,17 @@ fn alarms_tracing_and_data_safety_are_in_the_template() {
         .iter()
         .map(|r| r["Id"].as_str().unwrap())
         .collect();
-    assert_eq!(rules, ["OldVersions", "IncompleteUploads", "RawCopiesGoCold", "ProcessedCopiesGoCold"]);
+    assert_eq!(
+        rules,
+        [
+            "OldVersions",
+            "IncompleteUploads",
+            "RawCopiesGoCold",
+            "ProcessedCopiesGoCold",
+            "RunManifestsExpire",
+            "MapResultsExpire"
+        ]
+    );
     let tls = &r["StatementBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"][0];
     assert_eq!(
         (tls["Effect"].as_str(), tls["Condition"]["Bool"]["aws:SecureTransport"].as_str()),

@@ -10,7 +10,7 @@ mod common;
 
 use aws_lambda_events::event::sqs::SqsEvent;
 use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_sfn::types::{ExecutionStatus, HistoryEvent, HistoryEventType};
+use aws_sdk_sfn::types::{ExecutionStatus, HistoryEvent};
 use common::db::TestDb;
 use common::moto::Moto;
 use common::statements::samples;
@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use syncrocardpay_core::remote::{FileRef, Sources};
 use syncrocardpay_core::source::s3::S3Store;
-use syncrocardpay_core::workflow::{Ack, Deployment, Item, LoadRequest, LoadSummary};
+use syncrocardpay_core::workflow::{Ack, Deployment, DiscoverLimits, Item, LoadRequest, LoadSummary, Manifest};
 use syncrocardpay_discover::Discover;
 use syncrocardpay_ingest::{Ingest, IngestSettings};
 use syncrocardpay_load::Load;
@@ -72,7 +72,8 @@ impl World {
                 .replace("${DiscoverFunctionArn}", &discover)
                 .replace("${LoadFunctionArn}", &load)
                 .replace("${IngestQueueUrl}", &queue_url)
-                .replace("\"IntervalSeconds\": 60", "\"IntervalSeconds\": 1");
+                .replace("\"IntervalSeconds\": 60", "\"IntervalSeconds\": 1")
+                .replace("${StatementBucket}", BUCKET);
         let definition = edit(definition);
         let mut w = World { moto, db, s3, sqs, sfn, queue_url, queue_arn, definition, state_machine: String::new() };
         w.state_machine = w.create_state_machine("syncrocardpay-reconcile").await;
@@ -161,6 +162,20 @@ impl World {
 
     async fn put(&self, key: &str, body: Vec<u8>) {
         self.s3.put_object().bucket(BUCKET).key(key).body(ByteStream::from(body)).send().await.unwrap();
+    }
+
+    /// The files a run's manifest lists (what the Distributed Map reads).
+    async fn manifest_files(&self, m: &Manifest) -> Vec<FileRef> {
+        let body = self.s3.get_object().bucket(&m.bucket).key(&m.key).send().await.unwrap().body.collect().await;
+        let items: Vec<Value> = serde_json::from_slice(&body.unwrap().into_bytes()).unwrap();
+        assert_eq!(items.len(), m.count);
+        items.into_iter().map(|i| serde_json::from_value(i["file"].clone()).unwrap()).collect()
+    }
+
+    /// Write a run's manifest as Discover does, for a canned discovery.
+    async fn manifest(&self, run: &str, name: &str, files: &[FileRef]) -> Manifest {
+        let store = S3Store::new(self.s3.clone(), BUCKET, "");
+        syncrocardpay_core::workflow::write_manifest(&store, run, name, files).await.unwrap()
     }
 
     async fn keys(&self, prefix: &str) -> Vec<String> {
@@ -274,19 +289,6 @@ impl World {
             .filter(|p| p["FunctionName"].as_str().unwrap().ends_with(":syncrocardpay-load"))
             .map(|p| p["Payload"].clone())
             .collect()
-    }
-
-    /// Wait until the execution's history holds `n` events of a type.
-    async fn wait_for_events(&self, execution: &str, kind: HistoryEventType, n: usize) -> Vec<HistoryEvent> {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let events: Vec<HistoryEvent> =
-                self.history(execution).await.into_iter().filter(|e| e.r#type() == &kind).collect();
-            if events.len() >= n || Instant::now() > deadline {
-                return events;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
     }
 }
 
@@ -454,23 +456,28 @@ async fn the_state_machine_ingests_every_file_in_parallel_and_a_poisoned_file_fa
     w.put("inbox/C_POISONED.TXT", poisoned(&payments_bytes)).await;
     w.put("inbox/D_COPY_OF_A.TXT", sales_bytes.clone()).await; // the same content under another name
 
-    // Discovery, on EventBridge's own scheduled event (the file in tests/events), by the real handler.
-    let discover = Discover { deployment: w.deployment(BUCKET).await, max_concurrency: 8 };
+    // Discovery, on EventBridge's own scheduled event (the file in tests/events), by the real handler: the
+    // run's files go to a manifest in the bucket, the answer holds counts and its place, never the files.
+    let limits = DiscoverLimits { max_concurrency: 8, max_files: 100 };
+    let discover = Discover { deployment: w.deployment(BUCKET).await, limits };
     let scheduled: Value =
         serde_json::from_str(include_str!("events/eventbridge-scheduled.json")).expect("scheduled event");
     let found = discovery(&discover, scheduled).await;
-    let refs: Vec<FileRef> = found.found.files.clone();
+    let refs = w.manifest_files(found.manifest.as_ref().unwrap()).await;
     let keys: Vec<&str> = refs.iter().map(FileRef::name).collect();
     assert_eq!(keys, ["inbox/A_CIELO03.TXT", "inbox/B_CIELO04.TXT", "inbox/C_POISONED.TXT", "inbox/D_COPY_OF_A.TXT"]);
+    assert_eq!((found.discovered, found.deferred), (4, 0));
     assert_eq!(w.db.count("SELECT count(*) FROM remote_file WHERE status = 'discovered'").await, 4);
-    // The state machine's own input shape gives the same answer.
-    let manual = discovery(&discover, json!({"trigger": "schedule", "force": false})).await;
-    assert_eq!(manual.found.files, refs);
+    // The state machine's own input shape gives the same answer; that run is the one executed.
+    let run = discover.handle(lambda_event(json!({"trigger": "schedule", "force": false}))).await.unwrap();
+    assert_eq!(w.manifest_files(run.manifest.as_ref().unwrap()).await, refs);
+    let lease = run.lease.clone().unwrap();
 
-    w.moto.queue_lambda_results(&[serde_json::to_value(&found).unwrap()]);
+    w.moto.queue_lambda_results(&[serde_json::to_value(&run).unwrap()]);
     let execution = w.start("nightly-2026-11-25", r#"{"trigger": "schedule", "force": false}"#).await;
 
-    // The Map sends one task-token message per file, all at once (MaxConcurrency 8 from discovery).
+    // The Distributed Map sends one task-token message per file, all at once (MaxConcurrency 8 from
+    // discovery), each from a child execution of its own.
     let mut messages = w.receive(4).await;
     messages.sort_by_key(|m| m.body().unwrap().to_string());
     let held_back = messages.pop().unwrap();
@@ -479,42 +486,27 @@ async fn the_state_machine_ingests_every_file_in_parallel_and_a_poisoned_file_fa
     let batch: Vec<&aws_sdk_sqs::types::Message> = messages.iter().collect();
     let response = w.deliver(&ingest, &batch, Some(1)).await;
     assert!(response.batch_item_failures.is_empty(), "{response:?}");
-    let succeeded = w.wait_for_events(&execution, HistoryEventType::TaskSucceeded, 3).await; // discovery's too
-    let failed = w.wait_for_events(&execution, HistoryEventType::TaskFailed, 1).await;
-    let succeeded: Vec<&HistoryEvent> =
-        succeeded.iter().filter(|e| e.task_succeeded_event_details().unwrap().resource_type() == "sqs").collect();
-    assert_eq!((succeeded.len(), failed.len()), (2, 1));
-    let failure = failed[0].task_failed_event_details().unwrap();
-    assert_eq!(failure.error(), Some("StatementRejected"));
+    // The children's answers are in their own histories; the database says how each file came out.
+    assert_eq!(w.db.count("SELECT count(*) FROM statement_file WHERE status = 'staged'").await, 2);
+    assert_eq!(
+        w.db.count("SELECT count(*) FROM remote_file WHERE status = 'rejected' AND path = 'C_POISONED.TXT'").await,
+        1
+    );
 
-    // Before the last file answers, the load's input is known: run the real load handler on it, and let
-    // moto answer the execution's load task with what it returned.
-    let row = |sha: String| {
-        let db = &w.db;
-        async move {
-            let r = db.client.query_one("SELECT file_id FROM statement_file WHERE sha256 = $1", &[&sha]).await.unwrap();
-            r.get::<_, i64>(0)
-        }
-    };
-    let (sales_sha, payments_sha) = (sha256_hex(&sales_bytes), sha256_hex(&payments_bytes));
-    let (sales_id, payments_id) = (row(sales_sha.clone()).await, row(payments_sha.clone()).await);
-    let item = |i: usize, ack: Option<Ack>, error: Option<Value>| {
-        let mut v = json!({"file": refs[i]});
-        if let Some(a) = ack {
-            v["ack"] = serde_json::to_value(a).unwrap();
-        }
-        if let Some(e) = error {
-            v["error"] = e;
-        }
-        v
-    };
-    let expected_items = json!([
-        item(0, Some(Ack::Staged { file_id: sales_id, sha256: sales_sha.clone(), name: "A_CIELO03.TXT".into() }), None),
-        item(1, Some(Ack::Staged { file_id: payments_id, sha256: payments_sha, name: "B_CIELO04.TXT".into() }), None),
-        item(2, None, Some(json!({"Error": failure.error(), "Cause": failure.cause()}))),
-        item(3, Some(Ack::Duplicate { file_id: sales_id, sha256: sales_sha, name: "D_COPY_OF_A.TXT".into() }), None),
-    ]);
-    let load_input = json!({"items": expected_items, "sweep": true, "lease": found.lease});
+    // The last file as its ingest will stage it (a duplicate of the first), so that every outcome is known:
+    // run the real load handler on the run's load input, and let moto answer the load task with it.
+    let deployment = w.deployment(BUCKET).await;
+    let mut db = syncrocardpay_core::db::pooled(&deployment.pool).await.unwrap();
+    let copy = syncrocardpay_core::remote::ingest(
+        &mut db,
+        &deployment.sources,
+        &refs[3],
+        syncrocardpay_core::pipeline::IngestMode::StageOnly,
+    )
+    .await
+    .unwrap();
+    assert_eq!(copy.outcome, syncrocardpay_core::pipeline::Outcome::Duplicate);
+    let load_input = json!({"items": [], "run": lease, "sweep": true, "lease": lease, "final_pass": false});
     let load = Load { deployment: w.deployment(BUCKET).await };
     let summary = load.handle(lambda_event(load_input.clone())).await.unwrap();
     w.moto.queue_lambda_results(&[serde_json::to_value(&summary).unwrap()]);
@@ -524,18 +516,22 @@ async fn the_state_machine_ingests_every_file_in_parallel_and_a_poisoned_file_fa
     let done = w.wait_for(&execution).await;
     assert_eq!(done.status(), &ExecutionStatus::Succeeded, "{:?} {:?}", done.error(), done.cause());
     assert_eq!(w.load_inputs(&execution).await, [load_input], "the load got exactly what the real handler was given");
+    // The execution's own history does not grow with the files (the children keep theirs).
+    let events = w.history(&execution).await.len();
+    assert!(events < 40, "{events} events");
 
     // The summary: two files loaded, the copy a duplicate, the poisoned one rejected alone, nothing to retry.
     let output: Value = serde_json::from_str(done.output().unwrap()).unwrap();
     assert_eq!(output["trigger"], "schedule");
     assert_eq!(output["discovered"], 4);
     let summary: LoadSummary = serde_json::from_value(output["summary"].clone()).unwrap();
-    let loaded: Vec<(&str, u64)> = summary.loaded.iter().map(|f| (f.name.as_str(), f.rows.transactions)).collect();
+    let mut loaded: Vec<(&str, u64)> = summary.loaded.iter().map(|f| (f.name.as_str(), f.rows.transactions)).collect();
+    loaded.sort();
     assert_eq!(loaded, [("A_CIELO03.TXT", sales.transactions), ("B_CIELO04.TXT", payments.transactions)]);
-    assert_eq!(summary.duplicates, 1);
-    assert_eq!(summary.rejected.len(), 1);
-    assert_eq!(summary.rejected[0].name, "inbox/C_POISONED.TXT");
-    assert_eq!((summary.failed_count, summary.failed_files.len()), (0, 0));
+    assert_eq!((summary.files, summary.loaded_count, summary.duplicates), (4, 2, 1));
+    assert_eq!((summary.rejected_count, summary.rejected[0].name.as_str()), (1, "C_POISONED.TXT"));
+    assert_eq!(summary.failed_count, 0);
+    assert!(summary.retry.is_none());
     let facts = w.db.count("SELECT count(*) FROM fact_card_transaction").await;
     assert_eq!(facts as u64, sales.transactions + payments.transactions);
     assert_eq!(w.keys("processed/").await.len(), 3);
@@ -571,27 +567,21 @@ async fn a_dead_ingest_is_noticed_by_its_missing_heartbeats_and_a_live_one_is_ke
     let bytes = std::fs::read(&files[0].path).unwrap();
     w.put("inbox/H_CIELO03.TXT", bytes.clone()).await;
     let file = FileRef::S3 { key: "inbox/H_CIELO03.TXT".into(), size: bytes.len() as u64 };
-    let discovery = json!({"trigger": "manual", "force": false, "max_concurrency": 2, "files": [file],
-                           "already_seen": 0, "refused": [], "lease": null});
+    let manifest = w.manifest("run-h", "files", std::slice::from_ref(&file)).await;
+    let discovery = json!({"trigger": "manual", "force": false, "max_concurrency": 2, "manifest": manifest,
+                           "discovered": 1, "already_seen": 0, "deferred": 0, "refused": [], "refused_count": 0,
+                           "lease": "run-h"});
     w.moto.queue_lambda_results(&[discovery]);
     let started = Instant::now();
     let execution = w.start("heartbeat-1", r#"{"trigger": "manual", "force": false}"#).await;
 
-    // The first delivery's ingest dies without a word: after 2 s of silence the task times out on its heartbeat,
-    // and its Retry sends the file again.
+    // The first delivery's ingest dies without a word: after 2 s of silence the task (in the Map's child
+    // execution) times out on its heartbeat, and its Retry sends the file again — within seconds, where the
+    // task's own timeout is 2 hours. (AWS names it States.HeartbeatTimeout, moto 5.2 States.Timeout: both are
+    // in the task's Retry.)
     let first = w.receive(1).await;
-    let timed_out = w.wait_for_events(&execution, HistoryEventType::TaskTimedOut, 1).await;
-    let failed = w.wait_for_events(&execution, HistoryEventType::TaskFailed, 0).await;
-    let errors: Vec<String> = timed_out
-        .iter()
-        .filter_map(|e| e.task_timed_out_event_details().and_then(|d| d.error()).map(str::to_string))
-        .chain(failed.iter().filter_map(|e| e.task_failed_event_details().and_then(|d| d.error()).map(str::to_string)))
-        .collect();
-    // AWS names it States.HeartbeatTimeout, moto 5.2 States.Timeout; the task's own timeout is 2 hours, so
-    // a timeout within seconds can only be the heartbeat's. Both names are in the task's Retry.
-    assert!(errors.iter().any(|e| e == "States.HeartbeatTimeout" || e == "States.Timeout"), "{errors:?}");
-    assert!(started.elapsed() < Duration::from_secs(30), "noticed after {:?}", started.elapsed());
     let second = w.receive(1).await;
+    assert!(started.elapsed() < Duration::from_secs(30), "noticed after {:?}", started.elapsed());
     // (AWS gives the retry a new token; moto reuses the task's.)
     assert_ne!(second[0].message_id(), first[0].message_id(), "the file is sent again");
 
@@ -604,8 +594,9 @@ async fn a_dead_ingest_is_noticed_by_its_missing_heartbeats_and_a_live_one_is_ke
     );
     tokio::time::sleep(Duration::from_secs(5)).await;
     drop(alive);
-    let timeouts_before = w.wait_for_events(&execution, HistoryEventType::TaskTimedOut, 0).await.len();
-    assert_eq!(timeouts_before, 1, "the living ingest's task did not time out");
+    // Its task did not time out: no third delivery of the file.
+    let again = w.sqs.receive_message().queue_url(&w.queue_url).wait_time_seconds(1).send().await.unwrap();
+    assert!(again.messages.unwrap_or_default().is_empty(), "the living ingest's task timed out");
     let ingest = w.ingest_handler(BUCKET).await;
     let load = LoadSummary { files: 1, ..Default::default() };
     w.moto.queue_lambda_results(&[serde_json::to_value(&load).unwrap()]);
@@ -625,10 +616,20 @@ async fn transient_failures_are_retried_and_files_that_still_fail_fail_the_execu
     w.put("inbox/X_CIELO03.TXT", bytes.clone()).await;
     let present = FileRef::S3 { key: "inbox/X_CIELO03.TXT".into(), size: bytes.len() as u64 };
     let gone = FileRef::S3 { key: "inbox/GONE.TXT".into(), size: 10 };
-    // Discovery's answer (canned), and the load's: the gone file failed and is handed back for a second pass.
-    let discovery = json!({"trigger": "manual", "force": false, "max_concurrency": 4, "files": [present, gone],
-                           "already_seen": 0, "refused": [], "lease": null});
-    let first_load = LoadSummary { files: 2, failed_files: vec![gone.clone()], failed_count: 1, ..Default::default() };
+    // Discovery's answer (canned, with its manifest in the bucket), and the load's: the gone file has no
+    // outcome and is handed back, in a retry manifest, for a second pass.
+    let files_manifest = w.manifest("run-t", "files", &[present.clone(), gone.clone()]).await;
+    for (path, size) in [("X_CIELO03.TXT", bytes.len() as u64), ("GONE.TXT", 10)] {
+        // What the discovery of run-t registered (the canned answer stands for it).
+        let id =
+            syncrocardpay_core::db::store::RemoteIdentity { source: "s3://statements/", path, size, modified: None };
+        syncrocardpay_core::db::store::remote_discovered(&w.db.client, &id, Some("run-t")).await.unwrap();
+    }
+    let discovery = json!({"trigger": "manual", "force": false, "max_concurrency": 4, "manifest": files_manifest,
+                           "discovered": 2, "already_seen": 0, "deferred": 0, "refused": [], "refused_count": 0,
+                           "lease": "run-t"});
+    let retry = w.manifest("run-t", "retry", std::slice::from_ref(&gone)).await;
+    let first_load = LoadSummary { files: 2, retry: Some(retry), ..Default::default() };
     w.moto.queue_lambda_results(&[discovery, serde_json::to_value(&first_load).unwrap()]);
     let execution = w.start("manual-1", r#"{"trigger": "manual", "force": false}"#).await;
     let mut messages = w.receive(2).await;
@@ -639,12 +640,8 @@ async fn transient_failures_are_retried_and_files_that_still_fail_fail_the_execu
     let broken = w.ingest_handler("no-such-bucket").await;
     let response = w.deliver(&broken, &[&messages[0]], Some(1)).await;
     assert_eq!(response.batch_item_failures.len(), 1);
-    let reported = w.history(&execution).await.iter().filter(|e| e.r#type() == &HistoryEventType::TaskFailed).count();
-    assert_eq!(reported, 0, "nothing is reported to the execution on the first delivery");
     let response = w.deliver(&broken, &[&messages[0]], Some(3)).await;
     assert!(response.batch_item_failures.is_empty(), "reported to the execution, so deleted: {response:?}");
-    let failed = w.wait_for_events(&execution, HistoryEventType::TaskFailed, 1).await;
-    assert_eq!(failed[0].task_failed_event_details().unwrap().error(), Some("Transient"));
 
     // The gone file: final, caught; the other files go on.
     let ingest = w.ingest_handler(BUCKET).await;
@@ -657,10 +654,19 @@ async fn transient_failures_are_retried_and_files_that_still_fail_fail_the_execu
     assert!(response.batch_item_failures.is_empty());
 
     // Second pass over the failed file only. It is unreachable again (a transient error, at the last allowed
-    // delivery each time): after its retries there is no Catch for that, so the execution fails there, where a
-    // redrive resumes. (A final answer — rejected, gone, refused — would be caught and reported instead.)
+    // delivery each time), and there is no Catch for that: its child execution fails. In AWS the Map Run then
+    // fails (ToleratedFailurePercentage 0 by default), and so the execution, at IngestFailedAgain, where a
+    // redrive re-runs only the failed children. moto 5.2 does not fail a Map Run for a failed child: the run
+    // goes on to its last load, which reports the file that still has no outcome — what the real handler
+    // returns here. (A final answer — rejected, gone, refused — is caught and reported either way.)
     // (moto reuses a task's token across its retries and replays the stored failure once, so one more
     // message for the present file may come first: answering it again is harmless, it is a duplicate.)
+    let load = Load { deployment: w.deployment(BUCKET).await };
+    let final_input = json!({"items": [], "run": "run-t", "sweep": true, "lease": "run-t", "final_pass": true});
+    let last = load.handle(lambda_event(final_input.clone())).await.unwrap();
+    assert_eq!((last.failed_count, last.failed[0].name.as_str()), (1, "GONE.TXT"), "{last:?}");
+    assert_eq!(last.failed[0].error, "NoOutcome");
+    w.moto.queue_lambda_results(&[serde_json::to_value(&last).unwrap()]);
     let deadline = Instant::now() + Duration::from_secs(60);
     let done = loop {
         let d = w.sfn.describe_execution().execution_arn(&execution).send().await.unwrap();
@@ -682,25 +688,37 @@ async fn transient_failures_are_retried_and_files_that_still_fail_fail_the_execu
             assert!(response.batch_item_failures.is_empty(), "{response:?}");
         }
     };
-    assert_eq!(done.status(), &ExecutionStatus::Failed);
-    assert_eq!(done.error(), Some("Transient"), "{:?}", done.cause());
+    match done.status() {
+        ExecutionStatus::Failed => {} // AWS
+        ExecutionStatus::Succeeded => {
+            // moto: the last load ran on the run and reported the file.
+            let output: Value = serde_json::from_str(done.output().unwrap()).unwrap();
+            assert_eq!(output["retry_summary"]["failed_count"], 1, "{output}");
+            assert_eq!(w.load_inputs(&execution).await.last(), Some(&final_input));
+        }
+        other => panic!("{other:?} {:?}", done.cause()),
+    }
     let entered: Vec<String> = w
         .history(&execution)
         .await
         .iter()
         .filter_map(|e| e.state_entered_event_details().map(|d| d.name().to_string()))
         .collect();
-    let last_map = entered.iter().rposition(|n| n == "IngestFailedAgain").expect("second pass entered");
-    assert!(entered[last_map..].iter().all(|n| n == "IngestFailedAgain" || n == "IngestAgain"), "{entered:?}");
+    assert!(entered.contains(&"IngestFailedAgain".to_string()), "second pass entered: {entered:?}");
     assert!(entered.contains(&"Load".to_string()), "the files that succeeded were loaded first: {entered:?}");
-    assert_eq!(w.db.count("SELECT count(*) FROM statement_file WHERE status = 'staged'").await, 1);
+    // The present file came through its retry and was loaded by the run's last load.
+    assert_eq!(w.db.count("SELECT count(*) FROM statement_file WHERE status = 'loaded'").await, 1);
     let load_inputs = w.load_inputs(&execution).await;
     let request: LoadRequest = serde_json::from_value(load_inputs[0].clone()).unwrap();
-    assert_eq!(request.items.len(), 2);
-    // Staged by its retry — or, when moto replayed the retried task and its second answer is the one kept,
-    // "gone" (archived by that first delivery): either way the file is staged (above) and the sweep loads it.
-    assert!(matches!(request.items[0].ack, Some(Ack::Staged { .. } | Ack::Gone { .. })), "{request:?}");
-    assert_eq!(request.items[1].error.as_ref().unwrap().error, "SourceMissing");
+    assert_eq!((request.run.as_deref(), request.sweep, request.final_pass), (Some("run-t"), true, false));
+    assert!(request.items.is_empty(), "the load reads the run's outcomes from the database");
+    // The gone file is recorded as failed, with why, where the load reads the run's outcomes.
+    let gone_row: (String, Option<String>) = {
+        let r =
+            w.db.client.query_one("SELECT status, error FROM remote_file WHERE path = 'GONE.TXT'", &[]).await.unwrap();
+        (r.get(0), r.get(1))
+    };
+    assert_eq!(gone_row.0, "failed", "{gone_row:?}");
 
     // An input of neither shape fails at once, saying what to start a run with.
     let west = aws_sdk_sfn::Client::from_conf(
@@ -816,19 +834,19 @@ async fn ftps_files_are_discovered_ingested_from_a_task_message_and_kept_raw_in_
         d.sources.ftps = Some(ftps.clone());
         d
     };
-    let discover = Discover { deployment: with_ftps(w.deployment(BUCKET).await), max_concurrency: 4 };
+    let limits = DiscoverLimits { max_concurrency: 4, max_files: 100 };
+    let discover = Discover { deployment: with_ftps(w.deployment(BUCKET).await), limits };
     let found = discovery(&discover, json!({"trigger": "manual"})).await;
-    assert_eq!(found.found.files.len(), files.len());
-    let FileRef::Ftps { path, raw_key: None, modified: Some(_), .. } = &found.found.files[0] else {
-        panic!("{:?}", found.found.files[0])
-    };
+    let listed = w.manifest_files(found.manifest.as_ref().unwrap()).await;
+    assert_eq!(listed.len(), files.len());
+    let FileRef::Ftps { path, raw_key: None, modified: Some(_), .. } = &listed[0] else { panic!("{:?}", listed[0]) };
     let first = path.clone();
     assert!(files.iter().any(|f| f.path.ends_with(&first)));
     assert_eq!(w.db.count("SELECT count(*) FROM remote_file WHERE status = 'discovered'").await, files.len() as i64);
 
     // The Map's message for the first file, with a token no execution waits for any more (moto: InvalidToken):
     // the file is staged, its raw copy kept, and the message deleted all the same.
-    let body = json!({"file": found.found.files[0], "task_token": "expired-token"}).to_string();
+    let body = json!({"file": listed[0], "task_token": "expired-token"}).to_string();
     w.sqs.send_message().queue_url(&w.queue_url).message_body(body).send().await.unwrap();
     let message = w.receive(1).await;
     let ingest = Ingest::new(with_ftps(w.deployment(BUCKET).await), IngestSettings::default());
@@ -845,14 +863,18 @@ async fn ftps_files_are_discovered_ingested_from_a_task_message_and_kept_raw_in_
     // The next discovery skips the staged file, names the raw copy of nothing else, and with force lists it
     // again — pointing at its raw copy, so the server is not asked for it twice.
     let again = discovery(&discover, json!({"trigger": "schedule", "force": false})).await;
-    assert_eq!((again.found.files.len(), again.found.already_seen), (files.len() - 1, 1));
+    assert_eq!((again.discovered, again.already_seen), (files.len() - 1, 1));
     let forced = discovery(&discover, json!({"trigger": "manual", "force": true})).await;
-    assert_eq!(forced.found.files.len(), files.len());
-    assert!(
-        matches!(&forced.found.files[0], FileRef::Ftps { raw_key: Some(k), .. } if k == &raw[0]),
-        "{:?}",
-        forced.found.files[0]
-    );
+    let forced = w.manifest_files(forced.manifest.as_ref().unwrap()).await;
+    assert_eq!(forced.len(), files.len());
+    assert!(matches!(&forced[0], FileRef::Ftps { raw_key: Some(k), .. } if k == &raw[0]), "{:?}", forced[0]);
+    // A run takes at most its cap; the rest waits for the next run (never a payload too large to pass).
+    let capped = Discover {
+        deployment: with_ftps(w.deployment(BUCKET).await),
+        limits: DiscoverLimits { max_files: 1, ..limits },
+    };
+    let one = discovery(&capped, json!({"trigger": "manual", "force": true})).await;
+    assert_eq!((one.discovered, one.deferred), (1, files.len() - 1));
     drop(server);
 }
 
@@ -936,23 +958,27 @@ async fn staging_lost_in_a_crash_is_staged_again_from_the_bucket_and_loaded() {
     let mut db = syncrocardpay_core::db::pooled(&deployment.pool).await.unwrap();
 
     // The first file, by a load that has the bucket: staged again from processed/ and loaded now.
-    let request = LoadRequest { items: vec![items[0].clone()], sweep: false, lease: None };
+    let request = LoadRequest { items: vec![items[0].clone()], sweep: false, lease: None, ..Default::default() };
     let summary = load_items(&mut db, &deployment.sources, &request).await.unwrap();
     assert_eq!((summary.loaded.len(), summary.failed_count), (1, 0), "{summary:?}");
     assert_eq!(summary.facts.transactions, files[0].transactions);
     assert_eq!(w.db.count("SELECT count(*) FROM remote_file WHERE status = 'loaded'").await, 1);
 
     // The second, by a load without the bucket: sent back, its remote record failed, the failure reported.
-    let request = LoadRequest { items: vec![items[1].clone()], sweep: false, lease: None };
+    let request = LoadRequest { items: vec![items[1].clone()], sweep: false, lease: None, ..Default::default() };
     let summary = load_items(&mut db, &Sources::default(), &request).await.unwrap();
     assert_eq!(summary.failed[0].error, "StagingLost", "{summary:?}");
     assert_eq!(summary.failed_files.len(), 1, "sent back for the second pass");
     assert_eq!(w.db.count("SELECT count(*) FROM remote_file WHERE status = 'failed'").await, 1);
     assert_eq!(w.db.count("SELECT count(*) FROM statement_file WHERE status = 'received'").await, 1);
     // The next run's sweep stages it from its copy and loads it.
-    let summary = load_items(&mut db, &deployment.sources, &LoadRequest { items: vec![], sweep: true, lease: None })
-        .await
-        .unwrap();
+    let summary = load_items(
+        &mut db,
+        &deployment.sources,
+        &LoadRequest { items: vec![], sweep: true, lease: None, ..Default::default() },
+    )
+    .await
+    .unwrap();
     assert_eq!(summary.loaded.len(), 1, "{summary:?}");
     let total = files[0].transactions + files[1].transactions;
     assert_eq!(w.db.count("SELECT count(*) FROM fact_card_transaction").await as u64, total);
@@ -966,13 +992,14 @@ async fn staging_lost_in_a_crash_is_staged_again_from_the_bucket_and_loaded() {
 #[tokio::test]
 async fn a_run_started_while_another_is_going_does_nothing() {
     let Some(w) = World::new("lambda_lease").await else { return };
-    let discover = Discover { deployment: w.deployment(BUCKET).await, max_concurrency: 4 };
+    let limits = DiscoverLimits { max_concurrency: 4, max_files: 100 };
+    let discover = Discover { deployment: w.deployment(BUCKET).await, limits };
     let request = json!({"trigger": "schedule", "force": false});
     let first = discover.handle(lambda_event(request.clone())).await.unwrap();
     let lease = first.lease.clone().expect("the first run holds the lease");
     assert!(first.skipped.is_none());
     let second = discover.handle(lambda_event(json!({"trigger": "manual", "force": true}))).await.unwrap();
-    assert!(second.lease.is_none() && second.found.files.is_empty());
+    assert!(second.lease.is_none() && second.manifest.is_none() && second.discovered == 0);
     assert!(second.skipped.as_deref().unwrap().contains(&lease), "{:?}", second.skipped);
 
     // The second run, executed by the state machine: it ends at once, successfully, having done nothing.

@@ -371,7 +371,7 @@ async fn a_file_loaded_by_a_load_that_died_before_reconciling_is_reconciled_by_t
     let summary = workflow::load(
         &mut db.client,
         &Default::default(),
-        &LoadRequest { items: vec![item], sweep: false, lease: None },
+        &LoadRequest { items: vec![item], sweep: false, lease: None, ..Default::default() },
     )
     .await
     .unwrap();
@@ -388,10 +388,13 @@ async fn a_file_loaded_by_a_load_that_died_before_reconciling_is_reconciled_by_t
     assert_eq!(db.count("SELECT count(*) FROM recon_run").await, 1);
     assert_eq!(db.count("SELECT count(*) FROM recon_pending").await, 0, "drained");
     // Drained once: a further load reconciles nothing more.
-    let again =
-        workflow::load(&mut db.client, &Default::default(), &LoadRequest { items: vec![], sweep: false, lease: None })
-            .await
-            .unwrap();
+    let again = workflow::load(
+        &mut db.client,
+        &Default::default(),
+        &LoadRequest { items: vec![], sweep: false, lease: None, ..Default::default() },
+    )
+    .await
+    .unwrap();
     assert!(again.reconciliation.is_empty());
 }
 

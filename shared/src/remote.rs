@@ -92,19 +92,31 @@ pub struct Refused {
 /// What discovery found on the remote sources.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct DiscoveredFiles {
-    /// Files to ingest, FTPS first, each once.
+    /// Files to ingest, FTPS first, each once (at most the run's cap).
     pub files: Vec<FileRef>,
     /// FTPS files skipped because this exact listing (path, size, time) was already dealt with.
     pub already_seen: usize,
     /// Names that are never fetched (unsafe S3 keys).
     pub refused: Vec<Refused>,
+    /// Files left for the next run: beyond the run's cap (they stay listed where they are).
+    #[serde(default)]
+    pub deferred: usize,
 }
 
 /// List every configured source and register what is new in the control table (`remote_file`, status
 /// `discovered`). An FTPS file already staged, loaded, duplicate or rejected under the same path, size and
 /// time is skipped unless `force`; its raw copy in S3, if one is kept, is named in the reference. Every inbox
 /// object is new (processed ones are moved out of the inbox).
-pub async fn discover(db: &Client, sources: &Sources, force: bool) -> Result<DiscoveredFiles> {
+///
+/// At most `cap` files are taken (a night's backlog is drained over several runs, never wedged by its size);
+/// each is tagged with `run`, whose load reads how they came out.
+pub async fn discover(
+    db: &Client,
+    sources: &Sources,
+    force: bool,
+    run: Option<&str>,
+    cap: usize,
+) -> Result<DiscoveredFiles> {
     let mut found = DiscoveredFiles::default();
     if let Some(ftps) = &sources.ftps {
         let label = ftps.label();
@@ -119,7 +131,11 @@ pub async fn discover(db: &Client, sources: &Sources, force: bool) -> Result<Dis
                 found.already_seen += 1;
                 continue;
             }
-            store::remote_discovered(db, &id).await?;
+            if found.files.len() >= cap {
+                found.deferred += 1;
+                continue;
+            }
+            store::remote_discovered(db, &id, run).await?;
             let raw_key = copies.get(&(f.name.clone(), f.size)).cloned();
             found.files.push(FileRef::Ftps { path: f.name, size: f.size, modified, raw_key });
         }
@@ -128,10 +144,15 @@ pub async fn discover(db: &Client, sources: &Sources, force: bool) -> Result<Dis
         let label = store.label();
         let (objects, refused) = store.list_inbox().await?;
         for o in objects {
+            if found.files.len() >= cap {
+                found.deferred += 1;
+                continue;
+            }
             // An inbox object is identified by its key and size (it leaves the inbox once processed).
             store::remote_discovered(
                 db,
                 &RemoteIdentity { source: &label, path: &o.relative, size: o.size, modified: None },
+                run,
             )
             .await?;
             found.files.push(FileRef::S3 { key: o.key, size: o.size });
@@ -220,6 +241,10 @@ pub async fn ingest_s3_object(
                     )));
                 }
             }
+            // Gone and processed by no one: said where the run reads its files' outcomes.
+            let label = store.label();
+            let id = RemoteIdentity { source: &label, path: &obj.relative, size: obj.size, modified: None };
+            let _ = store::remote_record(&*db, &id, "failed", None, None, None, Some(&what)).await;
             return Err(Error::SourceMissing(what));
         }
         Err(e) => return Err(e),

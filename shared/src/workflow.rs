@@ -10,7 +10,7 @@
 use crate::db::store::{self, LoadCounts};
 use crate::error::{Error, Result};
 use crate::pipeline::{self, FileLoad, IngestReport, Outcome};
-use crate::remote::{self, DiscoveredFiles, FileRef, Sources};
+use crate::remote::{self, FileRef, Sources};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio_postgres::Client;
@@ -30,6 +30,8 @@ pub mod errors {
     /// A staged file's rows were lost (a database crash) and no copy could stage it again: the load's second
     /// pass fetches it again from its source.
     pub const STAGING_LOST: &str = "StagingLost";
+    /// A run's file that has no outcome after the second pass (its ingest failed or never answered).
+    pub const NO_OUTCOME: &str = "NoOutcome";
 }
 
 /// The workflow's name for a core error.
@@ -207,15 +209,43 @@ impl DiscoverRequest {
     }
 }
 
-/// What the discovery Lambda returns to the state machine.
+/// Where a run's files are listed for the state machine's Distributed Map (`ItemReader`): a JSON array of
+/// `{"file": FileRef}` in the statements bucket, so that no state's payload grows with the night's files.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub bucket: String,
+    pub key: String,
+    /// Files listed in it.
+    pub count: usize,
+}
+
+/// Names of refused files kept in a response (the count is always whole).
+pub const REFUSED_KEPT: usize = 20;
+
+/// What the discovery Lambda returns to the state machine: counts and where the files are, never the files.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DiscoverResponse {
     pub trigger: Trigger,
     pub force: bool,
     /// How many files the Map ingests at once.
     pub max_concurrency: u32,
-    #[serde(flatten)]
-    pub found: DiscoveredFiles,
+    /// The run's files (absent when the run was skipped).
+    #[serde(default)]
+    pub manifest: Option<Manifest>,
+    /// Files in the manifest.
+    #[serde(default)]
+    pub discovered: usize,
+    /// FTPS files skipped because this exact listing was already dealt with.
+    #[serde(default)]
+    pub already_seen: usize,
+    /// Files left for the next run (beyond the run's cap).
+    #[serde(default)]
+    pub deferred: usize,
+    /// Names never fetched (unsafe S3 keys): the first [`REFUSED_KEPT`], and how many in all.
+    #[serde(default)]
+    pub refused: Vec<remote::Refused>,
+    #[serde(default)]
+    pub refused_count: usize,
     /// The run lease this run holds (given back by its last load), so that two runs never overlap.
     #[serde(default)]
     pub lease: Option<String>,
@@ -228,27 +258,52 @@ pub struct DiscoverResponse {
 /// no execution of that run is left to give it back.
 pub const RUN_LEASE_SECONDS: i64 = 6 * 3600;
 
+/// How a run's discovery is bounded: files ingested at once, files taken per run.
+#[derive(Debug, Clone, Copy)]
+pub struct DiscoverLimits {
+    pub max_concurrency: u32,
+    /// At most this many files per run (`MAX_FILES_PER_RUN`); the rest wait for the next run.
+    pub max_files: usize,
+}
+
+/// A run's discovery: take the run lease, list the sources (at most `max_files`), write the manifest of
+/// the run's files to the bucket, and answer with counts and the manifest's place.
 pub async fn discover(
     db: &Client,
     sources: &Sources,
     request: DiscoverRequest,
-    max_concurrency: u32,
+    limits: DiscoverLimits,
 ) -> Result<DiscoverResponse> {
+    let mut response = DiscoverResponse {
+        trigger: request.trigger,
+        force: request.force,
+        max_concurrency: limits.max_concurrency,
+        manifest: None,
+        discovered: 0,
+        already_seen: 0,
+        deferred: 0,
+        refused: Vec::new(),
+        refused_count: 0,
+        lease: None,
+        skipped: None,
+    };
+    let store = sources.s3.as_ref().ok_or_else(|| {
+        Error::NotConfigured("a run's manifest is written to the statements bucket: set S3_BUCKET".into())
+    })?;
     let holder = lease_token();
     if let Some((other, since)) = store::acquire_run_lease(db, &holder, RUN_LEASE_SECONDS).await? {
         let why = format!("another run (lease {other}) has been running since {since}: this one does nothing");
         tracing::warn!(trigger = ?request.trigger, reason = %why, "run skipped");
-        return Ok(DiscoverResponse {
-            trigger: request.trigger,
-            force: request.force,
-            max_concurrency,
-            found: DiscoveredFiles::default(),
-            lease: None,
-            skipped: Some(why),
-        });
+        response.skipped = Some(why);
+        return Ok(response);
     }
-    let found = match remote::discover(db, sources, request.force).await {
-        Ok(found) => found,
+    let listed = async {
+        let found = remote::discover(db, sources, request.force, Some(&holder), limits.max_files).await?;
+        let manifest = write_manifest(store, &holder, "files", &found.files).await?;
+        Ok::<_, Error>((found, manifest))
+    };
+    let (found, manifest) = match listed.await {
+        Ok(done) => done,
         Err(e) => {
             // Discovery is retried by the state machine: the retry takes the lease again.
             let _ = store::release_run_lease(db, &holder).await;
@@ -259,18 +314,33 @@ pub async fn discover(
         trigger = ?request.trigger,
         files = found.files.len(),
         already_seen = found.already_seen,
+        deferred = found.deferred,
         refused = found.refused.len(),
         lease = %holder,
+        manifest = %manifest.key,
         "discovered"
     );
-    Ok(DiscoverResponse {
-        trigger: request.trigger,
-        force: request.force,
-        max_concurrency,
-        found,
-        lease: Some(holder),
-        skipped: None,
-    })
+    response.discovered = found.files.len();
+    response.already_seen = found.already_seen;
+    response.deferred = found.deferred;
+    response.refused_count = found.refused.len();
+    response.refused = found.refused.into_iter().take(REFUSED_KEPT).collect();
+    response.manifest = Some(manifest);
+    response.lease = Some(holder);
+    Ok(response)
+}
+
+/// Write a run's list of files (`runs/<run>/<name>.json`: `[{"file": …}, …]`) for a Distributed Map.
+pub async fn write_manifest(
+    store: &crate::source::s3::S3Store,
+    run: &str,
+    name: &str,
+    files: &[FileRef],
+) -> Result<Manifest> {
+    let items: Vec<Value> = files.iter().map(|f| serde_json::json!({ "file": f })).collect();
+    let body = serde_json::to_vec(&items).map_err(|e| Error::Other(e.to_string()))?;
+    let key = store.put_area_object("runs", &format!("{run}/{name}.json"), body).await?;
+    Ok(Manifest { bucket: store.bucket().to_string(), key, count: files.len() })
 }
 
 /// A token no other run will draw: a randomly keyed hash of the time and the process.
@@ -370,7 +440,17 @@ pub struct LoadRequest {
     /// The run lease to give back once loaded: the run's last load carries it (see [`DiscoverResponse`]).
     #[serde(default)]
     pub lease: Option<String>,
+    /// A run's load (its discovery's lease): the run's outcomes are read from the database, and its files
+    /// without one (no ingest answered, or failed) are listed in a manifest for a second pass.
+    #[serde(default)]
+    pub run: Option<String>,
+    /// The run's last load (after its second pass): files still without an outcome are reported failed.
+    #[serde(default)]
+    pub final_pass: bool,
 }
+
+/// Per-file entries kept in a load's summary (counts are always whole): a state's payload stays bounded.
+pub const FILES_KEPT: usize = 50;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LoadedFile {
@@ -409,6 +489,19 @@ pub struct LoadSummary {
     /// The reconciliations of what was loaded: one per merchant touched, over its files' periods.
     #[serde(default)]
     pub reconciliation: Vec<ReconciliationHeadline>,
+    /// Whole counts where the lists above keep [`FILES_KEPT`] entries.
+    #[serde(default)]
+    pub loaded_count: usize,
+    #[serde(default)]
+    pub rejected_count: usize,
+    #[serde(default)]
+    pub reconciliation_count: usize,
+    /// A run's files with no outcome yet, for the second pass (a run's first load only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<Manifest>,
+    /// How a run's files came out, by remote status (a run's load only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub run_outcomes: Vec<(String, i64)>,
 }
 
 /// The headline numbers of one reconciliation run (its items are in `recon_item`).
@@ -431,6 +524,7 @@ pub struct ReconciliationHeadline {
 /// `sweep`, so is every file an earlier load sent back for that reason.
 pub async fn load(db: &mut Client, sources: &Sources, request: &LoadRequest) -> Result<LoadSummary> {
     let mut summary = LoadSummary { files: request.items.len(), ..Default::default() };
+    let mut run_rejected = 0;
     let mut to_load: Vec<(i64, String)> = Vec::new();
     // Where each file to load came from, to send a file that failed to load back for the second pass.
     let mut refs: Vec<(i64, FileRef)> = Vec::new();
@@ -484,9 +578,9 @@ pub async fn load(db: &mut Client, sources: &Sources, request: &LoadRequest) -> 
                 to_load.push((file_id, format!("file {file_id} (staged again from its copy)")));
             }
         }
-        for file_id in store::staged_file_ids(&*db).await? {
+        for (file_id, name) in store::staged_files(&*db).await? {
             if !to_load.iter().any(|(id, _)| *id == file_id) {
-                to_load.push((file_id, format!("file {file_id} (staged earlier)")));
+                to_load.push((file_id, name));
             }
         }
     }
@@ -530,6 +624,40 @@ pub async fn load(db: &mut Client, sources: &Sources, request: &LoadRequest) -> 
             }
         }
     }
+    // A run's files that no ingest answered, or that failed: a second pass, or, after it, failures.
+    if let Some(run) = &request.run {
+        let (outcomes, unfinished) = store::run_outcomes(&*db, run).await?;
+        let count = |status: &str| outcomes.iter().find(|(s, _)| s == status).map_or(0, |(_, n)| *n as usize);
+        summary.files = outcomes.iter().map(|(_, n)| *n as usize).sum();
+        summary.duplicates += count("duplicate");
+        for (path, reason) in store::run_rejections(&*db, run, FILES_KEPT as i64).await? {
+            summary.rejected.push(FailedFile {
+                file: None,
+                name: path,
+                error: errors::STATEMENT_REJECTED.to_string(),
+                cause: reason,
+            });
+        }
+        run_rejected = count("rejected");
+        summary.run_outcomes = outcomes;
+        let refs: Vec<FileRef> = unfinished.iter().filter_map(|u| unfinished_ref(sources, u)).collect();
+        if request.final_pass {
+            for u in &unfinished {
+                summary.failed.push(FailedFile {
+                    file: unfinished_ref(sources, u),
+                    name: u.path.clone(),
+                    error: errors::NO_OUTCOME.to_string(),
+                    cause: u.error.clone().unwrap_or_else(|| {
+                        "no outcome after the second pass: see the ingest's logs; the next run tries again".into()
+                    }),
+                });
+            }
+        } else if !refs.is_empty() {
+            let store =
+                sources.s3.as_ref().ok_or_else(|| Error::NotConfigured("S3_BUCKET for the retry manifest".into()))?;
+            summary.retry = Some(write_manifest(store, run, "retry", &refs).await?);
+        }
+    }
     summary.failed_count = summary.failed.len();
     // Then reconcile what is pending: what these loads queued, and what any earlier load queued and did not
     // see reconciled (its Lambda timed out, the execution was retried or redriven and its files now come back
@@ -547,13 +675,26 @@ pub async fn load(db: &mut Client, sources: &Sources, request: &LoadRequest) -> 
             open_at_stake: r.totals.open_at_stake,
         });
     }
-    // The run is over after this load — its lease goes back — unless it is the run's first load (the one that
-    // sweeps) and files failed: the state machine's second pass and its load (which does not sweep) follow.
+    // The run is over after this load — its lease goes back — unless a second pass follows: a run's first load
+    // that wrote a retry manifest, or (items) a first load that sweeps and left failures.
     if let Some(lease) = &request.lease {
-        if !request.sweep || summary.failed_count == 0 {
+        let second_pass_follows = match &request.run {
+            Some(_) => summary.retry.is_some(),
+            None => request.sweep && summary.failed_count > 0,
+        };
+        if !second_pass_follows {
             store::release_run_lease(&*db, lease).await?;
         }
     }
+    // Bounded: whole counts, and the first entries of each list.
+    summary.loaded_count = summary.loaded.len();
+    summary.rejected_count = summary.rejected.len().max(run_rejected);
+    summary.reconciliation_count = summary.reconciliation.len();
+    summary.loaded.truncate(FILES_KEPT);
+    summary.rejected.truncate(FILES_KEPT);
+    summary.failed.truncate(FILES_KEPT);
+    summary.failed_files.truncate(FILES_KEPT);
+    summary.reconciliation.truncate(FILES_KEPT);
     tracing::info!(
         loaded = summary.loaded.len(),
         duplicates = summary.duplicates,
@@ -564,6 +705,26 @@ pub async fn load(db: &mut Client, sources: &Sources, request: &LoadRequest) -> 
         "load finished"
     );
     Ok(summary)
+}
+
+/// The reference to ingest a run's unfinished file again, from where it was listed.
+fn unfinished_ref(sources: &Sources, u: &store::Unfinished) -> Option<FileRef> {
+    if let Some(store) = &sources.s3 {
+        if u.source == store.label() {
+            return Some(FileRef::S3 { key: store.key(crate::source::s3::INBOX, &u.path), size: u.size });
+        }
+    }
+    if let Some(ftps) = &sources.ftps {
+        if u.source == ftps.label() {
+            return Some(FileRef::Ftps {
+                path: u.path.clone(),
+                size: u.size,
+                modified: u.modified,
+                raw_key: u.raw_key.clone(),
+            });
+        }
+    }
+    None
 }
 
 /// Stage a file again from its copy (see [`remote::restage`]): whether it is staged now. A copy that cannot

@@ -22,9 +22,8 @@ static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 impl TestDb {
     pub async fn new(label: &str) -> TestDb {
-        let db = TestDb::empty(label).await;
-        let mut client = syncrocardpay_core::db::connect(&db.url).await.expect("connect to test database");
-        syncrocardpay_core::db::migrate(&mut client).await.expect("migrate");
+        let mut db = TestDb::empty(label).await;
+        syncrocardpay_core::db::migrate(&mut db.client).await.expect("migrate");
         db
     }
 

@@ -6,18 +6,25 @@
 
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::Value;
-use syncrocardpay_core::workflow::{self, Deployment, DiscoverRequest, DiscoverResponse, Failure};
+use syncrocardpay_core::workflow::{self, Deployment, DiscoverLimits, DiscoverRequest, DiscoverResponse, Failure};
+
+/// Files per run when `MAX_FILES_PER_RUN` is not set: a night's backlog beyond it waits for the next run.
+pub const DEFAULT_MAX_FILES_PER_RUN: usize = 5000;
 
 /// What the function keeps across invocations.
 pub struct Discover {
     pub deployment: Deployment,
-    /// How many files the Map ingests at once (`MAX_CONCURRENCY`).
-    pub max_concurrency: u32,
+    /// Files the Map ingests at once (`MAX_CONCURRENCY`), files per run (`MAX_FILES_PER_RUN`).
+    pub limits: DiscoverLimits,
 }
 
 impl Discover {
-    pub fn max_concurrency_from_env() -> u32 {
-        std::env::var("MAX_CONCURRENCY").ok().and_then(|v| v.parse().ok()).filter(|n| *n > 0).unwrap_or(4)
+    pub fn limits_from_env() -> DiscoverLimits {
+        let number = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok()).filter(|n| *n > 0);
+        DiscoverLimits {
+            max_concurrency: number("MAX_CONCURRENCY").map_or(4, |n| n as u32),
+            max_files: number("MAX_FILES_PER_RUN").map_or(DEFAULT_MAX_FILES_PER_RUN, |n| n as usize),
+        }
     }
 
     pub async fn handle(&self, event: LambdaEvent<Value>) -> Result<DiscoverResponse, Diagnostic> {
@@ -27,6 +34,6 @@ impl Discover {
     async fn discover(&self, event: &Value) -> Result<DiscoverResponse, Failure> {
         let request = DiscoverRequest::from_event(event).map_err(Failure::bad_request)?;
         let db = syncrocardpay_core::db::pooled(&self.deployment.pool).await?;
-        Ok(workflow::discover(&db, &self.deployment.sources, request, self.max_concurrency).await?)
+        Ok(workflow::discover(&db, &self.deployment.sources, request, self.limits).await?)
     }
 }

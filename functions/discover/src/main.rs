@@ -6,7 +6,7 @@ use syncrocardpay_discover::Discover;
 async fn main() -> Result<(), Error> {
     syncrocardpay_core::logging::init_lambda();
     let deployment = syncrocardpay_core::workflow::Deployment::from_env(1).await?;
-    let state = Arc::new(Discover { deployment, max_concurrency: Discover::max_concurrency_from_env() });
+    let state = Arc::new(Discover { deployment, limits: Discover::limits_from_env() });
     lambda_runtime::run(service_fn(move |event| {
         let state = state.clone();
         async move { state.handle(event).await }

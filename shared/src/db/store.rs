@@ -261,20 +261,84 @@ pub async fn remote_done(db: &impl GenericClient, id: &RemoteIdentity<'_>) -> Re
     Ok(row.is_some_and(|r| !matches!(r.get::<_, &str>(0), "failed" | "discovered")))
 }
 
-/// Register a listed file as discovered, unless it is already known (its status is then kept). Returns
-/// whether the row is new.
-pub async fn remote_discovered(db: &impl GenericClient, id: &RemoteIdentity<'_>) -> Result<bool> {
-    let n = db
-        .execute(
-            "INSERT INTO remote_file (source, path, size_bytes, modified_at, status, attempts, changed)
+/// Register a listed file as discovered by `run`, unless it is already known (its status is then kept, and
+/// the run that listed it again noted). Returns whether the row is new.
+pub async fn remote_discovered(db: &impl GenericClient, id: &RemoteIdentity<'_>, run: Option<&str>) -> Result<bool> {
+    let inserted: bool = db
+        .query_one(
+            "INSERT INTO remote_file (source, path, size_bytes, modified_at, status, attempts, changed, run_id)
              VALUES ($1, $2, $3, $4, 'discovered', 0,
                      EXISTS (SELECT 1 FROM remote_file r WHERE r.source = $1 AND r.path = $2
-                               AND (r.size_bytes <> $3 OR r.modified_at IS DISTINCT FROM $4)))
-             ON CONFLICT (source, path, size_bytes, modified_at) DO NOTHING",
-            &[&id.source, &id.path, &(id.size as i64), &id.modified],
+                               AND (r.size_bytes <> $3 OR r.modified_at IS DISTINCT FROM $4)), $5)
+             ON CONFLICT (source, path, size_bytes, modified_at) DO UPDATE SET run_id = coalesce($5, remote_file.run_id)
+             RETURNING xmax = 0",
+            &[&id.source, &id.path, &(id.size as i64), &id.modified, &run],
         )
-        .await?;
-    Ok(n == 1)
+        .await?
+        .get(0);
+    Ok(inserted)
+}
+
+/// A listed file of a run that has no outcome yet (still `discovered`: no ingest answered) or failed.
+#[derive(Debug, Clone)]
+pub struct Unfinished {
+    pub source: String,
+    pub path: String,
+    pub size: u64,
+    pub modified: Option<chrono::DateTime<chrono::Utc>>,
+    pub raw_key: Option<String>,
+    /// What went wrong, when an attempt said.
+    pub error: Option<String>,
+}
+
+/// A run's rejected files (path and first reason), at most `limit`.
+pub async fn run_rejections(db: &impl GenericClient, run: &str, limit: i64) -> Result<Vec<(String, String)>> {
+    Ok(db
+        .query(
+            "SELECT path, coalesce(error, 'rejected') FROM remote_file WHERE run_id = $1 AND status = 'rejected'
+              ORDER BY remote_file_id LIMIT $2",
+            &[&run, &limit],
+        )
+        .await?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect())
+}
+
+/// Staged files (id and name) not loaded yet (a load that never ran or failed), oldest first.
+pub async fn staged_files(db: &impl GenericClient) -> Result<Vec<(i64, String)>> {
+    let rows =
+        db.query("SELECT file_id, file_name FROM statement_file WHERE status = 'staged' ORDER BY file_id", &[]).await?;
+    Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
+}
+
+/// How the files a run listed came out, by `remote_file` status (`loaded`, `staged`, `duplicate`,
+/// `rejected`, `failed`, `discovered`), and the unfinished ones.
+pub async fn run_outcomes(db: &impl GenericClient, run: &str) -> Result<(Vec<(String, i64)>, Vec<Unfinished>)> {
+    let counts = db
+        .query("SELECT status, count(*) FROM remote_file WHERE run_id = $1 GROUP BY status ORDER BY status", &[&run])
+        .await?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    let unfinished = db
+        .query(
+            "SELECT source, path, size_bytes, modified_at, raw_key, error FROM remote_file
+              WHERE run_id = $1 AND status IN ('discovered', 'failed') ORDER BY remote_file_id",
+            &[&run],
+        )
+        .await?
+        .iter()
+        .map(|r| Unfinished {
+            source: r.get(0),
+            path: r.get(1),
+            size: r.get::<_, i64>(2) as u64,
+            modified: r.get(3),
+            raw_key: r.get(4),
+            error: r.get(5),
+        })
+        .collect();
+    Ok((counts, unfinished))
 }
 
 /// Files staged by an ingest and not loaded yet (a load that never ran or failed), oldest first.

@@ -299,6 +299,22 @@ impl S3Store {
         Ok(key)
     }
 
+    /// Write an object of an area (`runs/…`, the state machine's manifests) from memory. Returns its key.
+    pub async fn put_area_object(&self, area: &str, relative: &str, body: Vec<u8>) -> Result<String> {
+        safe_relative(relative).map_err(Error::Other)?;
+        let key = self.key(area, relative);
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(&key)
+            .content_type("application/json")
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .map_err(|e| s3_err(&format!("uploading to s3://{}/{key}", self.bucket), e))?;
+        Ok(key)
+    }
+
     /// The metadata of an object (for checks and tests).
     pub async fn metadata(&self, key: &str) -> Result<std::collections::HashMap<String, String>> {
         let head = self
