@@ -1023,3 +1023,122 @@ async fn a_run_started_while_another_is_going_does_nothing() {
     assert!(third.lease.is_some() && third.skipped.is_none(), "{third:?}");
     assert_ne!(third.lease, Some(lease));
 }
+
+/// A night past what an inline Map could carry (the old design died at 400 files: a state's 256 KiB payload,
+/// then the 25 000-event history): 450 files through the real ASL, the real ingest handler on the real queue
+/// and the real load, every file loaded once, and the execution's payloads and history bounded whatever the
+/// number of files (issue 17, items 1 and 4).
+#[tokio::test]
+async fn a_night_of_450_files_runs_with_payloads_and_history_that_do_not_grow() {
+    use syncrocardpay_core::formats::cielo::sample::{self, SampleSpec};
+    let Some(w) = World::new("lambda_night").await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let spec = SampleSpec { transactions: 950, merchants: 95, seed: 7, anomalies: false, ..SampleSpec::default() };
+    let mut files = sample::generate(dir.path(), &spec).unwrap();
+    files.truncate(450);
+    assert_eq!(files.len(), 450);
+    for (i, f) in files.iter().enumerate() {
+        w.put(
+            &format!("inbox/{i:04}_{}", f.path.file_name().unwrap().to_string_lossy()),
+            std::fs::read(&f.path).unwrap(),
+        )
+        .await;
+    }
+    let limits = DiscoverLimits { max_concurrency: 40, max_files: 5000 };
+    let discover = Discover { deployment: w.deployment(BUCKET).await, limits };
+    let run = discover.handle(lambda_event(json!({"trigger": "schedule", "force": false}))).await.unwrap();
+    assert_eq!(run.discovered, 450);
+    let discovery = serde_json::to_string(&run).unwrap();
+    assert!(discovery.len() < 2048, "discovery's answer is {} bytes", discovery.len());
+    let lease = run.lease.clone().unwrap();
+    let refs = w.manifest_files(run.manifest.as_ref().unwrap()).await;
+    w.moto.queue_lambda_results(&[serde_json::to_value(&run).unwrap()]);
+    let execution = w.start("night-450", r#"{"trigger": "schedule", "force": false}"#).await;
+
+    // The ingest handler answers every file's message as Lambda's event source would deliver them, but one,
+    // held back until the load's answer is queued (its outcome is known: staged by the same ingest).
+    let ingest = w.ingest_handler(BUCKET).await;
+    let last_key = refs.last().unwrap().name().to_string();
+    let mut held_back = None;
+    let mut answered = 0;
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while answered < 449 && Instant::now() < deadline {
+        let out = w
+            .sqs
+            .receive_message()
+            .queue_url(&w.queue_url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
+            .send()
+            .await
+            .unwrap();
+        let mut batch = Vec::new();
+        for m in out.messages.unwrap_or_default() {
+            if m.body().unwrap().contains(&last_key) {
+                held_back = Some(m);
+            } else {
+                batch.push(m);
+            }
+        }
+        if batch.is_empty() {
+            continue;
+        }
+        let response = w.deliver(&ingest, &batch.iter().collect::<Vec<_>>(), Some(1)).await;
+        assert!(response.batch_item_failures.is_empty(), "{response:?}");
+        answered += batch.len();
+    }
+    assert_eq!(answered, 449);
+    let held_back = loop {
+        if let Some(m) = held_back.take() {
+            break m;
+        }
+        let out = w.sqs.receive_message().queue_url(&w.queue_url).wait_time_seconds(1).send().await.unwrap();
+        held_back = out.messages.unwrap_or_default().into_iter().find(|m| m.body().unwrap().contains(&last_key));
+    };
+    let deployment = w.deployment(BUCKET).await;
+    let mut db = syncrocardpay_core::db::pooled(&deployment.pool).await.unwrap();
+    syncrocardpay_core::remote::ingest(
+        &mut db,
+        &deployment.sources,
+        refs.last().unwrap(),
+        syncrocardpay_core::pipeline::IngestMode::StageOnly,
+    )
+    .await
+    .unwrap();
+    let load_input = json!({"items": [], "run": lease, "sweep": true, "lease": lease, "final_pass": false});
+    let load = Load { deployment: w.deployment(BUCKET).await };
+    let summary = load.handle(lambda_event(load_input)).await.unwrap();
+    assert_eq!((summary.files, summary.loaded_count, summary.failed_count), (450, 450, 0), "{summary:?}");
+    w.moto.queue_lambda_results(&[serde_json::to_value(&summary).unwrap()]);
+    let response = w.deliver(&ingest, &[&held_back], Some(1)).await;
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+    let done = w.wait_for(&execution).await;
+    assert_eq!(done.status(), &ExecutionStatus::Succeeded, "{:?} {:?}", done.error(), done.cause());
+
+    // Every file loaded once.
+    assert_eq!(w.db.count("SELECT count(*) FROM statement_file WHERE status = 'loaded'").await, 450);
+    let transactions: u64 = files.iter().map(|f| f.transactions).sum();
+    assert_eq!(w.db.count("SELECT count(*) FROM fact_card_transaction").await as u64, transactions);
+    // Bounded: the execution's history and the largest payload in it, whatever the number of files.
+    let history = w.history(&execution).await;
+    assert!(history.len() < 40, "{} events", history.len());
+    let largest = history
+        .iter()
+        .filter_map(|e| {
+            e.state_entered_event_details()
+                .and_then(|d| d.input())
+                .or_else(|| e.state_exited_event_details().and_then(|d| d.output()))
+                .map(str::len)
+        })
+        .max()
+        .unwrap();
+    assert!(largest < 32 * 1024, "a state's payload reached {largest} bytes");
+    let output = done.output().unwrap();
+    assert!(output.len() < 32 * 1024, "output {} bytes", output.len());
+    eprintln!(
+        "450 files: {} history events, largest state payload {largest} bytes, output {} bytes",
+        history.len(),
+        output.len()
+    );
+}
