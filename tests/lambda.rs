@@ -1025,18 +1025,18 @@ async fn a_run_started_while_another_is_going_does_nothing() {
 }
 
 /// A night past what an inline Map could carry (the old design died at 400 files: a state's 256 KiB payload,
-/// then the 25 000-event history): 450 files through the real ASL, the real ingest handler on the real queue
+/// then the 25 000-event history): 2 000 files through the real ASL, the real ingest handler on the real queue
 /// and the real load, every file loaded once, and the execution's payloads and history bounded whatever the
 /// number of files (issue 17, items 1 and 4).
 #[tokio::test]
-async fn a_night_of_450_files_runs_with_payloads_and_history_that_do_not_grow() {
+async fn a_night_of_2000_files_runs_with_payloads_and_history_that_do_not_grow() {
     use syncrocardpay_core::formats::cielo::sample::{self, SampleSpec};
     let Some(w) = World::new("lambda_night").await else { return };
     let dir = tempfile::tempdir().unwrap();
-    let spec = SampleSpec { transactions: 950, merchants: 95, seed: 7, anomalies: false, ..SampleSpec::default() };
+    let spec = SampleSpec { transactions: 4200, merchants: 420, seed: 7, anomalies: false, ..SampleSpec::default() };
     let mut files = sample::generate(dir.path(), &spec).unwrap();
-    files.truncate(450);
-    assert_eq!(files.len(), 450);
+    files.truncate(2000);
+    assert_eq!(files.len(), 2000);
     for (i, f) in files.iter().enumerate() {
         w.put(
             &format!("inbox/{i:04}_{}", f.path.file_name().unwrap().to_string_lossy()),
@@ -1047,13 +1047,13 @@ async fn a_night_of_450_files_runs_with_payloads_and_history_that_do_not_grow() 
     let limits = DiscoverLimits { max_concurrency: 40, max_files: 5000 };
     let discover = Discover { deployment: w.deployment(BUCKET).await, limits };
     let run = discover.handle(lambda_event(json!({"trigger": "schedule", "force": false}))).await.unwrap();
-    assert_eq!(run.discovered, 450);
+    assert_eq!(run.discovered, 2000);
     let discovery = serde_json::to_string(&run).unwrap();
     assert!(discovery.len() < 2048, "discovery's answer is {} bytes", discovery.len());
     let lease = run.lease.clone().unwrap();
     let refs = w.manifest_files(run.manifest.as_ref().unwrap()).await;
     w.moto.queue_lambda_results(&[serde_json::to_value(&run).unwrap()]);
-    let execution = w.start("night-450", r#"{"trigger": "schedule", "force": false}"#).await;
+    let execution = w.start("night-2000", r#"{"trigger": "schedule", "force": false}"#).await;
 
     // The ingest handler answers every file's message as Lambda's event source would deliver them, but one,
     // held back until the load's answer is queued (its outcome is known: staged by the same ingest).
@@ -1061,8 +1061,8 @@ async fn a_night_of_450_files_runs_with_payloads_and_history_that_do_not_grow() 
     let last_key = refs.last().unwrap().name().to_string();
     let mut held_back = None;
     let mut answered = 0;
-    let deadline = Instant::now() + Duration::from_secs(300);
-    while answered < 449 && Instant::now() < deadline {
+    let deadline = Instant::now() + Duration::from_secs(900);
+    while answered < 1999 && Instant::now() < deadline {
         let out = w
             .sqs
             .receive_message()
@@ -1088,7 +1088,7 @@ async fn a_night_of_450_files_runs_with_payloads_and_history_that_do_not_grow() 
         assert!(response.batch_item_failures.is_empty(), "{response:?}");
         answered += batch.len();
     }
-    assert_eq!(answered, 449);
+    assert_eq!(answered, 1999);
     let held_back = loop {
         if let Some(m) = held_back.take() {
             break m;
@@ -1109,7 +1109,7 @@ async fn a_night_of_450_files_runs_with_payloads_and_history_that_do_not_grow() 
     let load_input = json!({"items": [], "run": lease, "sweep": true, "lease": lease, "final_pass": false});
     let load = Load { deployment: w.deployment(BUCKET).await };
     let summary = load.handle(lambda_event(load_input)).await.unwrap();
-    assert_eq!((summary.files, summary.loaded_count, summary.failed_count), (450, 450, 0), "{summary:?}");
+    assert_eq!((summary.files, summary.loaded_count, summary.failed_count), (2000, 2000, 0), "{summary:?}");
     w.moto.queue_lambda_results(&[serde_json::to_value(&summary).unwrap()]);
     let response = w.deliver(&ingest, &[&held_back], Some(1)).await;
     assert!(response.batch_item_failures.is_empty(), "{response:?}");
@@ -1117,7 +1117,7 @@ async fn a_night_of_450_files_runs_with_payloads_and_history_that_do_not_grow() 
     assert_eq!(done.status(), &ExecutionStatus::Succeeded, "{:?} {:?}", done.error(), done.cause());
 
     // Every file loaded once.
-    assert_eq!(w.db.count("SELECT count(*) FROM statement_file WHERE status = 'loaded'").await, 450);
+    assert_eq!(w.db.count("SELECT count(*) FROM statement_file WHERE status = 'loaded'").await, 2000);
     let transactions: u64 = files.iter().map(|f| f.transactions).sum();
     assert_eq!(w.db.count("SELECT count(*) FROM fact_card_transaction").await as u64, transactions);
     // Bounded: the execution's history and the largest payload in it, whatever the number of files.
@@ -1137,7 +1137,7 @@ async fn a_night_of_450_files_runs_with_payloads_and_history_that_do_not_grow() 
     let output = done.output().unwrap();
     assert!(output.len() < 32 * 1024, "output {} bytes", output.len());
     eprintln!(
-        "450 files: {} history events, largest state payload {largest} bytes, output {} bytes",
+        "2000 files: {} history events, largest state payload {largest} bytes, output {} bytes",
         history.len(),
         output.len()
     );

@@ -778,9 +778,10 @@ pub mod metrics {
         ];
         let mut line = json!({
             "StackName": stack,
-            FILES_LOADED: summary.loaded.len(),
+            // Whole counts (the lists keep their first entries only).
+            FILES_LOADED: summary.loaded_count.max(summary.loaded.len()),
             FILES_DUPLICATE: summary.duplicates,
-            FILES_REJECTED: summary.rejected.len(),
+            FILES_REJECTED: summary.rejected_count.max(summary.rejected.len()),
             FILES_FAILED: summary.failed_count,
             FACTS_ADDED: summary.facts.total(),
             OPEN_AT_STAKE: at_stake,
@@ -805,6 +806,8 @@ mod tests {
     #[test]
     fn a_load_becomes_one_embedded_metric_format_line() {
         let summary = LoadSummary {
+            // 120 files loaded, the first kept in the list.
+            loaded_count: 120,
             loaded: vec![LoadedFile {
                 file_id: 1,
                 name: "A".into(),
@@ -839,7 +842,7 @@ mod tests {
         }
         assert_eq!(
             (line["FilesLoaded"].clone(), line["FilesDuplicate"].clone(), line["FilesFailed"].clone()),
-            (json!(1), json!(2), json!(1))
+            (json!(120), json!(2), json!(1))
         );
         assert_eq!((line["FactsAdded"].clone(), line["OpenAtStake"].clone()), (json!(42), json!(123.45)));
         assert_eq!(line["_aws"]["CloudWatchMetrics"][0]["Dimensions"], json!([["StackName"]]));
