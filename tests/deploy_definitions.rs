@@ -334,6 +334,15 @@ fn the_entry_choice_routes_both_input_shapes() {
     for load in ["Load", "LoadRetried"] {
         assert_eq!(d["States"][load]["Parameters"]["Payload"]["lease.$"], "$.lease", "{load} gives the lease back");
     }
+    // A load whose time ran short is called again until nothing is left staged.
+    for (load, more, path) in [
+        ("Load", "MoreToLoad", "$.load.summary.more"),
+        ("LoadRetried", "MoreToLoadAfterRetry", "$.retry_load.summary.more"),
+    ] {
+        assert_eq!(d["States"][load]["Next"], more);
+        let choice = &d["States"][more]["Choices"][0];
+        assert_eq!((choice["Variable"].as_str(), choice["Next"].as_str()), (Some(path), Some(load)));
+    }
 }
 
 /// Someone is told when it cannot work (issue 16, item 6): an SNS topic (with an e-mail parameter), the alarms

@@ -1076,3 +1076,46 @@ async fn a_file_the_database_refuses_is_recorded_as_failed_and_the_next_loads() 
     let r = ingest_file(&mut db.client, &sales.path, "test", IngestMode::StageAndLoad).await.unwrap();
     assert_eq!(r.outcome, Outcome::Loaded);
 }
+
+/// A backlog drains in bounded chunks (issue 17, item 2): a load whose time is up stops starting files and
+/// says `more`; called again (as the state machine does) it goes on where it stopped, each call idempotent,
+/// until nothing is left staged — and only the last call ends the run (its lease goes back).
+#[tokio::test]
+async fn a_backlog_loads_in_bounded_chunks_until_nothing_is_left() {
+    use syncrocardpay_core::workflow::{load_within, LoadRequest};
+    let mut db = TestDb::new("chunks").await;
+    let dir = tempfile::tempdir().unwrap();
+    let spec = syncrocardpay_core::formats::cielo::sample::SampleSpec {
+        transactions: 60,
+        merchants: 6,
+        seed: 5,
+        ..Default::default()
+    };
+    let files = syncrocardpay_core::formats::cielo::sample::generate(dir.path(), &spec).unwrap();
+    assert!(files.len() > 16, "{} files", files.len());
+    for f in &files {
+        ingest_file(&mut db.client, &f.path, "lambda", IngestMode::StageOnly).await.unwrap();
+    }
+    assert!(syncrocardpay_core::db::store::acquire_run_lease(&db.client, "run-c", 60).await.unwrap().is_none());
+    let request = LoadRequest { sweep: true, lease: Some("run-c".into()), ..Default::default() };
+    let mut calls = 0;
+    let mut loaded = 0;
+    loop {
+        calls += 1;
+        let s =
+            load_within(&mut db.client, &Default::default(), &request, Some(std::time::Duration::ZERO)).await.unwrap();
+        assert!(s.loaded_count >= 1, "every call makes progress");
+        loaded += s.loaded_count;
+        let held = db.count("SELECT count(*) FROM run_lease").await;
+        if !s.more {
+            assert_eq!(held, 0, "the last call gives the lease back");
+            break;
+        }
+        assert_eq!(held, 1, "the run goes on while files are left");
+    }
+    assert_eq!(loaded, files.len());
+    assert!(calls >= 3, "{calls} calls for {} files", files.len());
+    assert_eq!(db.count("SELECT count(*) FROM statement_file WHERE status = 'loaded'").await as usize, files.len());
+    let expected: u64 = files.iter().map(|f| f.transactions).sum();
+    assert_eq!(db.count("SELECT count(*) FROM fact_card_transaction").await as u64, expected);
+}

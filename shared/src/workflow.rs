@@ -452,6 +452,9 @@ pub struct LoadRequest {
 /// Per-file entries kept in a load's summary (counts are always whole): a state's payload stays bounded.
 pub const FILES_KEPT: usize = 50;
 
+/// Files loaded between two looks at a load's time budget.
+const LOAD_CHUNK: usize = 8;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LoadedFile {
     pub file_id: i64,
@@ -502,6 +505,9 @@ pub struct LoadSummary {
     /// How a run's files came out, by remote status (a run's load only).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub run_outcomes: Vec<(String, i64)>,
+    /// Files are still staged: the time budget ran out, call again (the state machine does).
+    #[serde(default)]
+    pub more: bool,
 }
 
 /// The headline numbers of one reconciliation run (its items are in `recon_item`).
@@ -523,6 +529,20 @@ pub struct ReconciliationHeadline {
 /// rows were lost (a database crash) is staged again from its copy in `sources`' bucket and loaded; with
 /// `sweep`, so is every file an earlier load sent back for that reason.
 pub async fn load(db: &mut Client, sources: &Sources, request: &LoadRequest) -> Result<LoadSummary> {
+    load_within(db, sources, request, None).await
+}
+
+/// [`load`] in bounded chunks: once `budget` has passed (checked between files; at least one file is
+/// always loaded), the files left staged stay for the next call and the summary says `more`. The state
+/// machine calls again until there is nothing more, so a backlog of thousands drains without any Lambda near
+/// its time limit; each call is idempotent.
+pub async fn load_within(
+    db: &mut Client,
+    sources: &Sources,
+    request: &LoadRequest,
+    budget: Option<std::time::Duration>,
+) -> Result<LoadSummary> {
+    let started = std::time::Instant::now();
     let mut summary = LoadSummary { files: request.items.len(), ..Default::default() };
     let mut run_rejected = 0;
     let mut to_load: Vec<(i64, String)> = Vec::new();
@@ -585,7 +605,15 @@ pub async fn load(db: &mut Client, sources: &Sources, request: &LoadRequest) -> 
         }
     }
     let ids: Vec<i64> = to_load.iter().map(|(id, _)| *id).collect();
-    let mut results = pipeline::load_files(db, &ids).await?;
+    let mut results = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(LOAD_CHUNK) {
+        if !results.is_empty() && budget.is_some_and(|b| started.elapsed() >= b) {
+            summary.more = true;
+            break;
+        }
+        results.extend(pipeline::load_files(db, chunk).await?);
+    }
+    to_load.truncate(results.len());
     // Staged rows lost since the ingest: staged again from the file's copy and loaded now, where a copy exists.
     let mut again = Vec::new();
     for (file_id, l) in &results {
@@ -624,8 +652,9 @@ pub async fn load(db: &mut Client, sources: &Sources, request: &LoadRequest) -> 
             }
         }
     }
-    // A run's files that no ingest answered, or that failed: a second pass, or, after it, failures.
-    if let Some(run) = &request.run {
+    // A run's files that no ingest answered, or that failed: a second pass, or, after it, failures (once
+    // everything staged is loaded).
+    if let (Some(run), false) = (&request.run, summary.more) {
         let (outcomes, unfinished) = store::run_outcomes(&*db, run).await?;
         let count = |status: &str| outcomes.iter().find(|(s, _)| s == status).map_or(0, |(_, n)| *n as usize);
         summary.files = outcomes.iter().map(|(_, n)| *n as usize).sum();
@@ -678,10 +707,11 @@ pub async fn load(db: &mut Client, sources: &Sources, request: &LoadRequest) -> 
     // The run is over after this load — its lease goes back — unless a second pass follows: a run's first load
     // that wrote a retry manifest, or (items) a first load that sweeps and left failures.
     if let Some(lease) = &request.lease {
-        let second_pass_follows = match &request.run {
-            Some(_) => summary.retry.is_some(),
-            None => request.sweep && summary.failed_count > 0,
-        };
+        let second_pass_follows = summary.more
+            || match &request.run {
+                Some(_) => summary.retry.is_some(),
+                None => request.sweep && summary.failed_count > 0,
+            };
         if !second_pass_follows {
             store::release_run_lease(&*db, lease).await?;
         }
