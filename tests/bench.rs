@@ -24,6 +24,7 @@ fn bench_measures_every_path_on_the_same_rows() {
     };
     assert_eq!(rows("file → facts"), Some(fact_rows));
     assert_eq!(rows("raw binary COPY"), Some(fact_rows), "the raw COPY loads the very rows we loaded");
+    assert_eq!(rows("staged path"), Some(fact_rows), "the AWS path (stage, then load) loads the same rows");
     if let Some(n) = rows("psql") {
         assert_eq!(n, fact_rows);
     }
