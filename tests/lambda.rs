@@ -183,22 +183,27 @@ impl World {
         out.contents().iter().map(|o| o.key().unwrap().to_string()).collect()
     }
 
+    /// One receive of up to `max` messages (waiting up to a second), with their attributes.
+    async fn receive_some(&self, max: i32) -> Vec<aws_sdk_sqs::types::Message> {
+        let out = self
+            .sqs
+            .receive_message()
+            .queue_url(&self.queue_url)
+            .max_number_of_messages(max)
+            .wait_time_seconds(1)
+            .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
+            .send()
+            .await
+            .unwrap();
+        out.messages.unwrap_or_default()
+    }
+
     /// Receive `n` messages (waiting up to 20 s), with their attributes.
     async fn receive(&self, n: usize) -> Vec<aws_sdk_sqs::types::Message> {
         let mut got = Vec::new();
         let deadline = Instant::now() + Duration::from_secs(20);
         while got.len() < n && Instant::now() < deadline {
-            let out = self
-                .sqs
-                .receive_message()
-                .queue_url(&self.queue_url)
-                .max_number_of_messages(10)
-                .wait_time_seconds(1)
-                .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
-                .send()
-                .await
-                .unwrap();
-            got.extend(out.messages.unwrap_or_default());
+            got.extend(self.receive_some(10).await);
         }
         assert_eq!(got.len(), n, "messages received from the ingest queue");
         got
@@ -595,8 +600,7 @@ async fn a_dead_ingest_is_noticed_by_its_missing_heartbeats_and_a_live_one_is_ke
     tokio::time::sleep(Duration::from_secs(5)).await;
     drop(alive);
     // Its task did not time out: no third delivery of the file.
-    let again = w.sqs.receive_message().queue_url(&w.queue_url).wait_time_seconds(1).send().await.unwrap();
-    assert!(again.messages.unwrap_or_default().is_empty(), "the living ingest's task timed out");
+    assert!(w.receive_some(1).await.is_empty(), "the living ingest's task timed out");
     let ingest = w.ingest_handler(BUCKET).await;
     let load = LoadSummary { files: 1, ..Default::default() };
     w.moto.queue_lambda_results(&[serde_json::to_value(&load).unwrap()]);
@@ -673,16 +677,7 @@ async fn transient_failures_are_retried_and_files_that_still_fail_fail_the_execu
         if d.status() != &ExecutionStatus::Running || Instant::now() > deadline {
             break d;
         }
-        let out = w
-            .sqs
-            .receive_message()
-            .queue_url(&w.queue_url)
-            .max_number_of_messages(1)
-            .wait_time_seconds(1)
-            .send()
-            .await
-            .unwrap();
-        for m in out.messages.unwrap_or_default() {
+        for m in w.receive_some(1).await {
             let handler = if m.body().unwrap().contains("GONE") { &broken } else { &ingest };
             let response = w.deliver(handler, &[&m], Some(3)).await;
             assert!(response.batch_item_failures.is_empty(), "{response:?}");
@@ -1063,18 +1058,8 @@ async fn a_night_of_2000_files_runs_with_payloads_and_history_that_do_not_grow()
     let mut answered = 0;
     let deadline = Instant::now() + Duration::from_secs(900);
     while answered < 1999 && Instant::now() < deadline {
-        let out = w
-            .sqs
-            .receive_message()
-            .queue_url(&w.queue_url)
-            .max_number_of_messages(10)
-            .wait_time_seconds(1)
-            .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
-            .send()
-            .await
-            .unwrap();
         let mut batch = Vec::new();
-        for m in out.messages.unwrap_or_default() {
+        for m in w.receive_some(10).await {
             if m.body().unwrap().contains(&last_key) {
                 held_back = Some(m);
             } else {
@@ -1093,8 +1078,7 @@ async fn a_night_of_2000_files_runs_with_payloads_and_history_that_do_not_grow()
         if let Some(m) = held_back.take() {
             break m;
         }
-        let out = w.sqs.receive_message().queue_url(&w.queue_url).wait_time_seconds(1).send().await.unwrap();
-        held_back = out.messages.unwrap_or_default().into_iter().find(|m| m.body().unwrap().contains(&last_key));
+        held_back = w.receive_some(1).await.into_iter().find(|m| m.body().unwrap().contains(&last_key));
     };
     let deployment = w.deployment(BUCKET).await;
     let mut db = syncrocardpay_core::db::pooled(&deployment.pool).await.unwrap();

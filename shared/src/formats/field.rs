@@ -126,7 +126,8 @@ impl<'a> FieldReader<'a> {
         FieldReader { line, errors: Vec::new(), anomalies: Vec::new() }
     }
 
-    fn fail(&mut self, column: usize, field: &'static str, reason: String) {
+    /// Record an error at a field (a check across fields a record parser makes).
+    pub(crate) fn fail(&mut self, column: usize, field: &'static str, reason: String) {
         self.errors.push(FieldError { column, field, reason });
     }
 

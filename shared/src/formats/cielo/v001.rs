@@ -145,23 +145,19 @@ impl Anticipations {
             for (parts, total, field, what) in [(gross_parts, gross, GROSS, "gross"), (net_parts, net, NET, "net")] {
                 let sum = parts.iter().try_fold(Decimal::ZERO, |a, b| a.checked_add(*b));
                 if sum != Some(total) {
-                    r.errors.push(crate::formats::FieldError {
-                        column: field.sign.start,
-                        field: field.sign.name,
-                        reason: format!(
+                    r.fail(
+                        field.sign.start,
+                        field.sign.name,
+                        format!(
                             "the operation's {what} total {total} is not the sum of its agendas (à vista {}, \
                              parcelado {}, pré-datado {})",
                             parts[0], parts[1], parts[2]
                         ),
-                    });
+                    );
                 }
             }
             if self.operations.iter().any(|o| o.number == number) {
-                r.errors.push(crate::formats::FieldError {
-                    column: NUMBER.start,
-                    field: NUMBER.name,
-                    reason: format!("operation {number} appears twice in the file"),
-                });
+                r.fail(NUMBER.start, NUMBER.name, format!("operation {number} appears twice in the file"));
             }
         }
         let valid = r.errors.is_empty();
@@ -227,21 +223,15 @@ impl Anticipations {
         let ur_key = r.digits(UR_KEY);
         let operation = self.operations.iter_mut().find(|o| o.number == operation_code);
         if r.errors.is_empty() && operation.is_none() {
-            r.errors.push(crate::formats::FieldError {
-                column: OPERATION.start,
-                field: OPERATION.name,
-                reason: format!(
-                    "RO {number} is anticipated by operation {operation_code}, whose record 5 is not before it"
-                ),
-            });
+            r.fail(
+                OPERATION.start,
+                OPERATION.name,
+                format!("RO {number} is anticipated by operation {operation_code}, whose record 5 is not before it"),
+            );
         }
         let discount = net.checked_sub(gross);
         if r.errors.is_empty() && discount.is_none() {
-            r.errors.push(crate::formats::FieldError {
-                column: NET.sign.start,
-                field: NET.sign.name,
-                reason: format!("net {net} − gross {gross} is out of range"),
-            });
+            r.fail(NET.sign.start, NET.sign.name, format!("net {net} − gross {gross} is out of range"));
         }
         let (Some(operation), Some(discount), true) = (operation, discount, r.errors.is_empty()) else {
             cx.field_errors(line_no, "6", take(&mut r.errors));
@@ -325,22 +315,18 @@ impl Anticipations {
         };
         let open = self.open.as_mut().filter(|s| s.ur_key == o.ur_key && s.number == o.summary_number);
         if r.errors.is_empty() && open.is_none() {
-            r.errors.push(crate::formats::FieldError {
-                column: UR_KEY.start,
-                field: UR_KEY.name,
-                reason: format!(
+            r.fail(
+                UR_KEY.start,
+                UR_KEY.name,
+                format!(
                     "debit offset against RO {} ({}) does not follow that RO's record 6",
                     o.summary_number, o.ur_key
                 ),
-            });
+            );
         }
         let offsets = open.as_ref().and_then(|s| s.offsets.checked_add(o.offset_amount));
         if r.errors.is_empty() && offsets.is_none() {
-            r.errors.push(crate::formats::FieldError {
-                column: OFFSET.sign.start,
-                field: OFFSET.sign.name,
-                reason: "the offsets against this RO add up out of range".into(),
-            });
+            r.fail(OFFSET.sign.start, OFFSET.sign.name, "the offsets against this RO add up out of range".into());
         }
         let (Some(open), Some(offsets), true) = (open, offsets, r.errors.is_empty()) else {
             cx.field_errors(line_no, "7", take(&mut r.errors));
