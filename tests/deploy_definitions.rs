@@ -166,13 +166,15 @@ fn the_database_is_migrated_at_deploy_and_connections_stay_within_a_budget() {
     let default = |p: &str| t["Parameters"][p]["Default"].as_u64().unwrap();
     let share = syncrocardpay_ingest::connection_share(
         default("DbConnectionBudget"),
-        default("MaxConcurrency"),
+        default("MaxConcurrency") + default("UploadConcurrency"),
         default("LoadConcurrency"),
     );
     assert!(share.as_ref().is_ok_and(|s| *s >= 1), "{share:?}");
-    // Even at their smallest, the budget fits MaxConcurrency's smallest.
+    assert_eq!(intrinsic(&ingest["UPLOAD_CONCURRENCY"]).unwrap().1, "UploadConcurrency");
+    // Even at their smallest, the budget fits both queues' smallest concurrency.
     let least = |p: &str| t["Parameters"][p]["MinValue"].as_u64().unwrap();
-    assert!(syncrocardpay_ingest::connection_share(least("DbConnectionBudget"), least("MaxConcurrency"), 1).is_ok());
+    let ingest_lambdas = least("MaxConcurrency") + least("UploadConcurrency");
+    assert!(syncrocardpay_ingest::connection_share(least("DbConnectionBudget"), ingest_lambdas, 1).is_ok());
     for rule in ["SubnetsNeedSecurityGroups", "SecurityGroupsNeedSubnets"] {
         assert!(t["Rules"][rule]["Assertions"][0]["AssertDescription"].is_string(), "{rule}");
     }
@@ -380,6 +382,7 @@ fn alarms_tracing_and_data_safety_are_in_the_template() {
     assert_eq!(watched("ScheduleFailedInvocationsAlarm"), ["TargetErrorCount", "InvocationDroppedCount"]);
     assert_eq!(watched("ExecutionsFailedAlarm"), ["ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted"]);
     assert_eq!(watched("OldestIngestMessageAlarm"), ["ApproximateAgeOfOldestMessage"]);
+    assert_eq!(watched("OldestUploadMessageAlarm"), ["ApproximateAgeOfOldestMessage"]);
     assert_eq!(watched("FilesFailedAlarm"), [syncrocardpay_core::workflow::metrics::FILES_FAILED]);
     for f in ["Discover", "Ingest", "Load"] {
         assert_eq!(watched(&format!("{f}ErrorsAlarm")), ["Errors"]);
@@ -503,27 +506,33 @@ fn the_template_keeps_its_operational_promises() {
     .unwrap();
     assert_eq!(r[group.trim_end_matches(".Arn")]["Properties"]["RetentionInDays"], 14);
 
-    // The queue: visibility ≥ 6× the ingest timeout, a dead-letter queue, the receive count the function knows.
+    // The queues (the nightly runs' task tokens; the uploads' S3 notifications, so that a burst of uploads
+    // never holds up a night): visibility ≥ 6× the ingest timeout, a dead-letter queue, the receive count the
+    // function knows, each read by the ingest function at a concurrency of its own.
     let ingest = &r["IngestFunction"]["Properties"];
-    let queue = &r["IngestQueue"]["Properties"];
     let timeout = ingest["Timeout"].as_u64().unwrap();
-    assert!(queue["VisibilityTimeout"].as_u64().unwrap() >= 6 * timeout);
-    assert_eq!(intrinsic(&queue["RedrivePolicy"]["deadLetterTargetArn"]).unwrap().1, "IngestDeadLetterQueue.Arn");
-    assert_eq!(
-        intrinsic(&queue["RedrivePolicy"]["maxReceiveCount"]),
-        intrinsic(&ingest["Environment"]["Variables"]["MAX_RECEIVE_COUNT"])
-    );
-    let event = &ingest["Events"]["IngestQueue"]["Properties"];
-    assert_eq!(event["FunctionResponseTypes"][0], "ReportBatchItemFailures");
+    for (queue_name, concurrency) in [("IngestQueue", "MaxConcurrency"), ("UploadQueue", "UploadConcurrency")] {
+        let queue = &r[queue_name]["Properties"];
+        assert!(queue["VisibilityTimeout"].as_u64().unwrap() >= 6 * timeout, "{queue_name}");
+        assert_eq!(intrinsic(&queue["RedrivePolicy"]["deadLetterTargetArn"]).unwrap().1, "IngestDeadLetterQueue.Arn");
+        assert_eq!(
+            intrinsic(&queue["RedrivePolicy"]["maxReceiveCount"]),
+            intrinsic(&ingest["Environment"]["Variables"]["MAX_RECEIVE_COUNT"])
+        );
+        let event = &ingest["Events"][queue_name]["Properties"];
+        assert_eq!(intrinsic(&event["Queue"]).unwrap().1, format!("{queue_name}.Arn"));
+        assert_eq!(event["FunctionResponseTypes"][0], "ReportBatchItemFailures", "{queue_name}");
+        assert_eq!(intrinsic(&event["ScalingConfig"]["MaximumConcurrency"]).unwrap().1, concurrency);
+    }
     assert_eq!(intrinsic(&ingest["Environment"]["Variables"]["STATE_MACHINE_ARN"]).unwrap().1, "ReconcileStateMachine");
 
-    // S3 notifications of the inbox go to the same queue, which lets S3 send to it.
+    // S3 notifications of the inbox go to the upload queue, which lets S3 send to it.
     let notification = &r["StatementBucket"]["Properties"]["NotificationConfiguration"]["QueueConfigurations"][0];
-    assert_eq!(intrinsic(&notification["Queue"]).unwrap().1, "IngestQueue.Arn");
+    assert_eq!(intrinsic(&notification["Queue"]).unwrap().1, "UploadQueue.Arn");
     assert_eq!(notification["Filter"]["S3Key"]["Rules"][0]["Value"], "inbox/");
     assert_eq!(notification["Event"], "s3:ObjectCreated:*");
     let all = statements(&t);
-    assert!(all.iter().any(|(n, s)| n == "IngestQueuePolicy" && s["Principal"]["Service"] == "s3.amazonaws.com"));
+    assert!(all.iter().any(|(n, s)| n == "UploadQueuePolicy" && s["Principal"]["Service"] == "s3.amazonaws.com"));
 
     // Least privilege: every action allowed is named (no `*` in any allowed action; a Deny may be wide).
     assert!(all.len() >= 15, "{} statements", all.len());

@@ -1126,3 +1126,35 @@ async fn a_night_of_2000_files_runs_with_payloads_and_history_that_do_not_grow()
         output.len()
     );
 }
+
+/// The ingest function reads two queues (a night's task tokens; the uploads' S3 notifications, so that a
+/// burst of uploads never holds up a night): every message's visibility and backoff go to the queue it came
+/// from, found from its source ARN (issue 17, item 5).
+#[tokio::test]
+async fn each_message_is_kept_and_put_back_on_the_queue_it_came_from() {
+    use aws_lambda_events::event::sqs::SqsMessage;
+    let Some(w) = World::new("lambda_queues").await else { return };
+    let uploads = w.sqs.create_queue().queue_name("uploads").send().await.unwrap().queue_url.unwrap();
+    let uploads_arn = w.queue_arn.rsplit_once(':').map(|(head, _)| format!("{head}:uploads")).unwrap();
+    let ingest = w.ingest_handler(BUCKET).await;
+    for _ in 0..2 {
+        for (arn, url) in [(&w.queue_arn, &w.queue_url), (&uploads_arn, &uploads)] {
+            let m = SqsMessage { event_source_arn: Some(arn.clone()), ..Default::default() };
+            assert_eq!(&ingest.queue_url(&m).await.unwrap(), url, "{arn}");
+        }
+    }
+    // An unreadable upload message is put back on the upload queue after its backoff (30 s): not visible now.
+    w.sqs.send_message().queue_url(&uploads).message_body("not json").send().await.unwrap();
+    let got =
+        w.sqs.receive_message().queue_url(&uploads).wait_time_seconds(1).visibility_timeout(1).send().await.unwrap();
+    let m = got.messages.unwrap().remove(0);
+    let event = json!({"Records": [{
+        "messageId": m.message_id(), "receiptHandle": m.receipt_handle(), "body": m.body(),
+        "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {}, "md5OfBody": m.md5_of_body(),
+        "eventSource": "aws:sqs", "eventSourceARN": uploads_arn, "awsRegion": "us-east-1"}]});
+    let response = ingest.handle(lambda_event(event)).await.unwrap();
+    assert_eq!(response.batch_item_failures.len(), 1);
+    tokio::time::sleep(Duration::from_secs(2)).await; // past the receive's own 1 s visibility
+    let again = w.sqs.receive_message().queue_url(&uploads).wait_time_seconds(1).send().await.unwrap();
+    assert!(again.messages.unwrap_or_default().is_empty(), "the backoff was set on the upload queue");
+}

@@ -25,14 +25,15 @@ use syncrocardpay_core::pipeline::IngestMode;
 use syncrocardpay_core::remote::{self, FileRef};
 use syncrocardpay_core::workflow::{self, errors, Ack, Deployment, Item};
 use syncrocardpay_core::Error;
-use tokio::sync::OnceCell;
 
 /// Settings from the function's environment.
 #[derive(Debug, Clone)]
 pub struct IngestSettings {
     /// The state machine single-file loads are started on (`STATE_MACHINE_ARN`).
     pub state_machine_arn: Option<String>,
-    /// The ingest queue (`INGEST_QUEUE_URL`; otherwise found from the messages' source ARN).
+    /// The queue of a message without a source ARN (`INGEST_QUEUE_URL`). A message's own queue — the
+    /// ingest queue of the nightly runs' task tokens, or the upload queue of S3 notifications — is found from
+    /// its source ARN.
     pub queue_url: Option<String>,
     /// The queue's `maxReceiveCount` (`MAX_RECEIVE_COUNT`): the attempt after which a task-token message's
     /// transient failure is reported to the execution instead of left to SQS.
@@ -88,11 +89,9 @@ impl IngestSettings {
             concurrency: number("INGEST_CONCURRENCY").map_or(defaults.concurrency, |n| n as usize),
         };
         if let Some(budget) = number("DB_CONNECTION_BUDGET") {
-            let share = connection_share(
-                budget,
-                number("MAX_CONCURRENCY").unwrap_or(1),
-                number("LOAD_CONCURRENCY").unwrap_or(1),
-            )?;
+            // Ingest Lambdas at once: the nightly queue's and the upload queue's.
+            let ingest_lambdas = number("MAX_CONCURRENCY").unwrap_or(1) + number("UPLOAD_CONCURRENCY").unwrap_or(0);
+            let share = connection_share(budget, ingest_lambdas, number("LOAD_CONCURRENCY").unwrap_or(1))?;
             settings.concurrency = settings.concurrency.min(share);
         }
         Ok(settings)
@@ -105,7 +104,8 @@ pub struct Ingest {
     pub sqs: aws_sdk_sqs::Client,
     pub sfn: aws_sdk_sfn::Client,
     pub settings: IngestSettings,
-    queue_url: OnceCell<String>,
+    /// Queue URLs by queue ARN, found once each.
+    queue_urls: tokio::sync::Mutex<std::collections::HashMap<String, String>>,
 }
 
 /// A message of the ingest queue, as understood.
@@ -285,7 +285,7 @@ impl Ingest {
     pub fn new(deployment: Deployment, settings: IngestSettings) -> Ingest {
         let sqs = aws_sdk_sqs::Client::new(&deployment.sdk);
         let sfn = aws_sdk_sfn::Client::new(&deployment.sdk);
-        Ingest { deployment, sqs, sfn, settings, queue_url: OnceCell::new() }
+        Ingest { deployment, sqs, sfn, settings, queue_urls: Default::default() }
     }
 
     /// Work on a batch; the response names the messages that failed (to be delivered again), and only them.
@@ -354,7 +354,7 @@ impl Ingest {
         let r = self
             .sqs
             .change_message_visibility()
-            .queue_url(url)
+            .queue_url(&url)
             .receipt_handle(receipt)
             .visibility_timeout(backoff.as_secs() as i32)
             .send()
@@ -364,36 +364,42 @@ impl Ingest {
         }
     }
 
-    /// The ingest queue's URL: configured, or found once from a message's source ARN.
-    async fn queue_url(&self, m: &SqsMessage) -> Result<&String, String> {
-        self.queue_url
-            .get_or_try_init(|| async {
-                if let Some(url) = &self.settings.queue_url {
-                    return Ok(url.clone());
-                }
-                // arn:aws:sqs:REGION:ACCOUNT:NAME
-                let arn = m.event_source_arn.as_deref().unwrap_or_default();
-                let parts: Vec<&str> = arn.split(':').collect();
-                let (Some(account), Some(name)) = (parts.get(4), parts.get(5)) else {
-                    return Err(format!("no queue URL and no queue ARN in the message ({arn:?})"));
-                };
-                let resp = self
-                    .sqs
-                    .get_queue_url()
-                    .queue_name(*name)
-                    .queue_owner_aws_account_id(*account)
-                    .send()
-                    .await
-                    .map_err(|e| aws_sdk_sqs::error::DisplayErrorContext(e).to_string())?;
-                resp.queue_url().map(str::to_string).ok_or_else(|| "GetQueueUrl gave no URL".to_string())
-            })
+    /// The URL of the queue a message came from: found once per queue from its source ARN (the function
+    /// reads two queues), else the configured one.
+    pub async fn queue_url(&self, m: &SqsMessage) -> Result<String, String> {
+        // arn:aws:sqs:REGION:ACCOUNT:NAME
+        let Some(arn) = m.event_source_arn.as_deref().filter(|a| !a.is_empty()) else {
+            return self
+                .settings
+                .queue_url
+                .clone()
+                .ok_or_else(|| "no queue URL and no queue ARN in the message".into());
+        };
+        let mut known = self.queue_urls.lock().await;
+        if let Some(url) = known.get(arn) {
+            return Ok(url.clone());
+        }
+        let parts: Vec<&str> = arn.split(':').collect();
+        let (Some(account), Some(name)) = (parts.get(4), parts.get(5)) else {
+            return Err(format!("not a queue ARN: {arn:?}"));
+        };
+        let resp = self
+            .sqs
+            .get_queue_url()
+            .queue_name(*name)
+            .queue_owner_aws_account_id(*account)
+            .send()
             .await
+            .map_err(|e| aws_sdk_sqs::error::DisplayErrorContext(e).to_string())?;
+        let url = resp.queue_url().map(str::to_string).ok_or_else(|| "GetQueueUrl gave no URL".to_string())?;
+        known.insert(arn.to_string(), url.clone());
+        Ok(url)
     }
 
     async fn keep_visible(&self, m: &SqsMessage) -> Option<KeepVisible> {
         let receipt = m.receipt_handle.clone()?;
         match self.queue_url(m).await {
-            Ok(url) => Some(keep_visible(self.sqs.clone(), url.clone(), receipt, self.settings.visibility_heartbeat)),
+            Ok(url) => Some(keep_visible(self.sqs.clone(), url, receipt, self.settings.visibility_heartbeat)),
             Err(why) => {
                 tracing::warn!(reason = %why, "message visibility will not be extended");
                 None
