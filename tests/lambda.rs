@@ -283,6 +283,12 @@ impl World {
         out.events().to_vec()
     }
 
+    /// The states the execution entered, in order.
+    async fn states_entered(&self, execution: &str) -> Vec<String> {
+        let history = self.history(execution).await;
+        history.iter().filter_map(|e| e.state_entered_event_details().map(|d| d.name().to_string())).collect()
+    }
+
     /// The payloads the execution passed to the load function, in order.
     async fn load_inputs(&self, execution: &str) -> Vec<Value> {
         self.history(execution)
@@ -693,12 +699,7 @@ async fn transient_failures_are_retried_and_files_that_still_fail_fail_the_execu
         }
         other => panic!("{other:?} {:?}", done.cause()),
     }
-    let entered: Vec<String> = w
-        .history(&execution)
-        .await
-        .iter()
-        .filter_map(|e| e.state_entered_event_details().map(|d| d.name().to_string()))
-        .collect();
+    let entered = w.states_entered(&execution).await;
     assert!(entered.contains(&"IngestFailedAgain".to_string()), "second pass entered: {entered:?}");
     assert!(entered.contains(&"Load".to_string()), "the files that succeeded were loaded first: {entered:?}");
     // The present file came through its retry and was loaded by the run's last load.
@@ -1002,12 +1003,7 @@ async fn a_run_started_while_another_is_going_does_nothing() {
     let execution = w.start("overlapping", r#"{"trigger": "manual", "force": true}"#).await;
     let done = w.wait_for(&execution).await;
     assert_eq!(done.status(), &ExecutionStatus::Succeeded, "{:?}", done.cause());
-    let entered: Vec<String> = w
-        .history(&execution)
-        .await
-        .iter()
-        .filter_map(|e| e.state_entered_event_details().map(|d| d.name().to_string()))
-        .collect();
+    let entered = w.states_entered(&execution).await;
     assert_eq!(entered, ["EntryShape", "Discover", "AnotherRunHoldsTheLease", "SkippedOverlap"]);
 
     // The first run's load (nothing failed) gives the lease back; the next run takes it.
