@@ -369,10 +369,11 @@ async fn the_deploy_migrates_as_the_owner_and_the_runtime_user_only_reads_and_wr
     };
     let rt = syncrocardpay_core::db::connect(&runtime_url).await.unwrap();
     rt.execute("INSERT INTO recon_pending (file_id) SELECT 1 WHERE false", &[]).await.expect("DML allowed");
-    rt.query("SELECT count(*) FROM fact_card_transaction", &[]).await.expect("reads");
+    rt.query("SELECT count(*) FROM fact_card_transaction", &[]).await.expect("reads the fact views");
+    rt.execute("DELETE FROM unattached_file WHERE false", &[]).await.expect("attaches");
     let ddl = rt.batch_execute("CREATE TABLE sneaky (x int)").await.unwrap_err();
     assert!(format!("{ddl:?}").contains("42501"), "DDL refused: {ddl:?}"); // insufficient_privilege
-    let ddl = rt.batch_execute("ALTER TABLE fact_card_transaction ADD COLUMN y int").await.unwrap_err();
+    let ddl = rt.batch_execute("ALTER TABLE fact_card_transaction_all ADD COLUMN y int").await.unwrap_err();
     assert!(format!("{ddl:?}").contains("42501"), "{ddl:?}");
 
     // An update with nothing new applies nothing and succeeds; a delete keeps everything.

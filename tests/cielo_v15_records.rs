@@ -270,7 +270,7 @@ async fn negotiation_pix_and_reserve_files_load_into_their_facts() {
     assert_eq!(row.get::<_, String>(4), "0012345678", "leading zeros kept");
 
     // Nothing left in staging, and re-delivery adds nothing.
-    assert_eq!(db.count("SELECT count(*) FROM stage_record").await, 0);
+    assert_eq!(db.staged_rows(None).await, 0);
     let r = ingest_file(&mut db.client, &path, "again", IngestMode::StageAndLoad).await.unwrap();
     assert_eq!(r.outcome, Outcome::Duplicate);
     assert_eq!(db.count("SELECT count(*) FROM fact_financial_reserve").await, 1);

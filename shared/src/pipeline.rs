@@ -1,6 +1,7 @@
 //! The pipeline steps, shared by the CLI and the Lambdas: discover → ingest (parse, validate, stage) →
 //! load (dimensions and facts). Each step is a function of a database connection and its inputs.
 
+use crate::db::bulk;
 use crate::db::store::{self, FileStatus, LoadCounts, LoadResult};
 use crate::db::{BoxFuture, RetryPolicy};
 use crate::error::{Error, Result};
@@ -322,14 +323,11 @@ async fn ingest_with(
                 }
                 Ok(summary)
             });
-            // Loading in one go: the bulk kinds go straight to their facts; staging only, for a later load: all of
-            // them to `stage_record`.
-            let written = match mode {
-                IngestMode::StageAndLoad => {
-                    crate::db::direct::load_records(&tx, file.file_id, &mut receiver).await.map(Some)
-                }
-                IngestMode::StageOnly => store::stage_records(&tx, file.file_id, &mut receiver).await.map(|_| None),
-            };
+            // The bulk kinds go straight to their facts (staging only: unattached, counted nowhere until the
+            // load), the other kinds to `stage_record`.
+            let written = bulk::load_records(&tx, file.file_id, &mut receiver, mode == IngestMode::StageOnly)
+                .await
+                .map(|w| (mode == IngestMode::StageAndLoad).then_some(w));
             drop(receiver);
             let summary = parser.await.map_err(blocking_err)??;
             // A failure to write (the database) comes first: the parser stopped early, so its summary is partial.

@@ -44,4 +44,28 @@ impl TestDb {
     pub async fn count(&self, sql: &str) -> i64 {
         self.client.query_one(sql, &[]).await.unwrap_or_else(|e| panic!("{sql}: {e}")).get(0)
     }
+
+    /// Rows waiting to be loaded (of one file, or of all): in `stage_record`, and bulk facts written but not
+    /// attached.
+    pub async fn staged_rows(&self, file_id: Option<i64>) -> i64 {
+        let filter = file_id.map_or("true".to_string(), |id| format!("file_id = {id}"));
+        self.count(&format!(
+            "SELECT (SELECT count(*) FROM stage_record WHERE {filter})
+                  + (SELECT count(*) FROM fact_card_transaction_all t WHERE {filter}
+                        AND EXISTS (SELECT 1 FROM unattached_file u WHERE u.file_id = t.file_id))
+                  + (SELECT count(*) FROM fact_receivable_unit_all t WHERE {filter}
+                        AND EXISTS (SELECT 1 FROM unattached_file u WHERE u.file_id = t.file_id))"
+        ))
+        .await
+    }
+
+    /// What a server crash does to the staging: `stage_record` is UNLOGGED and emptied (one file's rows, or
+    /// all); the bulk facts are logged and stay.
+    pub async fn lose_staging(&self, file_id: Option<i64>) {
+        let sql = match file_id {
+            Some(id) => format!("DELETE FROM stage_record WHERE file_id = {id}"),
+            None => "TRUNCATE stage_record".to_string(),
+        };
+        self.client.execute(&sql, &[]).await.unwrap();
+    }
 }

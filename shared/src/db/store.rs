@@ -1,15 +1,13 @@
 //! The statement store: control rows, staging by binary COPY, set-based loading into the star schema,
 //! and rejection records. One file's facts appear in one transaction or not at all.
 
+use super::bulk;
 use crate::error::{Error, Result};
 use crate::formats::{Issue, StatementSummary};
 use crate::model::Record;
 use chrono::{NaiveDate, NaiveTime};
-use futures_util::pin_mut;
 use rust_decimal::Decimal;
 use serde::Serialize;
-use tokio::sync::mpsc;
-use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{GenericClient, Transaction};
 
@@ -790,24 +788,6 @@ impl StageRow {
     }
 }
 
-/// Stream records from the parser into `stage_record` with one binary COPY. Returns rows staged.
-pub async fn stage_records(
-    tx: &Transaction<'_>,
-    file_id: i64,
-    records: &mut mpsc::Receiver<Vec<Record>>,
-) -> Result<u64> {
-    let types: Vec<Type> = STAGE_COLUMNS.iter().map(|(_, t)| t.clone()).collect();
-    let sink = tx.copy_in(&stage_copy_sql()).await?;
-    let writer = BinaryCopyInWriter::new(sink, &types);
-    pin_mut!(writer);
-    while let Some(batch) = records.recv().await {
-        for row in batch.into_iter().filter_map(|r| StageRow::of(file_id, r)) {
-            writer.as_mut().write(&row.params()).await?;
-        }
-    }
-    Ok(writer.finish().await?)
-}
-
 /// `COPY stage_record (every column) FROM STDIN (FORMAT binary)`.
 pub(super) fn stage_copy_sql() -> String {
     let names: Vec<&str> = STAGE_COLUMNS.iter().map(|(n, _)| *n).collect();
@@ -1010,64 +990,6 @@ FROM stage_record WHERE file_id = $1 AND posting_type_code IS NOT NULL
 ORDER BY 3
 ON CONFLICT DO NOTHING";
 
-pub(super) const LOAD_RECEIVABLE_UNITS: &str = "
-INSERT INTO fact_receivable_unit (
-    file_id, line_no, file_type, establishment_key, payment_method_key, posting_type_key, product_key, payment_date,
-    sent_to_bank_date, original_due_date, payment_status_code, ur_key, summary_number, installment, installment_plan,
-    gross_amount, fee_amount, net_amount, rejected_amount, fee_rate, adjustment_code, presentation_date,
-    capture_date, entry_count, holder_tax_id, movement_holder_tax_id, receiver_tax_id, payment_matrix_code,
-    payment_merchant_code, bank_code, branch_code, account_number, account_check_digit, pending_flag,
-    payment_resend_flag, negotiation_flag, negotiator_tax_id, open_balance_flag, credit_document, transaction_type)
-SELECT s.file_id, s.line_no, $3, e.establishment_key, pm.payment_method_key, pt.posting_type_key, p.product_key,
-    s.payment_date, s.sent_to_bank_date, s.original_due_date, s.payment_status_code, s.ur_key, s.summary_number,
-    s.installment, s.installment_plan, s.gross_amount, s.fee_amount, s.net_amount, s.rejected_amount, s.fee_rate,
-    s.adjustment_code, s.presentation_date, s.capture_date, s.entry_count, s.holder_tax_id, s.movement_holder_tax_id, s.receiver_tax_id,
-    s.payment_matrix_code, s.payment_merchant_code, s.bank_code, s.branch_code, s.account_number,
-    s.account_check_digit, s.pending_flag, s.payment_resend_flag, s.negotiation_flag, s.negotiator_tax_id,
-    s.open_balance_flag, s.credit_document, s.transaction_type
-FROM stage_record s
-JOIN dim_establishment e ON e.acquirer_key = $2 AND e.merchant_code = s.merchant_code
-JOIN dim_payment_method pm ON pm.acquirer_key = $2 AND pm.brand_code = s.brand_code
-                          AND pm.settlement_type_code = s.settlement_type_code
-JOIN dim_posting_type pt ON pt.acquirer_key = $2 AND pt.code_set = $4 AND pt.code = s.posting_type_code
-LEFT JOIN dim_product p ON p.acquirer_key = $2 AND p.code = s.product_code
-WHERE s.file_id = $1 AND s.kind = 'D'";
-
-pub(super) const LOAD_TRANSACTIONS: &str = "
-INSERT INTO fact_card_transaction (
-    file_id, line_no, file_type, establishment_key, payment_method_key, product_key, posting_type_key,
-    authorization_date, capture_date, posting_date, original_posting_date, original_due_date, ur_key,
-    summary_number, installment, installment_count, authorization_code, nsu, tid, transaction_code, unique_sale_code,
-    original_sale_code, processed_transaction_code, adjustment_code, card_bin, card_last_digits, mdr_rate,
-    auto_receipt_rate, sale_rate, sale_total_amount, gross_amount, fee_amount, net_amount, minimum_fee_amount,
-    down_payment_amount, mdr_tariff_amount, fast_receipt_amount, withdrawal_amount, boarding_fee_amount,
-    pending_amount, total_debt_amount, charged_amount, admin_tariff_amount, promo_amount, dcc_amount, sale_time,
-    indicators, invoice_number, order_reference, card_group, receiver_tax_id, authorization_brand_code,
-    negotiation_effect_id, sales_channel, terminal, original_posting_type_code, transaction_type,
-    pricing_modality, batch_number, rejection_reason, payment_matrix_code, card_type, card_origin, bank_code,
-    branch_code, account_number, account_check_digit, arn, negotiation_flag, capture_type, negotiator_tax_id,
-    adjustment_reason)
-SELECT s.file_id, s.line_no, $3, e.establishment_key, pm.payment_method_key, p.product_key, pt.posting_type_key,
-    s.authorization_date, s.capture_date, s.posting_date, s.original_posting_date, s.original_due_date, s.ur_key,
-    s.summary_number, s.installment, s.installment_count, s.authorization_code, s.nsu, s.tid, s.transaction_code,
-    s.unique_sale_code, s.original_sale_code, s.processed_transaction_code, s.adjustment_code, s.card_bin,
-    s.card_last_digits, s.mdr_rate, s.auto_receipt_rate, s.sale_rate, s.sale_total_amount, s.gross_amount,
-    s.fee_amount, s.net_amount, s.minimum_fee_amount, s.down_payment_amount, s.mdr_tariff_amount,
-    s.fast_receipt_amount, s.withdrawal_amount, s.boarding_fee_amount, s.pending_amount, s.total_debt_amount,
-    s.charged_amount, s.admin_tariff_amount, s.promo_amount, s.dcc_amount, s.sale_time, s.indicators,
-    s.invoice_number, s.order_reference, s.card_group, s.receiver_tax_id, s.authorization_brand_code,
-    s.negotiation_effect_id, s.sales_channel, s.terminal, s.original_posting_type_code, s.transaction_type,
-    s.pricing_modality, s.batch_number, s.rejection_reason, s.payment_matrix_code, s.card_type, s.card_origin,
-    s.bank_code, s.branch_code, s.account_number, s.account_check_digit, s.arn, s.negotiation_flag,
-    s.capture_type, s.negotiator_tax_id, s.adjustment_reason
-FROM stage_record s
-JOIN dim_establishment e ON e.acquirer_key = $2 AND e.merchant_code = s.merchant_code
-JOIN dim_payment_method pm ON pm.acquirer_key = $2 AND pm.brand_code = s.brand_code
-                          AND pm.settlement_type_code = s.settlement_type_code
-JOIN dim_product p ON p.acquirer_key = $2 AND p.code = s.product_code
-JOIN dim_posting_type pt ON pt.acquirer_key = $2 AND pt.code_set = $4 AND pt.code = s.posting_type_code
-WHERE s.file_id = $1 AND s.kind = 'E'";
-
 const LOAD_PIX: &str = "
 INSERT INTO fact_pix_transaction (
     file_id, line_no, file_type, establishment_key, transaction_type_code, transaction_date, transaction_time, pix_id,
@@ -1176,6 +1098,12 @@ pub enum LoadResult {
     StagingLost(String),
 }
 
+/// Forget a file's staged rows, wherever they wait: in `stage_record`, and its unattached bulk rows.
+async fn clear_staging(tx: &Transaction<'_>, file_id: i64) -> Result<()> {
+    tx.execute("DELETE FROM stage_record WHERE file_id = $1", &[&file_id]).await?;
+    bulk::forget_unattached(tx, file_id).await
+}
+
 /// Load one staged file into dimensions and facts, inside the caller's transaction, and mark it loaded.
 /// Set-based: a few INSERT … SELECT statements, whatever the size of the file.
 pub async fn load_staged(tx: &Transaction<'_>, file_id: i64) -> Result<LoadResult> {
@@ -1183,12 +1111,12 @@ pub async fn load_staged(tx: &Transaction<'_>, file_id: i64) -> Result<LoadResul
 }
 
 /// [`load_staged`], for a file whose bulk kinds were already written to their facts by
-/// [`super::direct::load_records`] in this transaction (`direct`): their counts are checked against the
-/// parser's like the staged ones, and only the staged kinds are moved.
+/// [`bulk::load_records`] in this transaction (`direct`): their counts are checked against the parser's like
+/// the staged ones, and only the staged kinds are moved.
 pub async fn load_staged_with(
     tx: &Transaction<'_>,
     file_id: i64,
-    direct: Option<&super::direct::DirectLoaded>,
+    direct: Option<&bulk::BulkLoaded>,
 ) -> Result<LoadResult> {
     let row = tx
         .query_one(
@@ -1222,12 +1150,17 @@ pub async fn load_staged_with(
     let want: Vec<i64> = (0..FACT_LOADS.len()).map(|i| row.get(4 + i)).collect();
     let staged =
         tx.query("SELECT kind, count(*) FROM stage_record WHERE file_id = $1 GROUP BY kind", &[&file_id]).await?;
-    let direct_rows = |kind: &str| direct.and_then(|d| d.rows_of(kind));
+    // The bulk kinds' rows are in their fact tables already: written in this transaction (`direct`), or by
+    // the staging, unattached.
+    let written = match direct {
+        Some(d) => d.clone(),
+        None => bulk::written_rows(tx, file_id).await?,
+    };
     let have: Vec<i64> = FACT_LOADS
         .iter()
-        .map(|l| {
-            direct_rows(l.kind)
-                .unwrap_or_else(|| staged.iter().find(|r| r.get::<_, &str>(0) == l.kind).map_or(0, |r| r.get(1)))
+        .map(|l| match l.from {
+            Staged::Bulk => written.rows_of(l.kind).unwrap_or(0),
+            Staged::Record { .. } => staged.iter().find(|r| r.get::<_, &str>(0) == l.kind).map_or(0, |r| r.get(1)),
         })
         .collect();
     if have != want {
@@ -1242,9 +1175,9 @@ pub async fn load_staged_with(
                 ),
             });
         }
-        // The staging table is UNLOGGED: a server crash empties it. Send the file back to be ingested again,
-        // and say so where discovery looks: a remote file 'staged' would never be fetched again.
-        tx.execute("DELETE FROM stage_record WHERE file_id = $1", &[&file_id]).await?;
+        // stage_record is UNLOGGED: a server crash empties it. Send the file back to be ingested
+        // again, and say so where discovery looks: a remote file 'staged' would never be fetched again.
+        clear_staging(tx, file_id).await?;
         tx.execute("UPDATE statement_file SET status = 'received', updated_at = now() WHERE file_id = $1", &[&file_id])
             .await?;
         tx.execute(
@@ -1261,33 +1194,25 @@ pub async fn load_staged_with(
         )));
     }
     let t = std::time::Instant::now();
-    let any_staged = FACT_LOADS.iter().zip(&want).any(|(l, &n)| n > 0 && direct_rows(l.kind).is_none());
-    let dimension_loads: &[&str] = if any_staged {
-        &[LOAD_DATES, LOAD_ESTABLISHMENTS, LOAD_PAYMENT_METHODS, LOAD_PRODUCTS, LOAD_POSTING_TYPES]
-    } else {
-        &[]
-    };
-    for &sql in dimension_loads {
-        let params: Vec<&(dyn ToSql + Sync)> = match sql {
-            LOAD_DATES => vec![&file_id],
-            LOAD_POSTING_TYPES => vec![&file_id, &acquirer_key, &code_set],
-            _ => vec![&file_id, &acquirer_key],
-        };
-        tx.execute(sql, &params).await?;
-        tracing::debug!(
-            file_id,
-            seconds = t.elapsed().as_secs_f64(),
-            step = sql.lines().nth(1).unwrap_or(""),
-            "dimension"
-        );
+    // Rows waiting in stage_record (the bulk kinds' dimensions were added when their rows were written).
+    let any_record = FACT_LOADS.iter().zip(&want).any(|(l, &n)| n > 0 && matches!(l.from, Staged::Record { .. }));
+    if any_record {
+        let params: [&(dyn ToSql + Sync); 3] = [&file_id, &acquirer_key, &code_set];
+        tx.execute(LOAD_DATES, &[&file_id]).await?;
+        for (sql, n) in
+            [(LOAD_ESTABLISHMENTS, 2), (LOAD_PAYMENT_METHODS, 2), (LOAD_PRODUCTS, 2), (LOAD_POSTING_TYPES, 3)]
+        {
+            tx.execute(sql, &params[..n]).await?;
+        }
+        tracing::debug!(file_id, seconds = t.elapsed().as_secs_f64(), "dimensions");
     }
     let all: [&(dyn ToSql + Sync); 4] = [&file_id, &acquirer_key, &file_type, &code_set];
     let mut loaded = Vec::with_capacity(FACT_LOADS.len());
     for (l, &expected) in FACT_LOADS.iter().zip(&want) {
-        let n = match direct_rows(l.kind) {
-            Some(n) => n,
-            None if expected == 0 => 0,
-            None => tx.execute(l.sql, &all[..l.params]).await? as i64,
+        let n = match &l.from {
+            _ if expected == 0 => 0,
+            Staged::Bulk => expected, // written, and counted above
+            Staged::Record { sql, params } => tx.execute(*sql, &all[..*params]).await? as i64,
         };
         tracing::debug!(file_id, kind = l.kind, rows = n, seconds = t.elapsed().as_secs_f64(), "facts");
         loaded.push(n);
@@ -1302,10 +1227,13 @@ pub async fn load_staged_with(
             ),
         });
     }
-    if any_staged {
+    if any_record {
         tx.execute("DELETE FROM stage_record WHERE file_id = $1", &[&file_id]).await?;
         tracing::debug!(file_id, seconds = t.elapsed().as_secs_f64(), "staging cleared");
     }
+    // From here on the file's bulk rows are in the fact views (for this transaction; for everyone at commit),
+    // which the rules below read.
+    bulk::attach(tx, file_id).await?;
     flag_unknown_codes(tx, file_id).await?;
     let superseded = supersede_earlier(tx, file_id).await?;
     let restated = replace_restated_facts(tx, file_id).await?;
@@ -1349,27 +1277,32 @@ pub async fn load_staged_with(
 pub async fn flag_unknown_codes(tx: &Transaction<'_>, file_id: i64) -> Result<u64> {
     let added = tx
         .execute(
-            "INSERT INTO statement_anomaly (file_id, line_no, byte_column, field, kind, found, used, reason)
+            // One pass over the file's rows, down to the few member combinations they use (with the first
+            // line of each); the checks then join those against the dimensions. The tables, not the fact views:
+            // the rows are this file's, attached or not.
+            "WITH used AS (
+                 SELECT product_key, posting_type_key, payment_method_key, min(line_no) AS line_no
+                   FROM (SELECT line_no, product_key, posting_type_key, payment_method_key
+                           FROM fact_card_transaction_all WHERE file_id = $1
+                         UNION ALL
+                         SELECT line_no, product_key, posting_type_key, payment_method_key
+                           FROM fact_receivable_unit_all WHERE file_id = $1) f
+                  GROUP BY 1, 2, 3)
+             INSERT INTO statement_anomaly (file_id, line_no, byte_column, field, kind, found, used, reason)
              SELECT $1, min(line_no), NULL, field, 'unknown_code', code, code, reason FROM (
-                 SELECT f.line_no, 'product_code' AS field, p.code,
+                 SELECT u.line_no, 'product_code' AS field, p.code,
                         'product ' || p.code || ' is not in the reference table: loaded with its raw code' AS reason
-                   FROM (SELECT line_no, product_key FROM fact_card_transaction WHERE file_id = $1
-                         UNION ALL SELECT line_no, product_key FROM fact_receivable_unit WHERE file_id = $1) f
-                   JOIN dim_product p ON p.product_key = f.product_key
+                   FROM used u JOIN dim_product p ON p.product_key = u.product_key
                   WHERE NOT p.catalogued AND p.code <> ''
                  UNION ALL
-                 SELECT f.line_no, 'posting_type_code', pt.code,
+                 SELECT u.line_no, 'posting_type_code', pt.code,
                         'posting type ' || pt.code || ' is not in the reference table: loaded as ''other'', never a sale'
-                   FROM (SELECT line_no, posting_type_key FROM fact_card_transaction WHERE file_id = $1
-                         UNION ALL SELECT line_no, posting_type_key FROM fact_receivable_unit WHERE file_id = $1) f
-                   JOIN dim_posting_type pt ON pt.posting_type_key = f.posting_type_key
+                   FROM used u JOIN dim_posting_type pt ON pt.posting_type_key = u.posting_type_key
                   WHERE NOT pt.catalogued
                  UNION ALL
-                 SELECT f.line_no, 'brand_code', pm.brand_code,
+                 SELECT u.line_no, 'brand_code', pm.brand_code,
                         'brand ' || pm.brand_code || ' is not in the reference table: loaded with its raw code'
-                   FROM (SELECT line_no, payment_method_key FROM fact_card_transaction WHERE file_id = $1
-                         UNION ALL SELECT line_no, payment_method_key FROM fact_receivable_unit WHERE file_id = $1) f
-                   JOIN dim_payment_method pm ON pm.payment_method_key = f.payment_method_key
+                   FROM used u JOIN dim_payment_method pm ON pm.payment_method_key = u.payment_method_key
                   WHERE NOT EXISTS (SELECT 1 FROM ref_brand b WHERE b.acquirer_key = pm.acquirer_key AND b.code = pm.brand_code)
                     AND EXISTS (SELECT 1 FROM ref_brand b WHERE b.acquirer_key = pm.acquirer_key)
              ) x GROUP BY field, code, reason",
@@ -1603,27 +1536,53 @@ pub async fn files_to_restage(db: &impl GenericClient) -> Result<Vec<i64>> {
         .collect())
 }
 
-/// How one staged record kind becomes facts: its `INSERT … SELECT` and how many of the parameters
-/// (file id, acquirer key, file type, code set) it takes. The order is that of the `statement_file` counts
-/// read by [`load_staged`] and of the [`LoadCounts`] fields.
+/// How one record kind becomes facts, and which fact table its rows go to (each row carries its `file_id`).
+/// The order is that of the `statement_file` counts read by [`load_staged`] and of the [`LoadCounts`] fields.
 struct FactLoad {
     kind: &'static str,
-    /// The fact table its rows go to (each row carries its `file_id`).
     table: &'static str,
-    sql: &'static str,
-    params: usize,
+    from: Staged,
+}
+
+/// Where a kind's rows wait to be loaded.
+enum Staged {
+    /// A bulk kind, in its facts' shape (see [`bulk::BULK_KINDS`]), moved by [`bulk::load_staged`].
+    Bulk,
+    /// In `stage_record`, moved by this `INSERT … SELECT`, taking the first `params` of (file id, acquirer
+    /// key, file type, code set).
+    Record { sql: &'static str, params: usize },
 }
 
 const FACT_LOADS: &[FactLoad] = &[
-    FactLoad { kind: "D", table: "fact_receivable_unit", sql: LOAD_RECEIVABLE_UNITS, params: 4 },
-    FactLoad { kind: "E", table: "fact_card_transaction", sql: LOAD_TRANSACTIONS, params: 4 },
-    FactLoad { kind: "8", table: "fact_pix_transaction", sql: LOAD_PIX, params: 3 },
-    FactLoad { kind: "A", table: "fact_receivables_negotiation", sql: LOAD_NEGOTIATIONS, params: 2 },
-    FactLoad { kind: "B", table: "fact_negotiated_receivable", sql: LOAD_NEGOTIATED_RECEIVABLES, params: 2 },
-    FactLoad { kind: "C", table: "fact_negotiation_credit", sql: LOAD_NEGOTIATION_CREDITS, params: 2 },
-    FactLoad { kind: "R", table: "fact_financial_reserve", sql: LOAD_FINANCIAL_RESERVES, params: 3 },
-    FactLoad { kind: "M", table: "fact_merchant_sale", sql: LOAD_MERCHANT_SALES, params: 2 },
-    FactLoad { kind: "O", table: "fact_anticipation_offset", sql: LOAD_ANTICIPATION_OFFSETS, params: 2 },
+    FactLoad { kind: "D", table: "fact_receivable_unit", from: Staged::Bulk },
+    FactLoad { kind: "E", table: "fact_card_transaction", from: Staged::Bulk },
+    FactLoad { kind: "8", table: "fact_pix_transaction", from: Staged::Record { sql: LOAD_PIX, params: 3 } },
+    FactLoad {
+        kind: "A",
+        table: "fact_receivables_negotiation",
+        from: Staged::Record { sql: LOAD_NEGOTIATIONS, params: 2 },
+    },
+    FactLoad {
+        kind: "B",
+        table: "fact_negotiated_receivable",
+        from: Staged::Record { sql: LOAD_NEGOTIATED_RECEIVABLES, params: 2 },
+    },
+    FactLoad {
+        kind: "C",
+        table: "fact_negotiation_credit",
+        from: Staged::Record { sql: LOAD_NEGOTIATION_CREDITS, params: 2 },
+    },
+    FactLoad {
+        kind: "R",
+        table: "fact_financial_reserve",
+        from: Staged::Record { sql: LOAD_FINANCIAL_RESERVES, params: 3 },
+    },
+    FactLoad { kind: "M", table: "fact_merchant_sale", from: Staged::Record { sql: LOAD_MERCHANT_SALES, params: 2 } },
+    FactLoad {
+        kind: "O",
+        table: "fact_anticipation_offset",
+        from: Staged::Record { sql: LOAD_ANTICIPATION_OFFSETS, params: 2 },
+    },
 ];
 
 /// "3 D / 12 E / 1 A" (kinds with rows only; "nothing" when none).
