@@ -102,7 +102,7 @@ fn every_task_resolves_to_a_function_or_queue_of_the_template() {
             other => panic!("{name}: unexpected resource {other}"),
         }
     }
-    assert_eq!(tasks, 6, "Discover, Ingest, Load, IngestAgain, LoadRetried, LoadOne");
+    assert_eq!(tasks, 7, "Discover, Ingest, Load, IngestAgain, LoadRetried, LoadOne, LoadUploads");
     // The Distributed Maps write their results to the statements bucket.
     for (name, state) in states(&d).into_iter().filter(|(_, s)| s["Type"] == "Map") {
         let bucket = state["ResultWriter"]["Parameters"]["Bucket"].as_str().unwrap_or_else(|| panic!("{name}"));
@@ -187,7 +187,7 @@ fn every_lambda_task_retries_the_functions_own_deaths() {
     let d = definition();
     let tasks: Vec<(String, Json)> =
         states(&d).into_iter().filter(|(_, s)| s["Resource"] == "arn:aws:states:::lambda:invoke").collect();
-    assert_eq!(tasks.len(), 4, "{:?}", tasks.iter().map(|t| &t.0).collect::<Vec<_>>());
+    assert_eq!(tasks.len(), 5, "{:?}", tasks.iter().map(|t| &t.0).collect::<Vec<_>>());
     for (name, task) in &tasks {
         let retried: Vec<&str> = task["Retry"]
             .as_array()
@@ -276,7 +276,7 @@ fn choose(choice: &Json, input: &Json) -> String {
             return any.iter().any(|r| test(r, input));
         }
         let path = rule["Variable"].as_str().unwrap().strip_prefix("$.").unwrap();
-        let value = input.get(path);
+        let value = path.split('.').try_fold(input, |v, k| v.get(k));
         if let Some(present) = rule["IsPresent"].as_bool() {
             return value.is_some() == present;
         }
@@ -307,6 +307,9 @@ fn the_entry_choice_routes_both_input_shapes() {
     assert_eq!(choose(choice, &serde_json::json!({"trigger": "schedule", "force": false})), "Discover");
     assert_eq!(choose(choice, &serde_json::json!({"trigger": "manual", "force": true})), "Discover");
     assert_eq!(choose(choice, &single), "LoadOne");
+    let window = syncrocardpay_core::workflow::UploadWindow::now(60).execution().1;
+    assert_eq!(choose(choice, &window), "UploadWindow", "what the ingest function starts for a window of uploads");
+    assert_eq!(d["States"]["UploadWindow"]["TimestampPath"], "$.uploads.load_after");
     assert_eq!(choose(choice, &serde_json::json!({"Comment": "Insert your JSON here"})), "UnrecognisedInput");
     assert_eq!(d["States"]["UnrecognisedInput"]["Type"], "Fail");
     // The nightly schedule starts the first shape.
@@ -525,6 +528,12 @@ fn the_template_keeps_its_operational_promises() {
         assert_eq!(intrinsic(&event["ScalingConfig"]["MaximumConcurrency"]).unwrap().1, concurrency);
     }
     assert_eq!(intrinsic(&ingest["Environment"]["Variables"]["STATE_MACHINE_ARN"]).unwrap().1, "ReconcileStateMachine");
+    // Uploads load per window (one execution per window, not per file), by default a minute.
+    assert_eq!(
+        intrinsic(&ingest["Environment"]["Variables"]["UPLOAD_WINDOW_SECONDS"]).unwrap().1,
+        "UploadWindowSeconds"
+    );
+    assert_eq!(t["Parameters"]["UploadWindowSeconds"]["Default"], 60);
 
     // S3 notifications of the inbox go to the upload queue, which lets S3 send to it.
     let notification = &r["StatementBucket"]["Properties"]["NotificationConfiguration"]["QueueConfigurations"][0];

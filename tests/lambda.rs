@@ -122,6 +122,7 @@ impl World {
             max_receives: 3,
             visibility_heartbeat: Duration::from_secs(30),
             concurrency: 3,
+            upload_window: None,
         };
         Ingest::new(self.deployment(bucket).await, settings)
     }
@@ -420,6 +421,80 @@ async fn s3_notifications_stage_archive_and_start_one_load_per_content_and_a_poi
     let summary = load.handle(lambda_event(loads[0].clone())).await.unwrap();
     assert_eq!((summary.loaded.len(), summary.duplicates), (0, 1));
     assert_eq!(w.db.count("SELECT count(*) FROM fact_card_transaction").await, facts);
+}
+
+/// A burst of uploads is loaded and reconciled per window, not per file (issue 17, item 5): every upload of a
+/// window starts — or joins, with the very same call — one execution, `uploads-<window start>`, which waits
+/// (a real Wait state, executed by moto) for the window to close, then loads every staged file; its load
+/// reconciles each merchant once.
+#[tokio::test]
+async fn a_burst_of_uploads_is_loaded_and_reconciled_once_per_window() {
+    let Some(w) = World::new("lambda_window").await else { return };
+    w.notify_inbox().await;
+    let dir = tempfile::tempdir().unwrap();
+    let files: Vec<_> =
+        samples(dir.path(), 30, 31).into_iter().filter(|f| f.file_type == "03" || f.file_type == "04").collect();
+    let merchants: std::collections::BTreeSet<&str> = files.iter().map(|f| f.merchant_code.as_str()).collect();
+    assert!(files.len() >= 6 && merchants.len() >= 3);
+    for (i, f) in files.iter().enumerate() {
+        w.put(
+            &format!("inbox/U{i}_{}", f.path.file_name().unwrap().to_str().unwrap()),
+            std::fs::read(&f.path).unwrap(),
+        )
+        .await;
+    }
+    let messages = w.receive(files.len()).await;
+    // moto answers each window's load with this (the real handler runs below, on the recorded input).
+    w.moto.queue_lambda_results(&[json!(LoadSummary::default()), json!(LoadSummary::default())]);
+    let mut ingest = w.ingest_handler(BUCKET).await;
+    ingest.settings.upload_window = Some(4);
+    let refs: Vec<&aws_sdk_sqs::types::Message> = messages.iter().collect();
+    let response = w.deliver(&ingest, &refs, None).await;
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+    assert_eq!(w.db.count("SELECT count(*) FROM statement_file WHERE status = 'staged'").await as usize, files.len());
+
+    let executions = w.sfn.list_executions().state_machine_arn(&w.state_machine).send().await.unwrap();
+    let executions = executions.executions();
+    // The burst took less than a window: one execution, or two when it straddled a window's end.
+    assert!(
+        !executions.is_empty() && executions.len() <= 2,
+        "{} executions for {} uploads",
+        executions.len(),
+        files.len()
+    );
+    let mut load_input = None;
+    for e in executions {
+        assert!(e.name().starts_with("uploads-"), "{}", e.name());
+        let done = w.wait_for(e.execution_arn()).await;
+        assert_eq!(done.status(), &ExecutionStatus::Succeeded, "{:?}", done.error());
+        let input: Value = serde_json::from_str(done.input().unwrap()).unwrap();
+        let window: syncrocardpay_core::workflow::UploadWindow =
+            serde_json::from_value(input["uploads"].clone()).unwrap();
+        assert_eq!(e.name(), window.execution().0);
+        let states = w.states_entered(e.execution_arn()).await;
+        assert_eq!(
+            states,
+            ["EntryShape", "UploadWindow", "LoadUploads", "MoreUploadsToLoad", "LoadedUploads", "Succeeded"]
+        );
+        // The load was not scheduled before the window closed (and its grace passed). moto waits whole seconds
+        // (it truncates the time left to the timestamp), so it may start up to one second early; AWS does not.
+        let history = w.history(e.execution_arn()).await;
+        let scheduled = history.iter().find(|h| h.task_scheduled_event_details().is_some()).unwrap();
+        let load_after = chrono::DateTime::parse_from_rfc3339(&window.load_after).unwrap().timestamp();
+        assert!(scheduled.timestamp().secs() + 1 >= load_after, "{} < {load_after}", scheduled.timestamp().secs());
+        let loads = w.load_inputs(e.execution_arn()).await;
+        assert_eq!(loads, [json!({"items": [], "sweep": true})]);
+        load_input = Some(loads[0].clone());
+    }
+
+    // The real load handler on that input loads every upload and reconciles each merchant once.
+    let load = Load { deployment: w.deployment(BUCKET).await };
+    let summary = load.handle(lambda_event(load_input.unwrap())).await.unwrap();
+    assert_eq!(summary.loaded_count, files.len(), "{summary:?}");
+    assert_eq!(summary.reconciliation.len(), merchants.len(), "one reconciliation per merchant, not per file");
+    let transactions: u64 = files.iter().map(|f| f.transactions).sum();
+    assert_eq!(w.db.count("SELECT count(*) FROM fact_card_transaction").await as u64, transactions);
+    assert_eq!(w.db.count("SELECT count(*) FROM recon_pending").await, 0);
 }
 
 #[tokio::test]

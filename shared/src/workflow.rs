@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! schedule / manual ──► Discover ──► Map(file ─► ingest queue ─► task token ─► Ack | error) ──► Load
-//! S3 ObjectCreated ──► ingest queue ──► Ack ──► StartExecution({file, ack}) ──────────────────► Load
+//! S3 ObjectCreated ──► upload queue ──► Ack ──► StartExecution({uploads}) ─► Wait (window) ─────► Load
 //! ```
 
 use crate::db::store::{self, LoadCounts};
@@ -428,6 +428,47 @@ pub fn execution_name(sha256: &str) -> String {
     format!("file-{}", &sha256[..sha256.len().min(64)])
 }
 
+/// The load of a window of uploads: every upload whose ingest finished in the window starts — or, being the
+/// same execution, joins — one execution, which waits for the window to close and then loads whatever is
+/// staged, reconciling each touched scope once. A burst of a thousand uploads is one load and one
+/// reconciliation per merchant, not a thousand of each.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadWindow {
+    /// When the window opened (UTC, whole seconds).
+    pub window: String,
+    /// When its load may start: the window's end and a grace for a start call still in flight (the Wait
+    /// state's timestamp).
+    pub load_after: String,
+}
+
+/// Seconds between the end of an upload window and its load (a start call in flight at the window's end
+/// arrives well within it).
+pub const UPLOAD_WINDOW_GRACE_SECONDS: i64 = 5;
+
+impl UploadWindow {
+    /// The window `now` falls in, windows being `seconds` long from the epoch.
+    pub fn at(now: chrono::DateTime<chrono::Utc>, seconds: u32) -> UploadWindow {
+        let length = i64::from(seconds.max(1));
+        let start = now.timestamp().div_euclid(length) * length;
+        let stamp = |t: i64| {
+            chrono::DateTime::from_timestamp(t, 0).unwrap_or_default().format("%Y-%m-%dT%H:%M:%SZ").to_string()
+        };
+        UploadWindow { window: stamp(start), load_after: stamp(start + length + UPLOAD_WINDOW_GRACE_SECONDS) }
+    }
+
+    /// The window open now.
+    pub fn now(seconds: u32) -> UploadWindow {
+        UploadWindow::at(chrono::Utc::now(), seconds)
+    }
+
+    /// Its execution's name (unique per window) and input (the same for every start call of the window, so
+    /// Step Functions answers a second call with the running execution).
+    pub fn execution(&self) -> (String, Value) {
+        let name = format!("uploads-{}", self.window.replace([':', '-'], ""));
+        (name, serde_json::json!({ "uploads": self }))
+    }
+}
+
 // ------------------------------------------------------------------------------------------ loading
 
 /// The load Lambda's input: the Map's items (or one item), and whether to also load every file still staged
@@ -832,6 +873,29 @@ pub mod metrics {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn uploads_in_one_window_share_one_execution_and_its_load_waits_for_the_window_to_close() {
+        let t = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&chrono::Utc);
+        let a = UploadWindow::at(t("2026-12-02T03:05:00Z"), 60);
+        let b = UploadWindow::at(t("2026-12-02T03:05:59.999Z"), 60);
+        assert_eq!(a, b);
+        assert_eq!(a.window, "2026-12-02T03:05:00Z");
+        assert_eq!(a.load_after, "2026-12-02T03:06:05Z", "the window's end and the grace");
+        let (name, input) = a.execution();
+        assert_eq!(name, "uploads-20261202T030500Z");
+        assert_eq!(input, json!({"uploads": {"window": "2026-12-02T03:05:00Z", "load_after": "2026-12-02T03:06:05Z"}}));
+        assert_eq!(
+            b.execution(),
+            (name, input),
+            "the very same start call: Step Functions answers it with the running one"
+        );
+        let next = UploadWindow::at(t("2026-12-02T03:06:00Z"), 60);
+        assert_eq!(next.window, "2026-12-02T03:06:00Z");
+        assert!(next.window < a.load_after, "the next window opens before this one loads: nothing falls between");
+        assert_eq!(UploadWindow::at(t("2026-12-02T03:05:07Z"), 5).window, "2026-12-02T03:05:05Z");
+        assert_eq!(UploadWindow::at(t("2026-12-02T03:05:07Z"), 0).window, "2026-12-02T03:05:07Z", "at least 1 s");
+    }
 
     #[test]
     fn a_load_becomes_one_embedded_metric_format_line() {

@@ -43,6 +43,9 @@ pub struct IngestSettings {
     pub visibility_heartbeat: Duration,
     /// Messages of a batch worked on at once, each on its own database connection (`INGEST_CONCURRENCY`).
     pub concurrency: usize,
+    /// Uploads are loaded per window of this many seconds (`UPLOAD_WINDOW_SECONDS`): one execution per
+    /// window, not per file ([`workflow::UploadWindow`]). `None` (unset or 0): one execution per file.
+    pub upload_window: Option<u32>,
 }
 
 impl Default for IngestSettings {
@@ -53,6 +56,7 @@ impl Default for IngestSettings {
             max_receives: 3,
             visibility_heartbeat: Duration::from_secs(60),
             concurrency: 4,
+            upload_window: None,
         }
     }
 }
@@ -87,6 +91,7 @@ impl IngestSettings {
             visibility_heartbeat: number("VISIBILITY_HEARTBEAT_SECONDS")
                 .map_or(defaults.visibility_heartbeat, Duration::from_secs),
             concurrency: number("INGEST_CONCURRENCY").map_or(defaults.concurrency, |n| n as usize),
+            upload_window: number("UPLOAD_WINDOW_SECONDS").map(|n| n.min(u64::from(u32::MAX)) as u32),
         };
         if let Some(budget) = number("DB_CONNECTION_BUDGET") {
             // Ingest Lambdas at once: the nightly queue's and the upload queue's.
@@ -510,7 +515,9 @@ impl Ingest {
         self.start_load(Item { file: Some(file), ack: Some(ack), error: None }).await
     }
 
-    /// Start the single-file load execution of an ingested file (once per content).
+    /// Start the load of an ingested upload: the execution of the current upload window (started by the
+    /// window's first upload, joined by the others), or without windows a single-file execution (once per
+    /// content).
     async fn start_load(&self, item: Item) -> Result<(), String> {
         let Some(arn) = &self.settings.state_machine_arn else {
             tracing::warn!("no STATE_MACHINE_ARN: the staged file waits for the next scheduled load");
@@ -520,15 +527,23 @@ impl Ingest {
         else {
             return Ok(());
         };
-        let name = workflow::execution_name(sha256);
-        let input = serde_json::to_string(&item).map_err(|e| e.to_string())?;
+        let (name, input) = match self.settings.upload_window {
+            Some(seconds) => {
+                let (name, input) = workflow::UploadWindow::now(seconds).execution();
+                (name, input.to_string())
+            }
+            None => (workflow::execution_name(sha256), serde_json::to_string(&item).map_err(|e| e.to_string())?),
+        };
         match self.sfn.start_execution().state_machine_arn(arn).name(&name).input(input).send().await {
             Ok(out) => {
                 tracing::info!(execution = %out.execution_arn(), "load started");
                 Ok(())
             }
             Err(e) if e.as_service_error().is_some_and(|se| se.is_execution_already_exists()) => {
-                tracing::info!(execution = %name, "load already started for this content");
+                // This content's, or this window's: it loads what is staged once the window closes. (Were a
+                // window's execution somehow over already, the file stays staged for the next window's or
+                // the night's load, which load every staged file.)
+                tracing::info!(execution = %name, "load already started for this content or window");
                 Ok(())
             }
             Err(e) => Err(format!("starting the load {name}: {}", aws_sdk_sfn::error::DisplayErrorContext(e))),
