@@ -1198,8 +1198,21 @@ async fn a_night_of_2000_files_runs_with_payloads_and_history_that_do_not_grow()
     assert!(largest < 32 * 1024, "a state's payload reached {largest} bytes");
     let output = done.output().unwrap();
     assert!(output.len() < 32 * 1024, "output {} bytes", output.len());
+    // Per state, the largest payload it was given or gave back (the figures of issue 17's closing note).
+    let mut per_state: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    for e in &history {
+        let sized = e
+            .state_entered_event_details()
+            .and_then(|d| d.input().map(|p| (d.name(), p.len())))
+            .or_else(|| e.state_exited_event_details().and_then(|d| d.output().map(|p| (d.name(), p.len()))));
+        if let Some((name, n)) = sized {
+            let entry = per_state.entry(name.to_string()).or_default();
+            *entry = (*entry).max(n);
+        }
+    }
+    assert!(per_state.contains_key("IngestEach") && per_state.contains_key("Load"), "{per_state:?}");
     eprintln!(
-        "2000 files: {} history events, largest state payload {largest} bytes, output {} bytes",
+        "2000 files: {} history events, largest state payload {largest} bytes, output {} bytes; per state: {per_state:?}",
         history.len(),
         output.len()
     );
