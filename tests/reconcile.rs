@@ -284,7 +284,13 @@ async fn the_html_report_renders_in_headless_chromium_with_the_headline_numbers(
     assert!(dom_text.contains(&format!("<b id=\"at-stake\">{stake}</b>")));
     // The statements' anomalies are counted (the sample's files have none).
     assert!(dom_text.contains("<b id=\"anomalies\">0</b>"), "{dom_text}");
-    let overcharged = run.totals.by_status.iter().find(|s| s.status == "overcharged").unwrap().count;
+    let overcharged = run
+        .totals
+        .by_status
+        .iter()
+        .find(|s| s.status == syncrocardpay_core::reconcile::Status::Overcharged)
+        .unwrap()
+        .count;
     assert_eq!(run.totals.open, 2 + overcharged, "never captured, never paid, and each overcharged line");
     assert!(dom_text.contains("id=\"chart-days\"") && dom_text.contains("id=\"chart-fees\""), "both charts rendered");
     let console: Vec<String> = String::from_utf8_lossy(&dom.stderr)

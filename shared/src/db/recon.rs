@@ -125,11 +125,11 @@ fn installment_line(r: &tokio_postgres::Row) -> InstallmentLine {
 
 /// An adjustment line from a row of: merchant, acquirer, category, posting name, date, net, original sale code,
 /// installment, NSU, authorization code, brand, product, file id, line.
-fn adjustment_line(r: &tokio_postgres::Row) -> AdjustmentLine {
-    AdjustmentLine {
+fn adjustment_line(r: &tokio_postgres::Row) -> Result<AdjustmentLine> {
+    Ok(AdjustmentLine {
         merchant_code: r.get(0),
         acquirer: r.get(1),
-        category: r.get(2),
+        category: status(r.get(2))?,
         posting_name: r.get(3),
         date: r.get(4),
         net: r.get(5),
@@ -140,7 +140,13 @@ fn adjustment_line(r: &tokio_postgres::Row) -> AdjustmentLine {
         brand: r.get(10),
         product: r.get(11),
         source: (r.get(12), r.get(13)),
-    }
+    })
+}
+
+/// A stored status (or posting category) read back: an unknown name is an error, never a default.
+fn status(name: &str) -> Result<reconcile::Status> {
+    reconcile::Status::parse(name)
+        .ok_or_else(|| crate::Error::Other(format!("unknown reconciliation status or posting category {name:?}")))
 }
 
 /// Read everything a run over `scope` needs.
@@ -266,7 +272,7 @@ pub async fn inputs(db: &impl GenericClient, scope: &Scope, settings: &Settings)
             AND u.payment_date BETWEEN $2 AND $3 AND ($4::text IS NULL OR m.code = $4)"
     );
     let rows = db.query(&sql, &[&types(RV_PAYMENT_FILES), &scope.from, &scope.to, &merchant]).await?;
-    inputs.adjustments.extend(rows.iter().map(adjustment_line));
+    inputs.adjustments.extend(rows.iter().map(adjustment_line).collect::<Result<Vec<_>>>()?);
 
     let sql = format!(
         "SELECT e.merchant_code, a.code, pt.category, pt.name, u.payment_date, t.net_amount,
@@ -280,7 +286,7 @@ pub async fn inputs(db: &impl GenericClient, scope: &Scope, settings: &Settings)
             AND u.payment_date BETWEEN $2 AND $3 AND ($4::text IS NULL OR e.merchant_code = $4)"
     );
     let rows = db.query(&sql, &[&types(PAYMENT_FILES), &scope.from, &scope.to, &merchant]).await?;
-    inputs.adjustments.extend(rows.iter().map(adjustment_line));
+    inputs.adjustments.extend(rows.iter().map(adjustment_line).collect::<Result<Vec<_>>>()?);
 
     let sql = format!(
         "SELECT e.merchant_code, a.code, pm.brand_code, p.code, greatest(t.installment_count, 1), t.installment,
@@ -597,33 +603,34 @@ pub async fn items(db: &impl GenericClient, run_id: i64) -> Result<Vec<ReconItem
             &[&run_id],
         )
         .await?;
-    Ok(rows
-        .iter()
-        .map(|r| ReconItem {
-            area: match r.get::<_, &str>(0) {
-                "sales" => reconcile::Area::Sales,
-                "receivables" => reconcile::Area::Receivables,
-                "adjustments" => reconcile::Area::Adjustments,
-                _ => reconcile::Area::Fees,
-            },
-            status: r.get(1),
-            merchant_code: r.get(2),
-            acquirer: r.get(3),
-            ref_date: r.get(4),
-            sale_code: r.get(5),
-            nsu: r.get(6),
-            authorization_code: r.get(7),
-            installment: r.get(8),
-            brand: r.get(9),
-            product: r.get(10),
-            expected: r.get(11),
-            actual: r.get(12),
-            difference: r.get(13),
-            days_late: r.get(14),
-            fields: r.get(15),
-            reason: r.get(16),
-            expected_ref: r.get::<_, Option<i64>>(17).zip(r.get::<_, Option<i64>>(18)),
-            actual_ref: r.get::<_, Option<i64>>(19).zip(r.get::<_, Option<i64>>(20)),
+    rows.iter()
+        .map(|r| {
+            let status = status(r.get(1))?;
+            let area = r.get::<_, &str>(0);
+            if area != status.area().as_str() {
+                return Err(crate::Error::Other(format!("a {status} item in area {area:?}")));
+            }
+            Ok(ReconItem {
+                area: status.area(),
+                status,
+                merchant_code: r.get(2),
+                acquirer: r.get(3),
+                ref_date: r.get(4),
+                sale_code: r.get(5),
+                nsu: r.get(6),
+                authorization_code: r.get(7),
+                installment: r.get(8),
+                brand: r.get(9),
+                product: r.get(10),
+                expected: r.get(11),
+                actual: r.get(12),
+                difference: r.get(13),
+                days_late: r.get(14),
+                fields: r.get(15),
+                reason: r.get(16),
+                expected_ref: r.get::<_, Option<i64>>(17).zip(r.get::<_, Option<i64>>(18)),
+                actual_ref: r.get::<_, Option<i64>>(19).zip(r.get::<_, Option<i64>>(20)),
+            })
         })
-        .collect())
+        .collect()
 }

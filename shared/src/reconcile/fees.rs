@@ -2,7 +2,7 @@
 //! for its merchant, acquirer, brand, product, number of installments and date. Contracted rates are data,
 //! imported from a CSV (`syncrocardpay rates import`).
 
-use super::{brl, round2, Area, ReconItem, Settings, SourceLine};
+use super::{brl, round2, Area, ReconItem, Settings, SourceLine, Status};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -74,7 +74,7 @@ pub fn audit(charged: &[ChargedFee], rates: &[ContractRate], settings: &Settings
             let rate = candidates.into_iter().flatten().filter(|r| r.applies(t)).max_by_key(|r| r.specificity());
             let (status, expected, reason) = match rate {
                 None => (
-                    "no_contract",
+                    Status::NoContract,
                     None,
                     format!(
                         "no contracted rate for brand {} product {} in {} installment(s) on {}",
@@ -93,11 +93,11 @@ pub fn audit(charged: &[ChargedFee], rates: &[ContractRate], settings: &Settings
                         (t.fee / t.gross * Decimal::ONE_HUNDRED).round_dp(2)
                     };
                     let status = if difference > settings.amount_tolerance {
-                        "overcharged"
+                        Status::Overcharged
                     } else if -difference > settings.amount_tolerance {
-                        "undercharged"
+                        Status::Undercharged
                     } else {
-                        "ok"
+                        Status::Ok
                     };
                     let reason = format!(
                         "fee {} ({}% of {}) against {} at the contracted {}%",
@@ -112,7 +112,7 @@ pub fn audit(charged: &[ChargedFee], rates: &[ContractRate], settings: &Settings
             };
             ReconItem {
                 area: Area::Fees,
-                status: status.into(),
+                status,
                 merchant_code: t.merchant_code.clone(),
                 acquirer: t.acquirer.clone(),
                 ref_date: t.date,
@@ -436,7 +436,7 @@ mod tests {
         // Outside any validity: no contract.
         let mut late = fee("001", 1, 10000, 248);
         late.date = d("2027-02-01");
-        assert_eq!(audit(&[late], &rates[2..], &settings)[0].status, "no_contract");
+        assert_eq!(audit(&[late], &rates[2..], &settings)[0].status, Status::NoContract);
     }
 
     #[test]

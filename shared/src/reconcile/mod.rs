@@ -55,6 +55,133 @@ impl Area {
     }
 }
 
+/// What became of a reconciled thing: one list per [`Area`] (an adjustment's status is its posting type's
+/// category). Stored as its snake_case name (`recon_item.status`, checked by V21); an unknown name is an
+/// error, never a default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    // Sales: the merchant's sale against the acquirer's.
+    Matched,
+    Divergent,
+    MissingAtAcquirer,
+    MissingInMerchant,
+    Duplicate,
+    // Receivables: the forecast installment against its payment.
+    Paid,
+    PaidLate,
+    PaidDivergent,
+    Overdue,
+    Pending,
+    UnexpectedPayment,
+    // Adjustments: the posting type's category.
+    Adjustment,
+    Cancellation,
+    Chargeback,
+    Rental,
+    Negotiation,
+    Lien,
+    Compensation,
+    Anticipation,
+    Other,
+    // Fees: the fee charged against the contracted rate.
+    Ok,
+    Overcharged,
+    Undercharged,
+    NoContract,
+}
+
+impl Status {
+    pub const ALL: [Status; 24] = [
+        Status::Matched,
+        Status::Divergent,
+        Status::MissingAtAcquirer,
+        Status::MissingInMerchant,
+        Status::Duplicate,
+        Status::Paid,
+        Status::PaidLate,
+        Status::PaidDivergent,
+        Status::Overdue,
+        Status::Pending,
+        Status::UnexpectedPayment,
+        Status::Adjustment,
+        Status::Cancellation,
+        Status::Chargeback,
+        Status::Rental,
+        Status::Negotiation,
+        Status::Lien,
+        Status::Compensation,
+        Status::Anticipation,
+        Status::Other,
+        Status::Ok,
+        Status::Overcharged,
+        Status::Undercharged,
+        Status::NoContract,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Matched => "matched",
+            Status::Divergent => "divergent",
+            Status::MissingAtAcquirer => "missing_at_acquirer",
+            Status::MissingInMerchant => "missing_in_merchant",
+            Status::Duplicate => "duplicate",
+            Status::Paid => "paid",
+            Status::PaidLate => "paid_late",
+            Status::PaidDivergent => "paid_divergent",
+            Status::Overdue => "overdue",
+            Status::Pending => "pending",
+            Status::UnexpectedPayment => "unexpected_payment",
+            Status::Adjustment => "adjustment",
+            Status::Cancellation => "cancellation",
+            Status::Chargeback => "chargeback",
+            Status::Rental => "rental",
+            Status::Negotiation => "negotiation",
+            Status::Lien => "lien",
+            Status::Compensation => "compensation",
+            Status::Anticipation => "anticipation",
+            Status::Other => "other",
+            Status::Ok => "ok",
+            Status::Overcharged => "overcharged",
+            Status::Undercharged => "undercharged",
+            Status::NoContract => "no_contract",
+        }
+    }
+
+    /// The status of this name; `None` for a name that is none of them.
+    pub fn parse(name: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
+    /// The area whose list it is in.
+    pub fn area(self) -> Area {
+        use Status::*;
+        match self {
+            Matched | Divergent | MissingAtAcquirer | MissingInMerchant | Duplicate => Area::Sales,
+            Paid | PaidLate | PaidDivergent | Overdue | Pending | UnexpectedPayment => Area::Receivables,
+            Adjustment | Cancellation | Chargeback | Rental | Negotiation | Lien | Compensation | Anticipation
+            | Other => Area::Adjustments,
+            Ok | Overcharged | Undercharged | NoContract => Area::Fees,
+        }
+    }
+
+    /// Settled as it should be: a clean match, an on-time payment in full, the right fee.
+    pub fn is_settled(self) -> bool {
+        matches!(self, Status::Matched | Status::Paid | Status::Ok)
+    }
+
+    /// Needs somebody's attention: everything but settled items and installments not due yet.
+    pub fn is_open(self) -> bool {
+        !self.is_settled() && self != Status::Pending
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
 /// Where a fact came from: its statement file and line.
 pub type SourceLine = (i64, i64);
 
@@ -63,7 +190,7 @@ pub type SourceLine = (i64, i64);
 pub struct ReconItem {
     pub area: Area,
     /// The status, from the area's list (`matched`, `paid_late`, `overcharged`…).
-    pub status: String,
+    pub status: Status,
     pub merchant_code: String,
     pub acquirer: String,
     /// The date the item is about: sale date (sales, fees), due date (receivables), posting date (adjustments).
@@ -94,14 +221,14 @@ impl ReconItem {
     /// Whether the item needs somebody's attention (everything but a clean match / on-time payment / right fee,
     /// and not-yet-due installments).
     pub fn is_open(&self) -> bool {
-        !matches!(self.status.as_str(), "matched" | "paid" | "pending" | "ok")
+        self.status.is_open()
     }
 
     /// The money at stake: nothing for a clean match, on-time payment or right fee; else the absolute
     /// difference when amounts differ, else the amount involved (a late, missing, pending or unexpected
     /// amount, an adjustment's effect).
     pub fn at_stake(&self) -> Decimal {
-        if matches!(self.status.as_str(), "matched" | "paid" | "ok") {
+        if self.status.is_settled() {
             return Decimal::ZERO;
         }
         match (self.difference, self.expected, self.actual) {
@@ -148,12 +275,12 @@ pub struct Inputs {
 pub fn run(scope: &Scope, inputs: &Inputs, settings: &Settings) -> Vec<ReconItem> {
     let mut items: Vec<ReconItem> = sales::reconcile(&inputs.merchant_sales, &inputs.acquirer_sales, settings)
         .into_iter()
-        .filter(|i| i.status != "missing_in_merchant" && i.status != "duplicate" || scope.contains(i.ref_date))
+        .filter(|i| !matches!(i.status, Status::MissingInMerchant | Status::Duplicate) || scope.contains(i.ref_date))
         .collect();
     items.extend(
         receivables::reconcile(&inputs.expected, &inputs.paid, &inputs.adjustments, settings)
             .into_iter()
-            .filter(|i| i.status != "unexpected_payment" || scope.contains(i.ref_date)),
+            .filter(|i| i.status != Status::UnexpectedPayment || scope.contains(i.ref_date)),
     );
     items.extend(fees::audit(&inputs.charged, &inputs.rates, settings));
     items
@@ -163,7 +290,7 @@ pub fn run(scope: &Scope, inputs: &Inputs, settings: &Settings) -> Vec<ReconItem
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatusTotal {
     pub area: Area,
-    pub status: String,
+    pub status: Status,
     pub open: bool,
     pub count: u64,
     pub at_stake: Decimal,
@@ -181,13 +308,14 @@ pub struct Totals {
 }
 
 pub fn totals(items: &[ReconItem]) -> Totals {
-    let mut by: std::collections::BTreeMap<(Area, String), StatusTotal> = Default::default();
+    // In order of area, then status name.
+    let mut by: std::collections::BTreeMap<(Area, &'static str), StatusTotal> = Default::default();
     let mut t = Totals { items: items.len() as u64, ..Default::default() };
     for i in items {
         let open = i.is_open();
-        let e = by.entry((i.area, i.status.clone())).or_insert_with(|| StatusTotal {
+        let e = by.entry((i.area, i.status.as_str())).or_insert_with(|| StatusTotal {
             area: i.area,
-            status: i.status.clone(),
+            status: i.status,
             open,
             count: 0,
             at_stake: Decimal::ZERO,
@@ -227,6 +355,35 @@ pub fn brl(d: Decimal) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_status_has_one_name_one_area_and_an_unknown_name_is_none() {
+        for s in Status::ALL {
+            assert_eq!(Status::parse(s.as_str()), Some(s));
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+            assert_eq!(Status::ALL.iter().filter(|t| t.as_str() == s.as_str()).count(), 1);
+        }
+        assert_eq!(Status::parse("Matched"), None);
+        assert_eq!(Status::parse(""), None);
+        assert_eq!(Status::Overcharged.area(), Area::Fees);
+        assert_eq!(Status::Chargeback.area(), Area::Adjustments);
+        assert!(!Status::Pending.is_open() && !Status::Paid.is_open() && Status::PaidLate.is_open());
+    }
+
+    /// V21's CHECK lists, per area, exactly the statuses of that area.
+    #[test]
+    fn the_database_checks_the_same_statuses_per_area() {
+        let sql = include_str!("../../../migrations/V21__reconciliation_statuses.sql");
+        for area in [Area::Sales, Area::Receivables, Area::Adjustments, Area::Fees] {
+            let start = format!("(area = '{}' AND status IN (", area.as_str());
+            let list = sql.split_once(&start).unwrap_or_else(|| panic!("{area:?}")).1.split_once("))").unwrap().0;
+            let mut checked: Vec<&str> = list.split(", ").map(|n| n.trim_matches('\'')).collect();
+            let mut ours: Vec<&str> = Status::ALL.iter().filter(|s| s.area() == area).map(|s| s.as_str()).collect();
+            checked.sort();
+            ours.sort();
+            assert_eq!(checked, ours, "{area:?}");
+        }
+    }
 
     #[test]
     fn money_for_people() {

@@ -2,7 +2,7 @@
 //! what it paid (its payment files), installment by installment; and the adjustments it posted
 //! (cancellations, chargebacks, rentals, anticipations…), each linked to the sale it touches.
 
-use super::{brl, Area, ReconItem, Settings, SourceLine};
+use super::{brl, Area, ReconItem, Settings, SourceLine, Status};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, HashMap};
@@ -36,8 +36,9 @@ impl InstallmentLine {
 pub struct AdjustmentLine {
     pub merchant_code: String,
     pub acquirer: String,
-    /// The posting type's category (`cancellation`, `chargeback`, `rental`, `adjustment`, …).
-    pub category: String,
+    /// The posting type's category (`cancellation`, `chargeback`, `rental`, `adjustment`, …): the item's
+    /// status.
+    pub category: Status,
     /// The posting type as the acquirer names it ("Contestação do portador do cartão (chargeback)").
     pub posting_name: String,
     /// The day it was paid (or debited).
@@ -82,9 +83,9 @@ pub fn reconcile(
     let mut items = Vec::new();
     let mut paid_on: HashMap<(&str, &str, &str), NaiveDate> = HashMap::new();
     for (key, e) in &forecasts {
-        let item = |status: &str, actual: Option<&InstallmentLine>, reason: String| ReconItem {
+        let item = |status: Status, actual: Option<&InstallmentLine>, reason: String| ReconItem {
             area: Area::Receivables,
-            status: status.to_string(),
+            status,
             merchant_code: e.merchant_code.clone(),
             acquirer: e.acquirer.clone(),
             ref_date: e.date,
@@ -107,12 +108,15 @@ pub fn reconcile(
         let Some(p) = found else {
             if e.date <= settings.as_of {
                 let days = (settings.as_of - e.date).num_days();
-                let mut i =
-                    item("overdue", None, format!("{} due on {} not paid ({days} days overdue)", brl(e.net), e.date));
+                let mut i = item(
+                    Status::Overdue,
+                    None,
+                    format!("{} due on {} not paid ({days} days overdue)", brl(e.net), e.date),
+                );
                 i.days_late = Some(days as i32);
                 items.push(i);
             } else {
-                items.push(item("pending", None, format!("{} due on {}, not yet due", brl(e.net), e.date)));
+                items.push(item(Status::Pending, None, format!("{} due on {}, not yet due", brl(e.net), e.date)));
             }
             continue;
         };
@@ -122,7 +126,7 @@ pub fn reconcile(
         let (status, reason) = if difference.abs() > settings.amount_tolerance {
             let when = if late > 0 { format!(", {late} days late") } else { String::new() };
             (
-                "paid_divergent",
+                Status::PaidDivergent,
                 format!(
                     "expected {}, paid {} on {} ({} {}){when}",
                     brl(e.net),
@@ -133,9 +137,9 @@ pub fn reconcile(
                 ),
             )
         } else if late > 0 {
-            ("paid_late", format!("{} due on {}, paid on {} ({late} days late)", brl(e.net), e.date, p.date))
+            (Status::PaidLate, format!("{} due on {}, paid on {} ({late} days late)", brl(e.net), e.date, p.date))
         } else {
-            ("paid", format!("{} paid on {}", brl(p.net), p.date))
+            (Status::Paid, format!("{} paid on {}", brl(p.net), p.date))
         };
         items.push(item(status, Some(p), reason));
     }
@@ -152,7 +156,7 @@ pub fn reconcile(
         };
         items.push(ReconItem {
             area: Area::Receivables,
-            status: "unexpected_payment".into(),
+            status: Status::UnexpectedPayment,
             merchant_code: p.merchant_code.clone(),
             acquirer: p.acquirer.clone(),
             ref_date: p.date,
@@ -189,7 +193,7 @@ pub fn reconcile(
         };
         items.push(ReconItem {
             area: Area::Adjustments,
-            status: a.category.clone(),
+            status: a.category,
             merchant_code: a.merchant_code.clone(),
             acquirer: a.acquirer.clone(),
             ref_date: a.date,
@@ -248,7 +252,7 @@ mod tests {
     }
 
     fn statuses(items: &[ReconItem]) -> Vec<(String, String, Option<i32>, Option<Decimal>)> {
-        items.iter().map(|i| (i.sale_code.clone(), i.status.clone(), i.days_late, i.difference)).collect()
+        items.iter().map(|i| (i.sale_code.clone(), i.status.as_str().to_string(), i.days_late, i.difference)).collect()
     }
 
     #[test]
@@ -299,7 +303,7 @@ mod tests {
         let chargeback = AdjustmentLine {
             merchant_code: "0012345678".into(),
             acquirer: "cielo".into(),
-            category: "chargeback".into(),
+            category: Status::Chargeback,
             posting_name: "Contestação do portador do cartão (chargeback)".into(),
             date: d("2026-10-08"),
             net: Decimal::new(-10000, 2),
@@ -313,7 +317,7 @@ mod tests {
         };
         let items = reconcile(&expected, &paid, &[chargeback], &settings);
         let adj = items.iter().find(|i| i.area == Area::Adjustments).unwrap();
-        assert_eq!(adj.status, "chargeback");
+        assert_eq!(adj.status, Status::Chargeback);
         assert_eq!(adj.actual, Some(Decimal::new(-10000, 2)));
         assert_eq!(
             adj.reason,

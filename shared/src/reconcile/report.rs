@@ -1,7 +1,7 @@
 //! The reconciliation report a person reads: one self-contained HTML file (inline CSS and SVG charts, no
 //! script, nothing fetched), and the same tables as CSV. Pure: items in, text out.
 
-use super::{brl, Area, ReconItem, Scope, Settings, Totals};
+use super::{brl, Area, ReconItem, Scope, Settings, Status, Totals};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
@@ -42,7 +42,7 @@ pub fn expected_vs_received(items: &[ReconItem]) -> BTreeMap<NaiveDate, (Decimal
 /// Money overcharged in fees, by brand and product.
 pub fn fee_overcharge(items: &[ReconItem]) -> BTreeMap<(String, String), (u64, Decimal)> {
     let mut by: BTreeMap<(String, String), (u64, Decimal)> = BTreeMap::new();
-    for i in items.iter().filter(|i| i.area == Area::Fees && i.status == "overcharged") {
+    for i in items.iter().filter(|i| i.area == Area::Fees && i.status == Status::Overcharged) {
         let e = by.entry((i.brand.clone(), i.product.clone())).or_default();
         e.0 += 1;
         e.1 += i.difference.unwrap_or_default();
@@ -185,7 +185,7 @@ pub fn html(data: &ReportData) -> String {
             "<tr{}><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
             if s.open { " class=\"open\"" } else { "" },
             s.area.as_str(),
-            esc(&s.status),
+            esc(s.status.as_str()),
             s.count,
             esc(&brl(s.at_stake))
         );
@@ -215,7 +215,7 @@ pub fn html(data: &ReportData) -> String {
              <td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
              <td>{}</td><td>{}</td></tr>",
             i.area.as_str(),
-            esc(&i.status),
+            esc(i.status.as_str()),
             esc(&i.merchant_code),
             i.ref_date,
             esc(&i.sale_code),
@@ -274,7 +274,7 @@ pub fn write_csv(dir: &std::path::Path, data: &ReportData) -> std::io::Result<Ve
             .map(|s| {
                 vec![
                     s.area.as_str().into(),
-                    csv_text(&s.status),
+                    csv_text(s.status.as_str()),
                     s.open.to_string(),
                     s.count.to_string(),
                     s.at_stake.to_string(),
@@ -310,7 +310,7 @@ pub fn write_csv(dir: &std::path::Path, data: &ReportData) -> std::io::Result<Ve
             .map(|i| {
                 vec![
                     i.area.as_str().into(),
-                    csv_text(&i.status),
+                    csv_text(i.status.as_str()),
                     csv_text(&i.merchant_code),
                     csv_text(&i.acquirer),
                     i.ref_date.to_string(),
@@ -367,7 +367,7 @@ mod csv_tests {
         let d = NaiveDate::from_ymd_opt(2026, 9, 1).unwrap();
         let item = ReconItem {
             area: Area::Sales,
-            status: "missing_in_acquirer".into(),
+            status: Status::MissingAtAcquirer,
             merchant_code: "@SUM(A1)".into(),
             acquirer: "cielo".into(),
             ref_date: d,

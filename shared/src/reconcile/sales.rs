@@ -2,7 +2,7 @@
 //! matched by NSU + authorization code + date (within a window of days), else by amount + date + brand +
 //! card's last digits; then its fields are compared.
 
-use super::{brl, Area, ReconItem, Settings, SourceLine};
+use super::{brl, Area, ReconItem, Settings, SourceLine, Status};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use std::collections::{HashMap, HashSet};
@@ -165,9 +165,9 @@ pub fn reconcile(merchant: &[MerchantSale], acquirer: &[AcquirerSale], settings:
                 .filter(|&i| fallback(i))
                 .min_by_key(|&i| ((theirs[i].date - m.date).num_days().abs(), i))
         });
-        let base = |status: &str| ReconItem {
+        let base = |status: Status| ReconItem {
             area: Area::Sales,
-            status: status.into(),
+            status,
             merchant_code: m.merchant_code.clone(),
             acquirer: String::new(),
             ref_date: m.date,
@@ -202,7 +202,7 @@ pub fn reconcile(merchant: &[MerchantSale], acquirer: &[AcquirerSale], settings:
                         m.gross,
                         format!("card:{}", m.card_last_digits),
                     )));
-            let mut item = base(if twin { "duplicate" } else { "missing_at_acquirer" });
+            let mut item = base(if twin { Status::Duplicate } else { Status::MissingAtAcquirer });
             item.reason = if twin {
                 format!("sale {} of {} on {} is in the merchant's books twice", m.sale_id, brl(m.gross), m.date)
             } else {
@@ -250,7 +250,7 @@ pub fn reconcile(merchant: &[MerchantSale], acquirer: &[AcquirerSale], settings:
             fields.push("date".into());
             notes.push(format!("sold on {} in the books, captured on {}", m.date, a.date));
         }
-        let mut item = base(if fields.is_empty() { "matched" } else { "divergent" });
+        let mut item = base(if fields.is_empty() { Status::Matched } else { Status::Divergent });
         item.acquirer = a.acquirer.clone();
         item.sale_code = a.sale_code.clone();
         item.brand = if a.brand_name.is_empty() { a.brand.clone() } else { a.brand_name.clone() };
@@ -279,7 +279,7 @@ pub fn reconcile(merchant: &[MerchantSale], acquirer: &[AcquirerSale], settings:
         ));
         items.push(ReconItem {
             area: Area::Sales,
-            status: if twin { "duplicate" } else { "missing_in_merchant" }.into(),
+            status: if twin { Status::Duplicate } else { Status::MissingInMerchant },
             merchant_code: a.merchant_code.clone(),
             acquirer: a.acquirer.clone(),
             ref_date: a.date,
