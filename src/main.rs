@@ -500,8 +500,27 @@ async fn main() -> Result<std::process::ExitCode> {
             };
             let url = require_db(&db_opts).await?;
             let mut client = connect_and_migrate(&url).await?;
-            let n = db::recon::import_rates(&mut client, &rates, &name).await?;
-            println!("{name}: {n} contracted rate(s) imported");
+            // What was typed (a brand's name, a product's, a merchant code a spreadsheet cut) resolved against
+            // the reference tables; a row that matches nothing is refused, naming the valid choices.
+            let vocabulary = db::recon::rate_vocabulary(&client).await?;
+            let rates = match syncrocardpay_core::reconcile::fees::resolve_rates(rates, &vocabulary) {
+                Ok(rates) => rates,
+                Err(issues) => {
+                    for i in &issues {
+                        eprintln!("{name}: {}", printable_name(&i.to_string()));
+                    }
+                    anyhow::bail!("{name}: {} problem(s), nothing imported", issues.len());
+                }
+            };
+            let done = db::recon::import_rates(&mut client, &rates, &name).await?;
+            if done.added + done.changed == 0 {
+                println!("{name}: unchanged ({} contracted rate(s), all already imported as they are)", done.unchanged);
+            } else {
+                println!(
+                    "{name}: {} contracted rate(s) added, {} changed, {} unchanged",
+                    done.added, done.changed, done.unchanged
+                );
+            }
         }
         Command::MerchantSales { files, mapping, check, json } => {
             let mapping = Mapping::from_file(&mapping).map_err(anyhow::Error::msg)?;

@@ -558,3 +558,84 @@ fn a_run_that_fails_stops_its_throwaway_database() {
     let running = String::from_utf8_lossy(&ps.stdout).lines().any(|l| l.contains(&tmp.path().display().to_string()));
     assert!(!running, "a PostgreSQL of this run is still running");
 }
+
+/// `rates import` takes what a person types — brand and product names, any case or accents, the brand's name
+/// and the product ("Visa" + "Crédito à vista") — refuses what matches nothing naming the valid choices, and
+/// a merchant code whose leading zeros a spreadsheet removed naming the code it was; importing the same
+/// contract again says "unchanged" (issue 18, item 4).
+#[tokio::test]
+async fn rates_import_resolves_names_refuses_what_matches_nothing_and_says_unchanged() {
+    let db = TestDb::new("cli_rates").await;
+    let dir = tempfile::tempdir().unwrap();
+    // A merchant whose code starts with zeros (what a spreadsheet cuts).
+    let f = (24..)
+        .find_map(|seed| samples(dir.path(), 40, seed).into_iter().find(|f| f.merchant_code.starts_with('0')))
+        .unwrap();
+    let out = bin().arg("ingest").arg(&f.path).env("DATABASE_URL", &db.url).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let merchant = f.merchant_code.clone();
+    assert!(merchant.starts_with('0'), "the sample's merchant code has leading zeros: {merchant}");
+    let header =
+        "merchant_code;acquirer;brand;product;installments_from;installments_to;rate_percent;valid_from;valid_to";
+    let good = dir.path().join("taxas.csv");
+    std::fs::write(
+        &good,
+        format!(
+            "{header}\n{merchant};Cielo;VISA;Crédito à vista;1;1;2,49;01/01/2026;\n\
+             {merchant};cielo;Elo;debito;1;1;1,10;01/01/2026;\n\
+             {merchant};cielo;Master;Mastercard parcelado loja;2;6;3,10;2026-01-01;\n\
+             {merchant};cielo;*;*;1;12;4,00;2026-01-01;\n"
+        ),
+    )
+    .unwrap();
+    let import = |path: &std::path::Path| {
+        bin().args(["rates", "import"]).arg(path).env("DATABASE_URL", &db.url).output().unwrap()
+    };
+    let out = import(&good);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout(&out).contains("4 contracted rate(s) added, 0 changed, 0 unchanged"), "{}", stdout(&out));
+    let rows = db
+        .client
+        .query("SELECT brand, product, rate_percent::text FROM contract_rate ORDER BY rate_percent", &[])
+        .await
+        .unwrap();
+    let got: Vec<(String, String, String)> = rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect();
+    assert_eq!(
+        got,
+        [
+            ("007".to_string(), "071".to_string(), "1.1000".to_string()),
+            ("001".into(), "040".into(), "2.4900".into()),
+            ("002".into(), "012".into(), "3.1000".into()),
+            ("*".into(), "*".into(), "4.0000".into()),
+        ]
+    );
+    let out = import(&good);
+    assert!(out.status.success());
+    assert!(stdout(&out).contains("unchanged (4 contracted rate(s)"), "{}", stdout(&out));
+
+    let cut = merchant.trim_start_matches('0');
+    let bad = dir.path().join("ruim.csv");
+    std::fs::write(
+        &bad,
+        format!(
+            "{header}\n{cut};cielo;Visa;Crédito à vista;1;1;2,49;01/01/2026;\n\
+             {merchant};cielo;VIZA;Crédito à vista;1;1;2,49;01/01/2026;\n\
+             {merchant};cielo;Visa;Crédito rotativo;1;1;2,49;01/01/2026;\n\
+             {merchant};getnet;Visa;*;1;1;2,49;01/01/2026;\n"
+        ),
+    )
+    .unwrap();
+    let out = import(&bad);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("line 2, column merchant_code: \"{cut}\" is not a known establishment, {merchant} is")),
+        "{err}"
+    );
+    assert!(err.contains("line 3, column brand: \"VIZA\" is no cielo brand; valid: 001 Visa, 002 Mastercard"), "{err}");
+    assert!(err.contains("line 4, column product: \"Crédito rotativo\" matches no product of Visa"), "{err}");
+    assert!(err.contains("040 Visa crédito à vista"), "the valid choices of the brand: {err}");
+    assert!(err.contains("line 5, column acquirer: \"getnet\" is not an acquirer; valid: cielo, rede"), "{err}");
+    assert!(err.contains("4 problem(s), nothing imported"), "{err}");
+    assert_eq!(db.count("SELECT count(*) FROM contract_rate").await, 4, "nothing of the bad file");
+}

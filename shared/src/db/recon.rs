@@ -47,19 +47,33 @@ const JOINS: &str = "
     JOIN dim_payment_method pm ON pm.payment_method_key = t.payment_method_key
     JOIN dim_product p ON p.product_key = t.product_key";
 
-/// Replace (or add) contracted rates, in one transaction. Returns how many rows were written.
-pub async fn import_rates(db: &mut Client, rates: &[ContractRate], source_file: &str) -> Result<u64> {
+/// What an import did to the contracted rates.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RatesImported {
+    pub added: u64,
+    /// Already there with another rate or end of validity: replaced.
+    pub changed: u64,
+    /// Already there as they are.
+    pub unchanged: u64,
+}
+
+/// Replace (or add) contracted rates, in one transaction: a rate already there as it is stays untouched and
+/// is counted unchanged (re-importing the same contract changes nothing, and says so).
+pub async fn import_rates(db: &mut Client, rates: &[ContractRate], source_file: &str) -> Result<RatesImported> {
     let tx = db.transaction().await?;
-    let mut n = 0;
+    let mut done = RatesImported::default();
     for r in rates {
-        n += tx
-            .execute(
+        let row = tx
+            .query_opt(
                 "INSERT INTO contract_rate (merchant_code, acquirer, brand, product, installments_from,
                      installments_to, rate_percent, valid_from, valid_to, source_file)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
                  ON CONFLICT (merchant_code, acquirer, brand, product, installments_from, installments_to, valid_from)
                  DO UPDATE SET rate_percent = EXCLUDED.rate_percent, valid_to = EXCLUDED.valid_to,
-                     source_file = EXCLUDED.source_file, imported_at = now()",
+                     source_file = EXCLUDED.source_file, imported_at = now()
+                 WHERE (contract_rate.rate_percent, contract_rate.valid_to)
+                       IS DISTINCT FROM (EXCLUDED.rate_percent, EXCLUDED.valid_to)
+                 RETURNING xmax = 0",
                 &[
                     &r.merchant_code,
                     &r.acquirer,
@@ -74,9 +88,63 @@ pub async fn import_rates(db: &mut Client, rates: &[ContractRate], source_file: 
                 ],
             )
             .await?;
+        match row.map(|r| r.get::<_, bool>(0)) {
+            Some(true) => done.added += 1,
+            Some(false) => done.changed += 1,
+            None => done.unchanged += 1,
+        }
     }
     tx.commit().await?;
-    Ok(n)
+    Ok(done)
+}
+
+/// What rates can be written in: per acquirer (not the `merchant` pseudo-acquirer of the merchants' own
+/// exports), its brands and catalogued products (code, name), their
+/// aliases (`ref_alias`), the merchants loaded so far and the digits of a merchant's code.
+pub async fn rate_vocabulary(db: &impl GenericClient) -> Result<reconcile::fees::RateVocabulary> {
+    let mut vocabulary = reconcile::fees::RateVocabulary::default();
+    for a in db
+        .query(
+            "SELECT acquirer_key, code, merchant_code_digits FROM dim_acquirer WHERE code <> 'merchant' ORDER BY code",
+            &[],
+        )
+        .await?
+    {
+        let key: i16 = a.get(0);
+        let pairs = |rows: Vec<tokio_postgres::Row>| -> Vec<(String, String)> {
+            rows.iter().map(|r| (r.get(0), r.get(1))).collect()
+        };
+        let brands =
+            pairs(db.query("SELECT code, name FROM ref_brand WHERE acquirer_key = $1 ORDER BY code", &[&key]).await?);
+        let products = pairs(
+            db.query(
+                "SELECT code, name FROM dim_product WHERE acquirer_key = $1 AND catalogued ORDER BY code",
+                &[&key],
+            )
+            .await?,
+        );
+        let aliases = db
+            .query("SELECT kind, alias, code FROM ref_alias WHERE acquirer_key = $1 ORDER BY kind, alias", &[&key])
+            .await?
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect();
+        let merchants = db
+            .query("SELECT merchant_code FROM dim_establishment WHERE acquirer_key = $1 ORDER BY 1", &[&key])
+            .await?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        vocabulary.acquirers.push(reconcile::fees::AcquirerVocabulary {
+            code: a.get(1),
+            merchant_code_digits: a.get::<_, Option<i16>>(2).map(|d| d as usize),
+            brands,
+            products,
+            aliases,
+            merchants,
+        });
+    }
+    Ok(vocabulary)
 }
 
 /// The dates the loaded facts cover (sale, due and payment dates, merchant sales), for a default scope.

@@ -372,8 +372,276 @@ fn conflicts(rates: &[ContractRate], lines: &[u64]) -> Vec<RateIssue> {
     issues
 }
 
+/// What rates can be written in, per acquirer (read from the reference tables): the codes and names of
+/// brands and products, their aliases, the merchants known and the digits of a merchant's code.
+#[derive(Debug, Clone, Default)]
+pub struct RateVocabulary {
+    pub acquirers: Vec<AcquirerVocabulary>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AcquirerVocabulary {
+    pub code: String,
+    /// Digits of a merchant's code at this acquirer (Cielo's EC: 10), when known.
+    pub merchant_code_digits: Option<usize>,
+    /// (code, name); empty when the acquirer's table is not known (anything is then taken as typed).
+    pub brands: Vec<(String, String)>,
+    pub products: Vec<(String, String)>,
+    /// (kind `brand`/`product`, alias, code).
+    pub aliases: Vec<(String, String, String)>,
+    pub merchants: Vec<String>,
+}
+
+/// How people's spelling is compared: lower case, no accents, single spaces.
+fn spelled(s: &str) -> String {
+    let plain: String = s
+        .chars()
+        .map(|c| match c {
+            'á' | 'à' | 'â' | 'ã' | 'ä' | 'Á' | 'À' | 'Â' | 'Ã' | 'Ä' => 'a',
+            'é' | 'ê' | 'è' | 'ë' | 'É' | 'Ê' | 'È' | 'Ë' => 'e',
+            'í' | 'î' | 'ì' | 'ï' | 'Í' | 'Î' | 'Ì' | 'Ï' => 'i',
+            'ó' | 'ô' | 'õ' | 'ò' | 'ö' | 'Ó' | 'Ô' | 'Õ' | 'Ò' | 'Ö' => 'o',
+            'ú' | 'û' | 'ù' | 'ü' | 'Ú' | 'Û' | 'Ù' | 'Ü' => 'u',
+            'ç' | 'Ç' => 'c',
+            c => c.to_ascii_lowercase(),
+        })
+        .collect();
+    plain.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A code whose leading zeros a spreadsheet removed: `typed` is all digits, not a code, and padded with zeros
+/// it is one of `codes`.
+fn lost_zeros<'a>(typed: &str, codes: impl IntoIterator<Item = &'a String>) -> Option<&'a String> {
+    if typed.is_empty() || !typed.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    codes.into_iter().find(|c| c.len() > typed.len() && c.trim_start_matches('0') == typed.trim_start_matches('0'))
+}
+
+/// "001 Visa, 002 Mastercard, …" (the first `max`, then how many more).
+fn choices(list: &[&(String, String)], max: usize) -> String {
+    let mut out: Vec<String> = list.iter().take(max).map(|(c, n)| format!("{c} {n}")).collect();
+    if list.len() > max {
+        out.push(format!("and {} more", list.len() - max));
+    }
+    out.join(", ")
+}
+
+/// Resolve rates as people write them — brand and product by code, name or alias, merchant codes checked for
+/// lost leading zeros — into codes the facts carry. Every row that matches nothing is an issue naming the
+/// valid choices; nothing is guessed. Rates are in file order, the first on line 2.
+pub fn resolve_rates(
+    rates: Vec<ContractRate>,
+    vocabulary: &RateVocabulary,
+) -> Result<Vec<ContractRate>, Vec<RateIssue>> {
+    let mut issues = Vec::new();
+    let mut out = Vec::with_capacity(rates.len());
+    for (n, mut r) in rates.into_iter().enumerate() {
+        let line = n as u64 + 2;
+        let mut bad = |column: &str, reason: String| issues.push(RateIssue { line, column: column.into(), reason });
+        let Some(v) = vocabulary.acquirers.iter().find(|a| a.code == r.acquirer) else {
+            let known: Vec<&str> = vocabulary.acquirers.iter().map(|a| a.code.as_str()).collect();
+            bad("acquirer", format!("{:?} is not an acquirer; valid: {}", r.acquirer, known.join(", ")));
+            continue;
+        };
+        // Merchant: a code that lost its leading zeros is refused, naming the code it was.
+        if !v.merchants.contains(&r.merchant_code) {
+            if let Some(known) = lost_zeros(&r.merchant_code, &v.merchants) {
+                bad(
+                    "merchant_code",
+                    format!(
+                        "{:?} is not a known establishment, {known} is: its leading zeros were lost (a spreadsheet?); \
+                         write it as text",
+                        r.merchant_code
+                    ),
+                );
+            } else if let Some(digits) = v
+                .merchant_code_digits
+                .filter(|&d| r.merchant_code.len() < d && r.merchant_code.bytes().all(|b| b.is_ascii_digit()))
+            {
+                bad(
+                    "merchant_code",
+                    format!(
+                        "{:?} has {} digits, a {} merchant code has {digits}: its leading zeros were lost (a \
+                         spreadsheet?); write it as text",
+                        r.merchant_code,
+                        r.merchant_code.len(),
+                        v.code
+                    ),
+                );
+            }
+        }
+        let alias = |kind: &str, typed: &str| {
+            v.aliases.iter().find(|(k, a, _)| k == kind && spelled(a) == spelled(typed)).map(|(_, _, c)| c.clone())
+        };
+        // Brand: a code, a name or an alias; `*` is any.
+        let mut brand_name = None;
+        let mut brand_refused = false;
+        if r.brand != "*" && !v.brands.is_empty() {
+            let found = v
+                .brands
+                .iter()
+                .find(|(c, _)| *c == r.brand)
+                .or_else(|| v.brands.iter().find(|(_, name)| spelled(name) == spelled(&r.brand)))
+                .map(|(c, _)| c.clone())
+                .or_else(|| alias("brand", &r.brand));
+            match found {
+                Some(code) => {
+                    brand_name = v.brands.iter().find(|(c, _)| *c == code).map(|(_, n)| n.clone());
+                    r.brand = code;
+                }
+                None => {
+                    let codes: Vec<&String> = v.brands.iter().map(|(c, _)| c).collect();
+                    let hint = lost_zeros(&r.brand, codes)
+                        .map(|c| format!(" ({c} is: its leading zeros were lost?)"))
+                        .unwrap_or_default();
+                    let all: Vec<&(String, String)> = v.brands.iter().collect();
+                    brand_refused = true;
+                    bad(
+                        "brand",
+                        format!(
+                            "{:?} is no {} brand{hint}; valid: {} (a code, a name, or * for any)",
+                            r.brand,
+                            v.code,
+                            choices(&all, 40)
+                        ),
+                    );
+                }
+            }
+        }
+        // Product: a code, a name, the brand's name and the product ("Visa" + "Crédito à vista"), or an alias.
+        // (Not checked under a brand refused: its choices depend on the brand.)
+        if r.product != "*" && !v.products.is_empty() && !brand_refused {
+            let typed = spelled(&r.product);
+            let qualified = brand_name.as_deref().map(|b| spelled(&format!("{b} {}", r.product)));
+            let mut found: Vec<String> = Vec::new();
+            if let Some((c, _)) = v.products.iter().find(|(c, _)| *c == r.product) {
+                found.push(c.clone());
+            } else {
+                for (c, name) in &v.products {
+                    let name = spelled(name);
+                    let same = |q: &str| name == q || name == format!("{q} a vista");
+                    if (same(&typed) || qualified.as_deref().is_some_and(same)) && !found.contains(c) {
+                        found.push(c.clone());
+                    }
+                }
+                if found.is_empty() {
+                    found.extend(
+                        alias("product", &r.product).or_else(|| {
+                            brand_name.as_ref().and_then(|b| alias("product", &format!("{b} {}", r.product)))
+                        }),
+                    );
+                }
+            }
+            match found.as_slice() {
+                [code] => r.product = code.clone(),
+                [] | [_, _, ..] => {
+                    let of_brand: Vec<&(String, String)> = match &brand_name {
+                        Some(b) => v.products.iter().filter(|(_, n)| spelled(n).starts_with(&spelled(b))).collect(),
+                        None => v.products.iter().collect(),
+                    };
+                    let codes: Vec<&String> = v.products.iter().map(|(c, _)| c).collect();
+                    let hint = lost_zeros(&r.product, codes)
+                        .map(|c| format!(" ({c} is: its leading zeros were lost?)"))
+                        .unwrap_or_default();
+                    let what = if found.is_empty() { "matches no product" } else { "matches several products" };
+                    bad(
+                        "product",
+                        format!(
+                            "{:?} {what}{}{hint}; valid: {} (a code, a name, or * for any)",
+                            r.product,
+                            brand_name.as_deref().map(|b| format!(" of {b}")).unwrap_or_default(),
+                            choices(&of_brand, 25)
+                        ),
+                    );
+                }
+            }
+        }
+        out.push(r);
+    }
+    if issues.is_empty() {
+        Ok(out)
+    } else {
+        Err(issues)
+    }
+}
+
 #[cfg(test)]
 mod tests {
+
+    fn vocabulary() -> RateVocabulary {
+        let pairs = |v: &[(&str, &str)]| v.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect::<Vec<_>>();
+        RateVocabulary {
+            acquirers: vec![AcquirerVocabulary {
+                code: "cielo".into(),
+                merchant_code_digits: Some(10),
+                brands: pairs(&[("001", "Visa"), ("007", "Elo")]),
+                products: pairs(&[
+                    ("040", "Visa crédito à vista"),
+                    ("043", "Visa parcelado loja"),
+                    ("071", "Elo débito à vista"),
+                    ("900", "Crédito à vista"),
+                    ("901", "crédito a vista"),
+                ]),
+                aliases: vec![("product".into(), "Visa débito".into(), "041".into())],
+                merchants: vec!["0012345678".into()],
+            }],
+        }
+    }
+
+    fn typed(merchant: &str, brand: &str, product: &str) -> ContractRate {
+        ContractRate {
+            merchant_code: merchant.into(),
+            acquirer: "cielo".into(),
+            brand: brand.into(),
+            product: product.into(),
+            installments_from: 1,
+            installments_to: 1,
+            rate: Decimal::ONE,
+            valid_from: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+            valid_to: None,
+        }
+    }
+
+    #[test]
+    fn rates_are_resolved_as_people_write_them_and_nothing_is_guessed() {
+        let v = vocabulary();
+        let ok = resolve_rates(
+            vec![
+                typed("0012345678", "VISA", "parcelado LOJA"),
+                typed("0012345678", "elo", "Débito"),
+                typed("0012345678", "Visa", "débito"),
+                typed("9999999999", "001", "040"),
+            ],
+            &v,
+        )
+        .unwrap();
+        let codes: Vec<(&str, &str)> = ok.iter().map(|r| (r.brand.as_str(), r.product.as_str())).collect();
+        assert_eq!(codes, [("001", "043"), ("007", "071"), ("001", "041"), ("001", "040")]);
+        let issues = resolve_rates(
+            vec![
+                typed("12345678", "Visa", "*"),
+                typed("7654321", "Visa", "*"),
+                typed("0012345678", "1", "*"),
+                typed("0012345678", "*", "Crédito à vista"),
+                typed("0012345678", "*", "71"),
+            ],
+            &v,
+        )
+        .unwrap_err();
+        let said: Vec<String> = issues.iter().map(|i| i.to_string()).collect();
+        assert!(
+            said[0]
+                .starts_with("line 2, column merchant_code: \"12345678\" is not a known establishment, 0012345678 is"),
+            "{said:?}"
+        );
+        assert!(said[1].contains("has 7 digits, a cielo merchant code has 10"), "{said:?}");
+        assert!(said[2].contains("\"1\" is no cielo brand (001 is: its leading zeros were lost?)"), "{said:?}");
+        assert!(said[3].contains("matches several products"), "two products spelled alike: {said:?}");
+        assert!(said[4].contains("(071 is: its leading zeros were lost?)"), "{said:?}");
+        assert_eq!(said.len(), 5);
+    }
+
     use super::*;
 
     fn d(s: &str) -> NaiveDate {
