@@ -153,6 +153,14 @@ enum Command {
         #[arg(long)]
         refresh: bool,
     },
+    /// Withdraw loaded files — statements or merchant exports — with all their facts, each in one
+    /// transaction, then reconcile again what they touched. The control row stays (`withdrawn`); the same
+    /// content may be ingested again later.
+    Unload {
+        /// Each a file id (`statement_file.file_id`, as `ingest` and `run` print) or the sha256 of its content
+        #[arg(required = true)]
+        files: Vec<String>,
+    },
     /// Contracted rates (merchant, acquirer, brand, product, installment range, rate %, validity).
     Rates {
         #[command(subcommand)]
@@ -484,6 +492,41 @@ async fn main() -> Result<std::process::ExitCode> {
                 for path in report::write_csv(&dir, &data).with_context(|| format!("writing {}", dir.display()))? {
                     println!("{}", path.display());
                 }
+            }
+        }
+        Command::Unload { files } => {
+            let url = require_db(&db_opts).await?;
+            let mut client = connect_and_migrate(&url).await?;
+            let mut refused = 0;
+            for file in &files {
+                match db::store::withdraw(&mut client, file).await {
+                    Ok(w) => {
+                        println!(
+                            "file {} ({}): withdrawn (was {}): {} fact row(s) removed",
+                            w.file_id,
+                            printable_name(&w.file_name),
+                            w.was.as_str(),
+                            w.facts.total()
+                        );
+                        for (id, name) in &w.had_replaced {
+                            println!(
+                                "  note: it had replaced facts of file {id} ({}); they are not brought back — ingest \
+                                 that file again to have them",
+                                printable_name(name)
+                            );
+                        }
+                    }
+                    Err(e) => {
+                        refused += 1;
+                        eprintln!("{}: {}", printable_name(file), printable_name(&e.to_string()));
+                    }
+                }
+            }
+            let today = chrono::Local::now().date_naive();
+            let reconciled = db::recon::reconcile_pending(&mut client, today).await?;
+            print::reconciliation_headline(&reconciled);
+            if refused > 0 {
+                anyhow::bail!("{refused} of {} file(s) not withdrawn", files.len());
             }
         }
         Command::Rates { action: RatesAction::Import { file } } => {

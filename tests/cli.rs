@@ -639,3 +639,76 @@ async fn rates_import_resolves_names_refuses_what_matches_nothing_and_says_uncha
     assert!(err.contains("4 problem(s), nothing imported"), "{err}");
     assert_eq!(db.count("SELECT count(*) FROM contract_rate").await, 4, "nothing of the bad file");
 }
+
+/// `unload` withdraws a loaded file with all its facts, in one transaction, and reconciles again what it
+/// touched: withdrawing the payments statement turns its installments from paid back to unpaid; the control
+/// row stays `withdrawn`, the withdrawal is a delivery, and the same content can be ingested again (issue 18,
+/// item 6). A file that is not loaded is refused, saying why.
+#[tokio::test]
+async fn unload_withdraws_a_file_and_its_facts_and_reconciles_again() {
+    let db = TestDb::new("cli_unload").await;
+    let dir = tempfile::tempdir().unwrap();
+    let files = samples(dir.path(), 60, 25);
+    let sales = files.iter().find(|f| f.file_type == "03").unwrap();
+    let payments = files.iter().find(|f| f.file_type == "04" && f.merchant_code == sales.merchant_code).unwrap();
+    let out = bin().arg("ingest").arg(&sales.path).arg(&payments.path).env("DATABASE_URL", &db.url).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let paid = "SELECT count(*) FROM recon_item WHERE area = 'receivables' AND status IN ('paid', 'paid_late')";
+    let reconcile = bin().arg("reconcile").env("DATABASE_URL", &db.url).output().unwrap();
+    assert!(reconcile.status.success(), "{}", String::from_utf8_lossy(&reconcile.stderr));
+    let paid_before = db.count(paid).await;
+    assert!(paid_before > 0);
+    let facts = "SELECT (SELECT count(*) FROM fact_card_transaction) + (SELECT count(*) FROM fact_receivable_unit)";
+    let before = db.count(facts).await;
+    let (id, sha): (i64, String) = {
+        let r = db
+            .client
+            .query_one(
+                "SELECT file_id, sha256 FROM statement_file WHERE file_name = $1",
+                &[&payments.path.file_name().unwrap().to_str().unwrap()],
+            )
+            .await
+            .unwrap();
+        (r.get(0), r.get(1))
+    };
+    let out = bin().args(["unload", &sha]).env("DATABASE_URL", &db.url).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = stdout(&out);
+    let removed = payments.transactions + payments.receivable_units;
+    assert!(
+        text.contains(&format!("file {id} ("))
+            && text.contains(&format!("withdrawn (was loaded): {removed} fact row(s) removed")),
+        "{text}"
+    );
+    assert!(text.contains("reconciliation (1 scope(s)"), "{text}");
+    assert_eq!(db.count(facts).await as u64, before as u64 - removed);
+    assert_eq!(db.count(&format!("SELECT count(*) FROM fact_receivable_unit_all WHERE file_id = {id}")).await, 0);
+    assert_eq!(
+        db.count(&format!("SELECT count(*) FROM statement_file WHERE file_id = {id} AND status = 'withdrawn'")).await,
+        1
+    );
+    assert_eq!(
+        db.count("SELECT count(*) FROM statement_delivery WHERE outcome = 'withdrawn' AND source = 'unload'").await,
+        1
+    );
+    assert_eq!(db.count("SELECT count(*) FROM recon_pending").await, 0, "reconciled");
+    // The merchant's scope was reconciled without the payments: none of its installments is paid any more.
+    let merchant_paid = format!(
+        "SELECT count(*) FROM recon_item i JOIN recon_run r USING (run_id)
+          WHERE r.merchant_code = '{}' AND i.area = 'receivables' AND i.status IN ('paid', 'paid_late')",
+        sales.merchant_code
+    );
+    assert_eq!(db.count(&merchant_paid).await, 0);
+
+    // Not loaded any more: refused, saying why; an unknown file likewise.
+    let out = bin().args(["unload", &id.to_string(), "999999"]).env("DATABASE_URL", &db.url).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("is withdrawn: only a loaded or staged file can be withdrawn"), "{err}");
+    assert!(err.contains("no statement file 999999"), "{err}");
+
+    // The same content again: loaded again, its facts back.
+    let out = bin().arg("ingest").arg(&payments.path).env("DATABASE_URL", &db.url).output().unwrap();
+    assert!(stdout(&out).contains(": loaded ("), "{}", stdout(&out));
+    assert_eq!(db.count(facts).await, before);
+}

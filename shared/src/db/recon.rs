@@ -601,7 +601,7 @@ pub async fn touched_scopes(db: &impl GenericClient, file_ids: &[i64]) -> Result
         .query(
             "SELECT merchant_code, min(least(period_start, processing_date)), max(greatest(period_end, processing_date))
                FROM statement_file
-              WHERE file_id = ANY($1) AND status IN ('loaded', 'superseded')
+              WHERE file_id = ANY($1) AND status IN ('loaded', 'superseded', 'withdrawn')
                 AND merchant_code IS NOT NULL AND merchant_code <> ''
                 AND coalesce(period_start, processing_date) IS NOT NULL
               GROUP BY merchant_code ORDER BY merchant_code",
