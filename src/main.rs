@@ -135,12 +135,15 @@ enum Command {
     /// The reconciliation of a period as a report: one self-contained HTML file (totals by status, money at
     /// stake, expected vs received per day, fee overcharge by brand and product, the open divergences) and/or
     /// the same tables as CSV. Uses the stored run over exactly this scope, reconciling first if there is none
-    /// (or with --refresh).
+    /// (or with --refresh). Without --from/--to, the whole period the loaded facts cover (as `reconcile`).
     Report {
+        /// First day (YYYY-MM-DD).
         #[arg(long)]
-        from: chrono::NaiveDate,
+        from: Option<chrono::NaiveDate>,
+        /// Last day (YYYY-MM-DD).
         #[arg(long)]
-        to: chrono::NaiveDate,
+        to: Option<chrono::NaiveDate>,
+        /// One merchant (EC code), else all.
         #[arg(long)]
         merchant: Option<String>,
         /// Write the HTML report here.
@@ -293,6 +296,37 @@ async fn configured_ftps(o: &DbOptions) -> Result<Option<FtpsSettings>> {
     }))
 }
 
+/// The scope of a `reconcile` or `report`: the days given, else the whole period the loaded facts cover (for
+/// the merchant, when one is given). A scope with nothing loaded in it is refused, saying why — never
+/// reconciled into "0 items, nothing wrong".
+async fn scope_of(
+    client: &tokio_postgres::Client,
+    from: Option<chrono::NaiveDate>,
+    to: Option<chrono::NaiveDate>,
+    merchant: Option<String>,
+) -> Result<Scope> {
+    let who = merchant.as_deref().map_or("any merchant".to_string(), |m| format!("merchant {}", printable_name(m)));
+    let Some((first, last)) = db::recon::covered_dates(client, merchant.as_deref()).await? else {
+        let known = db::recon::known_merchants(client, 10).await?;
+        anyhow::bail!(
+            "nothing to reconcile: no statement or merchant export of {who} is loaded{}",
+            if known.is_empty() {
+                " (load statements first)".to_string()
+            } else {
+                format!(" (loaded: {})", printable_name(&known.join(", ")))
+            }
+        );
+    };
+    let (from, to) = (from.unwrap_or(first), to.unwrap_or(last));
+    anyhow::ensure!(from <= to, "--from {from} is after --to {to}");
+    anyhow::ensure!(
+        from <= last && first <= to,
+        "nothing to reconcile: nothing of {who} is loaded between {from} and {to} (what is loaded covers {first} to \
+         {last})"
+    );
+    Ok(Scope { from, to, merchant })
+}
+
 /// Where the database settings come from (global options).
 struct DbOptions {
     url: Option<String>,
@@ -434,17 +468,7 @@ async fn main() -> Result<std::process::ExitCode> {
                 Some(d) => d,
                 None => db::recon::default_as_of(&client, merchant.as_deref(), today).await?,
             };
-            let (from, to) = match (from, to) {
-                (Some(f), Some(t)) => (f, t),
-                (f, t) => {
-                    let covered = db::recon::covered_dates(&client, merchant.as_deref())
-                        .await?
-                        .context("nothing is loaded to reconcile (give --from and --to, or load statements first)")?;
-                    (f.unwrap_or(covered.0), t.unwrap_or(covered.1))
-                }
-            };
-            anyhow::ensure!(from <= to, "--from {from} is after --to {to}");
-            let scope = Scope { from, to, merchant };
+            let scope = scope_of(&client, from, to, merchant).await?;
             let mut settings = Settings::new(as_of);
             settings.sale_date_window_days = date_window;
             settings.amount_tolerance = tolerance;
@@ -460,10 +484,9 @@ async fn main() -> Result<std::process::ExitCode> {
                 html.is_some() || csv.is_some(),
                 "say where to write the report: --html FILE and/or --csv DIR"
             );
-            anyhow::ensure!(from <= to, "--from {from} is after --to {to}");
             let url = require_db(&db_opts).await?;
             let mut client = connect_and_migrate(&url).await?;
-            let scope = Scope { from, to, merchant };
+            let scope = scope_of(&client, from, to, merchant).await?;
             let stored = if refresh { None } else { db::recon::find_run(&client, &scope).await? };
             let (run_id, settings, totals) = match stored {
                 Some(found) => found,

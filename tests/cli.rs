@@ -712,3 +712,48 @@ async fn unload_withdraws_a_file_and_its_facts_and_reconciles_again() {
     assert!(stdout(&out).contains(": loaded ("), "{}", stdout(&out));
     assert_eq!(db.count(facts).await, before);
 }
+
+/// `report` takes `reconcile`'s scope by default (no --from/--to needed), and a scope with nothing loaded —
+/// an unknown merchant, a period before anything — is refused saying why, never reported as "0 items, all
+/// well" (issue 18, item 3).
+#[tokio::test]
+async fn an_empty_scope_is_refused_saying_why_and_report_defaults_to_what_is_loaded() {
+    let db = TestDb::new("cli_scope").await;
+    let dir = tempfile::tempdir().unwrap();
+    let f = samples(dir.path(), 40, 26).remove(0);
+    let run = |args: &[&str]| bin().args(args).env("DATABASE_URL", &db.url).output().unwrap();
+    let out = run(&["reconcile"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(
+            "nothing to reconcile: no statement or merchant export of any merchant is loaded (load statements first)"
+        ),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = bin().arg("ingest").arg(&f.path).env("DATABASE_URL", &db.url).output().unwrap();
+    assert!(out.status.success());
+    let out = run(&["reconcile", "--merchant", "9999"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "no statement or merchant export of merchant 9999 is loaded (loaded: {})",
+            f.merchant_code
+        )),
+        "{err}"
+    );
+    let html = dir.path().join("r.html");
+    let out = run(&["report", "--from", "2001-01-01", "--to", "2001-01-31", "--html", html.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("nothing of any merchant is loaded between 2001-01-01 and 2001-01-31 (what is loaded covers 20"),
+        "{err}"
+    );
+    assert!(!html.exists(), "no report of nothing");
+    let out = run(&["report", "--html", html.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout(&out).contains("r.html: report of run"), "{}", stdout(&out));
+    assert!(std::fs::metadata(&html).unwrap().len() > 1000);
+}

@@ -147,6 +147,25 @@ pub async fn rate_vocabulary(db: &impl GenericClient) -> Result<reconcile::fees:
     Ok(vocabulary)
 }
 
+/// The merchant codes loaded (the acquirers' establishments and the merchants' stores), the first `limit`
+/// in order, with "and N more" when there are more.
+pub async fn known_merchants(db: &impl GenericClient, limit: i64) -> Result<Vec<String>> {
+    let rows = db
+        .query(
+            "SELECT merchant_code, count(*) OVER () FROM (SELECT DISTINCT merchant_code FROM dim_establishment) m
+              ORDER BY 1 LIMIT $1",
+            &[&limit],
+        )
+        .await?;
+    let mut out: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
+    if let Some(total) = rows.first().map(|r| r.get::<_, i64>(1)) {
+        if total > limit {
+            out.push(format!("and {} more", total - limit));
+        }
+    }
+    Ok(out)
+}
+
 /// The dates the loaded facts cover (sale, due and payment dates, merchant sales), for a default scope.
 pub async fn covered_dates(db: &impl GenericClient, merchant: Option<&str>) -> Result<Option<(NaiveDate, NaiveDate)>> {
     let row = db
