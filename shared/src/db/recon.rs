@@ -552,81 +552,57 @@ async fn save(
         )
         .await?
         .get(0);
-    for (chunk_no, chunk) in items.chunks(5000).enumerate() {
-        let base = (chunk_no * 5000) as i32;
-        let col = |f: &dyn Fn(&ReconItem) -> Option<String>| chunk.iter().map(f).collect::<Vec<Option<String>>>();
-        let item_no: Vec<i32> = (0..chunk.len() as i32).map(|i| base + i + 1).collect();
-        let area: Vec<&str> = chunk.iter().map(|i| i.area.as_str()).collect();
-        let status: Vec<&str> = chunk.iter().map(|i| i.status.as_str()).collect();
-        let open: Vec<bool> = chunk.iter().map(|i| i.is_open()).collect();
-        let merchant: Vec<&str> = chunk.iter().map(|i| i.merchant_code.as_str()).collect();
-        let acquirer: Vec<&str> = chunk.iter().map(|i| i.acquirer.as_str()).collect();
-        let ref_date: Vec<NaiveDate> = chunk.iter().map(|i| i.ref_date).collect();
-        let sale_code: Vec<&str> = chunk.iter().map(|i| i.sale_code.as_str()).collect();
-        let nsu: Vec<&str> = chunk.iter().map(|i| i.nsu.as_str()).collect();
-        let auth: Vec<&str> = chunk.iter().map(|i| i.authorization_code.as_str()).collect();
-        let installment: Vec<i32> = chunk.iter().map(|i| i.installment).collect();
-        let brand: Vec<&str> = chunk.iter().map(|i| i.brand.as_str()).collect();
-        let product: Vec<&str> = chunk.iter().map(|i| i.product.as_str()).collect();
-        let expected: Vec<Option<Decimal>> = chunk.iter().map(|i| i.expected).collect();
-        let actual: Vec<Option<Decimal>> = chunk.iter().map(|i| i.actual).collect();
-        let difference: Vec<Option<Decimal>> = chunk.iter().map(|i| i.difference).collect();
-        let at_stake: Vec<Decimal> = chunk.iter().map(|i| i.at_stake()).collect();
-        let days_late: Vec<Option<i32>> = chunk.iter().map(|i| i.days_late).collect();
-        // text[] per item travels as one '\x1f'-joined string (unnest cannot take an array of arrays).
-        let fields = col(&|i| Some(i.fields.join("\u{1f}")));
-        let reason: Vec<&str> = chunk.iter().map(|i| i.reason.as_str()).collect();
-        let e_file: Vec<Option<i64>> = chunk.iter().map(|i| i.expected_ref.map(|r| r.0)).collect();
-        let e_line: Vec<Option<i64>> = chunk.iter().map(|i| i.expected_ref.map(|r| r.1)).collect();
-        let a_file: Vec<Option<i64>> = chunk.iter().map(|i| i.actual_ref.map(|r| r.0)).collect();
-        let a_line: Vec<Option<i64>> = chunk.iter().map(|i| i.actual_ref.map(|r| r.1)).collect();
-        tx.execute(
-            "INSERT INTO recon_item (run_id, item_no, area, status, is_open, merchant_code, acquirer, ref_date,
-                 sale_code, nsu, authorization_code, installment, brand, product, expected, actual, difference,
-                 at_stake, days_late, fields, reason, expected_file_id, expected_line_no, actual_file_id,
-                 actual_line_no)
-             SELECT $1, u.item_no, u.area, u.status, u.open, u.merchant, u.acquirer, u.ref_date, u.sale_code,
-                    u.nsu, u.auth, u.installment, u.brand, u.product, u.expected, u.actual, u.difference,
-                    u.at_stake, u.days_late,
-                    CASE WHEN u.fields = '' THEN '{}'::text[] ELSE string_to_array(u.fields, E'\\x1f') END,
-                    u.reason, u.e_file, u.e_line, u.a_file, u.a_line
-               FROM unnest($2::int[], $3::text[], $4::text[], $5::bool[], $6::text[], $7::text[], $8::date[],
-                           $9::text[], $10::text[], $11::text[], $12::int[], $13::text[], $14::text[],
-                           $15::numeric[], $16::numeric[], $17::numeric[], $18::numeric[], $19::int[],
-                           $20::text[], $21::text[], $22::int8[], $23::int8[], $24::int8[], $25::int8[])
-                    AS u(item_no, area, status, open, merchant, acquirer, ref_date, sale_code, nsu, auth,
-                         installment, brand, product, expected, actual, difference, at_stake, days_late, fields,
-                         reason, e_file, e_line, a_file, a_line)",
-            &[
+    // One binary COPY of every item (streamed: the writer sends as it goes).
+    const COLUMNS: &str = "run_id, item_no, area, status, is_open, merchant_code, acquirer, ref_date, sale_code, nsu,
+         authorization_code, installment, brand, product, expected, actual, difference, at_stake, days_late, fields,
+         reason, expected_file_id, expected_line_no, actual_file_id, actual_line_no";
+    let types: Vec<tokio_postgres::types::Type> = tx
+        .prepare(&format!("SELECT {COLUMNS} FROM recon_item LIMIT 0"))
+        .await?
+        .columns()
+        .iter()
+        .map(|c| c.type_().clone())
+        .collect();
+    let sink = tx.copy_in(&format!("COPY recon_item ({COLUMNS}) FROM STDIN (FORMAT binary)")).await?;
+    let writer = tokio_postgres::binary_copy::BinaryCopyInWriter::new(sink, &types);
+    futures_util::pin_mut!(writer);
+    for (n, i) in items.iter().enumerate() {
+        let item_no = n as i32 + 1;
+        let (area, status, open, at_stake) = (i.area.as_str(), i.status.as_str(), i.is_open(), i.at_stake());
+        let (e_file, e_line) = (i.expected_ref.map(|r| r.0), i.expected_ref.map(|r| r.1));
+        let (a_file, a_line) = (i.actual_ref.map(|r| r.0), i.actual_ref.map(|r| r.1));
+        writer
+            .as_mut()
+            .write(&[
                 &run_id,
                 &item_no,
                 &area,
                 &status,
                 &open,
-                &merchant,
-                &acquirer,
-                &ref_date,
-                &sale_code,
-                &nsu,
-                &auth,
-                &installment,
-                &brand,
-                &product,
-                &expected,
-                &actual,
-                &difference,
+                &i.merchant_code,
+                &i.acquirer,
+                &i.ref_date,
+                &i.sale_code,
+                &i.nsu,
+                &i.authorization_code,
+                &i.installment,
+                &i.brand,
+                &i.product,
+                &i.expected,
+                &i.actual,
+                &i.difference,
                 &at_stake,
-                &days_late,
-                &fields,
-                &reason,
+                &i.days_late,
+                &i.fields,
+                &i.reason,
                 &e_file,
                 &e_line,
                 &a_file,
                 &a_line,
-            ],
-        )
-        .await?;
+            ])
+            .await?;
     }
+    writer.finish().await?;
     tx.execute("UPDATE recon_run SET finished_at = now() WHERE run_id = $1", &[&run_id]).await?;
     Ok(run_id)
 }
