@@ -103,6 +103,46 @@ async fn a_clean_month_reconciles_to_nothing_open() {
     );
 }
 
+/// What a run stores is what it computed, every field of every item (statuses, amounts, the fields that
+/// differ, both source lines), read back through `recon::items`.
+#[tokio::test]
+async fn stored_items_read_back_exactly_as_computed() {
+    let mut db = TestDb::new("recon_roundtrip").await;
+    let spec = spec(vec![
+        Scenario::CapturedTwice { merchant: 0, sale: 3 },
+        Scenario::FeeAbove { merchant: 0, sale: 5, points: Decimal::new(30, 2) },
+        Scenario::NeverCaptured { merchant: 0, sale: 7 },
+        Scenario::PaidLate { merchant: 0, sale: 11, days: 3 },
+        Scenario::ChargebackAfterPayment { merchant: 0, sale: 19, days: 2 },
+    ]);
+    load_and_reconcile(&mut db, &spec).await;
+    // One sale in the merchant's books with other installments than the acquirer's: a divergent item, with
+    // the field that differs.
+    let dir = tempfile::tempdir().unwrap();
+    let (csv, mapping) = sample::write_merchant_sales(dir.path(), &spec).unwrap();
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let mut row: Vec<String> = lines[1].split(';').map(str::to_string).collect();
+    row[7] = if row[7] == "7" { "8".into() } else { "7".into() };
+    lines[1] = row.join(";");
+    std::fs::write(&csv, lines.join("\n") + "\n").unwrap();
+    let r = ingest_merchant_sales(&mut db.client, &csv, "test", &Mapping::from_file(&mapping).unwrap()).await.unwrap();
+    assert_eq!(r.outcome, Outcome::Loaded);
+    let scope = Scope { from: d(FROM), to: d(TO), merchant: None };
+    let settings = Settings::new(d(TO));
+    let report = recon::run(&mut db.client, &scope, &settings).await.unwrap();
+    let inputs = recon::inputs(&db.client, &scope, &settings).await.unwrap();
+    let computed = syncrocardpay_core::reconcile::run(&scope, &inputs, &settings);
+    let stored = recon::items(&db.client, report.run_id).await.unwrap();
+    assert_eq!(stored.len(), computed.len());
+    for (s, c) in stored.iter().zip(&computed) {
+        assert_eq!(s, c);
+    }
+    assert!(stored.iter().any(|i| i.expected_ref.is_some() && i.actual_ref.is_some()));
+    assert!(stored.iter().any(|i| i.days_late.is_some()));
+    assert!(stored.iter().any(|i| i.fields == ["installments"]), "the divergent sale and its field");
+}
+
 #[tokio::test]
 async fn every_planted_problem_is_found_exactly_with_its_amount() {
     let mut db = TestDb::new("recon_planted").await;
