@@ -652,7 +652,7 @@ async fn main() -> Result<std::process::ExitCode> {
                     source: source.label(),
                     name: d.name,
                     size: d.size,
-                    status: "new",
+                    status: pipeline::ListingStatus::New,
                 }));
             }
             for l in &listing {
@@ -663,7 +663,7 @@ async fn main() -> Result<std::process::ExitCode> {
                 }
             }
             if !json {
-                let new = listing.iter().filter(|l| l.status == "new").count();
+                let new = listing.iter().filter(|l| l.status == pipeline::ListingStatus::New).count();
                 println!("{new} new of {} listed", listing.len());
             }
         }

@@ -173,12 +173,14 @@ async fn discover_lists_new_files_without_loading_them() {
     let text = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
     assert!(text.contains(&format!("{0} new of {0} listed", files.len())), "{text}");
+    assert_eq!(text.lines().filter(|l| l.starts_with("new    ")).count(), files.len(), "a line each, aligned: {text}");
     assert_eq!(db.count("SELECT count(*) FROM statement_file").await, 0, "discover loads nothing");
     // After a run, the same listing is all seen.
     let source = std::sync::Arc::new(FtpsSource::new(settings(&server, true)).unwrap());
     syncrocardpay_core::pipeline::run_ftps(&db.url, source, None, 2).await.unwrap();
     let text = String::from_utf8_lossy(&discover().stdout).to_string();
     assert!(text.contains(&format!("0 new of {} listed", files.len())), "{text}");
+    assert_eq!(text.lines().filter(|l| l.starts_with("seen   ")).count(), files.len(), "{text}");
     assert!(!text.contains(PASSWORD));
 }
 

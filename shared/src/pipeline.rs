@@ -508,8 +508,35 @@ pub struct RemoteListing {
     pub source: String,
     pub name: String,
     pub size: u64,
-    /// `new`, or `seen` (this exact path, size and time already loaded, duplicate or rejected).
-    pub status: &'static str,
+    pub status: ListingStatus,
+}
+
+/// What discovery says of a listed file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ListingStatus {
+    /// Not dealt with yet: the next run fetches it.
+    New,
+    /// This exact path, size and time already loaded, duplicate or rejected.
+    Seen,
+    /// A key the inbox refuses (a name that could leave it, or that is not a file's): never fetched.
+    Unsafe,
+}
+
+impl ListingStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ListingStatus::New => "new",
+            ListingStatus::Seen => "seen",
+            ListingStatus::Unsafe => "unsafe",
+        }
+    }
+}
+
+impl std::fmt::Display for ListingStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
 }
 
 #[cfg(feature = "sources")]
@@ -520,7 +547,7 @@ pub async fn discover_ftps(db: &Client, source: &FtpsSource) -> Result<Vec<Remot
     for f in source.list().await? {
         let id =
             store::RemoteIdentity { source: &label, path: &f.name, size: f.size, modified: f.modified.map(Into::into) };
-        let status = if store::remote_done(db, &id).await? { "seen" } else { "new" };
+        let status = if store::remote_done(db, &id).await? { ListingStatus::Seen } else { ListingStatus::New };
         out.push(RemoteListing { source: label.clone(), name: f.name, size: f.size, status });
     }
     Ok(out)
@@ -532,13 +559,13 @@ pub async fn discover_s3(store: &S3Store) -> Result<Vec<RemoteListing>> {
     let (objects, unsafe_names) = store.list_inbox().await?;
     let mut out: Vec<RemoteListing> = objects
         .into_iter()
-        .map(|o| RemoteListing { source: store.label(), name: o.relative, size: o.size, status: "new" })
+        .map(|o| RemoteListing { source: store.label(), name: o.relative, size: o.size, status: ListingStatus::New })
         .collect();
     out.extend(unsafe_names.into_iter().map(|(key, _)| RemoteListing {
         source: store.label(),
         name: key,
         size: 0,
-        status: "unsafe",
+        status: ListingStatus::Unsafe,
     }));
     Ok(out)
 }
