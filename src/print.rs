@@ -196,7 +196,9 @@ pub fn run_summary(s: &RunSummary, source: &str) {
         "files: {} seen, {} loaded, {} duplicate, {} rejected, {} failed",
         s.files_seen, s.loaded, s.duplicates, s.rejected, s.failed
     );
-    println!("facts added: {}; gross {} net {}", fact_counts(&s.facts), s.gross_loaded, s.net_loaded);
+    // Rows only: a sales statement's gross, a payment's and an open balance's are not one money to add up
+    // (the table below has them per file type).
+    println!("facts added: {}", fact_counts(&s.facts));
     println!("time: {:.2} s ({rate:.0} rows/s)", s.seconds);
 }
 
@@ -208,7 +210,9 @@ pub async fn database_totals(client: &tokio_postgres::Client) -> anyhow::Result<
         "  {:<10} {:>4} {:>5} {:>7} {:>9} {:>7} {:>8} {:>15} {:>13} {:>15}",
         "merchant", "type", "files", "URs", "lines", "sales", "adjusts", "gross", "fee", "net"
     );
-    let (mut g, mut f, mut n) = (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
+    use syncrocardpay_core::reconcile::brl;
+    // Per file type: sales (03), payments (04), open balance (09)… are different money, never added together.
+    let mut by_type: std::collections::BTreeMap<&str, (Decimal, Decimal, Decimal)> = Default::default();
     for r in &rows {
         println!(
             "  {:<10} {:>4} {:>5} {:>7} {:>9} {:>7} {:>8} {:>15} {:>13} {:>15}",
@@ -219,15 +223,28 @@ pub async fn database_totals(client: &tokio_postgres::Client) -> anyhow::Result<
             r.transactions,
             r.sales,
             r.adjustments,
-            r.gross,
-            r.fee,
-            r.net
+            brl(r.gross),
+            brl(r.fee),
+            brl(r.net)
         );
-        g += r.gross;
-        f += r.fee;
-        n += r.net;
+        let t = by_type.entry(r.file_type.as_str()).or_default();
+        t.0 += r.gross;
+        t.1 += r.fee;
+        t.2 += r.net;
     }
-    println!("  {:<10} {:>62} {:>15} {:>13} {:>15}", "total", "", g, f, n);
+    if rows.iter().map(|r| &r.merchant_code).collect::<std::collections::BTreeSet<_>>().len() > 1 {
+        for (file_type, (g, f, n)) in by_type {
+            println!(
+                "  {:<10} {:>4} {:>40} {:>15} {:>13} {:>15}",
+                "all",
+                printable_name(file_type),
+                "",
+                brl(g),
+                brl(f),
+                brl(n)
+            );
+        }
+    }
     Ok(())
 }
 

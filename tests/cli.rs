@@ -150,6 +150,13 @@ async fn run_over_an_inbox_loads_new_files_and_skips_them_next_time() {
     let txs: u64 = files.iter().map(|f| f.transactions).sum();
     assert!(text.contains(&format!(" {txs} transactions")), "{text}");
     assert_eq!(db.count("SELECT count(*) FROM fact_card_transaction").await as u64, txs);
+    // Money in one format (R$ with pt-BR separators), and sales, payments and open balance never added up as
+    // one money: a subtotal per file type, no grand total (issue 18, item 5).
+    let table: Vec<&str> = text.lines().skip_while(|l| !l.starts_with("database now holds")).collect();
+    assert!(table.iter().skip(2).take(3).all(|l| l.contains("R$ ")), "{text}");
+    assert!(table.iter().any(|l| l.trim_start().starts_with("all          03")), "{text}");
+    assert!(!table.iter().any(|l| l.trim_start().starts_with("total")), "{text}");
+    assert!(!text.lines().any(|l| l.starts_with("facts added") && l.contains("gross")), "{text}");
 
     let out = bin().args(["run", "--inbox"]).arg(dir.path()).env("DATABASE_URL", &db.url).output().unwrap();
     assert!(out.status.success());
