@@ -764,3 +764,60 @@ async fn an_empty_scope_is_refused_saying_why_and_report_defaults_to_what_is_loa
     assert!(stdout(&out).contains("r.html: report of run"), "{}", stdout(&out));
     assert!(std::fs::metadata(&html).unwrap().len() > 1000);
 }
+
+/// A run killed outright — SIGKILL here; SIGPIPE in `syncrocardpay run | head` or a crash do the same — never
+/// leaves its throwaway PostgreSQL running: a watchdog in a session of its own stops it and deletes its
+/// folder once the run is gone (it was found running hours after a `bench | head`).
+#[test]
+fn a_run_killed_outright_leaves_no_database_running() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut child = bin()
+        .args(["run", "--sample-transactions", "200000"])
+        .current_dir(tmp.path())
+        .env_remove("DATABASE_URL")
+        .env("TMPDIR", tmp.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let cluster = |tmp: &std::path::Path| {
+        std::fs::read_dir(tmp)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("syncrocardpay-pg-"))
+    };
+    let running = |dir: &std::path::Path| {
+        let ps = Command::new("ps").args(["-eo", "args"]).output().unwrap();
+        String::from_utf8_lossy(&ps.stdout)
+            .lines()
+            .any(|l| l.contains("postgres") && l.contains(&dir.display().to_string()))
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let dir = loop {
+        // Serving: initdb done (its password file gone) and the server up.
+        if let Some(d) = cluster(tmp.path())
+            .filter(|d| !d.join("pwfile").exists() && d.join("data/postmaster.pid").exists() && running(d))
+        {
+            break d;
+        }
+        assert!(std::time::Instant::now() < deadline, "the run's cluster never started");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while (dir.exists() || running(&dir)) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let ps =
+        String::from_utf8_lossy(&Command::new("ps").args(["-eo", "pid,args"]).output().unwrap().stdout).to_string();
+    assert!(!running(&dir), "the killed run's PostgreSQL is still running: {ps}");
+    assert!(
+        !dir.exists(),
+        "its folder is left: {} {:?} {ps}",
+        dir.display(),
+        std::fs::read_dir(&dir).map(|d| d.map(|e| e.unwrap().file_name()).collect::<Vec<_>>())
+    );
+}

@@ -26,7 +26,24 @@ pub struct LocalPostgres {
     port: u16,
     remove_on_drop: bool,
     stopped: bool,
+    /// Stops the cluster and deletes its folder if this process dies without doing it (see [`watchdog`]).
+    watchdog: Option<std::process::Child>,
 }
+
+/// What stops a throwaway cluster whose owner died without stopping it (killed, ended by SIGPIPE in
+/// `… | head`, crashed): waits for the owner's pid to be gone, then, if the cluster's data is still there,
+/// stops it as a crash would and deletes its folder. Run in a session of its own (`setsid`), so the signal
+/// that ends the owner (a terminal's Ctrl-C) does not end it too.
+/// Started as soon as the folder exists: an owner killed during `initdb` leaves an `initdb` that goes on
+/// writing, so the folder is removed again until it stays gone (30 tries).
+const WATCHDOG: &str = r#"owner=$1; data=$2; dir=$3; shift 3
+while kill -0 "$owner" 2>/dev/null; do sleep 1; done
+i=0
+while [ -d "$dir" ] && [ "$i" -lt 30 ]; do
+  if [ -f "$data/postmaster.pid" ]; then "$@" -D "$data" -m immediate -w -t 30 stop >/dev/null 2>&1; fi
+  rm -rf "$dir"; i=$((i + 1))
+  if [ -d "$dir" ]; then sleep 1; fi
+done"#;
 
 fn is_root() -> bool {
     // SAFETY-free: geteuid via /proc is overkill; `id -u` is always present on Debian.
@@ -115,6 +132,7 @@ impl LocalPostgres {
         }
         let io = |e: std::io::Error| Error::LocalPostgres(format!("{}: {e}", dir.display()));
         fs::create_dir_all(dir.join("sock")).map_err(io)?;
+        let watchdog = if remove_on_drop { watchdog(&bin, &dir) } else { None };
         fs::write(dir.join(MARKER), "a throwaway PostgreSQL cluster made by `syncrocardpay db start`\n").map_err(io)?;
         fs::set_permissions(&dir, fs::Permissions::from_mode(0o700)).map_err(io)?;
         let password: String = {
@@ -145,6 +163,7 @@ impl LocalPostgres {
             port,
             remove_on_drop,
             stopped: true,
+            watchdog,
         };
         let data_s = data.to_string_lossy().to_string();
         run(
@@ -222,6 +241,7 @@ impl LocalPostgres {
     pub fn detach(mut self) -> String {
         self.stopped = true;
         self.remove_on_drop = false;
+        self.end_watchdog();
         std::mem::take(&mut self.url)
     }
 
@@ -264,11 +284,39 @@ impl LocalPostgres {
     }
 }
 
+impl LocalPostgres {
+    fn end_watchdog(&mut self) {
+        if let Some(mut w) = self.watchdog.take() {
+            let _ = w.kill();
+            let _ = w.wait();
+        }
+    }
+}
+
 impl Drop for LocalPostgres {
     fn drop(&mut self) {
         self.stop();
         if self.remove_on_drop {
             let _ = fs::remove_dir_all(&self.dir);
+        }
+        self.end_watchdog();
+    }
+}
+
+/// Start the [`WATCHDOG`] of a throwaway cluster in `dir`; `None` (and a warning) when it cannot start: the
+/// cluster then lives only as long as its owner stops it.
+fn watchdog(bin: &Path, dir: &Path) -> Option<std::process::Child> {
+    let mut cmd = Command::new("setsid");
+    cmd.args(["sh", "-c", WATCHDOG, "sh"]).arg(std::process::id().to_string()).arg(dir.join("data")).arg(dir);
+    if is_root() {
+        cmd.args(["runuser", "-u", OS_USER, "--"]);
+    }
+    cmd.arg(bin.join("pg_ctl")).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
+    match cmd.spawn() {
+        Ok(child) => Some(child),
+        Err(e) => {
+            tracing::warn!(error = %e, "no watchdog for the throwaway cluster: it is stopped only on a normal exit");
+            None
         }
     }
 }
