@@ -874,6 +874,23 @@ pub struct LoadCounts {
 }
 
 impl LoadCounts {
+    /// Counts given per record kind in `FACT_LOADS` order (the one place that order meets these fields).
+    fn in_fact_load_order(counts: &[i64]) -> LoadCounts {
+        let n = |i: usize| counts.get(i).map_or(0, |&c| c as u64);
+        debug_assert_eq!(counts.len(), FACT_LOADS.len());
+        LoadCounts {
+            receivable_units: n(0),
+            transactions: n(1),
+            pix_transactions: n(2),
+            negotiations: n(3),
+            negotiated_receivables: n(4),
+            negotiation_credits: n(5),
+            financial_reserves: n(6),
+            merchant_sales: n(7),
+            anticipation_offsets: n(8),
+        }
+    }
+
     /// Every fact row added.
     pub fn total(&self) -> u64 {
         self.receivable_units
@@ -1260,18 +1277,7 @@ pub async fn load_staged_with(
         &[&file_id],
     )
     .await?;
-    let n = |i: usize| loaded[i] as u64;
-    Ok(LoadResult::Loaded(LoadCounts {
-        receivable_units: n(0),
-        transactions: n(1),
-        pix_transactions: n(2),
-        negotiations: n(3),
-        negotiated_receivables: n(4),
-        negotiation_credits: n(5),
-        financial_reserves: n(6),
-        merchant_sales: n(7),
-        anticipation_offsets: n(8),
-    }))
+    Ok(LoadResult::Loaded(LoadCounts::in_fact_load_order(&loaded)))
 }
 
 /// Codes outside the reference tables load with their raw code (an unknown product or brand, a posting
@@ -1577,24 +1583,8 @@ pub async fn withdraw(db: &mut tokio_postgres::Client, file: &str) -> Result<Wit
         tx.execute("INSERT INTO recon_pending (file_id) VALUES ($1) ON CONFLICT DO NOTHING", &[&file_id]).await?;
     }
     tx.commit().await?;
-    let n = |i: usize| removed[i];
-    Ok(Withdrawn {
-        file_id,
-        file_name,
-        was,
-        facts: LoadCounts {
-            receivable_units: n(0),
-            transactions: n(1),
-            pix_transactions: n(2),
-            negotiations: n(3),
-            negotiated_receivables: n(4),
-            negotiation_credits: n(5),
-            financial_reserves: n(6),
-            merchant_sales: n(7),
-            anticipation_offsets: n(8),
-        },
-        had_replaced,
-    })
+    let removed: Vec<i64> = removed.into_iter().map(|n| n as i64).collect();
+    Ok(Withdrawn { file_id, file_name, was, facts: LoadCounts::in_fact_load_order(&removed), had_replaced })
 }
 
 /// Take the run lease for `holder` for `seconds` (see V18): `Ok(None)` when taken, else who holds it and since
