@@ -1642,7 +1642,8 @@ struct FactLoad {
 
 /// Where a kind's rows wait to be loaded.
 enum Staged {
-    /// A bulk kind, in its facts' shape (see [`bulk::BULK_KINDS`]), moved by [`bulk::load_staged`].
+    /// A bulk kind (see [`bulk::BULK_KINDS`]): written straight into its fact table by [`bulk::load_records`],
+    /// attached by the load ([`bulk::attach`]); nothing to move.
     Bulk,
     /// In `stage_record`, moved by this `INSERT … SELECT`, taking the first `params` of (file id, acquirer
     /// key, file type, code set).
