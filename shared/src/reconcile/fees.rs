@@ -60,88 +60,94 @@ pub struct ChargedFee {
     pub source: SourceLine,
 }
 
-/// Audit every transaction: `ok`, `overcharged`, `undercharged` (beyond the amount tolerance, the difference
-/// being the amount at stake), or `no_contract` when no contracted rate applies.
-pub fn audit(charged: &[ChargedFee], rates: &[ContractRate], settings: &Settings) -> Vec<ReconItem> {
-    let mut by_merchant: std::collections::HashMap<(&str, &str), Vec<&ContractRate>> = Default::default();
-    for r in rates {
-        by_merchant.entry((&r.merchant_code, &r.acquirer)).or_default().push(r);
+/// Audits fees one transaction line at a time against the contracts (held in memory: a contract is a few
+/// hundred rates at most), so the lines can stream through in any number.
+pub struct Auditor<'a> {
+    by_merchant: std::collections::HashMap<(&'a str, &'a str), Vec<&'a ContractRate>>,
+    settings: &'a Settings,
+}
+
+impl<'a> Auditor<'a> {
+    pub fn new(rates: &'a [ContractRate], settings: &'a Settings) -> Auditor<'a> {
+        let mut by_merchant: std::collections::HashMap<(&str, &str), Vec<&ContractRate>> = Default::default();
+        for r in rates {
+            by_merchant.entry((&r.merchant_code, &r.acquirer)).or_default().push(r);
+        }
+        Auditor { by_merchant, settings }
     }
-    let mut items: Vec<ReconItem> = charged
-        .iter()
-        .map(|t| {
-            let candidates = by_merchant.get(&(t.merchant_code.as_str(), t.acquirer.as_str()));
-            let rate = candidates.into_iter().flatten().filter(|r| r.applies(t)).max_by_key(|r| r.specificity());
-            let (status, expected, reason) = match rate {
-                None => (
-                    Status::NoContract,
-                    None,
-                    format!(
-                        "no contracted rate for brand {} product {} in {} installment(s) on {}",
-                        t.brand,
-                        t.product,
-                        t.installments.max(1),
-                        t.date
-                    ),
+
+    /// The fee item of one transaction line: `ok`, `overcharged`, `undercharged` (beyond the amount
+    /// tolerance, the difference being the amount at stake) or `no_contract` when no contracted rate applies.
+    pub fn audit(&self, t: &ChargedFee) -> ReconItem {
+        let candidates = self.by_merchant.get(&(t.merchant_code.as_str(), t.acquirer.as_str()));
+        let rate = candidates.into_iter().flatten().filter(|r| r.applies(t)).max_by_key(|r| r.specificity());
+        let (status, expected, reason) = match rate {
+            None => (
+                Status::NoContract,
+                None,
+                format!(
+                    "no contracted rate for brand {} product {} in {} installment(s) on {}",
+                    t.brand,
+                    t.product,
+                    t.installments.max(1),
+                    t.date
                 ),
-                Some(r) => {
-                    let expected = round2(t.gross * r.rate / Decimal::ONE_HUNDRED);
-                    let difference = t.fee - expected;
-                    let charged_rate = if t.gross.is_zero() {
-                        Decimal::ZERO
-                    } else {
-                        (t.fee / t.gross * Decimal::ONE_HUNDRED).round_dp(2)
-                    };
-                    let status = if difference > settings.amount_tolerance {
-                        Status::Overcharged
-                    } else if -difference > settings.amount_tolerance {
-                        Status::Undercharged
-                    } else {
-                        Status::Ok
-                    };
-                    let reason = format!(
-                        "fee {} ({}% of {}) against {} at the contracted {}%",
-                        brl(t.fee),
-                        charged_rate,
-                        brl(t.gross),
-                        brl(expected),
-                        r.rate.normalize()
-                    );
-                    (status, Some(expected), reason)
-                }
-            };
-            ReconItem {
-                area: Area::Fees,
-                status,
-                merchant_code: t.merchant_code.clone(),
-                acquirer: t.acquirer.clone(),
-                ref_date: t.date,
-                sale_code: t.sale_code.clone(),
-                nsu: t.nsu.clone(),
-                authorization_code: t.authorization_code.clone(),
-                installment: t.installment,
-                brand: t.brand.clone(),
-                product: t.product.clone(),
-                expected,
-                actual: Some(t.fee),
-                difference: expected.map(|e| t.fee - e),
-                days_late: None,
-                fields: Vec::new(),
-                reason,
-                expected_ref: None,
-                actual_ref: Some(t.source),
+            ),
+            Some(r) => {
+                let expected = round2(t.gross * r.rate / Decimal::ONE_HUNDRED);
+                let difference = t.fee - expected;
+                let charged_rate = if t.gross.is_zero() {
+                    Decimal::ZERO
+                } else {
+                    (t.fee / t.gross * Decimal::ONE_HUNDRED).round_dp(2)
+                };
+                let status = if difference > self.settings.amount_tolerance {
+                    Status::Overcharged
+                } else if -difference > self.settings.amount_tolerance {
+                    Status::Undercharged
+                } else {
+                    Status::Ok
+                };
+                let reason = format!(
+                    "fee {} ({}% of {}) against {} at the contracted {}%",
+                    brl(t.fee),
+                    charged_rate,
+                    brl(t.gross),
+                    brl(expected),
+                    r.rate.normalize()
+                );
+                (status, Some(expected), reason)
             }
-        })
-        .collect();
-    items.sort_by(|a, b| {
-        (&a.merchant_code, a.ref_date, &a.sale_code, a.installment, a.actual_ref).cmp(&(
-            &b.merchant_code,
-            b.ref_date,
-            &b.sale_code,
-            b.installment,
-            b.actual_ref,
-        ))
-    });
+        };
+        ReconItem {
+            area: Area::Fees,
+            status,
+            merchant_code: t.merchant_code.clone(),
+            acquirer: t.acquirer.clone(),
+            ref_date: t.date,
+            sale_code: t.sale_code.clone(),
+            nsu: t.nsu.clone(),
+            authorization_code: t.authorization_code.clone(),
+            installment: t.installment,
+            brand: t.brand.clone(),
+            product: t.product.clone(),
+            expected,
+            actual: Some(t.fee),
+            difference: expected.map(|e| t.fee - e),
+            days_late: None,
+            fields: Vec::new(),
+            reason,
+            expected_ref: None,
+            actual_ref: Some(t.source),
+        }
+    }
+}
+
+/// Audit every transaction (see [`Auditor::audit`]), in [`super::item_order`].
+pub fn audit(charged: &[ChargedFee], rates: &[ContractRate], settings: &Settings) -> Vec<ReconItem> {
+    let auditor = Auditor::new(rates, settings);
+    let mut items: Vec<ReconItem> = charged.iter().map(|t| auditor.audit(t)).collect();
+    items.sort_by(super::item_order);
     items
 }
 

@@ -240,6 +240,28 @@ impl ReconItem {
     }
 }
 
+/// The order items are listed in: by area, merchant, date, sale and installment, then by their source lines
+/// (a sale's books line first; an installment's payment first). Codes compare byte by byte (PostgreSQL's
+/// `COLLATE "C"`, as [`crate::db::recon`] reads them back). No two items of a run compare equal: each comes
+/// from its own line.
+pub fn item_order(a: &ReconItem, b: &ReconItem) -> std::cmp::Ordering {
+    let refs = |i: &ReconItem| {
+        if i.area == Area::Sales {
+            (i.expected_ref, i.actual_ref)
+        } else {
+            (i.actual_ref, i.expected_ref)
+        }
+    };
+    (a.area, &a.merchant_code, a.ref_date, &a.sale_code, a.installment, refs(a)).cmp(&(
+        b.area,
+        &b.merchant_code,
+        b.ref_date,
+        &b.sale_code,
+        b.installment,
+        refs(b),
+    ))
+}
+
 /// What a run reconciles: sales and fees by sale date, receivables by due date, adjustments by posting date,
 /// within `[from, to]`; one merchant or all.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -5,7 +5,7 @@
 use super::{brl, Area, ReconItem, Settings, SourceLine, Status};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// One sale installment line of a statement: a forecast (sales file) or a payment (payment file).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,12 +23,6 @@ pub struct InstallmentLine {
     pub date: NaiveDate,
     pub net: Decimal,
     pub source: SourceLine,
-}
-
-impl InstallmentLine {
-    fn key(&self) -> (&str, &str, &str, i32) {
-        (&self.merchant_code, &self.acquirer, &self.sale_code, self.installment)
-    }
 }
 
 /// A posting that is not a sale: cancellation, chargeback, rental, anticipation, lien…
@@ -55,34 +49,66 @@ pub struct AdjustmentLine {
     pub source: SourceLine,
 }
 
+/// Everything a run read about one sale at its acquirer (one merchant, acquirer and sale code): its forecast
+/// installments, their payments, and the adjustments that name it (adjustments that name no sale come as a
+/// group of their own, with an empty code). Sales never affect each other's items, so they can be
+/// reconciled one at a time, in any number.
+#[derive(Debug, Default)]
+pub struct SaleLines<'a> {
+    pub expected: Vec<&'a InstallmentLine>,
+    pub paid: Vec<&'a InstallmentLine>,
+    pub adjustments: Vec<&'a AdjustmentLine>,
+}
+
 /// Reconcile forecast installments with payments and list the adjustments. Forecasts are those whose due
 /// date is in the run's range (the caller selects them); payments and adjustments are matched whatever their
-/// date. Deterministic: the output is ordered by merchant, due date, sale, installment.
+/// date. Deterministic: the output is in [`super::item_order`].
 pub fn reconcile(
     expected: &[InstallmentLine],
     paid: &[InstallmentLine],
     adjustments: &[AdjustmentLine],
     settings: &Settings,
 ) -> Vec<ReconItem> {
-    // The same installment forecast by two files (a re-sent agenda): the latest file's line counts.
-    let mut forecasts: BTreeMap<(&str, &str, &str, i32), &InstallmentLine> = BTreeMap::new();
+    let mut sales: BTreeMap<(&str, &str, &str), SaleLines> = BTreeMap::new();
     for e in expected {
-        let slot = forecasts.entry(e.key()).or_insert(e);
+        sales.entry((&e.merchant_code, &e.acquirer, &e.sale_code)).or_default().expected.push(e);
+    }
+    for p in paid {
+        sales.entry((&p.merchant_code, &p.acquirer, &p.sale_code)).or_default().paid.push(p);
+    }
+    for a in adjustments {
+        sales.entry((&a.merchant_code, &a.acquirer, &a.original_sale_code)).or_default().adjustments.push(a);
+    }
+    let mut items = Vec::new();
+    for lines in sales.values() {
+        reconcile_sale(lines, settings, &mut |i| items.push(i));
+    }
+    items.sort_by(super::item_order);
+    items
+}
+
+/// Reconcile one sale's installments and adjustments (see [`SaleLines`]), handing each item to `out`.
+pub fn reconcile_sale(sale: &SaleLines, settings: &Settings, out: &mut dyn FnMut(ReconItem)) {
+    // The same installment forecast by two files (a re-sent agenda): the latest file's line counts.
+    let mut forecasts: BTreeMap<i32, &InstallmentLine> = BTreeMap::new();
+    for &e in &sale.expected {
+        let slot = forecasts.entry(e.installment).or_insert(e);
         if e.source > slot.source {
             *slot = e;
         }
     }
-    let mut payments: HashMap<(&str, &str, &str, i32), Vec<&InstallmentLine>> = HashMap::new();
-    for p in paid {
-        payments.entry(p.key()).or_default().push(p);
+    // Each installment's payments, the earliest last (taken first).
+    let mut payments: BTreeMap<i32, Vec<&InstallmentLine>> = BTreeMap::new();
+    for &p in &sale.paid {
+        payments.entry(p.installment).or_default().push(p);
     }
     for list in payments.values_mut() {
-        list.sort_by_key(|p| (p.date, p.source));
+        list.sort_by_key(|p| std::cmp::Reverse((p.date, p.source)));
     }
 
-    let mut items = Vec::new();
-    let mut paid_on: HashMap<(&str, &str, &str), NaiveDate> = HashMap::new();
-    for (key, e) in &forecasts {
+    // The day the sale's last paid installment was paid (adjustments say whether they came after it).
+    let mut paid_on: Option<NaiveDate> = None;
+    for (installment, e) in &forecasts {
         let item = |status: Status, actual: Option<&InstallmentLine>, reason: String| ReconItem {
             area: Area::Receivables,
             status,
@@ -104,8 +130,7 @@ pub fn reconcile(
             expected_ref: Some(e.source),
             actual_ref: actual.map(|p| p.source),
         };
-        let found = payments.get_mut(key).and_then(|list| (!list.is_empty()).then(|| list.remove(0)));
-        let Some(p) = found else {
+        let Some(p) = payments.get_mut(installment).and_then(|list| list.pop()) else {
             if e.date <= settings.as_of {
                 let days = (settings.as_of - e.date).num_days();
                 let mut i = item(
@@ -114,13 +139,13 @@ pub fn reconcile(
                     format!("{} due on {} not paid ({days} days overdue)", brl(e.net), e.date),
                 );
                 i.days_late = Some(days as i32);
-                items.push(i);
+                out(i);
             } else {
-                items.push(item(Status::Pending, None, format!("{} due on {}, not yet due", brl(e.net), e.date)));
+                out(item(Status::Pending, None, format!("{} due on {}, not yet due", brl(e.net), e.date)));
             }
             continue;
         };
-        paid_on.insert((key.0, key.1, key.2), p.date);
+        paid_on = Some(p.date);
         let difference = p.net - e.net;
         let late = (p.date - e.date).num_days();
         let (status, reason) = if difference.abs() > settings.amount_tolerance {
@@ -141,57 +166,54 @@ pub fn reconcile(
         } else {
             (Status::Paid, format!("{} paid on {}", brl(p.net), p.date))
         };
-        items.push(item(status, Some(p), reason));
+        out(item(status, Some(p), reason));
     }
 
     // Payments nobody forecast (or paid more than once).
-    let mut leftovers: Vec<&InstallmentLine> = payments.into_values().flatten().collect();
-    leftovers.sort_by(|a, b| (a.key(), a.date, a.source).cmp(&(b.key(), b.date, b.source)));
-    for p in leftovers {
-        let twice = forecasts.contains_key(&p.key());
-        let reason = if twice {
-            format!("{} paid on {} for an installment already paid", brl(p.net), p.date)
-        } else {
-            format!("{} paid on {} for no known sale installment", brl(p.net), p.date)
-        };
-        items.push(ReconItem {
-            area: Area::Receivables,
-            status: Status::UnexpectedPayment,
-            merchant_code: p.merchant_code.clone(),
-            acquirer: p.acquirer.clone(),
-            ref_date: p.date,
-            sale_code: p.sale_code.clone(),
-            nsu: p.nsu.clone(),
-            authorization_code: p.authorization_code.clone(),
-            installment: p.installment,
-            brand: p.brand.clone(),
-            product: p.product.clone(),
-            expected: None,
-            actual: Some(p.net),
-            difference: None,
-            days_late: None,
-            fields: Vec::new(),
-            reason,
-            expected_ref: None,
-            actual_ref: Some(p.source),
-        });
+    for (installment, list) in payments {
+        let twice = forecasts.contains_key(&installment);
+        for p in list.into_iter().rev() {
+            let reason = if twice {
+                format!("{} paid on {} for an installment already paid", brl(p.net), p.date)
+            } else {
+                format!("{} paid on {} for no known sale installment", brl(p.net), p.date)
+            };
+            out(ReconItem {
+                area: Area::Receivables,
+                status: Status::UnexpectedPayment,
+                merchant_code: p.merchant_code.clone(),
+                acquirer: p.acquirer.clone(),
+                ref_date: p.date,
+                sale_code: p.sale_code.clone(),
+                nsu: p.nsu.clone(),
+                authorization_code: p.authorization_code.clone(),
+                installment: p.installment,
+                brand: p.brand.clone(),
+                product: p.product.clone(),
+                expected: None,
+                actual: Some(p.net),
+                difference: None,
+                days_late: None,
+                fields: Vec::new(),
+                reason,
+                expected_ref: None,
+                actual_ref: Some(p.source),
+            });
+        }
     }
 
     // Adjustments, linked to their sale and, when it was paid, to that payment.
-    let mut adjustments: Vec<&AdjustmentLine> = adjustments.iter().collect();
-    adjustments.sort_by(|a, b| (&a.merchant_code, a.date, a.source).cmp(&(&b.merchant_code, b.date, b.source)));
-    for a in adjustments {
+    for a in &sale.adjustments {
         let link = if a.original_sale_code.trim().is_empty() {
             "no sale referred to".to_string()
         } else {
-            let paid = paid_on.get(&(a.merchant_code.as_str(), a.acquirer.as_str(), a.original_sale_code.as_str()));
-            match paid {
-                Some(d) if *d <= a.date => format!("sale {} (paid on {d}, before this)", a.original_sale_code),
+            match paid_on {
+                Some(d) if d <= a.date => format!("sale {} (paid on {d}, before this)", a.original_sale_code),
                 Some(d) => format!("sale {} (paid on {d})", a.original_sale_code),
                 None => format!("sale {}", a.original_sale_code),
             }
         };
-        items.push(ReconItem {
+        out(ReconItem {
             area: Area::Adjustments,
             status: a.category,
             merchant_code: a.merchant_code.clone(),
@@ -213,18 +235,6 @@ pub fn reconcile(
             actual_ref: Some(a.source),
         });
     }
-    items.sort_by(|a, b| {
-        (a.area, &a.merchant_code, a.ref_date, &a.sale_code, a.installment, a.actual_ref, a.expected_ref).cmp(&(
-            b.area,
-            &b.merchant_code,
-            b.ref_date,
-            &b.sale_code,
-            b.installment,
-            b.actual_ref,
-            b.expected_ref,
-        ))
-    });
-    items
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 use super::{brl, Area, ReconItem, Settings, SourceLine, Status};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 /// A sale in the merchant's books.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,55 +95,235 @@ pub fn canonical_method(method: &str) -> &'static str {
 
 /// Reconcile the merchant's sales with the acquirer's. Each merchant sale and each acquirer sale ends in
 /// exactly one item: `matched`, `divergent` (with the fields that differ), `missing_at_acquirer`,
-/// `missing_in_merchant` or `duplicate`. Deterministic for the same inputs.
+/// `missing_in_merchant` or `duplicate`. Deterministic for the same inputs; in [`super::item_order`].
 pub fn reconcile(merchant: &[MerchantSale], acquirer: &[AcquirerSale], settings: &Settings) -> Vec<ReconItem> {
     let mut ours: Vec<&MerchantSale> = merchant.iter().collect();
-    ours.sort_by(|a, b| {
-        (&a.merchant_code, a.date, &a.sale_id, a.source).cmp(&(&b.merchant_code, b.date, &b.sale_id, b.source))
-    });
+    ours.sort_by(|a, b| merchant_order(a, b));
     let mut theirs: Vec<&AcquirerSale> = acquirer.iter().collect();
-    theirs.sort_by(|a, b| {
-        (&a.merchant_code, a.date, &a.sale_code, a.source).cmp(&(&b.merchant_code, b.date, &b.sale_code, b.source))
-    });
-    let mut taken = vec![false; theirs.len()];
-    let window = settings.sale_date_window_days;
-    let close = |m: &MerchantSale, a: &AcquirerSale| (a.date - m.date).num_days().abs() <= window;
-    let known = |s: &str| !s.trim().is_empty();
-
-    // Indexes: by merchant + NSU + authorization code, and by merchant + amount in centavos.
-    let cents = |d: Decimal| (d * Decimal::ONE_HUNDRED).round().to_string().parse::<i64>().unwrap_or(i64::MAX);
-    let mut by_codes: HashMap<(&str, &str, &str), Vec<usize>> = HashMap::new();
-    let mut by_amount: HashMap<(&str, i64), Vec<usize>> = HashMap::new();
-    for (i, a) in theirs.iter().enumerate() {
-        by_codes.entry((&a.merchant_code, &a.nsu, &a.authorization_code)).or_default().push(i);
-        by_amount.entry((&a.merchant_code, cents(a.gross))).or_default().push(i);
-    }
-    // Amount buckets within the tolerance (a tolerance beyond R$ 10 scans everything of the merchant).
-    let spread = cents(settings.amount_tolerance).clamp(0, 1000);
-    let wide = cents(settings.amount_tolerance) > 1000;
-
+    theirs.sort_by(|a, b| acquirer_order(a, b));
     let mut items = Vec::new();
-    let mut matched_ours: HashSet<(&str, NaiveDate, Decimal, String)> = HashSet::new();
-    let mut matched_theirs: HashSet<(&str, NaiveDate, Decimal, &str, &str)> = HashSet::new();
-    for m in &ours {
+    let mut matcher = Matcher::new(settings);
+    let mut theirs = theirs.into_iter().peekable();
+    for m in ours {
+        while let Some(a) = theirs.next_if(|a| matcher.needs_before(a, m)) {
+            matcher.push(a.clone());
+        }
+        matcher.match_sale(m, &mut |i| items.push(i));
+    }
+    for a in theirs {
+        matcher.push(a.clone());
+    }
+    matcher.finish(&mut |i| items.push(i));
+    items.sort_by(super::item_order);
+    items
+}
+
+/// The order the merchant's sales are matched in: merchant, date, sale id, line.
+pub fn merchant_order(a: &MerchantSale, b: &MerchantSale) -> std::cmp::Ordering {
+    (&a.merchant_code, a.date, &a.sale_id, a.source).cmp(&(&b.merchant_code, b.date, &b.sale_id, b.source))
+}
+
+/// The order the acquirer's sales are offered in: merchant, date, sale code, line. Of two candidates equally
+/// close in date, the first in this order is taken.
+pub fn acquirer_order(a: &AcquirerSale, b: &AcquirerSale) -> std::cmp::Ordering {
+    (&a.merchant_code, a.date, &a.sale_code, a.source).cmp(&(&b.merchant_code, b.date, &b.sale_code, b.source))
+}
+
+/// An amount in centavos (a bucket of the amount index).
+fn cents(d: Decimal) -> i64 {
+    use rust_decimal::prelude::ToPrimitive;
+    d.checked_mul(Decimal::ONE_HUNDRED).and_then(|c| c.round().to_i64()).unwrap_or(i64::MAX)
+}
+
+fn known(s: &str) -> bool {
+    !s.trim().is_empty()
+}
+
+/// An acquirer sale waiting in the matcher's window.
+struct Slot {
+    sale: AcquirerSale,
+    taken: bool,
+}
+
+/// Matches the merchant's sales against the acquirer's as both stream by in date order, holding only the
+/// acquirer's sales a coming sale can still match (those within the date window of it): memory follows a
+/// few days of one merchant's sales, not the period.
+///
+/// Feed it the acquirer's sales in [`acquirer_order`] and the merchant's in [`merchant_order`], pushing every
+/// acquirer sale [`Matcher::needs_before`] a merchant sale before matching that sale; then
+/// [`Matcher::finish`]. A merchant sale is matched by NSU + authorization code + date (closest date first),
+/// else by amount + date + brand + card's last digits; an acquirer sale left over once no merchant sale can
+/// reach it is `missing_in_merchant`, or `duplicate` when it repeats a matched sale's day, amount, brand and
+/// card.
+pub struct Matcher<'s> {
+    settings: &'s Settings,
+    window: VecDeque<Slot>,
+    /// The number of the window's first sale: sale `n` is `window[n - base]`.
+    base: u64,
+    /// Sale numbers, ascending, by merchant + NSU + authorization code and by merchant + amount in centavos.
+    by_codes: HashMap<(String, String, String), VecDeque<u64>>,
+    by_amount: HashMap<(String, i64), VecDeque<u64>>,
+    /// The merchant and day of the last sale matched, and the books' sales matched on it (amount, and codes
+    /// or card), to tell a sale in the books twice.
+    day: Option<(String, NaiveDate)>,
+    matched_ours: HashSet<(Decimal, String)>,
+    /// Per merchant and day, the acquirer's sales matched (amount, brand, card), to tell one captured twice.
+    matched_theirs: BTreeMap<(String, NaiveDate), HashSet<(Decimal, String, String)>>,
+}
+
+impl<'s> Matcher<'s> {
+    pub fn new(settings: &'s Settings) -> Matcher<'s> {
+        Matcher {
+            settings,
+            window: VecDeque::new(),
+            base: 0,
+            by_codes: HashMap::new(),
+            by_amount: HashMap::new(),
+            day: None,
+            matched_ours: HashSet::new(),
+            matched_theirs: BTreeMap::new(),
+        }
+    }
+
+    fn days(&self) -> chrono::Duration {
+        chrono::Duration::days(self.settings.sale_date_window_days.clamp(0, 1_000_000))
+    }
+
+    /// Whether acquirer sale `a` (the next in [`acquirer_order`]) must be pushed before merchant sale `m`
+    /// is matched: it is of an earlier merchant, or of the same one up to the window after `m`'s date.
+    pub fn needs_before(&self, a: &AcquirerSale, m: &MerchantSale) -> bool {
+        let last = m.date.checked_add_signed(self.days()).unwrap_or(NaiveDate::MAX);
+        (a.merchant_code.as_str(), a.date) <= (m.merchant_code.as_str(), last)
+    }
+
+    /// Offer the next acquirer sale, in [`acquirer_order`].
+    pub fn push(&mut self, a: AcquirerSale) {
+        let n = self.base + self.window.len() as u64;
+        self.by_codes
+            .entry((a.merchant_code.clone(), a.nsu.clone(), a.authorization_code.clone()))
+            .or_default()
+            .push_back(n);
+        self.by_amount.entry((a.merchant_code.clone(), cents(a.gross))).or_default().push_back(n);
+        self.window.push_back(Slot { sale: a, taken: false });
+    }
+
+    /// Let go of the acquirer's sales before `bound` (merchant, date) — of all of them without one — giving
+    /// an item for each nobody matched.
+    fn retire(&mut self, bound: Option<(&str, NaiveDate)>, out: &mut dyn FnMut(ReconItem)) {
+        while let Some(front) = self.window.front() {
+            if bound.is_some_and(|b| (front.sale.merchant_code.as_str(), front.sale.date) >= b) {
+                break;
+            }
+            let Slot { sale: a, taken } = self.window.pop_front().expect("a front");
+            self.base += 1;
+            let codes = (a.merchant_code.clone(), a.nsu.clone(), a.authorization_code.clone());
+            if let Some(list) = self.by_codes.get_mut(&codes) {
+                list.pop_front();
+                if list.is_empty() {
+                    self.by_codes.remove(&codes);
+                }
+            }
+            let amount = (a.merchant_code.clone(), cents(a.gross));
+            if let Some(list) = self.by_amount.get_mut(&amount) {
+                list.pop_front();
+                if list.is_empty() {
+                    self.by_amount.remove(&amount);
+                }
+            }
+            if !taken {
+                out(self.left_over(&a));
+            }
+        }
+        match bound {
+            Some((merchant, date)) => {
+                self.matched_theirs = self.matched_theirs.split_off(&(merchant.to_string(), date))
+            }
+            None => self.matched_theirs.clear(),
+        }
+    }
+
+    /// The item of an acquirer sale no sale in the books matched.
+    fn left_over(&self, a: &AcquirerSale) -> ReconItem {
+        // Captured twice: the same amount, card and day as a sale already matched.
+        let twin = self
+            .matched_theirs
+            .get(&(a.merchant_code.clone(), a.date))
+            .is_some_and(|day| day.contains(&(a.gross, a.brand.clone(), a.card_last_digits.clone())));
+        ReconItem {
+            area: Area::Sales,
+            status: if twin { Status::Duplicate } else { Status::MissingInMerchant },
+            merchant_code: a.merchant_code.clone(),
+            acquirer: a.acquirer.clone(),
+            ref_date: a.date,
+            sale_code: a.sale_code.clone(),
+            nsu: a.nsu.clone(),
+            authorization_code: a.authorization_code.clone(),
+            installment: 0,
+            brand: if a.brand_name.is_empty() { a.brand.clone() } else { a.brand_name.clone() },
+            product: a.product.clone(),
+            expected: None,
+            actual: Some(a.gross),
+            difference: None,
+            days_late: None,
+            fields: Vec::new(),
+            reason: if twin {
+                format!(
+                    "{} sale {} of {} on {} (card …{}) repeats a sale already matched: captured twice",
+                    a.acquirer,
+                    a.sale_code,
+                    brl(a.gross),
+                    a.date,
+                    a.card_last_digits
+                )
+            } else {
+                format!(
+                    "{} sale {} of {} on {} (NSU {}, authorization {}) is not in the merchant's books",
+                    a.acquirer,
+                    a.sale_code,
+                    brl(a.gross),
+                    a.date,
+                    a.nsu,
+                    a.authorization_code
+                )
+            },
+            expected_ref: None,
+            actual_ref: Some(a.source),
+        }
+    }
+
+    /// Match the next sale of the merchant's books, in [`merchant_order`]: its item, after the items of the
+    /// acquirer's sales nothing can match any more.
+    pub fn match_sale(&mut self, m: &MerchantSale, out: &mut dyn FnMut(ReconItem)) {
+        let first = m.date.checked_sub_signed(self.days()).unwrap_or(NaiveDate::MIN);
+        self.retire(Some((&m.merchant_code, first)), out);
+        if self.day.as_ref().is_none_or(|(merchant, day)| *merchant != m.merchant_code || *day != m.date) {
+            self.day = Some((m.merchant_code.clone(), m.date));
+            self.matched_ours.clear();
+        }
+        let settings = self.settings;
+        let window = settings.sale_date_window_days;
+        let close = |a: &AcquirerSale| (a.date - m.date).num_days().abs() <= window;
+        let slot = |n: u64| &self.window[(n - self.base) as usize];
+        let distance = |n: u64| ((slot(n).sale.date - m.date).num_days().abs(), n);
+
         // 1. NSU + authorization code + date within the window (closest date first).
         let by_codes = (known(&m.nsu) && known(&m.authorization_code))
             .then(|| {
-                by_codes
-                    .get(&(m.merchant_code.as_str(), m.nsu.as_str(), m.authorization_code.as_str()))
+                self.by_codes
+                    .get(&(m.merchant_code.clone(), m.nsu.clone(), m.authorization_code.clone()))
                     .into_iter()
                     .flatten()
                     .copied()
-                    .filter(|&i| !taken[i] && close(m, theirs[i]))
-                    .min_by_key(|&i| ((theirs[i].date - m.date).num_days().abs(), i))
+                    .filter(|&n| !slot(n).taken && close(&slot(n).sale))
+                    .min_by_key(|&n| distance(n))
             })
             .flatten();
         // 2. Amount + date + brand + last digits, within the tolerances.
-        let fallback = |i: usize| {
-            let a = theirs[i];
-            !taken[i]
+        let fallback = |n: u64| {
+            let Slot { sale: a, taken } = slot(n);
+            !taken
                 && a.merchant_code == m.merchant_code
-                && close(m, a)
+                && close(a)
                 && (a.gross - m.gross).abs() <= settings.amount_tolerance
                 && (!known(&m.brand) || canonical_brand(&m.brand) == canonical_brand(&a.brand_name))
                 && (!known(&m.card_last_digits)
@@ -152,18 +332,17 @@ pub fn reconcile(merchant: &[MerchantSale], acquirer: &[AcquirerSale], settings:
                     || m.card_last_digits.ends_with(a.card_last_digits.trim()))
         };
         let found = by_codes.or_else(|| {
-            let candidates: Vec<usize> = if wide {
-                (0..theirs.len()).collect()
+            // Amount buckets within the tolerance (a tolerance beyond R$ 10 looks at the whole window).
+            let tolerance = cents(settings.amount_tolerance);
+            let candidates: Vec<u64> = if tolerance > 1000 {
+                (self.base..self.base + self.window.len() as u64).collect()
             } else {
-                let c = cents(m.gross);
-                (c - spread..=c + spread)
-                    .flat_map(|k| by_amount.get(&(m.merchant_code.as_str(), k)).into_iter().flatten().copied())
+                let (c, spread) = (cents(m.gross), tolerance.max(0));
+                (c.saturating_sub(spread)..=c.saturating_add(spread))
+                    .flat_map(|k| self.by_amount.get(&(m.merchant_code.clone(), k)).into_iter().flatten().copied())
                     .collect()
             };
-            candidates
-                .into_iter()
-                .filter(|&i| fallback(i))
-                .min_by_key(|&i| ((theirs[i].date - m.date).num_days().abs(), i))
+            candidates.into_iter().filter(|&n| fallback(n)).min_by_key(|&n| distance(n))
         });
         let base = |status: Status| ReconItem {
             area: Area::Sales,
@@ -186,22 +365,12 @@ pub fn reconcile(merchant: &[MerchantSale], acquirer: &[AcquirerSale], settings:
             expected_ref: Some(m.source),
             actual_ref: None,
         };
-        let Some(i) = found else {
+        let codes_key = format!("codes:{}/{}", m.nsu, m.authorization_code);
+        let card_key = format!("card:{}", m.card_last_digits);
+        let Some(n) = found else {
             // The same sale twice in the merchant's books? (same day and amount, and the same codes or card)
-            let twin = (known(&m.nsu)
-                && matched_ours.contains(&(
-                    m.merchant_code.as_str(),
-                    m.date,
-                    m.gross,
-                    format!("codes:{}/{}", m.nsu, m.authorization_code),
-                )))
-                || (known(&m.card_last_digits)
-                    && matched_ours.contains(&(
-                        m.merchant_code.as_str(),
-                        m.date,
-                        m.gross,
-                        format!("card:{}", m.card_last_digits),
-                    )));
+            let twin = (known(&m.nsu) && self.matched_ours.contains(&(m.gross, codes_key)))
+                || (known(&m.card_last_digits) && self.matched_ours.contains(&(m.gross, card_key)));
             let mut item = base(if twin { Status::Duplicate } else { Status::MissingAtAcquirer });
             item.reason = if twin {
                 format!("sale {} of {} on {} is in the merchant's books twice", m.sale_id, brl(m.gross), m.date)
@@ -215,14 +384,19 @@ pub fn reconcile(merchant: &[MerchantSale], acquirer: &[AcquirerSale], settings:
                     if known(&m.authorization_code) { m.authorization_code.as_str() } else { "-" }
                 )
             };
-            items.push(item);
-            continue;
+            out(item);
+            return;
         };
-        taken[i] = true;
-        matched_ours.insert((&m.merchant_code, m.date, m.gross, format!("codes:{}/{}", m.nsu, m.authorization_code)));
-        matched_ours.insert((&m.merchant_code, m.date, m.gross, format!("card:{}", m.card_last_digits)));
-        let a = theirs[i];
-        matched_theirs.insert((&a.merchant_code, a.date, a.gross, &a.brand, &a.card_last_digits));
+        let i = (n - self.base) as usize;
+        self.window[i].taken = true;
+        self.matched_ours.insert((m.gross, codes_key));
+        self.matched_ours.insert((m.gross, card_key));
+        let a = &self.window[i].sale;
+        self.matched_theirs.entry((a.merchant_code.clone(), a.date)).or_default().insert((
+            a.gross,
+            a.brand.clone(),
+            a.card_last_digits.clone(),
+        ));
         let mut fields = Vec::new();
         let mut notes = Vec::new();
         if (a.gross - m.gross).abs() > settings.amount_tolerance {
@@ -265,69 +439,13 @@ pub fn reconcile(merchant: &[MerchantSale], acquirer: &[AcquirerSale], settings:
             format!("sale {} / {} sale {}: {}", m.sale_id, a.acquirer, a.sale_code, notes.join("; "))
         };
         item.fields = fields;
-        items.push(item);
+        out(item);
     }
 
-    for a in theirs.iter().enumerate().filter(|(i, _)| !taken[*i]).map(|(_, a)| a) {
-        // Captured twice: the same amount, card and day as a sale already matched.
-        let twin = matched_theirs.contains(&(
-            a.merchant_code.as_str(),
-            a.date,
-            a.gross,
-            a.brand.as_str(),
-            a.card_last_digits.as_str(),
-        ));
-        items.push(ReconItem {
-            area: Area::Sales,
-            status: if twin { Status::Duplicate } else { Status::MissingInMerchant },
-            merchant_code: a.merchant_code.clone(),
-            acquirer: a.acquirer.clone(),
-            ref_date: a.date,
-            sale_code: a.sale_code.clone(),
-            nsu: a.nsu.clone(),
-            authorization_code: a.authorization_code.clone(),
-            installment: 0,
-            brand: if a.brand_name.is_empty() { a.brand.clone() } else { a.brand_name.clone() },
-            product: a.product.clone(),
-            expected: None,
-            actual: Some(a.gross),
-            difference: None,
-            days_late: None,
-            fields: Vec::new(),
-            reason: if twin {
-                format!(
-                    "{} sale {} of {} on {} (card …{}) repeats a sale already matched: captured twice",
-                    a.acquirer,
-                    a.sale_code,
-                    brl(a.gross),
-                    a.date,
-                    a.card_last_digits
-                )
-            } else {
-                format!(
-                    "{} sale {} of {} on {} (NSU {}, authorization {}) is not in the merchant's books",
-                    a.acquirer,
-                    a.sale_code,
-                    brl(a.gross),
-                    a.date,
-                    a.nsu,
-                    a.authorization_code
-                )
-            },
-            expected_ref: None,
-            actual_ref: Some(a.source),
-        });
+    /// No more sales: an item for every acquirer sale nobody matched.
+    pub fn finish(&mut self, out: &mut dyn FnMut(ReconItem)) {
+        self.retire(None, out);
     }
-    items.sort_by(|a, b| {
-        (&a.merchant_code, a.ref_date, &a.sale_code, a.expected_ref, a.actual_ref).cmp(&(
-            &b.merchant_code,
-            b.ref_date,
-            &b.sale_code,
-            b.expected_ref,
-            b.actual_ref,
-        ))
-    });
-    items
 }
 
 #[cfg(test)]
