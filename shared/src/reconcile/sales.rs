@@ -139,6 +139,9 @@ fn known(s: &str) -> bool {
     !s.trim().is_empty()
 }
 
+/// What tells a sale captured twice: its amount, brand and card's last digits (on the same merchant and day).
+type CaptureKey = (Decimal, String, String);
+
 /// An acquirer sale waiting in the matcher's window.
 struct Slot {
     sale: AcquirerSale,
@@ -168,7 +171,7 @@ pub struct Matcher<'s> {
     day: Option<(String, NaiveDate)>,
     matched_ours: HashSet<(Decimal, String)>,
     /// Per merchant and day, the acquirer's sales matched (amount, brand, card), to tell one captured twice.
-    matched_theirs: BTreeMap<(String, NaiveDate), HashSet<(Decimal, String, String)>>,
+    matched_theirs: BTreeMap<(String, NaiveDate), HashSet<CaptureKey>>,
 }
 
 impl<'s> Matcher<'s> {
