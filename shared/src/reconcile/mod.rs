@@ -292,20 +292,29 @@ pub struct Inputs {
     pub rates: Vec<fees::ContractRate>,
 }
 
-/// Reconcile a scope: every item of the three questions, in area order, each exactly once. Things dated
-/// outside the scope (read to match what is inside it) yield no item of their own.
+/// Reconcile a scope: every item of the three questions, in [`item_order`], each exactly once. Things dated
+/// outside the scope (read to match what is inside it) yield no item of their own (see [`in_scope`]).
 pub fn run(scope: &Scope, inputs: &Inputs, settings: &Settings) -> Vec<ReconItem> {
     let mut items: Vec<ReconItem> = sales::reconcile(&inputs.merchant_sales, &inputs.acquirer_sales, settings)
         .into_iter()
-        .filter(|i| !matches!(i.status, Status::MissingInMerchant | Status::Duplicate) || scope.contains(i.ref_date))
+        .filter(|i| in_scope(scope, i))
         .collect();
     items.extend(
         receivables::reconcile(&inputs.expected, &inputs.paid, &inputs.adjustments, settings)
             .into_iter()
-            .filter(|i| i.status != Status::UnexpectedPayment || scope.contains(i.ref_date)),
+            .filter(|i| in_scope(scope, i)),
     );
     items.extend(fees::audit(&inputs.charged, &inputs.rates, settings));
     items
+}
+
+/// Whether an item belongs to a run over `scope`: an acquirer's sale the books lack (or captured twice) and
+/// a payment nobody forecast count where they are dated; the rest were selected by their dates already (a
+/// sale read from around the scope to match one inside it, or a payment made before or after it, is only
+/// context).
+pub fn in_scope(scope: &Scope, item: &ReconItem) -> bool {
+    !matches!(item.status, Status::MissingInMerchant | Status::Duplicate | Status::UnexpectedPayment)
+        || scope.contains(item.ref_date)
 }
 
 /// Count and money at stake of one status of one area.
@@ -330,12 +339,26 @@ pub struct Totals {
 }
 
 pub fn totals(items: &[ReconItem]) -> Totals {
-    // In order of area, then status name.
-    let mut by: std::collections::BTreeMap<(Area, &'static str), StatusTotal> = Default::default();
-    let mut t = Totals { items: items.len() as u64, ..Default::default() };
+    let mut tally = Tally::default();
     for i in items {
+        tally.add(i);
+    }
+    tally.totals()
+}
+
+/// [`Totals`] counted one item at a time, as a run streams them.
+#[derive(Debug, Default)]
+pub struct Tally {
+    /// In order of area, then status name.
+    by: std::collections::BTreeMap<(Area, &'static str), StatusTotal>,
+    totals: Totals,
+}
+
+impl Tally {
+    pub fn add(&mut self, i: &ReconItem) {
         let open = i.is_open();
-        let e = by.entry((i.area, i.status.as_str())).or_insert_with(|| StatusTotal {
+        let at_stake = i.at_stake();
+        let e = self.by.entry((i.area, i.status.as_str())).or_insert_with(|| StatusTotal {
             area: i.area,
             status: i.status,
             open,
@@ -343,14 +366,17 @@ pub fn totals(items: &[ReconItem]) -> Totals {
             at_stake: Decimal::ZERO,
         });
         e.count += 1;
-        e.at_stake += i.at_stake();
+        e.at_stake += at_stake;
+        self.totals.items += 1;
         if open {
-            t.open += 1;
-            t.open_at_stake += i.at_stake();
+            self.totals.open += 1;
+            self.totals.open_at_stake += at_stake;
         }
     }
-    t.by_status = by.into_values().collect();
-    t
+
+    pub fn totals(self) -> Totals {
+        Totals { by_status: self.by.into_values().collect(), ..self.totals }
+    }
 }
 
 /// Round money to centavos, half away from zero (as the acquirers do).

@@ -104,16 +104,17 @@ pub fn reconcile(merchant: &[MerchantSale], acquirer: &[AcquirerSale], settings:
     let mut items = Vec::new();
     let mut matcher = Matcher::new(settings);
     let mut theirs = theirs.into_iter().peekable();
+    let mut out = |i| items.push(i);
     for m in ours {
         while let Some(a) = theirs.next_if(|a| matcher.needs_before(a, m)) {
-            matcher.push(a.clone());
+            matcher.push(a.clone(), Some(m), &mut out);
         }
-        matcher.match_sale(m, &mut |i| items.push(i));
+        matcher.match_sale(m, &mut out);
     }
     for a in theirs {
-        matcher.push(a.clone());
+        matcher.push(a.clone(), None, &mut out);
     }
-    matcher.finish(&mut |i| items.push(i));
+    matcher.finish(&mut out);
     items.sort_by(super::item_order);
     items
 }
@@ -153,8 +154,8 @@ struct Slot {
 /// few days of one merchant's sales, not the period.
 ///
 /// Feed it the acquirer's sales in [`acquirer_order`] and the merchant's in [`merchant_order`], pushing every
-/// acquirer sale [`Matcher::needs_before`] a merchant sale before matching that sale; then
-/// [`Matcher::finish`]. A merchant sale is matched by NSU + authorization code + date (closest date first),
+/// acquirer sale [`Matcher::needs_before`] a merchant sale before matching that sale, then the acquirer's
+/// sales left; then [`Matcher::finish`]. A merchant sale is matched by NSU + authorization code + date (closest date first),
 /// else by amount + date + brand + card's last digits; an acquirer sale left over once no merchant sale can
 /// reach it is `missing_in_merchant`, or `duplicate` when it repeats a matched sale's day, amount, brand and
 /// card.
@@ -199,8 +200,15 @@ impl<'s> Matcher<'s> {
         (a.merchant_code.as_str(), a.date) <= (m.merchant_code.as_str(), last)
     }
 
-    /// Offer the next acquirer sale, in [`acquirer_order`].
-    pub fn push(&mut self, a: AcquirerSale) {
+    /// Offer the next acquirer sale, in [`acquirer_order`], saying which merchant sale comes next (`None`:
+    /// no more). What neither that sale nor any later one can match is let go of first, with an item for
+    /// each sale nobody matched — so a merchant with many sales and none in the books passes through
+    /// without piling up.
+    pub fn push(&mut self, a: AcquirerSale, next: Option<&MerchantSale>, out: &mut dyn FnMut(ReconItem)) {
+        match next {
+            Some(m) => self.retire(Some((&m.merchant_code, self.first_day(m))), out),
+            None => self.retire(None, out),
+        }
         let n = self.base + self.window.len() as u64;
         self.by_codes
             .entry((a.merchant_code.clone(), a.nsu.clone(), a.authorization_code.clone()))
@@ -208,6 +216,15 @@ impl<'s> Matcher<'s> {
             .push_back(n);
         self.by_amount.entry((a.merchant_code.clone(), cents(a.gross))).or_default().push_back(n);
         self.window.push_back(Slot { sale: a, taken: false });
+        if next.is_none() {
+            // Nothing will match it; it cannot repeat a matched sale either (those were all pushed before).
+            self.retire(None, out);
+        }
+    }
+
+    /// The first day of acquirer sales `m` can be matched with.
+    fn first_day(&self, m: &MerchantSale) -> NaiveDate {
+        m.date.checked_sub_signed(self.days()).unwrap_or(NaiveDate::MIN)
     }
 
     /// Let go of the acquirer's sales before `bound` (merchant, date) — of all of them without one — giving
@@ -237,11 +254,11 @@ impl<'s> Matcher<'s> {
                 out(self.left_over(&a));
             }
         }
-        match bound {
-            Some((merchant, date)) => {
-                self.matched_theirs = self.matched_theirs.split_off(&(merchant.to_string(), date))
+        while let Some(day) = self.matched_theirs.first_entry() {
+            if bound.is_some_and(|b| (day.key().0.as_str(), day.key().1) >= b) {
+                break;
             }
-            None => self.matched_theirs.clear(),
+            day.remove();
         }
     }
 
@@ -297,8 +314,7 @@ impl<'s> Matcher<'s> {
     /// Match the next sale of the merchant's books, in [`merchant_order`]: its item, after the items of the
     /// acquirer's sales nothing can match any more.
     pub fn match_sale(&mut self, m: &MerchantSale, out: &mut dyn FnMut(ReconItem)) {
-        let first = m.date.checked_sub_signed(self.days()).unwrap_or(NaiveDate::MIN);
-        self.retire(Some((&m.merchant_code, first)), out);
+        self.retire(Some((&m.merchant_code, self.first_day(m))), out);
         if self.day.as_ref().is_none_or(|(merchant, day)| *merchant != m.merchant_code || *day != m.date) {
             self.day = Some((m.merchant_code.clone(), m.date));
             self.matched_ours.clear();

@@ -2,50 +2,16 @@
 //! back in (replacing the previous run over the same scope, in one transaction).
 
 use crate::error::Result;
-use crate::reconcile::fees::{ChargedFee, ContractRate};
-use crate::reconcile::receivables::{AdjustmentLine, InstallmentLine};
-use crate::reconcile::sales::{AcquirerSale, MerchantSale};
+use crate::reconcile::fees::ContractRate;
 use crate::reconcile::{self, Inputs, ReconItem, Scope, Settings, Totals};
-use chrono::{Duration, NaiveDate};
-use rust_decimal::Decimal;
+use chrono::NaiveDate;
 use serde::Serialize;
 use tokio_postgres::{Client, GenericClient, Transaction};
 
-/// Statement file types by their role (code tables are data): sales files forecast installments and carry
-/// the fees; payment files say what was paid; open-balance files repeat the forecast of what is still due.
-const SALES_FILES: &[&str] = &["03", "EEVC", "EEVD"];
-const FORECAST_FILES: &[&str] = &["03", "09"];
-const PAYMENT_FILES: &[&str] = &["04"];
-/// Acquirers whose receivables are summaries and their installments rather than sales (Rede: the RV, "resumo
-/// de vendas"): forecast by the receivable units of their sales files, paid by those of their payment files.
-const RV_FORECAST_FILES: &[&str] = &["EEVC", "EEVD"];
-const RV_PAYMENT_FILES: &[&str] = &["EEFI"];
+mod inputs;
+mod sink;
 
-/// The joins every query over receivable units needs; `m` is the PV the summary belongs to (a credit names
-/// the sale's PV besides the centralising one it was paid to).
-const UNIT_JOINS: &str = "
-    JOIN dim_establishment e ON e.establishment_key = u.establishment_key
-    JOIN dim_acquirer a ON a.acquirer_key = e.acquirer_key
-    JOIN dim_posting_type pt ON pt.posting_type_key = u.posting_type_key
-    JOIN dim_payment_method pm ON pm.payment_method_key = u.payment_method_key
-    LEFT JOIN dim_product p ON p.product_key = u.product_key
-    CROSS JOIN LATERAL (SELECT coalesce(nullif(u.payment_merchant_code, ''), e.merchant_code) AS code) m";
-
-/// How far around the scope payments are looked for (paid early, or late).
-const PAYMENT_SEARCH_DAYS: i64 = 120;
-
-/// An installment's identity at its acquirer: the unique sale code when there is one, else NSU,
-/// authorization code and sale date.
-const SALE_CODE: &str = "CASE WHEN t.unique_sale_code ~ '[1-9]' THEN t.unique_sale_code
-     ELSE t.nsu || '/' || t.authorization_code || '/' || coalesce(t.authorization_date, t.capture_date)::text END";
-
-/// The joins every query over card transactions needs.
-const JOINS: &str = "
-    JOIN dim_establishment e ON e.establishment_key = t.establishment_key
-    JOIN dim_acquirer a ON a.acquirer_key = e.acquirer_key
-    JOIN dim_posting_type pt ON pt.posting_type_key = t.posting_type_key
-    JOIN dim_payment_method pm ON pm.payment_method_key = t.payment_method_key
-    JOIN dim_product p ON p.product_key = t.product_key";
+use inputs::{PAYMENT_FILES, RV_PAYMENT_FILES};
 
 /// What an import did to the contracted rates.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -192,237 +158,28 @@ fn types(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| s.to_string()).collect()
 }
 
-/// An installment line from a row of: merchant, acquirer, sale code, installment, NSU, authorization code,
-/// brand, product, date, net, file id, line.
-fn installment_line(r: &tokio_postgres::Row) -> InstallmentLine {
-    InstallmentLine {
-        merchant_code: r.get(0),
-        acquirer: r.get(1),
-        sale_code: r.get(2),
-        installment: r.get(3),
-        nsu: r.get(4),
-        authorization_code: r.get(5),
-        brand: r.get(6),
-        product: r.get(7),
-        date: r.get(8),
-        net: r.get(9),
-        source: (r.get(10), r.get(11)),
-    }
-}
-
-/// An adjustment line from a row of: merchant, acquirer, category, posting name, date, net, original sale code,
-/// installment, NSU, authorization code, brand, product, file id, line.
-fn adjustment_line(r: &tokio_postgres::Row) -> Result<AdjustmentLine> {
-    Ok(AdjustmentLine {
-        merchant_code: r.get(0),
-        acquirer: r.get(1),
-        category: status(r.get(2))?,
-        posting_name: r.get(3),
-        date: r.get(4),
-        net: r.get(5),
-        original_sale_code: r.get(6),
-        installment: r.get(7),
-        nsu: r.get(8),
-        authorization_code: r.get(9),
-        brand: r.get(10),
-        product: r.get(11),
-        source: (r.get(12), r.get(13)),
-    })
-}
-
 /// A stored status (or posting category) read back: an unknown name is an error, never a default.
 fn status(name: &str) -> Result<reconcile::Status> {
     reconcile::Status::parse(name)
         .ok_or_else(|| crate::Error::Other(format!("unknown reconciliation status or posting category {name:?}")))
 }
 
-/// Read everything a run over `scope` needs.
+/// Read everything a run over `scope` needs, at once (the same queries a run streams; for tests and tools —
+/// a run never holds all of it).
 pub async fn inputs(db: &impl GenericClient, scope: &Scope, settings: &Settings) -> Result<Inputs> {
-    let merchant = scope.merchant.as_deref();
-    let window = Duration::days(settings.sale_date_window_days.max(0));
-    let mut inputs = Inputs::default();
-
-    for r in db
-        .query(
-            "SELECT e.merchant_code, s.sale_id, s.sale_date, s.nsu, s.authorization_code, s.gross_amount,
-                    greatest(s.installments, 1), s.brand, s.card_last_digits, s.payment_method, s.file_id, s.line_no
-               FROM fact_merchant_sale s
-               JOIN dim_establishment e ON e.establishment_key = s.establishment_key
-              WHERE s.sale_date BETWEEN $1 AND $2 AND ($3::text IS NULL OR e.merchant_code = $3)",
-            &[&scope.from, &scope.to, &merchant],
-        )
-        .await?
-    {
-        inputs.merchant_sales.push(MerchantSale {
-            merchant_code: r.get(0),
-            sale_id: r.get(1),
-            date: r.get(2),
-            nsu: r.get(3),
-            authorization_code: r.get(4),
-            gross: r.get(5),
-            installments: r.get(6),
-            brand: r.get(7),
-            card_last_digits: r.get(8),
-            payment_method: r.get(9),
-            source: (r.get(10), r.get(11)),
-        });
-    }
-
-    let sql = format!(
-        "SELECT e.merchant_code, a.code, {SALE_CODE} AS sale_code,
-                min(coalesce(t.authorization_date, t.capture_date)) AS sale_date,
-                min(t.nsu), min(t.authorization_code),
-                CASE WHEN max(t.sale_total_amount) > 0 THEN max(t.sale_total_amount) ELSE sum(t.gross_amount) END,
-                max(greatest(t.installment_count, 1)), pm.brand_code, pm.brand_name, p.code, pm.settlement,
-                min(t.card_last_digits),
-                (array_agg(t.file_id ORDER BY t.file_id, t.line_no))[1],
-                (array_agg(t.line_no ORDER BY t.file_id, t.line_no))[1]
-           FROM fact_card_transaction t {JOINS}
-          WHERE pt.is_sale AND t.file_type = ANY($1)
-            AND coalesce(t.authorization_date, t.capture_date) BETWEEN $2 AND $3
-            AND ($4::text IS NULL OR e.merchant_code = $4)
-          GROUP BY e.merchant_code, a.code, sale_code, pm.brand_code, pm.brand_name, p.code, pm.settlement"
-    );
-    let (from, to) = (scope.from - window, scope.to + window);
-    for r in db.query(&sql, &[&types(SALES_FILES), &from, &to, &merchant]).await? {
-        inputs.acquirer_sales.push(AcquirerSale {
-            merchant_code: r.get(0),
-            acquirer: r.get(1),
-            sale_code: r.get(2),
-            date: r.get(3),
-            nsu: r.get(4),
-            authorization_code: r.get(5),
-            gross: r.get(6),
-            installments: r.get(7),
-            brand: r.get(8),
-            brand_name: r.get(9),
-            product: r.get(10),
-            settlement: match r.get::<_, &str>(11) {
-                s @ ("credit" | "debit") => s.to_string(),
-                _ => String::new(),
-            },
-            card_last_digits: r.get(12),
-            source: (r.get(13), r.get(14)),
-        });
-    }
-
-    // Installments: forecast (due in scope) and paid (around it). The UR gives the date.
-    let installments = |roles: &[&str], from: NaiveDate, to: NaiveDate, stages: &[&str]| {
-        let sql = format!(
-            "SELECT e.merchant_code, a.code, {SALE_CODE}, t.installment, t.nsu, t.authorization_code,
-                    pm.brand_code, p.code, u.payment_date, t.net_amount, t.file_id, t.line_no
-               FROM fact_card_transaction t {JOINS}
-               JOIN LATERAL (SELECT u.payment_date, u.payment_status_code FROM fact_receivable_unit u
-                              WHERE u.file_id = t.file_id AND u.ur_key = t.ur_key
-                              ORDER BY u.line_no LIMIT 1) u ON true
-               LEFT JOIN ref_payment_status ps ON ps.acquirer_key = e.acquirer_key
-                    AND ps.code_set = 'cielo-v15' AND ps.code = u.payment_status_code
-              WHERE pt.is_sale AND t.file_type = ANY($1) AND t.net_amount IS NOT NULL
-                AND u.payment_date BETWEEN $2 AND $3
-                AND ($4::text IS NULL OR e.merchant_code = $4)
-                AND (cardinality($5::text[]) = 0 OR ps.stage = ANY($5))"
-        );
-        let (roles, stages) = (types(roles), types(stages));
-        async move {
-            let rows = db.query(&sql, &[&roles, &from, &to, &merchant, &stages]).await?;
-            Ok::<_, crate::Error>(rows.iter().map(installment_line).collect::<Vec<_>>())
-        }
+    let mut inputs = Inputs {
+        merchant_sales: inputs::all(db, inputs::merchant_sales(scope), inputs::merchant_sale).await?,
+        acquirer_sales: inputs::all(db, inputs::acquirer_sales(scope, settings), inputs::acquirer_sale).await?,
+        charged: inputs::all(db, inputs::charged(scope), inputs::charged_fee).await?,
+        rates: inputs::rates(db, scope).await?,
+        ..Inputs::default()
     };
-    inputs.expected = installments(FORECAST_FILES, scope.from, scope.to, &[]).await?;
-    let search = Duration::days(PAYMENT_SEARCH_DAYS);
-    inputs.paid = installments(PAYMENT_FILES, scope.from - search, scope.to + search, &["paid", "sent"]).await?;
-
-    // Summaries (Rede): the RV paid at once or each of its installments, keyed PV-RV and installment. An
-    // anticipation pays the installment at the credit it brought forward; its cost is listed below.
-    let summaries = |roles: &[&str], from: NaiveDate, to: NaiveDate, net: &'static str| {
-        let sql = format!(
-            "SELECT m.code, a.code, m.code || '-' || u.summary_number, greatest(u.installment, 1), '', '',
-                    pm.brand_code, coalesce(p.code, ''), u.payment_date, {net}, u.file_id, u.line_no
-               FROM fact_receivable_unit u {UNIT_JOINS}
-              WHERE (pt.is_sale OR pt.category = 'anticipation') AND u.file_type = ANY($1)
-                AND u.payment_date BETWEEN $2 AND $3 AND ($4::text IS NULL OR m.code = $4)"
-        );
-        let roles = types(roles);
-        async move {
-            let rows = db.query(&sql, &[&roles, &from, &to, &merchant]).await?;
-            Ok::<_, crate::Error>(rows.iter().map(installment_line).collect::<Vec<_>>())
+    for line in inputs::all(db, inputs::receivables(scope), inputs::receivable_line).await? {
+        match line {
+            inputs::ReceivableLine::Expected(l) => inputs.expected.push(l),
+            inputs::ReceivableLine::Paid(l) => inputs.paid.push(l),
+            inputs::ReceivableLine::Adjustment(a) => inputs.adjustments.push(a),
         }
-    };
-    inputs.expected.extend(summaries(RV_FORECAST_FILES, scope.from, scope.to, "u.net_amount").await?);
-    let scheduled = "CASE WHEN pt.category = 'anticipation' THEN u.gross_amount ELSE u.net_amount END";
-    inputs.paid.extend(summaries(RV_PAYMENT_FILES, scope.from - search, scope.to + search, scheduled).await?);
-    let sql = format!(
-        "SELECT m.code, a.code, pt.category, pt.name, u.payment_date, u.fee_amount, m.code || '-' || u.summary_number,
-                greatest(u.installment, 1), '', '', pm.brand_code, coalesce(p.code, ''), u.file_id, u.line_no
-           FROM fact_receivable_unit u {UNIT_JOINS}
-          WHERE pt.category = 'anticipation' AND u.file_type = ANY($1) AND u.fee_amount <> 0
-            AND u.payment_date BETWEEN $2 AND $3 AND ($4::text IS NULL OR m.code = $4)"
-    );
-    let rows = db.query(&sql, &[&types(RV_PAYMENT_FILES), &scope.from, &scope.to, &merchant]).await?;
-    inputs.adjustments.extend(rows.iter().map(adjustment_line).collect::<Result<Vec<_>>>()?);
-
-    let sql = format!(
-        "SELECT e.merchant_code, a.code, pt.category, pt.name, u.payment_date, t.net_amount,
-                t.original_sale_code, t.installment, t.nsu, t.authorization_code, pm.brand_code, p.code,
-                t.file_id, t.line_no
-           FROM fact_card_transaction t {JOINS}
-           JOIN LATERAL (SELECT u.payment_date FROM fact_receivable_unit u
-                          WHERE u.file_id = t.file_id AND u.ur_key = t.ur_key
-                          ORDER BY u.line_no LIMIT 1) u ON true
-          WHERE NOT pt.is_sale AND t.file_type = ANY($1) AND t.net_amount IS NOT NULL
-            AND u.payment_date BETWEEN $2 AND $3 AND ($4::text IS NULL OR e.merchant_code = $4)"
-    );
-    let rows = db.query(&sql, &[&types(PAYMENT_FILES), &scope.from, &scope.to, &merchant]).await?;
-    inputs.adjustments.extend(rows.iter().map(adjustment_line).collect::<Result<Vec<_>>>()?);
-
-    let sql = format!(
-        "SELECT e.merchant_code, a.code, pm.brand_code, p.code, greatest(t.installment_count, 1), t.installment,
-                coalesce(t.authorization_date, t.capture_date), {SALE_CODE}, t.nsu, t.authorization_code,
-                t.gross_amount, abs(t.fee_amount), t.file_id, t.line_no
-           FROM fact_card_transaction t {JOINS}
-          WHERE pt.is_sale AND t.file_type = ANY($1) AND t.fee_amount IS NOT NULL
-            AND coalesce(t.authorization_date, t.capture_date) BETWEEN $2 AND $3
-            AND ($4::text IS NULL OR e.merchant_code = $4)"
-    );
-    for r in db.query(&sql, &[&types(SALES_FILES), &scope.from, &scope.to, &merchant]).await? {
-        inputs.charged.push(ChargedFee {
-            merchant_code: r.get(0),
-            acquirer: r.get(1),
-            brand: r.get(2),
-            product: r.get(3),
-            installments: r.get(4),
-            installment: r.get(5),
-            date: r.get(6),
-            sale_code: r.get(7),
-            nsu: r.get(8),
-            authorization_code: r.get(9),
-            gross: r.get(10),
-            fee: r.get(11),
-            source: (r.get(12), r.get(13)),
-        });
-    }
-
-    for r in db
-        .query(
-            "SELECT merchant_code, acquirer, brand, product, installments_from, installments_to, rate_percent,
-                    valid_from, valid_to
-               FROM contract_rate WHERE $1::text IS NULL OR merchant_code = $1
-              ORDER BY contract_rate_id",
-            &[&merchant],
-        )
-        .await?
-    {
-        inputs.rates.push(ContractRate {
-            merchant_code: r.get(0),
-            acquirer: r.get(1),
-            brand: r.get(2),
-            product: r.get(3),
-            installments_from: r.get(4),
-            installments_to: r.get(5),
-            rate: r.get::<_, Decimal>(6).normalize(),
-            valid_from: r.get(7),
-            valid_to: r.get(8),
-        });
     }
     Ok(inputs)
 }
@@ -457,7 +214,9 @@ pub async fn anomaly_count(db: &impl GenericClient, scope: &Scope) -> Result<cra
 
 /// Reconcile a scope and keep the result: the previous run over the same scope is replaced, in the same
 /// transaction (readers see the old run or the new one, never half of either). The inputs are read from one
-/// snapshot of the facts.
+/// snapshot of the facts, streamed area by area in the order the pieces of [`reconcile`] take them, and the
+/// items are written as they are made: memory holds batches and a few days of one merchant's sales, whatever
+/// the volume.
 pub async fn run(db: &mut Client, scope: &Scope, settings: &Settings) -> Result<RunReport> {
     let started = std::time::Instant::now();
     refresh_statistics(db).await?;
@@ -479,13 +238,19 @@ pub async fn run(db: &mut Client, scope: &Scope, settings: &Settings) -> Result<
         wait.execute("SELECT pg_advisory_xact_lock(hashtext($1))", &[&key]).await?;
         wait.commit().await?;
     };
-    let inputs = inputs(&tx, scope, settings).await?;
-    tracing::debug!(seconds = started.elapsed().as_secs_f64(), "reconciliation inputs read");
-    let items = reconcile::run(scope, &inputs, settings);
-    tracing::debug!(seconds = started.elapsed().as_secs_f64(), items = items.len(), "reconciled in memory");
-    let totals = reconcile::totals(&items);
-    let run_id = save(&tx, scope, settings, &items, &totals).await?;
-    tracing::debug!(seconds = started.elapsed().as_secs_f64(), "items saved");
+    let phase = |name: &str| tracing::debug!(seconds = started.elapsed().as_secs_f64(), "reconciliation: {name}");
+    let run_id = start_run(&tx, scope, settings).await?;
+    let mut sink = sink::Sink::new(&tx, scope, run_id).await?;
+    reconcile_sales(&tx, scope, settings, &mut sink).await?;
+    phase("sales");
+    reconcile_receivables(&tx, scope, settings, &mut sink).await?;
+    phase("receivables and adjustments");
+    audit_fees(&tx, scope, settings, &mut sink).await?;
+    phase("fees");
+    let totals = sink.finish(&tx).await?;
+    let totals_json = serde_json::to_value(&totals).map_err(|e| crate::Error::Other(e.to_string()))?;
+    tx.execute("UPDATE recon_run SET totals = $2, finished_at = now() WHERE run_id = $1", &[&run_id, &totals_json])
+        .await?;
     tx.commit().await?;
     tracing::info!(run_id, items = totals.items, open = totals.open, "reconciled");
     Ok(RunReport {
@@ -495,6 +260,101 @@ pub async fn run(db: &mut Client, scope: &Scope, settings: &Settings) -> Result<
         totals,
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// The merchant's books against the acquirers' sales, both streamed in date order through a
+/// [`reconcile::sales::Matcher`].
+async fn reconcile_sales(
+    tx: &Transaction<'_>,
+    scope: &Scope,
+    settings: &Settings,
+    sink: &mut sink::Sink<'_>,
+) -> Result<()> {
+    let mut ours = inputs::Stream::open(tx, inputs::merchant_sales(scope), inputs::merchant_sale).await?;
+    let mut theirs = inputs::Stream::open(tx, inputs::acquirer_sales(scope, settings), inputs::acquirer_sale).await?;
+    let mut matcher = reconcile::sales::Matcher::new(settings);
+    let mut next = theirs.next(tx).await?;
+    while let Some(m) = ours.next(tx).await? {
+        while let Some(a) = next.take() {
+            if !matcher.needs_before(&a, &m) {
+                next = Some(a);
+                break;
+            }
+            matcher.push(a, Some(&m), &mut |i| sink.push(i));
+            next = theirs.next(tx).await?;
+        }
+        matcher.match_sale(&m, &mut |i| sink.push(i));
+        sink.flush_if_full(tx).await?;
+    }
+    while let Some(a) = next {
+        matcher.push(a, None, &mut |i| sink.push(i));
+        sink.flush_if_full(tx).await?;
+        next = theirs.next(tx).await?;
+    }
+    matcher.finish(&mut |i| sink.push(i));
+    Ok(())
+}
+
+/// Forecasts, payments and adjustments streamed sale by sale, each sale reconciled alone.
+async fn reconcile_receivables(
+    tx: &Transaction<'_>,
+    scope: &Scope,
+    settings: &Settings,
+    sink: &mut sink::Sink<'_>,
+) -> Result<()> {
+    let mut lines = inputs::Stream::open(tx, inputs::receivables(scope), inputs::receivable_line).await?;
+    let mut sale: Vec<inputs::ReceivableLine> = Vec::new();
+    loop {
+        let line = lines.next(tx).await?;
+        if line.as_ref().is_none_or(|l| sale.first().is_some_and(|first| first.sale() != l.sale())) {
+            let mut group = reconcile::receivables::SaleLines::default();
+            for l in &sale {
+                match l {
+                    inputs::ReceivableLine::Expected(e) => group.expected.push(e),
+                    inputs::ReceivableLine::Paid(p) => group.paid.push(p),
+                    inputs::ReceivableLine::Adjustment(a) => group.adjustments.push(a),
+                }
+            }
+            reconcile::receivables::reconcile_sale(&group, settings, &mut |i| sink.push(i));
+            sale.clear();
+            sink.flush_if_full(tx).await?;
+        }
+        match line {
+            Some(l) => sale.push(l),
+            None => return Ok(()),
+        }
+    }
+}
+
+/// Every sale line's fee against the contracts (held in memory: they are small).
+async fn audit_fees(tx: &Transaction<'_>, scope: &Scope, settings: &Settings, sink: &mut sink::Sink<'_>) -> Result<()> {
+    let rates = inputs::rates(tx, scope).await?;
+    let auditor = reconcile::fees::Auditor::new(&rates, settings);
+    let mut charged = inputs::Stream::open(tx, inputs::charged(scope), inputs::charged_fee).await?;
+    while let Some(t) = charged.next(tx).await? {
+        sink.push(auditor.audit(&t));
+        sink.flush_if_full(tx).await?;
+    }
+    Ok(())
+}
+
+/// Start a run, replacing the previous one over the same scope, inside the caller's transaction; its
+/// totals and `finished_at` are set when its items are all written.
+async fn start_run(tx: &Transaction<'_>, scope: &Scope, settings: &Settings) -> Result<i64> {
+    tx.execute(
+        "DELETE FROM recon_run WHERE date_from = $1 AND date_to = $2 AND coalesce(merchant_code, '') = coalesce($3, '')",
+        &[&scope.from, &scope.to, &scope.merchant],
+    )
+    .await?;
+    let settings_json = serde_json::to_value(settings).map_err(|e| crate::Error::Other(e.to_string()))?;
+    Ok(tx
+        .query_one(
+            "INSERT INTO recon_run (date_from, date_to, merchant_code, as_of, settings, totals)
+             VALUES ($1, $2, $3, $4, $5, '{}') RETURNING run_id",
+            &[&scope.from, &scope.to, &scope.merchant, &settings.as_of, &settings_json],
+        )
+        .await?
+        .get(0))
 }
 
 /// The tables reconciliation reads in bulk.
@@ -527,84 +387,6 @@ async fn refresh_statistics(db: &Client) -> Result<()> {
         tracing::debug!(tables = ?stale, seconds = t.elapsed().as_secs_f64(), "planner statistics refreshed");
     }
     Ok(())
-}
-
-/// Store a run, replacing the previous one over the same scope, inside the caller's transaction.
-async fn save(
-    tx: &Transaction<'_>,
-    scope: &Scope,
-    settings: &Settings,
-    items: &[ReconItem],
-    totals: &Totals,
-) -> Result<i64> {
-    tx.execute(
-        "DELETE FROM recon_run WHERE date_from = $1 AND date_to = $2 AND coalesce(merchant_code, '') = coalesce($3, '')",
-        &[&scope.from, &scope.to, &scope.merchant],
-    )
-    .await?;
-    let settings_json = serde_json::to_value(settings).map_err(|e| crate::Error::Other(e.to_string()))?;
-    let totals_json = serde_json::to_value(totals).map_err(|e| crate::Error::Other(e.to_string()))?;
-    let run_id: i64 = tx
-        .query_one(
-            "INSERT INTO recon_run (date_from, date_to, merchant_code, as_of, settings, totals)
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING run_id",
-            &[&scope.from, &scope.to, &scope.merchant, &settings.as_of, &settings_json, &totals_json],
-        )
-        .await?
-        .get(0);
-    // One binary COPY of every item (streamed: the writer sends as it goes).
-    const COLUMNS: &str = "run_id, item_no, area, status, is_open, merchant_code, acquirer, ref_date, sale_code, nsu,
-         authorization_code, installment, brand, product, expected, actual, difference, at_stake, days_late, fields,
-         reason, expected_file_id, expected_line_no, actual_file_id, actual_line_no";
-    let types: Vec<tokio_postgres::types::Type> = tx
-        .prepare(&format!("SELECT {COLUMNS} FROM recon_item LIMIT 0"))
-        .await?
-        .columns()
-        .iter()
-        .map(|c| c.type_().clone())
-        .collect();
-    let sink = tx.copy_in(&format!("COPY recon_item ({COLUMNS}) FROM STDIN (FORMAT binary)")).await?;
-    let writer = tokio_postgres::binary_copy::BinaryCopyInWriter::new(sink, &types);
-    futures_util::pin_mut!(writer);
-    for (n, i) in items.iter().enumerate() {
-        let item_no = n as i32 + 1;
-        let (area, status, open, at_stake) = (i.area.as_str(), i.status.as_str(), i.is_open(), i.at_stake());
-        let (e_file, e_line) = (i.expected_ref.map(|r| r.0), i.expected_ref.map(|r| r.1));
-        let (a_file, a_line) = (i.actual_ref.map(|r| r.0), i.actual_ref.map(|r| r.1));
-        writer
-            .as_mut()
-            .write(&[
-                &run_id,
-                &item_no,
-                &area,
-                &status,
-                &open,
-                &i.merchant_code,
-                &i.acquirer,
-                &i.ref_date,
-                &i.sale_code,
-                &i.nsu,
-                &i.authorization_code,
-                &i.installment,
-                &i.brand,
-                &i.product,
-                &i.expected,
-                &i.actual,
-                &i.difference,
-                &at_stake,
-                &i.days_late,
-                &i.fields,
-                &i.reason,
-                &e_file,
-                &e_line,
-                &a_file,
-                &a_line,
-            ])
-            .await?;
-    }
-    writer.finish().await?;
-    tx.execute("UPDATE recon_run SET finished_at = now() WHERE run_id = $1", &[&run_id]).await?;
-    Ok(run_id)
 }
 
 /// The last day payments are known for: the latest period end of a loaded payment statement (of the merchant).
@@ -691,14 +473,21 @@ pub async fn find_run(db: &impl GenericClient, scope: &Scope) -> Result<Option<(
     Ok(Some((r.get(0), settings, totals)))
 }
 
-/// The items of a run, in order.
+/// The items of a run, in [`reconcile::item_order`] (the order they were written in, `item_no`, follows how
+/// the run streamed its inputs).
 pub async fn items(db: &impl GenericClient, run_id: i64) -> Result<Vec<ReconItem>> {
     let rows = db
         .query(
             "SELECT area, status, merchant_code, acquirer, ref_date, sale_code, nsu, authorization_code, installment,
                     brand, product, expected, actual, difference, days_late, fields, reason,
                     expected_file_id, expected_line_no, actual_file_id, actual_line_no
-               FROM recon_item WHERE run_id = $1 ORDER BY item_no",
+               FROM recon_item WHERE run_id = $1
+              ORDER BY CASE area WHEN 'sales' THEN 0 WHEN 'receivables' THEN 1 WHEN 'adjustments' THEN 2 ELSE 3 END,
+                       merchant_code COLLATE \"C\", ref_date, sale_code COLLATE \"C\", installment,
+                       CASE WHEN area = 'sales' THEN expected_file_id ELSE actual_file_id END NULLS FIRST,
+                       CASE WHEN area = 'sales' THEN expected_line_no ELSE actual_line_no END NULLS FIRST,
+                       CASE WHEN area = 'sales' THEN actual_file_id ELSE expected_file_id END NULLS FIRST,
+                       CASE WHEN area = 'sales' THEN actual_line_no ELSE expected_line_no END NULLS FIRST",
             &[&run_id],
         )
         .await?;

@@ -1,0 +1,384 @@
+//! What a reconciliation reads: one query per area, each in the order its area consumes it, so a run can
+//! stream them ([`Stream`]) and hold only what its pieces need (a few days of one merchant's sales, one
+//! sale's installments, the contracts); [`super::inputs`] collects the same rows for tests and tools.
+
+use crate::error::Result;
+use crate::reconcile::fees::{ChargedFee, ContractRate};
+use crate::reconcile::receivables::{AdjustmentLine, InstallmentLine};
+use crate::reconcile::sales::{AcquirerSale, MerchantSale};
+use crate::reconcile::{Scope, Settings};
+use rust_decimal::Decimal;
+use std::collections::VecDeque;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{Portal, Row, Transaction};
+
+/// Statement file types by their role (code tables are data): sales files forecast installments and carry
+/// the fees; payment files say what was paid; open-balance files repeat the forecast of what is still due.
+pub(super) const SALES_FILES: &[&str] = &["03", "EEVC", "EEVD"];
+pub(super) const FORECAST_FILES: &[&str] = &["03", "09"];
+pub(super) const PAYMENT_FILES: &[&str] = &["04"];
+/// Acquirers whose receivables are summaries and their installments rather than sales (Rede: the RV, "resumo
+/// de vendas"): forecast by the receivable units of their sales files, paid by those of their payment files.
+pub(super) const RV_FORECAST_FILES: &[&str] = &["EEVC", "EEVD"];
+pub(super) const RV_PAYMENT_FILES: &[&str] = &["EEFI"];
+
+/// How far around the scope payments are looked for (paid early, or late).
+pub(super) const PAYMENT_SEARCH_DAYS: i32 = 120;
+
+/// The joins every query over card transactions needs.
+const JOINS: &str = "
+    JOIN dim_establishment e ON e.establishment_key = t.establishment_key
+    JOIN dim_acquirer a ON a.acquirer_key = e.acquirer_key
+    JOIN dim_posting_type pt ON pt.posting_type_key = t.posting_type_key
+    JOIN dim_payment_method pm ON pm.payment_method_key = t.payment_method_key
+    JOIN dim_product p ON p.product_key = t.product_key";
+
+/// A transaction's receivable unit (the UR gives the date it is due or was paid): the first line of that UR
+/// in the transaction's file. A relation rather than a lookup per transaction, so it is hash-joined.
+const FIRST_UR: &str = "(SELECT DISTINCT ON (file_id, ur_key) file_id, ur_key, payment_date, payment_status_code
+       FROM fact_receivable_unit ORDER BY file_id, ur_key, line_no)";
+
+/// The joins every query over receivable units needs; `m` is the PV the summary belongs to (a credit names
+/// the sale's PV besides the centralising one it was paid to).
+const UNIT_JOINS: &str = "
+    JOIN dim_establishment e ON e.establishment_key = u.establishment_key
+    JOIN dim_acquirer a ON a.acquirer_key = e.acquirer_key
+    JOIN dim_posting_type pt ON pt.posting_type_key = u.posting_type_key
+    JOIN dim_payment_method pm ON pm.payment_method_key = u.payment_method_key
+    LEFT JOIN dim_product p ON p.product_key = u.product_key
+    CROSS JOIN LATERAL (SELECT coalesce(nullif(u.payment_merchant_code, ''), e.merchant_code) AS code) m";
+
+/// An installment's identity at its acquirer: the unique sale code when there is one, else NSU,
+/// authorization code and sale date.
+const SALE_CODE: &str = "CASE WHEN t.unique_sale_code ~ '[1-9]' THEN t.unique_sale_code
+     ELSE t.nsu || '/' || t.authorization_code || '/' || coalesce(t.authorization_date, t.capture_date)::text END";
+
+/// An SQL list of code-table constants (never input).
+fn list(codes: &[&str]) -> String {
+    codes.iter().map(|c| format!("'{c}'")).collect::<Vec<_>>().join(", ")
+}
+
+/// The parameters every query takes: the scope's first and last day, its merchant (or all) and the days
+/// around it that matter (the sale date window, or how far payments are looked for).
+pub(super) struct Params {
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+    merchant: Option<String>,
+    days: i32,
+}
+
+impl Params {
+    fn new(scope: &Scope, days: i64) -> Params {
+        Params { from: scope.from, to: scope.to, merchant: scope.merchant.clone(), days: days.clamp(0, 100_000) as i32 }
+    }
+
+    fn sql(&self) -> [&(dyn ToSql + Sync); 4] {
+        [&self.from, &self.to, &self.merchant, &self.days]
+    }
+}
+
+/// The merchant's own sales dated within the scope, in [`crate::reconcile::sales::merchant_order`].
+pub(super) fn merchant_sales(scope: &Scope) -> (String, Params) {
+    let sql = "SELECT e.merchant_code, s.sale_id, s.sale_date, s.nsu, s.authorization_code, s.gross_amount,
+                greatest(s.installments, 1) AS installments, s.brand, s.card_last_digits, s.payment_method,
+                s.file_id, s.line_no
+           FROM fact_merchant_sale s
+           JOIN dim_establishment e ON e.establishment_key = s.establishment_key
+          WHERE s.sale_date BETWEEN $1 AND $2 AND ($3::text IS NULL OR e.merchant_code = $3) AND $4::int >= 0
+          ORDER BY e.merchant_code COLLATE \"C\", s.sale_date, s.sale_id COLLATE \"C\", s.file_id, s.line_no";
+    (sql.to_string(), Params::new(scope, 0))
+}
+
+pub(super) fn merchant_sale(r: &Row) -> Result<MerchantSale> {
+    Ok(MerchantSale {
+        merchant_code: r.get("merchant_code"),
+        sale_id: r.get("sale_id"),
+        date: r.get("sale_date"),
+        nsu: r.get("nsu"),
+        authorization_code: r.get("authorization_code"),
+        gross: r.get("gross_amount"),
+        installments: r.get("installments"),
+        brand: r.get("brand"),
+        card_last_digits: r.get("card_last_digits"),
+        payment_method: r.get("payment_method"),
+        source: (r.get("file_id"), r.get("line_no")),
+    })
+}
+
+/// The acquirers' sales (installments taken together) dated within the scope widened by the sale date
+/// window on both sides, in [`crate::reconcile::sales::acquirer_order`].
+pub(super) fn acquirer_sales(scope: &Scope, settings: &Settings) -> (String, Params) {
+    let sql = format!(
+        "SELECT * FROM (
+         SELECT e.merchant_code, a.code AS acquirer, {SALE_CODE} AS sale_code,
+                min(coalesce(t.authorization_date, t.capture_date)) AS sale_date,
+                min(t.nsu) AS nsu, min(t.authorization_code) AS authorization_code,
+                CASE WHEN max(t.sale_total_amount) > 0 THEN max(t.sale_total_amount) ELSE sum(t.gross_amount) END
+                  AS gross,
+                max(greatest(t.installment_count, 1)) AS installments, pm.brand_code, pm.brand_name,
+                p.code AS product, pm.settlement, min(t.card_last_digits) AS card_last_digits,
+                (array_agg(t.file_id ORDER BY t.file_id, t.line_no))[1] AS file_id,
+                (array_agg(t.line_no ORDER BY t.file_id, t.line_no))[1] AS line_no
+           FROM fact_card_transaction t {JOINS}
+          WHERE pt.is_sale AND t.file_type IN ({sales})
+            AND coalesce(t.authorization_date, t.capture_date) BETWEEN $1::date - $4::int AND $2::date + $4::int
+            AND ($3::text IS NULL OR e.merchant_code = $3)
+          GROUP BY e.merchant_code, a.code, sale_code, pm.brand_code, pm.brand_name, p.code, pm.settlement
+         ) sales
+         ORDER BY merchant_code COLLATE \"C\", sale_date, sale_code COLLATE \"C\", file_id, line_no",
+        sales = list(SALES_FILES)
+    );
+    (sql, Params::new(scope, settings.sale_date_window_days))
+}
+
+pub(super) fn acquirer_sale(r: &Row) -> Result<AcquirerSale> {
+    Ok(AcquirerSale {
+        merchant_code: r.get("merchant_code"),
+        acquirer: r.get("acquirer"),
+        sale_code: r.get("sale_code"),
+        date: r.get("sale_date"),
+        nsu: r.get("nsu"),
+        authorization_code: r.get("authorization_code"),
+        gross: r.get("gross"),
+        installments: r.get("installments"),
+        brand: r.get("brand_code"),
+        brand_name: r.get("brand_name"),
+        product: r.get("product"),
+        settlement: match r.get::<_, &str>("settlement") {
+            s @ ("credit" | "debit") => s.to_string(),
+            _ => String::new(),
+        },
+        card_last_digits: r.get("card_last_digits"),
+        source: (r.get("file_id"), r.get("line_no")),
+    })
+}
+
+/// What a receivables row is.
+pub(super) enum ReceivableLine {
+    /// An installment forecast to be paid (due within the scope).
+    Expected(InstallmentLine),
+    /// An installment paid (around the scope: early and late payments included).
+    Paid(InstallmentLine),
+    /// A posting that is not a sale (dated within the scope), keyed by the sale it names.
+    Adjustment(AdjustmentLine),
+}
+
+impl ReceivableLine {
+    /// The sale it belongs to (see [`crate::reconcile::receivables::SaleLines`]).
+    pub(super) fn sale(&self) -> (&str, &str, &str) {
+        match self {
+            ReceivableLine::Expected(l) | ReceivableLine::Paid(l) => (&l.merchant_code, &l.acquirer, &l.sale_code),
+            ReceivableLine::Adjustment(a) => (&a.merchant_code, &a.acquirer, &a.original_sale_code),
+        }
+    }
+}
+
+/// Forecast installments, payments and adjustments in one list, sale by sale (merchant, acquirer, sale
+/// code): the installments of card sales (dated by their UR), the summaries and their installments of
+/// acquirers that pay by summary (Rede's RV; an anticipation pays the installment at the credit it brought
+/// forward, and its cost is an adjustment), and the postings that are not sales.
+pub(super) fn receivables(scope: &Scope) -> (String, Params) {
+    let in_scope = "BETWEEN $1 AND $2";
+    let searched = "BETWEEN $1::date - $4::int AND $2::date + $4::int";
+    let card = |kind: &str, files: &[&str], dates: &str, paid_only: bool| {
+        let stage = if paid_only {
+            "LEFT JOIN ref_payment_status ps ON ps.acquirer_key = e.acquirer_key
+                  AND ps.code_set = 'cielo-v15' AND ps.code = u.payment_status_code
+              WHERE ps.stage IN ('paid', 'sent') AND"
+        } else {
+            "WHERE"
+        };
+        format!(
+            "SELECT '{kind}' AS kind, e.merchant_code, a.code AS acquirer, {SALE_CODE} AS sale_code, t.installment,
+                    t.nsu, t.authorization_code, pm.brand_code AS brand, p.code AS product, u.payment_date AS date,
+                    t.net_amount AS net, t.file_id, t.line_no, NULL::text AS category, NULL::text AS posting_name
+               FROM fact_card_transaction t {JOINS}
+               JOIN {FIRST_UR} u ON u.file_id = t.file_id AND u.ur_key = t.ur_key
+               {stage} pt.is_sale AND t.file_type IN ({files}) AND t.net_amount IS NOT NULL
+                AND u.payment_date {dates} AND ($3::text IS NULL OR e.merchant_code = $3)",
+            files = list(files)
+        )
+    };
+    let summary = |kind: &str, files: &[&str], dates: &str, net: &str| {
+        format!(
+            "SELECT '{kind}', m.code, a.code, m.code || '-' || u.summary_number, greatest(u.installment, 1), '', '',
+                    pm.brand_code, coalesce(p.code, ''), u.payment_date, {net}, u.file_id, u.line_no, NULL, NULL
+               FROM fact_receivable_unit u {UNIT_JOINS}
+              WHERE (pt.is_sale OR pt.category = 'anticipation') AND u.file_type IN ({files})
+                AND u.payment_date {dates} AND ($3::text IS NULL OR m.code = $3)",
+            files = list(files)
+        )
+    };
+    let scheduled = "CASE WHEN pt.category = 'anticipation' THEN u.gross_amount ELSE u.net_amount END";
+    let sql = format!(
+        "SELECT * FROM (
+            {expected}
+            UNION ALL {paid}
+            UNION ALL {expected_summaries}
+            UNION ALL {paid_summaries}
+            UNION ALL
+            SELECT 'adjustment', m.code, a.code, m.code || '-' || u.summary_number, greatest(u.installment, 1), '',
+                   '', pm.brand_code, coalesce(p.code, ''), u.payment_date, u.fee_amount, u.file_id, u.line_no,
+                   pt.category, pt.name
+              FROM fact_receivable_unit u {UNIT_JOINS}
+             WHERE pt.category = 'anticipation' AND u.file_type IN ({rv_payments}) AND u.fee_amount <> 0
+               AND u.payment_date {in_scope} AND ($3::text IS NULL OR m.code = $3)
+            UNION ALL
+            SELECT 'adjustment', e.merchant_code, a.code, t.original_sale_code, t.installment, t.nsu,
+                   t.authorization_code, pm.brand_code, p.code, u.payment_date, t.net_amount, t.file_id, t.line_no,
+                   pt.category, pt.name
+              FROM fact_card_transaction t {JOINS}
+              JOIN {FIRST_UR} u ON u.file_id = t.file_id AND u.ur_key = t.ur_key
+             WHERE NOT pt.is_sale AND t.file_type IN ({payments}) AND t.net_amount IS NOT NULL
+               AND u.payment_date {in_scope} AND ($3::text IS NULL OR e.merchant_code = $3)
+         ) lines
+         ORDER BY merchant_code COLLATE \"C\", acquirer COLLATE \"C\", sale_code COLLATE \"C\"",
+        expected = card("expected", FORECAST_FILES, in_scope, false),
+        paid = card("paid", PAYMENT_FILES, searched, true),
+        expected_summaries = summary("expected", RV_FORECAST_FILES, in_scope, "u.net_amount"),
+        paid_summaries = summary("paid", RV_PAYMENT_FILES, searched, scheduled),
+        rv_payments = list(RV_PAYMENT_FILES),
+        payments = list(PAYMENT_FILES),
+    );
+    (sql, Params::new(scope, PAYMENT_SEARCH_DAYS as i64))
+}
+
+pub(super) fn receivable_line(r: &Row) -> Result<ReceivableLine> {
+    let installment = || InstallmentLine {
+        merchant_code: r.get("merchant_code"),
+        acquirer: r.get("acquirer"),
+        sale_code: r.get("sale_code"),
+        installment: r.get("installment"),
+        nsu: r.get("nsu"),
+        authorization_code: r.get("authorization_code"),
+        brand: r.get("brand"),
+        product: r.get("product"),
+        date: r.get("date"),
+        net: r.get("net"),
+        source: (r.get("file_id"), r.get("line_no")),
+    };
+    Ok(match r.get::<_, &str>("kind") {
+        "expected" => ReceivableLine::Expected(installment()),
+        "paid" => ReceivableLine::Paid(installment()),
+        _ => ReceivableLine::Adjustment(AdjustmentLine {
+            merchant_code: r.get("merchant_code"),
+            acquirer: r.get("acquirer"),
+            category: super::status(r.get("category"))?,
+            posting_name: r.get("posting_name"),
+            date: r.get("date"),
+            net: r.get("net"),
+            original_sale_code: r.get("sale_code"),
+            installment: r.get("installment"),
+            nsu: r.get("nsu"),
+            authorization_code: r.get("authorization_code"),
+            brand: r.get("brand"),
+            product: r.get("product"),
+            source: (r.get("file_id"), r.get("line_no")),
+        }),
+    })
+}
+
+/// Every sale line's fee, dated within the scope (any order: each is audited alone).
+pub(super) fn charged(scope: &Scope) -> (String, Params) {
+    let sql = format!(
+        "SELECT e.merchant_code, a.code AS acquirer, pm.brand_code AS brand, p.code AS product,
+                greatest(t.installment_count, 1) AS installments, t.installment,
+                coalesce(t.authorization_date, t.capture_date) AS sale_date, {SALE_CODE} AS sale_code, t.nsu,
+                t.authorization_code, t.gross_amount, abs(t.fee_amount) AS fee, t.file_id, t.line_no
+           FROM fact_card_transaction t {JOINS}
+          WHERE pt.is_sale AND t.file_type IN ({sales}) AND t.fee_amount IS NOT NULL
+            AND coalesce(t.authorization_date, t.capture_date) BETWEEN $1 AND $2
+            AND ($3::text IS NULL OR e.merchant_code = $3) AND $4::int >= 0",
+        sales = list(SALES_FILES)
+    );
+    (sql, Params::new(scope, 0))
+}
+
+pub(super) fn charged_fee(r: &Row) -> Result<ChargedFee> {
+    Ok(ChargedFee {
+        merchant_code: r.get("merchant_code"),
+        acquirer: r.get("acquirer"),
+        brand: r.get("brand"),
+        product: r.get("product"),
+        installments: r.get("installments"),
+        installment: r.get("installment"),
+        date: r.get("sale_date"),
+        sale_code: r.get("sale_code"),
+        nsu: r.get("nsu"),
+        authorization_code: r.get("authorization_code"),
+        gross: r.get("gross_amount"),
+        fee: r.get("fee"),
+        source: (r.get("file_id"), r.get("line_no")),
+    })
+}
+
+/// The contracted rates of the scope's merchant (or all), in the order they were imported.
+pub(super) async fn rates(db: &impl tokio_postgres::GenericClient, scope: &Scope) -> Result<Vec<ContractRate>> {
+    let rows = db
+        .query(
+            "SELECT merchant_code, acquirer, brand, product, installments_from, installments_to, rate_percent,
+                    valid_from, valid_to
+               FROM contract_rate WHERE $1::text IS NULL OR merchant_code = $1
+              ORDER BY contract_rate_id",
+            &[&scope.merchant],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| ContractRate {
+            merchant_code: r.get("merchant_code"),
+            acquirer: r.get("acquirer"),
+            brand: r.get("brand"),
+            product: r.get("product"),
+            installments_from: r.get("installments_from"),
+            installments_to: r.get("installments_to"),
+            rate: r.get::<_, Decimal>("rate_percent").normalize(),
+            valid_from: r.get("valid_from"),
+            valid_to: r.get("valid_to"),
+        })
+        .collect())
+}
+
+/// All the rows of a query at once (for [`super::inputs`]).
+pub(super) async fn all<T>(
+    db: &impl tokio_postgres::GenericClient,
+    (sql, params): (String, Params),
+    parse: impl Fn(&Row) -> Result<T>,
+) -> Result<Vec<T>> {
+    db.query(&sql, &params.sql()).await?.iter().map(parse).collect()
+}
+
+/// A query read a batch of rows at a time through a portal of the run's transaction: several streams can be
+/// open at once in one transaction, and between batches the transaction is free for other statements (the
+/// run writes its items there).
+pub(super) struct Stream<T> {
+    portal: Portal,
+    parse: fn(&Row) -> Result<T>,
+    buffered: VecDeque<Row>,
+    done: bool,
+}
+
+/// Rows fetched per round trip: enough to keep the server busy, few enough to stay small (a few MB).
+const BATCH_ROWS: i32 = 5_000;
+
+impl<T> Stream<T> {
+    pub(super) async fn open(
+        tx: &Transaction<'_>,
+        (sql, params): (String, Params),
+        parse: fn(&Row) -> Result<T>,
+    ) -> Result<Stream<T>> {
+        let statement = tx.prepare(&sql).await?;
+        let portal = tx.bind(&statement, &params.sql()).await?;
+        Ok(Stream { portal, parse, buffered: VecDeque::new(), done: false })
+    }
+
+    /// The next row, parsed; `None` after the last.
+    pub(super) async fn next(&mut self, tx: &Transaction<'_>) -> Result<Option<T>> {
+        if self.buffered.is_empty() && !self.done {
+            let rows = tx.query_portal(&self.portal, BATCH_ROWS).await?;
+            self.done = rows.len() < BATCH_ROWS as usize;
+            self.buffered.extend(rows);
+        }
+        self.buffered.pop_front().map(|r| (self.parse)(&r)).transpose()
+    }
+}

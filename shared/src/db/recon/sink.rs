@@ -1,0 +1,109 @@
+//! A run's items written as they are made: a few thousand at a time by binary COPY into `recon_item`,
+//! counted into the run's totals on the way, so a run holds a batch of items, never the whole result.
+
+use crate::error::Result;
+use crate::reconcile::{in_scope, ReconItem, Scope, Tally, Totals};
+use futures_util::pin_mut;
+use tokio_postgres::binary_copy::BinaryCopyInWriter;
+use tokio_postgres::types::Type;
+use tokio_postgres::Transaction;
+
+const COLUMNS: &str = "run_id, item_no, area, status, is_open, merchant_code, acquirer, ref_date, sale_code, nsu,
+     authorization_code, installment, brand, product, expected, actual, difference, at_stake, days_late, fields,
+     reason, expected_file_id, expected_line_no, actual_file_id, actual_line_no";
+
+/// Items kept before they are sent.
+const BATCH_ITEMS: usize = 10_000;
+
+pub(super) struct Sink<'a> {
+    scope: &'a Scope,
+    run_id: i64,
+    types: Vec<Type>,
+    buffer: Vec<ReconItem>,
+    /// Items written so far: the next one's `item_no` is this plus one.
+    written: i32,
+    tally: Tally,
+}
+
+impl<'a> Sink<'a> {
+    pub(super) async fn new(tx: &Transaction<'_>, scope: &'a Scope, run_id: i64) -> Result<Sink<'a>> {
+        let types = tx
+            .prepare(&format!("SELECT {COLUMNS} FROM recon_item LIMIT 0"))
+            .await?
+            .columns()
+            .iter()
+            .map(|c| c.type_().clone())
+            .collect();
+        Ok(Sink { scope, run_id, types, buffer: Vec::with_capacity(BATCH_ITEMS), written: 0, tally: Tally::default() })
+    }
+
+    /// Take an item of the run; one about something outside the scope (read only to match what is inside
+    /// it) is dropped.
+    pub(super) fn push(&mut self, item: ReconItem) {
+        if in_scope(self.scope, &item) {
+            self.tally.add(&item);
+            self.buffer.push(item);
+        }
+    }
+
+    /// Send the batch when it is full.
+    pub(super) async fn flush_if_full(&mut self, tx: &Transaction<'_>) -> Result<()> {
+        if self.buffer.len() >= BATCH_ITEMS {
+            self.flush(tx).await?;
+        }
+        Ok(())
+    }
+
+    async fn flush(&mut self, tx: &Transaction<'_>) -> Result<()> {
+        if self.buffer.is_empty() {
+            return Ok(());
+        }
+        let sink = tx.copy_in(&format!("COPY recon_item ({COLUMNS}) FROM STDIN (FORMAT binary)")).await?;
+        let writer = BinaryCopyInWriter::new(sink, &self.types);
+        pin_mut!(writer);
+        for i in self.buffer.drain(..) {
+            self.written += 1;
+            let (area, status, open, at_stake) = (i.area.as_str(), i.status.as_str(), i.is_open(), i.at_stake());
+            let (e_file, e_line) = (i.expected_ref.map(|r| r.0), i.expected_ref.map(|r| r.1));
+            let (a_file, a_line) = (i.actual_ref.map(|r| r.0), i.actual_ref.map(|r| r.1));
+            writer
+                .as_mut()
+                .write(&[
+                    &self.run_id,
+                    &self.written,
+                    &area,
+                    &status,
+                    &open,
+                    &i.merchant_code,
+                    &i.acquirer,
+                    &i.ref_date,
+                    &i.sale_code,
+                    &i.nsu,
+                    &i.authorization_code,
+                    &i.installment,
+                    &i.brand,
+                    &i.product,
+                    &i.expected,
+                    &i.actual,
+                    &i.difference,
+                    &at_stake,
+                    &i.days_late,
+                    &i.fields,
+                    &i.reason,
+                    &e_file,
+                    &e_line,
+                    &a_file,
+                    &a_line,
+                ])
+                .await?;
+        }
+        writer.finish().await?;
+        Ok(())
+    }
+
+    /// Send what is left; the run's totals.
+    pub(super) async fn finish(mut self, tx: &Transaction<'_>) -> Result<Totals> {
+        self.flush(tx).await?;
+        Ok(self.tally.totals())
+    }
+}
