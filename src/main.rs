@@ -498,6 +498,7 @@ async fn main() -> Result<std::process::ExitCode> {
                 }
             };
             let items = db::recon::items(&client, run_id).await?;
+            let received_by_day = db::recon::expected_vs_received(&client, run_id).await?;
             let anomalies = db::recon::anomaly_count(&client, &scope).await?;
             let data = report::ReportData {
                 run_id,
@@ -505,6 +506,7 @@ async fn main() -> Result<std::process::ExitCode> {
                 settings: &settings,
                 totals: &totals,
                 items: &items,
+                received_by_day: &received_by_day,
                 anomalies,
             };
             if let Some(path) = html {

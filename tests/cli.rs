@@ -660,7 +660,7 @@ async fn unload_withdraws_a_file_and_its_facts_and_reconciles_again() {
     let payments = files.iter().find(|f| f.file_type == "04" && f.merchant_code == sales.merchant_code).unwrap();
     let out = bin().arg("ingest").arg(&sales.path).arg(&payments.path).env("DATABASE_URL", &db.url).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let paid = "SELECT count(*) FROM recon_item WHERE area = 'receivables' AND status IN ('paid', 'paid_late')";
+    let paid = "SELECT count(*) FROM recon_result WHERE area = 'receivables' AND status IN ('paid', 'paid_late')";
     let reconcile = bin().arg("reconcile").env("DATABASE_URL", &db.url).output().unwrap();
     assert!(reconcile.status.success(), "{}", String::from_utf8_lossy(&reconcile.stderr));
     let paid_before = db.count(paid).await;
@@ -701,7 +701,7 @@ async fn unload_withdraws_a_file_and_its_facts_and_reconciles_again() {
     assert_eq!(db.count("SELECT count(*) FROM recon_pending").await, 0, "reconciled");
     // The merchant's scope was reconciled without the payments: none of its installments is paid any more.
     let merchant_paid = format!(
-        "SELECT count(*) FROM recon_item i JOIN recon_run r USING (run_id)
+        "SELECT count(*) FROM recon_result i JOIN recon_run r USING (run_id)
           WHERE r.merchant_code = '{}' AND i.area = 'receivables' AND i.status IN ('paid', 'paid_late')",
         sales.merchant_code
     );

@@ -404,7 +404,7 @@ async fn s3_notifications_stage_archive_and_start_one_load_per_content_and_a_poi
     // …and reconciles what it loaded: the file's merchant, over the file's period.
     assert_eq!(summary.reconciliation.len(), 1, "{summary:?}");
     assert_eq!(summary.reconciliation[0].merchant.as_deref(), Some(files[0].merchant_code.as_str()));
-    let items = w.db.count("SELECT count(*) FROM recon_item").await;
+    let items = w.db.count("SELECT count(*) FROM recon_result").await;
     assert_eq!(items as u64, summary.reconciliation[0].items);
     assert!(items > 0);
     let facts = w.db.count("SELECT count(*) FROM fact_card_transaction").await;

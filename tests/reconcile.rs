@@ -14,7 +14,7 @@ use syncrocardpay_core::formats::cielo::sample::{self, SampleSpec, Scenario};
 use syncrocardpay_core::formats::merchant::Mapping;
 use syncrocardpay_core::pipeline::{ingest_file, ingest_merchant_sales, IngestMode, Outcome};
 use syncrocardpay_core::reconcile::fees::read_rates;
-use syncrocardpay_core::reconcile::{Scope, Settings};
+use syncrocardpay_core::reconcile::{Scope, Settings, Status};
 
 fn d(s: &str) -> NaiveDate {
     s.parse().unwrap()
@@ -45,7 +45,7 @@ async fn load_and_reconcile(db: &mut TestDb, spec: &SampleSpec) -> recon::RunRep
 /// (area, status) → count, from the run's stored items.
 async fn counts(db: &TestDb, run_id: i64) -> BTreeMap<(String, String), i64> {
     db.client
-        .query("SELECT area, status, count(*) FROM recon_item WHERE run_id = $1 GROUP BY 1, 2", &[&run_id])
+        .query("SELECT area, status, count(*) FROM recon_result WHERE run_id = $1 GROUP BY 1, 2", &[&run_id])
         .await
         .unwrap()
         .iter()
@@ -53,12 +53,13 @@ async fn counts(db: &TestDb, run_id: i64) -> BTreeMap<(String, String), i64> {
         .collect()
 }
 
-/// A run's items, everything but the run id, in order.
+/// A run's items (settled ones as their links), everything but the run id, in the order of their lines.
 async fn item_rows(db: &TestDb, run_id: i64) -> Vec<String> {
     db.client
         .query(
-            "SELECT item_no, area, status, sale_code, installment, expected, actual, difference, reason
-               FROM recon_item WHERE run_id = $1 ORDER BY item_no",
+            "SELECT area, status, sale_code, installment, expected, actual, difference, reason
+               FROM recon_result WHERE run_id = $1
+              ORDER BY area, actual_file_id, actual_line_no, expected_file_id, expected_line_no, status",
             &[&run_id],
         )
         .await
@@ -66,16 +67,15 @@ async fn item_rows(db: &TestDb, run_id: i64) -> Vec<String> {
         .iter()
         .map(|r| {
             format!(
-                "{} {} {} {} {} {:?} {:?} {:?} {}",
-                r.get::<_, i32>(0),
+                "{} {} {:?} {:?} {:?} {:?} {:?} {:?}",
+                r.get::<_, String>(0),
                 r.get::<_, String>(1),
-                r.get::<_, String>(2),
-                r.get::<_, String>(3),
-                r.get::<_, i32>(4),
+                r.get::<_, Option<String>>(2),
+                r.get::<_, Option<i32>>(3),
+                r.get::<_, Option<Decimal>>(4),
                 r.get::<_, Option<Decimal>>(5),
                 r.get::<_, Option<Decimal>>(6),
-                r.get::<_, Option<Decimal>>(7),
-                r.get::<_, String>(8)
+                r.get::<_, Option<String>>(7)
             )
         })
         .collect()
@@ -133,11 +133,19 @@ async fn stored_items_read_back_exactly_as_computed() {
     let report = recon::run(&mut db.client, &scope, &settings).await.unwrap();
     let inputs = recon::inputs(&db.client, &scope, &settings).await.unwrap();
     let computed = syncrocardpay_core::reconcile::run(&scope, &inputs, &settings);
+    // Settled items are kept as links (status, date, amounts, both lines); the others whole, in item order.
+    let (settled, listed): (Vec<_>, Vec<_>) = computed.iter().partition(|i| i.status.is_settled());
     let stored = recon::items(&db.client, report.run_id).await.unwrap();
-    assert_eq!(stored.len(), computed.len());
-    for (s, c) in stored.iter().zip(&computed) {
-        assert_eq!(s, c);
+    assert_eq!(stored.len(), listed.len());
+    for (s, c) in stored.iter().zip(&listed) {
+        assert_eq!(s, *c);
     }
+    let mut links: Vec<_> = settled.iter().map(|i| i.settled().unwrap()).collect();
+    links.sort_by_key(|l| (l.actual_ref, l.expected_ref));
+    assert_eq!(recon::settled(&db.client, report.run_id).await.unwrap(), links);
+    assert_eq!(report.totals, syncrocardpay_core::reconcile::totals(&computed));
+    assert!(links.iter().any(|l| l.status == Status::Matched && l.expected_ref.is_some()));
+    assert!(links.iter().any(|l| l.status == Status::Paid) && links.iter().any(|l| l.status == Status::Ok));
     assert!(stored.iter().any(|i| i.expected_ref.is_some() && i.actual_ref.is_some()));
     assert!(stored.iter().any(|i| i.days_late.is_some()));
     assert!(stored.iter().any(|i| i.fields == ["installments"]), "the divergent sale and its field");
@@ -255,6 +263,8 @@ async fn every_planted_problem_is_found_exactly_with_its_amount() {
     assert_ne!(again.run_id, report.run_id);
     assert_eq!(db.count("SELECT count(*) FROM recon_run").await, 1, "the previous run over the scope is replaced");
     assert_eq!(item_rows(&db, again.run_id).await, first);
+    let orphans = "SELECT count(*) FROM recon_link WHERE run_id NOT IN (SELECT run_id FROM recon_run)";
+    assert_eq!(db.count(orphans).await, 0, "the replaced run's links went with it");
     assert_eq!(again.totals, report.totals);
 }
 

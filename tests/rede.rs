@@ -573,7 +573,7 @@ async fn rede_files_load_into_the_same_facts_with_the_acquirer_as_a_dimension() 
     let ok = db
         .client
         .query_one(
-            "SELECT count(*) FROM recon_item WHERE run_id = $1 AND area = 'fees' AND status = 'ok'",
+            "SELECT count(*) FROM recon_result WHERE run_id = $1 AND area = 'fees' AND status = 'ok'",
             &[&run.run_id],
         )
         .await
@@ -983,19 +983,27 @@ async fn recon_items(
         let r = ingest_file(&mut db.client, &f, "t", IngestMode::StageAndLoad).await.unwrap();
         assert_eq!(r.outcome, Outcome::Loaded, "{}: {:?}", f.display(), r.summary.map(|s| s.errors));
     }
-    let run = syncrocardpay_core::db::recon::run(&mut db.client, scope, settings).await.unwrap();
-    db.client
-        .query(
-            "SELECT area, installment, status, expected, actual, sale_code, reason FROM recon_item
-              WHERE run_id = $1 AND acquirer = 'rede' AND area IN ('receivables', 'adjustments')
-              ORDER BY area DESC, installment, status",
-            &[&run.run_id],
-        )
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5), r.get(6)))
-        .collect()
+    // What the run found, settled items with their details (a stored run keeps those as links; that it
+    // stores what it computes is tests/reconcile.rs's round trip).
+    syncrocardpay_core::db::recon::run(&mut db.client, scope, settings).await.unwrap();
+    let inputs = syncrocardpay_core::db::recon::inputs(&db.client, scope, settings).await.unwrap();
+    let mut items: Vec<Item> = syncrocardpay_core::reconcile::run(scope, &inputs, settings)
+        .into_iter()
+        .filter(|i| i.acquirer == "rede" && matches!(i.area.as_str(), "receivables" | "adjustments"))
+        .map(|i| {
+            (
+                i.area.as_str().to_string(),
+                i.installment,
+                i.status.as_str().to_string(),
+                i.expected,
+                i.actual,
+                i.sale_code,
+                i.reason,
+            )
+        })
+        .collect();
+    items.sort_by(|a, b| (std::cmp::Reverse(&a.0), a.1, &a.2).cmp(&(std::cmp::Reverse(&b.0), b.1, &b.2)));
+    items
 }
 
 /// Rede's receivables are summaries and their installments: the EEVC forecasts each installment of the RV,

@@ -262,6 +262,36 @@ pub fn item_order(a: &ReconItem, b: &ReconItem) -> std::cmp::Ordering {
     ))
 }
 
+/// A settled item as a run keeps it (`recon_link`): the lines it links, its date and amounts. Its other
+/// fields are those of the lines; its reason is not kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settled {
+    pub status: Status,
+    pub ref_date: NaiveDate,
+    pub expected: Option<Decimal>,
+    pub actual: Decimal,
+    /// The books' line or the forecast (none for a fee).
+    pub expected_ref: Option<SourceLine>,
+    pub actual_ref: SourceLine,
+}
+
+impl ReconItem {
+    /// The item as a link, when it is settled (and links an acquirer's line, as every settled item does).
+    pub fn settled(&self) -> Option<Settled> {
+        if !self.status.is_settled() {
+            return None;
+        }
+        Some(Settled {
+            status: self.status,
+            ref_date: self.ref_date,
+            expected: self.expected,
+            actual: self.actual?,
+            expected_ref: self.expected_ref,
+            actual_ref: self.actual_ref?,
+        })
+    }
+}
+
 /// What a run reconciles: sales and fees by sale date, receivables by due date, adjustments by posting date,
 /// within `[from, to]`; one merchant or all.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -16,7 +16,10 @@ pub struct ReportData<'a> {
     pub scope: &'a Scope,
     pub settings: &'a Settings,
     pub totals: &'a Totals,
+    /// The run's items that are not settled (settled ones are only counted in the totals).
     pub items: &'a [ReconItem],
+    /// Expected and received per due day, settled installments included (see [`expected_vs_received`]).
+    pub received_by_day: &'a BTreeMap<NaiveDate, (Decimal, Decimal)>,
     /// Deviations the statements of the scope were loaded with (docs/formats.md), and in how many files.
     pub anomalies: AnomalyCount,
 }
@@ -28,7 +31,8 @@ pub struct AnomalyCount {
     pub files: u64,
 }
 
-/// Expected and received per due day (receivables).
+/// Expected and received per due day (receivables), from a run's items in memory (a stored run sums them
+/// in the database: `db::recon::expected_vs_received`).
 pub fn expected_vs_received(items: &[ReconItem]) -> BTreeMap<NaiveDate, (Decimal, Decimal)> {
     let mut by_day: BTreeMap<NaiveDate, (Decimal, Decimal)> = BTreeMap::new();
     for i in items.iter().filter(|i| i.area == Area::Receivables) {
@@ -195,7 +199,7 @@ pub fn html(data: &ReportData) -> String {
         "<h2>Expected vs received, per due day</h2><p class=\"legend\"><span class=\"expected\" style=\"background:#b8c2d1\"></span>expected\
          <span style=\"background:#2e7d32\"></span>received</p>",
     );
-    out.push_str(&day_chart(&expected_vs_received(data.items)));
+    out.push_str(&day_chart(data.received_by_day));
     out.push_str("<h2>Fees charged above the contract, by brand and product</h2>");
     out.push_str(&fee_chart(&fee_overcharge(data.items)));
     let open: Vec<&ReconItem> = data.items.iter().filter(|i| i.is_open()).collect();
@@ -339,10 +343,7 @@ pub fn write_csv(dir: &std::path::Path, data: &ReportData) -> std::io::Result<Ve
     file(
         "expected_vs_received.csv",
         &["due_date", "expected", "received"],
-        expected_vs_received(data.items)
-            .into_iter()
-            .map(|(d, (e, r))| vec![d.to_string(), e.to_string(), r.to_string()])
-            .collect(),
+        data.received_by_day.iter().map(|(d, (e, r))| vec![d.to_string(), e.to_string(), r.to_string()]).collect(),
     )?;
     file(
         "fee_overcharge.csv",
@@ -396,6 +397,7 @@ mod csv_tests {
             settings: &settings,
             totals: &totals,
             items: &items,
+            received_by_day: &expected_vs_received(&items),
             anomalies: AnomalyCount::default(),
         };
         let dir = tempfile::tempdir().unwrap();

@@ -356,6 +356,8 @@ pub(super) struct Stream<T> {
     parse: fn(&Row) -> Result<T>,
     buffered: VecDeque<Row>,
     done: bool,
+    /// Time spent waiting for the server's rows.
+    pub(super) fetching: std::time::Duration,
 }
 
 /// Rows fetched per round trip: enough to keep the server busy, few enough to stay small (a few MB).
@@ -369,13 +371,15 @@ impl<T> Stream<T> {
     ) -> Result<Stream<T>> {
         let statement = tx.prepare(&sql).await?;
         let portal = tx.bind(&statement, &params.sql()).await?;
-        Ok(Stream { portal, parse, buffered: VecDeque::new(), done: false })
+        Ok(Stream { portal, parse, buffered: VecDeque::new(), done: false, fetching: Default::default() })
     }
 
     /// The next row, parsed; `None` after the last.
     pub(super) async fn next(&mut self, tx: &Transaction<'_>) -> Result<Option<T>> {
         if self.buffered.is_empty() && !self.done {
+            let t = std::time::Instant::now();
             let rows = tx.query_portal(&self.portal, BATCH_ROWS).await?;
+            self.fetching += t.elapsed();
             self.done = rows.len() < BATCH_ROWS as usize;
             self.buffered.extend(rows);
         }

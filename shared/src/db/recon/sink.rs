@@ -1,8 +1,9 @@
-//! A run's items written as they are made: a few thousand at a time by binary COPY into `recon_item`,
-//! counted into the run's totals on the way, so a run holds a batch of items, never the whole result.
+//! A run's items written as they are made: a few thousand at a time by binary COPY, settled ones as links
+//! (`recon_link`), the others whole (`recon_item`); counted into the run's totals on the way, so a run
+//! holds a batch of items, never the whole result.
 
 use crate::error::Result;
-use crate::reconcile::{in_scope, ReconItem, Scope, Tally, Totals};
+use crate::reconcile::{in_scope, ReconItem, Scope, Settled, Tally, Totals};
 use futures_util::pin_mut;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::Type;
@@ -12,29 +13,42 @@ const COLUMNS: &str = "run_id, item_no, area, status, is_open, merchant_code, ac
      authorization_code, installment, brand, product, expected, actual, difference, at_stake, days_late, fields,
      reason, expected_file_id, expected_line_no, actual_file_id, actual_line_no";
 
-/// Items kept before they are sent.
+const LINK_COLUMNS: &str = "run_id, status, ref_date, expected, actual, expected_file_id, expected_line_no,
+     actual_file_id, actual_line_no";
+
+/// Items (or links) kept before they are sent.
 const BATCH_ITEMS: usize = 10_000;
 
 pub(super) struct Sink<'a> {
     scope: &'a Scope,
     run_id: i64,
     types: Vec<Type>,
+    link_types: Vec<Type>,
     buffer: Vec<ReconItem>,
+    links: Vec<Settled>,
     /// Items written so far: the next one's `item_no` is this plus one.
     written: i32,
     tally: Tally,
+    /// Time spent writing.
+    pub(super) writing: std::time::Duration,
 }
 
 impl<'a> Sink<'a> {
     pub(super) async fn new(tx: &Transaction<'_>, scope: &'a Scope, run_id: i64) -> Result<Sink<'a>> {
-        let types = tx
-            .prepare(&format!("SELECT {COLUMNS} FROM recon_item LIMIT 0"))
-            .await?
-            .columns()
-            .iter()
-            .map(|c| c.type_().clone())
-            .collect();
-        Ok(Sink { scope, run_id, types, buffer: Vec::with_capacity(BATCH_ITEMS), written: 0, tally: Tally::default() })
+        let types_of = |sql: String| async move {
+            Ok::<_, crate::Error>(tx.prepare(&sql).await?.columns().iter().map(|c| c.type_().clone()).collect())
+        };
+        Ok(Sink {
+            scope,
+            run_id,
+            types: types_of(format!("SELECT {COLUMNS} FROM recon_item LIMIT 0")).await?,
+            link_types: types_of(format!("SELECT {LINK_COLUMNS} FROM recon_link LIMIT 0")).await?,
+            buffer: Vec::with_capacity(BATCH_ITEMS),
+            links: Vec::with_capacity(BATCH_ITEMS),
+            written: 0,
+            tally: Tally::default(),
+            writing: Default::default(),
+        })
     }
 
     /// Take an item of the run; one about something outside the scope (read only to match what is inside
@@ -42,7 +56,10 @@ impl<'a> Sink<'a> {
     pub(super) fn push(&mut self, item: ReconItem) {
         if in_scope(self.scope, &item) {
             self.tally.add(&item);
-            self.buffer.push(item);
+            match item.settled() {
+                Some(link) => self.links.push(link),
+                None => self.buffer.push(item),
+            }
         }
     }
 
@@ -51,6 +68,9 @@ impl<'a> Sink<'a> {
         if self.buffer.len() >= BATCH_ITEMS {
             self.flush(tx).await?;
         }
+        if self.links.len() >= BATCH_ITEMS {
+            self.flush_links(tx).await?;
+        }
         Ok(())
     }
 
@@ -58,6 +78,7 @@ impl<'a> Sink<'a> {
         if self.buffer.is_empty() {
             return Ok(());
         }
+        let t = std::time::Instant::now();
         let sink = tx.copy_in(&format!("COPY recon_item ({COLUMNS}) FROM STDIN (FORMAT binary)")).await?;
         let writer = BinaryCopyInWriter::new(sink, &self.types);
         pin_mut!(writer);
@@ -98,12 +119,44 @@ impl<'a> Sink<'a> {
                 .await?;
         }
         writer.finish().await?;
+        self.writing += t.elapsed();
+        Ok(())
+    }
+
+    async fn flush_links(&mut self, tx: &Transaction<'_>) -> Result<()> {
+        if self.links.is_empty() {
+            return Ok(());
+        }
+        let t = std::time::Instant::now();
+        let sink = tx.copy_in(&format!("COPY recon_link ({LINK_COLUMNS}) FROM STDIN (FORMAT binary)")).await?;
+        let writer = BinaryCopyInWriter::new(sink, &self.link_types);
+        pin_mut!(writer);
+        for l in self.links.drain(..) {
+            let (e_file, e_line) = (l.expected_ref.map(|r| r.0), l.expected_ref.map(|r| r.1));
+            writer
+                .as_mut()
+                .write(&[
+                    &self.run_id,
+                    &l.status.as_str(),
+                    &l.ref_date,
+                    &l.expected,
+                    &l.actual,
+                    &e_file,
+                    &e_line,
+                    &l.actual_ref.0,
+                    &l.actual_ref.1,
+                ])
+                .await?;
+        }
+        writer.finish().await?;
+        self.writing += t.elapsed();
         Ok(())
     }
 
     /// Send what is left; the run's totals.
     pub(super) async fn finish(mut self, tx: &Transaction<'_>) -> Result<Totals> {
         self.flush(tx).await?;
+        self.flush_links(tx).await?;
         Ok(self.tally.totals())
     }
 }
