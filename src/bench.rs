@@ -1,7 +1,8 @@
 //! `syncrocardpay bench`: one run that measures, side by side on the same generated statement, our parse
 //! rate, our file → facts load, the physical limit (raw binary COPY of the very rows we loaded), `psql \copy`
 //! of them as CSV, and, where Python has them, the pandas + psycopg2 path and the `cielo-edi` parser; then
-//! the peak memory of `syncrocardpay ingest` at several file sizes. Tooling at the edge: nothing here is used
+//! the peak memory of `syncrocardpay ingest` at several file sizes, and the time and peak memory of
+//! `syncrocardpay reconcile` over one merchant's period at several sizes. Tooling at the edge: nothing here is used
 //! by the pipeline.
 
 use anyhow::{bail, Context, Result};
@@ -12,8 +13,10 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 use syncrocardpay_core::db::{self, localpg::LocalPostgres};
 use syncrocardpay_core::formats::cielo::sample::{self, SampleFile, SampleSpec};
+use syncrocardpay_core::formats::merchant::Mapping;
 use syncrocardpay_core::formats::validate_statement;
 use syncrocardpay_core::pipeline::{self, IngestMode, Outcome};
+use syncrocardpay_core::reconcile::fees::read_rates;
 use syncrocardpay_core::source::FolderSource;
 use tokio_postgres::Client;
 
@@ -67,6 +70,25 @@ pub struct BenchReport {
     /// `run` over a folder of 50 statements, one job then one per CPU.
     pub run: Vec<Measure>,
     pub memory: Vec<MemoryPoint>,
+    /// `syncrocardpay reconcile` of one merchant at several sizes.
+    pub reconcile: Vec<ReconcilePoint>,
+}
+
+/// Time and peak resident memory of one `syncrocardpay reconcile` process over one merchant's period.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReconcilePoint {
+    /// Sales in the sample (each with its installments, payments, open balance and the merchant's own sale).
+    pub sales: u64,
+    /// Sales lines of its sales statement (one per installment).
+    pub sales_lines: u64,
+    /// Every fact row the reconciliation reads from: transactions, receivable units, merchant sales.
+    pub input_rows: u64,
+    pub items: u64,
+    /// Items that are not settled (kept whole); the others are kept as links.
+    pub listed: u64,
+    pub seconds: f64,
+    pub rows_per_second: f64,
+    pub peak_rss_mib: f64,
 }
 
 pub struct BenchOptions {
@@ -77,6 +99,8 @@ pub struct BenchOptions {
     pub database_url: Option<String>,
     pub work_dir: Option<PathBuf>,
     pub python: bool,
+    /// Sizes (in sales of one merchant) at which `syncrocardpay reconcile` is measured.
+    pub reconcile_sales: Vec<u64>,
 }
 
 /// The sales statement (type 03) of a one-merchant sample of `sales` sales.
@@ -90,6 +114,10 @@ async fn fresh_database(admin_url: &str, name: &str) -> Result<String> {
     let url = db::recreate_database(admin_url, name).await?;
     db::migrate(&mut db::connect(&url).await?).await?;
     Ok(url)
+}
+
+async fn count_where(db: &Client, table: &str, condition: &str) -> Result<u64> {
+    Ok(db.query_one(&format!("SELECT count(*) FROM {table} WHERE {condition}"), &[]).await?.get::<_, i64>(0) as u64)
 }
 
 async fn count(db: &Client, table: &str) -> Result<u64> {
@@ -140,10 +168,16 @@ async fn raw_tables(db: &Client) -> Result<()> {
     Ok(())
 }
 
-/// Run a child process and return its exit status and peak resident memory (wait4's ru_maxrss).
-fn run_measuring_rss(cmd: &mut Command) -> Result<(std::process::ExitStatus, f64)> {
+/// Run a child process and return its exit status, peak resident memory (wait4's ru_maxrss) and what it
+/// wrote to its standard output when that is piped.
+fn run_measuring_rss(cmd: &mut Command) -> Result<(std::process::ExitStatus, f64, String)> {
+    use std::io::Read;
     use std::os::unix::process::ExitStatusExt;
-    let child = cmd.spawn().context("starting the child process")?;
+    let mut child = cmd.spawn().context("starting the child process")?;
+    let mut out = String::new();
+    if let Some(mut stdout) = child.stdout.take() {
+        stdout.read_to_string(&mut out).context("reading the child's output")?;
+    }
     let pid = child.id() as libc::pid_t;
     let mut status: libc::c_int = 0;
     // SAFETY: wait4 on our own child, with valid pointers to locals; `child` is not waited for elsewhere.
@@ -153,7 +187,7 @@ fn run_measuring_rss(cmd: &mut Command) -> Result<(std::process::ExitStatus, f64
         bail!("wait4 failed: {}", std::io::Error::last_os_error());
     }
     std::mem::forget(child);
-    Ok((std::process::ExitStatus::from_raw(status), usage.ru_maxrss as f64 / 1024.0))
+    Ok((std::process::ExitStatus::from_raw(status), usage.ru_maxrss as f64 / 1024.0, out))
 }
 
 fn python_has(modules: &str) -> bool {
@@ -419,7 +453,7 @@ pub async fn run(options: BenchOptions) -> Result<BenchReport> {
         let f = sales_statement(&dir, n)?;
         let url = fresh_database(&admin_url, "syncro_bench_rss").await?;
         let t = Instant::now();
-        let (status, rss) = run_measuring_rss(
+        let (status, rss, _) = run_measuring_rss(
             Command::new(std::env::current_exe()?)
                 .args(["ingest", "--json"])
                 .arg(&f.path)
@@ -438,8 +472,63 @@ pub async fn run(options: BenchOptions) -> Result<BenchReport> {
         });
         std::fs::remove_dir_all(&dir)?;
     }
+    // The real `reconcile` command over one merchant's period at several sizes: its time and peak memory.
+    let mut reconcile = Vec::new();
+    for &n in &options.reconcile_sales {
+        eprintln!("reconciling one merchant's {n} sales…");
+        let dir = work.path().join(format!("recon-{n}"));
+        let url = fresh_database(&admin_url, "syncro_bench_recon").await?;
+        let mut client = db::connect(&url).await?;
+        let spec = SampleSpec { transactions: n, seed: 11, merchants: 1, ..SampleSpec::default() };
+        let books = dir.join("merchant");
+        let rates = read_rates(std::fs::File::open(sample::write_contract_rates(&books, &spec)?)?)
+            .map_err(|issues| anyhow::anyhow!("sample rates: {issues:?}"))?;
+        db::recon::import_rates(&mut client, &rates, "bench").await?;
+        let (csv, mapping) = sample::write_merchant_sales(&books, &spec)?;
+        let mapping = Mapping::from_file(&mapping).map_err(|e| anyhow::anyhow!("sample mapping: {e}"))?;
+        let r = pipeline::ingest_merchant_sales(&mut client, &csv, "bench", &mapping).await?;
+        anyhow::ensure!(r.outcome == Outcome::Loaded, "the merchant's sales did not load: {:?}", r.outcome);
+        for f in sample::generate(&dir.join("statements"), &spec)? {
+            let r = pipeline::ingest_file(&mut client, &f.path, "bench", IngestMode::StageAndLoad).await?;
+            anyhow::ensure!(r.outcome == Outcome::Loaded, "{} did not load: {:?}", f.path.display(), r.outcome);
+        }
+        let sales_lines = count_where(&client, "fact_card_transaction", "file_type = '03'").await?;
+        let input_rows = count(&client, "fact_card_transaction").await?
+            + count(&client, "fact_receivable_unit").await?
+            + count(&client, "fact_merchant_sale").await?;
+        drop(client);
+        let (status, rss, out) = run_measuring_rss(
+            Command::new(std::env::current_exe()?)
+                .args(["reconcile", "--json"])
+                .env("DATABASE_URL", &url)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::inherit()),
+        )?;
+        anyhow::ensure!(status.success(), "reconcile of {n} sales failed ({status})");
+        let run: serde_json::Value = serde_json::from_str(&out).context("reading reconcile's report")?;
+        let seconds = run["seconds"].as_f64().unwrap_or(f64::NAN);
+        let by_status = run["totals"]["by_status"].as_array().cloned().unwrap_or_default();
+        let settled: u64 = by_status
+            .iter()
+            .filter(|s| matches!(s["status"].as_str(), Some("matched" | "paid" | "ok")))
+            .map(|s| s["count"].as_u64().unwrap_or(0))
+            .sum();
+        let items = run["totals"]["items"].as_u64().unwrap_or(0);
+        reconcile.push(ReconcilePoint {
+            sales: n,
+            sales_lines,
+            input_rows,
+            items,
+            listed: items - settled.min(items),
+            seconds,
+            rows_per_second: input_rows as f64 / seconds.max(1e-9),
+            peak_rss_mib: rss,
+        });
+        std::fs::remove_dir_all(&dir)?;
+    }
+
     let admin = db::connect(&admin_url).await?;
-    for name in ["syncro_bench", "syncro_bench_staged", "syncro_bench_rss", "syncro_bench_run"] {
+    for name in ["syncro_bench", "syncro_bench_staged", "syncro_bench_rss", "syncro_bench_run", "syncro_bench_recon"] {
         admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name}")).await?;
     }
     Ok(BenchReport {
@@ -452,6 +541,7 @@ pub async fn run(options: BenchOptions) -> Result<BenchReport> {
         load,
         run,
         memory,
+        reconcile,
     })
 }
 
@@ -509,6 +599,27 @@ pub fn print(r: &BenchReport) {
                 "",
                 m.seconds,
                 m.rows_per_second / one.rows_per_second
+            );
+        }
+    }
+    if !r.reconcile.is_empty() {
+        println!();
+        println!(
+            "{:<14} {:>10} {:>12} {:>12} {:>11} {:>9} {:>10} {:>10} {:>14}",
+            "reconcile", "sales", "sales lines", "input rows", "items", "listed", "seconds", "rows/s", "peak RSS MiB"
+        );
+        for p in &r.reconcile {
+            println!(
+                "{:<14} {:>10} {:>12} {:>12} {:>11} {:>9} {:>10.1} {:>10.0} {:>14.1}",
+                "one merchant",
+                p.sales,
+                p.sales_lines,
+                p.input_rows,
+                p.items,
+                p.listed,
+                p.seconds,
+                p.rows_per_second,
+                p.peak_rss_mib
             );
         }
     }

@@ -179,6 +179,11 @@ enum Command {
         /// Sizes (in sales) at which the peak memory of `syncrocardpay ingest` is measured, comma-separated.
         #[arg(long, value_delimiter = ',', default_value = "3000,300000")]
         memory_sales: Vec<u64>,
+        /// Sizes (in sales of one merchant, with installments, payments, open balance, the merchant's own
+        /// sales and a contract) at which `syncrocardpay reconcile` is timed and its peak memory read,
+        /// comma-separated (300000 sales ≈ 1 M sales lines).
+        #[arg(long, value_delimiter = ',', default_value = "30000,300000")]
+        reconcile_sales: Vec<u64>,
         /// Where the generated files and exports go (default: the system's temp dir).
         #[arg(long)]
         work_dir: Option<PathBuf>,
@@ -771,9 +776,16 @@ async fn main() -> Result<std::process::ExitCode> {
                 return Ok(std::process::ExitCode::FAILURE);
             }
         }
-        Command::Bench { sales, memory_sales, work_dir, no_python, json } => {
+        Command::Bench { sales, memory_sales, reconcile_sales, work_dir, no_python, json } => {
             let url = database_url(&db_opts).await?;
-            let options = bench::BenchOptions { sales, memory_sales, database_url: url, work_dir, python: !no_python };
+            let options = bench::BenchOptions {
+                sales,
+                memory_sales,
+                database_url: url,
+                work_dir,
+                python: !no_python,
+                reconcile_sales,
+            };
             let report = bench::run(options).await?;
             if json {
                 println!("{}", serde_json::to_string(&report)?);

@@ -8,7 +8,8 @@ fn bench_measures_every_path_on_the_same_rows() {
     let admin = std::env::var("DATABASE_URL").expect("DATABASE_URL (scripts/test.sh sets it)");
     let work = tempfile::tempdir().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_syncrocardpay"))
-        .args(["bench", "--sales", "400", "--memory-sales", "100,400", "--no-python", "--json", "--work-dir"])
+        .args(["bench", "--sales", "400", "--memory-sales", "100,400", "--reconcile-sales", "60,300", "--no-python"])
+        .args(["--json", "--work-dir"])
         .arg(work.path())
         .env("DATABASE_URL", &admin)
         .output()
@@ -41,5 +42,18 @@ fn bench_measures_every_path_on_the_same_rows() {
         assert!(rss > 1.0 && rss < 1024.0, "{p}");
     }
     assert!(memory[1]["transactions"].as_u64() > memory[0]["transactions"].as_u64());
+    // The reconciliation of one merchant at each size: every sale of the books matched, items counted, the
+    // settled ones among them kept as links.
+    let reconcile = r["reconcile"].as_array().unwrap();
+    assert_eq!(reconcile.len(), 2, "{r}");
+    for (p, sales) in reconcile.iter().zip([60, 300]) {
+        assert_eq!(p["sales"], sales);
+        let (items, listed) = (p["items"].as_u64().unwrap(), p["listed"].as_u64().unwrap());
+        assert!(items > 3 * sales && listed < items, "{p}");
+        assert!(p["sales_lines"].as_u64().unwrap() >= sales && p["input_rows"].as_u64().unwrap() > items / 2, "{p}");
+        let rss = p["peak_rss_mib"].as_f64().unwrap();
+        assert!(rss > 1.0 && rss < 256.0, "{p}");
+        assert!(p["seconds"].as_f64().unwrap() > 0.0, "{p}");
+    }
     assert_eq!(std::fs::read_dir(work.path()).unwrap().count(), 0, "the work files are removed");
 }

@@ -48,9 +48,11 @@ const UNIT_JOINS: &str = "
     LEFT JOIN dim_product p ON p.product_key = u.product_key
     CROSS JOIN LATERAL (SELECT coalesce(nullif(u.payment_merchant_code, ''), e.merchant_code) AS code) m";
 
-/// An installment's identity at its acquirer: the unique sale code when there is one, else NSU,
-/// authorization code and sale date.
-const SALE_CODE: &str = "CASE WHEN t.unique_sale_code ~ '[1-9]' THEN t.unique_sale_code
+/// An installment's identity at its acquirer: the unique sale code when there is one (a digit other than 0
+/// in it; `translate` rather than a regular expression, evaluated on every line), else NSU, authorization
+/// code and sale date.
+const SALE_CODE: &str = "CASE WHEN translate(t.unique_sale_code, '123456789', '') <> t.unique_sale_code
+       THEN t.unique_sale_code
      ELSE t.nsu || '/' || t.authorization_code || '/' || coalesce(t.authorization_date, t.capture_date)::text END";
 
 /// An SQL list of code-table constants (never input).
