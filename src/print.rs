@@ -275,6 +275,32 @@ pub fn recon_report(r: &syncrocardpay_core::db::recon::RunReport) {
         r.totals.open,
         brl(r.totals.open_at_stake)
     );
+    not_reconciled(std::slice::from_ref(r));
+}
+
+/// The parts of runs not reconciled for want of an input, with what was left aside.
+fn not_reconciled(reports: &[syncrocardpay_core::db::recon::RunReport]) {
+    use syncrocardpay_core::reconcile::{brl, MissingInput};
+    let parts: Vec<_> = reports.iter().flat_map(|r| &r.totals.not_reconciled).collect();
+    if parts.is_empty() {
+        return;
+    }
+    println!("  not reconciled — an input is missing:");
+    for p in parts {
+        let what = match p.missing {
+            MissingInput::MerchantSales => "sale(s)",
+            MissingInput::Contract => "fee line(s)",
+        };
+        println!(
+            "    {:<6} merchant {} / {}: {} {what} of {} left aside: {}",
+            p.area.as_str(),
+            printable_name(&p.merchant_code),
+            printable_name(&p.acquirer),
+            p.lines,
+            brl(p.amount),
+            p.missing.describe()
+        );
+    }
 }
 
 /// The headline numbers of the reconciliations a run made, all scopes together.
@@ -304,4 +330,5 @@ pub fn reconciliation_headline(reports: &[syncrocardpay_core::db::recon::RunRepo
     for (area, (n, s)) in by_area {
         println!("  {:<12} {n:>8} open  {:>18}", area.as_str(), brl(s));
     }
+    not_reconciled(reports);
 }

@@ -14,7 +14,7 @@ use syncrocardpay_core::formats::cielo::sample::{self, SampleSpec, Scenario};
 use syncrocardpay_core::formats::merchant::Mapping;
 use syncrocardpay_core::pipeline::{ingest_file, ingest_merchant_sales, IngestMode, Outcome};
 use syncrocardpay_core::reconcile::fees::read_rates;
-use syncrocardpay_core::reconcile::{Scope, Settings, Status};
+use syncrocardpay_core::reconcile::{MissingInput, Scope, Settings, Status};
 
 fn d(s: &str) -> NaiveDate {
     s.parse().unwrap()
@@ -103,6 +103,86 @@ async fn a_clean_month_reconciles_to_nothing_open() {
     );
 }
 
+/// An input that is not loaded is reported as missing, with what it leaves aside — not as items needing
+/// attention: without the merchant's own sales, its acquirer's sales are not "missing in the books"; without
+/// a contract, its fees are not each "without contract". Loading the input reconciles them.
+#[tokio::test]
+async fn a_missing_input_is_reported_as_such_not_as_open_items() {
+    let mut db = TestDb::new("recon_missing_inputs").await;
+    let spec = spec(vec![]);
+    let dir = tempfile::tempdir().unwrap();
+    for f in sample::generate(dir.path(), &spec).unwrap() {
+        let r = ingest_file(&mut db.client, &f.path, "test", IngestMode::StageAndLoad).await.unwrap();
+        assert_eq!(r.outcome, Outcome::Loaded);
+    }
+    let scope = Scope { from: d(FROM), to: d(TO), merchant: None };
+    let settings = Settings::new(d(TO));
+    let sales = db
+        .count(&format!(
+            "SELECT count(DISTINCT unique_sale_code) FROM fact_card_transaction
+              WHERE file_type = '03' AND coalesce(authorization_date, capture_date) BETWEEN '{FROM}' AND '{TO}'"
+        ))
+        .await;
+    let fee_lines = db
+        .count(&format!(
+            "SELECT count(*) FROM fact_card_transaction
+              WHERE file_type = '03' AND fee_amount IS NOT NULL
+                AND coalesce(authorization_date, capture_date) BETWEEN '{FROM}' AND '{TO}'"
+        ))
+        .await;
+    assert_eq!(sales, 45);
+    let report = recon::run(&mut db.client, &scope, &settings).await.unwrap();
+    let c = counts(&db, report.run_id).await;
+    assert_eq!(c.get(&("sales".into(), "missing_in_merchant".into())), None, "{c:?}");
+    assert_eq!(c.get(&("fees".into(), "no_contract".into())), None, "{c:?}");
+    assert_eq!(report.totals.open, 0, "nothing needs attention: {:#?}", report.totals);
+    let missing: Vec<(&str, MissingInput, u64)> =
+        report.totals.not_reconciled.iter().map(|p| (p.area.as_str(), p.missing, p.lines)).collect();
+    assert_eq!(
+        missing,
+        [("sales", MissingInput::MerchantSales, sales as u64), ("fees", MissingInput::Contract, fee_lines as u64)]
+    );
+    let gross = db
+        .client
+        .query_one(
+            &format!(
+                "SELECT sum(gross_amount) FROM fact_card_transaction
+                  WHERE file_type = '03' AND coalesce(authorization_date, capture_date) BETWEEN '{FROM}' AND '{TO}'"
+            ),
+            &[],
+        )
+        .await
+        .unwrap()
+        .get::<_, Decimal>(0);
+    assert_eq!(report.totals.not_reconciled[0].amount, gross, "the sales left aside, at their gross");
+    let stored = recon::find_run(&db.client, &scope).await.unwrap().unwrap().2;
+    assert_eq!(stored, report.totals, "kept with the run");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_syncrocardpay"))
+        .args(["reconcile", "--from", FROM, "--to", TO, "--as-of", TO])
+        .env("DATABASE_URL", &db.url)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("not reconciled — an input is missing"), "{text}");
+    assert!(text.contains("45 sale(s) of"), "{text}");
+    assert!(text.contains("syncrocardpay merchant-sales") && text.contains("syncrocardpay rates import"), "{text}");
+
+    // The merchant's sales, then the contract: each area is reconciled once its input is there.
+    let (csv, mapping) = sample::write_merchant_sales(dir.path(), &spec).unwrap();
+    let mapping = Mapping::from_file(&mapping).unwrap();
+    ingest_merchant_sales(&mut db.client, &csv, "test", &mapping).await.unwrap();
+    let report = recon::run(&mut db.client, &scope, &settings).await.unwrap();
+    assert_eq!(counts(&db, report.run_id).await[&("sales".into(), "matched".into())], 45);
+    assert_eq!(report.totals.not_reconciled.len(), 1);
+    assert_eq!(report.totals.not_reconciled[0].missing, MissingInput::Contract);
+    let rates =
+        read_rates(std::fs::File::open(sample::write_contract_rates(dir.path(), &spec).unwrap()).unwrap()).unwrap();
+    recon::import_rates(&mut db.client, &rates, "taxas_contratadas.csv").await.unwrap();
+    let report = recon::run(&mut db.client, &scope, &settings).await.unwrap();
+    assert!(report.totals.not_reconciled.is_empty());
+    assert_eq!(counts(&db, report.run_id).await[&("fees".into(), "ok".into())], fee_lines);
+}
+
 /// What a run stores is what it computed, every field of every item (statuses, amounts, the fields that
 /// differ, both source lines), read back through `recon::items`.
 #[tokio::test]
@@ -132,7 +212,7 @@ async fn stored_items_read_back_exactly_as_computed() {
     let settings = Settings::new(d(TO));
     let report = recon::run(&mut db.client, &scope, &settings).await.unwrap();
     let inputs = recon::inputs(&db.client, &scope, &settings).await.unwrap();
-    let computed = syncrocardpay_core::reconcile::run(&scope, &inputs, &settings);
+    let (computed, totals) = syncrocardpay_core::reconcile::run_with_totals(&scope, &inputs, &settings);
     // Settled items are kept as links (status, date, amounts, both lines); the others whole, in item order.
     let (settled, listed): (Vec<_>, Vec<_>) = computed.iter().partition(|i| i.status.is_settled());
     let stored = recon::items(&db.client, report.run_id).await.unwrap();
@@ -143,7 +223,7 @@ async fn stored_items_read_back_exactly_as_computed() {
     let mut links: Vec<_> = settled.iter().map(|i| i.settled().unwrap()).collect();
     links.sort_by_key(|l| (l.actual_ref, l.expected_ref));
     assert_eq!(recon::settled(&db.client, report.run_id).await.unwrap(), links);
-    assert_eq!(report.totals, syncrocardpay_core::reconcile::totals(&computed));
+    assert_eq!(report.totals, totals);
     assert!(links.iter().any(|l| l.status == Status::Matched && l.expected_ref.is_some()));
     assert!(links.iter().any(|l| l.status == Status::Paid) && links.iter().any(|l| l.status == Status::Ok));
     assert!(stored.iter().any(|i| i.expected_ref.is_some() && i.actual_ref.is_some()));

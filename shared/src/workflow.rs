@@ -551,7 +551,7 @@ pub struct LoadSummary {
     pub more: bool,
 }
 
-/// The headline numbers of one reconciliation run (its items are in `recon_item`).
+/// The headline numbers of one reconciliation run (its items are in `recon_result`, its totals in `recon_run`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReconciliationHeadline {
     pub run_id: i64,
@@ -563,6 +563,10 @@ pub struct ReconciliationHeadline {
     /// Items needing attention, and the money at stake in them.
     pub open: u64,
     pub open_at_stake: rust_decimal::Decimal,
+    /// Lines not reconciled for want of an input (the merchant's own sales, a contract): which, in `recon_run`'s
+    /// totals.
+    #[serde(default)]
+    pub left_aside: u64,
 }
 
 /// Load the staged files of the items (one transaction per file, idempotent), plus, with `sweep`, every file
@@ -743,6 +747,7 @@ pub async fn load_within(
             items: r.totals.items,
             open: r.totals.open,
             open_at_stake: r.totals.open_at_stake,
+            left_aside: r.totals.not_reconciled.iter().map(|p| p.lines).sum(),
         });
     }
     // The run is over after this load — its lease goes back — unless a second pass follows: a run's first load
@@ -920,6 +925,7 @@ mod tests {
                 items: 5,
                 open: 2,
                 open_at_stake: rust_decimal::Decimal::new(12345, 2),
+                left_aside: 0,
             }],
             ..Default::default()
         };

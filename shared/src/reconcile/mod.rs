@@ -320,11 +320,36 @@ pub struct Inputs {
     pub adjustments: Vec<receivables::AdjustmentLine>,
     pub charged: Vec<fees::ChargedFee>,
     pub rates: Vec<fees::ContractRate>,
+    pub available: Available,
 }
 
 /// Reconcile a scope: every item of the three questions, in [`item_order`], each exactly once. Things dated
-/// outside the scope (read to match what is inside it) yield no item of their own (see [`in_scope`]).
+/// outside the scope (read to match what is inside it) yield no item of their own (see [`in_scope`]), nor do
+/// those a missing input leaves unanswered (see [`Available::missing_for`]; [`run_with_totals`] counts them).
 pub fn run(scope: &Scope, inputs: &Inputs, settings: &Settings) -> Vec<ReconItem> {
+    run_with_totals(scope, inputs, settings).0
+}
+
+/// [`run`], and the run's totals with what it left aside.
+pub fn run_with_totals(scope: &Scope, inputs: &Inputs, settings: &Settings) -> (Vec<ReconItem>, Totals) {
+    let mut tally = Tally::default();
+    let items: Vec<ReconItem> = every_item(scope, inputs, settings)
+        .into_iter()
+        .filter(|i| match inputs.available.missing_for(i) {
+            Some(missing) => {
+                tally.left_aside(i, missing);
+                false
+            }
+            None => {
+                tally.add(i);
+                true
+            }
+        })
+        .collect();
+    (items, tally.totals())
+}
+
+fn every_item(scope: &Scope, inputs: &Inputs, settings: &Settings) -> Vec<ReconItem> {
     let mut items: Vec<ReconItem> = sales::reconcile(&inputs.merchant_sales, &inputs.acquirer_sales, settings)
         .into_iter()
         .filter(|i| in_scope(scope, i))
@@ -357,6 +382,77 @@ pub struct StatusTotal {
     pub at_stake: Decimal,
 }
 
+/// An input a question cannot be answered without. Its absence is reported as such — what was left aside,
+/// and why — never as items needing attention: a merchant whose own sales are not loaded has not 300 000
+/// sales "missing in the books", it has a file to load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MissingInput {
+    /// The merchant's own sales (POS / ERP export) within the scope: the acquirer's sales have nothing to be
+    /// checked against.
+    MerchantSales,
+    /// A contract (contracted rates) of the merchant with the acquirer: no fee can be audited.
+    Contract,
+}
+
+impl MissingInput {
+    pub fn area(self) -> Area {
+        match self {
+            MissingInput::MerchantSales => Area::Sales,
+            MissingInput::Contract => Area::Fees,
+        }
+    }
+
+    /// For people: what is missing and how to give it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            MissingInput::MerchantSales => {
+                "the merchant's own sales are not loaded for this period (syncrocardpay merchant-sales)"
+            }
+            MissingInput::Contract => {
+                "no contracted rate of the merchant with this acquirer (syncrocardpay rates import)"
+            }
+        }
+    }
+}
+
+/// What a run has to reconcile with, besides the acquirers' statements: per merchant, whether its own sales
+/// are loaded within the scope, and with which acquirers it has contracted rates.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Available {
+    pub merchant_sales: std::collections::HashSet<String>,
+    /// (merchant, acquirer).
+    pub contracts: std::collections::HashSet<(String, String)>,
+}
+
+impl Available {
+    /// The input an item would be about the absence of: an acquirer sale "missing" from books that are not
+    /// loaded at all, a fee "without contract" where there is no contract at all. `None` for a real item.
+    pub fn missing_for(&self, item: &ReconItem) -> Option<MissingInput> {
+        match item.status {
+            Status::MissingInMerchant if !self.merchant_sales.contains(&item.merchant_code) => {
+                Some(MissingInput::MerchantSales)
+            }
+            Status::NoContract if !self.contracts.contains(&(item.merchant_code.clone(), item.acquirer.clone())) => {
+                Some(MissingInput::Contract)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A part of a scope not reconciled for want of an input: which, for whom, and what was left aside (the
+/// acquirer's sales or fee lines, and their amount).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotReconciled {
+    pub area: Area,
+    pub missing: MissingInput,
+    pub merchant_code: String,
+    pub acquirer: String,
+    pub lines: u64,
+    pub amount: Decimal,
+}
+
 /// The headline numbers of a run.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Totals {
@@ -366,6 +462,9 @@ pub struct Totals {
     /// Money at stake in the open items.
     pub open_at_stake: Decimal,
     pub by_status: Vec<StatusTotal>,
+    /// What was not reconciled, and the input it waits for (runs stored before this was kept have none).
+    #[serde(default)]
+    pub not_reconciled: Vec<NotReconciled>,
 }
 
 pub fn totals(items: &[ReconItem]) -> Totals {
@@ -381,10 +480,21 @@ pub fn totals(items: &[ReconItem]) -> Totals {
 pub struct Tally {
     /// In order of area, then status name.
     by: std::collections::BTreeMap<(Area, &'static str), StatusTotal>,
+    not_reconciled: std::collections::BTreeMap<(Area, MissingInput, String, String), (u64, Decimal)>,
     totals: Totals,
 }
 
 impl Tally {
+    /// Count what an item would have been about, left aside for want of an input.
+    pub fn left_aside(&mut self, i: &ReconItem, missing: MissingInput) {
+        let e = self
+            .not_reconciled
+            .entry((missing.area(), missing, i.merchant_code.clone(), i.acquirer.clone()))
+            .or_default();
+        e.0 += 1;
+        e.1 += i.actual.or(i.expected).unwrap_or_default().abs();
+    }
+
     pub fn add(&mut self, i: &ReconItem) {
         let open = i.is_open();
         let at_stake = i.at_stake();
@@ -405,7 +515,19 @@ impl Tally {
     }
 
     pub fn totals(self) -> Totals {
-        Totals { by_status: self.by.into_values().collect(), ..self.totals }
+        let not_reconciled = self
+            .not_reconciled
+            .into_iter()
+            .map(|((area, missing, merchant_code, acquirer), (lines, amount))| NotReconciled {
+                area,
+                missing,
+                merchant_code,
+                acquirer,
+                lines,
+                amount,
+            })
+            .collect();
+        Totals { by_status: self.by.into_values().collect(), not_reconciled, ..self.totals }
     }
 }
 

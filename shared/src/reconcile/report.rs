@@ -195,6 +195,25 @@ pub fn html(data: &ReportData) -> String {
         );
     }
     out.push_str("</table>");
+    if !t.not_reconciled.is_empty() {
+        out.push_str(
+            "<h2>Not reconciled: an input is missing</h2><table id=\"not-reconciled\"><tr><th>Area</th>\
+             <th>Merchant</th><th>Acquirer</th><th>Left aside</th><th>Amount</th><th>Why</th></tr>",
+        );
+        for p in &t.not_reconciled {
+            let _ = write!(
+                out,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
+                p.area.as_str(),
+                esc(&p.merchant_code),
+                esc(&p.acquirer),
+                p.lines,
+                esc(&brl(p.amount)),
+                esc(p.missing.describe())
+            );
+        }
+        out.push_str("</table>");
+    }
     out.push_str(
         "<h2>Expected vs received, per due day</h2><p class=\"legend\"><span class=\"expected\" style=\"background:#b8c2d1\"></span>expected\
          <span style=\"background:#2e7d32\"></span>received</p>",

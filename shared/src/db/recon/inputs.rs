@@ -6,7 +6,7 @@ use crate::error::Result;
 use crate::reconcile::fees::{ChargedFee, ContractRate};
 use crate::reconcile::receivables::{AdjustmentLine, InstallmentLine};
 use crate::reconcile::sales::{AcquirerSale, MerchantSale};
-use crate::reconcile::{Scope, Settings};
+use crate::reconcile::{Available, Scope, Settings};
 use rust_decimal::Decimal;
 use std::collections::VecDeque;
 use tokio_postgres::types::ToSql;
@@ -339,6 +339,32 @@ pub(super) async fn rates(db: &impl tokio_postgres::GenericClient, scope: &Scope
             valid_to: r.get("valid_to"),
         })
         .collect())
+}
+
+/// What the scope has to reconcile with besides the statements: the merchants whose own sales are loaded
+/// within it, and the (merchant, acquirer) pairs with contracted rates.
+pub(super) async fn available(db: &impl tokio_postgres::GenericClient, scope: &Scope) -> Result<Available> {
+    let merchant_sales = db
+        .query(
+            "SELECT DISTINCT e.merchant_code FROM fact_merchant_sale s
+               JOIN dim_establishment e ON e.establishment_key = s.establishment_key
+              WHERE s.sale_date BETWEEN $1 AND $2 AND ($3::text IS NULL OR e.merchant_code = $3)",
+            &[&scope.from, &scope.to, &scope.merchant],
+        )
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let contracts = db
+        .query(
+            "SELECT DISTINCT merchant_code, acquirer FROM contract_rate WHERE $1::text IS NULL OR merchant_code = $1",
+            &[&scope.merchant],
+        )
+        .await?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    Ok(Available { merchant_sales, contracts })
 }
 
 /// All the rows of a query at once (for [`super::inputs`]).

@@ -172,6 +172,7 @@ pub async fn inputs(db: &impl GenericClient, scope: &Scope, settings: &Settings)
         acquirer_sales: inputs::all(db, inputs::acquirer_sales(scope, settings), inputs::acquirer_sale).await?,
         charged: inputs::all(db, inputs::charged(scope), inputs::charged_fee).await?,
         rates: inputs::rates(db, scope).await?,
+        available: inputs::available(db, scope).await?,
         ..Inputs::default()
     };
     for line in inputs::all(db, inputs::receivables(scope), inputs::receivable_line).await? {
@@ -255,7 +256,8 @@ pub async fn run(db: &mut Client, scope: &Scope, settings: &Settings) -> Result<
     };
     let run_id = start_run(&tx, scope, settings).await?;
     phase("previous run removed", fetching, Default::default());
-    let mut sink = sink::Sink::new(&tx, scope, run_id).await?;
+    let available = inputs::available(&tx, scope).await?;
+    let mut sink = sink::Sink::new(&tx, scope, &available, run_id).await?;
     fetching += reconcile_sales(&tx, scope, settings, &mut sink).await?;
     phase("sales", fetching, sink.writing);
     fetching += reconcile_receivables(&tx, scope, settings, &mut sink).await?;

@@ -3,7 +3,7 @@
 //! holds a batch of items, never the whole result.
 
 use crate::error::Result;
-use crate::reconcile::{in_scope, ReconItem, Scope, Settled, Tally, Totals};
+use crate::reconcile::{in_scope, Available, ReconItem, Scope, Settled, Tally, Totals};
 use futures_util::pin_mut;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::Type;
@@ -21,6 +21,7 @@ const BATCH_ITEMS: usize = 10_000;
 
 pub(super) struct Sink<'a> {
     scope: &'a Scope,
+    available: &'a Available,
     run_id: i64,
     types: Vec<Type>,
     link_types: Vec<Type>,
@@ -34,12 +35,18 @@ pub(super) struct Sink<'a> {
 }
 
 impl<'a> Sink<'a> {
-    pub(super) async fn new(tx: &Transaction<'_>, scope: &'a Scope, run_id: i64) -> Result<Sink<'a>> {
+    pub(super) async fn new(
+        tx: &Transaction<'_>,
+        scope: &'a Scope,
+        available: &'a Available,
+        run_id: i64,
+    ) -> Result<Sink<'a>> {
         let types_of = |sql: String| async move {
             Ok::<_, crate::Error>(tx.prepare(&sql).await?.columns().iter().map(|c| c.type_().clone()).collect())
         };
         Ok(Sink {
             scope,
+            available,
             run_id,
             types: types_of(format!("SELECT {COLUMNS} FROM recon_item LIMIT 0")).await?,
             link_types: types_of(format!("SELECT {LINK_COLUMNS} FROM recon_link LIMIT 0")).await?,
@@ -52,9 +59,16 @@ impl<'a> Sink<'a> {
     }
 
     /// Take an item of the run; one about something outside the scope (read only to match what is inside
-    /// it) is dropped.
+    /// it) is dropped, one a missing input leaves unanswered is counted as such.
     pub(super) fn push(&mut self, item: ReconItem) {
-        if in_scope(self.scope, &item) {
+        if !in_scope(self.scope, &item) {
+            return;
+        }
+        if let Some(missing) = self.available.missing_for(&item) {
+            self.tally.left_aside(&item, missing);
+            return;
+        }
+        {
             self.tally.add(&item);
             match item.settled() {
                 Some(link) => self.links.push(link),
