@@ -295,6 +295,12 @@ async fn every_planted_problem_is_found_exactly_with_its_amount() {
     let r = item("receivables", "paid_late").await;
     assert_eq!(r.get::<_, String>(0), "000000000000011");
     assert_eq!(r.get::<_, Option<i32>>(5), Some(3));
+    // Paid in full, 3 days late: what is at stake is what the delay cost (0.04 % a day), not the installment.
+    let installment = r.get::<_, Option<Decimal>>(1).unwrap();
+    let cost = syncrocardpay_core::reconcile::round2(installment * Decimal::new(4, 4) * Decimal::from(3));
+    assert!(cost > Decimal::ZERO && cost < installment / Decimal::from(100));
+    assert_eq!(r.get::<_, Decimal>(4), cost);
+    assert!(r.get::<_, String>(6).contains(&format!("the delay cost {}", syncrocardpay_core::reconcile::brl(cost))));
     let r = item("receivables", "paid_divergent").await;
     assert_eq!(r.get::<_, String>(0), "000000000000013");
     assert_eq!(r.get::<_, Option<Decimal>>(3), Some(Decimal::new(-150, 2)), "paid short by R$ 1,50");

@@ -26,11 +26,32 @@ pub struct Settings {
     pub amount_tolerance: Decimal,
     /// How many days a merchant's sale date may differ from the acquirer's and still match (default 1).
     pub sale_date_window_days: i64,
+    /// What a day without the money costs the merchant, in percent of it (default 0.04 % a day, about 14.6 %
+    /// a year: roughly the CDI): a late payment puts at stake the cost of its delay, not the installment.
+    #[serde(default = "default_daily_cost_percent")]
+    pub daily_cost_percent: Decimal,
+}
+
+fn default_daily_cost_percent() -> Decimal {
+    Decimal::new(4, 2)
 }
 
 impl Settings {
     pub fn new(as_of: NaiveDate) -> Settings {
-        Settings { as_of, amount_tolerance: Decimal::new(1, 2), sale_date_window_days: 1 }
+        Settings {
+            as_of,
+            amount_tolerance: Decimal::new(1, 2),
+            sale_date_window_days: 1,
+            daily_cost_percent: default_daily_cost_percent(),
+        }
+    }
+
+    /// The cost of having had `amount` `days` late.
+    pub fn cost_of_delay(&self, amount: Decimal, days: i32) -> Decimal {
+        round2(
+            amount.abs().checked_mul(self.daily_cost_percent).unwrap_or(Decimal::MAX) / Decimal::ONE_HUNDRED
+                * Decimal::from(days.max(0)),
+        )
     }
 }
 
@@ -224,12 +245,16 @@ impl ReconItem {
         self.status.is_open()
     }
 
-    /// The money at stake: nothing for a clean match, on-time payment or right fee; else the absolute
-    /// difference when amounts differ, else the amount involved (a late, missing, pending or unexpected
-    /// amount, an adjustment's effect).
-    pub fn at_stake(&self) -> Decimal {
+    /// The money at stake: nothing for a clean match, on-time payment or right fee; for an installment paid
+    /// in full but late, the cost of the delay (see [`Settings::cost_of_delay`]); else the absolute
+    /// difference when amounts differ (what is short or over), else the amount involved (a missing, pending
+    /// or unexpected amount, an adjustment's effect).
+    pub fn at_stake(&self, settings: &Settings) -> Decimal {
         if self.status.is_settled() {
             return Decimal::ZERO;
+        }
+        if self.status == Status::PaidLate {
+            return settings.cost_of_delay(self.expected.unwrap_or_default(), self.days_late.unwrap_or(0));
         }
         match (self.difference, self.expected, self.actual) {
             (Some(d), _, _) if !d.is_zero() => d.abs(),
@@ -332,7 +357,7 @@ pub fn run(scope: &Scope, inputs: &Inputs, settings: &Settings) -> Vec<ReconItem
 
 /// [`run`], and the run's totals with what it left aside.
 pub fn run_with_totals(scope: &Scope, inputs: &Inputs, settings: &Settings) -> (Vec<ReconItem>, Totals) {
-    let mut tally = Tally::default();
+    let mut tally = Tally::new(settings);
     let items: Vec<ReconItem> = every_item(scope, inputs, settings)
         .into_iter()
         .filter(|i| match inputs.available.missing_for(i) {
@@ -467,8 +492,8 @@ pub struct Totals {
     pub not_reconciled: Vec<NotReconciled>,
 }
 
-pub fn totals(items: &[ReconItem]) -> Totals {
-    let mut tally = Tally::default();
+pub fn totals(items: &[ReconItem], settings: &Settings) -> Totals {
+    let mut tally = Tally::new(settings);
     for i in items {
         tally.add(i);
     }
@@ -476,8 +501,9 @@ pub fn totals(items: &[ReconItem]) -> Totals {
 }
 
 /// [`Totals`] counted one item at a time, as a run streams them.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Tally {
+    settings: Settings,
     /// In order of area, then status name.
     by: std::collections::BTreeMap<(Area, &'static str), StatusTotal>,
     not_reconciled: std::collections::BTreeMap<(Area, MissingInput, String, String), (u64, Decimal)>,
@@ -485,6 +511,15 @@ pub struct Tally {
 }
 
 impl Tally {
+    pub fn new(settings: &Settings) -> Tally {
+        Tally {
+            settings: settings.clone(),
+            by: Default::default(),
+            not_reconciled: Default::default(),
+            totals: Totals::default(),
+        }
+    }
+
     /// Count what an item would have been about, left aside for want of an input.
     pub fn left_aside(&mut self, i: &ReconItem, missing: MissingInput) {
         let e = self
@@ -497,7 +532,7 @@ impl Tally {
 
     pub fn add(&mut self, i: &ReconItem) {
         let open = i.is_open();
-        let at_stake = i.at_stake();
+        let at_stake = i.at_stake(&self.settings);
         let e = self.by.entry((i.area, i.status.as_str())).or_insert_with(|| StatusTotal {
             area: i.area,
             status: i.status,
@@ -583,6 +618,19 @@ mod tests {
             ours.sort();
             assert_eq!(checked, ours, "{area:?}");
         }
+    }
+
+    #[test]
+    fn a_late_payment_in_full_puts_at_stake_the_cost_of_its_delay() {
+        let mut settings = Settings::new(NaiveDate::from_ymd_opt(2026, 10, 1).unwrap());
+        assert_eq!(settings.cost_of_delay(Decimal::new(100000, 2), 3), Decimal::new(120, 2), "R$ 1.000 × 0.04 % × 3");
+        assert_eq!(settings.cost_of_delay(Decimal::new(-100000, 2), 0), Decimal::ZERO);
+        settings.daily_cost_percent = Decimal::ZERO;
+        assert_eq!(settings.cost_of_delay(Decimal::new(100000, 2), 30), Decimal::ZERO);
+        let old: Settings =
+            serde_json::from_str(r#"{"as_of":"2026-10-01","amount_tolerance":"0.01","sale_date_window_days":1}"#)
+                .unwrap();
+        assert_eq!(old.daily_cost_percent, Decimal::new(4, 2), "a run stored before the setting reads the default");
     }
 
     #[test]

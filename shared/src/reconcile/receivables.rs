@@ -162,7 +162,18 @@ pub fn reconcile_sale(sale: &SaleLines, settings: &Settings, out: &mut dyn FnMut
                 ),
             )
         } else if late > 0 {
-            (Status::PaidLate, format!("{} due on {}, paid on {} ({late} days late)", brl(e.net), e.date, p.date))
+            let cost = settings.cost_of_delay(e.net, late as i32);
+            (
+                Status::PaidLate,
+                format!(
+                    "{} due on {}, paid on {} ({late} days late; the delay cost {} at {} % a day)",
+                    brl(e.net),
+                    e.date,
+                    p.date,
+                    brl(cost),
+                    settings.daily_cost_percent.normalize()
+                ),
+            )
         } else {
             (Status::Paid, format!("{} paid on {}", brl(p.net), p.date))
         };

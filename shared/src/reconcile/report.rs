@@ -346,7 +346,7 @@ pub fn write_csv(dir: &std::path::Path, data: &ReportData) -> std::io::Result<Ve
                     opt(i.expected),
                     opt(i.actual),
                     opt(i.difference),
-                    i.at_stake().to_string(),
+                    i.at_stake(data.settings).to_string(),
                     i.days_late.map(|d| d.to_string()).unwrap_or_default(),
                     csv_text(&i.fields.join(";")),
                     csv_text(&i.reason),
@@ -409,7 +409,7 @@ mod csv_tests {
         let items = vec![item];
         let scope = Scope { from: d, to: d, merchant: None };
         let settings = Settings::new(d);
-        let totals = crate::reconcile::totals(&items);
+        let totals = crate::reconcile::totals(&items, &settings);
         let data = ReportData {
             run_id: 1,
             scope: &scope,

@@ -257,7 +257,7 @@ pub async fn run(db: &mut Client, scope: &Scope, settings: &Settings) -> Result<
     let run_id = start_run(&tx, scope, settings).await?;
     phase("previous run removed", fetching, Default::default());
     let available = inputs::available(&tx, scope).await?;
-    let mut sink = sink::Sink::new(&tx, scope, &available, run_id).await?;
+    let mut sink = sink::Sink::new(&tx, scope, settings, &available, run_id).await?;
     fetching += reconcile_sales(&tx, scope, settings, &mut sink).await?;
     phase("sales", fetching, sink.writing);
     fetching += reconcile_receivables(&tx, scope, settings, &mut sink).await?;

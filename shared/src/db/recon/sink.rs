@@ -3,7 +3,7 @@
 //! holds a batch of items, never the whole result.
 
 use crate::error::Result;
-use crate::reconcile::{in_scope, Available, ReconItem, Scope, Settled, Tally, Totals};
+use crate::reconcile::{in_scope, Available, ReconItem, Scope, Settings, Settled, Tally, Totals};
 use futures_util::pin_mut;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::Type;
@@ -21,6 +21,7 @@ const BATCH_ITEMS: usize = 10_000;
 
 pub(super) struct Sink<'a> {
     scope: &'a Scope,
+    settings: &'a Settings,
     available: &'a Available,
     run_id: i64,
     types: Vec<Type>,
@@ -38,6 +39,7 @@ impl<'a> Sink<'a> {
     pub(super) async fn new(
         tx: &Transaction<'_>,
         scope: &'a Scope,
+        settings: &'a Settings,
         available: &'a Available,
         run_id: i64,
     ) -> Result<Sink<'a>> {
@@ -46,6 +48,7 @@ impl<'a> Sink<'a> {
         };
         Ok(Sink {
             scope,
+            settings,
             available,
             run_id,
             types: types_of(format!("SELECT {COLUMNS} FROM recon_item LIMIT 0")).await?,
@@ -53,7 +56,7 @@ impl<'a> Sink<'a> {
             buffer: Vec::with_capacity(BATCH_ITEMS),
             links: Vec::with_capacity(BATCH_ITEMS),
             written: 0,
-            tally: Tally::default(),
+            tally: Tally::new(settings),
             writing: Default::default(),
         })
     }
@@ -98,7 +101,8 @@ impl<'a> Sink<'a> {
         pin_mut!(writer);
         for i in self.buffer.drain(..) {
             self.written += 1;
-            let (area, status, open, at_stake) = (i.area.as_str(), i.status.as_str(), i.is_open(), i.at_stake());
+            let (area, status, open, at_stake) =
+                (i.area.as_str(), i.status.as_str(), i.is_open(), i.at_stake(self.settings));
             let (e_file, e_line) = (i.expected_ref.map(|r| r.0), i.expected_ref.map(|r| r.1));
             let (a_file, a_line) = (i.actual_ref.map(|r| r.0), i.actual_ref.map(|r| r.1));
             writer
