@@ -290,6 +290,7 @@ fn not_reconciled(reports: &[syncrocardpay_core::db::recon::RunReport]) {
         let what = match p.missing {
             MissingInput::MerchantSales => "sale(s)",
             MissingInput::Contract => "fee line(s)",
+            MissingInput::PaymentStatement => "installment(s) due",
         };
         println!(
             "    {:<6} merchant {} / {}: {} {what} of {} left aside: {}",

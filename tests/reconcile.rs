@@ -111,7 +111,9 @@ async fn a_missing_input_is_reported_as_such_not_as_open_items() {
     let mut db = TestDb::new("recon_missing_inputs").await;
     let spec = spec(vec![]);
     let dir = tempfile::tempdir().unwrap();
-    for f in sample::generate(dir.path(), &spec).unwrap() {
+    let files = sample::generate(dir.path(), &spec).unwrap();
+    // Everything but the payment statement (04) at first.
+    for f in files.iter().filter(|f| f.file_type != "04") {
         let r = ingest_file(&mut db.client, &f.path, "test", IngestMode::StageAndLoad).await.unwrap();
         assert_eq!(r.outcome, Outcome::Loaded);
     }
@@ -135,13 +137,15 @@ async fn a_missing_input_is_reported_as_such_not_as_open_items() {
     let c = counts(&db, report.run_id).await;
     assert_eq!(c.get(&("sales".into(), "missing_in_merchant".into())), None, "{c:?}");
     assert_eq!(c.get(&("fees".into(), "no_contract".into())), None, "{c:?}");
+    assert_eq!(c.get(&("receivables".into(), "overdue".into())), None, "{c:?}");
     assert_eq!(report.totals.open, 0, "nothing needs attention: {:#?}", report.totals);
     let missing: Vec<(&str, MissingInput, u64)> =
         report.totals.not_reconciled.iter().map(|p| (p.area.as_str(), p.missing, p.lines)).collect();
-    assert_eq!(
-        missing,
-        [("sales", MissingInput::MerchantSales, sales as u64), ("fees", MissingInput::Contract, fee_lines as u64)]
-    );
+    assert_eq!(missing.len(), 3, "{missing:?}");
+    assert_eq!(missing[0], ("sales", MissingInput::MerchantSales, sales as u64));
+    assert_eq!((missing[1].0, missing[1].1), ("receivables", MissingInput::PaymentStatement));
+    assert!(missing[1].2 >= 45, "every sale's first installment falls due within the month: {missing:?}");
+    assert_eq!(missing[2], ("fees", MissingInput::Contract, fee_lines as u64));
     let gross = db
         .client
         .query_one(
@@ -166,13 +170,19 @@ async fn a_missing_input_is_reported_as_such_not_as_open_items() {
     assert!(text.contains("not reconciled — an input is missing"), "{text}");
     assert!(text.contains("45 sale(s) of"), "{text}");
     assert!(text.contains("syncrocardpay merchant-sales") && text.contains("syncrocardpay rates import"), "{text}");
+    assert!(text.contains("no payment statement of this acquirer"), "{text}");
 
-    // The merchant's sales, then the contract: each area is reconciled once its input is there.
+    // The payments, the merchant's sales, then the contract: each area is reconciled once its input is there.
+    for f in files.iter().filter(|f| f.file_type == "04") {
+        let r = ingest_file(&mut db.client, &f.path, "test", IngestMode::StageAndLoad).await.unwrap();
+        assert_eq!(r.outcome, Outcome::Loaded);
+    }
     let (csv, mapping) = sample::write_merchant_sales(dir.path(), &spec).unwrap();
     let mapping = Mapping::from_file(&mapping).unwrap();
     ingest_merchant_sales(&mut db.client, &csv, "test", &mapping).await.unwrap();
     let report = recon::run(&mut db.client, &scope, &settings).await.unwrap();
     assert_eq!(counts(&db, report.run_id).await[&("sales".into(), "matched".into())], 45);
+    assert_eq!(counts(&db, report.run_id).await[&("receivables".into(), "paid".into())], 45);
     assert_eq!(report.totals.not_reconciled.len(), 1);
     assert_eq!(report.totals.not_reconciled[0].missing, MissingInput::Contract);
     let rates =

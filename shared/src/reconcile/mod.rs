@@ -418,6 +418,9 @@ pub enum MissingInput {
     MerchantSales,
     /// A contract (contracted rates) of the merchant with the acquirer: no fee can be audited.
     Contract,
+    /// A payment statement of the acquirer for the merchant: nothing is known to be paid, so an installment
+    /// due is not known to be unpaid either.
+    PaymentStatement,
 }
 
 impl MissingInput {
@@ -425,6 +428,7 @@ impl MissingInput {
         match self {
             MissingInput::MerchantSales => Area::Sales,
             MissingInput::Contract => Area::Fees,
+            MissingInput::PaymentStatement => Area::Receivables,
         }
     }
 
@@ -437,22 +441,29 @@ impl MissingInput {
             MissingInput::Contract => {
                 "no contracted rate of the merchant with this acquirer (syncrocardpay rates import)"
             }
+            MissingInput::PaymentStatement => {
+                "no payment statement of this acquirer is loaded for the merchant: what is due is not known to be unpaid"
+            }
         }
     }
 }
 
-/// What a run has to reconcile with, besides the acquirers' statements: per merchant, whether its own sales
-/// are loaded within the scope, and with which acquirers it has contracted rates.
+/// What a run has to reconcile with, besides the acquirers' sales statements: per merchant, whether its own
+/// sales are loaded within the scope, with which acquirers it has contracted rates, and from which it has a
+/// payment statement. Empty (the default) means none of them: every area is then left aside.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Available {
     pub merchant_sales: std::collections::HashSet<String>,
     /// (merchant, acquirer).
     pub contracts: std::collections::HashSet<(String, String)>,
+    /// (merchant, acquirer) with a payment statement loaded (any period).
+    pub payments: std::collections::HashSet<(String, String)>,
 }
 
 impl Available {
     /// The input an item would be about the absence of: an acquirer sale "missing" from books that are not
-    /// loaded at all, a fee "without contract" where there is no contract at all. `None` for a real item.
+    /// loaded at all, a fee "without contract" where there is no contract at all, an installment "overdue"
+    /// where no payment of the acquirer is known at all. `None` for a real item.
     pub fn missing_for(&self, item: &ReconItem) -> Option<MissingInput> {
         match item.status {
             Status::MissingInMerchant if !self.merchant_sales.contains(&item.merchant_code) => {
@@ -460,6 +471,9 @@ impl Available {
             }
             Status::NoContract if !self.contracts.contains(&(item.merchant_code.clone(), item.acquirer.clone())) => {
                 Some(MissingInput::Contract)
+            }
+            Status::Overdue if !self.payments.contains(&(item.merchant_code.clone(), item.acquirer.clone())) => {
+                Some(MissingInput::PaymentStatement)
             }
             _ => None,
         }

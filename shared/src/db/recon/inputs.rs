@@ -341,8 +341,8 @@ pub(super) async fn rates(db: &impl tokio_postgres::GenericClient, scope: &Scope
         .collect())
 }
 
-/// What the scope has to reconcile with besides the statements: the merchants whose own sales are loaded
-/// within it, and the (merchant, acquirer) pairs with contracted rates.
+/// What the scope has to reconcile with besides the sales statements: the merchants whose own sales are
+/// loaded within it, and the (merchant, acquirer) pairs with contracted rates and with payments loaded.
 pub(super) async fn available(db: &impl tokio_postgres::GenericClient, scope: &Scope) -> Result<Available> {
     let merchant_sales = db
         .query(
@@ -364,7 +364,25 @@ pub(super) async fn available(db: &impl tokio_postgres::GenericClient, scope: &S
         .iter()
         .map(|r| (r.get(0), r.get(1)))
         .collect();
-    Ok(Available { merchant_sales, contracts })
+    // As the receivables list names them: a Rede summary by the PV it belongs to.
+    let payments = db
+        .query(
+            &format!(
+                "SELECT DISTINCT e.merchant_code, a.code FROM fact_card_transaction t {JOINS}
+                  WHERE t.file_type IN ({payments}) AND ($1::text IS NULL OR e.merchant_code = $1)
+                 UNION
+                 SELECT DISTINCT m.code, a.code FROM fact_receivable_unit u {UNIT_JOINS}
+                  WHERE u.file_type IN ({rv_payments}) AND ($1::text IS NULL OR m.code = $1)",
+                payments = list(PAYMENT_FILES),
+                rv_payments = list(RV_PAYMENT_FILES)
+            ),
+            &[&scope.merchant],
+        )
+        .await?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    Ok(Available { merchant_sales, contracts, payments })
 }
 
 /// All the rows of a query at once (for [`super::inputs`]).
