@@ -358,32 +358,14 @@ pub fn run(scope: &Scope, inputs: &Inputs, settings: &Settings) -> Vec<ReconItem
 /// [`run`], and the run's totals with what it left aside.
 pub fn run_with_totals(scope: &Scope, inputs: &Inputs, settings: &Settings) -> (Vec<ReconItem>, Totals) {
     let mut tally = Tally::new(settings);
-    let items: Vec<ReconItem> = every_item(scope, inputs, settings)
-        .into_iter()
-        .filter(|i| match inputs.available.missing_for(i) {
-            Some(missing) => {
-                tally.left_aside(i, missing);
-                false
-            }
-            None => {
-                tally.add(i);
-                true
-            }
-        })
-        .collect();
+    let items: Vec<ReconItem> =
+        every_item(inputs, settings).into_iter().filter_map(|i| tally.take(scope, &inputs.available, i)).collect();
     (items, tally.totals())
 }
 
-fn every_item(scope: &Scope, inputs: &Inputs, settings: &Settings) -> Vec<ReconItem> {
-    let mut items: Vec<ReconItem> = sales::reconcile(&inputs.merchant_sales, &inputs.acquirer_sales, settings)
-        .into_iter()
-        .filter(|i| in_scope(scope, i))
-        .collect();
-    items.extend(
-        receivables::reconcile(&inputs.expected, &inputs.paid, &inputs.adjustments, settings)
-            .into_iter()
-            .filter(|i| in_scope(scope, i)),
-    );
+fn every_item(inputs: &Inputs, settings: &Settings) -> Vec<ReconItem> {
+    let mut items = sales::reconcile(&inputs.merchant_sales, &inputs.acquirer_sales, settings);
+    items.extend(receivables::reconcile(&inputs.expected, &inputs.paid, &inputs.adjustments, settings));
     items.extend(fees::audit(&inputs.charged, &inputs.rates, settings));
     items
 }
@@ -534,8 +516,23 @@ impl Tally {
         }
     }
 
+    /// Take an item of a run over `scope` with what is `available`: the item back to keep, counted; `None`
+    /// for one about something outside the scope (read only to match what is inside it: dropped) or one a
+    /// missing input leaves unanswered (counted as left aside).
+    pub fn take(&mut self, scope: &Scope, available: &Available, item: ReconItem) -> Option<ReconItem> {
+        if !in_scope(scope, &item) {
+            return None;
+        }
+        if let Some(missing) = available.missing_for(&item) {
+            self.left_aside(&item, missing);
+            return None;
+        }
+        self.add(&item);
+        Some(item)
+    }
+
     /// Count what an item would have been about, left aside for want of an input.
-    pub fn left_aside(&mut self, i: &ReconItem, missing: MissingInput) {
+    fn left_aside(&mut self, i: &ReconItem, missing: MissingInput) {
         let e = self
             .not_reconciled
             .entry((missing.area(), missing, i.merchant_code.clone(), i.acquirer.clone()))

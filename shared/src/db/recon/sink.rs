@@ -3,7 +3,7 @@
 //! holds a batch of items, never the whole result.
 
 use crate::error::Result;
-use crate::reconcile::{in_scope, Available, ReconItem, Scope, Settings, Settled, Tally, Totals};
+use crate::reconcile::{Available, ReconItem, Scope, Settings, Settled, Tally, Totals};
 use futures_util::pin_mut;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::Type;
@@ -64,15 +64,7 @@ impl<'a> Sink<'a> {
     /// Take an item of the run; one about something outside the scope (read only to match what is inside
     /// it) is dropped, one a missing input leaves unanswered is counted as such.
     pub(super) fn push(&mut self, item: ReconItem) {
-        if !in_scope(self.scope, &item) {
-            return;
-        }
-        if let Some(missing) = self.available.missing_for(&item) {
-            self.tally.left_aside(&item, missing);
-            return;
-        }
-        {
-            self.tally.add(&item);
+        if let Some(item) = self.tally.take(self.scope, self.available, item) {
             match item.settled() {
                 Some(link) => self.links.push(link),
                 None => self.buffer.push(item),
