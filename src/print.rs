@@ -289,7 +289,7 @@ fn not_reconciled(reports: &[syncrocardpay_core::db::recon::RunReport]) {
     for p in parts {
         let what = match p.missing {
             MissingInput::MerchantSales => "sale(s)",
-            MissingInput::Contract => "fee line(s)",
+            MissingInput::Contract => "sale fee(s)",
             MissingInput::PaymentStatement => "installment(s) due",
         };
         println!(

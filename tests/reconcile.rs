@@ -95,7 +95,7 @@ async fn a_clean_month_reconciles_to_nothing_open() {
     assert_eq!(c[&("sales".into(), "matched".into())], 45, "every sale in the books matched: {c:?}");
     // Each sale's first installment falls due within the month (the others later) and was paid on time.
     assert_eq!(c[&("receivables".into(), "paid".into())], 45, "{c:?}");
-    assert!(c[&("fees".into(), "ok".into())] > 45, "{c:?}");
+    assert_eq!(c[&("fees".into(), "ok".into())], 45, "one fee per sale, as contracted: {c:?}");
     let statuses: Vec<&(String, String)> = c.keys().collect();
     assert_eq!(
         statuses,
@@ -125,9 +125,10 @@ async fn a_missing_input_is_reported_as_such_not_as_open_items() {
               WHERE file_type = '03' AND coalesce(authorization_date, capture_date) BETWEEN '{FROM}' AND '{TO}'"
         ))
         .await;
-    let fee_lines = db
+    // Fees are audited per sale (its installment lines together).
+    let fee_sales = db
         .count(&format!(
-            "SELECT count(*) FROM fact_card_transaction
+            "SELECT count(DISTINCT unique_sale_code) FROM fact_card_transaction
               WHERE file_type = '03' AND fee_amount IS NOT NULL
                 AND coalesce(authorization_date, capture_date) BETWEEN '{FROM}' AND '{TO}'"
         ))
@@ -145,7 +146,7 @@ async fn a_missing_input_is_reported_as_such_not_as_open_items() {
     assert_eq!(missing[0], ("sales", MissingInput::MerchantSales, sales as u64));
     assert_eq!((missing[1].0, missing[1].1), ("receivables", MissingInput::PaymentStatement));
     assert!(missing[1].2 >= 45, "every sale's first installment falls due within the month: {missing:?}");
-    assert_eq!(missing[2], ("fees", MissingInput::Contract, fee_lines as u64));
+    assert_eq!(missing[2], ("fees", MissingInput::Contract, fee_sales as u64));
     let gross = db
         .client
         .query_one(
@@ -190,7 +191,7 @@ async fn a_missing_input_is_reported_as_such_not_as_open_items() {
     recon::import_rates(&mut db.client, &rates, "taxas_contratadas.csv").await.unwrap();
     let report = recon::run(&mut db.client, &scope, &settings).await.unwrap();
     assert!(report.totals.not_reconciled.is_empty());
-    assert_eq!(counts(&db, report.run_id).await[&("fees".into(), "ok".into())], fee_lines);
+    assert_eq!(counts(&db, report.run_id).await[&("fees".into(), "ok".into())], fee_sales);
 }
 
 /// What a run stores is what it computed, every field of every item (statuses, amounts, the fields that
@@ -241,6 +242,56 @@ async fn stored_items_read_back_exactly_as_computed() {
     assert!(stored.iter().any(|i| i.fields == ["installments"]), "the divergent sale and its field");
 }
 
+/// A chargeback is listed with the sale it names and needs nobody's attention, unless nothing explains it: the
+/// sale it names is in no statement, or the same installment is charged back a second time while the first
+/// chargeback stands (issue 18, item 2). Those are flagged, with the money at stake.
+#[tokio::test]
+async fn a_chargeback_is_flagged_only_when_unexplained() {
+    let mut db = TestDb::new("recon_chargebacks").await;
+    let report = load_and_reconcile(
+        &mut db,
+        &spec(vec![
+            Scenario::ChargebackAfterPayment { merchant: 0, sale: 19, days: 2 },
+            Scenario::ChargedBackTwice { merchant: 0, sale: 23, days: 2 },
+            Scenario::ChargebackOfUnknownSale { merchant: 0, day: 5, amount: Decimal::new(4321, 2) },
+        ]),
+    )
+    .await;
+    let rows = db
+        .client
+        .query(
+            "SELECT status, sale_code, is_open, at_stake, actual, reason FROM recon_item
+              WHERE run_id = $1 AND area = 'adjustments' ORDER BY sale_code, item_no",
+            &[&report.run_id],
+        )
+        .await
+        .unwrap();
+    let got: Vec<(String, String, bool)> = rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect();
+    assert_eq!(
+        got,
+        [
+            ("chargeback".into(), "000000000000019".into(), false),
+            ("unexplained_chargeback".into(), "000000000000023".into(), true),
+            ("unexplained_chargeback".into(), "000000000000023".into(), true),
+            ("unexplained_chargeback".into(), "000000700000002".into(), true),
+        ]
+    );
+    assert_eq!(rows[0].get::<_, Decimal>(3), Decimal::ZERO, "an explained chargeback puts nothing at stake");
+    for r in &rows[1..] {
+        assert_eq!(r.get::<_, Decimal>(3), -r.get::<_, Decimal>(4), "at stake: what it took");
+    }
+    let reason = |i: usize| rows[i].get::<_, String>(5);
+    assert!(reason(1).ends_with("was charged back 2 times and reversed 0 time(s)"), "{}", reason(1));
+    assert!(reason(3).ends_with("unexplained: sale 000000700000002 is in no loaded statement"), "{}", reason(3));
+    // Only the unexplained ones count as open, with their money.
+    let open_adjustments: Decimal = rows[1..].iter().map(|r| r.get::<_, Decimal>(3)).sum();
+    let by_status = |s: Status| report.totals.by_status.iter().find(|t| t.status == s).cloned();
+    assert_eq!(by_status(Status::Chargeback).map(|t| (t.open, t.count, t.at_stake)), Some((false, 1, Decimal::ZERO)));
+    let unexplained = by_status(Status::UnexplainedChargeback).unwrap();
+    assert_eq!((unexplained.open, unexplained.count, unexplained.at_stake), (true, 3, open_adjustments));
+    assert!(rows[3].get::<_, Decimal>(4) < Decimal::ZERO);
+}
+
 #[tokio::test]
 async fn every_planted_problem_is_found_exactly_with_its_amount() {
     let mut db = TestDb::new("recon_planted").await;
@@ -261,14 +312,9 @@ async fn every_planted_problem_is_found_exactly_with_its_amount() {
         .filter(|((_, s), _)| !matches!(s.as_str(), "matched" | "paid" | "ok" | "pending"))
         .map(|(k, v)| (k.clone(), *v))
         .collect();
-    // The fee problem touches every installment line of sale 5.
-    let installments_of_5: i64 = db
-        .count("SELECT count(*) FROM fact_card_transaction WHERE file_type = '03' AND unique_sale_code = '000000000000005'")
-        .await;
-    assert!(installments_of_5 >= 1);
     let expected: BTreeMap<(String, String), i64> = [
         (("adjustments", "chargeback"), 1),
-        (("fees", "overcharged"), installments_of_5),
+        (("fees", "overcharged"), 1),
         (("receivables", "overdue"), 1),
         (("receivables", "paid_divergent"), 1),
         (("receivables", "paid_late"), 1),
@@ -332,25 +378,31 @@ async fn every_planted_problem_is_found_exactly_with_its_amount() {
         r.get::<_, String>(6)
     );
 
-    // The fee: every line of sale 5 charged 0.30 p.p. above its contracted rate, and nothing else.
+    // The fee: sale 5 (one item, whatever its installments) charged 0.30 p.p. above its contracted rate, and
+    // nothing else.
     let rows = db
         .client
         .query(
-            "SELECT i.sale_code, i.difference, t.gross_amount, t.mdr_rate FROM recon_item i
+            "SELECT i.sale_code, i.difference, i.installment, i.actual, t.mdr_rate,
+                    (SELECT sum(gross_amount) FROM fact_card_transaction
+                      WHERE file_type = '03' AND unique_sale_code = i.sale_code),
+                    (SELECT sum(abs(fee_amount)) FROM fact_card_transaction
+                      WHERE file_type = '03' AND unique_sale_code = i.sale_code)
+               FROM recon_item i
                JOIN fact_card_transaction t ON t.file_id = i.actual_file_id AND t.line_no = i.actual_line_no
               WHERE i.run_id = $1 AND i.area = 'fees' AND i.status = 'overcharged'",
             &[&report.run_id],
         )
         .await
         .unwrap();
-    for r in &rows {
-        assert_eq!(r.get::<_, String>(0), "000000000000005");
-        let (gross, charged_rate): (Decimal, Decimal) = (r.get(2), r.get(3));
-        let contracted = charged_rate - Decimal::new(30, 2);
-        let round = |x: Decimal| x.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
-        let hundred = Decimal::ONE_HUNDRED;
-        assert_eq!(r.get::<_, Decimal>(1), round(gross * charged_rate / hundred) - round(gross * contracted / hundred));
-    }
+    assert_eq!(rows.len(), 1);
+    let r = &rows[0];
+    assert_eq!((r.get::<_, String>(0).as_str(), r.get::<_, i32>(2)), ("000000000000005", 0));
+    let (charged_rate, gross, fee): (Decimal, Decimal, Decimal) = (r.get(4), r.get(5), r.get(6));
+    assert_eq!(r.get::<_, Decimal>(3), fee, "the fees of its lines, summed");
+    let contracted = charged_rate - Decimal::new(30, 2);
+    let round = |x: Decimal| x.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    assert_eq!(r.get::<_, Decimal>(1), fee - round(gross * contracted / Decimal::ONE_HUNDRED));
 
     // Re-running the same scope replaces the run with the same items (deterministic, idempotent).
     let first = item_rows(&db, report.run_id).await;

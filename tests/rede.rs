@@ -544,7 +544,7 @@ async fn rede_files_load_into_the_same_facts_with_the_acquirer_as_a_dimension() 
     let left_aside = |missing: syncrocardpay_core::reconcile::MissingInput| -> u64 {
         run.totals.not_reconciled.iter().filter(|p| p.missing == missing && p.acquirer == "rede").map(|p| p.lines).sum()
     };
-    assert_eq!(left_aside(syncrocardpay_core::reconcile::MissingInput::Contract), sales as u64, "every fee line");
+    assert_eq!(left_aside(syncrocardpay_core::reconcile::MissingInput::Contract), sales as u64, "every sale's fee");
     assert!(left_aside(syncrocardpay_core::reconcile::MissingInput::MerchantSales) >= 1);
     // With a contract at each sale's own discount rate (by brand, product and installments), every fee is right.
     let rows = db

@@ -40,7 +40,8 @@ impl ContractRate {
     }
 }
 
-/// A transaction line with the fee it was charged.
+/// A sale with the fee it was charged: its installment lines taken together (a 12× sale is one fee, not
+/// twelve), the gross and fee summed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChargedFee {
     pub merchant_code: String,
@@ -49,7 +50,8 @@ pub struct ChargedFee {
     pub product: String,
     /// Installments of the sale (1 for a sale paid at once).
     pub installments: i32,
-    pub installment: i32,
+    /// How many statement lines were summed (each rounded to the centavo by the acquirer).
+    pub lines: i64,
     pub date: NaiveDate,
     pub sale_code: String,
     pub nsu: String,
@@ -57,10 +59,11 @@ pub struct ChargedFee {
     pub gross: Decimal,
     /// The fee as a positive amount.
     pub fee: Decimal,
+    /// The sale's first line.
     pub source: SourceLine,
 }
 
-/// Audits fees one transaction line at a time against the contracts (held in memory: a contract is a few
+/// Audits fees one sale at a time against the contracts (held in memory: a contract is a few
 /// hundred rates at most), so the lines can stream through in any number.
 pub struct Auditor<'a> {
     by_merchant: std::collections::HashMap<(&'a str, &'a str), Vec<&'a ContractRate>>,
@@ -76,8 +79,9 @@ impl<'a> Auditor<'a> {
         Auditor { by_merchant, settings }
     }
 
-    /// The fee item of one transaction line: `ok`, `overcharged`, `undercharged` (beyond the amount
-    /// tolerance, the difference being the amount at stake) or `no_contract` when no contracted rate applies.
+    /// The fee item of one sale: `ok`, `overcharged`, `undercharged` (beyond the amount tolerance for each
+    /// line summed — each was rounded on its own — the difference being the amount at stake) or
+    /// `no_contract` when no contracted rate applies.
     pub fn audit(&self, t: &ChargedFee) -> ReconItem {
         let candidates = self.by_merchant.get(&(t.merchant_code.as_str(), t.acquirer.as_str()));
         let rate = candidates.into_iter().flatten().filter(|r| r.applies(t)).max_by_key(|r| r.specificity());
@@ -101,15 +105,18 @@ impl<'a> Auditor<'a> {
                 } else {
                     (t.fee / t.gross * Decimal::ONE_HUNDRED).round_dp(2)
                 };
-                let status = if difference > self.settings.amount_tolerance {
+                let tolerance =
+                    self.settings.amount_tolerance.checked_mul(Decimal::from(t.lines.max(1))).unwrap_or(Decimal::MAX);
+                let status = if difference > tolerance {
                     Status::Overcharged
-                } else if -difference > self.settings.amount_tolerance {
+                } else if -difference > tolerance {
                     Status::Undercharged
                 } else {
                     Status::Ok
                 };
+                let lines = if t.lines > 1 { format!(", {} installment lines", t.lines) } else { String::new() };
                 let reason = format!(
-                    "fee {} ({}% of {}) against {} at the contracted {}%",
+                    "fee {} ({}% of {}{lines}) against {} at the contracted {}%",
                     brl(t.fee),
                     charged_rate,
                     brl(t.gross),
@@ -128,7 +135,7 @@ impl<'a> Auditor<'a> {
             sale_code: t.sale_code.clone(),
             nsu: t.nsu.clone(),
             authorization_code: t.authorization_code.clone(),
-            installment: t.installment,
+            installment: 0,
             brand: t.brand.clone(),
             product: t.product.clone(),
             expected,
@@ -661,7 +668,7 @@ mod tests {
             brand: brand.into(),
             product: "043".into(),
             installments: n,
-            installment: 1,
+            lines: 1,
             date: d("2026-09-10"),
             sale_code: format!("{brand}-{n}-{gross}"),
             nsu: "000001".into(),
@@ -711,6 +718,17 @@ mod tests {
         let mut late = fee("001", 1, 10000, 248);
         late.date = d("2027-02-01");
         assert_eq!(audit(&[late], &rates[2..], &settings)[0].status, Status::NoContract);
+        // A 6× sale is one item: 6 lines each rounded on their own may be a centavo off each, no more.
+        let mut six = fee("001", 6, 60000, 1740); // 2.89 % of 600.00 = 17.34: 0.06 over in 6 lines
+        six.lines = 6;
+        let item = &audit(std::slice::from_ref(&six), &rates, &settings)[0];
+        assert_eq!((item.status, item.installment, item.difference), (Status::Ok, 0, Some(Decimal::new(6, 2))));
+        assert_eq!(
+            item.reason,
+            "fee R$ 17,40 (2.90% of R$ 600,00, 6 installment lines) against R$ 17,34 at the contracted 2.89%"
+        );
+        six.fee = Decimal::new(1741, 2);
+        assert_eq!(audit(&[six], &rates, &settings)[0].status, Status::Overcharged);
     }
 
     #[test]

@@ -47,6 +47,54 @@ pub struct AdjustmentLine {
     pub brand: String,
     pub product: String,
     pub source: SourceLine,
+    /// What the loaded statements say of the sale it names (all of them, whatever their dates).
+    pub history: SaleHistory,
+}
+
+/// What the loaded statements say of the sale an adjustment names: whether it is in one, and how often the
+/// same installment was debited and reversed by a posting of the adjustment's category (the adjustment
+/// itself included). Read for cancellations and chargebacks; what explains them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SaleHistory {
+    pub sale_found: bool,
+    pub debits: i64,
+    pub reversals: i64,
+}
+
+impl SaleHistory {
+    /// A sale in the statements, adjusted once (by this posting, when it is a debit).
+    pub fn known_once(net: Decimal) -> SaleHistory {
+        SaleHistory { sale_found: true, debits: i64::from(net < Decimal::ZERO), reversals: 0 }
+    }
+}
+
+impl AdjustmentLine {
+    /// The adjustment's status: its category, unless it is a cancellation or chargeback nothing explains —
+    /// it names no sale, or a sale in no loaded statement, or it debits an installment a posting of its kind
+    /// still debits (charged back twice) — then `unexplained_*` and why.
+    pub fn status(&self) -> (Status, Option<String>) {
+        let (unexplained, kind) = match self.category {
+            Status::Cancellation => (Status::UnexplainedCancellation, "cancelled"),
+            Status::Chargeback => (Status::UnexplainedChargeback, "charged back"),
+            other => return (other, None),
+        };
+        let h = self.history;
+        if self.original_sale_code.trim().is_empty() {
+            (unexplained, Some("it names no sale".into()))
+        } else if !h.sale_found {
+            (unexplained, Some(format!("sale {} is in no loaded statement", self.original_sale_code)))
+        } else if self.net < Decimal::ZERO && h.debits - h.reversals >= 2 {
+            (
+                unexplained,
+                Some(format!(
+                    "installment {} of sale {} was {kind} {} times and reversed {} time(s)",
+                    self.installment, self.original_sale_code, h.debits, h.reversals
+                )),
+            )
+        } else {
+            (self.category, None)
+        }
+    }
 }
 
 /// Everything a run read about one sale at its acquirer (one merchant, acquirer and sale code): its forecast
@@ -224,9 +272,11 @@ pub fn reconcile_sale(sale: &SaleLines, settings: &Settings, out: &mut dyn FnMut
                 None => format!("sale {}", a.original_sale_code),
             }
         };
+        let (status, unexplained) = a.status();
+        let why = unexplained.map(|w| format!("; unexplained: {w}")).unwrap_or_default();
         out(ReconItem {
             area: Area::Adjustments,
-            status: a.category,
+            status,
             merchant_code: a.merchant_code.clone(),
             acquirer: a.acquirer.clone(),
             ref_date: a.date,
@@ -241,7 +291,7 @@ pub fn reconcile_sale(sale: &SaleLines, settings: &Settings, out: &mut dyn FnMut
             difference: None,
             days_late: None,
             fields: Vec::new(),
-            reason: format!("{}: {} on {}, against {link}", a.posting_name, brl(a.net), a.date),
+            reason: format!("{}: {} on {}, against {link}{why}", a.posting_name, brl(a.net), a.date),
             expected_ref: None,
             actual_ref: Some(a.source),
         });
@@ -335,14 +385,49 @@ mod tests {
             brand: "001".into(),
             product: "043".into(),
             source: (3, 7),
+            history: SaleHistory::known_once(Decimal::new(-10000, 2)),
         };
-        let items = reconcile(&expected, &paid, &[chargeback], &settings);
+        let items = reconcile(&expected, &paid, std::slice::from_ref(&chargeback), &settings);
         let adj = items.iter().find(|i| i.area == Area::Adjustments).unwrap();
         assert_eq!(adj.status, Status::Chargeback);
+        assert!(!adj.is_open(), "a chargeback of a known sale is listed, not flagged");
+        assert_eq!(adj.at_stake(&settings), Decimal::ZERO);
         assert_eq!(adj.actual, Some(Decimal::new(-10000, 2)));
         assert_eq!(
             adj.reason,
             "Contestação do portador do cartão (chargeback): -R$ 100,00 on 2026-10-08, against sale A (paid on 2026-10-01, before this)"
         );
+
+        // Unexplained: no sale named, a sale in no statement, charged back again while the first stands.
+        let status = |f: &dyn Fn(&mut AdjustmentLine)| {
+            let mut a = chargeback.clone();
+            f(&mut a);
+            let items = reconcile(&expected, &paid, &[a], &settings);
+            let adj = items.into_iter().find(|i| i.area == Area::Adjustments).unwrap();
+            (adj.status, adj.is_open(), adj.at_stake(&settings), adj.reason)
+        };
+        let (s, open, stake, reason) = status(&|a| a.original_sale_code = "  ".into());
+        assert_eq!((s, open, stake), (Status::UnexplainedChargeback, true, Decimal::new(10000, 2)));
+        assert!(reason.ends_with("unexplained: it names no sale"), "{reason}");
+        let (s, _, _, reason) = status(&|a| a.history.sale_found = false);
+        assert_eq!(s, Status::UnexplainedChargeback);
+        assert!(reason.ends_with("unexplained: sale A is in no loaded statement"), "{reason}");
+        let (s, _, _, reason) = status(&|a| a.history.debits = 2);
+        assert_eq!(s, Status::UnexplainedChargeback);
+        assert!(
+            reason.ends_with("installment 1 of sale A was charged back 2 times and reversed 0 time(s)"),
+            "{reason}"
+        );
+        // Charged back, reversed, charged back again: one stands, explained.
+        let (s, _, _, _) = status(&|a| (a.history.debits, a.history.reversals) = (2, 1));
+        assert_eq!(s, Status::Chargeback);
+        // A reversal is never "twice".
+        let (s, _, _, _) = status(&|a| (a.net, a.history.debits) = (Decimal::new(10000, 2), 2));
+        assert_eq!(s, Status::Chargeback);
+        // A cancellation likewise; a rental is what it is.
+        let (s, _, _, _) = status(&|a| (a.category, a.history.sale_found) = (Status::Cancellation, false));
+        assert_eq!(s, Status::UnexplainedCancellation);
+        let (s, open, _, _) = status(&|a| (a.category, a.original_sale_code) = (Status::Rental, String::new()));
+        assert_eq!((s, open), (Status::Rental, true));
     }
 }

@@ -4,7 +4,7 @@
 
 use crate::error::Result;
 use crate::reconcile::fees::{ChargedFee, ContractRate};
-use crate::reconcile::receivables::{AdjustmentLine, InstallmentLine};
+use crate::reconcile::receivables::{AdjustmentLine, InstallmentLine, SaleHistory};
 use crate::reconcile::sales::{AcquirerSale, MerchantSale};
 use crate::reconcile::{Available, Scope, Settings};
 use rust_decimal::Decimal;
@@ -54,6 +54,39 @@ const UNIT_JOINS: &str = "
 const SALE_CODE: &str = "CASE WHEN translate(t.unique_sale_code, '123456789', '') <> t.unique_sale_code
        THEN t.unique_sale_code
      ELSE t.nsu || '/' || t.authorization_code || '/' || coalesce(t.authorization_date, t.capture_date)::text END";
+
+/// What the loaded statements say of the sale a cancellation or chargeback `t` (of posting type `pt`,
+/// establishment `e`) names (see [`crate::reconcile::receivables::SaleHistory`]): whether a sale line of the
+/// acquirer has that unique sale code, or a summary that "PV-RV" (Rede); and how often a posting of the same
+/// category debited and reversed the same installment. Looked up by index (V25), for those postings only.
+const SALE_HISTORY: &str = "
+    CASE WHEN pt.category IN ('cancellation', 'chargeback') AND t.original_sale_code <> '' THEN
+        EXISTS (SELECT 1 FROM fact_card_transaction s
+                  JOIN dim_posting_type sp ON sp.posting_type_key = s.posting_type_key AND sp.is_sale
+                  JOIN dim_establishment se ON se.establishment_key = s.establishment_key
+                 WHERE s.unique_sale_code = t.original_sale_code AND se.acquirer_key = e.acquirer_key)
+        OR (position('-' IN t.original_sale_code) > 0
+            AND EXISTS (SELECT 1 FROM fact_receivable_unit s
+                          JOIN dim_establishment se ON se.establishment_key = s.establishment_key
+                         WHERE s.summary_number = split_part(t.original_sale_code, '-', 2)
+                           AND se.acquirer_key = e.acquirer_key
+                           AND coalesce(nullif(s.payment_merchant_code, ''), se.merchant_code)
+                               = split_part(t.original_sale_code, '-', 1)))
+    END,
+    CASE WHEN pt.category IN ('cancellation', 'chargeback') AND t.original_sale_code <> '' THEN
+        (SELECT count(*) FROM fact_card_transaction o
+           JOIN dim_posting_type op ON op.posting_type_key = o.posting_type_key
+          WHERE o.original_sale_code = t.original_sale_code AND o.original_sale_code <> ''
+            AND o.installment = t.installment AND o.establishment_key = t.establishment_key
+            AND o.file_type = t.file_type AND op.category = pt.category AND o.net_amount < 0)
+    END,
+    CASE WHEN pt.category IN ('cancellation', 'chargeback') AND t.original_sale_code <> '' THEN
+        (SELECT count(*) FROM fact_card_transaction o
+           JOIN dim_posting_type op ON op.posting_type_key = o.posting_type_key
+          WHERE o.original_sale_code = t.original_sale_code AND o.original_sale_code <> ''
+            AND o.installment = t.installment AND o.establishment_key = t.establishment_key
+            AND o.file_type = t.file_type AND op.category = pt.category AND o.net_amount > 0)
+    END";
 
 /// An SQL list of code-table constants (never input).
 fn list(codes: &[&str]) -> String {
@@ -193,7 +226,8 @@ pub(super) fn receivables(scope: &Scope) -> (String, Params) {
         format!(
             "SELECT '{kind}' AS kind, e.merchant_code, a.code AS acquirer, {SALE_CODE} AS sale_code, t.installment,
                     t.nsu, t.authorization_code, pm.brand_code AS brand, p.code AS product, u.payment_date AS date,
-                    t.net_amount AS net, t.file_id, t.line_no, NULL::text AS category, NULL::text AS posting_name
+                    t.net_amount AS net, t.file_id, t.line_no, NULL::text AS category, NULL::text AS posting_name,
+                    NULL::bool AS sale_found, NULL::bigint AS debits, NULL::bigint AS reversals
                FROM fact_card_transaction t {JOINS}
                JOIN {FIRST_UR} u ON u.file_id = t.file_id AND u.ur_key = t.ur_key
                {stage} pt.is_sale AND t.file_type IN ({files}) AND t.net_amount IS NOT NULL
@@ -204,7 +238,8 @@ pub(super) fn receivables(scope: &Scope) -> (String, Params) {
     let summary = |kind: &str, files: &[&str], dates: &str, net: &str| {
         format!(
             "SELECT '{kind}', m.code, a.code, m.code || '-' || u.summary_number, greatest(u.installment, 1), '', '',
-                    pm.brand_code, coalesce(p.code, ''), u.payment_date, {net}, u.file_id, u.line_no, NULL, NULL
+                    pm.brand_code, coalesce(p.code, ''), u.payment_date, {net}, u.file_id, u.line_no, NULL, NULL, NULL,
+                    NULL, NULL
                FROM fact_receivable_unit u {UNIT_JOINS}
               WHERE (pt.is_sale OR pt.category = 'anticipation') AND u.file_type IN ({files})
                 AND u.payment_date {dates} AND ($3::text IS NULL OR m.code = $3)",
@@ -221,14 +256,14 @@ pub(super) fn receivables(scope: &Scope) -> (String, Params) {
             UNION ALL
             SELECT 'adjustment', m.code, a.code, m.code || '-' || u.summary_number, greatest(u.installment, 1), '',
                    '', pm.brand_code, coalesce(p.code, ''), u.payment_date, u.fee_amount, u.file_id, u.line_no,
-                   pt.category, pt.name
+                   pt.category, pt.name, true, 0, 0
               FROM fact_receivable_unit u {UNIT_JOINS}
              WHERE pt.category = 'anticipation' AND u.file_type IN ({rv_payments}) AND u.fee_amount <> 0
                AND u.payment_date {in_scope} AND ($3::text IS NULL OR m.code = $3)
             UNION ALL
             SELECT 'adjustment', e.merchant_code, a.code, t.original_sale_code, t.installment, t.nsu,
                    t.authorization_code, pm.brand_code, p.code, u.payment_date, t.net_amount, t.file_id, t.line_no,
-                   pt.category, pt.name
+                   pt.category, pt.name, {history}
               FROM fact_card_transaction t {JOINS}
               JOIN {FIRST_UR} u ON u.file_id = t.file_id AND u.ur_key = t.ur_key
              WHERE NOT pt.is_sale AND t.file_type IN ({payments}) AND t.net_amount IS NOT NULL
@@ -241,6 +276,7 @@ pub(super) fn receivables(scope: &Scope) -> (String, Params) {
         paid_summaries = summary("paid", RV_PAYMENT_FILES, searched, scheduled),
         rv_payments = list(RV_PAYMENT_FILES),
         payments = list(PAYMENT_FILES),
+        history = SALE_HISTORY,
     );
     (sql, Params::new(scope, PAYMENT_SEARCH_DAYS as i64))
 }
@@ -276,41 +312,55 @@ pub(super) fn receivable_line(r: &Row) -> Result<ReceivableLine> {
             brand: r.get("brand"),
             product: r.get("product"),
             source: (r.get("file_id"), r.get("line_no")),
+            history: match r.get::<_, Option<bool>>("sale_found") {
+                // Not a cancellation or chargeback, or one that names no sale: nothing to look up.
+                None => SaleHistory { sale_found: false, debits: 0, reversals: 0 },
+                Some(sale_found) => SaleHistory {
+                    sale_found,
+                    debits: r.get::<_, Option<i64>>("debits").unwrap_or(0),
+                    reversals: r.get::<_, Option<i64>>("reversals").unwrap_or(0),
+                },
+            },
         }),
     })
 }
 
-/// Every sale line's fee, dated within the scope (any order: each is audited alone).
+/// Every sale's fee, its installment lines summed, dated within the scope (any order: each is audited
+/// alone).
 pub(super) fn charged(scope: &Scope) -> (String, Params) {
     let sql = format!(
-        "SELECT e.merchant_code, a.code AS acquirer, pm.brand_code AS brand, p.code AS product,
-                greatest(t.installment_count, 1) AS installments, t.installment,
-                coalesce(t.authorization_date, t.capture_date) AS sale_date, {SALE_CODE} AS sale_code, t.nsu,
-                t.authorization_code, t.gross_amount, abs(t.fee_amount) AS fee, t.file_id, t.line_no
+        "SELECT e.merchant_code, a.code AS acquirer, min(pm.brand_code) AS brand, min(p.code) AS product,
+                max(greatest(t.installment_count, 1)) AS installments, count(*) AS lines,
+                min(coalesce(t.authorization_date, t.capture_date)) AS sale_date, {SALE_CODE} AS sale_code,
+                min(t.nsu) AS nsu, min(t.authorization_code) AS authorization_code,
+                sum(t.gross_amount) AS gross_amount, sum(abs(t.fee_amount)) AS fee,
+                min(ARRAY[t.file_id, t.line_no]) AS first_line
            FROM fact_card_transaction t {JOINS}
           WHERE pt.is_sale AND t.file_type IN ({sales}) AND t.fee_amount IS NOT NULL
             AND coalesce(t.authorization_date, t.capture_date) BETWEEN $1 AND $2
-            AND ($3::text IS NULL OR e.merchant_code = $3) AND $4::int >= 0",
+            AND ($3::text IS NULL OR e.merchant_code = $3) AND $4::int >= 0
+          GROUP BY e.merchant_code, a.code, {SALE_CODE}",
         sales = list(SALES_FILES)
     );
     (sql, Params::new(scope, 0))
 }
 
 pub(super) fn charged_fee(r: &Row) -> Result<ChargedFee> {
+    let first: Vec<i64> = r.get("first_line");
     Ok(ChargedFee {
         merchant_code: r.get("merchant_code"),
         acquirer: r.get("acquirer"),
         brand: r.get("brand"),
         product: r.get("product"),
         installments: r.get("installments"),
-        installment: r.get("installment"),
+        lines: r.get("lines"),
         date: r.get("sale_date"),
         sale_code: r.get("sale_code"),
         nsu: r.get("nsu"),
         authorization_code: r.get("authorization_code"),
         gross: r.get("gross_amount"),
         fee: r.get("fee"),
-        source: (r.get("file_id"), r.get("line_no")),
+        source: (first[0], first[1]),
     })
 }
 

@@ -60,6 +60,11 @@ pub enum Scenario {
     UnexpectedPayment { merchant: usize, day: i64, amount: Decimal },
     /// The first installment is paid, then charged back `days` later.
     ChargebackAfterPayment { merchant: usize, sale: u64, days: i64 },
+    /// The first installment is paid, then charged back `days` later and again the day after, the first
+    /// chargeback standing (never reversed).
+    ChargedBackTwice { merchant: usize, sale: u64, days: i64 },
+    /// A chargeback on the `day`-th day of the payment period naming a sale in no statement.
+    ChargebackOfUnknownSale { merchant: usize, day: i64, amount: Decimal },
     /// The sale's fee is charged `points` percentage points above the contracted rate.
     FeeAbove { merchant: usize, sale: u64, points: Decimal },
 }
@@ -73,8 +78,9 @@ impl Scenario {
             | Scenario::PaidShort { merchant, sale, .. }
             | Scenario::NeverPaid { merchant, sale }
             | Scenario::ChargebackAfterPayment { merchant, sale, .. }
+            | Scenario::ChargedBackTwice { merchant, sale, .. }
             | Scenario::FeeAbove { merchant, sale, .. } => Some((merchant, sale)),
-            Scenario::UnexpectedPayment { .. } => None,
+            Scenario::UnexpectedPayment { .. } | Scenario::ChargebackOfUnknownSale { .. } => None,
         }
     }
 
@@ -86,6 +92,7 @@ impl Scenario {
                 | Scenario::PaidShort { .. }
                 | Scenario::NeverPaid { .. }
                 | Scenario::ChargebackAfterPayment { .. }
+                | Scenario::ChargedBackTwice { .. }
         )
     }
 }
@@ -100,6 +107,8 @@ impl SampleSpec {
 const SECOND_CAPTURE: u64 = 900_000_000;
 /// Sale numbers of payments for no sale (`Scenario::UnexpectedPayment`).
 const UNEXPECTED_SALE: u64 = 800_000_000;
+/// Sale numbers of sales in no statement, charged back (`Scenario::ChargebackOfUnknownSale`).
+const UNKNOWN_SALE: u64 = 700_000_000;
 
 /// One file written, with the figures its trailer declares.
 #[derive(Debug, Clone)]
@@ -851,24 +860,34 @@ pub fn generate(dir: &Path, spec: &SampleSpec) -> io::Result<Vec<SampleFile>> {
                     let mut e = e;
                     let mut paid_on = Some(paid);
                     let mut chargeback_after = None;
+                    let mut chargebacks = 1;
                     for sc in spec.scenarios_for(mi, e.sale_no) {
                         match sc {
                             Scenario::NeverPaid { .. } => paid_on = None,
                             Scenario::PaidLate { days, .. } => paid_on = paid_on.map(|p| p + Duration::days(*days)),
                             Scenario::PaidShort { amount, .. } => e.fee -= *amount,
                             Scenario::ChargebackAfterPayment { days, .. } => chargeback_after = Some(*days),
+                            Scenario::ChargedBackTwice { days, .. } => {
+                                chargeback_after = Some(*days);
+                                chargebacks = 2;
+                            }
                             _ => {}
                         }
                     }
                     let Some(paid_on) = paid_on.filter(|p| *p <= p_end) else { continue };
                     let suffix = format!("S{}", e.sale_no);
                     w.ur_keyed(mi, m, &key, &suffix, std::slice::from_ref(&e), "04", Some(paid_on))?;
-                    if let Some(days) = chargeback_after {
-                        let on = paid_on + Duration::days(days);
+                    for k in 0..chargebacks {
+                        let Some(days) = chargeback_after else { break };
+                        let on = paid_on + Duration::days(days + k);
                         if on <= p_end {
-                            let c = chargeback_of(&e, mi);
+                            let mut c = chargeback_of(&e, mi);
+                            if k > 0 {
+                                // Another posting of the acquirer's: its own NSU.
+                                c.nsu = format!("{:06}", 970_000 + e.sale_no % 10_000);
+                            }
                             let cb_key = (on, key.1, key.2, key.3);
-                            w.ur_keyed(mi, m, &cb_key, &format!("C{}", e.sale_no), &[c], "04", Some(on))?;
+                            w.ur_keyed(mi, m, &cb_key, &format!("C{}_{k}", e.sale_no), &[c], "04", Some(on))?;
                         }
                     }
                 }
@@ -905,6 +924,38 @@ pub fn generate(dir: &Path, spec: &SampleSpec) -> io::Result<Vec<SampleFile>> {
             };
             let key = (due, PRODUCTS[0].brand, PRODUCTS[0].settlement, "02");
             w.ur_keyed(mi, m, &key, &format!("U{n}"), &[e], "04", Some(due))?;
+        }
+        // Planted chargebacks of sales in no statement.
+        for (n, sc) in spec.scenarios.iter().enumerate() {
+            let Scenario::ChargebackOfUnknownSale { merchant, day, amount } = sc else { continue };
+            if *merchant != mi {
+                continue;
+            }
+            let on = (p_start + Duration::days(*day)).min(p_end);
+            let rate = sample_mdr_rate("002", 1);
+            let sale = Entry {
+                sale_no: UNKNOWN_SALE + n as u64,
+                product: 0,
+                installment: 0,
+                installment_count: 0,
+                posting: "02",
+                adjustment: "",
+                sale_day: on - Duration::days(40),
+                due: on,
+                sale_total: *amount,
+                gross: *amount,
+                fee: -round2(*amount * rate / Decimal::ONE_HUNDRED),
+                rate,
+                nsu: format!("{:06}", 960_000 + n),
+                auth: format!("{:06}", 860_000 + n),
+                bin: "411111".into(),
+                last4: "0000".into(),
+                time: "120000".into(),
+                original_sale_code: String::new(),
+                cancelled: false,
+            };
+            let key = (on, PRODUCTS[0].brand, PRODUCTS[0].settlement, "08");
+            w.ur_keyed(mi, m, &key, &format!("K{n}"), &[chargeback_of(&sale, mi)], "04", Some(on))?;
         }
         files.push(w.finish(path, "04", m)?);
 
