@@ -136,9 +136,10 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// The reconciliation of a period as a report: one self-contained HTML file (totals by status, money at
-    /// stake, expected vs received per day, fee overcharge by brand and product, the open divergences) and/or
-    /// the same tables as CSV. Uses the stored run over exactly this scope, reconciling first if there is none
+    /// The reconciliation of a period as a report: one self-contained HTML file in Brazilian Portuguese or
+    /// English (the period per merchant and acquirer, totals by status, money at stake, expected vs received
+    /// per day, fee overcharge by brand and product, the open divergences to sort, filter and group, the
+    /// source files) and/or the same tables as CSV. Uses the stored run over exactly this scope, reconciling first if there is none
     /// (or with --refresh). Without --from/--to, the whole period the loaded facts cover (as `reconcile`).
     Report {
         /// First day (YYYY-MM-DD).
@@ -159,6 +160,9 @@ enum Command {
         /// Reconcile again even if a run over this scope is stored.
         #[arg(long)]
         refresh: bool,
+        /// The report's language: pt-BR (Brazilian Portuguese) or en.
+        #[arg(long, default_value = "pt-BR", value_parser = clap::builder::ValueParser::new(|s: &str| s.parse::<report::Lang>()))]
+        lang: report::Lang,
     },
     /// Withdraw loaded files — statements or merchant exports — with all their facts, each in one
     /// transaction, then reconcile again what they touched. The control row stays (`withdrawn`); the same
@@ -489,7 +493,7 @@ async fn main() -> Result<std::process::ExitCode> {
                 print::recon_report(&report);
             }
         }
-        Command::Report { from, to, merchant, html, csv, refresh } => {
+        Command::Report { from, to, merchant, html, csv, refresh, lang } => {
             anyhow::ensure!(
                 html.is_some() || csv.is_some(),
                 "say where to write the report: --html FILE and/or --csv DIR"
@@ -510,6 +514,7 @@ async fn main() -> Result<std::process::ExitCode> {
             let items = db::recon::items(&client, run_id).await?;
             let received_by_day = db::recon::expected_vs_received(&client, run_id).await?;
             let anomalies = db::recon::anomaly_count(&client, &scope).await?;
+            let facts = db::recon::scope_facts(&client, &scope).await?;
             let data = report::ReportData {
                 run_id,
                 scope: &scope,
@@ -518,6 +523,9 @@ async fn main() -> Result<std::process::ExitCode> {
                 items: &items,
                 received_by_day: &received_by_day,
                 anomalies,
+                facts: &facts,
+                lang,
+                generated_at: chrono::Local::now().fixed_offset(),
             };
             if let Some(path) = html {
                 std::fs::write(&path, report::html(&data)).with_context(|| format!("writing {}", path.display()))?;

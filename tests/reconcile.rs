@@ -14,6 +14,7 @@ use syncrocardpay_core::formats::cielo::sample::{self, SampleSpec, Scenario};
 use syncrocardpay_core::formats::merchant::Mapping;
 use syncrocardpay_core::pipeline::{ingest_file, ingest_merchant_sales, IngestMode, Outcome};
 use syncrocardpay_core::reconcile::fees::read_rates;
+use syncrocardpay_core::reconcile::report::Lang;
 use syncrocardpay_core::reconcile::{MissingInput, Scope, Settings, Status};
 
 fn d(s: &str) -> NaiveDate {
@@ -440,34 +441,79 @@ fn headless(browser: &str, profile: &std::path::Path, args: &[&str]) -> std::pro
         .expect("run chromium")
 }
 
+/// Checks run inside Chromium on the report, shown in a 1 280 px frame (the page a finance team opens): the
+/// page's width, cells that must not wrap or be cut, the table's sort, grouping and filter (driven the way a
+/// person does: the address's `#`, a click, typing). The results are written into the harness page, which
+/// `--dump-dom` prints.
+const HARNESS: &str = r#"<!DOCTYPE html><html><body><pre id="result">pending</pre>
+<iframe id="f" style="width:1280px;height:900px;border:0"></iframe><script>
+var f=document.getElementById('f');
+f.onload=function(){var d=f.contentDocument,w=f.contentWindow,r={};
+ try{
+ r.lang=d.documentElement.lang;
+ r.pageWidth=d.documentElement.scrollWidth;
+ var table=d.getElementById('open-items'),rows=[].slice.call(table.tBodies[0].rows);
+ r.tableWidth=Math.ceil(table.getBoundingClientRect().right);
+ r.groups=rows.filter(function(x){return x.className==='group';}).map(function(x){return x.textContent;});
+ var items=rows.filter(function(x){return x.className!=='group';});
+ r.items=items.length;
+ var cut=[],wrapped=[];
+ items.forEach(function(x){[].slice.call(x.querySelectorAll('td.n,td.d')).forEach(function(c){
+   if(c.scrollWidth>c.clientWidth)cut.push(c.textContent);
+   if(w.getComputedStyle(c).whiteSpace!=='nowrap')wrapped.push(c.textContent);});});
+ r.cut=cut;r.wrapped=wrapped;
+ var sorted=true,prev={};
+ rows.forEach(function(x){if(x.className==='group'){prev={};return;}var v=parseFloat(x.cells[9].getAttribute('data-v'));if(prev.v!==undefined&&v>prev.v)sorted=false;prev.v=v;});
+ r.sortedDescWithinGroups=sorted;
+ r.ariaSort=table.tHead.rows[0].cells[9].getAttribute('aria-sort');
+ table.tHead.rows[0].cells[9].click();
+ var first=[].slice.call(table.tBodies[0].rows).filter(function(x){return x.className!=='group';}).map(function(x){return parseFloat(x.cells[9].getAttribute('data-v'));});
+ r.ascAfterClick=first.every(function(v,i){return i===0||first[i-1]<=v||table.tBodies[0].rows[i].className==='group';});
+ r.hashAfterClick=w.location.hash;
+ d.getElementById('group-by').value='';d.getElementById('group-by').dispatchEvent(new Event('change'));
+ var area=d.getElementById('filter-area');area.value='fees';area.dispatchEvent(new Event('change'));
+ r.feeRows=[].slice.call(table.tBodies[0].rows).map(function(x){return x.getAttribute('data-area');});
+ r.shownFees=d.getElementById('shown').textContent;
+ area.value='';area.dispatchEvent(new Event('change'));
+ var q=d.getElementById('filter-text');q.value='no such thing anywhere';q.dispatchEvent(new Event('input'));
+ r.shownNoMatch=d.getElementById('shown').textContent;r.rowsNoMatch=table.tBodies[0].rows.length;
+ }catch(e){r.error=String(e);}
+ document.getElementById('result').textContent=JSON.stringify(r);};
+f.src='report.html#sort=9:desc&group=status';
+</script></body></html>"#;
+
 #[tokio::test]
-async fn the_html_report_renders_in_headless_chromium_with_the_headline_numbers() {
+async fn the_html_report_renders_in_headless_chromium_in_portuguese_and_english_and_its_table_works() {
     let Some(browser) = chromium() else { return };
     let mut db = TestDb::new("recon_report").await;
     let planted = vec![
         Scenario::NeverCaptured { merchant: 0, sale: 2 },
         Scenario::FeeAbove { merchant: 0, sale: 4, points: Decimal::new(30, 2) },
         Scenario::NeverPaid { merchant: 0, sale: 6 },
+        Scenario::PaidLate { merchant: 0, sale: 11, days: 3 },
+        Scenario::ChargebackOfUnknownSale { merchant: 0, day: 5, amount: Decimal::new(1234567, 2) },
     ];
     let run = load_and_reconcile(&mut db, &spec(planted)).await;
     let dir = tempfile::tempdir().unwrap();
     let html = dir.path().join("report.html");
     let csv = dir.path().join("csv");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_syncrocardpay"))
-        .args(["report", "--from", FROM, "--to", TO, "--html"])
-        .arg(&html)
-        .arg("--csv")
-        .arg(&csv)
-        .env("DATABASE_URL", &db.url)
-        .output()
-        .unwrap();
+    // The report defaults to `reconcile`'s scope; the run over it is the one stored above (same scope).
+    let report = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_syncrocardpay"))
+            .arg("report")
+            .args(args)
+            .env("DATABASE_URL", &db.url)
+            .output()
+            .unwrap()
+    };
+    let out = report(&["--from", FROM, "--to", TO, "--html", html.to_str().unwrap(), "--csv", csv.to_str().unwrap()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(
         String::from_utf8_lossy(&out.stdout).contains(&format!("report of run {}", run.run_id)),
         "the stored run is reported"
     );
     let text = std::fs::read_to_string(&html).unwrap();
-    for external in ["src=\"http", "href=\"http", "url(http", "<script", "@import"] {
+    for external in ["src=", "href=\"http", "url(", "@import", "fetch(", "XMLHttpRequest"] {
         assert!(!text.contains(external), "self-contained: found {external}");
     }
 
@@ -476,27 +522,107 @@ async fn the_html_report_renders_in_headless_chromium_with_the_headline_numbers(
     let dom = headless(browser, profile.path(), &["--dump-dom", &url]);
     assert!(dom.status.success(), "{}", String::from_utf8_lossy(&dom.stderr));
     let dom_text = String::from_utf8_lossy(&dom.stdout);
+    let console = |stderr: &[u8]| -> Vec<String> {
+        String::from_utf8_lossy(stderr)
+            .lines()
+            .filter(|l| l.contains("CONSOLE") || l.contains("Uncaught") || l.contains("Failed to load resource"))
+            .map(str::to_string)
+            .collect()
+    };
+    assert!(console(&dom.stderr).is_empty(), "console errors: {:?}", console(&dom.stderr));
+    // Portuguese by default: the headline numbers, in Brazilian format.
     let stake = syncrocardpay_core::reconcile::brl(run.totals.open_at_stake);
+    assert!(dom_text.contains("<html lang=\"pt-BR\">"), "{dom_text}");
     assert!(dom_text.contains(&format!("<b id=\"items\">{}</b>", run.totals.items)), "{dom_text}");
     assert!(dom_text.contains(&format!("<b id=\"open\">{}</b>", run.totals.open)));
     assert!(dom_text.contains(&format!("<b id=\"at-stake\">{stake}</b>")));
-    // The statements' anomalies are counted (the sample's files have none).
-    assert!(dom_text.contains("<b id=\"anomalies\">0</b>"), "{dom_text}");
-    let overcharged = run
-        .totals
-        .by_status
-        .iter()
-        .find(|s| s.status == syncrocardpay_core::reconcile::Status::Overcharged)
-        .unwrap()
-        .count;
-    assert_eq!(run.totals.open, 2 + overcharged, "never captured, never paid, and each overcharged line");
+    assert!(dom_text.contains("<b id=\"anomalies\">0</b>"), "the sample's files have no anomaly: {dom_text}");
+    assert!(dom_text.contains("Conciliação de 01/09/2026 a 04/10/2026") && dom_text.contains("Gerado em"));
+    for label in [
+        "não capturada pela adquirente",
+        "vencida e não paga",
+        "taxa acima do contrato",
+        "chargeback sem explicação",
+        "paga com atraso",
+    ] {
+        assert!(dom_text.contains(label), "status named in Portuguese: {label}");
+    }
+    for s in &run.totals.by_status {
+        let label = syncrocardpay_core::reconcile::report::status_label(s.status, Lang::PtBr);
+        assert!(dom_text.contains(&format!("<td>{label}</td>")), "{s:?}");
+        assert!(!dom_text.contains(&format!(">{}<", s.status.as_str())), "no status shown by its code: {s:?}");
+    }
+    // Names, not codes: the sample's brands and products are catalogued.
+    assert!(dom_text.contains("Visa") && dom_text.contains("Crédito"), "brand and product names");
+    // The period's gross, fee and net are the loaded sales' (within the scope).
+    let row = db
+        .client
+        .query_one(
+            &format!(
+                "SELECT sum(gross_amount), sum(abs(fee_amount)), sum(net_amount), count(DISTINCT unique_sale_code)
+                   FROM fact_card_transaction WHERE file_type = '03'
+                    AND coalesce(authorization_date, capture_date) BETWEEN '{FROM}' AND '{TO}'"
+            ),
+            &[],
+        )
+        .await
+        .unwrap();
+    let brl = syncrocardpay_core::reconcile::brl;
+    assert!(dom_text.contains(&format!("id=\"period-gross\">{}<", brl(row.get(0)))), "{dom_text}");
+    assert!(dom_text.contains(&format!("id=\"period-fee\">{}<", brl(row.get(1)))));
+    assert!(dom_text.contains(&format!("id=\"period-net\">{}<", brl(row.get(2)))));
+    assert!(dom_text.contains(&format!("id=\"period-sales\">{}<", row.get::<_, i64>(3))));
+    // The files it was made from, each named.
+    let files = db.count("SELECT count(*) FROM statement_file WHERE status = 'loaded'").await;
+    assert!(files >= 5, "{files}");
+    assert!(dom_text.contains("CIELO03_") && dom_text.contains("CIELO04_"), "source files listed");
     assert!(dom_text.contains("id=\"chart-days\"") && dom_text.contains("id=\"chart-fees\""), "both charts rendered");
-    let console: Vec<String> = String::from_utf8_lossy(&dom.stderr)
-        .lines()
-        .filter(|l| l.contains("CONSOLE") || l.contains("Uncaught") || l.contains("Failed to load resource"))
-        .map(str::to_string)
-        .collect();
-    assert!(console.is_empty(), "console errors: {console:?}");
+    assert!(dom_text.contains("R$ 0</text>"), "the amount axis starts at zero, labelled");
+
+    // The table in a 1 280 px frame: it fits, amounts and dates neither wrap nor are cut; sorted and grouped
+    // by the address, re-sorted by a click, filtered by area and by text.
+    std::fs::write(dir.path().join("harness.html"), HARNESS).unwrap();
+    let harness = format!("file://{}", dir.path().join("harness.html").display());
+    let checked = headless(
+        browser,
+        profile.path(),
+        &["--allow-file-access-from-files", "--virtual-time-budget=5000", "--dump-dom", &harness],
+    );
+    let checked_text = String::from_utf8_lossy(&checked.stdout);
+    let json = checked_text
+        .split("<pre id=\"result\">")
+        .nth(1)
+        .and_then(|t| t.split("</pre>").next())
+        .unwrap_or_else(|| panic!("no result: {checked_text}"))
+        .replace("&quot;", "\"")
+        .replace("&amp;", "&");
+    let r: serde_json::Value = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"));
+    assert!(r.get("error").is_none(), "{r}");
+    assert!(console(&checked.stderr).is_empty(), "console errors: {:?}", console(&checked.stderr));
+    assert_eq!(r["lang"], "pt-BR");
+    assert!(r["pageWidth"].as_i64().unwrap() <= 1280, "the page fits 1 280 px: {r}");
+    assert!(r["tableWidth"].as_i64().unwrap() <= 1280, "{r}");
+    assert_eq!(r["items"].as_u64().unwrap(), run.totals.open, "{r}");
+    assert_eq!(r["cut"].as_array().unwrap().len(), 0, "amounts and dates shown whole: {r}");
+    assert_eq!(r["wrapped"].as_array().unwrap().len(), 0, "{r}");
+    let open_statuses = run.totals.by_status.iter().filter(|s| s.open && s.count > 0).count();
+    assert_eq!(r["groups"].as_array().unwrap().len(), open_statuses, "one group per open status: {r}");
+    assert!(
+        r["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g.as_str().unwrap().starts_with("taxa acima do contrato — 1 · em risco R$")),
+        "{r}"
+    );
+    assert_eq!(r["sortedDescWithinGroups"], true, "{r}");
+    assert_eq!(r["ariaSort"], "descending");
+    assert_eq!(r["ascAfterClick"], true, "{r}");
+    assert_eq!(r["hashAfterClick"], "#sort=9:asc&group=status", "the view is kept in the address");
+    let fee_rows = r["feeRows"].as_array().unwrap();
+    assert!(!fee_rows.is_empty() && fee_rows.iter().all(|a| a == "fees"), "{r}");
+    assert_eq!(r["shownFees"], fee_rows.len().to_string());
+    assert_eq!((r["shownNoMatch"].as_str(), r["rowsNoMatch"].as_u64()), (Some("0"), Some(0)), "{r}");
 
     let png = dir.path().join("report.png");
     let shot = headless(browser, profile.path(), &[&format!("--screenshot={}", png.display()), &url]);
@@ -512,11 +638,28 @@ async fn the_html_report_renders_in_headless_chromium_with_the_headline_numbers(
     assert!(ink * 100 > pixels.len(), "the screenshot is not blank: {ink} dark pixels of {}", pixels.len());
     assert!(colours.len() > 20, "text and charts give many colours: {}", colours.len());
 
-    // The CSV export has the same numbers.
+    // The CSV export has the same numbers, codes and names.
     let totals = std::fs::read_to_string(csv.join("totals.csv")).unwrap();
-    assert!(totals.contains("sales,missing_at_acquirer,true,1,"), "{totals}");
+    assert!(totals.contains("sales,missing_at_acquirer,não capturada pela adquirente,true,1,"), "{totals}");
     let open_items = std::fs::read_to_string(csv.join("open_items.csv")).unwrap();
     assert_eq!(open_items.lines().count() as u64, run.totals.open + 1, "a header and every open item");
+
+    // In English on request: English words, English number format.
+    let en = dir.path().join("report_en.html");
+    let out = report(&["--from", FROM, "--to", TO, "--html", en.to_str().unwrap(), "--lang", "en"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let en_text = std::fs::read_to_string(&en).unwrap();
+    assert!(en_text.contains("<html lang=\"en\">") && en_text.contains("Open divergences"), "English");
+    assert!(en_text.contains("unexplained chargeback") && !en_text.contains("Divergências"), "no Portuguese");
+    let stake_en = syncrocardpay_core::reconcile::report::money(Lang::En, run.totals.open_at_stake);
+    assert!(stake_en.contains(',') && en_text.contains(&format!("<b id=\"at-stake\">{stake_en}</b>")), "{stake_en}");
+    assert!(!report(&["--html", "x.html", "--lang", "fr"]).status.success(), "an unknown language is refused");
+
+    // An empty scope says so, and why.
+    let out = report(&["--html", dir.path().join("empty.html").to_str().unwrap(), "--merchant", "9999"]);
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("nothing to reconcile") && said.contains("merchant 9999"), "{said}");
 }
 
 /// A reconciliation reads one snapshot: a sales file committed while it runs is in none of its areas —

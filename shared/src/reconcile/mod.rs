@@ -251,7 +251,9 @@ pub struct ReconItem {
     /// `actual − expected` where both exist.
     pub difference: Option<Decimal>,
     pub days_late: Option<i32>,
-    /// The fields that differ (sales: `gross`, `installments`, `brand`, `product`, `date`).
+    /// Sales: the fields that differ (`gross`, `installments`, `brand`, `product`, `date`). Adjustments: the
+    /// posting type's name as the acquirer gives it, then why it is unexplained when it is
+    /// ([`receivables::Unexplained`]: `no_sale`, `sale_not_found`, `debited_twice`).
     pub fields: Vec<String>,
     /// For people: what was found, with the figures.
     pub reason: String,

@@ -72,28 +72,57 @@ impl AdjustmentLine {
     /// The adjustment's status: its category, unless it is a cancellation or chargeback nothing explains —
     /// it names no sale, or a sale in no loaded statement, or it debits an installment a posting of its kind
     /// still debits (charged back twice) — then `unexplained_*` and why.
-    pub fn status(&self) -> (Status, Option<String>) {
+    pub fn status(&self) -> (Status, Option<(Unexplained, String)>) {
         let (unexplained, kind) = match self.category {
             Status::Cancellation => (Status::UnexplainedCancellation, "cancelled"),
             Status::Chargeback => (Status::UnexplainedChargeback, "charged back"),
             other => return (other, None),
         };
         let h = self.history;
-        if self.original_sale_code.trim().is_empty() {
-            (unexplained, Some("it names no sale".into()))
+        let why = if self.original_sale_code.trim().is_empty() {
+            (Unexplained::NoSale, "it names no sale".to_string())
         } else if !h.sale_found {
-            (unexplained, Some(format!("sale {} is in no loaded statement", self.original_sale_code)))
+            (Unexplained::SaleNotFound, format!("sale {} is in no loaded statement", self.original_sale_code))
         } else if self.net < Decimal::ZERO && h.debits - h.reversals >= 2 {
             (
-                unexplained,
-                Some(format!(
+                Unexplained::DebitedTwice,
+                format!(
                     "installment {} of sale {} was {kind} {} times and reversed {} time(s)",
                     self.installment, self.original_sale_code, h.debits, h.reversals
-                )),
+                ),
             )
         } else {
-            (self.category, None)
+            return (self.category, None);
+        };
+        (unexplained, Some(why))
+    }
+}
+
+/// Why a cancellation or chargeback is unexplained; kept in the item's `fields` after the posting type's
+/// name, by [`Unexplained::as_str`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unexplained {
+    /// It names no sale.
+    NoSale,
+    /// The sale it names is in no loaded statement.
+    SaleNotFound,
+    /// The installment is debited again while an earlier posting of its kind stands.
+    DebitedTwice,
+}
+
+impl Unexplained {
+    pub const ALL: [Unexplained; 3] = [Unexplained::NoSale, Unexplained::SaleNotFound, Unexplained::DebitedTwice];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Unexplained::NoSale => "no_sale",
+            Unexplained::SaleNotFound => "sale_not_found",
+            Unexplained::DebitedTwice => "debited_twice",
         }
+    }
+
+    pub fn parse(s: &str) -> Option<Unexplained> {
+        Unexplained::ALL.into_iter().find(|u| u.as_str() == s)
     }
 }
 
@@ -273,7 +302,10 @@ pub fn reconcile_sale(sale: &SaleLines, settings: &Settings, out: &mut dyn FnMut
             }
         };
         let (status, unexplained) = a.status();
-        let why = unexplained.map(|w| format!("; unexplained: {w}")).unwrap_or_default();
+        let why = unexplained.as_ref().map(|(_, w)| format!("; unexplained: {w}")).unwrap_or_default();
+        // The posting type's name, and why it is unexplained (for reports in any language).
+        let mut fields = vec![a.posting_name.clone()];
+        fields.extend(unexplained.map(|(u, _)| u.as_str().to_string()));
         out(ReconItem {
             area: Area::Adjustments,
             status,
@@ -290,7 +322,7 @@ pub fn reconcile_sale(sale: &SaleLines, settings: &Settings, out: &mut dyn FnMut
             actual: Some(a.net),
             difference: None,
             days_late: None,
-            fields: Vec::new(),
+            fields,
             reason: format!("{}: {} on {}, against {link}{why}", a.posting_name, brl(a.net), a.date),
             expected_ref: None,
             actual_ref: Some(a.source),

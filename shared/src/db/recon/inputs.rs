@@ -213,6 +213,16 @@ impl ReceivableLine {
 /// acquirers that pay by summary (Rede's RV; an anticipation pays the installment at the credit it brought
 /// forward, and its cost is an adjustment), and the postings that are not sales.
 pub(super) fn receivables(scope: &Scope) -> (String, Params) {
+    let sql = format!(
+        "{} ORDER BY merchant_code COLLATE \"C\", acquirer COLLATE \"C\", sale_code COLLATE \"C\"",
+        receivable_lines()
+    );
+    (sql, Params::new(scope, PAYMENT_SEARCH_DAYS as i64))
+}
+
+/// The rows of [`receivables`] (kind, merchant_code, acquirer, sale_code, installment, …, date, net, …), in
+/// no order: also what the period's money received and adjusted is summed from.
+pub(super) fn receivable_lines() -> String {
     let in_scope = "BETWEEN $1 AND $2";
     let searched = "BETWEEN $1::date - $4::int AND $2::date + $4::int";
     let card = |kind: &str, files: &[&str], dates: &str, paid_only: bool| {
@@ -247,7 +257,7 @@ pub(super) fn receivables(scope: &Scope) -> (String, Params) {
         )
     };
     let scheduled = "CASE WHEN pt.category = 'anticipation' THEN u.gross_amount ELSE u.net_amount END";
-    let sql = format!(
+    format!(
         "SELECT * FROM (
             {expected}
             UNION ALL {paid}
@@ -268,8 +278,7 @@ pub(super) fn receivables(scope: &Scope) -> (String, Params) {
               JOIN {FIRST_UR} u ON u.file_id = t.file_id AND u.ur_key = t.ur_key
              WHERE NOT pt.is_sale AND t.file_type IN ({payments}) AND t.net_amount IS NOT NULL
                AND u.payment_date {in_scope} AND ($3::text IS NULL OR e.merchant_code = $3)
-         ) lines
-         ORDER BY merchant_code COLLATE \"C\", acquirer COLLATE \"C\", sale_code COLLATE \"C\"",
+         ) lines",
         expected = card("expected", FORECAST_FILES, in_scope, false),
         paid = card("paid", PAYMENT_FILES, searched, true),
         expected_summaries = summary("expected", RV_FORECAST_FILES, in_scope, "u.net_amount"),
@@ -277,8 +286,39 @@ pub(super) fn receivables(scope: &Scope) -> (String, Params) {
         rv_payments = list(RV_PAYMENT_FILES),
         payments = list(PAYMENT_FILES),
         history = SALE_HISTORY,
-    );
-    (sql, Params::new(scope, PAYMENT_SEARCH_DAYS as i64))
+    )
+}
+
+/// The period's business per merchant and acquirer (see [`crate::reconcile::report::PeriodLine`]): sales by
+/// sale date (distinct sales, gross, fee, net); what was paid and adjusted by payment date, summed from the
+/// same lines as the receivables. Parameters as [`Params`] with the payment search days.
+pub(super) fn period_summary() -> String {
+    format!(
+        "WITH sold AS (
+            SELECT e.merchant_code, a.code AS acquirer, count(DISTINCT {SALE_CODE}) AS sales,
+                   coalesce(sum(t.gross_amount), 0) AS gross, coalesce(sum(abs(t.fee_amount)), 0) AS fee,
+                   coalesce(sum(t.net_amount), 0) AS net
+              FROM fact_card_transaction t {JOINS}
+             WHERE pt.is_sale AND t.file_type IN ({sales})
+               AND coalesce(t.authorization_date, t.capture_date) BETWEEN $1 AND $2
+               AND ($3::text IS NULL OR e.merchant_code = $3)
+             GROUP BY 1, 2),
+         moved AS (
+            SELECT merchant_code, acquirer,
+                   coalesce(sum(net) FILTER (WHERE kind = 'paid'), 0) AS received,
+                   coalesce(sum(net) FILTER (WHERE kind = 'adjustment'), 0) AS adjustments
+              FROM ({lines}) l
+             WHERE kind IN ('paid', 'adjustment') AND date BETWEEN $1 AND $2
+             GROUP BY 1, 2)
+         SELECT coalesce(s.merchant_code, m.merchant_code) AS merchant_code,
+                coalesce(s.acquirer, m.acquirer) AS acquirer, coalesce(s.sales, 0) AS sales,
+                coalesce(s.gross, 0) AS gross, coalesce(s.fee, 0) AS fee, coalesce(s.net, 0) AS net,
+                coalesce(m.received, 0) AS received, coalesce(m.adjustments, 0) AS adjustments
+           FROM sold s FULL JOIN moved m ON m.merchant_code = s.merchant_code AND m.acquirer = s.acquirer
+          ORDER BY 1, 2",
+        sales = list(SALES_FILES),
+        lines = receivable_lines(),
+    )
 }
 
 pub(super) fn receivable_line(r: &Row) -> Result<ReceivableLine> {

@@ -213,6 +213,92 @@ pub async fn anomaly_count(db: &impl GenericClient, scope: &Scope) -> Result<cra
     })
 }
 
+/// What a report says of its scope besides the run (see [`crate::reconcile::report::ScopeFacts`]): the names
+/// of the codes, the period's business per merchant and acquirer, the loaded files whose period meets the
+/// scope, and whether the merchant was ever loaded and which dates the loaded facts cover.
+pub async fn scope_facts(db: &impl GenericClient, scope: &Scope) -> Result<crate::reconcile::report::ScopeFacts> {
+    use crate::reconcile::report::{Names, PeriodLine, ScopeFacts, SourceFile};
+    let mut names = Names::default();
+    for r in db
+        .query(
+            "SELECT a.code, b.code, b.name FROM ref_brand b JOIN dim_acquirer a USING (acquirer_key)
+             UNION
+             SELECT DISTINCT a.code, pm.brand_code, pm.brand_name FROM dim_payment_method pm
+               JOIN dim_acquirer a USING (acquirer_key)
+              WHERE pm.brand_name <> '' AND NOT EXISTS (SELECT 1 FROM ref_brand b
+                     WHERE b.acquirer_key = pm.acquirer_key AND b.code = pm.brand_code)",
+            &[],
+        )
+        .await?
+    {
+        names.brands.insert((r.get(0), r.get(1)), r.get(2));
+    }
+    for r in db
+        .query("SELECT a.code, p.code, p.name FROM dim_product p JOIN dim_acquirer a USING (acquirer_key)", &[])
+        .await?
+    {
+        names.products.insert((r.get(0), r.get(1)), r.get(2));
+    }
+    for r in db.query("SELECT code, name FROM dim_acquirer", &[]).await? {
+        names.acquirers.insert(r.get(0), r.get(1));
+    }
+    let days = inputs::PAYMENT_SEARCH_DAYS;
+    let period = db
+        .query(&inputs::period_summary(), &[&scope.from, &scope.to, &scope.merchant, &days])
+        .await?
+        .iter()
+        .map(|r| PeriodLine {
+            merchant_code: r.get("merchant_code"),
+            acquirer: r.get("acquirer"),
+            sales: r.get::<_, i64>("sales") as u64,
+            gross: r.get("gross"),
+            fee: r.get("fee"),
+            net: r.get("net"),
+            received: r.get("received"),
+            adjustments: r.get("adjustments"),
+        })
+        .collect();
+    let sources = db
+        .query(
+            "SELECT file_id, file_name, coalesce(acquirer, '') AS acquirer,
+                    coalesce(file_type, file_kind, '') AS kind, coalesce(merchant_code, '') AS merchant_code,
+                    period_start, period_end, line_count, loaded_at
+               FROM statement_file
+              WHERE status = 'loaded' AND ($3::text IS NULL OR merchant_code = $3)
+                AND coalesce(period_start, processing_date) <= $2 AND coalesce(period_end, processing_date) >= $1
+              ORDER BY file_id",
+            &[&scope.from, &scope.to, &scope.merchant],
+        )
+        .await?
+        .iter()
+        .map(|r| SourceFile {
+            file_id: r.get("file_id"),
+            name: r.get("file_name"),
+            acquirer: r.get("acquirer"),
+            kind: r.get("kind"),
+            merchant_code: r.get("merchant_code"),
+            period_start: r.get("period_start"),
+            period_end: r.get("period_end"),
+            lines: r.get("line_count"),
+            loaded_at: r.get("loaded_at"),
+        })
+        .collect();
+    let merchant_known = match &scope.merchant {
+        None => None,
+        Some(m) => Some(
+            db.query_one(
+                "SELECT EXISTS (SELECT 1 FROM dim_establishment WHERE merchant_code = $1)
+                     OR EXISTS (SELECT 1 FROM statement_file WHERE merchant_code = $1 AND status = 'loaded')",
+                &[m],
+            )
+            .await?
+            .get(0),
+        ),
+    };
+    let coverage = covered_dates(db, scope.merchant.as_deref()).await?;
+    Ok(ScopeFacts { names, period, sources, merchant_known, coverage })
+}
+
 /// Reconcile a scope and keep the result: the previous run over the same scope is replaced, in the same
 /// transaction (readers see the old run or the new one, never half of either). The inputs are read from one
 /// snapshot of the facts, streamed area by area in the order the pieces of [`reconcile`] take them, and the
