@@ -3,6 +3,7 @@
 
 mod bench;
 mod print;
+mod progress_ui;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
@@ -30,6 +31,9 @@ struct Cli {
     /// SYNCROCARDPAY_DB_{HOST,PORT,USER,PASSWORD,NAME} environment variables are used if set.
     #[arg(long, env = "SYNCROCARDPAY_SSM_PREFIX", global = true)]
     ssm_prefix: Option<String>,
+    /// No progress (bars on a terminal, a line every 10 s otherwise): only results and errors.
+    #[arg(long, short, global = true)]
+    quiet: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -103,6 +107,12 @@ enum Command {
         /// Sales in the generated sample when there is no --inbox.
         #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..))]
         sample_transactions: u64,
+        /// Then write the HTML report of everything loaded (all merchants, the whole period) here.
+        #[arg(long)]
+        report: Option<PathBuf>,
+        /// The report's language: pt-BR or en.
+        #[arg(long, default_value = "pt-BR", value_parser = clap::builder::ValueParser::new(|s: &str| s.parse::<report::Lang>()))]
+        lang: report::Lang,
         #[arg(long)]
         json: bool,
     },
@@ -362,6 +372,54 @@ async fn connect_and_migrate(url: &str) -> Result<tokio_postgres::Client> {
     Ok(client)
 }
 
+/// Write the report of `scope` (the stored run over it, or a new one when there is none or `refresh`): HTML
+/// and/or CSV; each path written is printed.
+async fn write_report(
+    client: &mut tokio_postgres::Client,
+    scope: &Scope,
+    refresh: bool,
+    lang: report::Lang,
+    html: Option<&std::path::Path>,
+    csv: Option<&std::path::Path>,
+) -> Result<()> {
+    let stored = if refresh { None } else { db::recon::find_run(client, scope).await? };
+    let (run_id, settings, totals) = match stored {
+        Some(found) => found,
+        None => {
+            let today = chrono::Local::now().date_naive();
+            let as_of = db::recon::default_as_of(client, scope.merchant.as_deref(), today).await?;
+            let r = db::recon::run(client, scope, &Settings::new(as_of)).await?;
+            (r.run_id, r.settings, r.totals)
+        }
+    };
+    let items = db::recon::items(client, run_id).await?;
+    let received_by_day = db::recon::expected_vs_received(client, run_id).await?;
+    let anomalies = db::recon::anomaly_count(client, scope).await?;
+    let facts = db::recon::scope_facts(client, scope).await?;
+    let data = report::ReportData {
+        run_id,
+        scope,
+        settings: &settings,
+        totals: &totals,
+        items: &items,
+        received_by_day: &received_by_day,
+        anomalies,
+        facts: &facts,
+        lang,
+        generated_at: chrono::Local::now().fixed_offset(),
+    };
+    if let Some(path) = html {
+        std::fs::write(path, report::html(&data)).with_context(|| format!("writing {}", path.display()))?;
+        println!("{}: report of run {run_id} ({} items, {} open)", path.display(), totals.items, totals.open);
+    }
+    if let Some(dir) = csv {
+        for path in report::write_csv(dir, &data).with_context(|| format!("writing {}", dir.display()))? {
+            println!("{}", path.display());
+        }
+    }
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> Result<std::process::ExitCode> {
     // `syncrocardpay parse … | head`: when the reader goes away, end quietly as Unix tools do (the default
@@ -376,6 +434,9 @@ async fn main() -> Result<std::process::ExitCode> {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let cli = Cli::parse();
+    if !cli.quiet {
+        progress_ui::install();
+    }
     let db_opts = DbOptions { url: cli.database_url.clone(), ssm_prefix: cli.ssm_prefix.clone() };
     match cli.command {
         Command::Migrate => {
@@ -452,7 +513,7 @@ async fn main() -> Result<std::process::ExitCode> {
                 let report = match result {
                     Ok(report) => report,
                     Err(e) if !e.is_retryable_db() => {
-                        eprintln!("{what}: FAILED: {}", printable_name(&e.to_string()));
+                        progress_ui::suspend(|| eprintln!("{what}: FAILED: {}", printable_name(&e.to_string())));
                         failed += 1;
                         continue;
                     }
@@ -464,7 +525,7 @@ async fn main() -> Result<std::process::ExitCode> {
                 if json {
                     println!("{}", serde_json::to_string(&report)?);
                 } else {
-                    print::ingest_report(&report);
+                    progress_ui::suspend(|| print::ingest_report(&report));
                 }
             }
             if rejected > 0 || failed > 0 {
@@ -501,41 +562,7 @@ async fn main() -> Result<std::process::ExitCode> {
             let url = require_db(&db_opts).await?;
             let mut client = connect_and_migrate(&url).await?;
             let scope = scope_of(&client, from, to, merchant).await?;
-            let stored = if refresh { None } else { db::recon::find_run(&client, &scope).await? };
-            let (run_id, settings, totals) = match stored {
-                Some(found) => found,
-                None => {
-                    let today = chrono::Local::now().date_naive();
-                    let as_of = db::recon::default_as_of(&client, scope.merchant.as_deref(), today).await?;
-                    let r = db::recon::run(&mut client, &scope, &Settings::new(as_of)).await?;
-                    (r.run_id, r.settings, r.totals)
-                }
-            };
-            let items = db::recon::items(&client, run_id).await?;
-            let received_by_day = db::recon::expected_vs_received(&client, run_id).await?;
-            let anomalies = db::recon::anomaly_count(&client, &scope).await?;
-            let facts = db::recon::scope_facts(&client, &scope).await?;
-            let data = report::ReportData {
-                run_id,
-                scope: &scope,
-                settings: &settings,
-                totals: &totals,
-                items: &items,
-                received_by_day: &received_by_day,
-                anomalies,
-                facts: &facts,
-                lang,
-                generated_at: chrono::Local::now().fixed_offset(),
-            };
-            if let Some(path) = html {
-                std::fs::write(&path, report::html(&data)).with_context(|| format!("writing {}", path.display()))?;
-                println!("{}: report of run {run_id} ({} items, {} open)", path.display(), totals.items, totals.open);
-            }
-            if let Some(dir) = csv {
-                for path in report::write_csv(&dir, &data).with_context(|| format!("writing {}", dir.display()))? {
-                    println!("{}", path.display());
-                }
-            }
+            write_report(&mut client, &scope, refresh, lang, html.as_deref(), csv.as_deref()).await?;
         }
         Command::Unload { files } => {
             let url = require_db(&db_opts).await?;
@@ -633,7 +660,7 @@ async fn main() -> Result<std::process::ExitCode> {
                             .await
                             .with_context(|| format!("loading {name}"))?;
                         if !json {
-                            print::ingest_report(&r);
+                            progress_ui::suspend(|| print::ingest_report(&r));
                         }
                         (r.outcome != Outcome::Rejected, serde_json::to_string(&r)?)
                     }
@@ -691,6 +718,8 @@ async fn main() -> Result<std::process::ExitCode> {
             sources: SourceArgs { inbox, s3, ftps, ftps_ca_file, ftps_prefix },
             jobs,
             sample_transactions,
+            report,
+            lang,
             json,
         } => {
             let s3 = s3_url(s3);
@@ -782,6 +811,12 @@ async fn main() -> Result<std::process::ExitCode> {
             } else {
                 print::database_totals(&client).await?;
                 print::reconciliation_headline(&reconciled);
+            }
+            if let Some(path) = report {
+                let scope = scope_of(&client, None, None, None).await?;
+                write_report(&mut client, &scope, false, lang, Some(&path), None).await?;
+                let shown = std::path::absolute(&path).unwrap_or(path);
+                eprintln!("open the report in a browser: file://{}", shown.display());
             }
             if summaries.iter().any(|(_, s)| s.failed > 0 || s.rejected > 0) {
                 // Returned, never `process::exit`: what this command holds (a throwaway PostgreSQL, temp

@@ -821,3 +821,38 @@ fn a_run_killed_outright_leaves_no_database_running() {
         std::fs::read_dir(&dir).map(|d| d.map(|e| e.unwrap().file_name()).collect::<Vec<_>>())
     );
 }
+
+/// The demo ends with something to open: `run --report` writes the HTML report of everything loaded and says
+/// where. Long work shows progress — plain lines on standard error when it is not a terminal (here at every
+/// report: SYNCROCARDPAY_PROGRESS_SECONDS=0), nothing with --quiet (issue 18, item 5).
+#[tokio::test]
+async fn a_run_writes_its_report_and_shows_progress_unless_quiet() {
+    let db = TestDb::new("cli_run_report").await;
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("report.html");
+    let out = bin()
+        .args(["run", "--sample-transactions", "300", "--report"])
+        .arg(&html)
+        .env("DATABASE_URL", &db.url)
+        .env("SYNCROCARDPAY_PROGRESS_SECONDS", "0")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let said = String::from_utf8_lossy(&out.stderr);
+    let report = std::fs::read_to_string(&html).unwrap();
+    assert!(report.starts_with("<!DOCTYPE html><html lang=\"pt-BR\">") && report.contains("Divergências em aberto"));
+    let shown = std::path::absolute(&html).unwrap();
+    assert!(said.contains(&format!("open the report in a browser: file://{}", shown.display())), "{said}");
+    assert!(said.lines().any(|l| l.contains("CIELO03_") && l.contains("100% read (") && l.contains(" rows")), "{said}");
+    assert!(said.contains("reconciling ") && said.contains(": fees, "), "the reconciliation's areas: {said}");
+
+    let quiet = bin()
+        .args(["run", "--quiet", "--sample-transactions", "300"])
+        .env("DATABASE_URL", &db.url)
+        .env("SYNCROCARDPAY_PROGRESS_SECONDS", "0")
+        .output()
+        .unwrap();
+    assert!(quiet.status.success());
+    let said = String::from_utf8_lossy(&quiet.stderr);
+    assert!(!said.contains("% read") && !said.contains("reconciling "), "--quiet: {said}");
+}

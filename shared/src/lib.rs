@@ -10,6 +10,7 @@ pub mod formats;
 pub mod logging;
 pub mod model;
 pub mod pipeline;
+pub mod progress;
 pub mod reconcile;
 #[cfg(feature = "sources")]
 pub mod remote;

@@ -240,7 +240,13 @@ pub async fn ingest_merchant_sales(
 
 /// How a file's bytes become validated records and a summary (a statement format, or a merchant CSV).
 type Reader = Arc<
-    dyn Fn(File, &str, &mut dyn FnMut(Record) -> ControlFlow<()>) -> std::io::Result<StatementSummary> + Send + Sync,
+    dyn Fn(
+            crate::progress::Reading<File>,
+            &str,
+            &mut dyn FnMut(Record) -> ControlFlow<()>,
+        ) -> std::io::Result<StatementSummary>
+        + Send
+        + Sync,
 >;
 
 /// Ingest one file read by `reader`; `name` is its delivery name when it is not the path's (an archive's
@@ -287,6 +293,7 @@ async fn ingest_with(
     }
     let file = store::register(db, &sha256, size, &name, source).await?;
     report.file_id = file.file_id;
+    crate::progress::file(&name, crate::progress::FileEvent::Started { bytes: size });
 
     // Whatever goes wrong from here is recorded on the file (a `failed` delivery with the error), so a file
     // that cannot be loaded says why instead of staying `received` in silence.
@@ -306,9 +313,11 @@ async fn ingest_with(
             let p = path.to_path_buf();
             let file_name = name.clone();
             let parser = tokio::task::spawn_blocking(move || -> Result<StatementSummary> {
-                let input = File::open(&p).map_err(|e| Error::io(&p, e))?;
+                let input = crate::progress::Reading::new(File::open(&p).map_err(|e| Error::io(&p, e))?, &file_name);
+                let rows = input.rows();
                 let mut batch = Vec::with_capacity(BATCH);
                 let mut sink = |record: Record| {
+                    rows.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     batch.push(record);
                     if batch.len() >= BATCH
                         && sender.blocking_send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))).is_err()
@@ -359,6 +368,8 @@ async fn ingest_with(
         }
         report.outcome = Outcome::Staged;
         if mode == IngestMode::StageAndLoad {
+            let rows = report.summary.as_ref().map_or(0, |s| s.lines);
+            crate::progress::file(&name, crate::progress::FileEvent::Loading { rows });
             match store::load_staged_with(&tx, file.file_id, direct.as_ref()).await? {
                 LoadResult::Loaded(counts) => {
                     report.outcome = Outcome::Loaded;
@@ -379,6 +390,7 @@ async fn ingest_with(
         Ok(report)
     }
     .await;
+    crate::progress::file(&name, crate::progress::FileEvent::Done);
     if let Err(e) = &result {
         if !e.is_retryable_db() {
             let _ = store::record_failure(db, file.file_id, &name, source, &e.to_string()).await;

@@ -344,17 +344,23 @@ pub async fn run(db: &mut Client, scope: &Scope, settings: &Settings) -> Result<
     phase("previous run removed", fetching, Default::default());
     let available = inputs::available(&tx, scope).await?;
     let mut sink = sink::Sink::new(&tx, scope, settings, &available, run_id).await?;
+    sink.start("sales");
     fetching += reconcile_sales(&tx, scope, settings, &mut sink).await?;
     phase("sales", fetching, sink.writing);
+    sink.start("receivables");
     fetching += reconcile_receivables(&tx, scope, settings, &mut sink).await?;
     phase("receivables and adjustments", fetching, sink.writing);
+    sink.start("fees");
     fetching += audit_fees(&tx, scope, settings, &mut sink).await?;
     phase("fees", fetching, sink.writing);
+    sink.start("writing");
+    let label = sink.label.clone();
     let totals = sink.finish(&tx).await?;
     let totals_json = serde_json::to_value(&totals).map_err(|e| crate::Error::Other(e.to_string()))?;
     tx.execute("UPDATE recon_run SET totals = $2, finished_at = now() WHERE run_id = $1", &[&run_id, &totals_json])
         .await?;
     tx.commit().await?;
+    crate::progress::reconcile(&label, "done", totals.items);
     tracing::info!(run_id, items = totals.items, open = totals.open, "reconciled");
     Ok(RunReport {
         run_id,

@@ -33,7 +33,16 @@ pub(super) struct Sink<'a> {
     tally: Tally,
     /// Time spent writing.
     pub(super) writing: std::time::Duration,
+    /// For progress reports: the scope as people read it, the area being reconciled, the items made so far
+    /// and at the last report.
+    pub(super) label: String,
+    pub(super) area: &'static str,
+    made: u64,
+    reported: u64,
 }
+
+/// Items between two progress reports.
+const REPORT_EVERY_ITEMS: u64 = 50_000;
 
 impl<'a> Sink<'a> {
     pub(super) async fn new(
@@ -58,12 +67,29 @@ impl<'a> Sink<'a> {
             written: 0,
             tally: Tally::new(settings),
             writing: Default::default(),
+            label: format!(
+                "{} to {}{}",
+                scope.from,
+                scope.to,
+                scope.merchant.as_deref().map(|m| format!(", merchant {m}")).unwrap_or_default()
+            ),
+            area: "",
+            made: 0,
+            reported: 0,
         })
+    }
+
+    /// Say which area is being reconciled now (and report it).
+    pub(super) fn start(&mut self, area: &'static str) {
+        self.area = area;
+        self.reported = self.made;
+        crate::progress::reconcile(&self.label, area, self.made);
     }
 
     /// Take an item of the run; one about something outside the scope (read only to match what is inside
     /// it) is dropped, one a missing input leaves unanswered is counted as such.
     pub(super) fn push(&mut self, item: ReconItem) {
+        self.made += 1;
         if let Some(item) = self.tally.take(self.scope, self.available, item) {
             match item.settled() {
                 Some(link) => self.links.push(link),
@@ -74,6 +100,10 @@ impl<'a> Sink<'a> {
 
     /// Send the batch when it is full.
     pub(super) async fn flush_if_full(&mut self, tx: &Transaction<'_>) -> Result<()> {
+        if self.made - self.reported >= REPORT_EVERY_ITEMS {
+            self.reported = self.made;
+            crate::progress::reconcile(&self.label, self.area, self.made);
+        }
         if self.buffer.len() >= BATCH_ITEMS {
             self.flush(tx).await?;
         }
