@@ -1,0 +1,140 @@
+//! Bank statements (issue 19, item 1) against every real and third-party file in `../shared/fixtures/bank`:
+//! each reads with its own count of entries, balances and totals, its account, and the quirks it is known
+//! for kept as anomalies (docs/formats.md, bank statements).
+
+mod common;
+
+use common::fixtures::fixture;
+use rust_decimal::Decimal;
+use std::str::FromStr;
+use syncrocardpay_core::formats::bank::{read_all, BankFormat};
+use syncrocardpay_core::formats::AnomalyKind;
+
+fn dec(s: &str) -> Decimal {
+    Decimal::from_str(s).unwrap()
+}
+
+/// Count the `<STMTTRN>` elements and read the first `<BALAMT>` by plain text search — independently of
+/// the reader under test.
+fn independent_ofx_figures(bytes: &[u8]) -> (usize, Option<Decimal>, String) {
+    let text = String::from_utf8_lossy(bytes).to_uppercase();
+    let count = text.matches("<STMTTRN>").count();
+    let value_after = |tag: &str| {
+        text.find(tag).map(|i| {
+            let rest = &text[i + tag.len()..];
+            rest[..rest.find(['<', '\r', '\n']).unwrap_or(rest.len())].trim().to_string()
+        })
+    };
+    let balance = value_after("<BALAMT>").map(|v| dec(&v.replace(',', ".")));
+    (count, balance, value_after("<ACCTID>").unwrap_or_default())
+}
+
+#[test]
+fn every_ofx_fixture_reads_with_its_entries_balance_and_account() {
+    let expected: [(&str, usize); 7] = [
+        ("ofx-reader__ofx-reader__BancodoBrasil.ofx", 7),
+        ("ofx-reader__ofx-reader__bb.ofx", 81),
+        ("ofx-reader__ofx-reader__Bradesco.ofx", 6),
+        ("ofx-reader__ofx-reader__CaixaEconomicaFederal.ofx", 3),
+        ("ofx-reader__ofx-reader__Itau.ofx", 17),
+        ("ofx-reader__ofx-reader__nubank.ofx", 0),
+        ("ofx-reader__ofx-reader__sicredi.ofx", 54),
+    ];
+    for (name, count) in expected {
+        let Some(path) = fixture(&format!("bank/{name}")) else { return };
+        let bytes = std::fs::read(&path).unwrap();
+        let (summary, entries) = read_all(&bytes, name);
+        assert!(summary.is_valid(), "{name}: {:#?}", summary.errors);
+        assert_eq!(summary.format, Some(BankFormat::Ofx));
+        let (stmttrn, balance, acctid) = independent_ofx_figures(&bytes);
+        let count = if count == 0 { stmttrn } else { count };
+        assert_eq!(stmttrn, count, "{name}: the file's own count");
+        assert_eq!(entries.len(), count, "{name}");
+        assert_eq!(summary.entries(), count as u64);
+        let account = &summary.accounts[0];
+        assert_eq!(account.account.number.to_uppercase(), acctid, "{name}");
+        assert_eq!(account.closing_balance, balance, "{name}: LEDGERBAL");
+        let credits: Decimal = entries.iter().map(|e| e.amount).filter(|a| *a > Decimal::ZERO).sum();
+        assert_eq!(account.credits, credits);
+        assert!(entries.iter().all(|e| e.memo == e.memo.trim() && e.bank_id == e.bank_id.trim()), "{name}: trimmed");
+    }
+}
+
+#[test]
+fn the_ofx_quirks_of_real_banks_are_read_and_kept_as_anomalies() {
+    let read = |name: &str| {
+        let path = fixture(&format!("bank/{name}"))?;
+        Some(read_all(&std::fs::read(path).unwrap(), name))
+    };
+    let kinds = |s: &syncrocardpay_core::formats::bank::BankStatementSummary| {
+        s.anomalies.iter().map(|a| a.kind).collect::<Vec<_>>()
+    };
+    // Banco do Brasil 2016: a header split by carriage returns only, Latin-1 text, two entries with the
+    // same FITID (both kept, numbered apart only if everything else is equal too).
+    let Some((s, entries)) = read("ofx-reader__ofx-reader__BancodoBrasil.ofx") else { return };
+    assert_eq!(s.encoding, "windows-1252");
+    let repeated: Vec<_> = entries.iter().filter(|e| e.bank_id == "201606031433760").collect();
+    assert_eq!(repeated.len(), 2, "{entries:#?}");
+    assert_eq!(repeated[0].amount, dec("-200.00"));
+    assert!(repeated[0].memo.contains("cartão"), "Latin-1 decoded: {}", repeated[0].memo);
+    assert_eq!(kinds(&s).iter().filter(|k| **k == AnomalyKind::RepeatedId).count(), 2);
+    assert_eq!(s.accounts[0].account.number, "54321-9");
+    // Bradesco: DTSERVER of zeros is ignored (it carries no statement data), not a rejection.
+    let Some((s, entries)) = read("ofx-reader__ofx-reader__Bradesco.ofx") else { return };
+    assert!(kinds(&s).contains(&AnomalyKind::UnreadableOptionalField), "{:?}", s.anomalies);
+    assert_eq!(entries.len(), 6);
+    // Nubank: UTF-8 although CHARSET says 1252; a card statement without BANKTRANLIST still has its entries.
+    let Some((s, entries)) = read("ofx-reader__ofx-reader__nubank.ofx") else { return };
+    assert_eq!(s.encoding, "utf-8");
+    assert!(kinds(&s).contains(&AnomalyKind::CharsetNotAsDeclared), "{:?}", s.anomalies);
+    assert!(!entries.is_empty(), "no silent loss of a card statement's entries");
+    // Sicredi: a FITID of " -4" is "-4".
+    let Some((_, entries)) = read("ofx-reader__ofx-reader__sicredi.ofx") else { return };
+    assert!(entries.iter().any(|e| e.bank_id == "-4"));
+    // Caixa: date-only period bounds.
+    let Some((s, _)) = read("ofx-reader__ofx-reader__CaixaEconomicaFederal.ofx") else { return };
+    assert_eq!(s.accounts[0].period_start.map(|d| d.to_string()).as_deref(), Some("2016-06-01"));
+}
+
+#[test]
+fn every_cnab240_fixture_reads_and_its_lot_and_file_trailers_agree() {
+    for bank in ["bb", "bradesco", "caixa", "daycoval", "itau", "santander"] {
+        let name = format!("marcodpt__cnab__conciliacao_{bank}.txt");
+        let Some(path) = fixture(&format!("bank/{name}")) else { return };
+        let bytes = std::fs::read(path).unwrap();
+        let (s, entries) = read_all(&bytes, &name);
+        assert!(s.is_valid(), "{name}: {:#?}", s.errors);
+        assert_eq!(s.format, Some(BankFormat::Cnab240));
+        assert_eq!(entries.len(), 9, "{name}");
+        // The trailer de lote's sums, read here by position, are the entries'.
+        let text = String::from_utf8_lossy(&bytes);
+        let trailer = text.lines().find(|l| l.as_bytes().get(7) == Some(&b'5')).unwrap();
+        let amount = |a: usize, b: usize| Decimal::new(trailer[a - 1..b].parse::<i64>().unwrap(), 2);
+        let a = &s.accounts[0];
+        assert_eq!((a.debits, a.credits), (amount(177, 194), amount(195, 212)), "{name}");
+        let credits: Decimal = entries.iter().map(|e| e.amount).filter(|x| *x > Decimal::ZERO).sum();
+        assert_eq!(a.credits, credits);
+        // These generated files' balances do not follow from their entries; the closing one is partial
+        // (position P): kept as an anomaly, not a rejection.
+        assert_eq!(&trailer[169..170], "P");
+        assert!(s.anomalies.iter().any(|x| x.kind == AnomalyKind::BalanceNotFinal), "{name}: {:?}", s.anomalies);
+        assert!(entries.iter().all(|e| e.category.is_some() && !e.memo.is_empty()), "{name}");
+    }
+    // The real Itaú mini-file (2013): its header de arquivo came cut to 171 bytes — read, kept as an
+    // anomaly; one credit of 6.01, opening 50.00, closing 56.01.
+    let Some(path) = fixture("bank/autogeral__CNAB__itau_extrato240_lines.txt") else { return };
+    let (s, entries) = read_all(&std::fs::read(path).unwrap(), "itau");
+    assert!(s.is_valid(), "{:#?}", s.errors);
+    assert_eq!(s.anomalies.len(), 1);
+    assert_eq!((s.anomalies[0].line, s.anomalies[0].kind), (1, AnomalyKind::RightTrimmedLine));
+    assert_eq!(entries.len(), 1);
+    let e = &entries[0];
+    assert_eq!(
+        (e.amount, e.date.to_string(), e.memo.as_str()),
+        (dec("6.01"), "2013-05-20".into(), "DESBLOQUEIO JUDICIAL")
+    );
+    assert_eq!(e.category.as_deref(), Some("205"));
+    let a = &s.accounts[0];
+    assert_eq!((a.opening_balance, a.closing_balance), (Some(dec("50.00")), Some(dec("56.01"))));
+    assert_eq!(a.account.bank, "341");
+}
