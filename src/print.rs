@@ -64,6 +64,12 @@ pub fn summary(s: &StatementSummary) {
         s.size_bytes,
         s.sha256
     );
+    if s.file_type.as_ref().is_some_and(|t| t.kind == "bank_statement") {
+        // A bank statement: its entries and accounts are counted above; its balances and trailers were checked.
+        println!("  balances and trailers: checked (a bank statement is validated, not loaded yet)");
+        print_issues(s);
+        return;
+    }
     totals("receivable units", &s.receivable_units);
     totals("transactions", &s.transactions);
     for (label, t) in [
@@ -99,6 +105,12 @@ pub fn summary(s: &StatementSummary) {
         ),
         None => println!("  trailer: not checked"),
     }
+    print_issues(s);
+}
+
+/// A file's errors, then its anomalies.
+fn print_issues(s: &StatementSummary) {
+    let file = printable_name(&s.file);
     if s.error_count > 0 {
         println!("  errors: {} (showing {})", s.error_count, s.errors.len());
         for e in &s.errors {

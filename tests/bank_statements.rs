@@ -138,3 +138,31 @@ fn every_cnab240_fixture_reads_and_its_lot_and_file_trailers_agree() {
     assert_eq!((a.opening_balance, a.closing_balance), (Some(dec("50.00")), Some(dec("56.01"))));
     assert_eq!(a.account.bank, "341");
 }
+
+/// `parse` validates a bank statement and prints what it found; `ingest` refuses it by name, not as an
+/// unknown file (loading bank statements is issue 19's next item).
+#[test]
+fn parse_validates_a_bank_statement_and_ingest_refuses_it_by_name() {
+    let Some(ofx) = fixture("bank/ofx-reader__ofx-reader__BancodoBrasil.ofx") else { return };
+    let Some(cnab) = fixture("bank/marcodpt__cnab__conciliacao_itau.txt") else { return };
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_syncrocardpay"))
+        .arg("parse")
+        .arg(&ofx)
+        .arg(&cnab)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("BancodoBrasil.ofx: VALID") && text.contains("file type OFX (bank_statement)"), "{text}");
+    assert!(text.contains("accounts=1 entries=7") && text.contains("repeated_id"), "{text}");
+    assert!(text.contains("conciliacao_itau.txt: VALID") && text.contains("accounts=1 entries=9"), "{text}");
+    // The acquirers' reader (what `ingest` streams files through) names it.
+    let mut records = 0;
+    let s = syncrocardpay_core::formats::read_statement(std::fs::File::open(&cnab).unwrap(), "x", &mut |_| {
+        records += 1;
+        std::ops::ControlFlow::Continue(())
+    })
+    .unwrap();
+    assert!(!s.is_valid() && records == 0);
+    assert!(s.errors[0].reason.starts_with("a bank statement (CNAB 240 extrato)"), "{:?}", s.errors);
+}

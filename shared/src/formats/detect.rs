@@ -49,6 +49,13 @@ pub(crate) fn classify_family(first_line: &[u8]) -> Result<(&'static super::Fami
     if let Some(found) = super::FAMILIES.iter().find_map(|f| (f.recognise)(first_line).map(|d| (f, d))) {
         return Ok(found);
     }
+    if let Some(format) = super::bank::detect_first_line(first_line) {
+        return Err(format!(
+            "a bank statement ({}): `syncrocardpay parse` validates it; loading bank statements is not supported \
+             yet (issue 19)",
+            format.describe()
+        ));
+    }
     let start = latin1(&first_line[..first_line.len().min(40)]);
     Err(format!(
         "not a recognised statement header (starts with {start:?}); expected Cielo EDI (\"CIELO\" at column 43), \

@@ -634,6 +634,16 @@ pub fn read_statement<R: Read>(
 
 /// Validate only: the summary of a statement, without keeping any record.
 pub fn validate_statement<R: Read>(input: R, file: &str) -> io::Result<StatementSummary> {
+    // A bank statement is validated by its own reader (it is not loaded yet: `read_statement` refuses it by
+    // name).
+    let mut input = BufReader::with_capacity(64 * 1024, input);
+    if bank::detect(io::BufRead::fill_buf(&mut input)?).is_some() {
+        let mut bytes = Vec::new();
+        input.take(bank::MAX_BANK_STATEMENT_BYTES as u64 + 1).read_to_end(&mut bytes)?;
+        let (sha256, size) = sha256_of(&bytes[..])?;
+        let s = bank::read_bank_statement(&bytes, file, &mut |_| {});
+        return Ok(s.as_statement_summary(size, sha256));
+    }
     read_statement(input, file, &mut |_| ControlFlow::Continue(()))
 }
 

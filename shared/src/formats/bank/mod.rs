@@ -35,6 +35,29 @@ impl BankFormat {
             BankFormat::Cnab240 => "cnab240",
         }
     }
+
+    /// For people: `OFX`, `CNAB 240 extrato`.
+    pub fn describe(self) -> &'static str {
+        match self {
+            BankFormat::Ofx => "OFX",
+            BankFormat::Cnab240 => "CNAB 240 extrato",
+        }
+    }
+}
+
+/// Whether a file's first line is that of a bank statement: an OFX header or body start, or a CNAB 240
+/// header de arquivo (lote 0000, registro 0) — for telling such a file apart from an acquirer's by name.
+pub fn detect_first_line(line: &[u8]) -> Option<BankFormat> {
+    let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
+    let start = line.iter().position(|b| !b.is_ascii_whitespace()).map_or(&line[..0], |i| &line[i..]);
+    if start.starts_with(b"OFXHEADER")
+        || start.starts_with(b"<OFX>")
+        || start.starts_with(b"<?xml") && line.windows(5).any(|w| w == b"<?OFX")
+    {
+        return Some(BankFormat::Ofx);
+    }
+    let is_digits = |b: &[u8]| b.iter().all(u8::is_ascii_digit);
+    (line.len() >= 143 && is_digits(&line[..8]) && &line[3..8] == b"00000").then_some(BankFormat::Cnab240)
 }
 
 /// A bank account as the statement names it ("conta"): the bank's code, the branch ("agência") and the
@@ -115,6 +138,35 @@ impl BankStatementSummary {
 
     pub fn is_valid(&self) -> bool {
         self.error_count == 0 && self.format.is_some()
+    }
+
+    /// The same findings as a [`super::StatementSummary`], for what prints and stores statements: file type
+    /// `OFX` / `CNAB240` (kind `bank_statement`), the period its accounts cover, the entries and accounts
+    /// counted, every error and anomaly.
+    pub fn as_statement_summary(&self, size_bytes: u64, sha256: String) -> super::StatementSummary {
+        let mut s = super::StatementSummary::new(&self.file);
+        s.size_bytes = size_bytes;
+        s.sha256 = sha256;
+        s.file_type = self.format.map(|f| crate::model::FileType {
+            code: match f {
+                BankFormat::Ofx => "OFX".into(),
+                BankFormat::Cnab240 => "CNAB240".into(),
+            },
+            kind: "bank_statement",
+        });
+        s.period_start = self.accounts.iter().filter_map(|a| a.period_start).min();
+        s.period_end = self.accounts.iter().filter_map(|a| a.period_end).max();
+        s.lines = self.lines;
+        s.record_counts.insert("accounts".into(), self.accounts.len() as u64);
+        s.record_counts.insert("entries".into(), self.entries());
+        s.error_count = self.error_count;
+        s.errors = self.errors.clone();
+        s.anomaly_count = self.anomalies.len() as u64;
+        s.anomalies = self.anomalies.clone();
+        if !self.is_valid() {
+            s.status = super::Validity::Rejected;
+        }
+        s
     }
 
     /// Entries of all accounts.
