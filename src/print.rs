@@ -66,7 +66,7 @@ pub fn summary(s: &StatementSummary) {
     );
     if s.file_type.as_ref().is_some_and(|t| t.kind == "bank_statement") {
         // A bank statement: its entries and accounts are counted above; its balances and trailers were checked.
-        println!("  balances and trailers: checked (a bank statement is validated, not loaded yet)");
+        println!("  balances and trailers: checked");
         print_issues(s);
         return;
     }
@@ -131,8 +131,16 @@ fn anomalies(s: &StatementSummary) {
     }
 }
 
-/// "202 URs + 2254 transactions + 2 Pix" (the kinds present; URs and transactions always).
+/// "202 URs + 2254 transactions + 2 Pix" (the kinds present; URs and transactions always, but for a bank
+/// statement: "9 bank entries (2 already loaded from an overlapping statement)").
 fn fact_counts(c: &store::LoadCounts) -> String {
+    if c.bank_entries + c.bank_entries_already_loaded > 0 && c.receivable_units + c.transactions == 0 {
+        let already = match c.bank_entries_already_loaded {
+            0 => String::new(),
+            n => format!(" ({n} already loaded from an overlapping statement)"),
+        };
+        return format!("{} bank entries{already}", c.bank_entries);
+    }
     let mut parts = vec![format!("{} URs", c.receivable_units), format!("{} transactions", c.transactions)];
     for (n, label) in [
         (c.pix_transactions, "Pix"),

@@ -139,10 +139,10 @@ fn every_cnab240_fixture_reads_and_its_lot_and_file_trailers_agree() {
     assert_eq!(a.account.bank, "341");
 }
 
-/// `parse` validates a bank statement and prints what it found; `ingest` refuses it by name, not as an
-/// unknown file (loading bank statements is issue 19's next item).
+/// `parse` validates a bank statement and prints what it found; the acquirers' reader names one rather than
+/// calling it an unknown file.
 #[test]
-fn parse_validates_a_bank_statement_and_ingest_refuses_it_by_name() {
+fn parse_validates_a_bank_statement_and_the_acquirers_reader_names_it() {
     let Some(ofx) = fixture("bank/ofx-reader__ofx-reader__BancodoBrasil.ofx") else { return };
     let Some(cnab) = fixture("bank/marcodpt__cnab__conciliacao_itau.txt") else { return };
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_syncrocardpay"))
@@ -156,7 +156,7 @@ fn parse_validates_a_bank_statement_and_ingest_refuses_it_by_name() {
     assert!(text.contains("BancodoBrasil.ofx: VALID") && text.contains("file type OFX (bank_statement)"), "{text}");
     assert!(text.contains("accounts=1 entries=7") && text.contains("repeated_id"), "{text}");
     assert!(text.contains("conciliacao_itau.txt: VALID") && text.contains("accounts=1 entries=9"), "{text}");
-    // The acquirers' reader (what `ingest` streams files through) names it.
+    // The acquirers' reader names it, should one be handed to it.
     let mut records = 0;
     let s = syncrocardpay_core::formats::read_statement(std::fs::File::open(&cnab).unwrap(), "x", &mut |_| {
         records += 1;
@@ -165,4 +165,103 @@ fn parse_validates_a_bank_statement_and_ingest_refuses_it_by_name() {
     .unwrap();
     assert!(!s.is_valid() && records == 0);
     assert!(s.errors[0].reason.starts_with("a bank statement (CNAB 240 extrato)"), "{:?}", s.errors);
+}
+
+fn ofx_of(account: &str, entries: &[(&str, &str, &str, &str)]) -> String {
+    let trns: String = entries
+        .iter()
+        .map(|(date, amount, fitid, memo)| {
+            format!("<STMTTRN><TRNTYPE>OTHER<DTPOSTED>{date}<TRNAMT>{amount}<FITID>{fitid}<MEMO>{memo}</STMTTRN>\n")
+        })
+        .collect();
+    format!(
+        "OFXHEADER:100\nDATA:OFXSGML\nVERSION:102\n\n<OFX><BANKMSGSRSV1><STMTTRNRS><STMTRS><CURDEF>BRL\n\
+         <BANKACCTFROM><BANKID>0341<ACCTID>{account}</BANKACCTFROM><BANKTRANLIST><DTSTART>20260901<DTEND>20260930\n\
+         {trns}</BANKTRANLIST></STMTRS></STMTTRNRS></BANKMSGSRSV1></OFX>\n"
+    )
+}
+
+/// Every fixture loads with its entries as facts, once: the same content again is a duplicate; a daily and a
+/// monthly statement of the same account never count an entry twice (by the bank's id where each entry has a
+/// distinct one, else by date, amount, memo and order); withdrawing a statement takes its entries out.
+#[tokio::test]
+async fn bank_statements_load_once_and_overlapping_statements_never_double_an_entry() {
+    use syncrocardpay_core::pipeline::{ingest_file, IngestMode, Outcome};
+    let Some(first) = fixture("bank/ofx-reader__ofx-reader__bb.ofx") else { return };
+    let dir = first.parent().unwrap().to_path_buf();
+    let mut db = common::db::TestDb::new("bank_load").await;
+    let mut expected = 0u64;
+    let mut paths: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    paths.sort();
+    for path in &paths {
+        let (s, _) = read_all(&std::fs::read(path).unwrap(), "x");
+        let r = ingest_file(&mut db.client, path, "test", IngestMode::StageAndLoad).await.unwrap();
+        assert_eq!(r.outcome, Outcome::Loaded, "{}: {:?}", path.display(), r.summary.map(|s| s.errors));
+        // The six generated CNAB files are the same entries of the same account number at six banks.
+        assert_eq!(r.rows.bank_entries + r.rows.bank_entries_already_loaded, s.entries(), "{}", path.display());
+        expected += r.rows.bank_entries;
+    }
+    assert_eq!(db.count("SELECT count(*) FROM fact_bank_entry").await as u64, expected);
+    assert_eq!(
+        db.count("SELECT count(*) FROM statement_file WHERE file_kind = 'bank_statement' AND status = 'loaded'").await,
+        paths.len() as i64
+    );
+    let again = ingest_file(&mut db.client, &paths[0], "test", IngestMode::StageAndLoad).await.unwrap();
+    assert_eq!(again.outcome, Outcome::Duplicate);
+    // Banco do Brasil's two entries with one FITID (same day, amount and memo) are both there.
+    let bb = db
+        .client
+        .query(
+            "SELECT dedupe_rule, occurrence FROM fact_bank_entry WHERE bank_id = '201606031433760' ORDER BY entry_no",
+            &[],
+        )
+        .await
+        .unwrap();
+    let rules: Vec<(String, i32)> = bb.iter().map(|r| (r.get(0), r.get(1))).collect();
+    assert_eq!(
+        rules,
+        [("content".to_string(), 0), ("content".to_string(), 1)],
+        "identical twins: both kept, numbered apart"
+    );
+
+    // A daily statement, then the month's that repeats its entries (and adds one): each entry once.
+    let tmp = tempfile::tempdir().unwrap();
+    let daily = tmp.path().join("daily.ofx");
+    let monthly = tmp.path().join("monthly.ofx");
+    std::fs::write(
+        &daily,
+        ofx_of("777-1", &[("20260902", "1000.00", "D1", "REDE VISA DB083323902"), ("20260902", "-5.00", "", "TARIFA")]),
+    )
+    .unwrap();
+    std::fs::write(
+        &monthly,
+        ofx_of(
+            "0000777-1",
+            &[
+                ("20260902", "1000.00", "D1", "REDE  VISA DB083323902"),
+                ("20260902", "-5.00", "", "tarifa"),
+                ("20260903", "250.00", "D3", "CIELO"),
+            ],
+        ),
+    )
+    .unwrap();
+    let d = ingest_file(&mut db.client, &daily, "test", IngestMode::StageAndLoad).await.unwrap();
+    let m = ingest_file(&mut db.client, &monthly, "test", IngestMode::StageAndLoad).await.unwrap();
+    assert_eq!((d.rows.bank_entries, d.rows.bank_entries_already_loaded), (2, 0));
+    assert_eq!((m.rows.bank_entries, m.rows.bank_entries_already_loaded), (1, 2), "same account (0000777-1 is 777-1)");
+    let sum: Decimal = db
+        .client
+        .query_one(
+            "SELECT sum(amount) FROM fact_bank_entry e JOIN dim_bank_account a USING (bank_account_key)
+              WHERE a.number_norm = '7771'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(sum, dec("1245.00"), "1000 − 5 + 250, nothing twice");
+    // Withdrawn, a statement's entries go with it.
+    let w = syncrocardpay_core::db::store::withdraw(&mut db.client, &m.file_id.to_string()).await.unwrap();
+    assert_eq!(w.facts.bank_entries, 1);
+    assert_eq!(db.count(&format!("SELECT count(*) FROM fact_bank_entry WHERE file_id = {}", m.file_id)).await, 0);
 }

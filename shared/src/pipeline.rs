@@ -112,9 +112,107 @@ pub async fn ingest_named(
         .await
         .map_err(blocking_err)??;
     match compression {
-        None => ingest_with(db, path, Some(name.to_string()), source, mode, statement_reader()).await,
+        None => ingest_statement(db, path, name, source, mode).await,
         Some(c) => ingest_archive(db, path, name, c, source, mode).await,
     }
+}
+
+/// Ingest one uncompressed file: an acquirer's statement, or a bank statement (told apart by its first bytes).
+async fn ingest_statement(
+    db: &mut Client,
+    path: &Path,
+    name: &str,
+    source: &str,
+    mode: IngestMode,
+) -> Result<IngestReport> {
+    let p = path.to_path_buf();
+    let bank = tokio::task::spawn_blocking(move || -> std::io::Result<bool> {
+        let mut head = vec![0u8; 4096];
+        let n = std::io::Read::read(&mut File::open(&p)?, &mut head)?;
+        Ok(crate::formats::bank::detect(&head[..n]).is_some())
+    })
+    .await
+    .map_err(blocking_err)?
+    .map_err(|e| Error::io(path, e))?;
+    if bank {
+        ingest_bank(db, path, name, source).await
+    } else {
+        ingest_with(db, path, Some(name.to_string()), source, mode, statement_reader()).await
+    }
+}
+
+/// Ingest a bank statement (OFX, CNAB 240): idempotent by content, validated whole, its accounts and entries
+/// written in one transaction (an entry an overlapping statement already loaded is counted, not written
+/// again: see [`crate::db::bank`]). It has nothing to stage: the ingest step loads it in either mode.
+async fn ingest_bank(db: &mut Client, path: &Path, name: &str, source: &str) -> Result<IngestReport> {
+    let started = Instant::now();
+    check_file_name(name)?;
+    let p = path.to_path_buf();
+    let bytes = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<u8>> {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(
+            &mut std::io::Read::take(File::open(&p)?, crate::formats::bank::MAX_BANK_STATEMENT_BYTES as u64 + 1),
+            &mut bytes,
+        )?;
+        Ok(bytes)
+    })
+    .await
+    .map_err(blocking_err)?
+    .map_err(|e| Error::io(path, e))?;
+    let (sha256, size) = sha256_of(&bytes[..]).map_err(|e| Error::io(path, e))?;
+    let mut report = IngestReport {
+        file: name.to_string(),
+        path: path.to_path_buf(),
+        file_id: 0,
+        sha256: sha256.clone(),
+        outcome: Outcome::Duplicate,
+        rows: LoadCounts::default(),
+        seconds: 0.0,
+        summary: None,
+        members: Vec::new(),
+    };
+    if let Some(existing) = store::find_by_sha256(db, &sha256).await? {
+        if matches!(existing.status, FileStatus::Loaded) {
+            report.file_id = existing.file_id;
+            store::record_delivery(db, existing.file_id, name, source, "duplicate", None).await?;
+            report.seconds = started.elapsed().as_secs_f64();
+            return Ok(report);
+        }
+    }
+    let file = store::register(db, &sha256, size, name, source).await?;
+    report.file_id = file.file_id;
+    crate::progress::file(name, crate::progress::FileEvent::Started { bytes: size });
+    let (bank, entries) = crate::formats::bank::read_all(&bytes, name);
+    crate::progress::file(name, crate::progress::FileEvent::Done);
+    let summary = bank.as_statement_summary(size, sha256);
+    if !summary.is_valid() {
+        store::reject(db, file.file_id, &summary).await?;
+        let first = summary.errors.first().map(|i| i.to_string());
+        store::record_delivery(db, file.file_id, name, source, "rejected", first.as_deref()).await?;
+        report.outcome = Outcome::Rejected;
+        report.summary = Some(summary);
+        report.seconds = started.elapsed().as_secs_f64();
+        return Ok(report);
+    }
+    let tx = db.transaction().await?;
+    if store::lock_file(&tx, file.file_id).await? == FileStatus::Loaded {
+        // A concurrent ingest of the same content finished while we waited for the lock.
+        tx.rollback().await?;
+        store::record_delivery(db, file.file_id, name, source, "duplicate", None).await?;
+        report.seconds = started.elapsed().as_secs_f64();
+        return Ok(report);
+    }
+    store::mark_staged(&tx, file.file_id, &summary).await?;
+    let loaded = crate::db::bank::load(&tx, file.file_id, &bank, &entries).await?;
+    store::mark_loaded(&tx, file.file_id).await?;
+    store::record_delivery(&tx, file.file_id, name, source, Outcome::Loaded.as_str(), None).await?;
+    tx.commit().await?;
+    report.outcome = Outcome::Loaded;
+    report.rows.bank_entries = loaded.entries;
+    report.rows.bank_entries_already_loaded = loaded.already_loaded;
+    report.summary = Some(summary);
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
 }
 
 /// Validate a local file without loading it (`parse`): one summary, or one per member of a compressed
@@ -195,7 +293,7 @@ async fn ingest_archive(
     let mut reports = Vec::with_capacity(members.len());
     for m in &members {
         let member_name = m.delivery_name(&name);
-        reports.push(ingest_with(db, &m.path, Some(member_name), source, mode, statement_reader()).await?);
+        reports.push(ingest_statement(db, &m.path, &member_name, source, mode).await?);
     }
     let any = |o: Outcome| reports.iter().any(|r| r.outcome == o);
     let outcome = if any(Outcome::Rejected) {

@@ -1,6 +1,7 @@
 //! PostgreSQL edge: connection, embedded migrations, and the statement store (staging, loading,
 //! rejection). Everything here is async; nothing here parses.
 
+pub mod bank;
 pub mod bulk;
 pub mod localpg;
 pub mod recon;

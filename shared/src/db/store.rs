@@ -798,6 +798,23 @@ pub(super) fn stage_copy_sql() -> String {
     format!("COPY stage_record ({}) FROM STDIN (FORMAT binary)", names.join(", "))
 }
 
+/// Mark a file loaded (a bank statement, whose facts its ingest wrote: it has nothing to stage), and the
+/// remote files its content came from.
+pub async fn mark_loaded(tx: &Transaction<'_>, file_id: i64) -> Result<()> {
+    tx.execute(
+        "UPDATE statement_file SET status = 'loaded', loaded_at = now(), updated_at = now(), error = NULL WHERE file_id = $1",
+        &[&file_id],
+    )
+    .await?;
+    tx.execute(
+        "UPDATE remote_file SET status = 'loaded', error = NULL, updated_at = now()
+          WHERE file_id = $1 AND status IN ('staged', 'failed')",
+        &[&file_id],
+    )
+    .await?;
+    Ok(())
+}
+
 /// Mark a file staged, with its header, totals and anomalies (same transaction as the COPY).
 pub async fn mark_staged(tx: &Transaction<'_>, file_id: i64, s: &StatementSummary) -> Result<()> {
     describe_file(tx, file_id, s, FileStatus::Staged).await?;
@@ -871,6 +888,11 @@ pub struct LoadCounts {
     pub merchant_sales: u64,
     #[serde(default)]
     pub anticipation_offsets: u64,
+    /// Bank statement entries written (`db::bank`), and those an overlapping statement had loaded already.
+    #[serde(default)]
+    pub bank_entries: u64,
+    #[serde(default)]
+    pub bank_entries_already_loaded: u64,
 }
 
 impl LoadCounts {
@@ -888,6 +910,7 @@ impl LoadCounts {
             financial_reserves: n(6),
             merchant_sales: n(7),
             anticipation_offsets: n(8),
+            ..LoadCounts::default()
         }
     }
 
@@ -902,6 +925,7 @@ impl LoadCounts {
             + self.financial_reserves
             + self.merchant_sales
             + self.anticipation_offsets
+            + self.bank_entries
     }
 
     pub fn add(&mut self, o: &LoadCounts) {
@@ -914,6 +938,8 @@ impl LoadCounts {
         self.financial_reserves += o.financial_reserves;
         self.merchant_sales += o.merchant_sales;
         self.anticipation_offsets += o.anticipation_offsets;
+        self.bank_entries += o.bank_entries;
+        self.bank_entries_already_loaded += o.bank_entries_already_loaded;
     }
 }
 
@@ -1558,6 +1584,9 @@ pub async fn withdraw(db: &mut tokio_postgres::Client, file: &str) -> Result<Wit
         };
         removed.push(tx.execute(&format!("DELETE FROM {table} WHERE file_id = $1"), &[&file_id]).await?);
     }
+    // A bank statement's facts (V27).
+    let bank_entries = tx.execute("DELETE FROM fact_bank_entry WHERE file_id = $1", &[&file_id]).await?;
+    tx.execute("DELETE FROM fact_bank_statement WHERE file_id = $1", &[&file_id]).await?;
     clear_staging(&tx, file_id).await?;
     let had_replaced = tx
         .query(
@@ -1584,7 +1613,8 @@ pub async fn withdraw(db: &mut tokio_postgres::Client, file: &str) -> Result<Wit
     }
     tx.commit().await?;
     let removed: Vec<i64> = removed.into_iter().map(|n| n as i64).collect();
-    Ok(Withdrawn { file_id, file_name, was, facts: LoadCounts::in_fact_load_order(&removed), had_replaced })
+    let facts = LoadCounts { bank_entries, ..LoadCounts::in_fact_load_order(&removed) };
+    Ok(Withdrawn { file_id, file_name, was, facts, had_replaced })
 }
 
 /// Take the run lease for `holder` for `seconds` (see V18): `Ok(None)` when taken, else who holds it and since

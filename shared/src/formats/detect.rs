@@ -51,8 +51,8 @@ pub(crate) fn classify_family(first_line: &[u8]) -> Result<(&'static super::Fami
     }
     if let Some(format) = super::bank::detect_first_line(first_line) {
         return Err(format!(
-            "a bank statement ({}): `syncrocardpay parse` validates it; loading bank statements is not supported \
-             yet (issue 19)",
+            "a bank statement ({}), not an acquirer's statement: `ingest` and `run` load it as one (`parse` \
+             validates it)",
             format.describe()
         ));
     }

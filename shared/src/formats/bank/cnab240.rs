@@ -198,6 +198,7 @@ pub(super) fn read(bytes: &[u8], summary: &mut BankStatementSummary, sink: &mut 
                 let opening = signed(&mut r, lot::OPENING, lot::OPENING_SIDE);
                 let opening_final = r.raw(lot::OPENING_POSITION) == b"F";
                 summary.accounts.push(AccountStatement {
+                    line: n,
                     account,
                     period_start: opening_date,
                     period_end: None,

@@ -70,9 +70,62 @@ pub struct BankAccount {
     pub number: String,
 }
 
+impl BankAccount {
+    /// The account's identity across files and formats: bank and number as digits without leading zeros
+    /// (OFX `0341` / `56789-0` and CNAB `341` / `000000056789` + DV are the same account). The branch is not
+    /// part of it: OFX files often leave it out.
+    pub fn key(&self) -> (String, String) {
+        let digits = |s: &str| {
+            let d: String = s.chars().filter(char::is_ascii_digit).collect();
+            let t = d.trim_start_matches('0');
+            if t.is_empty() && !d.is_empty() {
+                "0".to_string()
+            } else {
+                t.to_string()
+            }
+        };
+        (digits(&self.bank), digits(&self.number))
+    }
+}
+
+/// How an entry is told apart from the same entry in an overlapping statement of its account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DedupeRule {
+    /// By the bank's id (an OFX FITID every entry of the file has, each distinct), with date and amount.
+    BankId,
+    /// By date, amount, memo (case and runs of blanks aside) and order among identical entries of its file.
+    Content,
+}
+
+impl DedupeRule {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DedupeRule::BankId => "bank_id",
+            DedupeRule::Content => "content",
+        }
+    }
+}
+
+impl BankEntry {
+    /// Its rule and key (see [`DedupeRule`]); `id_is_unique` says whether its id is non-empty and no other
+    /// entry of its file has it.
+    pub fn dedupe_key(&self, id_is_unique: bool) -> (DedupeRule, String) {
+        let amount = format!("{:.2}", self.amount.round_dp(2));
+        if id_is_unique {
+            (DedupeRule::BankId, format!("{}|{amount}|{}", self.date, self.bank_id))
+        } else {
+            let memo = self.memo.split_whitespace().collect::<Vec<_>>().join(" ").to_uppercase();
+            (DedupeRule::Content, format!("{}|{amount}|{memo}|{}", self.date, self.occurrence))
+        }
+    }
+}
+
 /// One account's statement over a period, as the file states it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AccountStatement {
+    /// 1-based line where it starts (OFX: its account element; CNAB 240: its header de lote).
+    pub line: u64,
     pub account: BankAccount,
     pub period_start: Option<NaiveDate>,
     pub period_end: Option<NaiveDate>,

@@ -177,8 +177,9 @@ pub(super) fn read(bytes: &[u8], summary: &mut BankStatementSummary, sink: &mut 
     let mut stack: Vec<String> = Vec::new();
     let mut pending: Option<Pending> = None;
     let mut occurrences = Occurrences::default();
-    // The account's bank, branch and number, once an account element was seen.
+    // The account's bank, branch and number, once an account element was seen, and its line.
     let mut acct: Option<(String, String, String)> = None;
+    let mut acct_line = 0;
     let (mut period_start, mut period_end, mut closing) = (None, None, None);
     let mut entries: Vec<Pending> = Vec::new();
     let mut i = 0;
@@ -262,6 +263,8 @@ pub(super) fn read(bytes: &[u8], summary: &mut BankStatementSummary, sink: &mut 
                         entries.push(p);
                     }
                     pending = Some(Pending { line, fields: Vec::new() });
+                } else if (name == "BANKACCTFROM" || name == "CCACCTFROM") && acct_line == 0 {
+                    acct_line = line;
                 }
                 stack.push(name);
             }
@@ -307,6 +310,7 @@ pub(super) fn read(bytes: &[u8], summary: &mut BankStatementSummary, sink: &mut 
         return;
     }
     summary.accounts.push(AccountStatement {
+        line: acct_line,
         account,
         period_start,
         period_end,
