@@ -260,6 +260,29 @@ async fn bank_statements_load_once_and_overlapping_statements_never_double_an_en
         .unwrap()
         .get(0);
     assert_eq!(sum, dec("1245.00"), "1000 − 5 + 250, nothing twice");
+    // What each entry says about card money, kept with it (the words are data: ref_bank_memo_keyword).
+    let said: Vec<(String, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>)> = db
+        .client
+        .query(
+            "SELECT memo, acquirer, acquirer_brand, acquirer_merchant, acquirer_settlement, card_money_rule
+               FROM fact_bank_entry e JOIN dim_bank_account a USING (bank_account_key)
+              WHERE a.number_norm = '7771' ORDER BY entry_date, amount",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5)))
+        .collect();
+    let s = |v: &str| Some(v.to_string());
+    assert_eq!(
+        said,
+        [
+            ("TARIFA".into(), None, None, None, None, None),
+            ("REDE VISA DB083323902".into(), s("rede"), s("Visa"), s("83323902"), s("debit"), s("keyword:REDE")),
+            ("CIELO".into(), s("cielo"), None, None, None, s("keyword:CIELO")),
+        ]
+    );
     // Withdrawn, a statement's entries go with it.
     let w = syncrocardpay_core::db::store::withdraw(&mut db.client, &m.file_id.to_string()).await.unwrap();
     assert_eq!(w.facts.bank_entries, 1);

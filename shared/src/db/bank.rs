@@ -1,7 +1,8 @@
 //! Bank statements into facts (V27): the accounts (`dim_bank_account`), each account's statement in a file
 //! (`fact_bank_statement`) and its entries (`fact_bank_entry`), written in the file's loading transaction. An
 //! entry an overlapping statement of the same account already loaded is not written again (by its dedupe key:
-//! see [`crate::formats::bank::DedupeRule`]); how many were is returned.
+//! see [`crate::formats::bank::DedupeRule`]); how many were is returned. What each entry says about card money
+//! (the acquirer and brand its memo names, a Rede PV: [`crate::reconcile::bank::card_money`]) is kept with it.
 
 use crate::error::Result;
 use crate::formats::bank::{BankEntry, BankFormat, BankStatementSummary};
@@ -69,6 +70,13 @@ pub async fn load(
             *ids.entry(e.bank_id.as_str()).or_default() += 1;
         }
     }
+    // What each entry says about card money (the words are data).
+    let keywords: Vec<crate::reconcile::bank::MemoKeyword> = tx
+        .query("SELECT keyword, acquirer, brand FROM ref_bank_memo_keyword", &[])
+        .await?
+        .iter()
+        .map(|r| crate::reconcile::bank::MemoKeyword { keyword: r.get(0), acquirer: r.get(1), brand: r.get(2) })
+        .collect();
     let n = entries.len();
     let (mut entry_no, mut line_no, mut account, mut date, mut amount) = (
         Vec::with_capacity(n),
@@ -80,6 +88,7 @@ pub async fn load(
     let (mut bank_id, mut memo, mut bank_code, mut category) =
         (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
     let (mut occurrence, mut rule, mut key) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+    let mut money: Vec<Option<crate::reconcile::bank::CardMoney>> = Vec::with_capacity(n);
     for (i, e) in entries.iter().enumerate() {
         let (r, k) = e.dedupe_key(ids.get(e.bank_id.as_str()) == Some(&1));
         entry_no.push(i as i32 + 1);
@@ -94,13 +103,21 @@ pub async fn load(
         occurrence.push(e.occurrence as i32);
         rule.push(r.as_str());
         key.push(k);
+        money.push(crate::reconcile::bank::card_money(&e.memo, e.category.as_deref(), &keywords));
     }
+    let acquirer: Vec<Option<&str>> = money.iter().map(|m| m.as_ref().and_then(|m| m.acquirer.as_deref())).collect();
+    let brand: Vec<Option<&str>> = money.iter().map(|m| m.as_ref().and_then(|m| m.brand.as_deref())).collect();
+    let merchant: Vec<Option<&str>> = money.iter().map(|m| m.as_ref().and_then(|m| m.merchant.as_deref())).collect();
+    let settlement: Vec<Option<&str>> = money.iter().map(|m| m.as_ref().and_then(|m| m.settlement)).collect();
+    let money_rule: Vec<Option<&str>> = money.iter().map(|m| m.as_ref().map(|m| m.rule.as_str())).collect();
     let written = tx
         .execute(
             "INSERT INTO fact_bank_entry (file_id, entry_no, line_no, bank_account_key, entry_date, amount, bank_id,
-                                          memo, bank_code, category, occurrence, dedupe_rule, dedupe_key)
+                                          memo, bank_code, category, occurrence, dedupe_rule, dedupe_key, acquirer,
+                                          acquirer_brand, acquirer_merchant, acquirer_settlement, card_money_rule)
              SELECT $1, * FROM unnest($2::int[], $3::bigint[], $4::int[], $5::date[], $6::numeric[], $7::text[],
-                                      $8::text[], $9::text[], $10::text[], $11::int[], $12::text[], $13::text[])
+                                      $8::text[], $9::text[], $10::text[], $11::int[], $12::text[], $13::text[],
+                                      $14::text[], $15::text[], $16::text[], $17::text[], $18::text[])
              ON CONFLICT (bank_account_key, dedupe_key) DO NOTHING",
             &[
                 &file_id,
@@ -116,6 +133,11 @@ pub async fn load(
                 &occurrence,
                 &rule,
                 &key,
+                &acquirer,
+                &brand,
+                &merchant,
+                &settlement,
+                &money_rule,
             ],
         )
         .await?;
