@@ -288,3 +288,49 @@ async fn bank_statements_load_once_and_overlapping_statements_never_double_an_en
     assert_eq!(w.facts.bank_entries, 1);
     assert_eq!(db.count(&format!("SELECT count(*) FROM fact_bank_entry WHERE file_id = {}", m.file_id)).await, 0);
 }
+
+/// The accounts the acquirers' own files declare (Cielo's D records) meet a bank statement's account however
+/// each writes it: `acquirer_declared_account` and `dim_bank_account` share one key (issue 19, item 2).
+#[tokio::test]
+async fn a_bank_statement_meets_the_account_the_acquirer_declares_for_the_merchant() {
+    use syncrocardpay_core::formats::cielo::sample::{self, SampleSpec};
+    use syncrocardpay_core::pipeline::{ingest_file, IngestMode, Outcome};
+    let mut db = common::db::TestDb::new("bank_declared").await;
+    let dir = tempfile::tempdir().unwrap();
+    let spec = SampleSpec { transactions: 40, seed: 7, merchants: 1, anomalies: false, scenarios: Vec::new() };
+    let files = sample::generate(dir.path(), &spec).unwrap();
+    let payments = files.iter().find(|f| f.file_type == "04").unwrap();
+    let r = ingest_file(&mut db.client, &payments.path, "test", IngestMode::StageAndLoad).await.unwrap();
+    assert_eq!(r.outcome, Outcome::Loaded);
+    let declared = db
+        .client
+        .query("SELECT acquirer, merchant_code, bank, number FROM acquirer_declared_account", &[])
+        .await
+        .unwrap();
+    assert_eq!(declared.len(), 1, "one merchant, one account");
+    let (acquirer, merchant, bank, number): (String, String, String, String) =
+        (declared[0].get(0), declared[0].get(1), declared[0].get(2), declared[0].get(3));
+    assert_eq!((acquirer.as_str(), merchant.as_str()), ("cielo", payments.merchant_code.as_str()));
+    // The bank writes the account its own way: no leading zeros, the check digit after a dash.
+    let digits = number.trim_start_matches('0');
+    let acctid = format!("{}-{}", &digits[..digits.len() - 1], &digits[digits.len() - 1..]);
+    let ofx = dir.path().join("extrato.ofx");
+    std::fs::write(&ofx, ofx_of_bank(bank.trim_start_matches('0'), &acctid)).unwrap();
+    let r = ingest_file(&mut db.client, &ofx, "test", IngestMode::StageAndLoad).await.unwrap();
+    assert_eq!(r.outcome, Outcome::Loaded, "{:?}", r.summary.map(|s| s.errors));
+    let met = db
+        .client
+        .query(
+            "SELECT d.acquirer, d.merchant_code FROM dim_bank_account a
+               JOIN acquirer_declared_account d USING (bank_norm, number_norm)",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(met.len(), 1);
+    assert_eq!(met[0].get::<_, String>(1), payments.merchant_code);
+}
+
+fn ofx_of_bank(bank: &str, account: &str) -> String {
+    ofx_of(account, &[("20260902", "100.00", "X1", "CIELO VENDAS")]).replace("<BANKID>0341", &format!("<BANKID>{bank}"))
+}
