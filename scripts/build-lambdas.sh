@@ -7,6 +7,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PATH="$(bash scripts/test-tools.sh):$PATH"
 export PATH SAM_CLI_TELEMETRY=0
+# The arm64 standard library, installed once before the four parallel builds: left to cargo-lambda, each
+# build installs it at the same time, three of them fail to ("Failed to install target component") and
+# compile before it is there ("can't find crate for `core`").
+if command -v rustup >/dev/null; then
+  rustup target add aarch64-unknown-linux-gnu >/dev/null
+fi
 sam build --template template.yaml   # samconfig.toml: cached, parallel, beta_features
 for f in Discover Ingest Load Migrate; do
   bin=".aws-sam/build/${f}Function/bootstrap"
