@@ -547,7 +547,13 @@ async fn main() -> Result<std::process::ExitCode> {
             settings.sale_date_window_days = date_window;
             settings.amount_tolerance = tolerance;
             settings.daily_cost_percent = daily_cost;
-            let report = db::recon::run(&mut client, &scope, &settings).await?;
+            // The areas' inputs are read by connections of their own, sharing the run's snapshot.
+            let connect_url = url.clone();
+            let connect: Box<db::recon::Connect> = Box::new(move || {
+                let url = connect_url.clone();
+                Box::pin(async move { db::connect(&url).await })
+            });
+            let report = db::recon::run_parallel(&mut client, &scope, &settings, &*connect).await?;
             if json {
                 println!("{}", serde_json::to_string(&report)?);
             } else {

@@ -417,6 +417,34 @@ async fn every_planted_problem_is_found_exactly_with_its_amount() {
     assert_eq!(again.totals, report.totals);
 }
 
+/// Reading the areas over connections of their own, sharing the run's snapshot, changes nothing: the same
+/// items and totals as the one-connection run.
+#[tokio::test]
+async fn a_run_reading_in_parallel_stores_the_same_items() {
+    let mut db = TestDb::new("recon_parallel").await;
+    let planted = vec![
+        Scenario::CapturedTwice { merchant: 0, sale: 3 },
+        Scenario::FeeAbove { merchant: 0, sale: 5, points: Decimal::new(30, 2) },
+        Scenario::NeverCaptured { merchant: 0, sale: 7 },
+        Scenario::PaidLate { merchant: 0, sale: 11, days: 3 },
+        Scenario::ChargedBackTwice { merchant: 0, sale: 23, days: 2 },
+        Scenario::UnexpectedPayment { merchant: 0, day: 10, amount: Decimal::new(7777, 2) },
+    ];
+    let report = load_and_reconcile(&mut db, &spec(planted)).await;
+    let sequential = item_rows(&db, report.run_id).await;
+    let url = db.url.clone();
+    let connect: Box<recon::Connect> = Box::new(move || {
+        let url = url.clone();
+        Box::pin(async move { syncrocardpay_core::db::connect(&url).await })
+    });
+    let scope = Scope { from: d(FROM), to: d(TO), merchant: None };
+    let parallel = recon::run_parallel(&mut db.client, &scope, &Settings::new(d(TO)), &*connect).await.unwrap();
+    assert_ne!(parallel.run_id, report.run_id);
+    assert_eq!(parallel.totals, report.totals);
+    assert_eq!(item_rows(&db, parallel.run_id).await, sequential);
+    assert!(sequential.len() > 100, "{}", sequential.len());
+}
+
 /// Chromium for the report test; CI requires it (`SYNCRO_NO_SKIP=1`), elsewhere its absence skips.
 fn chromium() -> Option<&'static str> {
     let found = ["chromium", "chromium-browser", "google-chrome"]

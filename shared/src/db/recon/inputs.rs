@@ -152,18 +152,23 @@ pub(super) fn acquirer_sales(scope: &Scope, settings: &Settings) -> (String, Par
                   AS gross,
                 max(greatest(t.installment_count, 1)) AS installments, pm.brand_code, pm.brand_name,
                 p.code AS product, pm.settlement, min(t.card_last_digits) AS card_last_digits,
-                (array_agg(t.file_id ORDER BY t.file_id, t.line_no))[1] AS file_id,
-                (array_agg(t.line_no ORDER BY t.file_id, t.line_no))[1] AS line_no
+                min(ARRAY[t.file_id, t.line_no]) AS first_line
            FROM fact_card_transaction t {JOINS}
           WHERE pt.is_sale AND t.file_type IN ({sales})
             AND coalesce(t.authorization_date, t.capture_date) BETWEEN $1::date - $4::int AND $2::date + $4::int
             AND ($3::text IS NULL OR e.merchant_code = $3)
           GROUP BY e.merchant_code, a.code, sale_code, pm.brand_code, pm.brand_name, p.code, pm.settlement
          ) sales
-         ORDER BY merchant_code COLLATE \"C\", sale_date, sale_code COLLATE \"C\", file_id, line_no",
+         ORDER BY merchant_code COLLATE \"C\", sale_date, sale_code COLLATE \"C\", first_line",
         sales = list(SALES_FILES)
     );
     (sql, Params::new(scope, settings.sale_date_window_days))
+}
+
+/// A grouped row's first line (`min(ARRAY[file_id, line_no])`).
+fn first_line(r: &Row) -> (i64, i64) {
+    let first: Vec<i64> = r.get("first_line");
+    (first.first().copied().unwrap_or_default(), first.get(1).copied().unwrap_or_default())
 }
 
 pub(super) fn acquirer_sale(r: &Row) -> Result<AcquirerSale> {
@@ -184,7 +189,7 @@ pub(super) fn acquirer_sale(r: &Row) -> Result<AcquirerSale> {
             _ => String::new(),
         },
         card_last_digits: r.get("card_last_digits"),
-        source: (r.get("file_id"), r.get("line_no")),
+        source: first_line(r),
     })
 }
 
@@ -386,7 +391,6 @@ pub(super) fn charged(scope: &Scope) -> (String, Params) {
 }
 
 pub(super) fn charged_fee(r: &Row) -> Result<ChargedFee> {
-    let first: Vec<i64> = r.get("first_line");
     Ok(ChargedFee {
         merchant_code: r.get("merchant_code"),
         acquirer: r.get("acquirer"),
@@ -400,7 +404,7 @@ pub(super) fn charged_fee(r: &Row) -> Result<ChargedFee> {
         authorization_code: r.get("authorization_code"),
         gross: r.get("gross_amount"),
         fee: r.get("fee"),
-        source: (first[0], first[1]),
+        source: first_line(r),
     })
 }
 
@@ -521,4 +525,87 @@ impl<T> Stream<T> {
         }
         self.buffered.pop_front().map(|r| (self.parse)(&r)).transpose()
     }
+}
+
+/// Rows a reader sends at a time, and batches it may have ready ahead of the run (memory stays a few MB).
+const READER_BATCH: usize = 5_000;
+const READER_AHEAD: usize = 2;
+
+/// Where one area's rows come from: a portal of the run's transaction, or a reader on a connection of its own
+/// that imported the run's snapshot ([`read_in_snapshot`]): the server then plans and sorts the areas side by
+/// side while the run reconciles, instead of one after the other.
+pub(super) enum Source<T> {
+    Portal(Stream<T>),
+    Reader { rows: tokio::sync::mpsc::Receiver<Result<Vec<T>>>, buffered: VecDeque<T>, fetching: std::time::Duration },
+}
+
+impl<T> Source<T> {
+    /// The next row, parsed; `None` after the last.
+    pub(super) async fn next(&mut self, tx: &Transaction<'_>) -> Result<Option<T>> {
+        match self {
+            Source::Portal(s) => s.next(tx).await,
+            Source::Reader { rows, buffered, fetching } => {
+                if buffered.is_empty() {
+                    let t = std::time::Instant::now();
+                    if let Some(batch) = rows.recv().await {
+                        buffered.extend(batch?);
+                    }
+                    *fetching += t.elapsed();
+                }
+                Ok(buffered.pop_front())
+            }
+        }
+    }
+
+    /// Time spent waiting for rows.
+    pub(super) fn fetching(&self) -> std::time::Duration {
+        match self {
+            Source::Portal(s) => s.fetching,
+            Source::Reader { fetching, .. } => *fetching,
+        }
+    }
+}
+
+/// Read a query on `client` inside the snapshot `snapshot` (exported by the run's transaction), sending its
+/// rows parsed, in batches, until the run stops listening. A failure is sent as the last item.
+pub(super) fn read_in_snapshot<T: Send + 'static>(
+    client: tokio_postgres::Client,
+    snapshot: String,
+    (sql, params): (String, Params),
+    parse: fn(&Row) -> Result<T>,
+) -> Source<T> {
+    let (send, rows) = tokio::sync::mpsc::channel(READER_AHEAD);
+    tokio::spawn(async move {
+        let result: Result<()> = async {
+            // The snapshot id is the server's own (`pg_export_snapshot()`), never input; quoted all the same.
+            client
+                .batch_execute(&format!(
+                    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT '{}'; \
+                     SET LOCAL enable_nestloop = off; SET LOCAL work_mem = '256MB'",
+                    snapshot.replace('\'', "''")
+                ))
+                .await?;
+            let stream = client.query_raw(&sql, params.sql()).await?;
+            futures_util::pin_mut!(stream);
+            let mut batch = Vec::with_capacity(READER_BATCH);
+            while let Some(row) = futures_util::StreamExt::next(&mut stream).await {
+                batch.push(parse(&row?)?);
+                if batch.len() == READER_BATCH
+                    && send.send(Ok(std::mem::replace(&mut batch, Vec::with_capacity(READER_BATCH)))).await.is_err()
+                {
+                    return Ok(());
+                }
+            }
+            if !batch.is_empty() {
+                let _ = send.send(Ok(batch)).await;
+            }
+            client.batch_execute("COMMIT").await?;
+            Ok(())
+        }
+        .await;
+        if let Err(e) = result {
+            let _ = send.send(Err(e)).await;
+        }
+    });
+    Source::Reader { rows, buffered: VecDeque::new(), fetching: Default::default() }
 }

@@ -305,6 +305,21 @@ pub async fn scope_facts(db: &impl GenericClient, scope: &Scope) -> Result<crate
 /// items are written as they are made: memory holds batches and a few days of one merchant's sales, whatever
 /// the volume.
 pub async fn run(db: &mut Client, scope: &Scope, settings: &Settings) -> Result<RunReport> {
+    run_with(db, scope, settings, None).await
+}
+
+/// Opens another connection to the same database (for [`run_parallel`]'s readers).
+pub type Connect =
+    dyn Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Client>> + Send>> + Send + Sync;
+
+/// [`run`], the areas' inputs read by four more connections that import the run's snapshot
+/// (`pg_export_snapshot`): the server prepares every area's rows side by side while the run reconciles, where a
+/// single connection waits for each in turn. The same items, the same one snapshot.
+pub async fn run_parallel(db: &mut Client, scope: &Scope, settings: &Settings, connect: &Connect) -> Result<RunReport> {
+    run_with(db, scope, settings, Some(connect)).await
+}
+
+async fn run_with(db: &mut Client, scope: &Scope, settings: &Settings, readers: Option<&Connect>) -> Result<RunReport> {
     let started = std::time::Instant::now();
     refresh_statistics(db).await?;
     // One reconciliation of a scope at a time (two `run`s finishing together both reconcile what they
@@ -344,14 +359,52 @@ pub async fn run(db: &mut Client, scope: &Scope, settings: &Settings) -> Result<
     phase("previous run removed", fetching, Default::default());
     let available = inputs::available(&tx, scope).await?;
     let mut sink = sink::Sink::new(&tx, scope, settings, &available, run_id).await?;
+    let (mut ours, mut theirs, mut lines, mut charged) = match readers {
+        Some(connect) => {
+            let snapshot: String = tx.query_one("SELECT pg_export_snapshot()", &[]).await?.get(0);
+            (
+                inputs::read_in_snapshot(
+                    connect().await?,
+                    snapshot.clone(),
+                    inputs::merchant_sales(scope),
+                    inputs::merchant_sale,
+                ),
+                inputs::read_in_snapshot(
+                    connect().await?,
+                    snapshot.clone(),
+                    inputs::acquirer_sales(scope, settings),
+                    inputs::acquirer_sale,
+                ),
+                inputs::read_in_snapshot(
+                    connect().await?,
+                    snapshot.clone(),
+                    inputs::receivables(scope),
+                    inputs::receivable_line,
+                ),
+                inputs::read_in_snapshot(connect().await?, snapshot, inputs::charged(scope), inputs::charged_fee),
+            )
+        }
+        None => (
+            inputs::Source::Portal(
+                inputs::Stream::open(&tx, inputs::merchant_sales(scope), inputs::merchant_sale).await?,
+            ),
+            inputs::Source::Portal(
+                inputs::Stream::open(&tx, inputs::acquirer_sales(scope, settings), inputs::acquirer_sale).await?,
+            ),
+            inputs::Source::Portal(
+                inputs::Stream::open(&tx, inputs::receivables(scope), inputs::receivable_line).await?,
+            ),
+            inputs::Source::Portal(inputs::Stream::open(&tx, inputs::charged(scope), inputs::charged_fee).await?),
+        ),
+    };
     sink.start("sales");
-    fetching += reconcile_sales(&tx, scope, settings, &mut sink).await?;
+    fetching += reconcile_sales(&tx, &mut ours, &mut theirs, settings, &mut sink).await?;
     phase("sales", fetching, sink.writing);
     sink.start("receivables");
-    fetching += reconcile_receivables(&tx, scope, settings, &mut sink).await?;
+    fetching += reconcile_receivables(&tx, &mut lines, settings, &mut sink).await?;
     phase("receivables and adjustments", fetching, sink.writing);
     sink.start("fees");
-    fetching += audit_fees(&tx, scope, settings, &mut sink).await?;
+    fetching += audit_fees(&tx, scope, &mut charged, settings, &mut sink).await?;
     phase("fees", fetching, sink.writing);
     sink.start("writing");
     let label = sink.label.clone();
@@ -375,12 +428,11 @@ pub async fn run(db: &mut Client, scope: &Scope, settings: &Settings) -> Result<
 /// [`reconcile::sales::Matcher`]. Returns the time spent waiting for rows (as the other areas do).
 async fn reconcile_sales(
     tx: &Transaction<'_>,
-    scope: &Scope,
+    ours: &mut inputs::Source<reconcile::sales::MerchantSale>,
+    theirs: &mut inputs::Source<reconcile::sales::AcquirerSale>,
     settings: &Settings,
     sink: &mut sink::Sink<'_>,
 ) -> Result<std::time::Duration> {
-    let mut ours = inputs::Stream::open(tx, inputs::merchant_sales(scope), inputs::merchant_sale).await?;
-    let mut theirs = inputs::Stream::open(tx, inputs::acquirer_sales(scope, settings), inputs::acquirer_sale).await?;
     let mut matcher = reconcile::sales::Matcher::new(settings);
     let mut next = theirs.next(tx).await?;
     while let Some(m) = ours.next(tx).await? {
@@ -401,17 +453,16 @@ async fn reconcile_sales(
         next = theirs.next(tx).await?;
     }
     matcher.finish(&mut |i| sink.push(i));
-    Ok(ours.fetching + theirs.fetching)
+    Ok(ours.fetching() + theirs.fetching())
 }
 
 /// Forecasts, payments and adjustments streamed sale by sale, each sale reconciled alone.
 async fn reconcile_receivables(
     tx: &Transaction<'_>,
-    scope: &Scope,
+    lines: &mut inputs::Source<inputs::ReceivableLine>,
     settings: &Settings,
     sink: &mut sink::Sink<'_>,
 ) -> Result<std::time::Duration> {
-    let mut lines = inputs::Stream::open(tx, inputs::receivables(scope), inputs::receivable_line).await?;
     let mut sale: Vec<inputs::ReceivableLine> = Vec::new();
     loop {
         let line = lines.next(tx).await?;
@@ -430,7 +481,7 @@ async fn reconcile_receivables(
         }
         match line {
             Some(l) => sale.push(l),
-            None => return Ok(lines.fetching),
+            None => return Ok(lines.fetching()),
         }
     }
 }
@@ -439,17 +490,17 @@ async fn reconcile_receivables(
 async fn audit_fees(
     tx: &Transaction<'_>,
     scope: &Scope,
+    charged: &mut inputs::Source<reconcile::fees::ChargedFee>,
     settings: &Settings,
     sink: &mut sink::Sink<'_>,
 ) -> Result<std::time::Duration> {
     let rates = inputs::rates(tx, scope).await?;
     let auditor = reconcile::fees::Auditor::new(&rates, settings);
-    let mut charged = inputs::Stream::open(tx, inputs::charged(scope), inputs::charged_fee).await?;
     while let Some(t) = charged.next(tx).await? {
         sink.push(auditor.audit(&t));
         sink.flush_if_full(tx).await?;
     }
-    Ok(charged.fetching)
+    Ok(charged.fetching())
 }
 
 /// Start a run, replacing the previous one over the same scope, inside the caller's transaction; its
