@@ -798,8 +798,7 @@ pub(super) fn stage_copy_sql() -> String {
     format!("COPY stage_record ({}) FROM STDIN (FORMAT binary)", names.join(", "))
 }
 
-/// Mark a file loaded (a bank statement, whose facts its ingest wrote: it has nothing to stage), and the
-/// remote files its content came from.
+/// Mark a file loaded, and the remote files its content came from (discovery reads them).
 pub async fn mark_loaded(tx: &Transaction<'_>, file_id: i64) -> Result<()> {
     tx.execute(
         "UPDATE statement_file SET status = 'loaded', loaded_at = now(), updated_at = now(), error = NULL WHERE file_id = $1",
@@ -1291,18 +1290,7 @@ pub async fn load_staged_with(
         &[&[vec![file_id], superseded, restated].concat()],
     )
     .await?;
-    tx.execute(
-        "UPDATE statement_file SET status = 'loaded', loaded_at = now(), updated_at = now(), error = NULL WHERE file_id = $1",
-        &[&file_id],
-    )
-    .await?;
-    // The remote files this content came from are loaded too (discovery reads them).
-    tx.execute(
-        "UPDATE remote_file SET status = 'loaded', error = NULL, updated_at = now()
-          WHERE file_id = $1 AND status IN ('staged', 'failed')",
-        &[&file_id],
-    )
-    .await?;
+    mark_loaded(tx, file_id).await?;
     Ok(LoadResult::Loaded(LoadCounts::in_fact_load_order(&loaded)))
 }
 

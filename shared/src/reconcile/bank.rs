@@ -36,14 +36,8 @@ pub struct CardMoney {
 pub fn words(memo: &str) -> Vec<String> {
     let plain: String = memo
         .chars()
-        .map(|c| match c {
-            'á' | 'à' | 'â' | 'ã' | 'Á' | 'À' | 'Â' | 'Ã' => 'A',
-            'é' | 'ê' | 'É' | 'Ê' => 'E',
-            'í' | 'Í' => 'I',
-            'ó' | 'ô' | 'õ' | 'Ó' | 'Ô' | 'Õ' => 'O',
-            'ú' | 'Ú' => 'U',
-            'ç' | 'Ç' => 'C',
-            c if c.is_ascii_alphanumeric() => c.to_ascii_uppercase(),
+        .map(|c| match super::sales::plain_upper(c) {
+            c if c.is_ascii_alphanumeric() => c,
             _ => ' ',
         })
         .collect();

@@ -63,21 +63,23 @@ const BRAND_ALIASES: &[(&str, &str)] = &[
     ("ELOCREDITO", "ELO"),
 ];
 
+/// A character upper-cased with Portuguese accents and the cedilla dropped (`ã` → `A`, `ç` → `C`); other
+/// non-ASCII characters as they are.
+pub fn plain_upper(c: char) -> char {
+    match c {
+        'á' | 'à' | 'â' | 'ã' | 'Á' | 'À' | 'Â' | 'Ã' => 'A',
+        'é' | 'ê' | 'É' | 'Ê' => 'E',
+        'í' | 'Í' => 'I',
+        'ó' | 'ô' | 'õ' | 'Ó' | 'Ô' | 'Õ' => 'O',
+        'ú' | 'Ú' => 'U',
+        'ç' | 'Ç' => 'C',
+        c => c.to_ascii_uppercase(),
+    }
+}
+
 /// A brand name reduced for comparison: upper case, letters and digits only, aliases resolved.
 pub fn canonical_brand(name: &str) -> String {
-    let s: String = name
-        .chars()
-        .filter(|c| c.is_alphanumeric())
-        .map(|c| match c {
-            'á' | 'à' | 'â' | 'ã' | 'Á' | 'À' | 'Â' | 'Ã' => 'A',
-            'é' | 'ê' | 'É' | 'Ê' => 'E',
-            'í' | 'Í' => 'I',
-            'ó' | 'ô' | 'õ' | 'Ó' | 'Ô' | 'Õ' => 'O',
-            'ú' | 'Ú' => 'U',
-            'ç' | 'Ç' => 'C',
-            c => c.to_ascii_uppercase(),
-        })
-        .collect();
+    let s: String = name.chars().filter(|c| c.is_alphanumeric()).map(plain_upper).collect();
     BRAND_ALIASES.iter().find(|(alias, _)| *alias == s).map_or(s, |(_, brand)| brand.to_string())
 }
 

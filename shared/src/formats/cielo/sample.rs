@@ -778,6 +778,33 @@ struct SoldUr {
     discount: Decimal,
 }
 
+/// A Visa credit sale paid at once that no sales file holds (a payment or chargeback planted for no sale):
+/// sold on `sale_day`, due `due`, its fee at the sample rate.
+fn lone_sale(sale_no: u64, sale_day: NaiveDate, due: NaiveDate, amount: Decimal, nsu: usize, auth: usize) -> Entry {
+    let rate = sample_mdr_rate("002", 1);
+    Entry {
+        sale_no,
+        product: 0,
+        installment: 0,
+        installment_count: 0,
+        posting: "02",
+        adjustment: "",
+        sale_day,
+        due,
+        sale_total: amount,
+        gross: amount,
+        fee: -round2(amount * rate / Decimal::ONE_HUNDRED),
+        rate,
+        nsu: format!("{nsu:06}"),
+        auth: format!("{auth:06}"),
+        bin: "411111".into(),
+        last4: "0000".into(),
+        time: "120000".into(),
+        original_sale_code: String::new(),
+        cancelled: false,
+    }
+}
+
 /// The chargeback (posting 08) of a paid line: the same amounts reversed, pointing at the sale.
 fn chargeback_of(e: &Entry, mi: usize) -> Entry {
     let mut c = e.clone();
@@ -900,28 +927,8 @@ pub fn generate(dir: &Path, spec: &SampleSpec) -> io::Result<Vec<SampleFile>> {
                 continue;
             }
             let due = (p_start + Duration::days(*day)).min(p_end);
-            let rate = sample_mdr_rate("002", 1);
-            let e = Entry {
-                sale_no: UNEXPECTED_SALE + n as u64,
-                product: 0,
-                installment: 0,
-                installment_count: 0,
-                posting: "02",
-                adjustment: "",
-                sale_day: due - Duration::days(30),
-                due,
-                sale_total: *amount,
-                gross: *amount,
-                fee: -round2(*amount * rate / Decimal::ONE_HUNDRED),
-                rate,
-                nsu: format!("{:06}", 990_000 + n),
-                auth: format!("{:06}", 880_000 + n),
-                bin: "411111".into(),
-                last4: "0000".into(),
-                time: "120000".into(),
-                original_sale_code: String::new(),
-                cancelled: false,
-            };
+            let e =
+                lone_sale(UNEXPECTED_SALE + n as u64, due - Duration::days(30), due, *amount, 990_000 + n, 880_000 + n);
             let key = (due, PRODUCTS[0].brand, PRODUCTS[0].settlement, "02");
             w.ur_keyed(mi, m, &key, &format!("U{n}"), &[e], "04", Some(due))?;
         }
@@ -932,28 +939,8 @@ pub fn generate(dir: &Path, spec: &SampleSpec) -> io::Result<Vec<SampleFile>> {
                 continue;
             }
             let on = (p_start + Duration::days(*day)).min(p_end);
-            let rate = sample_mdr_rate("002", 1);
-            let sale = Entry {
-                sale_no: UNKNOWN_SALE + n as u64,
-                product: 0,
-                installment: 0,
-                installment_count: 0,
-                posting: "02",
-                adjustment: "",
-                sale_day: on - Duration::days(40),
-                due: on,
-                sale_total: *amount,
-                gross: *amount,
-                fee: -round2(*amount * rate / Decimal::ONE_HUNDRED),
-                rate,
-                nsu: format!("{:06}", 960_000 + n),
-                auth: format!("{:06}", 860_000 + n),
-                bin: "411111".into(),
-                last4: "0000".into(),
-                time: "120000".into(),
-                original_sale_code: String::new(),
-                cancelled: false,
-            };
+            let sale =
+                lone_sale(UNKNOWN_SALE + n as u64, on - Duration::days(40), on, *amount, 960_000 + n, 860_000 + n);
             let key = (on, PRODUCTS[0].brand, PRODUCTS[0].settlement, "08");
             w.ur_keyed(mi, m, &key, &format!("K{n}"), &[chargeback_of(&sale, mi)], "04", Some(on))?;
         }
