@@ -75,6 +75,15 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Load the merchant's bank statements (OFX, CNAB 240 extrato) and say, per account, the period, the
+    /// balances, the entries and how many say they are card money. Files that are not bank statements are
+    /// refused (use `ingest`). Exit status 1 if any is rejected or refused.
+    BankStatement {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Load the merchant's own sales export (POS / ERP CSV), read through a mapping file (see
     /// `docs/merchant-sales.md`); with --check, validate only. Exit status 1 if any file is rejected.
     MerchantSales {
@@ -493,6 +502,43 @@ async fn main() -> Result<std::process::ExitCode> {
             if rejected > 0 {
                 // Returned, never `process::exit`: what this command holds (a throwaway PostgreSQL, temp
                 // folders) is dropped, so stopped and removed, on the way out.
+                return Ok(std::process::ExitCode::FAILURE);
+            }
+        }
+        Command::BankStatement { files, json } => {
+            let url = require_db(&db_opts).await?;
+            let mut client = connect_and_migrate(&url).await?;
+            let mut bad = 0;
+            for path in &files {
+                let name = printable_name(&path.display().to_string());
+                let mut head = Vec::with_capacity(4096);
+                std::io::Read::read_to_end(
+                    &mut std::io::Read::take(
+                        std::fs::File::open(path).with_context(|| format!("reading {name}"))?,
+                        4096,
+                    ),
+                    &mut head,
+                )?;
+                if syncrocardpay_core::formats::bank::detect(&head).is_none() {
+                    eprintln!(
+                        "{name}: not a bank statement (OFX or CNAB 240 extrato); `ingest` loads acquirer statements"
+                    );
+                    bad += 1;
+                    continue;
+                }
+                let report = pipeline::ingest_file(&mut client, path, "cli", IngestMode::StageAndLoad)
+                    .await
+                    .with_context(|| format!("loading {name}"))?;
+                bad += usize::from(report.outcome == Outcome::Rejected);
+                let statements = db::bank::statements_of(&client, report.file_id).await?;
+                if json {
+                    println!("{}", serde_json::json!({ "file": &report, "accounts": &statements }));
+                } else {
+                    print::ingest_report(&report);
+                    print::bank_statements(&statements);
+                }
+            }
+            if bad > 0 {
                 return Ok(std::process::ExitCode::FAILURE);
             }
         }

@@ -353,3 +353,25 @@ pub fn reconciliation_headline(reports: &[syncrocardpay_core::db::recon::RunRepo
     }
     not_reconciled(reports);
 }
+
+/// Each account's statement of a loaded bank statement file.
+pub fn bank_statements(statements: &[syncrocardpay_core::db::bank::StoredStatement]) {
+    let opt =
+        |d: Option<rust_decimal::Decimal>| d.map(syncrocardpay_core::reconcile::brl).unwrap_or_else(|| "—".into());
+    let day = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_else(|| "?".into());
+    for s in statements {
+        let account = format!("bank {} branch {} account {}", s.bank, s.branch, s.number);
+        println!(
+            "  {}: {} .. {}, opening {}, closing {}, {} entries (credits {}, debits {}), {} card money",
+            printable_name(&account),
+            day(s.period_start),
+            day(s.period_end),
+            opt(s.opening_balance),
+            opt(s.closing_balance),
+            s.entries,
+            syncrocardpay_core::reconcile::brl(s.credits),
+            syncrocardpay_core::reconcile::brl(s.debits),
+            s.card_money_entries
+        );
+    }
+}

@@ -334,3 +334,38 @@ async fn a_bank_statement_meets_the_account_the_acquirer_declares_for_the_mercha
 fn ofx_of_bank(bank: &str, account: &str) -> String {
     ofx_of(account, &[("20260902", "100.00", "X1", "CIELO VENDAS")]).replace("<BANKID>0341", &format!("<BANKID>{bank}"))
 }
+
+/// `syncrocardpay bank-statement` loads bank statements and says, per account, the period, balances, entries
+/// and card money; a file that is not one is refused, saying so, and the exit status says it.
+#[tokio::test]
+async fn the_bank_statement_command_loads_and_describes_each_account() {
+    let Some(cnab) = fixture("bank/autogeral__CNAB__itau_extrato240_lines.txt") else { return };
+    let db = common::db::TestDb::new("bank_cli").await;
+    let dir = tempfile::tempdir().unwrap();
+    let ofx = dir.path().join("extrato.ofx");
+    std::fs::write(&ofx, ofx_of("12345-6", &[("20260902", "100.00", "X1", "REDE VISA CR012345678")])).unwrap();
+    let not_bank = dir.path().join("notes.txt");
+    std::fs::write(&not_bank, "hello\n").unwrap();
+    let run = |args: &[&std::path::Path], json: bool| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_syncrocardpay"));
+        c.arg("bank-statement").args(args).env("DATABASE_URL", &db.url);
+        if json {
+            c.arg("--json");
+        }
+        c.output().unwrap()
+    };
+    let out = run(&[&ofx, &cnab], false);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("1 bank entries"), "{text}");
+    assert!(text.contains("bank 0341 branch  account 12345-6: 2026-09-01 .. 2026-09-30"), "{text}");
+    assert!(text.contains("1 entries (credits R$ 100,00, debits R$ 0,00), 1 card money"), "{text}");
+    assert!(text.contains("opening R$ 50,00, closing R$ 56,01"), "the CNAB file's balances: {text}");
+    let out = run(&[&ofx], true);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["file"]["outcome"], "duplicate");
+    assert_eq!(v["accounts"][0]["number"], "12345-6");
+    let out = run(&[&not_bank], false);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a bank statement"));
+}

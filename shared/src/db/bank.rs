@@ -143,3 +143,52 @@ pub async fn load(
         .await?;
     Ok(BankLoad { entries: written, already_loaded: entries.len() as u64 - written })
 }
+
+/// One account's statement in a loaded file, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct StoredStatement {
+    pub bank: String,
+    pub branch: String,
+    pub number: String,
+    pub period_start: Option<chrono::NaiveDate>,
+    pub period_end: Option<chrono::NaiveDate>,
+    pub opening_balance: Option<rust_decimal::Decimal>,
+    pub closing_balance: Option<rust_decimal::Decimal>,
+    pub entries: i32,
+    pub credits: rust_decimal::Decimal,
+    pub debits: rust_decimal::Decimal,
+    /// Of its entries, those that say they are card money (an acquirer's name, Rede's PV, category 222).
+    pub card_money_entries: i64,
+}
+
+/// The accounts' statements a loaded bank statement file holds, in the order of the file.
+pub async fn statements_of(db: &impl tokio_postgres::GenericClient, file_id: i64) -> Result<Vec<StoredStatement>> {
+    let rows = db
+        .query(
+            "SELECT a.bank, a.branch, a.number, s.period_start, s.period_end, s.opening_balance, s.closing_balance,
+                    s.entries, s.credits, s.debits,
+                    (SELECT count(*) FROM fact_bank_entry e
+                      WHERE e.bank_account_key = s.bank_account_key AND e.file_id = s.file_id
+                        AND e.card_money_rule IS NOT NULL)
+               FROM fact_bank_statement s JOIN dim_bank_account a USING (bank_account_key)
+              WHERE s.file_id = $1 ORDER BY s.line_no",
+            &[&file_id],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| StoredStatement {
+            bank: r.get(0),
+            branch: r.get(1),
+            number: r.get(2),
+            period_start: r.get(3),
+            period_end: r.get(4),
+            opening_balance: r.get(5),
+            closing_balance: r.get(6),
+            entries: r.get(7),
+            credits: r.get(8),
+            debits: r.get(9),
+            card_money_entries: r.get(10),
+        })
+        .collect())
+}
