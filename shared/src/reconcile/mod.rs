@@ -9,6 +9,7 @@
 //! Nothing here touches the database: [`crate::db::recon`] reads the inputs for a scope and writes a run's items.
 
 pub mod bank;
+pub mod deposits;
 pub mod fees;
 pub mod receivables;
 pub mod report;
