@@ -119,6 +119,27 @@ fn ofx_amount(s: &str) -> Option<(Decimal, bool)> {
     Decimal::from_str(&t).ok().map(|d| (d, comma))
 }
 
+/// The aggregates of an OFX statement whose leaves are read (and their parents).
+const AGGREGATES: &[&str] = &[
+    "OFX",
+    "SIGNONMSGSRSV1",
+    "SONRS",
+    "STATUS",
+    "FI",
+    "BANKMSGSRSV1",
+    "STMTTRNRS",
+    "STMTRS",
+    "BANKACCTFROM",
+    "CREDITCARDMSGSRSV1",
+    "CCSTMTTRNRS",
+    "CCSTMTRS",
+    "CCACCTFROM",
+    "BANKTRANLIST",
+    "STMTTRN",
+    "LEDGERBAL",
+    "AVAILBAL",
+];
+
 /// An entry being read (between `<STMTTRN>` and its end).
 #[derive(Default)]
 struct Pending {
@@ -194,7 +215,14 @@ pub(super) fn read(bytes: &[u8], summary: &mut BankStatementSummary, sink: &mut 
                     if let Some(p) = pending.as_mut() {
                         p.fields.push((name.clone(), value.clone(), vline));
                     } else {
-                        let parent = stack.last().map(String::as_str).unwrap_or("");
+                        // The innermost aggregate OFX defines: an empty leaf left unclosed (`<BRANCHID>` then
+                        // `<ACCTID>…`) was taken for an aggregate, and is not the parent of what follows.
+                        let parent = stack
+                            .iter()
+                            .rev()
+                            .find(|n| AGGREGATES.contains(&n.as_str()))
+                            .map(String::as_str)
+                            .unwrap_or("");
                         match (parent, name.as_str()) {
                             ("BANKACCTFROM" | "CCACCTFROM", "BANKID") => {
                                 acct.get_or_insert_with(Default::default).0 = value.clone()

@@ -83,6 +83,15 @@ fn what_cannot_be_read_rejects_the_ofx_naming_line_and_field() {
 }
 
 #[test]
+fn an_empty_leaf_left_unclosed_does_not_hide_the_account() {
+    let text = ofx(&trn("20260902", "1.00", "A", "M")).replace("<BRANCHID>1234", "<BRANCHID>\n");
+    let (s, entries) = read_all(text.as_bytes(), "x.ofx");
+    assert!(s.is_valid(), "{:?}", s.errors);
+    assert_eq!((s.accounts[0].account.branch.as_str(), s.accounts[0].account.number.as_str()), ("", "56789-0"));
+    assert_eq!(entries.len(), 1);
+}
+
+#[test]
 fn an_ofx_2_xml_statement_reads_the_same() {
     let xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<?OFX OFXHEADER=\"200\" VERSION=\"211\" SECURITY=\"NONE\"?>\n<OFX>\
         <BANKMSGSRSV1><STMTTRNRS><STMTRS><BANKACCTFROM><BANKID>001</BANKID><ACCTID>99-1</ACCTID></BANKACCTFROM>\
