@@ -444,6 +444,9 @@ mod tests {
         }
     }
 
+    /// A finding as the tests compare it: status, payments, credits, business days late, rule.
+    type Found = (DepositStatus, Vec<usize>, Vec<usize>, u32, &'static str);
+
     #[test]
     fn every_status_with_its_rule_and_money() {
         let s = DepositSettings::default();
@@ -472,7 +475,7 @@ mod tests {
         ];
         let covered = |a: &AccountKey, _: NaiveDate, _: NaiveDate| a.1 != "3";
         let r = match_deposits(&payments, &credits, &covered, &s);
-        let got: Vec<(DepositStatus, Vec<usize>, Vec<usize>, u32, &str)> = r
+        let got: Vec<Found> = r
             .deposits
             .iter()
             .map(|x| (x.status, x.payments.clone(), x.credits.clone(), x.business_days_late, x.rule))
