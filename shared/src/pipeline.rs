@@ -81,6 +81,23 @@ pub struct IngestReport {
     pub members: Vec<IngestReport>,
 }
 
+impl IngestReport {
+    /// A report of `name` (at `path`, content `sha256`) that says `duplicate` until the ingest says more.
+    fn duplicate(name: &str, path: &Path, sha256: &str) -> IngestReport {
+        IngestReport {
+            file: name.to_string(),
+            path: path.to_path_buf(),
+            file_id: 0,
+            sha256: sha256.to_string(),
+            outcome: Outcome::Duplicate,
+            rows: LoadCounts::default(),
+            seconds: 0.0,
+            summary: None,
+            members: Vec::new(),
+        }
+    }
+}
+
 fn blocking_err(e: tokio::task::JoinError) -> Error {
     Error::Other(format!("parser task failed: {e}"))
 }
@@ -160,17 +177,7 @@ async fn ingest_bank(db: &mut Client, path: &Path, name: &str, source: &str) -> 
     .map_err(blocking_err)?
     .map_err(|e| Error::io(path, e))?;
     let (sha256, size) = sha256_of(&bytes[..]).map_err(|e| Error::io(path, e))?;
-    let mut report = IngestReport {
-        file: name.to_string(),
-        path: path.to_path_buf(),
-        file_id: 0,
-        sha256: sha256.clone(),
-        outcome: Outcome::Duplicate,
-        rows: LoadCounts::default(),
-        seconds: 0.0,
-        summary: None,
-        members: Vec::new(),
-    };
+    let mut report = IngestReport::duplicate(name, path, &sha256);
     if let Some(existing) = store::find_by_sha256(db, &sha256).await? {
         if matches!(existing.status, FileStatus::Loaded) {
             report.file_id = existing.file_id;
@@ -365,17 +372,7 @@ async fn ingest_with(
         tokio::task::spawn_blocking(move || File::open(&p).and_then(sha256_of).map_err(|e| Error::io(&p, e)))
             .await
             .map_err(blocking_err)??;
-    let mut report = IngestReport {
-        file: name.clone(),
-        path: path.to_path_buf(),
-        file_id: 0,
-        sha256: sha256.clone(),
-        outcome: Outcome::Duplicate,
-        rows: LoadCounts::default(),
-        seconds: 0.0,
-        summary: None,
-        members: Vec::new(),
-    };
+    let mut report = IngestReport::duplicate(&name, path, &sha256);
     let done = |mode: IngestMode, status: FileStatus| {
         // A superseded content delivered again is a duplicate: the statement that replaced it stays.
         matches!(status, FileStatus::Loaded | FileStatus::Superseded)

@@ -573,6 +573,17 @@ location.hash.replace(/^#/,'').split('&').forEach(function(p){var kv=p.split('='
  else if(kv[0]==='q')q.value=v;else if(kv[0]==='area')area.value=v;else if(kv[0]==='group')group.value=v;});
 render();})();"#;
 
+/// A section's title, then a table's opening and head: each column's (Portuguese, English) label, numeric
+/// columns right-aligned.
+fn table_head(out: &mut String, l: Lang, title: (&str, &str), id: &str, columns: &[(&str, &str, bool)]) {
+    let _ = write!(out, "<h2>{}</h2><table id=\"{id}\"><thead><tr>", l.pick(title.0, title.1));
+    for (pt, en, numeric) in columns {
+        let class = if *numeric { " class=\"n\"" } else { "" };
+        let _ = write!(out, "<th{class}>{}</th>", l.pick(pt, en));
+    }
+    out.push_str("</tr></thead><tbody>");
+}
+
 /// The whole report as one HTML document.
 pub fn html(data: &ReportData) -> String {
     let l = data.lang;
@@ -671,19 +682,21 @@ pub fn html(data: &ReportData) -> String {
     );
 
     // The period's business, per merchant and acquirer, and in all.
-    let _ = write!(
-        out,
-        "<h2>{}</h2><table id=\"period\"><thead><tr><th>{}</th><th>{}</th><th class=\"n\">{}</th><th class=\"n\">{}</th>\
-         <th class=\"n\">{}</th><th class=\"n\">{}</th><th class=\"n\">{}</th><th class=\"n\">{}</th></tr></thead><tbody>",
-        l.pick("Resumo do período", "The period in figures"),
-        l.pick("Estabelecimento", "Merchant"),
-        l.pick("Adquirente", "Acquirer"),
-        l.pick("Vendas", "Sales"),
-        l.pick("Bruto", "Gross"),
-        l.pick("Taxa", "Fee"),
-        l.pick("Líquido", "Net"),
-        l.pick("Recebido no período", "Received in the period"),
-        l.pick("Ajustes no período", "Adjustments in the period"),
+    table_head(
+        &mut out,
+        l,
+        ("Resumo do período", "The period in figures"),
+        "period",
+        &[
+            ("Estabelecimento", "Merchant", false),
+            ("Adquirente", "Acquirer", false),
+            ("Vendas", "Sales", true),
+            ("Bruto", "Gross", true),
+            ("Taxa", "Fee", true),
+            ("Líquido", "Net", true),
+            ("Recebido no período", "Received in the period", true),
+            ("Ajustes no período", "Adjustments in the period", true),
+        ],
     );
     let mut all = (0u64, Decimal::ZERO, Decimal::ZERO, Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
     for p in &facts.period {
@@ -718,14 +731,17 @@ pub fn html(data: &ReportData) -> String {
     );
 
     // Per status.
-    let _ = write!(
-        out,
-        "<h2>{}</h2><table id=\"totals\"><thead><tr><th>{}</th><th>{}</th><th class=\"n\">{}</th><th class=\"n\">{}</th></tr></thead><tbody>",
-        l.pick("Totais por situação", "Totals by status"),
-        l.pick("Área", "Area"),
-        l.pick("Situação", "Status"),
-        l.pick("Itens", "Items"),
-        l.pick("Em risco", "At stake"),
+    table_head(
+        &mut out,
+        l,
+        ("Totais por situação", "Totals by status"),
+        "totals",
+        &[
+            ("Área", "Area", false),
+            ("Situação", "Status", false),
+            ("Itens", "Items", true),
+            ("Em risco", "At stake", true),
+        ],
     );
     for s in &t.by_status {
         let _ = write!(
@@ -749,14 +765,17 @@ pub fn html(data: &ReportData) -> String {
         e.1 += i.at_stake(data.settings);
     }
     if !per.is_empty() {
-        let _ = write!(
-            out,
-            "<h2>{}</h2><table id=\"per-merchant\"><thead><tr><th>{}</th><th>{}</th><th class=\"n\">{}</th><th class=\"n\">{}</th></tr></thead><tbody>",
-            l.pick("O que pede atenção, por estabelecimento e adquirente", "What needs attention, per merchant and acquirer"),
-            l.pick("Estabelecimento", "Merchant"),
-            l.pick("Adquirente", "Acquirer"),
-            l.pick("Itens", "Items"),
-            l.pick("Em risco", "At stake"),
+        table_head(
+            &mut out,
+            l,
+            ("O que pede atenção, por estabelecimento e adquirente", "What needs attention, per merchant and acquirer"),
+            "per-merchant",
+            &[
+                ("Estabelecimento", "Merchant", false),
+                ("Adquirente", "Acquirer", false),
+                ("Itens", "Items", true),
+                ("Em risco", "At stake", true),
+            ],
         );
         for ((m, a), (n, stake)) in &per {
             let acquirer =
@@ -773,17 +792,19 @@ pub fn html(data: &ReportData) -> String {
     }
 
     if !t.not_reconciled.is_empty() {
-        let _ = write!(
-            out,
-            "<h2>{}</h2><table id=\"not-reconciled\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th class=\"n\">{}</th>\
-             <th class=\"n\">{}</th><th>{}</th></tr></thead><tbody>",
-            l.pick("Não conciliado: falta um insumo", "Not reconciled: an input is missing"),
-            l.pick("Área", "Area"),
-            l.pick("Estabelecimento", "Merchant"),
-            l.pick("Adquirente", "Acquirer"),
-            l.pick("Deixados de lado", "Left aside"),
-            l.pick("Valor", "Amount"),
-            l.pick("Por quê", "Why"),
+        table_head(
+            &mut out,
+            l,
+            ("Não conciliado: falta um insumo", "Not reconciled: an input is missing"),
+            "not-reconciled",
+            &[
+                ("Área", "Area", false),
+                ("Estabelecimento", "Merchant", false),
+                ("Adquirente", "Acquirer", false),
+                ("Deixados de lado", "Left aside", true),
+                ("Valor", "Amount", true),
+                ("Por quê", "Why", false),
+            ],
         );
         for p in &t.not_reconciled {
             let why = match (l, p.missing) {
