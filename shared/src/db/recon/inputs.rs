@@ -58,7 +58,8 @@ const SALE_CODE: &str = "CASE WHEN translate(t.unique_sale_code, '123456789', ''
 /// What the loaded statements say of the sale a cancellation or chargeback `t` (of posting type `pt`,
 /// establishment `e`) names (see [`crate::reconcile::receivables::SaleHistory`]): whether a sale line of the
 /// acquirer has that unique sale code, or a summary that "PV-RV" (Rede); and how often a posting of the same
-/// category debited and reversed the same installment. Looked up by index (V25), for those postings only.
+/// category debited and reversed the same installment (`[debits, reversals]`). Looked up by index (V25), for
+/// those postings only.
 const SALE_HISTORY: &str = "
     CASE WHEN pt.category IN ('cancellation', 'chargeback') AND t.original_sale_code <> '' THEN
         EXISTS (SELECT 1 FROM fact_card_transaction s
@@ -74,18 +75,12 @@ const SALE_HISTORY: &str = "
                                = split_part(t.original_sale_code, '-', 1)))
     END,
     CASE WHEN pt.category IN ('cancellation', 'chargeback') AND t.original_sale_code <> '' THEN
-        (SELECT count(*) FROM fact_card_transaction o
+        (SELECT ARRAY[count(*) FILTER (WHERE o.net_amount < 0), count(*) FILTER (WHERE o.net_amount > 0)]
+           FROM fact_card_transaction o
            JOIN dim_posting_type op ON op.posting_type_key = o.posting_type_key
           WHERE o.original_sale_code = t.original_sale_code AND o.original_sale_code <> ''
             AND o.installment = t.installment AND o.establishment_key = t.establishment_key
-            AND o.file_type = t.file_type AND op.category = pt.category AND o.net_amount < 0)
-    END,
-    CASE WHEN pt.category IN ('cancellation', 'chargeback') AND t.original_sale_code <> '' THEN
-        (SELECT count(*) FROM fact_card_transaction o
-           JOIN dim_posting_type op ON op.posting_type_key = o.posting_type_key
-          WHERE o.original_sale_code = t.original_sale_code AND o.original_sale_code <> ''
-            AND o.installment = t.installment AND o.establishment_key = t.establishment_key
-            AND o.file_type = t.file_type AND op.category = pt.category AND o.net_amount > 0)
+            AND o.file_type = t.file_type AND op.category = pt.category)
     END";
 
 /// An SQL list of code-table constants (never input).
@@ -242,7 +237,7 @@ pub(super) fn receivable_lines() -> String {
             "SELECT '{kind}' AS kind, e.merchant_code, a.code AS acquirer, {SALE_CODE} AS sale_code, t.installment,
                     t.nsu, t.authorization_code, pm.brand_code AS brand, p.code AS product, u.payment_date AS date,
                     t.net_amount AS net, t.file_id, t.line_no, NULL::text AS category, NULL::text AS posting_name,
-                    NULL::bool AS sale_found, NULL::bigint AS debits, NULL::bigint AS reversals
+                    NULL::bool AS sale_found, NULL::bigint[] AS postings
                FROM fact_card_transaction t {JOINS}
                JOIN {FIRST_UR} u ON u.file_id = t.file_id AND u.ur_key = t.ur_key
                {stage} pt.is_sale AND t.file_type IN ({files}) AND t.net_amount IS NOT NULL
@@ -254,7 +249,7 @@ pub(super) fn receivable_lines() -> String {
         format!(
             "SELECT '{kind}', m.code, a.code, m.code || '-' || u.summary_number, greatest(u.installment, 1), '', '',
                     pm.brand_code, coalesce(p.code, ''), u.payment_date, {net}, u.file_id, u.line_no, NULL, NULL, NULL,
-                    NULL, NULL
+                    NULL
                FROM fact_receivable_unit u {UNIT_JOINS}
               WHERE (pt.is_sale OR pt.category = 'anticipation') AND u.file_type IN ({files})
                 AND u.payment_date {dates} AND ($3::text IS NULL OR m.code = $3)",
@@ -271,7 +266,7 @@ pub(super) fn receivable_lines() -> String {
             UNION ALL
             SELECT 'adjustment', m.code, a.code, m.code || '-' || u.summary_number, greatest(u.installment, 1), '',
                    '', pm.brand_code, coalesce(p.code, ''), u.payment_date, u.fee_amount, u.file_id, u.line_no,
-                   pt.category, pt.name, true, 0, 0
+                   pt.category, pt.name, true, ARRAY[0, 0]::bigint[]
               FROM fact_receivable_unit u {UNIT_JOINS}
              WHERE pt.category = 'anticipation' AND u.file_type IN ({rv_payments}) AND u.fee_amount <> 0
                AND u.payment_date {in_scope} AND ($3::text IS NULL OR m.code = $3)
@@ -360,11 +355,14 @@ pub(super) fn receivable_line(r: &Row) -> Result<ReceivableLine> {
             history: match r.get::<_, Option<bool>>("sale_found") {
                 // Not a cancellation or chargeback, or one that names no sale: nothing to look up.
                 None => SaleHistory { sale_found: false, debits: 0, reversals: 0 },
-                Some(sale_found) => SaleHistory {
-                    sale_found,
-                    debits: r.get::<_, Option<i64>>("debits").unwrap_or(0),
-                    reversals: r.get::<_, Option<i64>>("reversals").unwrap_or(0),
-                },
+                Some(sale_found) => {
+                    let postings = r.get::<_, Option<Vec<i64>>>("postings").unwrap_or_default();
+                    SaleHistory {
+                        sale_found,
+                        debits: postings.first().copied().unwrap_or(0),
+                        reversals: postings.get(1).copied().unwrap_or(0),
+                    }
+                }
             },
         }),
     })
