@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use syncrocardpay_core::config::{Config, EnvParameters, SsmParameters, DEFAULT_PREFIX};
 use syncrocardpay_core::db::{self, localpg::LocalPostgres};
+use syncrocardpay_core::formats::bank::sample as bank_sample;
 use syncrocardpay_core::formats::cielo::sample::{self, SampleSpec};
 use syncrocardpay_core::formats::merchant::{read_merchant_sales, Mapping};
 use syncrocardpay_core::pipeline::{self, IngestMode, Outcome};
@@ -464,6 +465,9 @@ async fn main() -> Result<std::process::ExitCode> {
             let files =
                 sample::generate(&out, &spec).with_context(|| format!("writing samples to {}", out.display()))?;
             print::sample_files(&files);
+            let bank = bank_sample::write(&out, &sample::announced_payments(&files), spec.anomalies)
+                .with_context(|| format!("writing sample bank statements to {}", out.display()))?;
+            print::bank_sample(&bank);
             if quirks {
                 let first = files.first().map(|f| f.merchant_code.clone()).unwrap_or_default();
                 let of_one: Vec<_> = files.iter().filter(|f| f.merchant_code == first).cloned().collect();
@@ -812,10 +816,12 @@ async fn main() -> Result<std::process::ExitCode> {
                     let dir = tempfile::Builder::new().prefix("syncrocardpay-inbox-").tempdir()?;
                     let spec = SampleSpec { transactions: sample_transactions, ..SampleSpec::default() };
                     let files = sample::generate(dir.path(), &spec)?;
+                    let bank = bank_sample::write(dir.path(), &sample::announced_payments(&files), spec.anomalies)?;
                     eprintln!(
-                        "no --inbox, --s3 or --ftps: generated {} sample Cielo statements in {}, with the merchants' \
-                         POS export and contracted rates",
+                        "no --inbox, --s3 or --ftps: generated {} sample Cielo statements and {} bank statements in \
+                         {}, with the merchants' POS export and contracted rates",
                         files.len(),
+                        bank.files.len(),
                         dir.path().display()
                     );
                     // The merchants' side, loaded before the statements so that the reconciliation sees it.

@@ -35,6 +35,17 @@ pub fn sample_files(files: &[SampleFile]) {
     }
 }
 
+/// The sample bank statements written, and the problems planted in them.
+pub fn bank_sample(b: &syncrocardpay_core::formats::bank::sample::BankSample) {
+    for f in &b.files {
+        println!("{}  bank statement of the account the sample payments go to", f.display());
+    }
+    for p in &b.planted {
+        let credited = p.credited.map(|c| format!(", credited {c}")).unwrap_or_default();
+        println!("  planted: {} — merchant {}, {}, {}{credited}", p.status, p.merchant_code, p.date, p.amount);
+    }
+}
+
 pub fn summary(s: &StatementSummary) {
     let verdict = if s.is_valid() { "VALID" } else { "REJECTED" };
     let file = printable_name(&s.file);
@@ -311,6 +322,7 @@ fn not_reconciled(reports: &[syncrocardpay_core::db::recon::RunReport]) {
             MissingInput::MerchantSales => "sale(s)",
             MissingInput::Contract => "sale fee(s)",
             MissingInput::PaymentStatement => "installment(s) due",
+            MissingInput::BankStatement => "payment(s)",
         };
         println!(
             "    {:<6} merchant {} / {}: {} {what} of {} left aside: {}",

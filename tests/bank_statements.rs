@@ -369,3 +369,87 @@ async fn the_bank_statement_command_loads_and_describes_each_account() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a bank statement"));
 }
+
+/// Issue 19, items 3 and 4: the sample's bank statements (an OFX crediting each brand apart, a CNAB 240
+/// crediting each day's payments in one line) loaded with the Cielo statements whose payments they show, and
+/// reconciled: every planted problem ends in its status with its exact amounts, everything else is deposited,
+/// and no money is lost or counted twice between what was announced and what the items say.
+#[tokio::test]
+async fn the_sample_bank_statements_end_in_the_planted_statuses_with_exact_amounts() {
+    use syncrocardpay_core::db::recon;
+    use syncrocardpay_core::db::store::withdraw;
+    use syncrocardpay_core::formats::bank::sample as bank_sample;
+    use syncrocardpay_core::formats::cielo::sample::{self, SampleSpec};
+    use syncrocardpay_core::pipeline::{ingest_file, IngestMode, Outcome};
+    use syncrocardpay_core::reconcile::{MissingInput, Scope, Settings};
+    let mut db = common::db::TestDb::new("bank_recon").await;
+    let dir = tempfile::tempdir().unwrap();
+    let spec = SampleSpec { transactions: 600, seed: 42, merchants: 2, ..SampleSpec::default() };
+    let files = sample::generate(dir.path(), &spec).unwrap();
+    let announced = sample::announced_payments(&files);
+    let bank = bank_sample::write(dir.path(), &announced, true).unwrap();
+    assert_eq!(bank.files.len(), 2, "one statement per account");
+    let planted: Vec<&str> = bank.planted.iter().map(|p| p.status).collect();
+    assert_eq!(planted, ["deposited_late", "not_deposited", "deposited_short", "unexpected_credit"]);
+    let mut cnab_file_id = None;
+    for path in files.iter().map(|f| &f.path).chain(&bank.files) {
+        let r = ingest_file(&mut db.client, path, "test", IngestMode::StageAndLoad).await.unwrap();
+        assert_eq!(r.outcome, Outcome::Loaded, "{}: {:?}", path.display(), r.summary.map(|s| s.errors));
+        if path.extension().is_some_and(|e| e == "ret") {
+            cnab_file_id = Some(r.file_id);
+        }
+    }
+    let d = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
+    let scope = Scope { from: d("2026-08-01"), to: d("2026-12-31"), merchant: None };
+    let settings = Settings::new(d("2026-12-31"));
+    let run = recon::run(&mut db.client, &scope, &settings).await.unwrap();
+    let items: Vec<_> = recon::items(&db.client, run.run_id)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|i| i.area == syncrocardpay_core::reconcile::Area::Bank)
+        .collect();
+    assert!(run.totals.not_reconciled.iter().all(|p| p.missing != MissingInput::BankStatement), "{run:#?}");
+    // Each planted problem: one item, its status, day and amounts.
+    for p in &bank.planted {
+        let found: Vec<_> = items.iter().filter(|i| i.status.as_str() == p.status).collect();
+        assert_eq!(found.len(), 1, "{p:?}: {found:#?}");
+        let i = found[0];
+        assert_eq!((i.merchant_code.as_str(), i.ref_date), (p.merchant_code.as_str(), p.date), "{p:?}");
+        if p.status == "unexpected_credit" {
+            assert_eq!((i.expected, i.actual), (None, Some(p.amount)), "{p:?}");
+        } else {
+            assert_eq!((i.expected, i.actual), (Some(p.amount), p.credited), "{p:?}");
+        }
+        let at_stake = i.at_stake(&settings);
+        match p.status {
+            "not_deposited" | "unexpected_credit" => assert_eq!(at_stake, p.amount),
+            "deposited_short" => assert_eq!(at_stake, bank_sample::SHORT_BY),
+            _ => {
+                assert_eq!(i.days_late, Some(1), "a business day late");
+                assert_eq!(at_stake, settings.cost_of_delay(p.amount, 1), "the cost of the delay, not the amount");
+            }
+        }
+    }
+    // Everything else deposited on its day, in full; each announced payment in exactly one item.
+    let others: Vec<_> = items.iter().filter(|i| !planted.contains(&i.status.as_str())).collect();
+    assert!(others.iter().all(|i| i.status.as_str() == "deposited" && i.expected == i.actual), "{others:#?}");
+    let rules: std::collections::BTreeSet<&str> = others.iter().map(|i| i.fields[0].as_str()).collect();
+    assert!(rules.contains("same day") && rules.contains("payments summed"), "both ways banks credit: {rules:?}");
+    let announced_total: Decimal = announced.iter().map(|p| p.amount).sum();
+    let items_expected: Decimal = items.iter().filter_map(|i| i.expected).sum();
+    assert_eq!(items_expected, announced_total, "every payment in one item, none twice");
+    let open: Vec<_> = items.iter().filter(|i| i.is_open()).collect();
+    assert_eq!(open.len(), 4, "{open:#?}");
+
+    // Without the CNAB account's statement, its payments are left aside, never "not deposited".
+    withdraw(&mut db.client, &cnab_file_id.expect("a CNAB 240 statement").to_string()).await.unwrap();
+    let run = recon::run(&mut db.client, &scope, &settings).await.unwrap();
+    let aside: Vec<_> = run.totals.not_reconciled.iter().filter(|p| p.missing == MissingInput::BankStatement).collect();
+    assert_eq!(aside.len(), 1, "{aside:#?}");
+    let of_second: Vec<_> = announced.iter().filter(|p| p.merchant_code == aside[0].merchant_code).collect();
+    assert_eq!(aside[0].lines, of_second.len() as u64);
+    assert_eq!(aside[0].amount, of_second.iter().map(|p| p.amount).sum::<Decimal>());
+    let not_deposited = run.totals.by_status.iter().find(|s| s.status.as_str() == "not_deposited").unwrap();
+    assert_eq!(not_deposited.count, 1, "only the planted one");
+}

@@ -184,10 +184,23 @@ fn sample_writes_the_requested_files() {
         v
     };
     let top = names(dir.path());
-    assert_eq!(top.len(), 11, "{top:?}");
+    assert_eq!(top.len(), 13, "{top:?}");
     for kind in ["CIELO03_", "CIELO04_", "CIELO09_", "CIELO15_", "CIELO16_"] {
         assert_eq!(top.iter().filter(|n| n.starts_with(kind)).count(), 2, "{kind}: {top:?}");
     }
+    // The bank statements the payments would produce: an OFX and a CNAB 240, one per merchant's account,
+    // each read back as a valid statement of its format.
+    let statements: Vec<&String> = top.iter().filter(|n| n.starts_with("extrato_")).collect();
+    assert_eq!(statements.len(), 2, "{top:?}");
+    for (name, format) in statements.iter().zip(["ofx", "cnab240"]) {
+        let bytes = std::fs::read(dir.path().join(name)).unwrap();
+        let (summary, entries) = syncrocardpay_core::formats::bank::read_all(&bytes, name);
+        assert!(summary.is_valid(), "{name}: {:?}", summary.errors);
+        assert_eq!(summary.format.map(|f| f.as_str()), Some(format), "{name}");
+        assert!(entries.iter().any(|e| e.memo.starts_with("CIELO")), "{name}");
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("planted: not_deposited"), "{text}");
     // The merchants' side of a reconciliation, apart from the statements.
     assert_eq!(names(&dir.path().join("merchant")), ["taxas_contratadas.csv", "vendas_pdv.csv", "vendas_pdv.toml"]);
     let pos = std::fs::read_to_string(dir.path().join("merchant/vendas_pdv.csv")).unwrap();

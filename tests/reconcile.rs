@@ -10,6 +10,7 @@ use common::db::TestDb;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 use syncrocardpay_core::db::recon;
+use syncrocardpay_core::formats::bank::sample as bank_sample;
 use syncrocardpay_core::formats::cielo::sample::{self, SampleSpec, Scenario};
 use syncrocardpay_core::formats::merchant::Mapping;
 use syncrocardpay_core::pipeline::{ingest_file, ingest_merchant_sales, IngestMode, Outcome};
@@ -143,11 +144,14 @@ async fn a_missing_input_is_reported_as_such_not_as_open_items() {
     assert_eq!(report.totals.open, 0, "nothing needs attention: {:#?}", report.totals);
     let missing: Vec<(&str, MissingInput, u64)> =
         report.totals.not_reconciled.iter().map(|p| (p.area.as_str(), p.missing, p.lines)).collect();
-    assert_eq!(missing.len(), 3, "{missing:?}");
+    assert_eq!(missing.len(), 4, "{missing:?}");
     assert_eq!(missing[0], ("sales", MissingInput::MerchantSales, sales as u64));
     assert_eq!((missing[1].0, missing[1].1), ("receivables", MissingInput::PaymentStatement));
     assert!(missing[1].2 >= 45, "every sale's first installment falls due within the month: {missing:?}");
     assert_eq!(missing[2], ("fees", MissingInput::Contract, fee_sales as u64));
+    // The proceeds of the receivables negotiation (15) are a payment too: no bank statement tells of them.
+    let negotiated = files.iter().filter(|f| f.file_type == "15").flat_map(|f| &f.payouts).count();
+    assert_eq!(missing[3], ("bank", MissingInput::BankStatement, negotiated as u64));
     let gross = db
         .client
         .query_one(
@@ -185,14 +189,24 @@ async fn a_missing_input_is_reported_as_such_not_as_open_items() {
     let report = recon::run(&mut db.client, &scope, &settings).await.unwrap();
     assert_eq!(counts(&db, report.run_id).await[&("sales".into(), "matched".into())], 45);
     assert_eq!(counts(&db, report.run_id).await[&("receivables".into(), "paid".into())], 45);
-    assert_eq!(report.totals.not_reconciled.len(), 1);
-    assert_eq!(report.totals.not_reconciled[0].missing, MissingInput::Contract);
+    let missing: Vec<MissingInput> = report.totals.not_reconciled.iter().map(|p| p.missing).collect();
+    assert_eq!(missing, [MissingInput::Contract, MissingInput::BankStatement]);
     let rates =
         read_rates(std::fs::File::open(sample::write_contract_rates(dir.path(), &spec).unwrap()).unwrap()).unwrap();
     recon::import_rates(&mut db.client, &rates, "taxas_contratadas.csv").await.unwrap();
     let report = recon::run(&mut db.client, &scope, &settings).await.unwrap();
-    assert!(report.totals.not_reconciled.is_empty());
+    let missing: Vec<MissingInput> = report.totals.not_reconciled.iter().map(|p| p.missing).collect();
+    assert_eq!(missing, [MissingInput::BankStatement]);
     assert_eq!(counts(&db, report.run_id).await[&("fees".into(), "ok".into())], fee_sales);
+    // And the bank statement of the account the payments go to.
+    let bank = bank_sample::write(dir.path(), &sample::announced_payments(&files), false).unwrap();
+    for path in &bank.files {
+        let r = ingest_file(&mut db.client, path, "test", IngestMode::StageAndLoad).await.unwrap();
+        assert_eq!(r.outcome, Outcome::Loaded);
+    }
+    let report = recon::run(&mut db.client, &scope, &settings).await.unwrap();
+    assert!(report.totals.not_reconciled.is_empty(), "{:?}", report.totals.not_reconciled);
+    assert!(counts(&db, report.run_id).await[&("bank".into(), "deposited".into())] > 0);
 }
 
 /// What a run stores is what it computed, every field of every item (statuses, amounts, the fields that

@@ -19,20 +19,24 @@
 //!
 //! A credit is *compatible* with a payment when its memo names no acquirer or names that one.
 
+use crate::reconcile::{Area, ReconItem, Status};
 use chrono::{Datelike, NaiveDate, Weekday};
 use rust_decimal::Decimal;
 use serde::Serialize;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// A bank account's identity (see [`crate::formats::bank::BankAccount::key`]).
 pub type AccountKey = (String, String);
 
-/// What an acquirer says it paid a merchant into an account on a day (a Cielo UR, a Rede credit).
+/// What an acquirer says it paid a merchant into an account on a day ("pagamento"): the receivable units of
+/// one brand it paid that day (Cielo's URs, Rede's credits), summed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Payment {
     pub acquirer: String,
     pub merchant_code: String,
     pub account: AccountKey,
+    /// The account as the acquirer wrote it (bank, branch, number), for people.
+    pub account_label: String,
     pub date: NaiveDate,
     pub amount: Decimal,
     pub brand: String,
@@ -40,10 +44,15 @@ pub struct Payment {
     pub source: (i64, i64),
 }
 
-/// A credit a bank statement shows.
+/// A credit a bank statement shows ("lançamento a crédito").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Credit {
     pub account: AccountKey,
+    /// The account as the bank wrote it, for people.
+    pub account_label: String,
+    /// Whose account it is, as far as is known (the merchant an acquirer declared it for, or Rede's PV in
+    /// the memo); empty when unknown.
+    pub merchant_code: String,
     pub date: NaiveDate,
     pub amount: Decimal,
     /// The acquirer its memo names, if any.
@@ -78,6 +87,16 @@ impl Default for DepositSettings {
 }
 
 impl DepositSettings {
+    /// A run's settings, with the bank holidays as loaded (`ref_bank_holiday`).
+    pub fn of_run(settings: &crate::reconcile::Settings, holidays: BTreeSet<NaiveDate>) -> DepositSettings {
+        DepositSettings {
+            window_business_days: settings.deposit_window_business_days,
+            holidays,
+            tolerance: settings.amount_tolerance,
+            max_combination: DepositSettings::default().max_combination,
+        }
+    }
+
     fn business_day(&self, d: NaiveDate) -> bool {
         !matches!(d.weekday(), Weekday::Sat | Weekday::Sun) && !self.holidays.contains(&d)
     }
@@ -95,10 +114,6 @@ impl DepositSettings {
         n
     }
 
-    fn within_window(&self, paid: NaiveDate, credited: NaiveDate) -> bool {
-        credited > paid && self.business_days_between(paid, credited) <= self.window_business_days
-    }
-
     /// The last day a deposit of a payment made on `d` may come.
     pub fn window_end(&self, d: NaiveDate) -> NaiveDate {
         let mut end = d;
@@ -113,22 +128,11 @@ impl DepositSettings {
     }
 }
 
-/// What became of a payment (or a credit).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DepositStatus {
-    Deposited,
-    DepositedLate,
-    DepositedShort,
-    NotDeposited,
-    WrongAccount,
-    UnexpectedCredit,
-}
-
 /// One finding: the payments and credits it links, the money on each side, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Deposit {
-    pub status: DepositStatus,
+    /// One of the [`Area::Bank`] statuses.
+    pub status: Status,
     /// Indices into the payments and credits given.
     pub payments: Vec<usize>,
     pub credits: Vec<usize>,
@@ -147,7 +151,8 @@ pub struct Matched {
 }
 
 /// Match payments to credits (see the module's rules). `covered(account, from, to)` says whether the loaded
-/// statements of that account cover every day of `[from, to]`.
+/// statements of that account cover every day of `[from, to]`. Credits are looked up by account and day (and
+/// by day alone for the wrong-account rule), so a year of 50 accounts' statements is matched in one pass.
 pub fn match_deposits(
     payments: &[Payment],
     credits: &[Credit],
@@ -171,6 +176,7 @@ pub fn match_deposits(
             q.source,
         ))
     });
+    // Credits in a fixed order (account, day, line), indexed by account and day, and by day.
     let credit_order: Vec<usize> = {
         let mut o: Vec<usize> = (0..credits.len()).collect();
         o.sort_by(|&a, &b| {
@@ -181,6 +187,15 @@ pub fn match_deposits(
             ))
         });
         o
+    };
+    let mut by_day: HashMap<&AccountKey, HashMap<NaiveDate, Vec<usize>>> = HashMap::new();
+    let mut by_date: BTreeMap<NaiveDate, Vec<usize>> = BTreeMap::new();
+    for &c in &credit_order {
+        by_day.entry(&credits[c].account).or_default().entry(credits[c].date).or_default().push(c);
+        by_date.entry(credits[c].date).or_default().push(c);
+    }
+    let on_day = |account: &AccountKey, d: NaiveDate| -> &[usize] {
+        by_day.get(account).and_then(|days| days.get(&d)).map(Vec::as_slice).unwrap_or(&[])
     };
     let groups = |paid: &[bool]| -> Vec<Vec<usize>> {
         let mut gs: Vec<Vec<usize>> = Vec::new();
@@ -214,32 +229,32 @@ pub fn match_deposits(
             rule,
         });
     };
+    // The first unused credit of an account's day that is `amount` and may be `p`'s.
+    let first_of = |used: &[bool], p: &Payment, d: NaiveDate, amount: Decimal| {
+        on_day(&p.account, d)
+            .iter()
+            .copied()
+            .find(|&c| !used[c] && close(credits[c].amount, amount) && compatible(p, &credits[c]))
+    };
 
     // 1. Same day, same amount.
     for &i in &order {
         let p = &payments[i];
-        if let Some(&c) = credit_order.iter().find(|&&c| {
-            let k = &credits[c];
-            !used[c] && k.account == p.account && k.date == p.date && close(k.amount, p.amount) && compatible(p, k)
-        }) {
+        if let Some(c) = first_of(&used, p, p.date, p.amount) {
             paid[i] = true;
             used[c] = true;
-            record(&mut out, DepositStatus::Deposited, vec![i], vec![c], 0, "same day");
+            record(&mut out, Status::Deposited, vec![i], vec![c], 0, "same day");
         }
     }
     // 2. One acquirer's day summed, one credit.
     for g in groups(&paid).into_iter().filter(|g| g.len() > 1) {
         let p = &payments[g[0]];
-        let total = sum(&g);
-        if let Some(&c) = credit_order.iter().find(|&&c| {
-            let k = &credits[c];
-            !used[c] && k.account == p.account && k.date == p.date && close(k.amount, total) && compatible(p, k)
-        }) {
+        if let Some(c) = first_of(&used, p, p.date, sum(&g)) {
             used[c] = true;
             for &i in &g {
                 paid[i] = true;
             }
-            record(&mut out, DepositStatus::Deposited, g, vec![c], 0, "payments summed");
+            record(&mut out, Status::Deposited, g, vec![c], 0, "payments summed");
         }
     }
     // 3. One payment split into several credits of its day.
@@ -248,13 +263,10 @@ pub fn match_deposits(
             continue;
         }
         let p = &payments[i];
-        let candidates: Vec<usize> = credit_order
+        let candidates: Vec<usize> = on_day(&p.account, p.date)
             .iter()
             .copied()
-            .filter(|&c| {
-                let k = &credits[c];
-                !used[c] && k.account == p.account && k.date == p.date && compatible(p, k) && k.amount < p.amount
-            })
+            .filter(|&c| !used[c] && compatible(p, &credits[c]) && credits[c].amount < p.amount)
             .take(16)
             .collect();
         if let Some(combo) =
@@ -264,9 +276,14 @@ pub fn match_deposits(
             for &c in &combo {
                 used[c] = true;
             }
-            record(&mut out, DepositStatus::Deposited, vec![i], combo, 0, "credit split");
+            record(&mut out, Status::Deposited, vec![i], combo, 0, "credit split");
         }
     }
+    // The days after a pay day a late deposit may come, in order.
+    let window = |d: NaiveDate| {
+        let end = s.window_end(d);
+        d.iter_days().skip(1).take_while(move |&k| k <= end)
+    };
     // 4. Late: a payment, or one acquirer's day summed, within the window after its day.
     for g in groups(&paid) {
         let p = &payments[g[0]];
@@ -278,59 +295,47 @@ pub fn match_deposits(
                 continue;
             }
             let total = sum(&t);
-            if let Some(&c) = credit_order.iter().find(|&&c| {
-                let k = &credits[c];
-                !used[c]
-                    && k.account == p.account
-                    && s.within_window(p.date, k.date)
-                    && close(k.amount, total)
-                    && compatible(p, k)
-            }) {
+            if let Some(c) = window(p.date).find_map(|d| first_of(&used, p, d, total)) {
                 used[c] = true;
                 for &i in &t {
                     paid[i] = true;
                 }
                 let days = s.business_days_between(p.date, credits[c].date);
-                record(&mut out, DepositStatus::DepositedLate, t, vec![c], days, "late");
+                record(&mut out, Status::DepositedLate, t, vec![c], days, "late");
             }
         }
     }
-    // 5. Into another account, as card money.
+    // 5. Into another account, as card money: that day or within the window, the earliest.
     for &i in &order {
         if paid[i] {
             continue;
         }
         let p = &payments[i];
-        if let Some(&c) = credit_order.iter().find(|&&c| {
-            let k = &credits[c];
-            !used[c]
-                && k.account != p.account
-                && k.card_money
-                && (k.date == p.date || s.within_window(p.date, k.date))
-                && close(k.amount, p.amount)
-                && compatible(p, k)
-        }) {
+        let found = std::iter::once(p.date).chain(window(p.date)).find_map(|d| {
+            by_date.get(&d).and_then(|cs| {
+                cs.iter().copied().find(|&c| {
+                    let k = &credits[c];
+                    !used[c] && k.account != p.account && k.card_money && close(k.amount, p.amount) && compatible(p, k)
+                })
+            })
+        });
+        if let Some(c) = found {
             paid[i] = true;
             used[c] = true;
             let days = s.business_days_between(p.date, credits[c].date);
-            record(&mut out, DepositStatus::WrongAccount, vec![i], vec![c], days, "wrong account");
+            record(&mut out, Status::WrongAccount, vec![i], vec![c], days, "wrong account");
         }
     }
     // 6. Short: one acquirer's day has a card-money credit of its own below what it paid.
     for g in groups(&paid) {
         let p = &payments[g[0]];
         let total = sum(&g);
-        let best = credit_order
+        let best = on_day(&p.account, p.date)
             .iter()
             .copied()
             .filter(|&c| {
                 let k = &credits[c];
-                !used[c]
-                    && k.account == p.account
-                    && k.date == p.date
-                    && k.card_money
-                    && k.acquirer.as_deref() == Some(p.acquirer.as_str())
-                    && k.amount < total
+                !used[c] && k.card_money && k.acquirer.as_deref() == Some(p.acquirer.as_str()) && k.amount < total
             })
             .max_by_key(|&c| (credits[c].amount, std::cmp::Reverse(credits[c].source)));
         if let Some(c) = best {
@@ -338,7 +343,7 @@ pub fn match_deposits(
             for &i in &g {
                 paid[i] = true;
             }
-            record(&mut out, DepositStatus::DepositedShort, g, vec![c], 0, "short");
+            record(&mut out, Status::DepositedShort, g, vec![c], 0, "short");
         }
     }
     // 7. What is left.
@@ -348,17 +353,174 @@ pub fn match_deposits(
         }
         let p = &payments[i];
         if covered(&p.account, p.date, s.window_end(p.date)) {
-            record(&mut out, DepositStatus::NotDeposited, vec![i], vec![], 0, "nothing deposited");
+            record(&mut out, Status::NotDeposited, vec![i], vec![], 0, "nothing deposited");
         } else {
             out.not_covered.push(i);
         }
     }
     for &c in &credit_order {
         if !used[c] && credits[c].card_money {
-            record(&mut out, DepositStatus::UnexpectedCredit, vec![], vec![c], 0, "no payment announced");
+            record(&mut out, Status::UnexpectedCredit, vec![], vec![c], 0, "no payment announced");
         }
     }
     out
+}
+
+/// The items of a run's [`Area::Bank`]: one per finding. Its `sale_code` is the account the payment was
+/// announced into (the credit's, for an unexpected credit); `fields` are the rule, the account credited and
+/// the first credit's memo; `expected` the payments summed, `actual` the credits summed; `days_late` the
+/// business days late; the lines are the first payment's and the first credit's.
+pub fn items(found: &Matched, payments: &[Payment], credits: &[Credit]) -> Vec<ReconItem> {
+    found
+        .deposits
+        .iter()
+        .map(|d| {
+            let ps: Vec<&Payment> = d.payments.iter().map(|&i| &payments[i]).collect();
+            let cs: Vec<&Credit> = d.credits.iter().map(|&i| &credits[i]).collect();
+            let (p, c) = (ps.first().copied(), cs.first().copied());
+            let expected = p.map(|_| d.expected);
+            let actual = c.map(|_| d.received);
+            let brand = match &ps[..] {
+                [first, rest @ ..] if rest.iter().all(|q| q.brand == first.brand) => first.brand.clone(),
+                _ => String::new(),
+            };
+            let announced = p.map(|p| p.account_label.clone()).or_else(|| c.map(|c| c.account_label.clone()));
+            let credited = c.map(|c| c.account_label.clone()).unwrap_or_default();
+            let ref_date = p.map(|p| p.date).or_else(|| c.map(|c| c.date)).unwrap_or_default();
+            let acquirer = p.map(|p| p.acquirer.clone()).or_else(|| c.and_then(|c| c.acquirer.clone()));
+            let acquirer = acquirer.unwrap_or_default();
+            let money = crate::reconcile::brl;
+            let what = if ps.len() > 1 { format!(" ({} payments)", ps.len()) } else { String::new() };
+            let into = if cs.len() > 1 { format!(" in {} credits", cs.len()) } else { String::new() };
+            let reason = match d.status {
+                Status::Deposited => format!(
+                    "{}{what} paid by {acquirer} on {ref_date} credited that day{into} ({})",
+                    money(d.expected),
+                    d.rule
+                ),
+                Status::DepositedLate => format!(
+                    "{}{what} paid by {acquirer} on {ref_date} credited on {}, {} business day(s) late",
+                    money(d.expected),
+                    c.map(|c| c.date.to_string()).unwrap_or_default(),
+                    d.business_days_late
+                ),
+                Status::DepositedShort => format!(
+                    "{}{what} paid by {acquirer} on {ref_date}, {} credited: {} short",
+                    money(d.expected),
+                    money(d.received),
+                    money(d.expected - d.received)
+                ),
+                Status::NotDeposited => format!(
+                    "{} paid by {acquirer} on {ref_date} into {}: no credit of it in the bank statements",
+                    money(d.expected),
+                    announced.clone().unwrap_or_default()
+                ),
+                Status::WrongAccount => format!(
+                    "{} paid by {acquirer} on {ref_date} into {}, credited to {credited} on {}",
+                    money(d.expected),
+                    announced.clone().unwrap_or_default(),
+                    c.map(|c| c.date.to_string()).unwrap_or_default()
+                ),
+                _ => format!(
+                    "credit of {} on {ref_date} ({}) that no acquirer announced",
+                    money(d.received),
+                    c.map(|c| c.memo.as_str()).unwrap_or_default()
+                ),
+            };
+            ReconItem {
+                area: Area::Bank,
+                status: d.status,
+                merchant_code: p
+                    .map(|p| p.merchant_code.clone())
+                    .or_else(|| c.map(|c| c.merchant_code.clone()))
+                    .unwrap_or_default(),
+                acquirer,
+                ref_date,
+                sale_code: announced.unwrap_or_default(),
+                nsu: String::new(),
+                authorization_code: String::new(),
+                installment: 0,
+                brand,
+                product: String::new(),
+                expected,
+                actual,
+                difference: expected.zip(actual).map(|(e, a)| a - e),
+                days_late: (d.business_days_late > 0).then_some(d.business_days_late as i32),
+                fields: vec![d.rule.to_string(), credited, c.map(|c| c.memo.clone()).unwrap_or_default()],
+                reason,
+                expected_ref: p.map(|p| p.source),
+                actual_ref: c.map(|c| c.source),
+            }
+        })
+        .collect()
+}
+
+/// The payments no loaded bank statement could tell about (see [`Matched::not_covered`]), as the
+/// `not_deposited` items they would be: for counting what was left aside, never to be kept.
+pub fn not_covered_items(found: &Matched, payments: &[Payment]) -> Vec<ReconItem> {
+    let aside = Matched {
+        deposits: found
+            .not_covered
+            .iter()
+            .map(|&i| Deposit {
+                status: Status::NotDeposited,
+                payments: vec![i],
+                credits: vec![],
+                expected: payments[i].amount,
+                received: Decimal::ZERO,
+                business_days_late: 0,
+                rule: "no bank statement",
+            })
+            .collect(),
+        not_covered: vec![],
+    };
+    items(&aside, payments, &[])
+}
+
+/// Which days each account's loaded bank statements cover ("período do extrato"), as disjoint ranges: two
+/// statements that meet or overlap are one range.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Coverage(BTreeMap<AccountKey, Vec<(NaiveDate, NaiveDate)>>);
+
+impl Coverage {
+    /// Add a statement of `account` covering `[from, to]`.
+    pub fn add(&mut self, account: AccountKey, from: NaiveDate, to: NaiveDate) {
+        let ranges = self.0.entry(account).or_default();
+        ranges.push((from.min(to), from.max(to)));
+        ranges.sort();
+        let mut merged: Vec<(NaiveDate, NaiveDate)> = Vec::with_capacity(ranges.len());
+        for &(a, b) in ranges.iter() {
+            match merged.last_mut() {
+                Some(last) if a <= last.1.succ_opt().unwrap_or(last.1) => last.1 = last.1.max(b),
+                _ => merged.push((a, b)),
+            }
+        }
+        *ranges = merged;
+    }
+
+    /// Whether every day of `[from, to]` is in a statement of the account.
+    pub fn covers(&self, account: &AccountKey, from: NaiveDate, to: NaiveDate) -> bool {
+        self.0.get(account).is_some_and(|ranges| ranges.iter().any(|&(a, b)| a <= from && to <= b))
+    }
+}
+
+/// What the bank area of a run reads (see [`crate::db::recon`]): the payments announced and the credits
+/// around the scope, the statements' coverage and the bank holidays.
+#[derive(Debug, Clone, Default)]
+pub struct BankInputs {
+    pub payments: Vec<Payment>,
+    pub credits: Vec<Credit>,
+    pub coverage: Coverage,
+    pub holidays: BTreeSet<NaiveDate>,
+}
+
+/// Reconcile the bank area: its items, and the `not_deposited` items a missing bank statement leaves
+/// unanswered (to be counted as left aside, never kept).
+pub fn reconcile(inputs: &BankInputs, settings: &crate::reconcile::Settings) -> (Vec<ReconItem>, Vec<ReconItem>) {
+    let s = DepositSettings::of_run(settings, inputs.holidays.clone());
+    let found =
+        match_deposits(&inputs.payments, &inputs.credits, &|a, from, to| inputs.coverage.covers(a, from, to), &s);
+    (items(&found, &inputs.payments, &inputs.credits), not_covered_items(&found, &inputs.payments))
 }
 
 /// The first subset (in `candidates`' order, smallest first) of 2 to `max` items whose values sum to
@@ -426,6 +588,7 @@ mod tests {
             acquirer: "cielo".into(),
             merchant_code: "0012345678".into(),
             account: acct(account),
+            account_label: format!("341 / 0001 / {account}"),
             date: d(date),
             amount: m(amount),
             brand: "001".into(),
@@ -435,6 +598,8 @@ mod tests {
     fn credit(n: i64, account: &str, date: &str, amount: &str, acquirer: Option<&str>) -> Credit {
         Credit {
             account: acct(account),
+            account_label: format!("0341 / {account}"),
+            merchant_code: String::new(),
             date: d(date),
             amount: m(amount),
             acquirer: acquirer.map(Into::into),
@@ -445,7 +610,7 @@ mod tests {
     }
 
     /// A finding as the tests compare it: status, payments, credits, business days late, rule.
-    type Found = (DepositStatus, Vec<usize>, Vec<usize>, u32, &'static str);
+    type Found = (Status, Vec<usize>, Vec<usize>, u32, &'static str);
 
     #[test]
     fn every_status_with_its_rule_and_money() {
@@ -480,7 +645,7 @@ mod tests {
             .iter()
             .map(|x| (x.status, x.payments.clone(), x.credits.clone(), x.business_days_late, x.rule))
             .collect();
-        use DepositStatus::*;
+        use Status::*;
         assert_eq!(
             got,
             [
@@ -508,12 +673,81 @@ mod tests {
         let covered = |_: &AccountKey, _: NaiveDate, _: NaiveDate| true;
         // Monday the 16th is an ordinary day: Tuesday the 17th is 2 business days later.
         let r = match_deposits(&payments, &credits, &covered, &s);
-        assert_eq!((r.deposits[0].status, r.deposits[0].business_days_late), (DepositStatus::DepositedLate, 2));
-        assert_eq!(r.deposits[1].status, DepositStatus::UnexpectedCredit, "Rede's credit is nobody's payment here");
+        assert_eq!((r.deposits[0].status, r.deposits[0].business_days_late), (Status::DepositedLate, 2));
+        assert_eq!(r.deposits[1].status, Status::UnexpectedCredit, "Rede's credit is nobody's payment here");
         // With the 16th a holiday, the 17th is 1 business day later.
         s.holidays.insert(d("2026-11-16"));
         let r = match_deposits(&payments, &credits, &covered, &s);
         assert_eq!(r.deposits[0].business_days_late, 1);
         assert_eq!(s.window_end(d("2026-11-13")), d("2026-11-18"));
+    }
+
+    #[test]
+    fn items_say_the_account_the_rule_the_money_and_what_is_at_stake() {
+        let s = DepositSettings::default();
+        let payments = vec![pay(1, "1", "2026-09-01", "100.00"), pay(2, "1", "2026-09-02", "70.00")];
+        let credits = vec![
+            credit(1, "2", "2026-09-01", "100.00", Some("cielo")),
+            credit(2, "1", "2026-09-04", "5.00", Some("cielo")),
+        ];
+        let covered = |_: &AccountKey, _: NaiveDate, _: NaiveDate| true;
+        let r = match_deposits(&payments, &credits, &covered, &s);
+        let items = items(&r, &payments, &credits);
+        let settings = crate::reconcile::Settings::new(d("2026-09-30"));
+        let wrong = &items[0];
+        assert_eq!((wrong.status, wrong.area), (Status::WrongAccount, Area::Bank));
+        assert_eq!((wrong.sale_code.as_str(), wrong.fields[1].as_str()), ("341 / 0001 / 1", "0341 / 2"));
+        assert_eq!(
+            (wrong.expected, wrong.actual, wrong.difference),
+            (Some(m("100.00")), Some(m("100.00")), Some(m("0")))
+        );
+        assert_eq!(wrong.at_stake(&settings), m("100.00"), "the money is not where it should be");
+        assert_eq!((wrong.expected_ref, wrong.actual_ref), (Some((1, 1)), Some((9, 1))));
+        let missing = &items[1];
+        assert_eq!((missing.status, missing.expected, missing.actual), (Status::NotDeposited, Some(m("70.00")), None));
+        assert!(missing.reason.contains("R$ 70,00") && missing.reason.contains("341 / 0001 / 1"), "{}", missing.reason);
+        assert_eq!(missing.at_stake(&settings), m("70.00"));
+        let unexpected = &items[2];
+        assert_eq!(
+            (unexpected.status, unexpected.ref_date, unexpected.actual),
+            (Status::UnexpectedCredit, d("2026-09-04"), Some(m("5.00")))
+        );
+        assert!(items.iter().all(|i| i.settled().is_none()), "bank items are kept whole");
+    }
+
+    #[test]
+    fn coverage_joins_statements_that_meet_and_leaves_gaps() {
+        let mut c = Coverage::default();
+        let a = acct("1");
+        c.add(a.clone(), d("2026-09-01"), d("2026-09-10"));
+        c.add(a.clone(), d("2026-09-11"), d("2026-09-20"));
+        c.add(a.clone(), d("2026-09-25"), d("2026-09-30"));
+        assert!(c.covers(&a, d("2026-09-05"), d("2026-09-15")), "two statements that meet");
+        assert!(!c.covers(&a, d("2026-09-19"), d("2026-09-26")), "a gap of four days");
+        assert!(!c.covers(&acct("2"), d("2026-09-05"), d("2026-09-05")));
+    }
+
+    /// V30 seeds the movable bank holidays from Easter Sundays it lists: each must be the Easter of its year
+    /// (the anonymous Gregorian computus), and the year range the fixed ones cover.
+    #[test]
+    fn the_seeded_easter_sundays_are_right() {
+        let sql = include_str!("../../../migrations/V30__bank_reconciliation.sql");
+        let easter = |y: i32| {
+            let (a, b, c) = (y % 19, y / 100, y % 100);
+            let (d, e) = (b / 4, b % 4);
+            let g = (8 * b + 13) / 25;
+            let h = (19 * a + b - d - g + 15) % 30;
+            let (i, k) = (c / 4, c % 4);
+            let l = (32 + 2 * e + 2 * i - h - k) % 7;
+            let m = (a + 11 * h + 22 * l) / 451;
+            let month = (h + l - 7 * m + 114) / 31;
+            let day = (h + l - 7 * m + 114) % 31 + 1;
+            NaiveDate::from_ymd_opt(y, month as u32, day as u32).unwrap()
+        };
+        let listed: Vec<NaiveDate> = sql.split("DATE '").skip(1).map(|rest| rest[..10].parse().unwrap()).collect();
+        assert_eq!(listed.len(), 11);
+        for date in listed {
+            assert_eq!(date, easter(date.year()));
+        }
     }
 }

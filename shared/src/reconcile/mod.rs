@@ -5,6 +5,8 @@
 //! - [`receivables`]: was every installment paid on time and in full? (forecast 03 vs paid 04), and what did
 //!   adjustments (cancellations, chargebacks, rentals…) take away?
 //! - [`fees`]: was each transaction charged the contracted rate? ("auditoria de taxas", MDR)
+//! - [`deposits`]: did what the acquirers paid reach the merchant's bank account, on the day and in full?
+//!   ("conferência bancária": their payments vs the bank statements' credits)
 //!
 //! Nothing here touches the database: [`crate::db::recon`] reads the inputs for a scope and writes a run's items.
 
@@ -32,6 +34,14 @@ pub struct Settings {
     /// a year: roughly the CDI): a late payment puts at stake the cost of its delay, not the installment.
     #[serde(default = "default_daily_cost_percent")]
     pub daily_cost_percent: Decimal,
+    /// Business days after the pay day a bank credit may come and still be the acquirer's payment, late
+    /// (default 2).
+    #[serde(default = "default_deposit_window")]
+    pub deposit_window_business_days: u32,
+}
+
+fn default_deposit_window() -> u32 {
+    2
 }
 
 fn default_daily_cost_percent() -> Decimal {
@@ -45,6 +55,7 @@ impl Settings {
             amount_tolerance: Decimal::new(1, 2),
             sale_date_window_days: 1,
             daily_cost_percent: default_daily_cost_percent(),
+            deposit_window_business_days: default_deposit_window(),
         }
     }
 
@@ -65,6 +76,8 @@ pub enum Area {
     Receivables,
     Adjustments,
     Fees,
+    /// The acquirers' payments against the bank statements' credits ("conferência bancária").
+    Bank,
 }
 
 impl Area {
@@ -74,6 +87,7 @@ impl Area {
             Area::Receivables => "receivables",
             Area::Adjustments => "adjustments",
             Area::Fees => "fees",
+            Area::Bank => "bank",
         }
     }
 }
@@ -120,10 +134,23 @@ pub enum Status {
     Overcharged,
     Undercharged,
     NoContract,
+    // Bank: what the acquirers paid against the bank statements' credits (see [`deposits`]).
+    /// Credited to the account on the pay day, in full ("creditado").
+    Deposited,
+    /// Credited in full, business days after the pay day.
+    DepositedLate,
+    /// Credited below what was paid, by a deduction nobody announced.
+    DepositedShort,
+    /// Announced, and the statements covering the account over the days it could come show no credit of it.
+    NotDeposited,
+    /// Credited to another account of the merchant's than the one announced.
+    WrongAccount,
+    /// A credit that says it is card money, that no acquirer announced.
+    UnexpectedCredit,
 }
 
 impl Status {
-    pub const ALL: [Status; 26] = [
+    pub const ALL: [Status; 32] = [
         Status::Matched,
         Status::Divergent,
         Status::MissingAtAcquirer,
@@ -150,6 +177,12 @@ impl Status {
         Status::Overcharged,
         Status::Undercharged,
         Status::NoContract,
+        Status::Deposited,
+        Status::DepositedLate,
+        Status::DepositedShort,
+        Status::NotDeposited,
+        Status::WrongAccount,
+        Status::UnexpectedCredit,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -180,6 +213,12 @@ impl Status {
             Status::Overcharged => "overcharged",
             Status::Undercharged => "undercharged",
             Status::NoContract => "no_contract",
+            Status::Deposited => "deposited",
+            Status::DepositedLate => "deposited_late",
+            Status::DepositedShort => "deposited_short",
+            Status::NotDeposited => "not_deposited",
+            Status::WrongAccount => "wrong_account",
+            Status::UnexpectedCredit => "unexpected_credit",
         }
     }
 
@@ -206,12 +245,14 @@ impl Status {
             | Anticipation
             | Other => Area::Adjustments,
             Ok | Overcharged | Undercharged | NoContract => Area::Fees,
+            Deposited | DepositedLate | DepositedShort | NotDeposited | WrongAccount | UnexpectedCredit => Area::Bank,
         }
     }
 
-    /// Settled as it should be: a clean match, an on-time payment in full, the right fee.
+    /// Settled as it should be: a clean match, an on-time payment in full, the right fee, a payment credited
+    /// on its day in full.
     pub fn is_settled(self) -> bool {
-        matches!(self, Status::Matched | Status::Paid | Status::Ok)
+        matches!(self, Status::Matched | Status::Paid | Status::Ok | Status::Deposited)
     }
 
     /// Needs somebody's attention: everything but settled items, installments not due yet, and the
@@ -272,7 +313,7 @@ impl ReconItem {
     }
 
     /// The money at stake: nothing for a clean match, on-time payment or right fee, nor for a cancellation
-    /// or chargeback of a known sale (the sale explains it); for an installment paid
+    /// or chargeback of a known sale (the sale explains it); for an installment paid (or a payment credited)
     /// in full but late, the cost of the delay (see [`Settings::cost_of_delay`]); else the absolute
     /// difference when amounts differ (what is short or over), else the amount involved (a missing, pending
     /// or unexpected amount, an adjustment's effect).
@@ -280,7 +321,7 @@ impl ReconItem {
         if self.status.is_settled() || matches!(self.status, Status::Cancellation | Status::Chargeback) {
             return Decimal::ZERO;
         }
-        if self.status == Status::PaidLate {
+        if matches!(self.status, Status::PaidLate | Status::DepositedLate) {
             return settings.cost_of_delay(self.expected.unwrap_or_default(), self.days_late.unwrap_or(0));
         }
         match (self.difference, self.expected, self.actual) {
@@ -328,9 +369,10 @@ pub struct Settled {
 }
 
 impl ReconItem {
-    /// The item as a link, when it is settled (and links an acquirer's line, as every settled item does).
+    /// The item as a link, when it is settled (and links an acquirer's line, as every settled item does). A
+    /// deposit is kept whole: it can link several payments and credits, and says which rule made it.
     pub fn settled(&self) -> Option<Settled> {
-        if !self.status.is_settled() {
+        if !self.status.is_settled() || self.area == Area::Bank {
             return None;
         }
         Some(Settled {
@@ -373,6 +415,8 @@ pub struct Inputs {
     pub charged: Vec<fees::ChargedFee>,
     pub rates: Vec<fees::ContractRate>,
     pub available: Available,
+    /// The acquirers' payments and the bank statements' credits.
+    pub bank: deposits::BankInputs,
 }
 
 /// Reconcile a scope: every item of the three questions, in [`item_order`], each exactly once. Things dated
@@ -385,8 +429,13 @@ pub fn run(scope: &Scope, inputs: &Inputs, settings: &Settings) -> Vec<ReconItem
 /// [`run`], and the run's totals with what it left aside.
 pub fn run_with_totals(scope: &Scope, inputs: &Inputs, settings: &Settings) -> (Vec<ReconItem>, Totals) {
     let mut tally = Tally::new(settings);
-    let items: Vec<ReconItem> =
+    let mut items: Vec<ReconItem> =
         every_item(inputs, settings).into_iter().filter_map(|i| tally.take(scope, &inputs.available, i)).collect();
+    let (deposits, aside) = deposits::reconcile(&inputs.bank, settings);
+    items.extend(deposits.into_iter().filter_map(|i| tally.take(scope, &inputs.available, i)));
+    for i in aside.iter().filter(|i| in_scope(scope, i)) {
+        tally.left_aside(i, MissingInput::BankStatement);
+    }
     (items, tally.totals())
 }
 
@@ -401,7 +450,14 @@ fn every_item(inputs: &Inputs, settings: &Settings) -> Vec<ReconItem> {
 /// a payment nobody forecast count where they are dated; the rest were selected by their dates already (a
 /// sale read from around the scope to match one inside it, or a payment made before or after it, is only
 /// context).
+///
+/// The bank area reads payments and credits around the scope: its items count by their date (the pay day,
+/// or the credit's), and with a merchant in the scope, only those of that merchant (a credit into an account
+/// nobody declared may have matched one of its payments, but is not its item).
 pub fn in_scope(scope: &Scope, item: &ReconItem) -> bool {
+    if item.area == Area::Bank {
+        return scope.contains(item.ref_date) && scope.merchant.as_ref().is_none_or(|m| *m == item.merchant_code);
+    }
     !matches!(item.status, Status::MissingInMerchant | Status::Duplicate | Status::UnexpectedPayment)
         || scope.contains(item.ref_date)
 }
@@ -430,6 +486,9 @@ pub enum MissingInput {
     /// A payment statement of the acquirer for the merchant: nothing is known to be paid, so an installment
     /// due is not known to be unpaid either.
     PaymentStatement,
+    /// A bank statement of the account an acquirer paid into, over the days the deposit could come: nothing
+    /// tells whether the money landed.
+    BankStatement,
 }
 
 impl MissingInput {
@@ -438,6 +497,7 @@ impl MissingInput {
             MissingInput::MerchantSales => Area::Sales,
             MissingInput::Contract => Area::Fees,
             MissingInput::PaymentStatement => Area::Receivables,
+            MissingInput::BankStatement => Area::Bank,
         }
     }
 
@@ -452,6 +512,9 @@ impl MissingInput {
             }
             MissingInput::PaymentStatement => {
                 "no payment statement of this acquirer is loaded for the merchant: what is due is not known to be unpaid"
+            }
+            MissingInput::BankStatement => {
+                "no bank statement of the account paid into covers the days the money could land (syncrocardpay bank-statement)"
             }
         }
     }
@@ -558,8 +621,9 @@ impl Tally {
         Some(item)
     }
 
-    /// Count what an item would have been about, left aside for want of an input.
-    fn left_aside(&mut self, i: &ReconItem, missing: MissingInput) {
+    /// Count what an item would have been about, left aside for want of an input (when the input is
+    /// missing for that item only: a bank statement over its days).
+    pub fn left_aside(&mut self, i: &ReconItem, missing: MissingInput) {
         let e = self
             .not_reconciled
             .entry((missing.area(), missing, i.merchant_code.clone(), i.acquirer.clone()))
@@ -643,11 +707,11 @@ mod tests {
         assert!(!Status::Pending.is_open() && !Status::Paid.is_open() && Status::PaidLate.is_open());
     }
 
-    /// V25's CHECK (V21's, widened) lists, per area, exactly the statuses of that area.
+    /// V30's CHECK (V21's, widened by V25 and V30) lists, per area, exactly the statuses of that area.
     #[test]
     fn the_database_checks_the_same_statuses_per_area() {
-        let sql = include_str!("../../../migrations/V25__adjustments_explained.sql");
-        for area in [Area::Sales, Area::Receivables, Area::Adjustments, Area::Fees] {
+        let sql = include_str!("../../../migrations/V30__bank_reconciliation.sql");
+        for area in [Area::Sales, Area::Receivables, Area::Adjustments, Area::Fees, Area::Bank] {
             let start = format!("(area = '{}' AND status IN (", area.as_str());
             let list = sql.split_once(&start).unwrap_or_else(|| panic!("{area:?}")).1.split_once("))").unwrap().0;
             let mut checked: Vec<&str> = list.split(", ").map(|n| n.trim_matches('\'')).collect();

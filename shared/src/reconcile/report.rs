@@ -194,7 +194,29 @@ pub fn status_label(s: Status, l: Lang) -> &'static str {
         Overcharged => l.pick("taxa acima do contrato", "fee above the contract"),
         Undercharged => l.pick("taxa abaixo do contrato", "fee below the contract"),
         NoContract => l.pick("sem taxa contratada", "no contracted rate"),
+        Deposited => l.pick("creditado no banco", "deposited"),
+        DepositedLate => l.pick("creditado com atraso", "deposited late"),
+        DepositedShort => l.pick("creditado a menos", "deposited short"),
+        NotDeposited => l.pick("não creditado", "not deposited"),
+        WrongAccount => l.pick("creditado em outra conta", "deposited into another account"),
+        UnexpectedCredit => l.pick("crédito não anunciado", "unexpected credit"),
     }
+}
+
+/// The name of the rule that made a deposit (see [`super::deposits`]) for people.
+pub fn deposit_rule_label(rule: &str, l: Lang) -> String {
+    let pt = match rule {
+        "same day" => "no dia",
+        "payments summed" => "pagamentos do dia somados",
+        "credit split" => "pagamento em vários créditos",
+        "late" => "com atraso",
+        "wrong account" => "em outra conta",
+        "short" => "a menos",
+        "nothing deposited" => "nada creditado",
+        "no payment announced" => "nenhum pagamento anunciado",
+        other => other,
+    };
+    l.pick(pt, rule).to_string()
 }
 
 pub fn area_label(a: Area, l: Lang) -> &'static str {
@@ -203,6 +225,7 @@ pub fn area_label(a: Area, l: Lang) -> &'static str {
         Area::Receivables => l.pick("Recebíveis", "Receivables"),
         Area::Adjustments => l.pick("Ajustes", "Adjustments"),
         Area::Fees => l.pick("Taxas", "Fees"),
+        Area::Bank => l.pick("Banco", "Bank"),
     }
 }
 
@@ -332,6 +355,44 @@ pub fn describe(i: &ReconItem, data: &ReportData) -> String {
             names.brand(&i.acquirer, &i.brand),
             names.product(&i.acquirer, &i.product),
             i.installment.max(1)
+        ),
+        Deposited => format!(
+            "{} pagos por {} em {day}, creditados no dia ({})",
+            m(i.expected),
+            names.acquirer(&i.acquirer),
+            deposit_rule_label(i.fields.first().map(String::as_str).unwrap_or_default(), l)
+        ),
+        DepositedLate => format!(
+            "{} pagos por {} em {day}, creditados {days} dia(s) útil(eis) depois; custo do atraso {} a {} % ao dia",
+            m(i.expected),
+            names.acquirer(&i.acquirer),
+            money(l, i.at_stake(data.settings)),
+            data.settings.daily_cost_percent.normalize().to_string().replace('.', ",")
+        ),
+        DepositedShort => format!(
+            "{} pagos por {} em {day}, creditados {} ({} a menos)",
+            m(i.expected),
+            names.acquirer(&i.acquirer),
+            m(i.actual),
+            abs(i.difference)
+        ),
+        NotDeposited => format!(
+            "{} pagos por {} em {day} na conta {}: nenhum crédito nos extratos bancários",
+            m(i.expected),
+            names.acquirer(&i.acquirer),
+            i.sale_code
+        ),
+        WrongAccount => format!(
+            "{} pagos por {} em {day} na conta {}, creditados na conta {}",
+            m(i.expected),
+            names.acquirer(&i.acquirer),
+            i.sale_code,
+            i.fields.get(1).map(String::as_str).unwrap_or_default()
+        ),
+        UnexpectedCredit => format!(
+            "crédito de {} em {day} ({}) que nenhuma adquirente anunciou",
+            m(i.actual),
+            i.fields.get(2).map(String::as_str).unwrap_or_default()
         ),
     }
 }
@@ -817,6 +878,9 @@ pub fn html(data: &ReportData) -> String {
                 }
                 (Lang::PtBr, super::MissingInput::PaymentStatement) => {
                     "nenhum extrato de pagamentos desta adquirente está carregado para o estabelecimento: o que vence não se sabe se foi pago"
+                }
+                (Lang::PtBr, super::MissingInput::BankStatement) => {
+                    "nenhum extrato bancário da conta cobre os dias em que o crédito podia entrar (syncrocardpay bank-statement)"
                 }
             };
             let _ = write!(

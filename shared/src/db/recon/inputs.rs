@@ -40,7 +40,7 @@ const FIRST_UR: &str = "(SELECT DISTINCT ON (file_id, ur_key) file_id, ur_key, p
 
 /// The joins every query over receivable units needs; `m` is the PV the summary belongs to (a credit names
 /// the sale's PV besides the centralising one it was paid to).
-const UNIT_JOINS: &str = "
+pub(super) const UNIT_JOINS: &str = "
     JOIN dim_establishment e ON e.establishment_key = u.establishment_key
     JOIN dim_acquirer a ON a.acquirer_key = e.acquirer_key
     JOIN dim_posting_type pt ON pt.posting_type_key = u.posting_type_key
@@ -84,7 +84,7 @@ const SALE_HISTORY: &str = "
     END";
 
 /// An SQL list of code-table constants (never input).
-fn list(codes: &[&str]) -> String {
+pub(super) fn list(codes: &[&str]) -> String {
     codes.iter().map(|c| format!("'{c}'")).collect::<Vec<_>>().join(", ")
 }
 

@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use tokio_postgres::{Client, GenericClient, Transaction};
 
+mod deposits;
 mod inputs;
 mod sink;
 
@@ -173,6 +174,7 @@ pub async fn inputs(db: &impl GenericClient, scope: &Scope, settings: &Settings)
         charged: inputs::all(db, inputs::charged(scope), inputs::charged_fee).await?,
         rates: inputs::rates(db, scope).await?,
         available: inputs::available(db, scope).await?,
+        bank: deposits::inputs(db, scope, deposits::margin_days(settings)).await?,
         ..Inputs::default()
     };
     for line in inputs::all(db, inputs::receivables(scope), inputs::receivable_line).await? {
@@ -406,6 +408,9 @@ async fn run_with(db: &mut Client, scope: &Scope, settings: &Settings, readers: 
     sink.start("fees");
     fetching += audit_fees(&tx, scope, &mut charged, settings, &mut sink).await?;
     phase("fees", fetching, sink.writing);
+    sink.start("bank");
+    reconcile_deposits(&tx, scope, settings, &mut sink).await?;
+    phase("bank", fetching, sink.writing);
     sink.start("writing");
     let label = sink.label.clone();
     let totals = sink.finish(&tx).await?;
@@ -501,6 +506,26 @@ async fn audit_fees(
         sink.flush_if_full(tx).await?;
     }
     Ok(charged.fetching())
+}
+
+/// The acquirers' payments against the bank statements' credits (held in memory: see [`deposits`]). A
+/// payment whose account no loaded statement covers over the days its money could come is left aside, for
+/// want of that statement.
+async fn reconcile_deposits(
+    tx: &Transaction<'_>,
+    scope: &Scope,
+    settings: &Settings,
+    sink: &mut sink::Sink<'_>,
+) -> Result<()> {
+    let inputs = deposits::inputs(tx, scope, deposits::margin_days(settings)).await?;
+    let (items, aside) = reconcile::deposits::reconcile(&inputs, settings);
+    for item in items {
+        sink.push(item);
+    }
+    for item in aside {
+        sink.left_aside(item, reconcile::MissingInput::BankStatement);
+    }
+    sink.flush_if_full(tx).await
 }
 
 /// Start a run, replacing the previous one over the same scope, inside the caller's transaction; its

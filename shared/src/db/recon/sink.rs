@@ -98,6 +98,13 @@ impl<'a> Sink<'a> {
         }
     }
 
+    /// Count an item of the run as left aside for want of an input (that it is in the scope is checked).
+    pub(super) fn left_aside(&mut self, item: ReconItem, missing: crate::reconcile::MissingInput) {
+        if crate::reconcile::in_scope(self.scope, &item) {
+            self.tally.left_aside(&item, missing);
+        }
+    }
+
     /// Send the batch when it is full.
     pub(super) async fn flush_if_full(&mut self, tx: &Transaction<'_>) -> Result<()> {
         if self.made - self.reported >= REPORT_EVERY_ITEMS {

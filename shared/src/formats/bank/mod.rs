@@ -10,6 +10,7 @@
 
 pub mod cnab240;
 pub mod ofx;
+pub mod sample;
 
 use super::{Anomaly, AnomalyKind, Issue, MAX_KEPT_ISSUES};
 use chrono::NaiveDate;

@@ -127,6 +127,61 @@ pub struct SampleFile {
     pub net_total: Decimal,
     /// Trailer's negotiated total (file 15: Σ A net).
     pub negotiated_total: Decimal,
+    /// What the file says Cielo pays (04: each UR paid or sent to the bank; 15: each negotiation's credit),
+    /// into [`SampleFile::account`]: what the merchant's bank statement should show.
+    pub payouts: Vec<Payout>,
+    /// The merchant's account the payments go to.
+    pub account: PayAccount,
+}
+
+/// One amount Cielo says it pays on a day (a UR of a brand, or a negotiation's proceeds: brand empty).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Payout {
+    pub date: NaiveDate,
+    /// Cielo's brand code (`001` Visa…), empty for a negotiation.
+    pub brand: &'static str,
+    pub amount: Decimal,
+}
+
+/// A merchant's bank account as the sample files declare it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PayAccount {
+    pub bank: &'static str,
+    pub branch: String,
+    /// Digits, without the check digit.
+    pub number: String,
+    pub check_digit: &'static str,
+}
+
+/// What the sample files say Cielo pays each merchant, per day and brand, summed (as the reconciliation
+/// reads them: a day and brand whose sum is a debit is no deposit): the input of
+/// [`crate::formats::bank::sample::write`].
+pub fn announced_payments(files: &[SampleFile]) -> Vec<crate::formats::bank::sample::AnnouncedPayment> {
+    let mut sums: BTreeMap<(&str, NaiveDate, &'static str), (&SampleFile, Decimal)> = BTreeMap::new();
+    for f in files {
+        for p in &f.payouts {
+            sums.entry((f.merchant_code.as_str(), p.date, p.brand)).or_insert((f, Decimal::ZERO)).1 += p.amount;
+        }
+    }
+    sums.into_iter()
+        .filter(|(_, (_, amount))| *amount > Decimal::ZERO)
+        .map(|((merchant, date, brand), (f, amount))| crate::formats::bank::sample::AnnouncedPayment {
+            merchant_code: merchant.to_string(),
+            acquirer_word: "CIELO",
+            bank: f.account.bank.to_string(),
+            branch: f.account.branch.clone(),
+            number: f.account.number.clone(),
+            check_digit: f.account.check_digit.to_string(),
+            date,
+            brand_word: brand_word(brand),
+            amount,
+        })
+        .collect()
+}
+
+/// How a bank names the sample brands in a credit's memo (as Itaú and Bradesco do: `CIELO VISA`).
+pub fn brand_word(brand: &str) -> &'static str {
+    POS_BRAND_NAMES.iter().find(|(code, _)| *code == brand).map_or("", |(_, name)| name)
 }
 
 /// Card products a sample sale can use: brand, settlement type, product code, posting type, installments.
@@ -425,6 +480,9 @@ struct StatementWriter {
     negotiated: Decimal,
     /// Open-balance file (09): URs carry the "saldo em aberto" flag.
     open_balance: bool,
+    /// Payments file (04) or negotiations (15): what is paid is kept as [`Payout`]s.
+    pays: bool,
+    payouts: Vec<Payout>,
 }
 
 impl StatementWriter {
@@ -460,6 +518,8 @@ impl StatementWriter {
             net: Decimal::ZERO,
             negotiated: Decimal::ZERO,
             open_balance: file_type == "09",
+            pays: matches!(file_type, "04" | "15"),
+            payouts: Vec::new(),
         })
     }
 
@@ -520,6 +580,10 @@ impl StatementWriter {
             .num(ur::NEGOTIATOR_TAX_ID, 0);
         if let Some(p) = paid {
             d.date(ur::SENT_TO_BANK_DATE, p - Duration::days(1));
+            // Paid (04) or sent to the bank (03): on its way to the account.
+            if self.pays && matches!(status, "03" | "04") {
+                self.payouts.push(Payout { date: p, brand, amount: net });
+            }
         }
         if self.open_balance {
             d.text(ur::OPEN_BALANCE_FLAG, "S");
@@ -682,6 +746,7 @@ impl StatementWriter {
             .text(credit::ACCOUNT, &m.account)
             .amount(credit::DEPOSITED, net);
         c.finish(&mut self.out)?;
+        self.payouts.push(Payout { date: day, brand: "", amount: net });
         let n = sold.len() as u64 + 2;
         self.records += n;
         self.negotiation_records += n;
@@ -710,6 +775,8 @@ impl StatementWriter {
             gross_total: self.gross,
             net_total: self.net,
             negotiated_total: self.negotiated,
+            payouts: self.payouts,
+            account: PayAccount { bank: m.bank, branch: m.branch.clone(), number: m.account.clone(), check_digit: "1" },
         })
     }
 }
