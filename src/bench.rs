@@ -72,6 +72,137 @@ pub struct BenchReport {
     pub memory: Vec<MemoryPoint>,
     /// `syncrocardpay reconcile` of one merchant at several sizes.
     pub reconcile: Vec<ReconcilePoint>,
+    /// The bank area's matching over a year of daily statements of many accounts.
+    pub deposits: Option<DepositPoint>,
+}
+
+/// The bank area (`reconcile::deposits`) over `accounts` accounts × `days` days of payments and credits.
+#[derive(Debug, Clone, Serialize)]
+pub struct DepositPoint {
+    pub accounts: u64,
+    pub days: u64,
+    pub payments: u64,
+    pub credits: u64,
+    pub items: u64,
+    /// Items per status, by name.
+    pub by_status: std::collections::BTreeMap<String, u64>,
+    pub seconds: f64,
+    /// What the process's peak resident memory grew by while the inputs were built and matched.
+    pub peak_rss_growth_mib: f64,
+}
+
+/// The process's resident and peak resident memory, in MiB (Linux).
+fn rss_mib() -> (f64, f64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<f64>().ok())
+            .map_or(f64::NAN, |kb| kb / 1024.0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+/// A year of one bank's life for `accounts` accounts: five brands paid every day into each, half the accounts
+/// credited per brand and half per day, a transfer received every day; every 97th payment never credited,
+/// every 101st a business day late, every 103rd R$ 1,00 short. Then the bank area's matching, timed.
+pub fn deposits(accounts: u64, days: u64) -> DepositPoint {
+    use rust_decimal::Decimal;
+    use syncrocardpay_core::reconcile::deposits::{self, BankInputs, Credit, Payment};
+    let (_, peak_before) = rss_mib();
+    let started = std::time::Instant::now();
+    let first = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).expect("a date");
+    let mut inputs = BankInputs::default();
+    let mut n = 0u64;
+    for a in 0..accounts {
+        let account = ("341".to_string(), format!("{}", 100_000 + a));
+        let label = format!("341 / 0001 / {}", 100_000 + a);
+        inputs.coverage.add(account.clone(), first, first + chrono::Duration::days(days as i64 + 10));
+        for d in 0..days {
+            let date = first + chrono::Duration::days(d as i64);
+            let mut day_total = Decimal::ZERO;
+            for (b, brand) in ["001", "002", "003", "007", "040"].into_iter().enumerate() {
+                n += 1;
+                let amount = Decimal::new(((a * 7919 + d * 104_729 + b as u64 * 31) % 500_000 + 1_000) as i64, 2);
+                inputs.payments.push(Payment {
+                    acquirer: "cielo".into(),
+                    merchant_code: format!("{:010}", a),
+                    account: account.clone(),
+                    account_label: label.clone(),
+                    date,
+                    amount,
+                    brand: brand.into(),
+                    source: (a as i64, n as i64),
+                });
+                let mut credit = Credit {
+                    account: account.clone(),
+                    account_label: label.clone(),
+                    merchant_code: format!("{:010}", a),
+                    date,
+                    amount,
+                    acquirer: Some("cielo".into()),
+                    card_money: true,
+                    memo: format!("CIELO {brand}"),
+                    source: (1_000 + a as i64, n as i64),
+                };
+                if n % 97 == 0 {
+                    continue;
+                } else if n % 101 == 0 {
+                    credit.date = date + chrono::Duration::days(1);
+                } else if n % 103 == 0 {
+                    credit.amount -= Decimal::ONE;
+                } else if a % 2 == 1 {
+                    day_total += amount;
+                    continue;
+                }
+                inputs.credits.push(credit);
+            }
+            if day_total > Decimal::ZERO {
+                inputs.credits.push(Credit {
+                    account: account.clone(),
+                    account_label: label.clone(),
+                    merchant_code: format!("{:010}", a),
+                    date,
+                    amount: day_total,
+                    acquirer: Some("cielo".into()),
+                    card_money: true,
+                    memo: "CIELO S.A.".into(),
+                    source: (1_000 + a as i64, -(d as i64)),
+                });
+            }
+            inputs.credits.push(Credit {
+                account: account.clone(),
+                account_label: label.clone(),
+                merchant_code: format!("{:010}", a),
+                date,
+                amount: Decimal::new(250_000 + d as i64, 2),
+                acquirer: None,
+                card_money: false,
+                memo: "TED RECEBIDA".into(),
+                source: (2_000 + a as i64, d as i64),
+            });
+        }
+    }
+    let settings = syncrocardpay_core::reconcile::Settings::new(first + chrono::Duration::days(days as i64));
+    let (items, _) = deposits::reconcile(&inputs, &settings);
+    let seconds = started.elapsed().as_secs_f64();
+    let mut by_status = std::collections::BTreeMap::new();
+    for i in &items {
+        *by_status.entry(i.status.as_str().to_string()).or_default() += 1;
+    }
+    let (_, peak_after) = rss_mib();
+    DepositPoint {
+        accounts,
+        days,
+        payments: inputs.payments.len() as u64,
+        credits: inputs.credits.len() as u64,
+        items: items.len() as u64,
+        by_status,
+        seconds,
+        peak_rss_growth_mib: (peak_after - peak_before).max(0.0),
+    }
 }
 
 /// Time and peak resident memory of one `syncrocardpay reconcile` process over one merchant's period.
@@ -101,6 +232,8 @@ pub struct BenchOptions {
     pub python: bool,
     /// Sizes (in sales of one merchant) at which `syncrocardpay reconcile` is measured.
     pub reconcile_sales: Vec<u64>,
+    /// Accounts of the bank area's benchmark (a year of daily statements each); 0 leaves it out.
+    pub deposit_accounts: u64,
 }
 
 /// The sales statement (type 03) of a one-merchant sample of `sales` sales.
@@ -268,6 +401,11 @@ pub async fn run(options: BenchOptions) -> Result<BenchReport> {
         }
     };
     let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    // First, while this process holds little: its peak memory is the matching's.
+    let deposits = (options.deposit_accounts > 0).then(|| {
+        eprintln!("matching a year of daily bank statements of {} accounts…", options.deposit_accounts);
+        deposits(options.deposit_accounts, 365)
+    });
 
     eprintln!("generating a sales statement of {} sales…", options.sales);
     let file = sales_statement(&work.path().join("in"), options.sales)?;
@@ -542,6 +680,7 @@ pub async fn run(options: BenchOptions) -> Result<BenchReport> {
         run,
         memory,
         reconcile,
+        deposits,
     })
 }
 
@@ -622,6 +761,35 @@ pub fn print(r: &BenchReport) {
                 p.peak_rss_mib
             );
         }
+    }
+    if let Some(d) = &r.deposits {
+        println!();
+        println!(
+            "{:<14} {:>10} {:>6} {:>10} {:>10} {:>10} {:>10} {:>10} {:>18}",
+            "bank deposits",
+            "accounts",
+            "days",
+            "payments",
+            "credits",
+            "items",
+            "seconds",
+            "items/s",
+            "peak RSS growth MiB"
+        );
+        println!(
+            "{:<14} {:>10} {:>6} {:>10} {:>10} {:>10} {:>10.2} {:>10.0} {:>18.1}",
+            "matching",
+            d.accounts,
+            d.days,
+            d.payments,
+            d.credits,
+            d.items,
+            d.seconds,
+            d.items as f64 / d.seconds.max(1e-9),
+            d.peak_rss_growth_mib
+        );
+        let statuses: Vec<String> = d.by_status.iter().map(|(s, n)| format!("{s} {n}")).collect();
+        println!("{:<14} {}", "", statuses.join(", "));
     }
     if !r.memory.is_empty() {
         println!();

@@ -127,10 +127,12 @@ enum Command {
         json: bool,
     },
     /// Reconcile what is loaded: the merchant's sales against the acquirers', forecast installments against
-    /// payments (with adjustments), fees against the contracted rates. The result replaces the previous run
-    /// over the same scope. Without --from/--to, the whole period the loaded facts cover.
+    /// payments (with adjustments), fees against the contracted rates, the acquirers' payments against the bank
+    /// statements' credits. The result replaces the previous run over the same scope. Without --from/--to, the
+    /// whole period the loaded facts cover.
     Reconcile {
-        /// First day (sales and fees by sale date, installments by due date, adjustments by posting date).
+        /// First day (sales and fees by sale date, installments by due date, adjustments by posting date,
+        /// bank deposits by pay date).
         #[arg(long)]
         from: Option<chrono::NaiveDate>,
         /// Last day.
@@ -153,6 +155,10 @@ enum Command {
         /// at stake the cost of its delay, not the installment (0.04 ≈ 14.6 % a year).
         #[arg(long, default_value = "0.04", value_parser = daily_percent)]
         daily_cost: rust_decimal::Decimal,
+        /// Business days after the pay day a bank credit may come and still be the acquirer's payment, late
+        /// (0 to 10; weekends and the bank holidays of `ref_bank_holiday` are not business days).
+        #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=10))]
+        deposit_window: u32,
         #[arg(long)]
         json: bool,
     },
@@ -212,6 +218,10 @@ enum Command {
         /// comma-separated (300000 sales ≈ 1 M sales lines).
         #[arg(long, value_delimiter = ',', default_value = "30000,300000")]
         reconcile_sales: Vec<u64>,
+        /// Accounts whose year of daily bank statements the bank area matches against their acquirers'
+        /// payments (five brands a day each), in memory; 0 leaves it out.
+        #[arg(long, default_value_t = 50)]
+        deposit_accounts: u64,
         /// Where the generated files and exports go (default: the system's temp dir).
         #[arg(long)]
         work_dir: Option<PathBuf>,
@@ -584,7 +594,7 @@ async fn main() -> Result<std::process::ExitCode> {
                 return Ok(std::process::ExitCode::FAILURE);
             }
         }
-        Command::Reconcile { from, to, merchant, as_of, date_window, tolerance, daily_cost, json } => {
+        Command::Reconcile { from, to, merchant, as_of, date_window, tolerance, daily_cost, deposit_window, json } => {
             let url = require_db(&db_opts).await?;
             let mut client = connect_and_migrate(&url).await?;
             let today = chrono::Local::now().date_naive();
@@ -597,6 +607,7 @@ async fn main() -> Result<std::process::ExitCode> {
             settings.sale_date_window_days = date_window;
             settings.amount_tolerance = tolerance;
             settings.daily_cost_percent = daily_cost;
+            settings.deposit_window_business_days = deposit_window;
             // The areas' inputs are read by connections of their own, sharing the run's snapshot.
             let connect_url = url.clone();
             let connect: Box<db::recon::Connect> = Box::new(move || {
@@ -882,7 +893,7 @@ async fn main() -> Result<std::process::ExitCode> {
                 return Ok(std::process::ExitCode::FAILURE);
             }
         }
-        Command::Bench { sales, memory_sales, reconcile_sales, work_dir, no_python, json } => {
+        Command::Bench { sales, memory_sales, reconcile_sales, deposit_accounts, work_dir, no_python, json } => {
             let url = database_url(&db_opts).await?;
             let options = bench::BenchOptions {
                 sales,
@@ -891,6 +902,7 @@ async fn main() -> Result<std::process::ExitCode> {
                 work_dir,
                 python: !no_python,
                 reconcile_sales,
+                deposit_accounts,
             };
             let report = bench::run(options).await?;
             if json {

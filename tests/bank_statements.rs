@@ -441,6 +441,14 @@ async fn the_sample_bank_statements_end_in_the_planted_statuses_with_exact_amoun
     assert_eq!(items_expected, announced_total, "every payment in one item, none twice");
     let open: Vec<_> = items.iter().filter(|i| i.is_open()).collect();
     assert_eq!(open.len(), 4, "{open:#?}");
+    // Each merchant's one account is named one way, whether a UR, a negotiation (no check digit) or the bank
+    // statement names it.
+    for f in files.iter().filter(|f| f.file_type == "04") {
+        let names: std::collections::BTreeSet<&str> =
+            items.iter().filter(|i| i.merchant_code == f.merchant_code).map(|i| i.sale_code.as_str()).collect();
+        assert_eq!(names.len(), 1, "{names:?}");
+        assert!(names.iter().all(|n| n.ends_with("-1")), "with its check digit: {names:?}");
+    }
 
     // Without the CNAB account's statement, its payments are left aside, never "not deposited".
     withdraw(&mut db.client, &cnab_file_id.expect("a CNAB 240 statement").to_string()).await.unwrap();

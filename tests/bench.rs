@@ -9,7 +9,7 @@ fn bench_measures_every_path_on_the_same_rows() {
     let work = tempfile::tempdir().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_syncrocardpay"))
         .args(["bench", "--sales", "400", "--memory-sales", "100,400", "--reconcile-sales", "60,300", "--no-python"])
-        .args(["--json", "--work-dir"])
+        .args(["--deposit-accounts", "4", "--json", "--work-dir"])
         .arg(work.path())
         .env("DATABASE_URL", &admin)
         .output()
@@ -55,5 +55,13 @@ fn bench_measures_every_path_on_the_same_rows() {
         assert!(rss > 1.0 && rss < 256.0, "{p}");
         assert!(p["seconds"].as_f64().unwrap() > 0.0, "{p}");
     }
+    // The bank area over a year of 4 accounts: five payments a day each, every kind of finding planted.
+    let d = &r["deposits"];
+    assert_eq!((d["accounts"].as_u64(), d["days"].as_u64()), (Some(4), Some(365)), "{d}");
+    assert_eq!(d["payments"].as_u64(), Some(4 * 365 * 5), "{d}");
+    for status in ["deposited", "deposited_late", "deposited_short", "not_deposited"] {
+        assert!(d["by_status"][status].as_u64().unwrap_or(0) > 0, "{status}: {d}");
+    }
+    assert!(d["seconds"].as_f64().unwrap() > 0.0, "{d}");
     assert_eq!(std::fs::read_dir(work.path()).unwrap().count(), 0, "the work files are removed");
 }

@@ -535,8 +535,19 @@ async fn the_html_report_renders_in_headless_chromium_in_portuguese_and_english_
         Scenario::PaidLate { merchant: 0, sale: 11, days: 3 },
         Scenario::ChargebackOfUnknownSale { merchant: 0, day: 5, amount: Decimal::new(1234567, 2) },
     ];
-    let run = load_and_reconcile(&mut db, &spec(planted)).await;
+    let spec = spec(planted);
+    load_and_reconcile(&mut db, &spec).await;
     let dir = tempfile::tempdir().unwrap();
+    // And the bank statements the payments produce, with the four planted bank problems.
+    let files = sample::generate(&dir.path().join("again"), &spec).unwrap();
+    let bank = bank_sample::write(dir.path(), &sample::announced_payments(&files), true).unwrap();
+    assert_eq!(bank.planted.len(), 4, "{:?}", bank.planted);
+    for path in &bank.files {
+        let r = ingest_file(&mut db.client, path, "test", IngestMode::StageAndLoad).await.unwrap();
+        assert_eq!(r.outcome, Outcome::Loaded, "{:?}", r.summary.map(|s| s.errors));
+    }
+    let scope = Scope { from: d(FROM), to: d(TO), merchant: None };
+    let run = recon::run(&mut db.client, &scope, &Settings::new(d(TO))).await.unwrap();
     let html = dir.path().join("report.html");
     let csv = dir.path().join("csv");
     // The report defaults to `reconcile`'s scope; the run over it is the one stored above (same scope).
@@ -586,6 +597,10 @@ async fn the_html_report_renders_in_headless_chromium_in_portuguese_and_english_
         "taxa acima do contrato",
         "chargeback sem explicação",
         "paga com atraso",
+        "não creditado",
+        "creditado a menos",
+        "creditado com atraso",
+        "crédito não anunciado",
     ] {
         assert!(dom_text.contains(label), "status named in Portuguese: {label}");
     }
@@ -620,6 +635,21 @@ async fn the_html_report_renders_in_headless_chromium_in_portuguese_and_english_
     assert!(dom_text.contains("CIELO03_") && dom_text.contains("CIELO04_"), "source files listed");
     assert!(dom_text.contains("id=\"chart-days\"") && dom_text.contains("id=\"chart-fees\""), "both charts rendered");
     assert!(dom_text.contains("R$ 0</text>"), "the amount axis starts at zero, labelled");
+    // Acquirer payments vs bank: per account, then per account and day, announced and credited side by side.
+    assert!(dom_text.contains("id=\"bank-accounts\"") && dom_text.contains("id=\"bank-days\""), "{dom_text}");
+    assert!(dom_text.contains("Pagamentos das adquirentes × banco"), "{dom_text}");
+    for p in &bank.planted {
+        let day = p.date.format("%d/%m/%Y").to_string();
+        let row = dom_text
+            .split("<tr")
+            .filter(|r| r.contains(&day))
+            .find(|r| r.contains("CIELO") || r.contains("class=\"open\""))
+            .unwrap_or_else(|| panic!("{p:?}: no bank row of its day"));
+        assert!(row.contains("class=\"open\""), "{p:?}: {row}");
+    }
+    let short = bank.planted.iter().find(|p| p.status == "deposited_short").unwrap();
+    assert!(dom_text.contains(&format!("({} a menos)", brl(bank_sample::SHORT_BY))), "{dom_text}");
+    assert!(dom_text.contains(&brl(short.amount)), "the announced amount of the short deposit");
 
     // The table in a 1 280 px frame: it fits, amounts and dates neither wrap nor are cut; sorted and grouped
     // by the address, re-sorted by a click, filtered by area and by text.
@@ -685,6 +715,16 @@ async fn the_html_report_renders_in_headless_chromium_in_portuguese_and_english_
     assert!(totals.contains("sales,missing_at_acquirer,não capturada pela adquirente,true,1,"), "{totals}");
     let open_items = std::fs::read_to_string(csv.join("open_items.csv")).unwrap();
     assert_eq!(open_items.lines().count() as u64, run.totals.open + 1, "a header and every open item");
+    let deposits = std::fs::read_to_string(csv.join("bank_deposits.csv")).unwrap();
+    let bank_items: u64 = run.totals.by_status.iter().filter(|s| s.area.as_str() == "bank").map(|s| s.count).sum();
+    assert_eq!(deposits.lines().count() as u64, bank_items + 1, "a header and every bank item: {deposits}");
+    let not_deposited = bank.planted.iter().find(|p| p.status == "not_deposited").unwrap();
+    assert!(
+        deposits
+            .lines()
+            .any(|l| l.contains(",not_deposited,não creditado,") && l.contains(&not_deposited.amount.to_string())),
+        "{deposits}"
+    );
 
     // In English on request: English words, English number format.
     let en = dir.path().join("report_en.html");

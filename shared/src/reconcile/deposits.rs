@@ -5,7 +5,8 @@
 //! Rules, tried in this order, each on what the earlier ones left:
 //! 1. `same day` — one payment, one credit of the same account, day and amount (within the tolerance);
 //! 2. `payments summed` — the payments of one acquirer into one account on one day, summed, are one credit
-//!    (banks credit one line per acquirer × brand × day, or fewer);
+//!    (banks credit one line per acquirer × brand × day, or fewer) — all of them, or all but up to
+//!    [`DepositSettings::max_combination`] that the credit lacks (credited apart, late, or not at all);
 //! 3. `credit split` — one payment is two to [`DepositSettings::max_combination`] credits of that day;
 //! 4. `late` — one payment (or one acquirer's day summed) is one credit within the window of business days
 //!    after its day: `deposited_late`, with the business days;
@@ -246,15 +247,41 @@ pub fn match_deposits(
             record(&mut out, Status::Deposited, vec![i], vec![c], 0, "same day");
         }
     }
-    // 2. One acquirer's day summed, one credit.
+    // 2. One acquirer's day summed, one credit: all its payments, or all but a few (a payment credited
+    //    apart, late or not at all) — the few found by a bounded search for what the credit lacks.
     for g in groups(&paid).into_iter().filter(|g| g.len() > 1) {
         let p = &payments[g[0]];
-        if let Some(c) = first_of(&used, p, p.date, sum(&g)) {
+        let total = sum(&g);
+        if let Some(c) = first_of(&used, p, p.date, total) {
             used[c] = true;
             for &i in &g {
                 paid[i] = true;
             }
             record(&mut out, Status::Deposited, g, vec![c], 0, "payments summed");
+            continue;
+        }
+        if g.len() < 3 {
+            continue;
+        }
+        let found = on_day(&p.account, p.date).iter().copied().find_map(|c| {
+            let k = &credits[c];
+            if used[c] || !k.card_money || !compatible(p, k) || k.amount >= total {
+                return None;
+            }
+            let left_out = subset_summing(&g, |i| payments[i].amount, total - k.amount, s.max_combination, s.tolerance)
+                .or_else(|| {
+                    // A single payment left out (the search above looks for two or more).
+                    g.iter().copied().find(|&i| close(payments[i].amount, total - k.amount)).map(|i| vec![i])
+                })?;
+            (left_out.len() + 2 <= g.len()).then_some((c, left_out))
+        });
+        if let Some((c, left_out)) = found {
+            let summed: Vec<usize> = g.iter().copied().filter(|i| !left_out.contains(i)).collect();
+            used[c] = true;
+            for &i in &summed {
+                paid[i] = true;
+            }
+            record(&mut out, Status::Deposited, summed, vec![c], 0, "payments summed");
         }
     }
     // 3. One payment split into several credits of its day.
@@ -370,7 +397,20 @@ pub fn match_deposits(
 /// announced into (the credit's, for an unexpected credit); `fields` are the rule, the account credited and
 /// the first credit's memo; `expected` the payments summed, `actual` the credits summed; `days_late` the
 /// business days late; the lines are the first payment's and the first credit's.
+///
+/// An account is named one way throughout: acquirers and banks write it differently (with or without its
+/// check digit, leading zeros), so every item says it as its most complete announcement does (one with a
+/// check digit, the longest), and a credit into an account no payment names as the bank wrote it.
 pub fn items(found: &Matched, payments: &[Payment], credits: &[Credit]) -> Vec<ReconItem> {
+    let mut names: HashMap<&AccountKey, &str> = HashMap::new();
+    for p in payments {
+        let name = names.entry(&p.account).or_insert(&p.account_label);
+        let rank = |l: &str| (l.contains('-'), l.len(), std::cmp::Reverse(l.to_string()));
+        if rank(&p.account_label) > rank(name) {
+            *name = &p.account_label;
+        }
+    }
+    let name_of = |account: &AccountKey, written: &str| names.get(account).copied().unwrap_or(written).to_string();
     found
         .deposits
         .iter()
@@ -384,8 +424,10 @@ pub fn items(found: &Matched, payments: &[Payment], credits: &[Credit]) -> Vec<R
                 [first, rest @ ..] if rest.iter().all(|q| q.brand == first.brand) => first.brand.clone(),
                 _ => String::new(),
             };
-            let announced = p.map(|p| p.account_label.clone()).or_else(|| c.map(|c| c.account_label.clone()));
-            let credited = c.map(|c| c.account_label.clone()).unwrap_or_default();
+            let announced = p
+                .map(|p| name_of(&p.account, &p.account_label))
+                .or_else(|| c.map(|c| name_of(&c.account, &c.account_label)));
+            let credited = c.map(|c| name_of(&c.account, &c.account_label)).unwrap_or_default();
             let ref_date = p.map(|p| p.date).or_else(|| c.map(|c| c.date)).unwrap_or_default();
             let acquirer = p.map(|p| p.acquirer.clone()).or_else(|| c.and_then(|c| c.acquirer.clone()));
             let acquirer = acquirer.unwrap_or_default();
@@ -749,5 +791,34 @@ mod tests {
         for date in listed {
             assert_eq!(date, easter(date.year()));
         }
+    }
+
+    #[test]
+    fn a_day_credited_in_one_line_without_the_payment_that_never_came() {
+        let s = DepositSettings::default();
+        let payments = vec![
+            pay(1, "1", "2026-09-01", "100.00"),
+            pay(2, "1", "2026-09-01", "200.00"),
+            pay(3, "1", "2026-09-01", "350.00"), // never credited
+            pay(4, "1", "2026-09-01", "400.00"), // credited apart, the next day
+        ];
+        let credits =
+            vec![credit(1, "1", "2026-09-01", "300.00", Some("cielo")), credit(2, "1", "2026-09-02", "400.00", None)];
+        let covered = |_: &AccountKey, _: NaiveDate, _: NaiveDate| true;
+        let r = match_deposits(&payments, &credits, &covered, &s);
+        let got: Vec<Found> = r
+            .deposits
+            .iter()
+            .map(|x| (x.status, x.payments.clone(), x.credits.clone(), x.business_days_late, x.rule))
+            .collect();
+        use Status::*;
+        assert_eq!(
+            got,
+            [
+                (Deposited, vec![1, 0], vec![0], 0, "payments summed"),
+                (DepositedLate, vec![3], vec![1], 1, "late"),
+                (NotDeposited, vec![2], vec![], 0, "nothing deposited"),
+            ]
+        );
     }
 }

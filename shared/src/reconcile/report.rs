@@ -645,6 +645,143 @@ fn table_head(out: &mut String, l: Lang, title: (&str, &str), id: &str, columns:
     out.push_str("</tr></thead><tbody>");
 }
 
+/// One account's day in the bank section: what the acquirers announced and what the statements credited.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BankDay {
+    pub acquirers: std::collections::BTreeSet<String>,
+    pub announced: Decimal,
+    pub credited: Decimal,
+    pub at_stake: Decimal,
+    /// How many items of each status.
+    pub statuses: BTreeMap<&'static str, u64>,
+    /// The credits' memos.
+    pub memos: std::collections::BTreeSet<String>,
+}
+
+/// The bank area per account (as announced; the credited account for an unexpected credit) and day.
+pub fn bank_days(items: &[ReconItem], settings: &Settings) -> BTreeMap<(String, NaiveDate), BankDay> {
+    let mut days: BTreeMap<(String, NaiveDate), BankDay> = BTreeMap::new();
+    for i in items.iter().filter(|i| i.area == Area::Bank) {
+        let d = days.entry((i.sale_code.clone(), i.ref_date)).or_default();
+        if !i.acquirer.is_empty() {
+            d.acquirers.insert(i.acquirer.clone());
+        }
+        d.announced += i.expected.unwrap_or_default();
+        d.credited += i.actual.unwrap_or_default();
+        d.at_stake += i.at_stake(settings);
+        *d.statuses.entry(i.status.as_str()).or_default() += 1;
+        if let Some(memo) = i.fields.get(2).filter(|m| !m.is_empty()) {
+            d.memos.insert(memo.clone());
+        }
+    }
+    days
+}
+
+/// "Acquirer payments vs bank": per account, then per account and day, the payments announced and the credits
+/// the bank statements show side by side, with what became of them.
+fn bank_section(out: &mut String, data: &ReportData) {
+    let l = data.lang;
+    let days = bank_days(data.items, data.settings);
+    if days.is_empty() {
+        return;
+    }
+    let names = &data.facts.names;
+    let mut accounts: BTreeMap<&str, (Decimal, Decimal, u64, Decimal)> = BTreeMap::new();
+    for ((account, _), d) in &days {
+        let a = accounts.entry(account).or_default();
+        a.0 += d.announced;
+        a.1 += d.credited;
+        a.2 += d
+            .statuses
+            .iter()
+            .filter(|(s, _)| Status::parse(s).is_some_and(Status::is_open))
+            .map(|(_, n)| n)
+            .sum::<u64>();
+        a.3 += d.at_stake;
+    }
+    table_head(
+        out,
+        l,
+        ("Pagamentos das adquirentes × banco, por conta", "Acquirer payments vs bank, per account"),
+        "bank-accounts",
+        &[
+            ("Conta (banco / agência / conta)", "Account (bank / branch / number)", false),
+            ("Anunciado", "Announced", true),
+            ("Creditado", "Credited", true),
+            ("Pedem atenção", "Need attention", true),
+            ("Em risco", "At stake", true),
+        ],
+    );
+    for (account, (announced, credited, open, stake)) in &accounts {
+        let _ = write!(
+            out,
+            "<tr><td class=\"nw\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{open}</td><td class=\"n\">{}</td></tr>",
+            esc(account),
+            esc(&money(l, *announced)),
+            esc(&money(l, *credited)),
+            esc(&money(l, *stake))
+        );
+    }
+    out.push_str("</tbody></table>");
+    table_head(
+        out,
+        l,
+        ("Pagamentos das adquirentes × banco, por conta e dia", "Acquirer payments vs bank, per account and day"),
+        "bank-days",
+        &[
+            ("Conta", "Account", false),
+            ("Dia", "Day", false),
+            ("Adquirente", "Acquirer", false),
+            ("Anunciado", "Announced", true),
+            ("Creditado", "Credited", true),
+            ("Diferença", "Difference", true),
+            ("Situação", "Status", false),
+            ("Histórico no extrato", "Statement memo", false),
+        ],
+    );
+    for ((account, day), d) in days.iter().take(MAX_HTML_ROWS) {
+        let statuses: Vec<String> = d
+            .statuses
+            .iter()
+            .map(|(s, n)| {
+                let label = Status::parse(s).map(|s| status_label(s, l)).unwrap_or(s);
+                if *n > 1 {
+                    format!("{label} ×{n}")
+                } else {
+                    label.to_string()
+                }
+            })
+            .collect();
+        let open = d.statuses.keys().any(|s| Status::parse(s).is_some_and(Status::is_open));
+        let acquirers: Vec<String> = d.acquirers.iter().map(|a| names.acquirer(a)).collect();
+        let memos: Vec<&str> = d.memos.iter().map(String::as_str).collect();
+        let _ = write!(
+            out,
+            "<tr{}><td class=\"nw\">{}</td><td class=\"nw\">{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td></tr>",
+            if open { " class=\"open\"" } else { "" },
+            esc(account),
+            esc(&date(l, *day)),
+            esc(&acquirers.join(", ")),
+            esc(&money(l, d.announced)),
+            esc(&money(l, d.credited)),
+            esc(&money(l, d.credited - d.announced)),
+            esc(&statuses.join(" · ")),
+            esc(&memos.join(" · "))
+        );
+    }
+    out.push_str("</tbody></table>");
+    if days.len() > MAX_HTML_ROWS {
+        let _ = write!(
+            out,
+            "<p>{}</p>",
+            match l {
+                Lang::PtBr => format!("Os primeiros {MAX_HTML_ROWS} dias são mostrados; o CSV (--csv) traz todos."),
+                Lang::En => format!("The first {MAX_HTML_ROWS} days are shown; the CSV export (--csv) has them all."),
+            }
+        );
+    }
+}
+
 /// The whole report as one HTML document.
 pub fn html(data: &ReportData) -> String {
     let l = data.lang;
@@ -914,6 +1051,7 @@ pub fn html(data: &ReportData) -> String {
         )
     );
     out.push_str(&fee_chart(&fee_overcharge(data.items), names, l));
+    bank_section(&mut out, data);
 
     // Every open item: sortable, filterable, groupable.
     let open: Vec<&ReconItem> = data.items.iter().filter(|i| i.is_open()).collect();
@@ -1090,7 +1228,8 @@ pub fn csv_text(s: &str) -> String {
 }
 
 /// The report's tables as CSV files in `dir`: `totals.csv`, `open_items.csv` (every open item),
-/// `statement_anomalies.csv`, `expected_vs_received.csv`, `fee_overcharge.csv`. Codes and names both (the names
+/// `statement_anomalies.csv`, `expected_vs_received.csv`, `fee_overcharge.csv`, `bank_deposits.csv` (every item
+/// of the bank area, deposited ones too). Codes and names both (the names
 /// and the `description` in the report's language); amounts are plain decimals (`1234.56`); text that came
 /// from input is neutralised against formula injection ([`csv_text`]).
 pub fn write_csv(dir: &std::path::Path, data: &ReportData) -> std::io::Result<Vec<std::path::PathBuf>> {
@@ -1208,6 +1347,52 @@ pub fn write_csv(dir: &std::path::Path, data: &ReportData) -> std::io::Result<Ve
                     csv_text(&names.product(&a, &p)),
                     n.to_string(),
                     d.to_string(),
+                ]
+            })
+            .collect(),
+    )?;
+    file(
+        "bank_deposits.csv",
+        &[
+            "account",
+            "date",
+            "merchant_code",
+            "acquirer",
+            "status",
+            "status_name",
+            "rule",
+            "brand",
+            "announced",
+            "credited",
+            "difference",
+            "business_days_late",
+            "credited_account",
+            "memo",
+            "at_stake",
+            "description",
+        ],
+        data.items
+            .iter()
+            .filter(|i| i.area == Area::Bank)
+            .map(|i| {
+                let field = |k: usize| csv_text(i.fields.get(k).map(String::as_str).unwrap_or_default());
+                vec![
+                    csv_text(&i.sale_code),
+                    i.ref_date.to_string(),
+                    csv_text(&i.merchant_code),
+                    csv_text(&i.acquirer),
+                    i.status.as_str().to_string(),
+                    status_label(i.status, data.lang).to_string(),
+                    field(0),
+                    csv_text(&i.brand),
+                    opt(i.expected),
+                    opt(i.actual),
+                    opt(i.difference),
+                    i.days_late.map(|d| d.to_string()).unwrap_or_default(),
+                    field(1),
+                    field(2),
+                    i.at_stake(data.settings).to_string(),
+                    csv_text(&describe(i, data)),
                 ]
             })
             .collect(),

@@ -27,7 +27,7 @@ async fn payments(db: &impl GenericClient, scope: &Scope, margin: i32) -> Result
                 sum(amount) AS amount, min(source) AS source
            FROM (
              SELECT m.code AS merchant_code, a.code AS acquirer, {bank} AS bank_norm, {number} AS number_norm,
-                    ltrim(u.bank_code, '0') || ' / ' || u.branch_code || ' / ' || ltrim(u.account_number, '0')
+                    lpad(ltrim(u.bank_code, '0'), 3, '0') || ' / ' || u.branch_code || ' / ' || ltrim(u.account_number, '0')
                         || '-' || u.account_check_digit AS label,
                     u.payment_date AS date, pm.brand_code AS brand, u.net_amount AS amount,
                     ARRAY[u.file_id, u.line_no] AS source
@@ -40,7 +40,7 @@ async fn payments(db: &impl GenericClient, scope: &Scope, margin: i32) -> Result
                 AND u.payment_date BETWEEN $1::date - $4::int AND $2 AND ($3::text IS NULL OR m.code = $3)
              UNION ALL
              SELECT e.merchant_code, a.code, coalesce(d.bank_norm, {c_bank}), coalesce(d.number_norm, {c_number}),
-                    ltrim(c.bank_code, '0') || ' / ' || c.branch_code || ' / ' || ltrim(c.account_number, '0'),
+                    lpad(ltrim(c.bank_code, '0'), 3, '0') || ' / ' || c.branch_code || ' / ' || ltrim(c.account_number, '0'),
                     n.payment_date, '', c.deposited_amount, ARRAY[c.file_id, c.line_no]
                FROM fact_negotiation_credit c
                JOIN fact_receivables_negotiation n ON n.file_id = c.file_id AND n.line_no = c.negotiation_line_no
@@ -90,7 +90,7 @@ async fn payments(db: &impl GenericClient, scope: &Scope, margin: i32) -> Result
 async fn credits(db: &impl GenericClient, scope: &Scope, margin: i32) -> Result<Vec<Credit>> {
     let rows = db
         .query(
-            "SELECT b.bank_norm, b.number_norm, ltrim(b.bank, '0') || ' / ' || b.branch || ' / ' || b.number AS label,
+            "SELECT b.bank_norm, b.number_norm, lpad(ltrim(b.bank, '0'), 3, '0') || ' / ' || b.branch || ' / ' || b.number AS label,
                     coalesce(o.merchant_code, be.acquirer_merchant, '') AS merchant_code, be.entry_date,
                     be.amount, be.acquirer, be.card_money_rule IS NOT NULL AS card_money, be.memo, be.file_id,
                     be.line_no

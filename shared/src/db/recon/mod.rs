@@ -668,7 +668,7 @@ pub async fn find_run(db: &impl GenericClient, scope: &Scope) -> Result<Option<(
     Ok(Some((r.get(0), settings, totals)))
 }
 
-/// The items of a run that are not settled (see [`settled`]), in [`reconcile::item_order`] (the order they were written in, `item_no`, follows how
+/// The items of a run that are not settled (see [`settled`]) and the bank area's (kept whole), in [`reconcile::item_order`] (the order they were written in, `item_no`, follows how
 /// the run streamed its inputs).
 pub async fn items(db: &impl GenericClient, run_id: i64) -> Result<Vec<ReconItem>> {
     let rows = db
@@ -677,7 +677,8 @@ pub async fn items(db: &impl GenericClient, run_id: i64) -> Result<Vec<ReconItem
                     brand, product, expected, actual, difference, days_late, fields, reason,
                     expected_file_id, expected_line_no, actual_file_id, actual_line_no
                FROM recon_item WHERE run_id = $1
-              ORDER BY CASE area WHEN 'sales' THEN 0 WHEN 'receivables' THEN 1 WHEN 'adjustments' THEN 2 ELSE 3 END,
+              ORDER BY CASE area WHEN 'sales' THEN 0 WHEN 'receivables' THEN 1 WHEN 'adjustments' THEN 2
+                                 WHEN 'fees' THEN 3 ELSE 4 END,
                        merchant_code COLLATE \"C\", ref_date, sale_code COLLATE \"C\", installment,
                        CASE WHEN area = 'sales' THEN expected_file_id ELSE actual_file_id END NULLS FIRST,
                        CASE WHEN area = 'sales' THEN expected_line_no ELSE actual_line_no END NULLS FIRST,
