@@ -77,8 +77,9 @@ enum Command {
         json: bool,
     },
     /// Load the merchant's bank statements (OFX, CNAB 240 extrato) and say, per account, the period, the
-    /// balances, the entries and how many say they are card money. Files that are not bank statements are
-    /// refused (use `ingest`). Exit status 1 if any is rejected or refused.
+    /// balances, the entries and how many say they are card money; then reconcile again the merchants whose
+    /// accounts they cover (their bank area). Files that are not bank statements are refused (use `ingest`).
+    /// Exit status 1 if any is rejected or refused.
     BankStatement {
         #[arg(required = true)]
         files: Vec<PathBuf>,
@@ -551,6 +552,11 @@ async fn main() -> Result<std::process::ExitCode> {
                     print::ingest_report(&report);
                     print::bank_statements(&statements);
                 }
+            }
+            // The merchants whose accounts the statements cover are reconciled again: their bank area changed.
+            let reconciled = db::recon::reconcile_pending(&mut client, chrono::Local::now().date_naive()).await?;
+            if !json {
+                print::reconciliation_headline(&reconciled);
             }
             if bad > 0 {
                 return Ok(std::process::ExitCode::FAILURE);

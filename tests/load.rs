@@ -1332,3 +1332,62 @@ async fn the_staged_path_loads_exactly_what_the_one_go_load_loads() {
     }
     assert_eq!(a.len(), b.len());
 }
+
+/// A bank statement on the AWS path (issue 19, item 4): the ingest step loads it (it has nothing to stage) and
+/// says so; the load step counts it loaded — not a duplicate — and reconciles the merchant whose account it
+/// covers, whose stored run then has its bank area. Withdrawn, the runs it touched are reconciled again.
+#[tokio::test]
+async fn a_bank_statement_ingested_on_the_aws_path_is_counted_loaded_and_reconciles_its_merchant() {
+    use syncrocardpay_core::formats::bank::sample as bank_sample;
+    use syncrocardpay_core::formats::cielo::sample;
+    use syncrocardpay_core::workflow::{self, Ack, Item, LoadRequest};
+    let mut db = TestDb::new("bank_aws").await;
+    let dir = tempfile::tempdir().unwrap();
+    let files = samples(dir.path(), 60, 23);
+    let merchant = files[0].merchant_code.clone();
+    let of_one: Vec<_> = files.iter().filter(|f| f.merchant_code == merchant).cloned().collect();
+    for f in &of_one {
+        let r = ingest_file(&mut db.client, &f.path, "lambda", IngestMode::StageAndLoad).await.unwrap();
+        assert_eq!(r.outcome, Outcome::Loaded);
+    }
+    syncrocardpay_core::db::recon::reconcile_pending(
+        &mut db.client,
+        chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(db.count("SELECT count(*) FROM recon_item WHERE area = 'bank'").await, 0, "no statement yet");
+    let bank = bank_sample::write(&dir.path().join("bank"), &sample::announced_payments(&of_one), false).unwrap();
+    assert_eq!(bank.files.len(), 1);
+    let report = ingest_file(&mut db.client, &bank.files[0], "lambda", IngestMode::StageOnly).await.unwrap();
+    assert_eq!(report.outcome, Outcome::Loaded, "loaded by the ingest");
+    let ack = Ack::from_report(&report).unwrap();
+    assert!(matches!(ack, Ack::Loaded { rows, .. } if rows.bank_entries > 0), "{ack:?}");
+    let summary = workflow::load(
+        &mut db.client,
+        &Default::default(),
+        &LoadRequest { items: vec![Item { file: None, ack: Some(ack), error: None }], ..Default::default() },
+    )
+    .await
+    .unwrap();
+    assert_eq!((summary.loaded.len(), summary.duplicates), (1, 0), "{summary:?}");
+    assert!(summary.facts.bank_entries > 0);
+    assert!(
+        summary.reconciliation.iter().any(|r| r.merchant.as_deref() == Some(merchant.as_str())),
+        "the merchant whose account it covers: {summary:?}"
+    );
+    let deposited = "SELECT count(*) FROM recon_item i JOIN recon_run r USING (run_id)
+                      WHERE i.area = 'bank' AND i.status = 'deposited' AND r.merchant_code = ";
+    let deposited = format!("{deposited}'{merchant}'");
+    assert!(db.count(&deposited).await > 0, "its stored runs have the bank area");
+    assert_eq!(db.count("SELECT count(*) FROM recon_pending").await, 0);
+    // Withdrawn: every run it touched is reconciled again, without it.
+    syncrocardpay_core::db::store::withdraw(&mut db.client, &report.file_id.to_string()).await.unwrap();
+    syncrocardpay_core::db::recon::reconcile_pending(
+        &mut db.client,
+        chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(db.count(&deposited).await, 0, "no run still says deposited");
+}

@@ -211,6 +211,8 @@ async fn ingest_bank(db: &mut Client, path: &Path, name: &str, source: &str) -> 
     }
     store::mark_staged(&tx, file.file_id, &summary).await?;
     let loaded = crate::db::bank::load(&tx, file.file_id, &bank, &entries).await?;
+    // Reconciliation pending (the outbox): the scopes of the merchants whose accounts it covers.
+    tx.execute("INSERT INTO recon_pending (file_id) VALUES ($1) ON CONFLICT DO NOTHING", &[&file.file_id]).await?;
     store::mark_loaded(&tx, file.file_id).await?;
     store::record_delivery(&tx, file.file_id, name, source, Outcome::Loaded.as_str(), None).await?;
     tx.commit().await?;

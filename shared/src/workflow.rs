@@ -361,6 +361,9 @@ fn lease_token() -> String {
 pub enum Ack {
     /// Validated and staged: the load step adds it to the facts.
     Staged { file_id: i64, sha256: String, name: String },
+    /// Validated and loaded by the ingest itself (a bank statement has nothing to stage), with what it
+    /// added: the load step counts it as loaded.
+    Loaded { file_id: i64, sha256: String, name: String, rows: crate::db::store::LoadCounts },
     /// This content was already staged or loaded (under this or another name).
     Duplicate { file_id: i64, sha256: String, name: String },
     /// The file left its source because another delivery processed it.
@@ -386,7 +389,8 @@ impl Ack {
             return (!members.is_empty()).then_some(Ack::Archive { sha256, name, members, rejected });
         }
         match report.outcome {
-            Outcome::Staged | Outcome::Loaded => Some(Ack::Staged { file_id, sha256, name }),
+            Outcome::Staged => Some(Ack::Staged { file_id, sha256, name }),
+            Outcome::Loaded => Some(Ack::Loaded { file_id, sha256, name, rows: report.rows }),
             Outcome::Duplicate => Some(Ack::Duplicate { file_id, sha256, name }),
             Outcome::Rejected => None,
         }
@@ -394,7 +398,9 @@ impl Ack {
 
     pub fn file_id(&self) -> Option<i64> {
         match self {
-            Ack::Staged { file_id, .. } | Ack::Duplicate { file_id, .. } => Some(*file_id),
+            Ack::Staged { file_id, .. } | Ack::Duplicate { file_id, .. } | Ack::Loaded { file_id, .. } => {
+                Some(*file_id)
+            }
             Ack::Gone { .. } | Ack::Archive { .. } => None,
         }
     }
@@ -569,6 +575,12 @@ pub struct ReconciliationHeadline {
     pub left_aside: u64,
 }
 
+/// A file its ingest loaded (a bank statement): counted as loaded here, with what the ingest added.
+fn loaded_at_ingest(summary: &mut LoadSummary, file_id: i64, name: &str, rows: &crate::db::store::LoadCounts) {
+    summary.facts.add(rows);
+    summary.loaded.push(LoadedFile { file_id, name: name.to_string(), outcome: Outcome::Loaded, rows: *rows });
+}
+
 /// Load the staged files of the items (one transaction per file, idempotent), plus, with `sweep`, every file
 /// left staged by earlier runs; sort the rest into duplicates, rejections and failures. A file whose staged
 /// rows were lost (a database crash) is staged again from its copy in `sources`' bucket and loaded; with
@@ -600,12 +612,17 @@ pub async fn load_within(
                 to_load.push((*file_id, name.clone()));
                 refs.extend(item.file.clone().map(|f| (*file_id, f)));
             }
+            (Some(Ack::Loaded { file_id, name, rows, .. }), _) => loaded_at_ingest(&mut summary, *file_id, name, rows),
             (Some(Ack::Gone { .. }), _) => summary.gone += 1,
             (Some(Ack::Archive { members, rejected, .. }), _) => {
                 for m in members {
-                    if let Ack::Staged { file_id, name, .. } | Ack::Duplicate { file_id, name, .. } = m {
-                        to_load.push((*file_id, name.clone()));
-                        refs.extend(item.file.clone().map(|f| (*file_id, f)));
+                    match m {
+                        Ack::Staged { file_id, name, .. } | Ack::Duplicate { file_id, name, .. } => {
+                            to_load.push((*file_id, name.clone()));
+                            refs.extend(item.file.clone().map(|f| (*file_id, f)));
+                        }
+                        Ack::Loaded { file_id, name, rows, .. } => loaded_at_ingest(&mut summary, *file_id, name, rows),
+                        Ack::Gone { .. } | Ack::Archive { .. } => {}
                     }
                 }
                 for (name, cause) in rejected {

@@ -603,16 +603,41 @@ pub async fn default_as_of(db: &impl GenericClient, merchant: Option<&str>, toda
 }
 
 /// The scopes some loaded files touched: one per merchant, from the earliest to the latest day their
-/// periods cover (acquirer statements; a merchant's own sales file names no single merchant).
+/// periods cover (acquirer statements; a merchant's own sales file names no single merchant). A bank
+/// statement names no merchant either: it touches the merchants an acquirer declared its accounts for (over
+/// the statement's period, and every stored run of theirs that meets it); a withdrawn one, whose accounts are
+/// gone with its facts, every stored run that meets its period.
 pub async fn touched_scopes(db: &impl GenericClient, file_ids: &[i64]) -> Result<Vec<Scope>> {
     let rows = db
         .query(
-            "SELECT merchant_code, min(least(period_start, processing_date)), max(greatest(period_end, processing_date))
+            "WITH bank AS (
+                SELECT d.merchant_code, min(s.period_start) AS period_start, max(s.period_end) AS period_end
+                  FROM fact_bank_statement s
+                  JOIN dim_bank_account b ON b.bank_account_key = s.bank_account_key
+                  JOIN acquirer_declared_account d ON d.bank_norm = b.bank_norm AND d.number_norm = b.number_norm
+                 WHERE s.file_id = ANY($1) AND s.period_start IS NOT NULL AND s.period_end IS NOT NULL
+                 GROUP BY d.merchant_code),
+             withdrawn_bank AS (
+                SELECT period_start, period_end FROM statement_file
+                 WHERE file_id = ANY($1) AND status = 'withdrawn' AND file_kind = 'bank_statement'
+                   AND period_start IS NOT NULL AND period_end IS NOT NULL)
+             SELECT merchant_code, min(least(period_start, processing_date)), max(greatest(period_end, processing_date))
                FROM statement_file
               WHERE file_id = ANY($1) AND status IN ('loaded', 'superseded', 'withdrawn')
                 AND merchant_code IS NOT NULL AND merchant_code <> ''
                 AND coalesce(period_start, processing_date) IS NOT NULL
-              GROUP BY merchant_code ORDER BY merchant_code",
+              GROUP BY merchant_code
+             UNION
+             SELECT merchant_code, period_start, period_end FROM bank
+             UNION
+             SELECT r.merchant_code, r.date_from, r.date_to FROM recon_run r
+               JOIN bank ON bank.merchant_code = r.merchant_code
+                        AND r.date_from <= bank.period_end AND r.date_to >= bank.period_start
+             UNION
+             SELECT r.merchant_code, r.date_from, r.date_to FROM recon_run r
+               JOIN withdrawn_bank w ON r.date_from <= w.period_end AND r.date_to >= w.period_start
+              WHERE r.merchant_code IS NOT NULL
+             ORDER BY 1, 2, 3",
             &[&file_ids],
         )
         .await?;
