@@ -604,9 +604,10 @@ pub async fn default_as_of(db: &impl GenericClient, merchant: Option<&str>, toda
 
 /// The scopes some loaded files touched: one per merchant, from the earliest to the latest day their
 /// periods cover (acquirer statements; a merchant's own sales file names no single merchant). A bank
-/// statement names no merchant either: it touches the merchants an acquirer declared its accounts for (over
-/// the statement's period, and every stored run of theirs that meets it); a withdrawn one, whose accounts are
-/// gone with its facts, every stored run that meets its period.
+/// statement names no merchant either: it touches the merchants an acquirer declared its accounts for — its
+/// period joins the merchant's scope when the merchant's statements came with it, else the merchant's stored
+/// runs that meet that period are done again (or, with none, its period is the scope). A withdrawn bank
+/// statement, whose accounts are gone with its facts, touches every stored run that meets its period.
 pub async fn touched_scopes(db: &impl GenericClient, file_ids: &[i64]) -> Result<Vec<Scope>> {
     let rows = db
         .query(
@@ -621,27 +622,59 @@ pub async fn touched_scopes(db: &impl GenericClient, file_ids: &[i64]) -> Result
                 SELECT period_start, period_end FROM statement_file
                  WHERE file_id = ANY($1) AND status = 'withdrawn' AND file_kind = 'bank_statement'
                    AND period_start IS NOT NULL AND period_end IS NOT NULL)
-             SELECT merchant_code, min(least(period_start, processing_date)), max(greatest(period_end, processing_date))
+             SELECT 'files' AS kind, merchant_code, min(least(period_start, processing_date)),
+                    max(greatest(period_end, processing_date))
                FROM statement_file
               WHERE file_id = ANY($1) AND status IN ('loaded', 'superseded', 'withdrawn')
                 AND merchant_code IS NOT NULL AND merchant_code <> ''
                 AND coalesce(period_start, processing_date) IS NOT NULL
               GROUP BY merchant_code
-             UNION
-             SELECT merchant_code, period_start, period_end FROM bank
-             UNION
-             SELECT r.merchant_code, r.date_from, r.date_to FROM recon_run r
+             UNION ALL
+             SELECT 'bank', merchant_code, period_start, period_end FROM bank
+             UNION ALL
+             SELECT DISTINCT 'stored', r.merchant_code, r.date_from, r.date_to FROM recon_run r
                JOIN bank ON bank.merchant_code = r.merchant_code
                         AND r.date_from <= bank.period_end AND r.date_to >= bank.period_start
-             UNION
-             SELECT r.merchant_code, r.date_from, r.date_to FROM recon_run r
+             UNION ALL
+             SELECT DISTINCT 'stored', r.merchant_code, r.date_from, r.date_to FROM recon_run r
                JOIN withdrawn_bank w ON r.date_from <= w.period_end AND r.date_to >= w.period_start
-              WHERE r.merchant_code IS NOT NULL
-             ORDER BY 1, 2, 3",
+              WHERE r.merchant_code IS NOT NULL",
             &[&file_ids],
         )
         .await?;
-    Ok(rows.iter().map(|r| Scope { merchant: Some(r.get(0)), from: r.get(1), to: r.get(2) }).collect())
+    /// What a merchant's part of the batch touched.
+    #[derive(Default)]
+    struct Touched {
+        files: Option<(NaiveDate, NaiveDate)>,
+        bank: Option<(NaiveDate, NaiveDate)>,
+        stored: std::collections::BTreeSet<(NaiveDate, NaiveDate)>,
+    }
+    let mut by_merchant: std::collections::BTreeMap<String, Touched> = Default::default();
+    for r in &rows {
+        let (kind, merchant, from, to): (&str, String, NaiveDate, NaiveDate) = (r.get(0), r.get(1), r.get(2), r.get(3));
+        let t = by_merchant.entry(merchant).or_default();
+        match kind {
+            "files" => t.files = Some((from, to)),
+            "bank" => t.bank = Some((from, to)),
+            _ => {
+                t.stored.insert((from, to));
+            }
+        }
+    }
+    let mut scopes = Vec::new();
+    for (merchant, t) in by_merchant {
+        let scope = |(from, to): (NaiveDate, NaiveDate)| Scope { merchant: Some(merchant.clone()), from, to };
+        match (t.files, t.bank) {
+            (Some(f), bank) => {
+                let (from, to) = bank.map_or(f, |b| (f.0.min(b.0), f.1.max(b.1)));
+                scopes.push(scope((from, to)));
+                scopes.extend(t.stored.into_iter().filter(|s| *s != (from, to)).map(scope));
+            }
+            (None, Some(b)) if t.stored.is_empty() => scopes.push(scope(b)),
+            (None, _) => scopes.extend(t.stored.into_iter().map(scope)),
+        }
+    }
+    Ok(scopes)
 }
 
 /// Reconcile what some loaded files touched (see [`touched_scopes`]), each scope as of
