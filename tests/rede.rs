@@ -1050,6 +1050,18 @@ async fn rede_receivables_are_reconciled_per_summary_installment_with_anticipati
     );
     assert!(got[1].6.contains("paid on 2019-07-10"), "{}", got[1].6);
     assert!(got[2].6.starts_with("Antecipação de crédito (RAV): "), "{}", got[2].6);
+    // What Rede says it credited, as the bank area reads it: the credit and the anticipation, each into the
+    // account its record names.
+    let inputs = syncrocardpay_core::db::recon::inputs(&db.client, &scope, &settings).await.unwrap();
+    let paid: Vec<_> =
+        inputs.bank.payments.iter().map(|p| (p.acquirer.as_str(), p.date, p.amount, &p.account)).collect();
+    let d = |day: u32| chrono::NaiveDate::from_ymd_opt(2019, 7, day).unwrap();
+    let account = ("341".to_string(), "177381".to_string());
+    assert_eq!(
+        paid,
+        [("rede", d(1), dec("485.00"), &account), ("rede", d(10), dec("480.00"), &account)],
+        "the anticipation deposits its net: 485.00 less its cost"
+    );
 }
 
 /// EEVD amounts have no fixed width: one wider than any amount a statement holds (2^128 + 90 cents, or 29
