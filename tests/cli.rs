@@ -265,7 +265,12 @@ fn parse_on_each_real_fixture_names_its_type_or_says_why_not() {
             false,
             &["line 1, column 74, field line: record 0 must be 250 bytes wide, found 73"],
         ),
-        ("libercapital__document-translator-go__getnet_v10.1_lines.txt", false, &["getnet", "not supported yet"]),
+        (
+            "libercapital__document-translator-go__getnet_v10.1_lines.txt",
+            false,
+            // Seven of a real file's 47 records: read, and rejected on the trailer's count.
+            &["acquirer getnet, layout 10.1", "trailer.total_records: declares 47 records, the file has 7"],
+        ),
         (
             "murilotuvani__redecard-extrato-reader__eevc_eefi_eevd_lines.txt",
             false,
@@ -641,7 +646,7 @@ async fn rates_import_resolves_names_refuses_what_matches_nothing_and_says_uncha
             "{header}\n{cut};cielo;Visa;Crédito à vista;1;1;2,49;01/01/2026;\n\
              {merchant};cielo;VIZA;Crédito à vista;1;1;2,49;01/01/2026;\n\
              {merchant};cielo;Visa;Crédito rotativo;1;1;2,49;01/01/2026;\n\
-             {merchant};getnet;Visa;*;1;1;2,49;01/01/2026;\n"
+             {merchant};stone;Visa;*;1;1;2,49;01/01/2026;\n"
         ),
     )
     .unwrap();
@@ -655,7 +660,7 @@ async fn rates_import_resolves_names_refuses_what_matches_nothing_and_says_uncha
     assert!(err.contains("line 3, column brand: \"VIZA\" is no cielo brand; valid: 001 Visa, 002 Mastercard"), "{err}");
     assert!(err.contains("line 4, column product: \"Crédito rotativo\" matches no product of Visa"), "{err}");
     assert!(err.contains("040 Visa crédito à vista"), "the valid choices of the brand: {err}");
-    assert!(err.contains("line 5, column acquirer: \"getnet\" is not an acquirer; valid: cielo, rede"), "{err}");
+    assert!(err.contains("line 5, column acquirer: \"stone\" is not an acquirer; valid: cielo, getnet, rede"), "{err}");
     assert!(err.contains("4 problem(s), nothing imported"), "{err}");
     assert_eq!(db.count("SELECT count(*) FROM contract_rate").await, 4, "nothing of the bad file");
 }

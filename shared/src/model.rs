@@ -14,6 +14,8 @@ pub enum Acquirer {
     Cielo,
     /// Rede (ex-Redecard).
     Rede,
+    /// Getnet (Santander).
+    Getnet,
     /// Not an acquirer: the merchant's own sales records (POS / ERP export), the other side of a reconciliation.
     Merchant,
 }
@@ -23,6 +25,7 @@ impl Acquirer {
         match self {
             Acquirer::Cielo => "cielo",
             Acquirer::Rede => "rede",
+            Acquirer::Getnet => "getnet",
             Acquirer::Merchant => "merchant",
         }
     }
