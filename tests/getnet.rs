@@ -250,3 +250,68 @@ fn the_parser_tables_are_the_databases() {
     }
     assert_eq!(sql.matches("(3, 'getnet-v10', 'AJ").count(), ADJUSTMENT_REASONS.len());
 }
+
+/// Getnet's receivables (issue 20, item 5): an RV is forecast (status `PF`) in the sales movement of one day's
+/// file and paid (`LQ`) in the financial movement of a later one; the two meet by EC, RV and installment. One
+/// RV paid as forecast, one never paid (overdue), and the rent adjustment listed with its RV.
+#[tokio::test]
+async fn getnet_rvs_forecast_in_one_file_are_met_by_their_payment_in_a_later_one() {
+    use syncrocardpay_core::db::recon;
+    use syncrocardpay_core::reconcile::{Scope, Settings, Status};
+    let dir = tempfile::tempdir().unwrap();
+    let Some((_, all)) = real_file(dir.path()) else { return };
+    let (header, rv, adjustment, trailer) = (&all[0], &all[1], &all[3], all.last().unwrap());
+    let with_count = |mut l: Vec<Vec<u8>>| {
+        let mut t = trailer.clone();
+        put(&mut t, 2, &format!("{:09}", l.len() + 1));
+        l.push(t);
+        l
+    };
+    // The sales movement of 03/09: the rent RV and a card RV (Visa credit, R$ 1 000 less 25), both forecast.
+    let mut forecast_header = header.clone();
+    put(&mut forecast_header, 2, "03092024");
+    put(&mut forecast_header, 16, "03092024");
+    put(&mut forecast_header, 81, "000002503");
+    let mut rent = rv.clone();
+    put(&mut rent, 169, "PF");
+    let mut card = rv.clone();
+    put(&mut card, 17, "SV");
+    put(&mut card, 22, "051190999");
+    put(&mut card, 39, "10092024");
+    put(&mut card, 85, "000000100000000000097500000000000000000000002500");
+    put(&mut card, 145, "000000097500");
+    put(&mut card, 169, "PF");
+    put(&mut card, 286, "+");
+    let first = write_lines(&dir.path().join("c101_0309.txt"), &with_count(vec![forecast_header, rent, card]));
+    // The financial movement of 16/09: the rent RV paid (debited), with its adjustment.
+    let paid = write_lines(
+        &dir.path().join("c101_1609.txt"),
+        &with_count(vec![header.clone(), rv.clone(), adjustment.clone()]),
+    );
+    let mut db = TestDb::new("getnet_recon").await;
+    for f in [&first, &paid] {
+        let r = ingest_file(&mut db.client, f, "test", IngestMode::StageAndLoad).await.unwrap();
+        assert_eq!(r.outcome, Outcome::Loaded, "{:?}", r.summary.map(|s| s.errors));
+    }
+    let scope = Scope { from: day(1, 9, 2024).unwrap(), to: day(30, 9, 2024).unwrap(), merchant: None };
+    let run = recon::run(&mut db.client, &scope, &Settings::new(day(30, 9, 2024).unwrap())).await.unwrap();
+    let items = recon::items(&db.client, run.run_id).await.unwrap();
+    let settled = recon::settled(&db.client, run.run_id).await.unwrap();
+    let paid: Vec<_> = settled.iter().filter(|s| s.status == Status::Paid).collect();
+    assert_eq!(paid.len(), 1, "{settled:?}");
+    assert_eq!(
+        (paid[0].expected, paid[0].actual, paid[0].ref_date),
+        (Some(dec("-148.90")), dec("-148.90"), day(16, 9, 2024).unwrap())
+    );
+    let overdue: Vec<_> = items.iter().filter(|i| i.status == Status::Overdue).collect();
+    assert_eq!(overdue.len(), 1, "{items:#?}");
+    assert_eq!((overdue[0].sale_code.as_str(), overdue[0].expected), ("1013903-051190999", Some(dec("975.00"))));
+    assert_eq!(overdue[0].acquirer, "getnet");
+    let rent: Vec<_> = items.iter().filter(|i| i.status == Status::Rental).collect();
+    assert_eq!(rent.len(), 1, "{items:#?}");
+    assert_eq!(rent[0].actual, Some(dec("-148.90")));
+    assert!(
+        run.totals.not_reconciled.iter().all(|p| p.acquirer != "getnet" || p.missing.area().as_str() != "receivables"),
+        "{run:#?}"
+    );
+}

@@ -14,13 +14,24 @@ use tokio_postgres::{Portal, Row, Transaction};
 
 /// Statement file types by their role (code tables are data): sales files forecast installments and carry
 /// the fees; payment files say what was paid; open-balance files repeat the forecast of what is still due.
-pub(super) const SALES_FILES: &[&str] = &["03", "EEVC", "EEVD"];
+pub(super) const SALES_FILES: &[&str] = &["03", "EEVC", "EEVD", "CEADM100"];
 pub(super) const FORECAST_FILES: &[&str] = &["03", "09"];
 pub(super) const PAYMENT_FILES: &[&str] = &["04"];
 /// Acquirers whose receivables are summaries and their installments rather than sales (Rede: the RV, "resumo
 /// de vendas"): forecast by the receivable units of their sales files, paid by those of their payment files.
 pub(super) const RV_FORECAST_FILES: &[&str] = &["EEVC", "EEVD"];
 pub(super) const RV_PAYMENT_FILES: &[&str] = &["EEFI"];
+/// Acquirers whose one file type carries both (Getnet: its RVs are forecast — status stage `scheduled`, `PF`
+/// — or paid — stage `paid`, `PG`/`LQ`/`AC`… — by their payment status, code set `getnet-v10`).
+pub(super) const STATUS_FILES: &[&str] = &["CEADM100"];
+
+/// The condition that a receivable unit `u` of [`STATUS_FILES`] is at a stage of its payment.
+fn at_stage(stage: &str) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM ref_payment_status ps WHERE ps.acquirer_key = e.acquirer_key
+                   AND ps.code_set = 'getnet-v10' AND ps.code = u.payment_status_code AND ps.stage = '{stage}')"
+    )
+}
 
 /// How far around the scope payments are looked for (paid early, or late).
 pub(super) const PAYMENT_SEARCH_DAYS: i32 = 120;
@@ -245,15 +256,16 @@ pub(super) fn receivable_lines() -> String {
             files = list(files)
         )
     };
-    let summary = |kind: &str, files: &[&str], dates: &str, net: &str| {
+    let summary = |kind: &str, files: &[&str], dates: &str, net: &str, stage: Option<&str>| {
         format!(
             "SELECT '{kind}', m.code, a.code, m.code || '-' || u.summary_number, greatest(u.installment, 1), '', '',
                     pm.brand_code, coalesce(p.code, ''), u.payment_date, {net}, u.file_id, u.line_no, NULL, NULL, NULL,
                     NULL
                FROM fact_receivable_unit u {UNIT_JOINS}
               WHERE (pt.is_sale OR pt.category = 'anticipation') AND u.file_type IN ({files})
-                AND u.payment_date {dates} AND ($3::text IS NULL OR m.code = $3)",
-            files = list(files)
+                AND u.payment_date {dates} AND ($3::text IS NULL OR m.code = $3) {stage}",
+            files = list(files),
+            stage = stage.map(|s| format!("AND {}", at_stage(s))).unwrap_or_default()
         )
     };
     let scheduled = "CASE WHEN pt.category = 'anticipation' THEN u.gross_amount ELSE u.net_amount END";
@@ -263,6 +275,8 @@ pub(super) fn receivable_lines() -> String {
             UNION ALL {paid}
             UNION ALL {expected_summaries}
             UNION ALL {paid_summaries}
+            UNION ALL {expected_by_status}
+            UNION ALL {paid_by_status}
             UNION ALL
             SELECT 'adjustment', m.code, a.code, m.code || '-' || u.summary_number, greatest(u.installment, 1), '',
                    '', pm.brand_code, coalesce(p.code, ''), u.payment_date, u.fee_amount, u.file_id, u.line_no,
@@ -281,10 +295,12 @@ pub(super) fn receivable_lines() -> String {
          ) lines",
         expected = card("expected", FORECAST_FILES, in_scope, false),
         paid = card("paid", PAYMENT_FILES, searched, true),
-        expected_summaries = summary("expected", RV_FORECAST_FILES, in_scope, "u.net_amount"),
-        paid_summaries = summary("paid", RV_PAYMENT_FILES, searched, scheduled),
+        expected_summaries = summary("expected", RV_FORECAST_FILES, in_scope, "u.net_amount", None),
+        paid_summaries = summary("paid", RV_PAYMENT_FILES, searched, scheduled, None),
+        expected_by_status = summary("expected", STATUS_FILES, in_scope, "u.net_amount", Some("scheduled")),
+        paid_by_status = summary("paid", STATUS_FILES, searched, "u.net_amount", Some("paid")),
         rv_payments = list(RV_PAYMENT_FILES),
-        payments = list(PAYMENT_FILES),
+        payments = list(&[PAYMENT_FILES, STATUS_FILES].concat()),
         history = SALE_HISTORY,
     )
 }
@@ -464,9 +480,14 @@ pub(super) async fn available(db: &impl tokio_postgres::GenericClient, scope: &S
                   WHERE t.file_type IN ({payments}) AND ($1::text IS NULL OR e.merchant_code = $1)
                  UNION
                  SELECT DISTINCT m.code, a.code FROM fact_receivable_unit u {UNIT_JOINS}
-                  WHERE u.file_type IN ({rv_payments}) AND ($1::text IS NULL OR m.code = $1)",
+                  WHERE u.file_type IN ({rv_payments}) AND ($1::text IS NULL OR m.code = $1)
+                 UNION
+                 SELECT DISTINCT m.code, a.code FROM fact_receivable_unit u {UNIT_JOINS}
+                  WHERE u.file_type IN ({status_files}) AND {paid} AND ($1::text IS NULL OR m.code = $1)",
                 payments = list(PAYMENT_FILES),
-                rv_payments = list(RV_PAYMENT_FILES)
+                rv_payments = list(RV_PAYMENT_FILES),
+                status_files = list(STATUS_FILES),
+                paid = at_stage("paid")
             ),
             &[&scope.merchant],
         )
