@@ -16,6 +16,8 @@ pub enum Acquirer {
     Rede,
     /// Getnet (Santander).
     Getnet,
+    /// PagBank (PagSeguro).
+    Pagbank,
     /// Not an acquirer: the merchant's own sales records (POS / ERP export), the other side of a reconciliation.
     Merchant,
 }
@@ -26,6 +28,7 @@ impl Acquirer {
             Acquirer::Cielo => "cielo",
             Acquirer::Rede => "rede",
             Acquirer::Getnet => "getnet",
+            Acquirer::Pagbank => "pagbank",
             Acquirer::Merchant => "merchant",
         }
     }

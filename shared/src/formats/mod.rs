@@ -16,6 +16,7 @@ pub mod fuzzing;
 pub mod getnet;
 pub mod lines;
 pub mod merchant;
+pub mod pagbank;
 pub mod rede;
 
 use crate::model::{Acquirer, FileType, Record, StatementHeader};
@@ -572,7 +573,29 @@ pub fn read_statement<R: Read>(
     file: &str,
     sink: &mut dyn FnMut(Record) -> ControlFlow<()>,
 ) -> io::Result<StatementSummary> {
-    let mut reader = LineReader::new(BufReader::with_capacity(256 * 1024, HashingReader::new(input)));
+    let mut input = BufReader::with_capacity(256 * 1024, HashingReader::new(input));
+    // A document rather than lines (PagBank's JSON): read whole, bounded, then parsed.
+    if pagbank::recognise(io::BufRead::fill_buf(&mut input)?) {
+        let mut cx = ParseContext::new(file, sink);
+        let mut bytes = Vec::new();
+        (&mut input).take(pagbank::MAX_DOCUMENT_BYTES as u64 + 1).read_to_end(&mut bytes)?;
+        if bytes.len() > pagbank::MAX_DOCUMENT_BYTES {
+            cx.issue(
+                1,
+                None,
+                "file",
+                format!("larger than the {} bytes of any PagBank response", pagbank::MAX_DOCUMENT_BYTES),
+            );
+        } else {
+            pagbank::read_document(&bytes, &mut cx);
+        }
+        io::copy(&mut input, &mut io::sink())?;
+        let (sha, size) = input.into_inner().finish();
+        cx.summary.sha256 = sha;
+        cx.summary.size_bytes = size;
+        return Ok(cx.summary);
+    }
+    let mut reader = LineReader::new(input);
     let mut cx = ParseContext::new(file, sink);
     let mut parser: Option<Box<dyn StatementParser>> = None;
     let mut line_no: u64 = 0;

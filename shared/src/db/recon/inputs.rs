@@ -14,22 +14,26 @@ use tokio_postgres::{Portal, Row, Transaction};
 
 /// Statement file types by their role (code tables are data): sales files forecast installments and carry
 /// the fees; payment files say what was paid; open-balance files repeat the forecast of what is still due.
-pub(super) const SALES_FILES: &[&str] = &["03", "EEVC", "EEVD", "CEADM100"];
+pub(super) const SALES_FILES: &[&str] = &["03", "EEVC", "EEVD", "CEADM100", "PAGBANK-T"];
 pub(super) const FORECAST_FILES: &[&str] = &["03", "09"];
 pub(super) const PAYMENT_FILES: &[&str] = &["04"];
 /// Acquirers whose receivables are summaries and their installments rather than sales (Rede: the RV, "resumo
 /// de vendas"): forecast by the receivable units of their sales files, paid by those of their payment files.
 pub(super) const RV_FORECAST_FILES: &[&str] = &["EEVC", "EEVD"];
 pub(super) const RV_PAYMENT_FILES: &[&str] = &["EEFI"];
-/// Acquirers whose one file type carries both (Getnet: its RVs are forecast — status stage `scheduled`, `PF`
-/// — or paid — stage `paid`, `PG`/`LQ`/`AC`… — by their payment status, code set `getnet-v10`).
-pub(super) const STATUS_FILES: &[&str] = &["CEADM100"];
+/// Acquirers whose receivables are told forecast from paid by their payment status rather than by the file
+/// they are in: Getnet (one file type for both; an RV's status `PF` is a forecast, `PG`/`LQ`/`AC`… paid) and
+/// PagBank (its transactional movement forecasts each installment, status `1`; the financial one settles it,
+/// `3`). Statuses and their stages are data (`ref_payment_status`, one code set per acquirer).
+pub(super) const STATUS_FILES: &[&str] = &["CEADM100", "PAGBANK-T", "PAGBANK-F"];
+/// Those of them that say what was paid (a payment statement).
+pub(super) const STATUS_PAYMENT_FILES: &[&str] = &["CEADM100", "PAGBANK-F"];
 
 /// The condition that a receivable unit `u` of [`STATUS_FILES`] is at a stage of its payment.
 fn at_stage(stage: &str) -> String {
     format!(
         "EXISTS (SELECT 1 FROM ref_payment_status ps WHERE ps.acquirer_key = e.acquirer_key
-                   AND ps.code_set = 'getnet-v10' AND ps.code = u.payment_status_code AND ps.stage = '{stage}')"
+                   AND ps.code = u.payment_status_code AND ps.stage = '{stage}')"
     )
 }
 
@@ -486,7 +490,7 @@ pub(super) async fn available(db: &impl tokio_postgres::GenericClient, scope: &S
                   WHERE u.file_type IN ({status_files}) AND {paid} AND ($1::text IS NULL OR m.code = $1)",
                 payments = list(PAYMENT_FILES),
                 rv_payments = list(RV_PAYMENT_FILES),
-                status_files = list(STATUS_FILES),
+                status_files = list(STATUS_PAYMENT_FILES),
                 paid = at_stage("paid")
             ),
             &[&scope.merchant],

@@ -12,7 +12,7 @@ mod deposits;
 mod inputs;
 mod sink;
 
-use inputs::{PAYMENT_FILES, RV_PAYMENT_FILES, STATUS_FILES};
+use inputs::{PAYMENT_FILES, RV_PAYMENT_FILES, STATUS_PAYMENT_FILES};
 
 /// What an import did to the contracted rates.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -590,7 +590,7 @@ pub async fn payments_known_until(db: &impl GenericClient, merchant: Option<&str
         .query_one(
             "SELECT max(period_end) FROM statement_file
               WHERE status = 'loaded' AND file_type = ANY($1) AND ($2::text IS NULL OR merchant_code = $2)",
-            &[&types(&[PAYMENT_FILES, RV_PAYMENT_FILES, STATUS_FILES].concat()), &merchant],
+            &[&types(&[PAYMENT_FILES, RV_PAYMENT_FILES, STATUS_PAYMENT_FILES].concat()), &merchant],
         )
         .await?;
     Ok(row.get(0))
