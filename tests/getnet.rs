@@ -282,7 +282,13 @@ async fn getnet_rvs_forecast_in_one_file_are_met_by_their_payment_in_a_later_one
     put(&mut card, 145, "000000097500");
     put(&mut card, 169, "PF");
     put(&mut card, 286, "+");
-    let first = write_lines(&dir.path().join("c101_0309.txt"), &with_count(vec![forecast_header, rent, card]));
+    // A sale of that RV: R$ 1 000 at once, R$ 25 of commission (2.5 %).
+    let mut sale = all[2].clone();
+    put(&mut sale, 17, "051190999");
+    put(&mut sale, 71, "000000100000");
+    put(&mut sale, 107, "0101000000100000");
+    put(&mut sale, 176, "000000002500");
+    let first = write_lines(&dir.path().join("c101_0309.txt"), &with_count(vec![forecast_header, rent, card, sale]));
     // The financial movement of 16/09: the rent RV paid (debited), with its adjustment.
     let paid = write_lines(
         &dir.path().join("c101_1609.txt"),
@@ -293,10 +299,28 @@ async fn getnet_rvs_forecast_in_one_file_are_met_by_their_payment_in_a_later_one
         let r = ingest_file(&mut db.client, f, "test", IngestMode::StageAndLoad).await.unwrap();
         assert_eq!(r.outcome, Outcome::Loaded, "{:?}", r.summary.map(|s| s.errors));
     }
-    let scope = Scope { from: day(1, 9, 2024).unwrap(), to: day(30, 9, 2024).unwrap(), merchant: None };
+    // The contract: Visa credit at 2.5 %, written as people do (the rates file takes Getnet's products by name).
+    let rates = syncrocardpay_core::reconcile::fees::read_rates(
+        "merchant_code,acquirer,brand,product,installments_from,installments_to,rate_percent,valid_from,valid_to\n\
+         1013903,getnet,Visa,Cartão Crédito Visa,1,12,2.5,2024-01-01,\n"
+            .as_bytes(),
+    )
+    .unwrap();
+    let vocabulary = recon::rate_vocabulary(&db.client).await.unwrap();
+    let rates = syncrocardpay_core::reconcile::fees::resolve_rates(rates, &vocabulary).unwrap();
+    assert_eq!(
+        (rates[0].brand.as_str(), rates[0].product.as_str()),
+        ("VISA", "SV"),
+        "names resolved to Getnet's codes"
+    );
+    recon::import_rates(&mut db.client, &rates, "taxas.csv").await.unwrap();
+    let scope = Scope { from: day(1, 8, 2024).unwrap(), to: day(30, 9, 2024).unwrap(), merchant: None };
     let run = recon::run(&mut db.client, &scope, &Settings::new(day(30, 9, 2024).unwrap())).await.unwrap();
     let items = recon::items(&db.client, run.run_id).await.unwrap();
     let settled = recon::settled(&db.client, run.run_id).await.unwrap();
+    let fees: Vec<_> = settled.iter().filter(|s| s.status == Status::Ok).collect();
+    assert_eq!(fees.len(), 1, "the sale's commission is the contracted 2.5 %: {items:#?}");
+    assert_eq!(fees[0].actual, dec("25.00"));
     let paid: Vec<_> = settled.iter().filter(|s| s.status == Status::Paid).collect();
     assert_eq!(paid.len(), 1, "{settled:?}");
     assert_eq!(
