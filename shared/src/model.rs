@@ -18,6 +18,8 @@ pub enum Acquirer {
     Getnet,
     /// PagBank (PagSeguro).
     Pagbank,
+    /// Stone.
+    Stone,
     /// Not an acquirer: the merchant's own sales records (POS / ERP export), the other side of a reconciliation.
     Merchant,
 }
@@ -29,6 +31,7 @@ impl Acquirer {
             Acquirer::Rede => "rede",
             Acquirer::Getnet => "getnet",
             Acquirer::Pagbank => "pagbank",
+            Acquirer::Stone => "stone",
             Acquirer::Merchant => "merchant",
         }
     }

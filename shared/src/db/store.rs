@@ -1329,6 +1329,8 @@ pub async fn flag_unknown_codes(tx: &Transaction<'_>, file_id: i64) -> Result<u6
                    FROM used u JOIN dim_payment_method pm ON pm.payment_method_key = u.payment_method_key
                   WHERE NOT EXISTS (SELECT 1 FROM ref_brand b WHERE b.acquirer_key = pm.acquirer_key AND b.code = pm.brand_code)
                     AND EXISTS (SELECT 1 FROM ref_brand b WHERE b.acquirer_key = pm.acquirer_key)
+                    -- No brand (a settlement or an event that names none) is not an unknown one, as for products.
+                    AND pm.brand_code <> ''
              ) x GROUP BY field, code, reason",
             &[&file_id],
         )

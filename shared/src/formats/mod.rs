@@ -18,6 +18,7 @@ pub mod lines;
 pub mod merchant;
 pub mod pagbank;
 pub mod rede;
+pub mod stone;
 
 use crate::model::{Acquirer, FileType, Record, StatementHeader};
 use chrono::NaiveDate;
@@ -574,20 +575,24 @@ pub fn read_statement<R: Read>(
     sink: &mut dyn FnMut(Record) -> ControlFlow<()>,
 ) -> io::Result<StatementSummary> {
     let mut input = BufReader::with_capacity(256 * 1024, HashingReader::new(input));
-    // A document rather than lines (PagBank's JSON): read whole, bounded, then parsed.
-    if pagbank::recognise(io::BufRead::fill_buf(&mut input)?) {
+    // A document rather than lines (PagBank's JSON, Stone's XML): read whole, bounded, then parsed.
+    let head = io::BufRead::fill_buf(&mut input)?;
+    type ReadDocument = fn(&[u8], &mut ParseContext<'_>);
+    let document: Option<(usize, ReadDocument)> = if pagbank::recognise(head) {
+        Some((pagbank::MAX_DOCUMENT_BYTES, pagbank::read_document))
+    } else if stone::recognise(head) {
+        Some((stone::MAX_DOCUMENT_BYTES, stone::read_document))
+    } else {
+        None
+    };
+    if let Some((limit, read_document)) = document {
         let mut cx = ParseContext::new(file, sink);
         let mut bytes = Vec::new();
-        (&mut input).take(pagbank::MAX_DOCUMENT_BYTES as u64 + 1).read_to_end(&mut bytes)?;
-        if bytes.len() > pagbank::MAX_DOCUMENT_BYTES {
-            cx.issue(
-                1,
-                None,
-                "file",
-                format!("larger than the {} bytes of any PagBank response", pagbank::MAX_DOCUMENT_BYTES),
-            );
+        (&mut input).take(limit as u64 + 1).read_to_end(&mut bytes)?;
+        if bytes.len() > limit {
+            cx.issue(1, None, "file", format!("larger than the {limit} bytes of any statement document"));
         } else {
-            pagbank::read_document(&bytes, &mut cx);
+            read_document(&bytes, &mut cx);
         }
         io::copy(&mut input, &mut io::sink())?;
         let (sha, size) = input.into_inner().finish();

@@ -14,7 +14,7 @@ use tokio_postgres::{Portal, Row, Transaction};
 
 /// Statement file types by their role (code tables are data): sales files forecast installments and carry
 /// the fees; payment files say what was paid; open-balance files repeat the forecast of what is still due.
-pub(super) const SALES_FILES: &[&str] = &["03", "EEVC", "EEVD", "CEADM100", "PAGBANK-T"];
+pub(super) const SALES_FILES: &[&str] = &["03", "EEVC", "EEVD", "CEADM100", "PAGBANK-T", "STONE"];
 pub(super) const FORECAST_FILES: &[&str] = &["03", "09"];
 pub(super) const PAYMENT_FILES: &[&str] = &["04"];
 /// Acquirers whose receivables are summaries and their installments rather than sales (Rede: the RV, "resumo
@@ -24,10 +24,11 @@ pub(super) const RV_PAYMENT_FILES: &[&str] = &["EEFI"];
 /// Acquirers whose receivables are told forecast from paid by their payment status rather than by the file
 /// they are in: Getnet (one file type for both; an RV's status `PF` is a forecast, `PG`/`LQ`/`AC`… paid) and
 /// PagBank (its transactional movement forecasts each installment, status `1`; the financial one settles it,
-/// `3`). Statuses and their stages are data (`ref_payment_status`, one code set per acquirer).
-pub(super) const STATUS_FILES: &[&str] = &["CEADM100", "PAGBANK-T", "PAGBANK-F"];
+/// `3`) and Stone (one file a day: installments forecast, `PREVISION`, and settled, `PAID`). Statuses and their
+/// stages are data (`ref_payment_status`, one code set per acquirer).
+pub(super) const STATUS_FILES: &[&str] = &["CEADM100", "PAGBANK-T", "PAGBANK-F", "STONE"];
 /// Those of them that say what was paid (a payment statement).
-pub(super) const STATUS_PAYMENT_FILES: &[&str] = &["CEADM100", "PAGBANK-F"];
+pub(super) const STATUS_PAYMENT_FILES: &[&str] = &["CEADM100", "PAGBANK-F", "STONE"];
 
 /// The condition that a receivable unit `u` of [`STATUS_FILES`] is at a stage of its payment.
 fn at_stage(stage: &str) -> String {
@@ -286,7 +287,7 @@ pub(super) fn receivable_lines() -> String {
                    '', pm.brand_code, coalesce(p.code, ''), u.payment_date, u.fee_amount, u.file_id, u.line_no,
                    pt.category, pt.name, true, ARRAY[0, 0]::bigint[]
               FROM fact_receivable_unit u {UNIT_JOINS}
-             WHERE pt.category = 'anticipation' AND u.file_type IN ({rv_payments}) AND u.fee_amount <> 0
+             WHERE pt.category = 'anticipation' AND u.file_type IN ({anticipating}) AND u.fee_amount <> 0
                AND u.payment_date {in_scope} AND ($3::text IS NULL OR m.code = $3)
             UNION ALL
             SELECT 'adjustment', e.merchant_code, a.code, t.original_sale_code, t.installment, t.nsu,
@@ -302,8 +303,8 @@ pub(super) fn receivable_lines() -> String {
         expected_summaries = summary("expected", RV_FORECAST_FILES, in_scope, "u.net_amount", None),
         paid_summaries = summary("paid", RV_PAYMENT_FILES, searched, scheduled, None),
         expected_by_status = summary("expected", STATUS_FILES, in_scope, "u.net_amount", Some("scheduled")),
-        paid_by_status = summary("paid", STATUS_FILES, searched, "u.net_amount", Some("paid")),
-        rv_payments = list(RV_PAYMENT_FILES),
+        paid_by_status = summary("paid", STATUS_FILES, searched, scheduled, Some("paid")),
+        anticipating = list(&[RV_PAYMENT_FILES, STATUS_PAYMENT_FILES].concat()),
         payments = list(&[PAYMENT_FILES, STATUS_FILES].concat()),
         history = SALE_HISTORY,
     )
