@@ -21,7 +21,8 @@ trap 'rm -rf "$seeds"' EXIT
 ./target/debug/syncrocardpay sample --out "$seeds" --transactions 20 --merchants 1 --quirks >/dev/null
 cp "$seeds"/*.TXT "$seeds"/quirks/*.TXT "$corpus"/
 if [ -d ../shared/fixtures ]; then
-  for f in ../shared/fixtures/*.txt ../shared/fixtures/cielo-official-kit-v15/* ../shared/fixtures/cielo-layout-001/*; do
+  for f in ../shared/fixtures/*.txt ../shared/fixtures/cielo-official-kit-v15/* ../shared/fixtures/cielo-layout-001/* \
+           ../shared/fixtures/pagbank/* ../shared/fixtures/stone/*; do
     [ -f "$f" ] && head -c 20000 "$f" > "$corpus/fixture-$(basename "$f")"
   done
 fi

@@ -646,7 +646,7 @@ async fn rates_import_resolves_names_refuses_what_matches_nothing_and_says_uncha
             "{header}\n{cut};cielo;Visa;Crédito à vista;1;1;2,49;01/01/2026;\n\
              {merchant};cielo;VIZA;Crédito à vista;1;1;2,49;01/01/2026;\n\
              {merchant};cielo;Visa;Crédito rotativo;1;1;2,49;01/01/2026;\n\
-             {merchant};stone;Visa;*;1;1;2,49;01/01/2026;\n"
+             {merchant};safrapay;Visa;*;1;1;2,49;01/01/2026;\n"
         ),
     )
     .unwrap();
@@ -660,7 +660,12 @@ async fn rates_import_resolves_names_refuses_what_matches_nothing_and_says_uncha
     assert!(err.contains("line 3, column brand: \"VIZA\" is no cielo brand; valid: 001 Visa, 002 Mastercard"), "{err}");
     assert!(err.contains("line 4, column product: \"Crédito rotativo\" matches no product of Visa"), "{err}");
     assert!(err.contains("040 Visa crédito à vista"), "the valid choices of the brand: {err}");
-    assert!(err.contains("line 5, column acquirer: \"stone\" is not an acquirer; valid: cielo, getnet, rede"), "{err}");
+    assert!(
+        err.contains(
+            "line 5, column acquirer: \"safrapay\" is not an acquirer; valid: cielo, getnet, pagbank, rede, stone"
+        ),
+        "{err}"
+    );
     assert!(err.contains("4 problem(s), nothing imported"), "{err}");
     assert_eq!(db.count("SELECT count(*) FROM contract_rate").await, 4, "nothing of the bad file");
 }

@@ -251,9 +251,12 @@ fn files_to_cut() -> Vec<(String, Vec<Vec<u8>>, bool)> {
         "williamsilva__CardSync__cielo15_v15_officialkit.txt",
         "williamsilva__CardSync__cielo16_v15_officialkit_pix_lines.txt",
         "libercapital__document-translator-go__getnet_v10.1_lines.txt",
+        // Documents (PagBank's JSON, Stone's XML): every line cut, the document around it kept.
+        "pagbank/emerson-matos__emerbot__pagbank_credit-installments_financial.json",
+        "stone/Roberio1210__santa-monica-os__stone_layout24_derived_sample.xml",
     ] {
         if let Some(p) = fixture(name) {
-            out.push((name.into(), lines(&p).into_iter().take(40).collect(), false));
+            out.push((name.into(), lines(&p).into_iter().take(200).collect(), false));
         }
     }
     out

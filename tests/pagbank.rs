@@ -101,7 +101,7 @@ fn what_cannot_be_read_is_rejected_naming_the_record_and_field() {
         s.errors[0].clone()
     };
     let e = case("\"valor_parcela\": 96.34", "\"valor_parcela\": 96.345");
-    assert_eq!((e.line, e.field.as_str()), (1, "detalhes[0].valor_parcela"), "{e}");
+    assert_eq!((e.line, e.field.as_str()), (3, "detalhes[0].valor_parcela"), "the line its record starts on: {e}");
     let e = case("\"data_prevista_pagamento\": \"2024-05-09\"", "\"data_prevista_pagamento\": \"2024-05-32\"");
     assert_eq!(e.field, "detalhes[0].data_prevista_pagamento", "{e}");
     let e = case("\"valor_liquido_transacao\": 289.03", "\"valor_liquido_transacao\": 289.13");

@@ -57,6 +57,8 @@ pub const PAYMENT_MEANS: &[(&str, &str, &str)] = &[
 /// A record's fields, each located by its record (1-based) and name.
 struct Detail<'a> {
     index: usize,
+    /// The line the record starts on.
+    line: u64,
     map: &'a serde_json::Map<String, Value>,
     errors: Vec<(String, String)>,
 }
@@ -169,7 +171,7 @@ impl<'a> Detail<'a> {
     /// Report this record's problems, each at its record and field.
     fn report(&mut self, cx: &mut ParseContext<'_>) -> bool {
         for (field, reason) in self.errors.drain(..) {
-            cx.issue(self.index as u64, None, format!("detalhes[{}].{field}", self.index - 1), reason);
+            cx.issue(self.line, None, format!("detalhes[{}].{field}", self.index - 1), reason);
         }
         cx.summary.is_valid()
     }
@@ -181,7 +183,7 @@ pub fn read_document(bytes: &[u8], cx: &mut ParseContext<'_>) {
     let doc: Value = match serde_json::from_slice(bytes) {
         Ok(v) => v,
         Err(e) => {
-            cx.issue(e.line() as u64, Some(e.column()), "json", format!("not a JSON document: {e}"));
+            cx.issue((e.line() as u64).max(1), Some(e.column().max(1)), "json", format!("not a JSON document: {e}"));
             return;
         }
     };
@@ -189,7 +191,6 @@ pub fn read_document(bytes: &[u8], cx: &mut ParseContext<'_>) {
         cx.issue(1, None, "detalhes", "a PagBank EDI response has a list `detalhes`");
         return;
     };
-    cx.summary.lines = details.len() as u64;
     if let Some(p) = doc.get("pagination") {
         let page = p.get("page").and_then(Value::as_u64);
         let pages = p.get("totalPages").and_then(Value::as_u64);
@@ -223,10 +224,12 @@ pub fn read_document(bytes: &[u8], cx: &mut ParseContext<'_>) {
     }
     // A financial record says when it moved; the file is financial when its records do.
     let financial = maps.iter().any(|m| m.get("data_movimentacao").is_some_and(|v| !v.is_null()));
+    let starts = record_lines(bytes);
+    let line_of = |i: usize| starts.get(i).copied().unwrap_or(1);
     let mut merchants = std::collections::BTreeSet::new();
     let mut dates = std::collections::BTreeSet::new();
     for (i, m) in maps.iter().enumerate() {
-        let mut d = Detail { index: i + 1, map: m, errors: Vec::new() };
+        let mut d = Detail { index: i + 1, line: line_of(i), map: m, errors: Vec::new() };
         merchants.insert(d.code("estabelecimento"));
         let day = if financial { d.date("data_movimentacao") } else { d.date("data_venda_ajuste") };
         dates.extend(day);
@@ -261,13 +264,14 @@ pub fn read_document(bytes: &[u8], cx: &mut ParseContext<'_>) {
         mailbox: String::new(),
     }));
     for (i, m) in maps.iter().enumerate() {
-        let mut d = Detail { index: i + 1, map: m, errors: Vec::new() };
+        let mut d = Detail { index: i + 1, line: line_of(i), map: m, errors: Vec::new() };
         record(&mut d, financial, &merchant_code, cx);
     }
 }
 
 /// One record into the domain (see the module).
 fn record(d: &mut Detail<'_>, financial: bool, merchant_code: &str, cx: &mut ParseContext<'_>) {
+    // A record's number in the facts is its order in the response.
     let line_no = d.index as u64;
     let transaction = d.text(&["codigo_transacao"]);
     d.required("codigo_transacao", &transaction);
@@ -415,4 +419,46 @@ fn record(d: &mut Detail<'_>, financial: bool, merchant_code: &str, cx: &mut Par
         Vec::new(),
         Record::ReceivableUnit(Box::new(unit(&status, due.or(posted), net, gross))),
     );
+}
+
+/// The line each element of the `detalhes` list starts on (a scan of the text: strings and nesting followed,
+/// nothing parsed), for errors that point at the record.
+fn record_lines(bytes: &[u8]) -> Vec<u64> {
+    let Some(key) = bytes.windows(10).position(|w| w == b"\"detalhes\"") else { return Vec::new() };
+    let mut out = Vec::new();
+    let mut line = 1 + bytes[..key].iter().filter(|&&b| b == b'\n').count() as u64;
+    let (mut depth, mut in_string, mut escaped, mut started) = (0i32, false, false, false);
+    for &b in &bytes[key + 10..] {
+        if b == b'\n' {
+            line += 1;
+        }
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                if b == b'[' && !started {
+                    started = true;
+                } else if started && depth == 1 && b == b'{' {
+                    out.push(line);
+                }
+                depth += 1;
+            }
+            b']' | b'}' => {
+                depth -= 1;
+                if started && depth == 0 {
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    out
 }
