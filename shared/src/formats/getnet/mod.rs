@@ -201,7 +201,6 @@ struct Sums {
 /// The parser of one Getnet file.
 pub struct Parser {
     layout_version: String,
-    header_seen: bool,
     trailer_seen: bool,
     sums: Sums,
     /// Each RV's product (EC, RV → product code), for the CVs and adjustments that follow it.
@@ -216,7 +215,6 @@ impl Parser {
     pub fn new(layout_version: String) -> Parser {
         Parser {
             layout_version,
-            header_seen: false,
             trailer_seen: false,
             sums: Sums::default(),
             products: HashMap::new(),
@@ -455,7 +453,6 @@ impl StatementParser for Parser {
 impl Parser {
     fn header(&mut self, line_no: u64, r: &mut FieldReader<'_>, cx: &mut ParseContext<'_>) {
         use layout::header::*;
-        self.header_seen = true;
         let created = r.date_dmy(CREATED);
         let _time = r.time_hms(CREATED_TIME);
         let reference = r.date_dmy(REFERENCE);
@@ -583,8 +580,9 @@ impl Parser {
                         kind: AnomalyKind::BlankCode,
                         found: format!("RV {rv}"),
                         used: "\"\" (no product, brand or settlement type)".into(),
-                        reason: "the product is given by the RV, and RV {rv} is not before this record in the file"
-                            .replace("{rv}", rv),
+                        reason: format!(
+                            "the product is given by the RV, and RV {rv} is not before this record in the file"
+                        ),
                     },
                     record,
                 );
