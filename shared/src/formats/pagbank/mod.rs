@@ -183,7 +183,9 @@ pub fn read_document(bytes: &[u8], cx: &mut ParseContext<'_>) {
     let doc: Value = match serde_json::from_slice(bytes) {
         Ok(v) => v,
         Err(e) => {
-            cx.issue((e.line() as u64).max(1), Some(e.column().max(1)), "json", format!("not a JSON document: {e}"));
+            // The column where it is one a line can have (a response written on one long line has none).
+            let column = Some(e.column().max(1)).filter(|&c| c <= crate::formats::MAX_LINE_BYTES);
+            cx.issue((e.line() as u64).max(1), column, "json", format!("not a JSON document: {e}"));
             return;
         }
     };
