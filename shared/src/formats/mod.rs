@@ -366,6 +366,22 @@ impl<'a> ParseContext<'a> {
         }
     }
 
+    /// Whether a line is not a record to read: a blank line (an error before the trailer, the file's last line
+    /// after it) or any line after the trailer (an error). Rede and Getnet frame their files the same way.
+    pub fn outside_records(&mut self, line_no: u64, line: &[u8], trailer_seen: bool) -> bool {
+        if line.iter().all(|b| b.is_ascii_whitespace()) {
+            if !trailer_seen {
+                self.issue(line_no, Some(1), "line", "empty line inside the statement");
+            }
+            return true;
+        }
+        if trailer_seen {
+            self.issue(line_no, Some(1), "line", "record after the trailer (it must be the last record)");
+            return true;
+        }
+        false
+    }
+
     /// Keep a deviation whose meaning is clear; the file stays valid.
     pub fn anomaly(&mut self, line: u64, anomaly: FieldAnomaly, record: &str) {
         self.summary.anomaly_count += 1;

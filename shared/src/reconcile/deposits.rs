@@ -654,6 +654,13 @@ mod tests {
     /// A finding as the tests compare it: status, payments, credits, business days late, rule.
     type Found = (Status, Vec<usize>, Vec<usize>, u32, &'static str);
 
+    fn found(r: &Matched) -> Vec<Found> {
+        r.deposits
+            .iter()
+            .map(|x| (x.status, x.payments.clone(), x.credits.clone(), x.business_days_late, x.rule))
+            .collect()
+    }
+
     #[test]
     fn every_status_with_its_rule_and_money() {
         let s = DepositSettings::default();
@@ -682,11 +689,7 @@ mod tests {
         ];
         let covered = |a: &AccountKey, _: NaiveDate, _: NaiveDate| a.1 != "3";
         let r = match_deposits(&payments, &credits, &covered, &s);
-        let got: Vec<Found> = r
-            .deposits
-            .iter()
-            .map(|x| (x.status, x.payments.clone(), x.credits.clone(), x.business_days_late, x.rule))
-            .collect();
+        let got = found(&r);
         use Status::*;
         assert_eq!(
             got,
@@ -806,11 +809,7 @@ mod tests {
             vec![credit(1, "1", "2026-09-01", "300.00", Some("cielo")), credit(2, "1", "2026-09-02", "400.00", None)];
         let covered = |_: &AccountKey, _: NaiveDate, _: NaiveDate| true;
         let r = match_deposits(&payments, &credits, &covered, &s);
-        let got: Vec<Found> = r
-            .deposits
-            .iter()
-            .map(|x| (x.status, x.payments.clone(), x.credits.clone(), x.business_days_late, x.rule))
-            .collect();
+        let got = found(&r);
         use Status::*;
         assert_eq!(
             got,

@@ -310,14 +310,7 @@ fn account(r: &mut FieldReader<'_>, short: Field, long: Field) -> String {
 
 impl StatementParser for Parser {
     fn line(&mut self, line_no: u64, raw: &[u8], cx: &mut ParseContext<'_>) {
-        if raw.iter().all(|b| b.is_ascii_whitespace()) {
-            if !self.trailer_seen {
-                cx.issue(line_no, Some(1), "line", "empty line inside the statement");
-            }
-            return;
-        }
-        if self.trailer_seen {
-            cx.issue(line_no, Some(1), "line", "record after the trailer (it must be the last record)");
+        if cx.outside_records(line_no, raw, self.trailer_seen) {
             return;
         }
         let kind = raw[0];

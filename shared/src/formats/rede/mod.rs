@@ -363,14 +363,7 @@ fn record_code(kind: FileKind, line: &[u8]) -> String {
 impl StatementParser for Parser {
     fn line(&mut self, line_no: u64, line: &[u8], cx: &mut ParseContext<'_>) {
         self.lines = line_no;
-        if line.iter().all(|b| b.is_ascii_whitespace()) {
-            if !self.trailer_seen {
-                cx.issue(line_no, Some(1), "line", "empty line inside the statement");
-            }
-            return;
-        }
-        if self.trailer_seen {
-            cx.issue(line_no, Some(1), "line", "record after the trailer (it must be the last record)");
+        if cx.outside_records(line_no, line, self.trailer_seen) {
             return;
         }
         let code = record_code(self.kind, line);
