@@ -15,7 +15,8 @@ export RUSTC_BOOTSTRAP=1
 
 corpus=fuzz/corpus/statement
 mkdir -p "$corpus"
-cargo build --quiet --bin syncrocardpay
+# The same build as scripts/test.sh's (one feature set): after the tests, nothing to compile.
+cargo build --quiet --workspace --bins --tests
 seeds=$(mktemp -d)
 trap 'rm -rf "$seeds"' EXIT
 ./target/debug/syncrocardpay sample --out "$seeds" --transactions 20 --merchants 1 --quirks >/dev/null

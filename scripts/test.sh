@@ -16,7 +16,14 @@ if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt
     || echo "note: could not install chromium; the report rendering test will be skipped" >&2
 fi
 
-cargo build --quiet --workspace --bins
+# Everything the tests run, built once with one feature set: the test targets, the CLI and the Lambda binaries
+# (tests/lambda_emulator.rs runs target/debug/load). Building them in separate cargo commands would resolve
+# the dependencies' features differently (dev-dependencies add some) and compile, and keep, every dependency
+# twice. `cargo test` below then builds nothing new.
+if ! cargo build --quiet --workspace --bins --tests; then
+  echo "== the tests did not compile (see above): no test ran" >&2
+  exit 101
+fi
 PGDIR=$(mktemp -d /tmp/syncrocardpay-test-pg.XXXXXX)
 cleanup() { ./target/debug/syncrocardpay db stop --dir "$PGDIR" >/dev/null 2>&1 || true; }
 trap cleanup EXIT

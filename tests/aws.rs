@@ -1,7 +1,7 @@
 //! Configuration from SSM Parameter Store and the S3 inbox/archive, against the `moto` AWS emulator on
 //! 127.0.0.1 (started and stopped by each test), and the real PostgreSQL.
 
-mod common;
+use crate::common;
 
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_ssm::types::ParameterType;

@@ -2,7 +2,7 @@
 //! each reads with its own count of entries, balances and totals, its account, and the quirks it is known
 //! for kept as anomalies (docs/formats.md, bank statements).
 
-mod common;
+use crate::common;
 
 use common::fixtures::fixture;
 use rust_decimal::Decimal;

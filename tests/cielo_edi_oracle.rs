@@ -9,7 +9,7 @@
 //! Needs `python3` with `cielo-edi` installed (`.ci/run` installs it). Elsewhere the test is skipped with a
 //! message, unless `SYNCRO_NO_SKIP=1` (set by CI) makes a missing oracle a failure.
 
-mod common;
+use crate::common;
 
 use common::statements::{lines, write_lines};
 use rust_decimal::Decimal;

@@ -1,6 +1,6 @@
 //! The parser against real Cielo v15 lines (see ../shared/fixtures/PROVENANCE.md).
 
-mod common;
+use crate::common;
 
 use common::fixtures::fixture;
 use rust_decimal::Decimal;

@@ -1,7 +1,7 @@
 //! Cielo v15 records beyond D/E — Pix (8), receivables negotiation (A/B/C), financial reserve (R) — on lines
 //! from Cielo's official v15 test kit (../shared/fixtures), parsed field by field and loaded into their facts.
 
-mod common;
+use crate::common;
 
 use common::db::TestDb;
 use common::fixtures::fixture;

@@ -1,6 +1,6 @@
 //! The `syncrocardpay` binary as a user runs it: exit statuses, the JSON contract, concurrent processes.
 
-mod common;
+use crate::common;
 
 use common::db::TestDb;
 use common::statements::{first_of, lines, put, samples, write_lines};

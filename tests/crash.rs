@@ -4,7 +4,7 @@
 //! adds nothing. Against the real PostgreSQL; the kill points are found by watching what the loader's session
 //! is executing (`pg_stat_activity`), not by timing.
 
-mod common;
+use crate::common;
 
 use common::db::TestDb;
 use common::sessions::{wait_for, wait_until_alone, Doing};

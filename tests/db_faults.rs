@@ -4,7 +4,7 @@
 //! connection, nothing partial is left, and the process ends in bounded time. Against real PostgreSQL
 //! clusters (each restart test has its own, so restarting it disturbs no other test).
 
-mod common;
+use crate::common;
 
 use common::db::TestDb;
 use common::sessions::{wait_for, Doing};

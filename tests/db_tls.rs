@@ -2,7 +2,7 @@
 //! a CA made here with openssl: the certificate chain and the server's name are verified, a remote server is
 //! only reached with TLS unless told otherwise, and every failure says why without printing the password.
 
-mod common;
+use crate::common;
 
 use common::db::TestDb;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};

@@ -4,7 +4,7 @@
 //! timeout, a dead-letter queue, partial batch failures, 14-day logs, no `*` IAM action, arm64 cargo-lambda
 //! builds). Then `cfn-lint` and `asl-validator` when installed (CI requires them: `SYNCRO_NO_SKIP=1`).
 
-mod common;
+use crate::common;
 
 use serde_json::Value as Json;
 use serde_yaml_ng::Value as Yaml;

@@ -1,6 +1,6 @@
 //! The FTPS source against a real explicit-FTPS server on 127.0.0.1 (TLS required on both channels).
 
-mod common;
+use crate::common;
 
 use common::ftps::{FtpsServer, PASSWORD, USER};
 use common::statements::samples;

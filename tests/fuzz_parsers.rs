@@ -4,7 +4,7 @@
 //! (e.g. 5000000); `SYNCRO_FUZZ_SEED` replays one run. The libFuzzer target in `fuzz/` checks the same
 //! properties with coverage guidance.
 
-mod common;
+use crate::common;
 
 use common::fixtures::fixture;
 use common::statements::lines;

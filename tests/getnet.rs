@@ -2,7 +2,7 @@
 //! ../shared/formats/getnet.md's worked example reads it, the file loaded into the same facts as Cielo's and
 //! Rede's, what it pays seen by the bank area, and what cannot be read rejected naming line, column and field.
 
-mod common;
+use crate::common;
 
 use common::db::TestDb;
 use common::fixtures::fixture;

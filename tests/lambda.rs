@@ -6,7 +6,7 @@
 //! handlers where the test can know their input in time, and the load's recorded input is then checked to be
 //! exactly what the real handler was given.
 
-mod common;
+use crate::common;
 
 use aws_lambda_events::event::sqs::SqsEvent;
 use aws_sdk_s3::primitives::ByteStream;

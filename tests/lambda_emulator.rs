@@ -1,9 +1,9 @@
 //! A Lambda binary run the way AWS runs it — by a Lambda runtime API, here the local emulator of cargo-lambda
-//! (`cargo lambda watch`) — and invoked through it (`cargo lambda invoke --data-file`). The load function's
+//! (`cargo lambda watch --only-lambda-apis`) — and invoked through it (`cargo lambda invoke --data-file`). The load function's
 //! sweep loads a staged file; its logs are JSON lines carrying the invocation's request id, and no password.
 //! Skipped with a message when cargo-lambda is absent, unless `SYNCRO_NO_SKIP=1` (CI).
 
-mod common;
+use crate::common;
 
 use common::db::TestDb;
 use common::statements::samples;
@@ -20,6 +20,20 @@ fn cargo_lambda_installed() -> bool {
         common::skip::skip(msg);
     }
     ok
+}
+
+/// `target/debug/load`, the load function's binary, as scripts/test.sh built it with the suite (`cargo build
+/// --workspace --bins --tests`: nothing to do then). Built here all the same, since `cargo test` alone does
+/// not build another package's binaries and one left from an earlier build would be stale.
+fn load_binary() -> std::path::PathBuf {
+    let status = Command::new("cargo")
+        .args(["build", "--quiet", "--workspace", "--bins", "--tests"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .unwrap();
+    assert!(status.success(), "cargo build of the load function failed");
+    let suite = std::env::current_exe().unwrap();
+    suite.parent().and_then(|deps| deps.parent()).expect("target/debug/deps/suite-*").join("load")
 }
 
 /// Kills the emulator and the function it started (one process group) when dropped.
@@ -53,26 +67,42 @@ async fn the_load_function_runs_under_a_lambda_runtime_emulator() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
     let log_path = dir.path().join("watch.log");
     let log = std::fs::File::create(&log_path).unwrap();
+    // The emulator serves the Lambda runtime API only (`--only-lambda-apis`); the function is the binary that
+    // scripts/test.sh built with the suite. Left to `cargo lambda watch`, it would build the load package on
+    // its own, with other dependency features than the workspace's: every dependency compiled, and kept on
+    // disk, a second time.
     let watch = Command::new("cargo")
-        .args(["lambda", "watch", "-A", "127.0.0.1", "-P", &port, "--ignore-changes"])
-        .args(["--manifest-path", "functions/load/Cargo.toml"])
-        .args(["--env-var", &format!("DATABASE_URL={url}"), "--env-var", "RUST_LOG=info"])
+        .args(["lambda", "watch", "--only-lambda-apis", "-A", "127.0.0.1", "-P", &port])
         .current_dir(root)
         .stdout(log.try_clone().unwrap())
-        .stderr(log)
+        .stderr(log.try_clone().unwrap())
         .process_group(0)
         .spawn()
         .expect("start cargo lambda watch");
     let _watch = Group(watch);
+    let function = load_binary();
+    let function = Command::new(&function)
+        .env("AWS_LAMBDA_RUNTIME_API", format!("http://127.0.0.1:{port}/.rt"))
+        .env("AWS_REGION", "us-east-1") // as Lambda sets it; without it the SDK asks the instance metadata
+        .env("AWS_LAMBDA_FUNCTION_NAME", "load")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024")
+        .env("DATABASE_URL", &url)
+        .env("RUST_LOG", "info")
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .process_group(0)
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {}: {e}", function.display()));
+    let _function = Group(function);
 
-    // The first invocation waits for the emulator to build and start the function.
-    let deadline = Instant::now() + Duration::from_secs(900);
+    // The first invocation may come before the emulator listens: it is tried again, for a bounded time. A
+    // running invoke is never cut short (a cut invoke may still have run the load), but a function or an
+    // emulator that died never answers, so the log is looked at meanwhile and the test stops at once.
+    let deadline = Instant::now() + Duration::from_secs(120);
     let output = loop {
-        // The invoke waits while the emulator builds the function (minutes on a cold build): it is never cut
-        // short (a cut invoke may still have run the load), but a build that failed never serves, so the
-        // watch log is looked at meanwhile and the test stops at once.
         let mut invoke = Command::new("cargo")
-            .args(["lambda", "invoke", "load", "-A", "127.0.0.1", "-P", &port])
+            .args(["lambda", "invoke", "-A", "127.0.0.1", "-P", &port]) // the emulator's one function
             .args(["--data-file", "tests/events/load-sweep.json"])
             .current_dir(root)
             .stdin(Stdio::null())
@@ -82,7 +112,7 @@ async fn the_load_function_runs_under_a_lambda_runtime_emulator() {
             .unwrap();
         while invoke.try_wait().unwrap().is_none() {
             let watch_log = std::fs::read_to_string(&log_path).unwrap_or_default();
-            if watch_log.contains("ERROR command exited") || Instant::now() > deadline {
+            if watch_log.contains("ERROR") || watch_log.contains("panicked") || Instant::now() > deadline {
                 let _ = invoke.kill();
                 panic!("cargo lambda watch did not serve the function:\n{watch_log}");
             }

@@ -1,6 +1,6 @@
 //! Loading into the real PostgreSQL star schema: round-trips, idempotence, rejection, atomicity.
 
-mod common;
+use crate::common;
 
 use common::db::TestDb;
 use common::fixtures::fixture;

@@ -1,7 +1,7 @@
 //! The merchant's own sales export (CSV through a mapping file): parsing, precise errors, loading with the
 //! same guarantees as a statement.
 
-mod common;
+use crate::common;
 
 use common::db::TestDb;
 use rust_decimal::Decimal;

@@ -2,7 +2,7 @@
 //! `../shared/fixtures/pagbank`: each reads with its amounts, loads into the same facts as the other acquirers,
 //! and the transactional forecast meets the financial settlement in the reconciliation.
 
-mod common;
+use crate::common;
 
 use common::db::TestDb;
 use common::fixtures::fixture;

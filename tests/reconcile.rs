@@ -3,7 +3,7 @@
 //! one paid short, one never paid, a payment for no sale, a chargeback after payment, a fee 0.30 p.p. above the
 //! contract) are each found exactly once, with the right amounts. Against the real PostgreSQL.
 
-mod common;
+use crate::common;
 
 use chrono::NaiveDate;
 use common::db::TestDb;

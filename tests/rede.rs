@@ -2,7 +2,7 @@
 //! checks, types not supported yet rejected by name, and loading into the same facts as Cielo's with the
 //! acquirer as a dimension.
 
-mod common;
+use crate::common;
 
 use common::db::TestDb;
 use common::fixtures::fixture;

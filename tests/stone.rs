@@ -2,7 +2,7 @@
 //! (no real file is public): what it holds in the facts, both spellings and empty elements tolerated,
 //! problems named by line and element, and its day reconciled.
 
-mod common;
+use crate::common;
 
 use common::db::TestDb;
 use common::fixtures::fixture;

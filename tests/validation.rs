@@ -1,7 +1,7 @@
 //! Validation of whole statements: generated files are valid and their trailers match; each kind of
 //! damage is rejected with an error that names the line, the column and the field.
 
-mod common;
+use crate::common;
 
 use common::statements::{first_of, lines, put, samples, write_lines};
 use std::path::Path;
