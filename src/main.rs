@@ -100,6 +100,32 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Fetch the statements of the acquirers that publish them by API (Stone's conciliation API, PagBank's EDI
+    /// API) for a range of days, each day's raw answer written to the inbox folder as a file (load them with
+    /// `ingest` or `run --inbox`). Credentials from SSM (--ssm-prefix: PREFIX/stone/{stone_code,secret_key},
+    /// PREFIX/pagbank/{user,token}) or SYNCROCARDPAY_STONE_{STONE_CODE,SECRET_KEY},
+    /// SYNCROCARDPAY_PAGBANK_{USER,TOKEN}. Exit status 1 if a day could not be fetched.
+    Fetch {
+        /// `stone` or `pagbank`.
+        acquirer: String,
+        /// First day (YYYY-MM-DD).
+        #[arg(long)]
+        from: chrono::NaiveDate,
+        /// Last day, included (default: the first).
+        #[arg(long)]
+        to: Option<chrono::NaiveDate>,
+        /// The inbox folder the files are written to.
+        #[arg(long)]
+        out: PathBuf,
+        /// The API's address (default: the acquirer's production API).
+        #[arg(long)]
+        base_url: Option<String>,
+        /// Trust only this CA bundle (PEM) for the API's certificate, instead of the system's CAs.
+        #[arg(long)]
+        ca_file: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
     /// List what the sources hold that is not loaded yet, without downloading or loading anything.
     Discover {
         #[command(flatten)]
@@ -748,6 +774,57 @@ async fn main() -> Result<std::process::ExitCode> {
             if rejected > 0 {
                 // Returned, never `process::exit`: what this command holds (a throwaway PostgreSQL, temp
                 // folders) is dropped, so stopped and removed, on the way out.
+                return Ok(std::process::ExitCode::FAILURE);
+            }
+        }
+        Command::Fetch { acquirer, from, to, out, base_url, ca_file, json } => {
+            use syncrocardpay_core::source::api::{self, Api, ApiClient, Fetched, PagbankApi, StoneApi};
+            let config = match &db_opts.ssm_prefix {
+                Some(prefix) => Config::load(&SsmParameters::from_env().await, prefix).await?,
+                None => Config::load(&EnvParameters, DEFAULT_PREFIX).await?,
+            };
+            let to = to.unwrap_or(from);
+            if to < from {
+                bail!("--to {to} is before --from {from}");
+            }
+            let api = match acquirer.as_str() {
+                "stone" => {
+                    let c = config.stone.context(
+                        "no Stone credentials: set PREFIX/stone/{stone_code,secret_key} in SSM (with --ssm-prefix) or \
+                         SYNCROCARDPAY_STONE_STONE_CODE and SYNCROCARDPAY_STONE_SECRET_KEY",
+                    )?;
+                    let client = ApiClient::new(base_url.as_deref().unwrap_or(api::STONE_URL), ca_file.as_deref())?;
+                    Api::Stone(StoneApi::new(client, &c.stone_code, c.secret_key)?)
+                }
+                "pagbank" => {
+                    let c = config.pagbank.context(
+                        "no PagBank credentials: set PREFIX/pagbank/{user,token} in SSM (with --ssm-prefix) or \
+                         SYNCROCARDPAY_PAGBANK_USER and SYNCROCARDPAY_PAGBANK_TOKEN",
+                    )?;
+                    let client = ApiClient::new(base_url.as_deref().unwrap_or(api::PAGBANK_URL), ca_file.as_deref())?;
+                    Api::Pagbank(PagbankApi::new(client, &c.user, c.token)?)
+                }
+                other => bail!("{:?}: fetch knows stone and pagbank (the others deliver files)", printable_name(other)),
+            };
+            let fetched = api.fetch(from, to, &out).await;
+            let mut failed = 0;
+            for f in &fetched {
+                if json {
+                    println!("{}", serde_json::to_string(f)?);
+                    failed += usize::from(matches!(f, Fetched::Failed { .. }));
+                    continue;
+                }
+                match f {
+                    Fetched::Written { name, bytes, .. } => println!("written    {name} ({bytes} bytes)"),
+                    Fetched::Unchanged { name } => println!("unchanged  {name}"),
+                    Fetched::Nothing { what, reason } => println!("nothing    {what}: {reason}"),
+                    Fetched::Failed { what, error } => {
+                        failed += 1;
+                        eprintln!("FAILED     {what}: {error}");
+                    }
+                }
+            }
+            if failed > 0 {
                 return Ok(std::process::ExitCode::FAILURE);
             }
         }

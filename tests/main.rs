@@ -7,6 +7,7 @@
 
 mod common;
 
+mod api_fetch;
 mod aws;
 mod bank_statements;
 mod bench;

@@ -1,5 +1,6 @@
-//! Settings: database and FTPS credentials from AWS SSM Parameter Store (`{prefix}/db/{host,user,password,
-//! name,port}`, `{prefix}/ftps/{host,user,password,port}`, SecureString decrypted), or from the environment
+//! Settings: database, FTPS and acquirer API credentials from AWS SSM Parameter Store (`{prefix}/db/{host,user,
+//! password,name,port}`, `{prefix}/ftps/{host,user,password,port}`, `{prefix}/stone/{stone_code,secret_key}`,
+//! `{prefix}/pagbank/{user,token}`, SecureString decrypted), or from the environment
 //! for local runs (`SYNCROCARDPAY_DB_HOST`…). Secrets are [`Secret`]s: printing one shows `********`, and no
 //! error message carries a parameter's value — only its name.
 
@@ -155,12 +156,28 @@ pub struct FtpsConfig {
     pub password: Secret,
 }
 
+/// Stone's conciliation API: the merchant's StoneCode and its secret key (`sk_…`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoneConfig {
+    pub stone_code: String,
+    pub secret_key: Secret,
+}
+
+/// PagBank's EDI API: the establishment number (the user) and the EDI token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PagbankConfig {
+    pub user: String,
+    pub token: Secret,
+}
+
 /// Everything read from the parameter store. A group is `None` when none of its parameters exists; a group
 /// with some parameters and not others is an error naming the missing ones.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Config {
     pub db: Option<DbConfig>,
     pub ftps: Option<FtpsConfig>,
+    pub stone: Option<StoneConfig>,
+    pub pagbank: Option<PagbankConfig>,
 }
 
 /// Where parameters are read from (SSM, the environment…): the values of those of `names` that exist.
@@ -254,6 +271,8 @@ impl ParameterSource for EnvParameters {
 const DB_KEYS: [&str; 5] = ["host", "port", "user", "password", "name"];
 const DB_OPTIONAL_KEYS: [&str; 5] = ["sslmode", "sslrootcert", "migrator_user", "migrator_password", "migrator_host"];
 const FTPS_KEYS: [&str; 4] = ["host", "port", "user", "password"];
+const STONE_KEYS: [&str; 2] = ["stone_code", "secret_key"];
+const PAGBANK_KEYS: [&str; 2] = ["user", "token"];
 
 impl Config {
     /// Read both groups under `prefix` (e.g. `/syncrocardpay`) from `source`.
@@ -265,6 +284,8 @@ impl Config {
             .map(|k| name("db", k))
             .chain(DB_OPTIONAL_KEYS.iter().map(|k| name("db", k)))
             .chain(FTPS_KEYS.iter().map(|k| name("ftps", k)))
+            .chain(STONE_KEYS.iter().map(|k| name("stone", k)))
+            .chain(PAGBANK_KEYS.iter().map(|k| name("pagbank", k)))
             .collect();
         let values = source.fetch(&names).await?;
         let group = |g: &str, keys: &[&str]| -> Result<Option<HashMap<String, String>>, ConfigError> {
@@ -322,7 +343,15 @@ impl Config {
                 password: Secret::new(m.remove("password").unwrap_or_default()),
             }),
         };
-        Ok(Config { db, ftps })
+        let stone = group("stone", &STONE_KEYS)?.map(|mut m| StoneConfig {
+            stone_code: m.remove("stone_code").unwrap_or_default().trim().to_string(),
+            secret_key: Secret::new(m.remove("secret_key").unwrap_or_default().trim()),
+        });
+        let pagbank = group("pagbank", &PAGBANK_KEYS)?.map(|mut m| PagbankConfig {
+            user: m.remove("user").unwrap_or_default().trim().to_string(),
+            token: Secret::new(m.remove("token").unwrap_or_default().trim()),
+        });
+        Ok(Config { db, ftps, stone, pagbank })
     }
 
     /// The database settings, or an error naming what is missing.

@@ -2,6 +2,8 @@
 //! small trait (list what is there, fetch one to a local file).
 
 #[cfg(feature = "sources")]
+pub mod api;
+#[cfg(feature = "sources")]
 pub mod ftps;
 #[cfg(feature = "sources")]
 pub mod s3;
