@@ -114,9 +114,10 @@ enum Command {
         /// Last day, included (default: the first).
         #[arg(long)]
         to: Option<chrono::NaiveDate>,
-        /// The inbox folder the files are written to.
+        /// Where the files are written: an inbox folder, or `s3://BUCKET/PREFIX` (its `PREFIX/inbox/`, which
+        /// the deployment discovers; the AWS SDK's standard environment).
         #[arg(long)]
-        out: PathBuf,
+        out: String,
         /// The API's address (default: the acquirer's production API).
         #[arg(long)]
         base_url: Option<String>,
@@ -778,7 +779,7 @@ async fn main() -> Result<std::process::ExitCode> {
             }
         }
         Command::Fetch { acquirer, from, to, out, base_url, ca_file, json } => {
-            use syncrocardpay_core::source::api::{self, Api, ApiClient, Fetched, PagbankApi, StoneApi};
+            use syncrocardpay_core::source::api::{self, Api, ApiClient, Fetched, Inbox, PagbankApi, StoneApi};
             let config = match &db_opts.ssm_prefix {
                 Some(prefix) => Config::load(&SsmParameters::from_env().await, prefix).await?,
                 None => Config::load(&EnvParameters, DEFAULT_PREFIX).await?,
@@ -806,7 +807,13 @@ async fn main() -> Result<std::process::ExitCode> {
                 }
                 other => bail!("{:?}: fetch knows stone and pagbank (the others deliver files)", printable_name(other)),
             };
-            let fetched = api.fetch(from, to, &out).await;
+            let inbox = if out.starts_with("s3://") {
+                let (bucket, prefix) = S3Store::parse_url(&out)?;
+                Inbox::S3(S3Store::from_env(&bucket, &prefix).await)
+            } else {
+                Inbox::Folder(PathBuf::from(&out))
+            };
+            let fetched = api.fetch(from, to, &inbox).await;
             let mut failed = 0;
             for f in &fetched {
                 if json {

@@ -221,3 +221,57 @@ async fn pagbank_days_are_fetched_page_by_page_into_one_document_per_movement_th
     assert!(everything_printed(&out).contains("HTTP 401"));
     assert!(!everything_printed(&out).contains("not-the-token-77"));
 }
+
+#[tokio::test]
+async fn a_fetch_with_credentials_from_ssm_writes_into_the_s3_inbox_the_deployment_loads() {
+    let Some(sample) = fixture(STONE_SAMPLE) else { return };
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(home.path().join("stone")).unwrap();
+    std::fs::copy(&sample, home.path().join("stone/900000001-20260722.xml")).unwrap();
+    let Some(server) = ApiServer::start(home, &[]) else { return };
+    let Some(moto) = common::moto::Moto::start() else { return };
+    let s3 = moto.s3().await;
+    s3.create_bucket().bucket("statements").send().await.unwrap();
+    let ssm = moto.ssm().await;
+    for (name, value) in [("/t/stone/stone_code", "900000001"), ("/t/stone/secret_key", STONE_KEY)] {
+        ssm.put_parameter()
+            .name(name)
+            .value(value)
+            .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+            .send()
+            .await
+            .unwrap();
+    }
+    let aws = |c: &mut Command| {
+        c.env("AWS_ENDPOINT_URL", &moto.endpoint)
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env_remove("SYNCROCARDPAY_STONE_STONE_CODE")
+            .env_remove("SYNCROCARDPAY_STONE_SECRET_KEY");
+    };
+    let mut fetch = Command::new(env!("CARGO_BIN_EXE_syncrocardpay"));
+    fetch
+        .args(["fetch", "stone", "--from", "2026-07-22", "--json", "--quiet", "--ssm-prefix", "/t"])
+        .args(["--out", "s3://statements/acme", "--base-url", &format!("https://127.0.0.1:{}", server.port)])
+        .arg("--ca-file")
+        .arg(&server.ca);
+    aws(&mut fetch);
+    let out = fetch.output().unwrap();
+    assert!(out.status.success(), "{}", everything_printed(&out));
+    assert_eq!(lines(&out)[0]["path"], "s3://statements/acme/inbox/stone-900000001-20260722.xml");
+    assert!(!everything_printed(&out).contains(STONE_KEY));
+    let object = s3.get_object().bucket("statements").key("acme/inbox/stone-900000001-20260722.xml").send().await;
+    let body = object.unwrap().body.collect().await.unwrap().into_bytes();
+    assert_eq!(body.as_ref(), std::fs::read(&sample).unwrap().as_slice());
+
+    // The deployment's discovery finds it in the inbox and loads it like any delivery.
+    let db = TestDb::new("fetchs3").await;
+    let mut run = Command::new(env!("CARGO_BIN_EXE_syncrocardpay"));
+    run.args(["run", "--s3", "s3://statements/acme", "--quiet"]).env("DATABASE_URL", &db.url);
+    aws(&mut run);
+    let out = run.output().unwrap();
+    assert!(out.status.success(), "{}", everything_printed(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 loaded"), "{}", everything_printed(&out));
+    assert!(db.count("SELECT count(*) FROM fact_card_transaction").await > 0);
+}

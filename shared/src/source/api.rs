@@ -294,7 +294,7 @@ impl PagbankApi {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum Fetched {
-    /// Written to the inbox (new, or changed since the last fetch).
+    /// Written to the inbox (new, or changed since the last fetch): its path, or `s3://bucket/key`.
     Written { name: String, bytes: u64, path: PathBuf },
     /// The inbox already holds this name with these bytes.
     Unchanged { name: String },
@@ -318,6 +318,29 @@ pub fn write_to_inbox(dir: &Path, name: &str, bytes: &[u8]) -> Result<Fetched> {
     Ok(Fetched::Written { name: name.to_string(), bytes: bytes.len() as u64, path })
 }
 
+/// Where a fetch writes: an inbox folder, or the S3 inbox (`PREFIX/inbox/`) the deployment discovers.
+pub enum Inbox {
+    Folder(PathBuf),
+    S3(crate::source::s3::S3Store),
+}
+
+impl Inbox {
+    async fn put(&self, name: &str, bytes: Vec<u8>) -> Result<Fetched> {
+        match self {
+            Inbox::Folder(dir) => write_to_inbox(dir, name, &bytes),
+            Inbox::S3(store) => {
+                let size = bytes.len() as u64;
+                let key = store.put_inbox(name, bytes).await?;
+                Ok(Fetched::Written {
+                    name: name.to_string(),
+                    bytes: size,
+                    path: PathBuf::from(format!("s3://{}/{key}", store.bucket())),
+                })
+            }
+        }
+    }
+}
+
 /// Which API a fetch asks.
 pub enum Api {
     Stone(StoneApi),
@@ -327,7 +350,7 @@ pub enum Api {
 impl Api {
     /// Every day of `from..=to` (each of PagBank's movements), written to `inbox`. A day that fails is said
     /// and the others go on.
-    pub async fn fetch(&self, from: NaiveDate, to: NaiveDate, inbox: &Path) -> Vec<Fetched> {
+    pub async fn fetch(&self, from: NaiveDate, to: NaiveDate, inbox: &Inbox) -> Vec<Fetched> {
         let mut out = Vec::new();
         let mut day = from;
         while day <= to {
@@ -343,8 +366,9 @@ impl Api {
             };
             for (what, answer) in asks {
                 out.push(match answer {
-                    Ok(DayAnswer::Document { name, bytes, .. }) => write_to_inbox(inbox, &name, &bytes)
-                        .unwrap_or_else(|e| Fetched::Failed { what, error: e.to_string() }),
+                    Ok(DayAnswer::Document { name, bytes, .. }) => {
+                        inbox.put(&name, bytes).await.unwrap_or_else(|e| Fetched::Failed { what, error: e.to_string() })
+                    }
                     Ok(DayAnswer::Nothing(reason)) => Fetched::Nothing { what, reason },
                     Err(e) => Fetched::Failed { what, error: e.to_string() },
                 });

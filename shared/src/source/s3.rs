@@ -315,6 +315,21 @@ impl S3Store {
         Ok(key)
     }
 
+    /// Put a statement into the inbox from memory (a day fetched from an acquirer's API). Returns its key.
+    pub async fn put_inbox(&self, name: &str, body: Vec<u8>) -> Result<String> {
+        safe_relative(name).map_err(Error::Other)?;
+        let key = self.key(INBOX, name);
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(&key)
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .map_err(|e| s3_err(&format!("uploading to s3://{}/{key}", self.bucket), e))?;
+        Ok(key)
+    }
+
     /// The metadata of an object (for checks and tests).
     pub async fn metadata(&self, key: &str) -> Result<std::collections::HashMap<String, String>> {
         let head = self
