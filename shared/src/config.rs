@@ -437,6 +437,41 @@ mod tests {
         let _ = std::fs::remove_file(&planted);
     }
 
+    struct Fixed(HashMap<String, String>);
+
+    impl ParameterSource for Fixed {
+        fn describe(&self) -> String {
+            "fixed".into()
+        }
+        async fn fetch(&self, names: &[String]) -> Result<HashMap<String, String>, ConfigError> {
+            Ok(names.iter().filter_map(|n| self.0.get(n).map(|v| (n.clone(), v.clone()))).collect())
+        }
+    }
+
+    /// The API credentials are groups like the others: absent, whole (secrets kept as [`Secret`]s), or an
+    /// error naming what is missing.
+    #[test]
+    fn api_credentials_load_whole_or_name_what_is_missing() {
+        let run = |pairs: &[(&str, &str)]| {
+            let source = Fixed(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect());
+            tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(Config::load(&source, "/p"))
+        };
+        let c = run(&[]).unwrap();
+        assert_eq!((c.stone, c.pagbank), (None, None));
+        let c =
+            run(&[("/p/stone/stone_code", " 900000001 "), ("/p/stone/secret_key", "sk_x"), ("/p/pagbank/user", "1")]);
+        let missing = match c {
+            Err(ConfigError::Missing(m)) => m,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(missing, ["/p/pagbank/token"]);
+        let c = run(&[("/p/stone/stone_code", " 900000001 "), ("/p/stone/secret_key", "sk_x")]).unwrap();
+        let stone = c.stone.unwrap();
+        assert_eq!((stone.stone_code.as_str(), stone.secret_key.expose()), ("900000001", "sk_x"));
+        assert!(!format!("{stone:?}").contains("sk_x"));
+        assert_eq!(EnvParameters::var_name("/syncrocardpay/stone/secret_key"), "SYNCROCARDPAY_STONE_SECRET_KEY");
+    }
+
     #[test]
     fn env_names() {
         assert_eq!(EnvParameters::var_name("/syncrocardpay/db/host"), "SYNCROCARDPAY_DB_HOST");
