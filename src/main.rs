@@ -60,6 +60,11 @@ enum Command {
         /// blank product, a `+` fee sign, a CIELO16 counting no Pix, a layout-001 file, a zip, a re-sent 04.
         #[arg(long)]
         quirks: bool,
+        /// Also write PagBank EDI responses (v3.00 JSON) of this many sales of one establishment over the same
+        /// days: each day's transactional movement, the financial movement of each day an installment settles
+        /// with its automatic cashout, and the bank statement that credits the cashouts.
+        #[arg(long, default_value_t = 0)]
+        pagbank_sales: usize,
     },
     /// Validate statements without loading them; exit status 1 if any is rejected.
     Parse {
@@ -498,7 +503,7 @@ async fn main() -> Result<std::process::ExitCode> {
                 println!("applied {m}");
             }
         }
-        Command::Sample { out, transactions, seed, merchants, quirks } => {
+        Command::Sample { out, transactions, seed, merchants, quirks, pagbank_sales } => {
             let spec = SampleSpec { transactions, seed, merchants, ..SampleSpec::default() };
             let files =
                 sample::generate(&out, &spec).with_context(|| format!("writing samples to {}", out.display()))?;
@@ -506,6 +511,18 @@ async fn main() -> Result<std::process::ExitCode> {
             let bank = bank_sample::write(&out, &sample::announced_payments(&files), spec.anomalies)
                 .with_context(|| format!("writing sample bank statements to {}", out.display()))?;
             print::bank_sample(&bank);
+            if pagbank_sales > 0 {
+                use syncrocardpay_core::formats::pagbank::sample as pagbank_sample;
+                let (first, days, payments_end) = sample::calendar(&spec);
+                let p = pagbank_sample::write(&out, seed, pagbank_sales, first, days, payments_end)
+                    .with_context(|| format!("writing PagBank samples to {}", out.display()))?;
+                for f in &p.files {
+                    println!("{}  PagBank EDI", f.display());
+                }
+                let bank = bank_sample::write(&out, &p.cashouts, false)
+                    .with_context(|| format!("writing the PagBank account's statement to {}", out.display()))?;
+                print::bank_sample(&bank);
+            }
             if quirks {
                 let first = files.first().map(|f| f.merchant_code.clone()).unwrap_or_default();
                 let of_one: Vec<_> = files.iter().filter(|f| f.merchant_code == first).cloned().collect();

@@ -150,3 +150,89 @@ fn the_payment_means_are_the_databases() {
         assert!(sql.contains(&format!("(4, '{code}', '{name}')")), "{code}");
     }
 }
+
+/// The generator's PagBank files round-trip: generated → loaded → reconciled, with the known answer — every
+/// sale loaded with its total, every installment due within the sample paid as forecast, every other one
+/// still to come, and every cashout deposited in the bank statement the bank sample writes for them.
+#[tokio::test]
+async fn the_sample_round_trips_every_installment_paid_and_every_cashout_deposited() {
+    use syncrocardpay_core::db::recon;
+    use syncrocardpay_core::formats::bank::sample as bank_sample;
+    use syncrocardpay_core::formats::pagbank::sample;
+    use syncrocardpay_core::reconcile::{Area, Scope, Settings};
+    let dir = tempfile::tempdir().unwrap();
+    let first = day(1, 9, 2026);
+    let until = day(30, 10, 2026);
+    let s = sample::write(dir.path(), 7, 40, first, 3, until).unwrap();
+    assert_eq!(
+        (s.sales, s.files.len()),
+        (40, 3 + s.cashouts.len()),
+        "a transactional file per day, a financial per settlement day"
+    );
+    assert!(s.settled > 0 && s.settled < s.installments, "{s:?}");
+    let again = tempfile::tempdir().unwrap();
+    let s2 = sample::write(again.path(), 7, 40, first, 3, until).unwrap();
+    for (a, b) in s.files.iter().zip(&s2.files) {
+        assert_eq!(std::fs::read(a).unwrap(), std::fs::read(b).unwrap(), "the same seed, the same bytes");
+    }
+    let bank = bank_sample::write(&dir.path().join("bank"), &s.cashouts, false).unwrap();
+
+    let mut db = TestDb::new("pagbanksample").await;
+    for path in s.files.iter().chain(&bank.files) {
+        let r = ingest_file(&mut db.client, path, "test", IngestMode::StageAndLoad).await.unwrap();
+        assert_eq!(r.outcome, Outcome::Loaded, "{}: {:?}", path.display(), r.summary.map(|s| s.errors));
+    }
+    let sold: Decimal = db
+        .client
+        .query_one("SELECT sum(sale_total_amount) FROM fact_card_transaction WHERE installment = 1", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(sold, s.gross);
+    let scope = Scope { from: day(1, 8, 2026), to: until, merchant: None };
+    let settings = Settings::new(until);
+    let run = recon::run(&mut db.client, &scope, &settings).await.unwrap();
+    let items = recon::items(&db.client, run.run_id).await.unwrap();
+    let settled = recon::settled(&db.client, run.run_id).await.unwrap();
+    let count = |area: Area, status: &str| {
+        items.iter().filter(|i| i.area == area && i.status.as_str() == status).count()
+            + if area == Area::Receivables { settled.iter().filter(|i| i.status.as_str() == status).count() } else { 0 }
+    };
+    assert_eq!(count(Area::Receivables, "paid"), s.settled, "{items:#?}");
+    let problems: Vec<_> = items
+        .iter()
+        .filter(|i| i.area == Area::Receivables && !["paid", "pending"].contains(&i.status.as_str()))
+        .collect();
+    assert!(problems.is_empty(), "{problems:#?}");
+    assert_eq!(count(Area::Bank, "deposited"), s.cashouts.len(), "{items:#?}");
+    assert_eq!(items.iter().filter(|i| i.area == Area::Bank && i.status.as_str() != "deposited").count(), 0);
+}
+
+/// `sample --pagbank-sales` writes PagBank's files beside Cielo's, over the same days, and `run` loads them
+/// all: nothing rejected, the PagBank files among the loaded, their cashouts credited.
+#[tokio::test]
+async fn sample_with_pagbank_sales_loads_with_the_rest_in_one_run() {
+    let db = TestDb::new("pagbankrun").await;
+    let dir = tempfile::tempdir().unwrap();
+    let bin = || std::process::Command::new(env!("CARGO_BIN_EXE_syncrocardpay"));
+    let out = bin()
+        .args(["sample", "--transactions", "60", "--merchants", "1", "--pagbank-sales", "25", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let pagbank: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|n| n.starts_with("pagbank-"))
+        .collect();
+    assert!(pagbank.len() >= 4, "{pagbank:?}");
+    let out = bin().args(["run", "--quiet", "--inbox"]).arg(dir.path()).env("DATABASE_URL", &db.url).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains(" 0 rejected, 0 failed"), "{text}");
+    let loaded = db.count("SELECT count(*) FROM statement_file WHERE acquirer = 'pagbank' AND status = 'loaded'").await;
+    assert_eq!(loaded as usize, pagbank.len());
+    let sales = db.count("SELECT count(*) FROM fact_card_transaction t JOIN statement_file f USING (file_id) WHERE f.acquirer = 'pagbank' AND t.installment = 1").await;
+    assert_eq!(sales, 25);
+}

@@ -224,6 +224,16 @@ fn base_date() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 9, 1).expect("valid date")
 }
 
+/// The sample's calendar, for the other acquirers' samples to cover the same days: the first day of sales,
+/// the number of days with sales (of the busiest merchant), and the end of the payment period.
+pub fn calendar(spec: &SampleSpec) -> (NaiveDate, u32, NaiveDate) {
+    let ms = spec.merchants.max(1) as u64;
+    let busiest = spec.transactions / ms + u64::from(spec.transactions % ms > 0);
+    let days = busiest.div_ceil(5000).clamp(3, 365);
+    let first = base_date();
+    (first, days as u32, first + Duration::days(days as i64 - 1 + 31))
+}
+
 struct Merchant {
     code: String,
     tax_id: String,

@@ -16,6 +16,8 @@
 //! Amounts are JSON numbers with at most 2 decimals, read from their decimal text (never through a float's
 //! arithmetic); codes come as strings or bare numbers and are read as text, trimmed.
 
+pub mod sample;
+
 use crate::formats::ParseContext;
 use crate::model::{
     Acquirer, CardTransaction, FileType, NegotiationCredit, ReceivableUnit, ReceivablesNegotiation, Record,
