@@ -65,6 +65,11 @@ enum Command {
         /// with its automatic cashout, and the bank statement that credits the cashouts.
         #[arg(long, default_value_t = 0)]
         pagbank_sales: usize,
+        /// Also write Stone conciliation files (XML 2.4) of this many sales of one StoneCode over the same days:
+        /// a file per day with its captures, the installments paid and the deposit, and the bank statement
+        /// that credits the deposits.
+        #[arg(long, default_value_t = 0)]
+        stone_sales: usize,
     },
     /// Validate statements without loading them; exit status 1 if any is rejected.
     Parse {
@@ -503,7 +508,7 @@ async fn main() -> Result<std::process::ExitCode> {
                 println!("applied {m}");
             }
         }
-        Command::Sample { out, transactions, seed, merchants, quirks, pagbank_sales } => {
+        Command::Sample { out, transactions, seed, merchants, quirks, pagbank_sales, stone_sales } => {
             let spec = SampleSpec { transactions, seed, merchants, ..SampleSpec::default() };
             let files =
                 sample::generate(&out, &spec).with_context(|| format!("writing samples to {}", out.display()))?;
@@ -521,6 +526,18 @@ async fn main() -> Result<std::process::ExitCode> {
                 }
                 let bank = bank_sample::write(&out, &p.cashouts, false)
                     .with_context(|| format!("writing the PagBank account's statement to {}", out.display()))?;
+                print::bank_sample(&bank);
+            }
+            if stone_sales > 0 {
+                use syncrocardpay_core::formats::stone::sample as stone_sample;
+                let (first, days, payments_end) = sample::calendar(&spec);
+                let s = stone_sample::write(&out, seed, stone_sales, first, days, payments_end)
+                    .with_context(|| format!("writing Stone samples to {}", out.display()))?;
+                for f in &s.files {
+                    println!("{}  Stone conciliation", f.display());
+                }
+                let bank = bank_sample::write(&out, &s.deposits, false)
+                    .with_context(|| format!("writing the Stone account's statement to {}", out.display()))?;
                 print::bank_sample(&bank);
             }
             if quirks {

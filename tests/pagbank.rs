@@ -208,15 +208,16 @@ async fn the_sample_round_trips_every_installment_paid_and_every_cashout_deposit
     assert_eq!(items.iter().filter(|i| i.area == Area::Bank && i.status.as_str() != "deposited").count(), 0);
 }
 
-/// `sample --pagbank-sales` writes PagBank's files beside Cielo's, over the same days, and `run` loads them
-/// all: nothing rejected, the PagBank files among the loaded, their cashouts credited.
+/// `sample --pagbank-sales --stone-sales` writes PagBank's and Stone's files beside Cielo's, over the same
+/// days, and `run` loads them all: nothing rejected, every sample sale of each acquirer loaded.
 #[tokio::test]
 async fn sample_with_pagbank_sales_loads_with_the_rest_in_one_run() {
     let db = TestDb::new("pagbankrun").await;
     let dir = tempfile::tempdir().unwrap();
     let bin = || std::process::Command::new(env!("CARGO_BIN_EXE_syncrocardpay"));
     let out = bin()
-        .args(["sample", "--transactions", "60", "--merchants", "1", "--pagbank-sales", "25", "--out"])
+        .args(["sample", "--transactions", "60", "--merchants", "1", "--pagbank-sales", "25", "--stone-sales", "20"])
+        .arg("--out")
         .arg(dir.path())
         .output()
         .unwrap();
@@ -233,6 +234,14 @@ async fn sample_with_pagbank_sales_loads_with_the_rest_in_one_run() {
     assert!(text.contains(" 0 rejected, 0 failed"), "{text}");
     let loaded = db.count("SELECT count(*) FROM statement_file WHERE acquirer = 'pagbank' AND status = 'loaded'").await;
     assert_eq!(loaded as usize, pagbank.len());
-    let sales = db.count("SELECT count(*) FROM fact_card_transaction t JOIN statement_file f USING (file_id) WHERE f.acquirer = 'pagbank' AND t.installment = 1").await;
-    assert_eq!(sales, 25);
+    let sales = |acquirer: &str| {
+        format!(
+            "SELECT count(DISTINCT t.nsu) FROM fact_card_transaction t JOIN statement_file f USING (file_id)
+              WHERE f.acquirer = '{acquirer}'"
+        )
+    };
+    assert_eq!(db.count(&sales("pagbank")).await, 25);
+    assert_eq!(db.count(&sales("stone")).await, 20, "the Stone files load in the same run");
+    let stone = db.count("SELECT count(*) FROM statement_file WHERE acquirer = 'stone' AND status = 'loaded'").await;
+    assert!(stone >= 3, "{stone}");
 }

@@ -19,6 +19,8 @@
 //! own example needs for its payment total to add up (stone.md, section 4). The trailer's counters are not
 //! checked: Stone's own full example does not add up.
 
+pub mod sample;
+
 use crate::formats::ParseContext;
 use crate::model::{
     Acquirer, CardTransaction, FileType, NegotiationCredit, ReceivableUnit, ReceivablesNegotiation, Record,
