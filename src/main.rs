@@ -516,28 +516,29 @@ async fn main() -> Result<std::process::ExitCode> {
             let bank = bank_sample::write(&out, &sample::announced_payments(&files), spec.anomalies)
                 .with_context(|| format!("writing sample bank statements to {}", out.display()))?;
             print::bank_sample(&bank);
-            if pagbank_sales > 0 {
-                use syncrocardpay_core::formats::pagbank::sample as pagbank_sample;
-                let (first, days, payments_end) = sample::calendar(&spec);
-                let p = pagbank_sample::write(&out, seed, pagbank_sales, first, days, payments_end)
-                    .with_context(|| format!("writing PagBank samples to {}", out.display()))?;
-                for f in &p.files {
-                    println!("{}  PagBank EDI", f.display());
+            // The other acquirers that publish days (not files): over the same days, into their own accounts.
+            use syncrocardpay_core::formats::{pagbank, stone};
+            let (first, days, payments_end) = sample::calendar(&spec);
+            type Writer = fn(
+                &std::path::Path,
+                u64,
+                usize,
+                chrono::NaiveDate,
+                u32,
+                chrono::NaiveDate,
+            ) -> std::io::Result<bank_sample::AcquirerSample>;
+            let others: [(&str, usize, Writer); 2] = [
+                ("PagBank EDI", pagbank_sales, pagbank::sample::write),
+                ("Stone conciliation", stone_sales, stone::sample::write),
+            ];
+            for (what, sales, write) in others.into_iter().filter(|o| o.1 > 0) {
+                let written = write(&out, seed, sales, first, days, payments_end)
+                    .with_context(|| format!("writing {what} samples to {}", out.display()))?;
+                for f in &written.files {
+                    println!("{}  {what}", f.display());
                 }
-                let bank = bank_sample::write(&out, &p.cashouts, false)
-                    .with_context(|| format!("writing the PagBank account's statement to {}", out.display()))?;
-                print::bank_sample(&bank);
-            }
-            if stone_sales > 0 {
-                use syncrocardpay_core::formats::stone::sample as stone_sample;
-                let (first, days, payments_end) = sample::calendar(&spec);
-                let s = stone_sample::write(&out, seed, stone_sales, first, days, payments_end)
-                    .with_context(|| format!("writing Stone samples to {}", out.display()))?;
-                for f in &s.files {
-                    println!("{}  Stone conciliation", f.display());
-                }
-                let bank = bank_sample::write(&out, &s.deposits, false)
-                    .with_context(|| format!("writing the Stone account's statement to {}", out.display()))?;
+                let bank = bank_sample::write(&out, &written.deposits, false)
+                    .with_context(|| format!("writing the bank statement of the {what} deposits"))?;
                 print::bank_sample(&bank);
             }
             if quirks {

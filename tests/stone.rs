@@ -180,10 +180,8 @@ async fn the_day_loads_and_reconciles_with_its_deposit_for_the_bank() {
 /// flagged, every day's deposit credited in the bank statement the bank sample writes for them.
 #[tokio::test]
 async fn the_sample_round_trips_every_installment_paid_and_every_deposit_credited() {
-    use syncrocardpay_core::db::recon;
     use syncrocardpay_core::formats::bank::sample as bank_sample;
     use syncrocardpay_core::formats::stone::sample;
-    use syncrocardpay_core::reconcile::{Area, Scope, Settings};
     let dir = tempfile::tempdir().unwrap();
     let (first, until) = (day(1, 9, 2026), day(30, 10, 2026));
     let s = sample::write(dir.path(), 5, 40, first, 3, until).unwrap();
@@ -196,10 +194,8 @@ async fn the_sample_round_trips_every_installment_paid_and_every_deposit_credite
     }
     let bank = bank_sample::write(&dir.path().join("bank"), &s.deposits, false).unwrap();
     let mut db = TestDb::new("stonesample").await;
-    for path in s.files.iter().chain(&bank.files) {
-        let r = ingest_file(&mut db.client, path, "test", IngestMode::StageAndLoad).await.unwrap();
-        assert_eq!(r.outcome, Outcome::Loaded, "{}: {:?}", path.display(), r.summary.map(|s| s.errors));
-    }
+    let files: Vec<_> = s.files.iter().chain(&bank.files).cloned().collect();
+    let r = common::roundtrip::load_and_reconcile(&mut db, &files, day(1, 8, 2026), until).await;
     let sold: Decimal = db
         .client
         .query_one("SELECT sum(sale_total_amount) FROM fact_card_transaction WHERE installment <= 1", &[])
@@ -207,20 +203,8 @@ async fn the_sample_round_trips_every_installment_paid_and_every_deposit_credite
         .unwrap()
         .get(0);
     assert_eq!(sold, s.gross);
-    let scope = Scope { from: day(1, 8, 2026), to: until, merchant: None };
-    let settings = Settings::new(until);
-    let run = recon::run(&mut db.client, &scope, &settings).await.unwrap();
-    let items = recon::items(&db.client, run.run_id).await.unwrap();
-    let settled = recon::settled(&db.client, run.run_id).await.unwrap();
-    let paid = settled.iter().filter(|i| i.status.as_str() == "paid").count()
-        + items.iter().filter(|i| i.area == Area::Receivables && i.status.as_str() == "paid").count();
-    assert_eq!(paid, s.settled, "{items:#?}");
-    let problems: Vec<_> = items
-        .iter()
-        .filter(|i| i.area == Area::Receivables && !["paid", "pending"].contains(&i.status.as_str()))
-        .collect();
-    assert!(problems.is_empty(), "{problems:#?}");
-    let bank_items: Vec<_> = items.iter().filter(|i| i.area == Area::Bank).collect();
-    assert_eq!(bank_items.len(), s.deposits.len(), "{bank_items:#?}");
-    assert!(bank_items.iter().all(|i| i.status.as_str() == "deposited"), "{bank_items:#?}");
+    assert_eq!(r.paid, s.settled);
+    assert!(r.problems.is_empty(), "{:#?}", r.problems);
+    assert_eq!(r.bank.len(), s.deposits.len(), "{:#?}", r.bank);
+    assert!(r.bank.iter().all(|i| i.status.as_str() == "deposited"), "{:#?}", r.bank);
 }

@@ -108,6 +108,15 @@ fn network(what: &str, e: reqwest::Error) -> Error {
     Error::Other(format!("{what}: {e}{}", std::error::Error::source(&e).map(|s| format!(": {s}")).unwrap_or_default()))
 }
 
+/// A merchant's number at an acquirer, trimmed: digits only (it goes into URLs and file names).
+fn digits(what: &str, value: &str) -> Result<String> {
+    let v = value.trim();
+    if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Error::NotConfigured(format!("{what} {:?}: digits only", printable_name(v))));
+    }
+    Ok(v.to_string())
+}
+
 /// Stone's conciliation API, merchant flow: `GET /v2/merchant/{StoneCode}/conciliation-file/{yyyyMMdd}`, HTTP
 /// Basic with the secret key as user and an empty password, `x-user-type: client`. A 307 to a pre-signed
 /// address is followed without the `Authorization` header.
@@ -119,14 +128,7 @@ pub struct StoneApi {
 
 impl StoneApi {
     pub fn new(client: ApiClient, stone_code: &str, key: Secret) -> Result<StoneApi> {
-        let stone_code = stone_code.trim().to_string();
-        if stone_code.is_empty() || !stone_code.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(Error::NotConfigured(format!(
-                "StoneCode {:?}: a StoneCode is digits",
-                printable_name(&stone_code)
-            )));
-        }
-        Ok(StoneApi { client, stone_code, key })
+        Ok(StoneApi { client, stone_code: digits("StoneCode", stone_code)?, key })
     }
 
     pub async fn day(&self, day: NaiveDate) -> Result<DayAnswer> {
@@ -205,14 +207,7 @@ struct Pagination {
 
 impl PagbankApi {
     pub fn new(client: ApiClient, user: &str, token: Secret) -> Result<PagbankApi> {
-        let user = user.trim().to_string();
-        if user.is_empty() || !user.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(Error::NotConfigured(format!(
-                "PagBank user {:?}: the user is the establishment number (digits)",
-                printable_name(&user)
-            )));
-        }
-        Ok(PagbankApi { client, user, token })
+        Ok(PagbankApi { client, user: digits("PagBank user (the establishment number)", user)?, token })
     }
 
     /// A movement of a day, every page: one response document with all the records (each as PagBank wrote

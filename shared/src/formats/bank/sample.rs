@@ -35,6 +35,21 @@ pub struct AnnouncedPayment {
     pub amount: Decimal,
 }
 
+/// What an acquirer's sample wrote (PagBank's, Stone's), and what a reconciliation of it should find.
+#[derive(Debug, Clone, Default)]
+pub struct AcquirerSample {
+    pub files: Vec<PathBuf>,
+    /// Sales, installments forecast, installments settled within the sample.
+    pub sales: usize,
+    pub installments: usize,
+    pub settled: usize,
+    /// Σ of the sales' totals.
+    pub gross: Decimal,
+    /// What the acquirer sends to the merchant's bank account (cashouts, deposits), per day: what the bank
+    /// statement should credit.
+    pub deposits: Vec<AnnouncedPayment>,
+}
+
 /// A planted problem: what the reconciliation should say of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlantedDeposit {

@@ -6,7 +6,7 @@
 //! forecast: the known answer of a round trip is "every settled installment paid, every cashout deposited".
 //! The same seed gives byte-identical files.
 
-use crate::formats::bank::sample::AnnouncedPayment;
+use crate::formats::bank::sample::{AcquirerSample, AnnouncedPayment};
 use chrono::{Duration, NaiveDate};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -14,26 +14,12 @@ use rust_decimal::Decimal;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The sample establishment ("estabelecimento").
 pub const ESTABLISHMENT: &str = "136625414";
 /// The account the cashouts go to: bank, branch, number, check digit.
 pub const ACCOUNT: (&str, &str, &str, &str) = ("341", "4321", "765432", "1");
-
-/// What [`write`] wrote, and what a reconciliation of it should find.
-#[derive(Debug, Clone, Default)]
-pub struct PagbankSample {
-    pub files: Vec<PathBuf>,
-    /// Sales (transactions), installments forecast, installments settled within the sample.
-    pub sales: usize,
-    pub installments: usize,
-    pub settled: usize,
-    /// Σ of the sales' totals.
-    pub gross: Decimal,
-    /// The day's cashouts, as the bank statement should credit them.
-    pub cashouts: Vec<AnnouncedPayment>,
-}
 
 struct Installment {
     sale: usize,
@@ -55,7 +41,7 @@ pub fn write(
     first: NaiveDate,
     days: u32,
     settle_until: NaiveDate,
-) -> io::Result<PagbankSample> {
+) -> io::Result<AcquirerSample> {
     std::fs::create_dir_all(dir)?;
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x0070_6167_6261_6e6b);
     let brands = [
@@ -63,7 +49,7 @@ pub fn write(
         ("MASTERCARD", "CREDIT_MASTERCARD", "DEBIT_MASTERCARD"),
         ("ELO", "CREDIT_ELO", "DEBIT_ELO"),
     ];
-    let mut out = PagbankSample::default();
+    let mut out = AcquirerSample::default();
     let mut transactional: BTreeMap<NaiveDate, Vec<Value>> = BTreeMap::new();
     let mut settlements: BTreeMap<NaiveDate, Vec<(Value, Decimal)>> = BTreeMap::new();
     for s in 0..sales {
@@ -186,7 +172,7 @@ pub fn write(
         let path = dir.join(format!("pagbank-{ESTABLISHMENT}-financial-{day}.json"));
         std::fs::write(&path, document(records, balances))?;
         out.files.push(path);
-        out.cashouts.push(AnnouncedPayment {
+        out.deposits.push(AnnouncedPayment {
             merchant_code: ESTABLISHMENT.into(),
             acquirer_word: "PAGSEGURO",
             bank: bank.into(),

@@ -6,7 +6,7 @@
 //! is "every installment due within the sample paid, every deposit credited". The same seed gives
 //! byte-identical files.
 
-use crate::formats::bank::sample::AnnouncedPayment;
+use crate::formats::bank::sample::{AcquirerSample, AnnouncedPayment};
 use chrono::{Duration, NaiveDate};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -14,25 +14,12 @@ use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The sample merchant's StoneCode.
 pub const STONE_CODE: &str = "912345678";
 /// The account Stone deposits into: bank, branch, number, check digit.
 pub const ACCOUNT: (&str, &str, &str, &str) = ("237", "2345", "876543", "2");
-
-/// What [`write`] wrote, and what a reconciliation of it should find.
-#[derive(Debug, Clone, Default)]
-pub struct StoneSample {
-    pub files: Vec<PathBuf>,
-    pub sales: usize,
-    pub installments: usize,
-    pub settled: usize,
-    /// Σ of the captured amounts.
-    pub gross: Decimal,
-    /// The day's deposits, as the bank statement should credit them.
-    pub deposits: Vec<AnnouncedPayment>,
-}
 
 #[derive(Default)]
 struct Day {
@@ -50,10 +37,10 @@ pub fn write(
     first: NaiveDate,
     days: u32,
     settle_until: NaiveDate,
-) -> io::Result<StoneSample> {
+) -> io::Result<AcquirerSample> {
     std::fs::create_dir_all(dir)?;
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x0073_746f_6e65);
-    let mut out = StoneSample::default();
+    let mut out = AcquirerSample::default();
     let mut calendar: BTreeMap<NaiveDate, Day> = BTreeMap::new();
     let d8 = |d: NaiveDate| d.format("%Y%m%d").to_string();
     for s in 0..sales {
