@@ -519,21 +519,16 @@ async fn main() -> Result<std::process::ExitCode> {
             // The other acquirers that publish days (not files): over the same days, into their own accounts.
             use syncrocardpay_core::formats::{pagbank, stone};
             let (first, days, payments_end) = sample::calendar(&spec);
-            type Writer = fn(
-                &std::path::Path,
-                u64,
-                usize,
-                chrono::NaiveDate,
-                u32,
-                chrono::NaiveDate,
-            ) -> std::io::Result<bank_sample::AcquirerSample>;
+            type Writer =
+                fn(&std::path::Path, &bank_sample::AcquirerSampleSpec) -> std::io::Result<bank_sample::AcquirerSample>;
             let others: [(&str, usize, Writer); 2] = [
                 ("PagBank EDI", pagbank_sales, pagbank::sample::write),
                 ("Stone conciliation", stone_sales, stone::sample::write),
             ];
             for (what, sales, write) in others.into_iter().filter(|o| o.1 > 0) {
-                let written = write(&out, seed, sales, first, days, payments_end)
-                    .with_context(|| format!("writing {what} samples to {}", out.display()))?;
+                let other = bank_sample::AcquirerSampleSpec { seed, sales, first, days, settle_until: payments_end };
+                let written =
+                    write(&out, &other).with_context(|| format!("writing {what} samples to {}", out.display()))?;
                 for f in &written.files {
                     println!("{}  {what}", f.display());
                 }

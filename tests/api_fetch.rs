@@ -94,12 +94,18 @@ fn everything_printed(o: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }
 
+/// The stand-in's files: the Stone sample as StoneCode 900000001's file of 2026-07-22.
+fn stone_home(sample: &Path) -> tempfile::TempDir {
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(home.path().join("stone")).unwrap();
+    std::fs::copy(sample, home.path().join("stone/900000001-20260722.xml")).unwrap();
+    home
+}
+
 #[tokio::test]
 async fn stone_days_come_with_the_merchant_key_through_a_gzipped_redirect_and_load_once() {
     let Some(sample) = fixture(STONE_SAMPLE) else { return };
-    let home = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(home.path().join("stone")).unwrap();
-    std::fs::copy(&sample, home.path().join("stone/900000001-20260722.xml")).unwrap();
+    let home = stone_home(&sample);
     let Some(server) = ApiServer::start(home, &["--gzip-stone", "--redirect-stone"]) else { return };
     let inbox = tempfile::tempdir().unwrap();
     let env = [("SYNCROCARDPAY_STONE_STONE_CODE", "900000001"), ("SYNCROCARDPAY_STONE_SECRET_KEY", STONE_KEY)];
@@ -225,9 +231,7 @@ async fn pagbank_days_are_fetched_page_by_page_into_one_document_per_movement_th
 #[tokio::test]
 async fn a_fetch_with_credentials_from_ssm_writes_into_the_s3_inbox_the_deployment_loads() {
     let Some(sample) = fixture(STONE_SAMPLE) else { return };
-    let home = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(home.path().join("stone")).unwrap();
-    std::fs::copy(&sample, home.path().join("stone/900000001-20260722.xml")).unwrap();
+    let home = stone_home(&sample);
     let Some(server) = ApiServer::start(home, &[]) else { return };
     let Some(moto) = common::moto::Moto::start() else { return };
     let s3 = moto.s3().await;

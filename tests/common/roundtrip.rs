@@ -4,8 +4,10 @@
 
 use super::db::TestDb;
 use chrono::NaiveDate;
-use std::path::PathBuf;
+use rust_decimal::Decimal;
+use std::path::{Path, PathBuf};
 use syncrocardpay_core::db::recon;
+use syncrocardpay_core::formats::bank::sample::{self as bank_sample, AcquirerSample, AcquirerSampleSpec};
 use syncrocardpay_core::pipeline::{ingest_file, IngestMode, Outcome};
 use syncrocardpay_core::reconcile::{Area, ReconItem, Scope, Settings};
 
@@ -37,4 +39,38 @@ pub async fn load_and_reconcile(db: &mut TestDb, files: &[PathBuf], from: NaiveD
         .collect();
     let bank = items.into_iter().filter(|i| i.area == Area::Bank).collect();
     RoundTrip { paid, problems, bank }
+}
+
+/// An acquirer's sample (PagBank's, Stone's) against its known answer: written twice byte for byte the same,
+/// loaded with the bank statement of its deposits, reconciled from `from` to the spec's `settle_until` — the
+/// sales' totals loaded, every installment settled in the sample `paid`, no other receivable item flagged,
+/// every deposit `deposited`. Returns the sample for the caller's own checks.
+pub async fn known_answers(
+    label: &str,
+    write: fn(&Path, &AcquirerSampleSpec) -> std::io::Result<AcquirerSample>,
+    spec: &AcquirerSampleSpec,
+    from: NaiveDate,
+) -> AcquirerSample {
+    let dir = tempfile::tempdir().unwrap();
+    let s = write(dir.path(), spec).unwrap();
+    let again = tempfile::tempdir().unwrap();
+    for (a, b) in s.files.iter().zip(&write(again.path(), spec).unwrap().files) {
+        assert_eq!(std::fs::read(a).unwrap(), std::fs::read(b).unwrap(), "the same seed, the same bytes");
+    }
+    let bank = bank_sample::write(&dir.path().join("bank"), &s.deposits, false).unwrap();
+    let mut db = TestDb::new(label).await;
+    let files: Vec<_> = s.files.iter().chain(&bank.files).cloned().collect();
+    let r = load_and_reconcile(&mut db, &files, from, spec.settle_until).await;
+    let sold: Decimal = db
+        .client
+        .query_one("SELECT sum(sale_total_amount) FROM fact_card_transaction WHERE installment <= 1", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(sold, s.gross);
+    assert_eq!(r.paid, s.settled);
+    assert!(r.problems.is_empty(), "{:#?}", r.problems);
+    assert_eq!(r.bank.len(), s.deposits.len(), "{:#?}", r.bank);
+    assert!(r.bank.iter().all(|i| i.status.as_str() == "deposited"), "{:#?}", r.bank);
+    s
 }

@@ -35,6 +35,17 @@ pub struct AnnouncedPayment {
     pub amount: Decimal,
 }
 
+/// What an acquirer's sample (PagBank's, Stone's) covers: `sales` sales from `first` over `days` days, each
+/// installment settled on its due day up to `settle_until`; the same seed, the same bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct AcquirerSampleSpec {
+    pub seed: u64,
+    pub sales: usize,
+    pub first: NaiveDate,
+    pub days: u32,
+    pub settle_until: NaiveDate,
+}
+
 /// What an acquirer's sample wrote (PagBank's, Stone's), and what a reconciliation of it should find.
 #[derive(Debug, Clone, Default)]
 pub struct AcquirerSample {

@@ -6,7 +6,7 @@
 //! forecast: the known answer of a round trip is "every settled installment paid, every cashout deposited".
 //! The same seed gives byte-identical files.
 
-use crate::formats::bank::sample::{AcquirerSample, AnnouncedPayment};
+use crate::formats::bank::sample::{AcquirerSample, AcquirerSampleSpec, AnnouncedPayment};
 use chrono::{Duration, NaiveDate};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -33,15 +33,9 @@ fn money(d: Decimal) -> Value {
     serde_json::from_str(&format!("{:.2}", d.round_dp(2))).expect("a decimal is a JSON number")
 }
 
-/// `sales` sales from `first` over `days` days; installments settle on their due day up to `settle_until`.
-pub fn write(
-    dir: &Path,
-    seed: u64,
-    sales: usize,
-    first: NaiveDate,
-    days: u32,
-    settle_until: NaiveDate,
-) -> io::Result<AcquirerSample> {
+/// The sample `spec` says, into `dir`.
+pub fn write(dir: &Path, spec: &AcquirerSampleSpec) -> io::Result<AcquirerSample> {
+    let AcquirerSampleSpec { seed, sales, first, days, settle_until } = *spec;
     std::fs::create_dir_all(dir)?;
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x0070_6167_6261_6e6b);
     let brands = [

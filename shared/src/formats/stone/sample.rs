@@ -6,7 +6,7 @@
 //! is "every installment due within the sample paid, every deposit credited". The same seed gives
 //! byte-identical files.
 
-use crate::formats::bank::sample::{AcquirerSample, AnnouncedPayment};
+use crate::formats::bank::sample::{AcquirerSample, AcquirerSampleSpec, AnnouncedPayment};
 use chrono::{Duration, NaiveDate};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -28,16 +28,9 @@ struct Day {
     paid: Vec<(String, u32, Decimal, Decimal)>,
 }
 
-/// `sales` sales from `first` over `days` days; installments are paid on their forecast day up to
-/// `settle_until`. A file per day that has a capture or a payment.
-pub fn write(
-    dir: &Path,
-    seed: u64,
-    sales: usize,
-    first: NaiveDate,
-    days: u32,
-    settle_until: NaiveDate,
-) -> io::Result<AcquirerSample> {
+/// The sample `spec` says, into `dir`: a file per day that has a capture or a payment.
+pub fn write(dir: &Path, spec: &AcquirerSampleSpec) -> io::Result<AcquirerSample> {
+    let AcquirerSampleSpec { seed, sales, first, days, settle_until } = *spec;
     std::fs::create_dir_all(dir)?;
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x0073_746f_6e65);
     let mut out = AcquirerSample::default();
