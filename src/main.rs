@@ -70,6 +70,11 @@ enum Command {
         /// that credits the deposits.
         #[arg(long, default_value_t = 0)]
         stone_sales: usize,
+        /// Also write Getnet statements (V10.1, 400 bytes) of this many sales of one EC over the same days:
+        /// a file per day with its RVs forecast and their CVs, the RV installments paid that day and the day's
+        /// payment (type 5 `PG`), and the bank statement that credits the payments.
+        #[arg(long, default_value_t = 0)]
+        getnet_sales: usize,
     },
     /// Validate statements without loading them; exit status 1 if any is rejected.
     Parse {
@@ -478,6 +483,30 @@ async fn write_report(
     Ok(())
 }
 
+/// The samples of the acquirers that are one merchant's days (Getnet, PagBank, Stone: `sales(name)` sales
+/// each, none at 0), over the days of the Cielo sample `spec` describes, each with the bank statement that
+/// credits its deposits (accounts of their own).
+fn write_day_samples(
+    out: &std::path::Path,
+    spec: &SampleSpec,
+    sales: impl Fn(&str) -> usize,
+) -> Result<Vec<(&'static str, bank_sample::AcquirerSample, bank_sample::BankSample)>> {
+    let (first, days, settle_until) = sample::calendar(spec);
+    let mut written = Vec::new();
+    for &(name, what, write) in syncrocardpay_core::formats::DAY_SAMPLES {
+        let sales = sales(name);
+        if sales == 0 {
+            continue;
+        }
+        let day_spec = bank_sample::AcquirerSampleSpec { seed: spec.seed, sales, first, days, settle_until };
+        let files = write(out, &day_spec).with_context(|| format!("writing {what} samples to {}", out.display()))?;
+        let bank = bank_sample::write(out, &files.deposits, false)
+            .with_context(|| format!("writing the bank statement of the {what} deposits"))?;
+        written.push((what, files, bank));
+    }
+    Ok(written)
+}
+
 #[tokio::main]
 async fn main() -> Result<std::process::ExitCode> {
     // `syncrocardpay parse … | head`: when the reader goes away, end quietly as Unix tools do (the default
@@ -508,7 +537,7 @@ async fn main() -> Result<std::process::ExitCode> {
                 println!("applied {m}");
             }
         }
-        Command::Sample { out, transactions, seed, merchants, quirks, pagbank_sales, stone_sales } => {
+        Command::Sample { out, transactions, seed, merchants, quirks, pagbank_sales, stone_sales, getnet_sales } => {
             let spec = SampleSpec { transactions, seed, merchants, ..SampleSpec::default() };
             let files =
                 sample::generate(&out, &spec).with_context(|| format!("writing samples to {}", out.display()))?;
@@ -516,24 +545,13 @@ async fn main() -> Result<std::process::ExitCode> {
             let bank = bank_sample::write(&out, &sample::announced_payments(&files), spec.anomalies)
                 .with_context(|| format!("writing sample bank statements to {}", out.display()))?;
             print::bank_sample(&bank);
-            // The other acquirers that publish days (not files): over the same days, into their own accounts.
-            use syncrocardpay_core::formats::{pagbank, stone};
-            let (first, days, payments_end) = sample::calendar(&spec);
-            type Writer =
-                fn(&std::path::Path, &bank_sample::AcquirerSampleSpec) -> std::io::Result<bank_sample::AcquirerSample>;
-            let others: [(&str, usize, Writer); 2] = [
-                ("PagBank EDI", pagbank_sales, pagbank::sample::write),
-                ("Stone conciliation", stone_sales, stone::sample::write),
-            ];
-            for (what, sales, write) in others.into_iter().filter(|o| o.1 > 0) {
-                let other = bank_sample::AcquirerSampleSpec { seed, sales, first, days, settle_until: payments_end };
-                let written =
-                    write(&out, &other).with_context(|| format!("writing {what} samples to {}", out.display()))?;
+            let counts = [("getnet", getnet_sales), ("pagbank", pagbank_sales), ("stone", stone_sales)];
+            for (what, written, bank) in
+                write_day_samples(&out, &spec, |name| counts.iter().find(|c| c.0 == name).map_or(0, |c| c.1))?
+            {
                 for f in &written.files {
                     println!("{}  {what}", f.display());
                 }
-                let bank = bank_sample::write(&out, &written.deposits, false)
-                    .with_context(|| format!("writing the bank statement of the {what} deposits"))?;
                 print::bank_sample(&bank);
             }
             if quirks {
@@ -948,11 +966,15 @@ async fn main() -> Result<std::process::ExitCode> {
                     let spec = SampleSpec { transactions: sample_transactions, ..SampleSpec::default() };
                     let files = sample::generate(dir.path(), &spec)?;
                     let bank = bank_sample::write(dir.path(), &sample::announced_payments(&files), spec.anomalies)?;
+                    // Getnet, PagBank and Stone too, a tenth of the sales each: the demo shows every acquirer.
+                    let others = write_day_samples(dir.path(), &spec, |_| (sample_transactions / 10) as usize)?;
+                    let other_files: usize = others.iter().map(|o| o.1.files.len()).sum();
+                    let bank_files = bank.files.len() + others.iter().map(|o| o.2.files.len()).sum::<usize>();
                     eprintln!(
-                        "no --inbox, --s3 or --ftps: generated {} sample Cielo statements and {} bank statements in \
-                         {}, with the merchants' POS export and contracted rates",
+                        "no --inbox, --s3 or --ftps: generated {} sample Cielo statements, {other_files} Getnet, \
+                         PagBank and Stone statements and {bank_files} bank statements in {}, with the merchants' POS \
+                         export and contracted rates",
                         files.len(),
-                        bank.files.len(),
                         dir.path().display()
                     );
                     // The merchants' side, loaded before the statements so that the reconciliation sees it.

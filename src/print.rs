@@ -237,8 +237,10 @@ pub async fn database_totals(client: &tokio_postgres::Client) -> anyhow::Result<
     let rows = store::fact_totals(client).await?;
     println!();
     println!("database now holds (per merchant and file type):");
+    // The type column as wide as its longest name (`CEADM100 negotiations`).
+    let w = rows.iter().map(|r| printable_name(&r.file_type).chars().count()).max().unwrap_or(0).max(4);
     println!(
-        "  {:<10} {:>4} {:>5} {:>7} {:>9} {:>7} {:>8} {:>15} {:>13} {:>15}",
+        "  {:<10} {:>w$} {:>5} {:>7} {:>9} {:>7} {:>8} {:>15} {:>13} {:>15}",
         "merchant", "type", "files", "URs", "lines", "sales", "adjusts", "gross", "fee", "net"
     );
     use syncrocardpay_core::reconcile::brl;
@@ -246,7 +248,7 @@ pub async fn database_totals(client: &tokio_postgres::Client) -> anyhow::Result<
     let mut by_type: std::collections::BTreeMap<&str, (Decimal, Decimal, Decimal)> = Default::default();
     for r in &rows {
         println!(
-            "  {:<10} {:>4} {:>5} {:>7} {:>9} {:>7} {:>8} {:>15} {:>13} {:>15}",
+            "  {:<10} {:>w$} {:>5} {:>7} {:>9} {:>7} {:>8} {:>15} {:>13} {:>15}",
             printable_name(&r.merchant_code),
             r.file_type,
             r.files,
@@ -266,7 +268,7 @@ pub async fn database_totals(client: &tokio_postgres::Client) -> anyhow::Result<
     if rows.iter().map(|r| &r.merchant_code).collect::<std::collections::BTreeSet<_>>().len() > 1 {
         for (file_type, (g, f, n)) in by_type {
             println!(
-                "  {:<10} {:>4} {:>40} {:>15} {:>13} {:>15}",
+                "  {:<10} {:>w$} {:>40} {:>15} {:>13} {:>15}",
                 "all",
                 printable_name(file_type),
                 "",

@@ -868,6 +868,19 @@ async fn a_run_writes_its_report_and_shows_progress_unless_quiet() {
     assert!(said.contains(&format!("open the report in a browser: file://{}", shown.display())), "{said}");
     assert!(said.lines().any(|l| l.contains("CIELO03_") && l.contains("100% read (") && l.contains(" rows")), "{said}");
     assert!(said.contains("reconciling ") && said.contains(": fees, "), "the reconciliation's areas: {said}");
+    // The demo covers every acquirer: Getnet's, PagBank's and Stone's days beside Cielo's files, all loaded,
+    // every installment of theirs paid as forecast and every deposit credited by the sample bank statements.
+    for acquirer in ["cielo", "getnet", "pagbank", "stone"] {
+        let loaded = format!("SELECT count(*) FROM statement_file WHERE acquirer = '{acquirer}' AND status = 'loaded'");
+        assert!(db.count(&loaded).await >= 3, "{acquirer}: {said}");
+    }
+    assert_eq!(db.count("SELECT count(*) FROM statement_file WHERE status <> 'loaded'").await, 0);
+    let open = "SELECT count(*) FROM recon_item WHERE is_open AND area IN ('receivables', 'bank')
+                  AND acquirer IN ('getnet', 'pagbank', 'stone')";
+    assert_eq!(db.count(open).await, 0);
+    let credited =
+        "SELECT count(*) FROM recon_item WHERE status = 'deposited' AND acquirer IN ('getnet', 'pagbank', 'stone')";
+    assert!(db.count(credited).await >= 9, "their deposits are found in the bank statements");
 
     let quiet = bin()
         .args(["run", "--quiet", "--sample-transactions", "300"])

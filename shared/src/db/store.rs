@@ -1753,8 +1753,13 @@ pub async fn fact_totals(db: &impl GenericClient) -> Result<Vec<FactTotals>> {
              GROUP BY e.merchant_code, p.file_type
              UNION ALL
              -- Negotiations (v15 file 15, layout 001 anticipation file 06): lines are receivables sold (B);
-             -- gross/net of the summaries (A), fee = the discount.
-             SELECT e.merchant_code, f.file_type, count(DISTINCT n.file_id), 0,
+             -- gross/net of the summaries (A), fee = the discount. In a file type that also carries sales
+             -- (Getnet's daily payment, PagBank's cashouts), a row of their own: other money, never added to
+             -- the sales'.
+             SELECT e.merchant_code,
+                    CASE WHEN f.file_type IN (SELECT DISTINCT file_type FROM fact_card_transaction)
+                         THEN f.file_type || ' negotiations' ELSE f.file_type END,
+                    count(DISTINCT n.file_id), 0,
                     (SELECT count(*) FROM fact_negotiated_receivable b JOIN dim_establishment be USING (establishment_key)
                       JOIN statement_file bf ON bf.file_id = b.file_id
                       WHERE be.merchant_code = e.merchant_code AND bf.file_type = f.file_type),

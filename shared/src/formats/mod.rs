@@ -570,6 +570,18 @@ pub struct Family {
 /// here.
 pub const FAMILIES: &[Family] = &[cielo::FAMILY, rede::FAMILY, getnet::FAMILY];
 
+/// What writes an acquirer's sample of one merchant's days ([`bank::sample::AcquirerSampleSpec`]).
+pub type DaySampleWriter =
+    fn(&std::path::Path, &bank::sample::AcquirerSampleSpec) -> std::io::Result<bank::sample::AcquirerSample>;
+
+/// The acquirers whose samples are one merchant's days — name, what their files are, writer — for `sample`,
+/// the demo and the benchmark. Cielo's sample (many merchants, its own spec) is [`cielo::sample`].
+pub const DAY_SAMPLES: &[(&str, &str, DaySampleWriter)] = &[
+    ("getnet", "Getnet V10.1", getnet::sample::write),
+    ("pagbank", "PagBank EDI", pagbank::sample::write),
+    ("stone", "Stone conciliation", stone::sample::write),
+];
+
 /// Recognise the format from the first line and return its parser. `Err` explains why the file is not a
 /// statement this version can read (unknown header, or a recognised one not supported yet).
 pub fn detect(first_line: &[u8]) -> Result<Box<dyn StatementParser>, Issue> {

@@ -33,6 +33,9 @@ pub struct AnnouncedPayment {
     /// The brand as banks write it (`VISA`), empty for a negotiation's proceeds.
     pub brand_word: &'static str,
     pub amount: Decimal,
+    /// The whole memo of its credit, for an acquirer that pays a day in one credit (`PAGAMENTO CARTAO
+    /// GETNET`); otherwise the memo is the acquirer's word and the brand's, or the day's sum (`CIELO S.A.`).
+    pub memo: Option<&'static str>,
 }
 
 /// What an acquirer's sample (PagBank's, Stone's) covers: `sales` sales from `first` over `days` days, each
@@ -159,7 +162,9 @@ pub fn write(dir: &Path, payments: &[AnnouncedPayment], planted: bool) -> io::Re
                 _ => {}
             }
             let planted_here = plants.contains_key(&i);
-            if p.brand_word.is_empty() {
+            if let Some(memo) = p.memo {
+                lines.push(Line { date, amount, memo: memo.into(), category: "222" });
+            } else if p.brand_word.is_empty() {
                 lines.push(Line { date, amount, memo: format!("{acquirer} ANTECIPACAO"), category: "222" });
             } else if per_brand || planted_here {
                 lines.push(Line { date, amount, memo: format!("{acquirer} {}", p.brand_word), category: "222" });

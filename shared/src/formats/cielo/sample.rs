@@ -175,6 +175,7 @@ pub fn announced_payments(files: &[SampleFile]) -> Vec<crate::formats::bank::sam
             date,
             brand_word: brand_word(brand),
             amount,
+            memo: None,
         })
         .collect()
 }

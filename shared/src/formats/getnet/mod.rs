@@ -24,6 +24,7 @@
 //! line must reach the last field its record needs (both kept as anomalies).
 
 pub mod layout;
+pub mod sample;
 
 use crate::formats::detect::Detected;
 use crate::formats::field::{latin1, Field, FieldReader};

@@ -175,6 +175,7 @@ pub fn write(dir: &Path, spec: &AcquirerSampleSpec) -> io::Result<AcquirerSample
             check_digit: digit.into(),
             date: day,
             brand_word: "",
+            memo: Some("TRANSF PAGSEGURO INTERNET"),
             amount,
         });
     }

@@ -154,6 +154,7 @@ pub fn write(dir: &Path, spec: &AcquirerSampleSpec) -> io::Result<AcquirerSample
                 check_digit: digit.into(),
                 date: day,
                 brand_word: "",
+                memo: Some("TED STONE INSTITUICAO DE PAGAMENTO"),
                 amount: deposit,
             });
         }
