@@ -74,6 +74,83 @@ pub struct BenchReport {
     pub reconcile: Vec<ReconcilePoint>,
     /// The bank area's matching over a year of daily statements of many accounts.
     pub deposits: Option<DepositPoint>,
+    /// The other acquirers' formats (Getnet, PagBank, Stone): each one's sample of as many sales, parsed and
+    /// validated (best of three), then loaded into a database of its own.
+    pub acquirers: Vec<AcquirerPoint>,
+}
+
+/// One acquirer's format: its sample of `sales` sales in `files` files.
+#[derive(Debug, Clone, Serialize)]
+pub struct AcquirerPoint {
+    pub acquirer: String,
+    pub sales: u64,
+    pub files: u64,
+    pub bytes: u64,
+    pub parse: Measure,
+    pub load: Measure,
+}
+
+/// Each of [`syncrocardpay_core::formats::DAY_SAMPLES`]: its sample of `sales` sales over three days, its
+/// parse and validate rate (records per second, best of three), its load rate (fact rows per second, every
+/// file into the fresh database `url`).
+async fn acquirers(work: &Path, sales: u64, url: &str) -> Result<Vec<AcquirerPoint>> {
+    use syncrocardpay_core::formats::bank::sample::AcquirerSampleSpec;
+    let first = chrono::NaiveDate::from_ymd_opt(2026, 9, 1).expect("a date");
+    let spec = AcquirerSampleSpec {
+        seed: 42,
+        sales: sales as usize,
+        first,
+        days: 3,
+        settle_until: first + chrono::Duration::days(33),
+    };
+    let mut client = db::connect(url).await?;
+    let mut out = Vec::new();
+    for &(name, what, write) in syncrocardpay_core::formats::DAY_SAMPLES {
+        eprintln!("{what}: {sales} sales…");
+        let dir = work.join(name);
+        let written = write(&dir, &spec)?;
+        let bytes: u64 = written.files.iter().map(|f| std::fs::metadata(f).map_or(0, |m| m.len())).sum();
+        let (mut best, mut records) = (f64::MAX, 0);
+        for _ in 0..3 {
+            let t = Instant::now();
+            let mut n = 0;
+            for f in &written.files {
+                let s = validate_statement(std::fs::File::open(f)?, "bench")?;
+                anyhow::ensure!(s.is_valid(), "{}: the generated file is invalid: {:?}", f.display(), s.errors.first());
+                // The domain records read (a JSON or XML document has no record lines to count).
+                n += [
+                    &s.receivable_units,
+                    &s.transactions,
+                    &s.negotiations,
+                    &s.negotiated_receivables,
+                    &s.negotiation_credits,
+                ]
+                .iter()
+                .map(|t| t.count)
+                .sum::<u64>();
+            }
+            best = best.min(t.elapsed().as_secs_f64());
+            records = n;
+        }
+        let t = Instant::now();
+        let mut rows = 0;
+        for f in &written.files {
+            let r = pipeline::ingest_file(&mut client, f, "bench", IngestMode::StageAndLoad).await?;
+            anyhow::ensure!(r.outcome == Outcome::Loaded, "{}: {:?}", f.display(), r.outcome);
+            rows += r.rows.total();
+        }
+        let load_seconds = t.elapsed().as_secs_f64();
+        out.push(AcquirerPoint {
+            acquirer: what.to_string(),
+            sales,
+            files: written.files.len() as u64,
+            bytes,
+            parse: Measure::new(&format!("parse + validate {what}"), records, best, Some(bytes), "domain records read"),
+            load: Measure::new(&format!("file → facts {what}"), rows, load_seconds, Some(bytes), "fact rows"),
+        });
+        std::fs::remove_dir_all(&dir)?;
+    }
+    Ok(out)
 }
 
 /// The bank area (`reconcile::deposits`) over `accounts` accounts × `days` days of payments and credits.
@@ -234,6 +311,8 @@ pub struct BenchOptions {
     pub reconcile_sales: Vec<u64>,
     /// Accounts of the bank area's benchmark (a year of daily statements each); 0 leaves it out.
     pub deposit_accounts: u64,
+    /// Sales of each other acquirer's sample (Getnet, PagBank, Stone) whose parse and load are measured.
+    pub acquirer_sales: u64,
 }
 
 /// The sales statement (type 03) of a one-merchant sample of `sales` sales.
@@ -665,8 +744,22 @@ pub async fn run(options: BenchOptions) -> Result<BenchReport> {
         std::fs::remove_dir_all(&dir)?;
     }
 
+    let acquirers = if options.acquirer_sales > 0 {
+        let url = fresh_database(&admin_url, "syncro_bench_acquirers").await?;
+        acquirers(work.path(), options.acquirer_sales, &url).await?
+    } else {
+        Vec::new()
+    };
+
     let admin = db::connect(&admin_url).await?;
-    for name in ["syncro_bench", "syncro_bench_staged", "syncro_bench_rss", "syncro_bench_run", "syncro_bench_recon"] {
+    for name in [
+        "syncro_bench",
+        "syncro_bench_staged",
+        "syncro_bench_rss",
+        "syncro_bench_run",
+        "syncro_bench_recon",
+        "syncro_bench_acquirers",
+    ] {
         admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name}")).await?;
     }
     Ok(BenchReport {
@@ -681,6 +774,7 @@ pub async fn run(options: BenchOptions) -> Result<BenchReport> {
         memory,
         reconcile,
         deposits,
+        acquirers,
     })
 }
 
@@ -759,6 +853,26 @@ pub fn print(r: &BenchReport) {
                 p.seconds,
                 p.rows_per_second,
                 p.peak_rss_mib
+            );
+        }
+    }
+    if !r.acquirers.is_empty() {
+        println!();
+        println!(
+            "{:<20} {:>8} {:>6} {:>9} {:>14} {:>9} {:>14} {:>9}",
+            "other acquirers", "sales", "files", "MB", "records/s", "MB/s", "fact rows/s", "seconds"
+        );
+        for a in &r.acquirers {
+            println!(
+                "{:<20} {:>8} {:>6} {:>9.2} {:>14.0} {:>9.1} {:>14.0} {:>9.2}",
+                a.acquirer,
+                a.sales,
+                a.files,
+                a.bytes as f64 / 1e6,
+                a.parse.rows_per_second,
+                a.parse.mb_per_second.unwrap_or(f64::NAN),
+                a.load.rows_per_second,
+                a.load.seconds
             );
         }
     }

@@ -265,6 +265,10 @@ enum Command {
         /// payments (five brands a day each), in memory; 0 leaves it out.
         #[arg(long, default_value_t = 50)]
         deposit_accounts: u64,
+        /// Sales in each other acquirer's sample (Getnet V10.1, PagBank EDI, Stone XML) whose parse and load
+        /// rates are measured; 0 leaves them out.
+        #[arg(long, default_value_t = 20_000)]
+        acquirer_sales: u64,
         /// Where the generated files and exports go (default: the system's temp dir).
         #[arg(long)]
         work_dir: Option<PathBuf>,
@@ -507,6 +511,22 @@ fn write_day_samples(
     Ok(written)
 }
 
+/// The merchants' side of the samples: the POS export of every sale (Cielo's merchants' and the other
+/// acquirers') with its mapping, and the contracted rates; their paths.
+fn write_books(
+    dir: &std::path::Path,
+    spec: &SampleSpec,
+    others: &[(&str, bank_sample::AcquirerSample, bank_sample::BankSample)],
+) -> Result<(PathBuf, PathBuf, PathBuf)> {
+    let (csv, mapping) = sample::write_merchant_sales(dir, spec)?;
+    let rates = sample::write_contract_rates(dir, spec)?;
+    for (what, written, _) in others {
+        sample::append_books(dir, &written.books, &written.rates)
+            .with_context(|| format!("adding the {what} sales to the merchants' books in {}", dir.display()))?;
+    }
+    Ok((csv, mapping, rates))
+}
+
 #[tokio::main]
 async fn main() -> Result<std::process::ExitCode> {
     // `syncrocardpay parse … | head`: when the reader goes away, end quietly as Unix tools do (the default
@@ -546,13 +566,12 @@ async fn main() -> Result<std::process::ExitCode> {
                 .with_context(|| format!("writing sample bank statements to {}", out.display()))?;
             print::bank_sample(&bank);
             let counts = [("getnet", getnet_sales), ("pagbank", pagbank_sales), ("stone", stone_sales)];
-            for (what, written, bank) in
-                write_day_samples(&out, &spec, |name| counts.iter().find(|c| c.0 == name).map_or(0, |c| c.1))?
-            {
+            let others = write_day_samples(&out, &spec, |name| counts.iter().find(|c| c.0 == name).map_or(0, |c| c.1))?;
+            for (what, written, bank) in &others {
                 for f in &written.files {
                     println!("{}  {what}", f.display());
                 }
-                print::bank_sample(&bank);
+                print::bank_sample(bank);
             }
             if quirks {
                 let first = files.first().map(|f| f.merchant_code.clone()).unwrap_or_default();
@@ -562,9 +581,7 @@ async fn main() -> Result<std::process::ExitCode> {
                 }
             }
             // The other side of a reconciliation: the merchants' own sales and their contract.
-            let books = out.join("merchant");
-            let (csv, mapping) = sample::write_merchant_sales(&books, &spec)?;
-            let rates = sample::write_contract_rates(&books, &spec)?;
+            let (csv, mapping, rates) = write_books(&out.join("merchant"), &spec, &others)?;
             println!(
                 "{}  the merchants' POS export (load: merchant-sales --mapping {})",
                 csv.display(),
@@ -979,8 +996,8 @@ async fn main() -> Result<std::process::ExitCode> {
                     );
                     // The merchants' side, loaded before the statements so that the reconciliation sees it.
                     let books = dir.path().join("merchant");
-                    let (csv, mapping) = sample::write_merchant_sales(&books, &spec)?;
-                    let rates = read_rates(std::fs::File::open(sample::write_contract_rates(&books, &spec)?)?)
+                    let (csv, mapping, rates) = write_books(&books, &spec, &others)?;
+                    let rates = read_rates(std::fs::File::open(rates)?)
                         .map_err(|issues| anyhow::anyhow!("sample rates: {issues:?}"))?;
                     let mut client = db::connect(&url).await?;
                     db::recon::import_rates(&mut client, &rates, "sample").await?;
@@ -1035,7 +1052,16 @@ async fn main() -> Result<std::process::ExitCode> {
                 return Ok(std::process::ExitCode::FAILURE);
             }
         }
-        Command::Bench { sales, memory_sales, reconcile_sales, deposit_accounts, work_dir, no_python, json } => {
+        Command::Bench {
+            sales,
+            memory_sales,
+            reconcile_sales,
+            deposit_accounts,
+            acquirer_sales,
+            work_dir,
+            no_python,
+            json,
+        } => {
             let url = database_url(&db_opts).await?;
             let options = bench::BenchOptions {
                 sales,
@@ -1045,6 +1071,7 @@ async fn main() -> Result<std::process::ExitCode> {
                 python: !no_python,
                 reconcile_sales,
                 deposit_accounts,
+                acquirer_sales,
             };
             let report = bench::run(options).await?;
             if json {

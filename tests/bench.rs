@@ -9,7 +9,7 @@ fn bench_measures_every_path_on_the_same_rows() {
     let work = tempfile::tempdir().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_syncrocardpay"))
         .args(["bench", "--sales", "400", "--memory-sales", "100,400", "--reconcile-sales", "60,300", "--no-python"])
-        .args(["--deposit-accounts", "4", "--json", "--work-dir"])
+        .args(["--deposit-accounts", "4", "--acquirer-sales", "150", "--json", "--work-dir"])
         .arg(work.path())
         .env("DATABASE_URL", &admin)
         .output()
@@ -63,5 +63,17 @@ fn bench_measures_every_path_on_the_same_rows() {
         assert!(d["by_status"][status].as_u64().unwrap_or(0) > 0, "{status}: {d}");
     }
     assert!(d["seconds"].as_f64().unwrap() > 0.0, "{d}");
+    // The other acquirers' formats, each its sample of 150 sales: every file parsed and loaded.
+    let acquirers = r["acquirers"].as_array().unwrap();
+    let names: Vec<_> = acquirers.iter().map(|a| a["acquirer"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Getnet V10.1", "PagBank EDI", "Stone conciliation"], "{r}");
+    for a in acquirers {
+        assert_eq!(a["sales"], 150);
+        assert!(a["files"].as_u64().unwrap() >= 3 && a["bytes"].as_u64().unwrap() > 10_000, "{a}");
+        // At least a record per sale read; at least a sale line and a forecast per sale loaded.
+        assert!(a["parse"]["rows"].as_u64().unwrap() >= 150, "{a}");
+        assert!(a["load"]["rows"].as_u64().unwrap() >= 300, "{a}");
+        assert!(a["parse"]["rows_per_second"].as_f64().unwrap() > 0.0, "{a}");
+    }
     assert_eq!(std::fs::read_dir(work.path()).unwrap().count(), 0, "the work files are removed");
 }

@@ -188,3 +188,17 @@ async fn the_sample_round_trips_every_installment_paid_and_every_deposit_credite
     assert_eq!(s.sales, 40);
     assert!(s.settled > 0 && s.settled < s.installments && !s.deposits.is_empty(), "{s:?}");
 }
+
+/// Stone's products (the card's account type with the sale's installment type) are the ones V34 seeds, and
+/// a debit sale and a credit sale at once are different products: no contract prices them alike.
+#[test]
+fn the_products_are_the_databases_and_tell_debit_from_credit_at_once() {
+    use syncrocardpay_core::formats::stone::{product, PRODUCTS};
+    let sql = include_str!("../migrations/V34__stone_products.sql");
+    for (code, name) in PRODUCTS {
+        assert!(sql.contains(&format!("(5, '{code}', '{name}')")), "{code}");
+    }
+    assert_eq!(sql.matches("(5, '").count(), PRODUCTS.len());
+    assert_ne!(product("1", "1"), product("2", "1"));
+    assert!(PRODUCTS.iter().any(|p| p.0 == product("1", "1")) && PRODUCTS.iter().any(|p| p.0 == product("2", "1")));
+}

@@ -322,26 +322,34 @@ pub async fn run_parallel(db: &mut Client, scope: &Scope, settings: &Settings, c
 }
 
 async fn run_with(db: &mut Client, scope: &Scope, settings: &Settings, readers: Option<&Connect>) -> Result<RunReport> {
-    let started = std::time::Instant::now();
-    refresh_statistics(db).await?;
     // One reconciliation of a scope at a time (two `run`s finishing together both reconcile what they
     // loaded): the later one waits, then reads inputs that include the other's loads and replaces its result.
     // Every input is read from one snapshot (REPEATABLE READ): a file loaded while the reconciliation reads
     // is in none of its areas, never in some (once, 67 089 fee items of a file were stored beside none of
-    // its sales). The snapshot is taken by the first statement, so the turn is taken without waiting inside
-    // it: when another reconciliation of the scope holds the lock, wait for it outside, then start afresh.
+    // its sales). The snapshot is taken by the transaction's first statement, so the turn is taken before the
+    // transaction starts, with a lock of the session: a lock taken inside it (the first statement) could be
+    // granted after the snapshot, when the run before commits in between, and the run would then not see the
+    // result it replaces (once: a duplicate key on `recon_run_scope_idx` with two runs at once).
     let key = format!("recon:{}:{}:{}", scope.from, scope.to, scope.merchant.as_deref().unwrap_or("*"));
-    let tx = loop {
-        let tx = db.build_transaction().isolation_level(tokio_postgres::IsolationLevel::RepeatableRead).start().await?;
-        let ours: bool = tx.query_one("SELECT pg_try_advisory_xact_lock(hashtext($1))", &[&key]).await?.get(0);
-        if ours {
-            break tx;
-        }
-        tx.rollback().await?;
-        let wait = db.transaction().await?;
-        wait.execute("SELECT pg_advisory_xact_lock(hashtext($1))", &[&key]).await?;
-        wait.commit().await?;
-    };
+    db.execute("SELECT pg_advisory_lock(hashtext($1))", &[&key]).await?;
+    let result = run_locked(db, scope, settings, readers).await;
+    // Released whatever happened (a connection that broke releases it as it closes).
+    let unlocked = db.execute("SELECT pg_advisory_unlock(hashtext($1))", &[&key]).await;
+    let report = result?;
+    unlocked?;
+    Ok(report)
+}
+
+/// [`run_with`] once the scope's turn is taken.
+async fn run_locked(
+    db: &mut Client,
+    scope: &Scope,
+    settings: &Settings,
+    readers: Option<&Connect>,
+) -> Result<RunReport> {
+    let started = std::time::Instant::now();
+    refresh_statistics(db).await?;
+    let tx = db.build_transaction().isolation_level(tokio_postgres::IsolationLevel::RepeatableRead).start().await?;
     // Every query here reads most of a merchant's facts: hash joins over the small dimensions, sorts in
     // memory. Without these the planner, misled by estimates over the views, loops (measured: 1.6× slower)
     // and sorts spill to disk.

@@ -62,6 +62,42 @@ pub struct AcquirerSample {
     /// What the acquirer sends to the merchant's bank account (cashouts, deposits), per day: what the bank
     /// statement should credit.
     pub deposits: Vec<AnnouncedPayment>,
+    /// The same sales as the merchant's POS export has them (the other side of the sales area).
+    pub books: Vec<PosSale>,
+    /// The contract the sales were priced at (empty when it cannot be written as a rates file).
+    pub rates: Vec<SampleRate>,
+}
+
+/// A sale as the merchant's POS export writes it ("venda no PDV"): matched to the acquirer's by NSU,
+/// authorization code and day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PosSale {
+    pub merchant_code: String,
+    /// The merchant's own order number.
+    pub sale_id: String,
+    pub date: NaiveDate,
+    /// `HH:MM:SS`.
+    pub time: String,
+    pub nsu: String,
+    pub authorization_code: String,
+    pub total: Decimal,
+    pub installments: u32,
+    /// As a POS writes it (`VISA`, `MASTER`, `ELO`).
+    pub brand: &'static str,
+    pub card_last_digits: String,
+    pub debit: bool,
+}
+
+/// One line of the contract ("taxa contratada"): the MDR of a brand's product over a range of installments,
+/// in the acquirer's own codes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SampleRate {
+    pub merchant_code: String,
+    pub acquirer: &'static str,
+    pub brand: &'static str,
+    pub product: &'static str,
+    pub installments: (u32, u32),
+    pub rate_percent: Decimal,
 }
 
 /// A planted problem: what the reconciliation should say of it.

@@ -11,6 +11,7 @@
 use super::header as h;
 use super::trailer as t;
 use super::v15::{credit, negotiated, negotiation, pix, tx, ur};
+use crate::formats::bank::sample::{PosSale, SampleRate};
 use crate::formats::field::{AmountField, Field};
 use chrono::{Duration, NaiveDate};
 use rand::{Rng, SeedableRng};
@@ -1100,19 +1101,21 @@ pub fn write_merchant_sales(dir: &Path, spec: &SampleSpec) -> io::Result<(PathBu
                 }
                 let p = &PRODUCTS[e.product];
                 let brand = POS_BRAND_NAMES.iter().find(|(c, _)| *c == p.brand).map_or(p.brand, |(_, n)| n);
-                let method = if p.settlement == "001" { "Débito" } else { "Crédito" };
-                let time = format!("{}:{}:{}", &e.time[0..2], &e.time[2..4], &e.time[4..6]);
-                writeln!(
-                    out,
-                    "{};V{:08};{};{time};{};{};{};{};{brand};{};{method}",
-                    m.code,
-                    e.sale_no,
-                    e.sale_day.format("%d/%m/%Y"),
-                    e.nsu,
-                    e.auth,
-                    format!("{:.2}", e.sale_total).replace('.', ","),
-                    e.installment_count.max(1),
-                    e.last4
+                pos_line(
+                    &mut out,
+                    &PosSale {
+                        merchant_code: m.code.clone(),
+                        sale_id: format!("V{:08}", e.sale_no),
+                        date: e.sale_day,
+                        time: format!("{}:{}:{}", &e.time[0..2], &e.time[2..4], &e.time[4..6]),
+                        nsu: e.nsu.clone(),
+                        authorization_code: e.auth.clone(),
+                        total: e.sale_total,
+                        installments: e.installment_count.max(1),
+                        brand,
+                        card_last_digits: e.last4.clone(),
+                        debit: p.settlement == "001",
+                    },
                 )?;
             }
         }
@@ -1139,6 +1142,46 @@ pub fn write_merchant_sales(dir: &Path, spec: &SampleSpec) -> io::Result<(PathBu
          payment_method = \"Forma\"\n",
     )?;
     Ok((csv_path, mapping_path))
+}
+
+/// One sale of the POS export [`write_merchant_sales`] writes.
+fn pos_line(out: &mut impl Write, s: &PosSale) -> io::Result<()> {
+    writeln!(
+        out,
+        "{};{};{};{};{};{};{};{};{};{};{}",
+        s.merchant_code,
+        s.sale_id,
+        s.date.format("%d/%m/%Y"),
+        s.time,
+        s.nsu,
+        s.authorization_code,
+        format!("{:.2}", s.total).replace('.', ","),
+        s.installments.max(1),
+        s.brand,
+        s.card_last_digits,
+        if s.debit { "Débito" } else { "Crédito" }
+    )
+}
+
+/// The other acquirers' sales and contracts ([`crate::formats::DAY_SAMPLES`]) added to the POS export and
+/// the rates file that [`write_merchant_sales`] and [`write_contract_rates`] wrote into `dir`.
+pub fn append_books(dir: &Path, books: &[PosSale], rates: &[SampleRate]) -> io::Result<()> {
+    let open = |name: &str| std::fs::OpenOptions::new().append(true).open(dir.join(name)).map(BufWriter::new);
+    let mut out = open("vendas_pdv.csv")?;
+    for b in books {
+        pos_line(&mut out, b)?;
+    }
+    out.flush()?;
+    let mut out = open("taxas_contratadas.csv")?;
+    let from = base_date() - Duration::days(365);
+    for r in rates {
+        writeln!(
+            out,
+            "{},{},{},{},{},{},{},{from},",
+            r.merchant_code, r.acquirer, r.brand, r.product, r.installments.0, r.installments.1, r.rate_percent
+        )?;
+    }
+    out.flush()
 }
 
 /// The contract the samples are priced with ([`sample_mdr_rate`]), as a rates CSV for

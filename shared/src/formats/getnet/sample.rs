@@ -13,7 +13,7 @@
 //! every day's payment credited". The same seed gives byte-identical files.
 
 use super::layout::{self, RECORD};
-use crate::formats::bank::sample::{AcquirerSample, AcquirerSampleSpec, AnnouncedPayment};
+use crate::formats::bank::sample::{AcquirerSample, AcquirerSampleSpec, AnnouncedPayment, PosSale, SampleRate};
 use crate::formats::field::Field;
 use chrono::{Duration, NaiveDate};
 use rand::{Rng, SeedableRng};
@@ -30,9 +30,20 @@ pub const TAX_ID: &str = "40123450000190";
 /// The account Getnet pays into: bank (Santander), branch, number, check digit.
 pub const PAID_INTO: (&str, &str, &str, &str) = ("033", "1234", "13004567", "8");
 
-/// The products the sample sells (Tabela I): credit and debit of three brands.
+/// The products the sample sells (Tabela I): credit and debit of three brands, with the brand as Getnet's
+/// table names it and as a POS writes it.
 const CREDIT: [&str; 3] = ["SV", "SM", "EC"];
 const DEBIT: [&str; 3] = ["SE", "SR", "ED"];
+const BRANDS: [(&str, &str); 3] = [("VISA", "VISA"), ("MASTERCARD", "MASTER"), ("ELO", "ELO")];
+
+/// The contracted MDR in percent: debit, or credit in `count` installments.
+fn rate_percent(debit: bool, count: u32) -> Decimal {
+    if debit {
+        Decimal::new(159, 2)
+    } else {
+        Decimal::new(299 + 90 * (count as i64 - 1), 2)
+    }
+}
 
 /// One record being written: 400 blanks, fields put at their layout positions.
 struct Line([u8; RECORD]);
@@ -226,7 +237,7 @@ pub fn write(dir: &Path, spec: &AcquirerSampleSpec) -> io::Result<AcquirerSample
         let debit = rng.gen_bool(0.3);
         let count: u32 = if debit { 1 } else { rng.gen_range(1..=3) };
         let total = Decimal::new(rng.gen_range(1_000..=150_000), 2);
-        let rate = if debit { Decimal::new(159, 4) } else { Decimal::new(299 + 90 * (count as i64 - 1), 4) };
+        let rate = rate_percent(debit, count) / Decimal::ONE_HUNDRED;
         let share = (total / Decimal::from(count)).round_dp(2);
         let product = if debit { DEBIT[brand] } else { CREDIT[brand] };
         let bin = ["411111", "555555", "650921"][brand];
@@ -247,8 +258,33 @@ pub fn write(dir: &Path, spec: &AcquirerSampleSpec) -> io::Result<AcquirerSample
                 authorization: 100_000 + (s as u64 * 7919) % 900_000,
             });
         }
+        out.books.push(PosSale {
+            merchant_code: EC.into(),
+            sale_id: format!("G{:08}", s + 1),
+            date: day,
+            time: format!("{:02}:{:02}:{:02}", 9 + s % 10, (s * 7) % 60, (s * 13) % 60),
+            nsu: format!("{:012}", 2_000_000 + s as u64),
+            authorization_code: format!("{:010}", 100_000 + (s as u64 * 7919) % 900_000),
+            total,
+            installments: count,
+            brand: BRANDS[brand].1,
+            card_last_digits: format!("{:04}", 1000 + s % 9000),
+            debit,
+        });
         out.sales += 1;
         out.gross += total;
+    }
+    for b in 0..BRANDS.len() {
+        let rate = |product: &'static str, debit: bool, count: u32| SampleRate {
+            merchant_code: EC.into(),
+            acquirer: "getnet",
+            brand: BRANDS[b].0,
+            product,
+            installments: (count, count),
+            rate_percent: rate_percent(debit, count),
+        };
+        out.rates.push(rate(DEBIT[b], true, 1));
+        out.rates.extend((1..=3).map(|n| rate(CREDIT[b], false, n)));
     }
     let mut units: Vec<RvInstallment> = Vec::new();
     let mut calendar: BTreeMap<NaiveDate, Day> = BTreeMap::new();

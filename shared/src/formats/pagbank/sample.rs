@@ -4,9 +4,11 @@
 //! paid, and the automatic cashout of the day's money to the merchant's bank account, `tipo_evento` 4 /
 //! `tipo_transacao` 4), and those cashouts as payments the bank sample credits. Everything is paid exactly as
 //! forecast: the known answer of a round trip is "every settled installment paid, every cashout deposited".
-//! The same seed gives byte-identical files.
+//! The same seed gives byte-identical files. The sales are in the merchant's POS export too; no contract is
+//! written, as PagBank's fixed tariff per credit sale (R$ 0,40) has no column in a rates file, whose MDR is a
+//! percentage.
 
-use crate::formats::bank::sample::{AcquirerSample, AcquirerSampleSpec, AnnouncedPayment};
+use crate::formats::bank::sample::{AcquirerSample, AcquirerSampleSpec, AnnouncedPayment, PosSale};
 use chrono::{Duration, NaiveDate};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -62,6 +64,19 @@ pub fn write(dir: &Path, spec: &AcquirerSampleSpec) -> io::Result<AcquirerSample
         let nsu = format!("{:012}", 410_000_000_000u64 + s as u64);
         let auth = format!("{:06}", 100_000 + (s * 7919) % 900_000);
         let hour = format!("{:02}:{:02}:{:02}", 9 + s % 10, (s * 7) % 60, (s * 13) % 60);
+        out.books.push(PosSale {
+            merchant_code: ESTABLISHMENT.into(),
+            sale_id: format!("PEDIDO-{:06}", s + 1),
+            date: day,
+            time: hour.clone(),
+            nsu: nsu.clone(),
+            authorization_code: auth.clone(),
+            total,
+            installments: of,
+            brand: if brand == "MASTERCARD" { "MASTER" } else { brand },
+            card_last_digits: format!("{:04}", 1000 + s % 9000),
+            debit,
+        });
         out.sales += 1;
         out.gross += total;
         for k in 1..=of {

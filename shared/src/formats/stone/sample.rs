@@ -6,7 +6,7 @@
 //! is "every installment due within the sample paid, every deposit credited". The same seed gives
 //! byte-identical files.
 
-use crate::formats::bank::sample::{AcquirerSample, AcquirerSampleSpec, AnnouncedPayment};
+use crate::formats::bank::sample::{AcquirerSample, AcquirerSampleSpec, AnnouncedPayment, PosSale, SampleRate};
 use chrono::{Duration, NaiveDate};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -20,6 +20,18 @@ use std::path::Path;
 pub const STONE_CODE: &str = "912345678";
 /// The account Stone deposits into: bank, branch, number, check digit.
 pub const ACCOUNT: (&str, &str, &str, &str) = ("237", "2345", "876543", "2");
+
+/// The brands the sample sells: Stone's BrandId, a BIN of theirs, the brand as a POS writes it.
+const BRANDS: [(&str, &str, &str); 3] = [("1", "411111", "VISA"), ("2", "555555", "MASTER"), ("171", "650921", "ELO")];
+
+/// The contracted MDR in percent: debit, or credit in `n` installments.
+fn rate_percent(debit: bool, n: u32) -> Decimal {
+    if debit {
+        Decimal::new(149, 2)
+    } else {
+        Decimal::new(289 + 80 * (n as i64 - 1), 2)
+    }
+}
 
 #[derive(Default)]
 struct Day {
@@ -38,11 +50,11 @@ pub fn write(dir: &Path, spec: &AcquirerSampleSpec) -> io::Result<AcquirerSample
     let d8 = |d: NaiveDate| d.format("%Y%m%d").to_string();
     for s in 0..sales {
         let day = first + Duration::days((s as u32 % days.max(1)) as i64);
-        let brand = [("1", "411111"), ("2", "555555"), ("171", "606282")][rng.gen_range(0..3)];
+        let brand = BRANDS[rng.gen_range(0..BRANDS.len())];
         let debit = rng.gen_bool(0.3);
         let n: u32 = if debit { 1 } else { rng.gen_range(1..=3) };
         let total = Decimal::new(rng.gen_range(1_000..=150_000), 2);
-        let rate = if debit { Decimal::new(149, 4) } else { Decimal::new(289 + 80 * (n as i64 - 1), 4) };
+        let rate = rate_percent(debit, n) / Decimal::ONE_HUNDRED;
         let share = (total / Decimal::from(n)).round_dp(2);
         let key = format!("{:012}", 700_000_000_000u64 + s as u64);
         let at = format!("{}{:02}{:02}{:02}", d8(day), 9 + s % 10, (s * 7) % 60, (s * 13) % 60);
@@ -96,8 +108,34 @@ pub fn write(dir: &Path, spec: &AcquirerSampleSpec) -> io::Result<AcquirerSample
             last = 1000 + s % 9000,
         );
         calendar.entry(day).or_default().captures.push(capture);
+        out.books.push(PosSale {
+            merchant_code: STONE_CODE.into(),
+            sale_id: format!("PEDIDO-{:06}", s + 1),
+            date: day,
+            time: format!("{:02}:{:02}:{:02}", 9 + s % 10, (s * 7) % 60, (s * 13) % 60),
+            nsu: key.clone(),
+            authorization_code: format!("{:06}", 100_000 + (s * 7919) % 900_000),
+            total,
+            installments: n,
+            brand: brand.2,
+            card_last_digits: format!("{:04}", 1000 + s % 9000),
+            debit,
+        });
         out.sales += 1;
         out.gross += total;
+    }
+    for (brand, ..) in BRANDS {
+        let rate = |product: &'static str, debit: bool, n: u32| SampleRate {
+            merchant_code: STONE_CODE.into(),
+            acquirer: "stone",
+            brand,
+            product,
+            installments: (n, n),
+            rate_percent: rate_percent(debit, n),
+        };
+        out.rates.push(rate("1-1", true, 1));
+        out.rates.push(rate("2-1", false, 1));
+        out.rates.extend((2..=3).map(|n| rate("2-2", false, n)));
     }
     let (bank, branch, number, digit) = ACCOUNT;
     for (file_no, (day, content)) in calendar.into_iter().enumerate() {
