@@ -874,11 +874,13 @@ async fn main() -> Result<std::process::ExitCode> {
             };
             let inbox = if out.starts_with("s3://") {
                 let (bucket, prefix) = S3Store::parse_url(&out)?;
-                Inbox::S3(S3Store::from_env(&bucket, &prefix).await)
+                Inbox::S3(Arc::new(S3Store::from_env(&bucket, &prefix).await))
             } else {
                 Inbox::Folder(PathBuf::from(&out))
             };
-            let fetched = api.fetch(from, to, &inbox).await;
+            // Without a database at hand, only the folder tells what is already there (`unchanged`); what was
+            // loaded before comes in again as a `duplicate` of it, never a second fact.
+            let fetched = api.fetch(from, to, &inbox, &Default::default()).await;
             let mut failed = 0;
             for f in &fetched {
                 if json {

@@ -279,3 +279,80 @@ async fn a_fetch_with_credentials_from_ssm_writes_into_the_s3_inbox_the_deployme
     assert!(String::from_utf8_lossy(&out.stdout).contains("1 loaded"), "{}", everything_printed(&out));
     assert!(db.count("SELECT count(*) FROM fact_card_transaction").await > 0);
 }
+
+/// The deployed nightly run fetches by itself (issue 20, item 6): discovery asks each API with credentials for
+/// the last days up to yesterday in Brasília, writes each day's document into the S3 inbox and lists it with
+/// the rest, so the same run loads it; a day with nothing is said; the next run asks the same days again and
+/// delivers nothing already loaded. The key is in no answer.
+#[tokio::test]
+async fn the_nightly_discovery_fetches_the_last_days_into_the_inbox_once() {
+    use std::sync::Arc;
+    use syncrocardpay_core::config::Secret;
+    use syncrocardpay_core::formats::bank::sample::AcquirerSampleSpec;
+    use syncrocardpay_core::formats::stone::sample as stone_sample;
+    use syncrocardpay_core::remote::Sources;
+    use syncrocardpay_core::source::api::{Api, ApiClient, Fetched, StoneApi};
+    use syncrocardpay_core::source::s3::S3Store;
+    use syncrocardpay_core::workflow::{self, DiscoverLimits, DiscoverRequest, Trigger};
+    // Yesterday's day in Brasília, as a Stone file of the sample merchant, where the stand-in serves it.
+    let yesterday = (chrono::Utc::now() - chrono::Duration::hours(3)).date_naive().pred_opt().unwrap();
+    let generated = tempfile::tempdir().unwrap();
+    let spec = AcquirerSampleSpec { seed: 9, sales: 12, first: yesterday, days: 1, settle_until: yesterday };
+    let written = stone_sample::write(generated.path(), &spec).unwrap();
+    assert_eq!(written.files.len(), 1, "{written:?}");
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(home.path().join("stone")).unwrap();
+    let served = format!("stone/{}-{}.xml", stone_sample::STONE_CODE, yesterday.format("%Y%m%d"));
+    std::fs::copy(&written.files[0], home.path().join(&served)).unwrap();
+    let Some(server) = ApiServer::start(home, &[]) else { return };
+    let Some(moto) = common::moto::Moto::start() else { return };
+    let s3 = moto.s3().await;
+    s3.create_bucket().bucket("nightly").send().await.unwrap();
+    let store = Arc::new(S3Store::new(s3.clone(), "nightly", "acme"));
+    let client = ApiClient::new(&format!("https://127.0.0.1:{}", server.port), Some(&server.ca)).unwrap();
+    let stone = StoneApi::new(client, stone_sample::STONE_CODE, Secret::new(STONE_KEY)).unwrap();
+    let sources = Sources { s3: Some(store.clone()), ftps: None, apis: vec![Arc::new(Api::Stone(stone))] };
+    let db = TestDb::new("nightlyfetch").await;
+    let limits = DiscoverLimits { max_concurrency: 4, max_files: 100, fetch_days: 3 };
+    let request = DiscoverRequest { trigger: Trigger::Schedule, force: false };
+
+    let first = workflow::discover(&db.client, &sources, request, limits).await.unwrap();
+    let said = serde_json::to_string(&first).unwrap();
+    assert!(!said.contains(STONE_KEY), "{said}");
+    let name = format!("stone-{}-{}.xml", stone_sample::STONE_CODE, yesterday.format("%Y%m%d"));
+    let statuses: Vec<_> = first
+        .fetched
+        .iter()
+        .map(|f| match f {
+            Fetched::Written { name, .. } => format!("written {name}"),
+            Fetched::Nothing { .. } => "nothing".to_string(),
+            other => format!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(statuses, ["nothing", "nothing", format!("written {name}").as_str()], "3 days, the last yesterday");
+    assert_eq!(first.discovered, 1, "the fetched day is listed in the same run: {said}");
+    let object = s3.get_object().bucket("nightly").key(format!("acme/inbox/{name}")).send().await.unwrap();
+    let body = object.body.collect().await.unwrap().into_bytes();
+    assert_eq!(body.as_ref(), std::fs::read(&written.files[0]).unwrap().as_slice(), "the API's bytes, raw");
+
+    // The run loads it (as the Map's ingest does: each file of the inbox, then archived) and ends.
+    let mut run = Command::new(env!("CARGO_BIN_EXE_syncrocardpay"));
+    run.args(["run", "--s3", "s3://nightly/acme", "--quiet"])
+        .env("DATABASE_URL", &db.url)
+        .env("AWS_ENDPOINT_URL", &moto.endpoint)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing");
+    let out = run.output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 loaded"), "{}", everything_printed(&out));
+    assert_eq!(db.count("SELECT count(DISTINCT nsu) FROM fact_card_transaction").await, 12);
+    syncrocardpay_core::db::store::release_run_lease(&db.client, first.lease.as_deref().unwrap()).await.unwrap();
+
+    // The next night asks the same days again: the loaded day is not delivered again.
+    let second = workflow::discover(&db.client, &sources, request, limits).await.unwrap();
+    assert!(second.fetched.contains(&Fetched::Unchanged { name: name.clone() }), "{second:?}");
+    assert_eq!(second.discovered, 0, "{second:?}");
+    let inbox = s3.list_objects_v2().bucket("nightly").prefix("acme/inbox/").send().await.unwrap();
+    assert_eq!(inbox.key_count(), Some(0), "nothing new in the inbox: {inbox:?}");
+    assert_eq!(db.count("SELECT count(*) FROM statement_file").await, 1);
+}

@@ -111,7 +111,7 @@ impl World {
         Deployment {
             sdk: self.moto.sdk_config().await,
             pool: syncrocardpay_core::db::pool(&self.db.url, 2).unwrap(),
-            sources: Sources { s3: Some(s3), ftps: None },
+            sources: Sources { s3: Some(s3), ftps: None, apis: Vec::new() },
         }
     }
 
@@ -552,7 +552,7 @@ async fn the_state_machine_ingests_every_file_in_parallel_and_a_poisoned_file_fa
 
     // Discovery, on EventBridge's own scheduled event (the file in tests/events), by the real handler: the
     // run's files go to a manifest in the bucket, the answer holds counts and its place, never the files.
-    let limits = DiscoverLimits { max_concurrency: 8, max_files: 100 };
+    let limits = DiscoverLimits { max_concurrency: 8, max_files: 100, fetch_days: 3 };
     let discover = Discover { deployment: w.deployment(BUCKET).await, limits };
     let scheduled: Value =
         serde_json::from_str(include_str!("events/eventbridge-scheduled.json")).expect("scheduled event");
@@ -913,7 +913,7 @@ async fn ftps_files_are_discovered_ingested_from_a_task_message_and_kept_raw_in_
         d.sources.ftps = Some(ftps.clone());
         d
     };
-    let limits = DiscoverLimits { max_concurrency: 4, max_files: 100 };
+    let limits = DiscoverLimits { max_concurrency: 4, max_files: 100, fetch_days: 3 };
     let discover = Discover { deployment: with_ftps(w.deployment(BUCKET).await), limits };
     let found = discovery(&discover, json!({"trigger": "manual"})).await;
     let listed = w.manifest_files(found.manifest.as_ref().unwrap()).await;
@@ -1074,7 +1074,7 @@ async fn staging_lost_in_a_crash_is_staged_again_from_the_bucket_and_loaded() {
 #[tokio::test]
 async fn a_run_started_while_another_is_going_does_nothing() {
     let Some(w) = World::new("lambda_lease").await else { return };
-    let limits = DiscoverLimits { max_concurrency: 4, max_files: 100 };
+    let limits = DiscoverLimits { max_concurrency: 4, max_files: 100, fetch_days: 3 };
     let discover = Discover { deployment: w.deployment(BUCKET).await, limits };
     let request = json!({"trigger": "schedule", "force": false});
     let first = discover.handle(lambda_event(request.clone())).await.unwrap();
@@ -1121,7 +1121,7 @@ async fn a_night_of_2000_files_runs_with_payloads_and_history_that_do_not_grow()
         )
         .await;
     }
-    let limits = DiscoverLimits { max_concurrency: 40, max_files: 5000 };
+    let limits = DiscoverLimits { max_concurrency: 40, max_files: 5000, fetch_days: 3 };
     let discover = Discover { deployment: w.deployment(BUCKET).await, limits };
     let run = discover.handle(lambda_event(json!({"trigger": "schedule", "force": false}))).await.unwrap();
     assert_eq!(run.discovered, 2000);

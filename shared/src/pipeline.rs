@@ -830,7 +830,7 @@ pub async fn run_ftps(
         Some(store) => remote::raw_copies(store).await?,
         None => Default::default(),
     });
-    let sources = Arc::new(remote::Sources { s3: raw, ftps: Some(source) });
+    let sources = Arc::new(remote::Sources { s3: raw, ftps: Some(source), apis: Vec::new() });
     let work: Work<RemoteFile> = Arc::new(move |db, f| {
         let (sources, copies) = (sources.clone(), copies.clone());
         Box::pin(async move {

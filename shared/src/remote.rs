@@ -45,11 +45,13 @@ impl FileRef {
     }
 }
 
-/// The remote sources a deployment reads; either may be absent.
+/// The remote sources a deployment reads; any may be absent.
 #[derive(Default, Clone)]
 pub struct Sources {
     pub s3: Option<Arc<S3Store>>,
     pub ftps: Option<Arc<FtpsSource>>,
+    /// The APIs whose days discovery fetches into the S3 inbox first (Stone, PagBank: those configured).
+    pub apis: Vec<Arc<crate::source::api::Api>>,
 }
 
 impl Sources {
@@ -70,7 +72,7 @@ impl Sources {
             }
             None => None,
         };
-        Ok(Sources { s3, ftps })
+        Ok(Sources { s3, ftps, apis: apis_from_env(config)? })
     }
 
     fn s3(&self) -> Result<&Arc<S3Store>> {
@@ -80,6 +82,27 @@ impl Sources {
     fn ftps(&self) -> Result<&Arc<FtpsSource>> {
         self.ftps.as_ref().ok_or_else(|| Error::NotConfigured("no FTPS server (the …/ftps/ parameters)".into()))
     }
+}
+
+/// The APIs the configuration has credentials for, at their official addresses or those of
+/// `SYNCROCARDPAY_STONE_URL` / `SYNCROCARDPAY_PAGBANK_URL`, TLS verified against the system's CAs or
+/// `SYNCROCARDPAY_API_CA_FILE`.
+fn apis_from_env(config: &Config) -> Result<Vec<Arc<crate::source::api::Api>>> {
+    use crate::source::api::{self, Api, ApiClient, PagbankApi, StoneApi};
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let ca = var("SYNCROCARDPAY_API_CA_FILE").map(std::path::PathBuf::from);
+    let client =
+        |url_var: &str, official: &str| ApiClient::new(&var(url_var).unwrap_or(official.into()), ca.as_deref());
+    let mut apis = Vec::new();
+    if let Some(c) = &config.stone {
+        let client = client("SYNCROCARDPAY_STONE_URL", api::STONE_URL)?;
+        apis.push(Arc::new(Api::Stone(StoneApi::new(client, &c.stone_code, c.secret_key.clone())?)));
+    }
+    if let Some(c) = &config.pagbank {
+        let client = client("SYNCROCARDPAY_PAGBANK_URL", api::PAGBANK_URL)?;
+        apis.push(Arc::new(Api::Pagbank(PagbankApi::new(client, &c.user, c.token.clone())?)));
+    }
+    Ok(apis)
 }
 
 /// A listed name discovery refused to use, and why.

@@ -11,8 +11,10 @@ use crate::db::store::{self, LoadCounts};
 use crate::error::{Error, Result};
 use crate::pipeline::{self, FileLoad, IngestReport, Outcome};
 use crate::remote::{self, FileRef, Sources};
+use crate::source::api::{Fetched, Inbox};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::sync::Arc;
 use tokio_postgres::Client;
 
 /// Error names the workflow tells apart (`Error` of a task failure, `errorType` of a Lambda error).
@@ -252,6 +254,9 @@ pub struct DiscoverResponse {
     /// Why this run does nothing: another run holds the lease. The state machine then ends at once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skipped: Option<String>,
+    /// What the APIs gave for each day asked (written to the inbox, already known, nothing, failed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fetched: Vec<Fetched>,
 }
 
 /// How long a run may hold the lease: the state machine's execution timeout (`TimeoutSeconds`), after which
@@ -264,7 +269,13 @@ pub struct DiscoverLimits {
     pub max_concurrency: u32,
     /// At most this many files per run (`MAX_FILES_PER_RUN`); the rest wait for the next run.
     pub max_files: usize,
+    /// The days asked of the APIs (Stone, PagBank) each run, ending yesterday in Brasília (`FETCH_DAYS`): a
+    /// day not published yet, or refused for too many requests, is asked again the next runs.
+    pub fetch_days: u32,
 }
+
+/// [`DiscoverLimits::fetch_days`] unless set.
+pub const DEFAULT_FETCH_DAYS: u32 = 3;
 
 /// A run's discovery: take the run lease, list the sources (at most `max_files`), write the manifest of
 /// the run's files to the bucket, and answer with counts and the manifest's place.
@@ -286,6 +297,7 @@ pub async fn discover(
         refused_count: 0,
         lease: None,
         skipped: None,
+        fetched: Vec::new(),
     };
     let store = sources.s3.as_ref().ok_or_else(|| {
         Error::NotConfigured("a run's manifest is written to the statements bucket: set S3_BUCKET".into())
@@ -298,11 +310,14 @@ pub async fn discover(
         return Ok(response);
     }
     let listed = async {
+        // The APIs' days first, into the S3 inbox: listed with the rest, so loaded in this run.
+        let today = (chrono::Utc::now() - chrono::Duration::hours(3)).date_naive();
+        let fetched = fetch_api_days(db, sources, store, today, limits.fetch_days).await?;
         let found = remote::discover(db, sources, request.force, Some(&holder), limits.max_files).await?;
         let manifest = write_manifest(store, &holder, "files", &found.files).await?;
-        Ok::<_, Error>((found, manifest))
+        Ok::<_, Error>((found, manifest, fetched))
     };
-    let (found, manifest) = match listed.await {
+    let (found, manifest, fetched) = match listed.await {
         Ok(done) => done,
         Err(e) => {
             // Discovery is retried by the state machine: the retry takes the lease again.
@@ -327,7 +342,50 @@ pub async fn discover(
     response.refused = found.refused.into_iter().take(REFUSED_KEPT).collect();
     response.manifest = Some(manifest);
     response.lease = Some(holder);
+    response.fetched = fetched;
     Ok(response)
+}
+
+/// Ask each configured API (Stone, PagBank) for the `days` days before `today` (Brasília) and write each
+/// day's document into the S3 inbox — unless a statement with the same bytes is already known, so that the
+/// days asked again each run are not delivered again. What each day gave is logged and answered; a day that
+/// fails does not stop the run (its files, and the other days, go on).
+async fn fetch_api_days(
+    db: &Client,
+    sources: &Sources,
+    store: &Arc<crate::source::s3::S3Store>,
+    today: chrono::NaiveDate,
+    days: u32,
+) -> Result<Vec<Fetched>> {
+    if sources.apis.is_empty() || days == 0 {
+        return Ok(Vec::new());
+    }
+    let to = today.pred_opt().unwrap_or(today);
+    let from = to - chrono::Duration::days(i64::from(days) - 1);
+    // Known: every final state (loaded, rejected, superseded, withdrawn — an operator's withdrawal is not
+    // undone by the next night) and a load under way; `received` alone, an ingest that stopped, is asked again.
+    let rows = db
+        .query(
+            "SELECT sha256 FROM statement_file
+              WHERE acquirer IN ('stone', 'pagbank') AND status <> 'received' AND period_end >= $1",
+            &[&from],
+        )
+        .await?;
+    let known: std::collections::HashSet<String> = rows.iter().map(|r| r.get(0)).collect();
+    let inbox = Inbox::S3(store.clone());
+    let mut out = Vec::new();
+    for api in &sources.apis {
+        out.extend(api.fetch(from, to, &inbox, &known).await);
+    }
+    for f in &out {
+        match f {
+            Fetched::Written { name, bytes, .. } => tracing::info!(name = %name, bytes, "fetched into the inbox"),
+            Fetched::Unchanged { name } => tracing::info!(name = %name, "fetched, already known"),
+            Fetched::Nothing { what, reason } => tracing::info!(what = %what, reason = %reason, "nothing to fetch"),
+            Fetched::Failed { what, error } => tracing::warn!(what = %what, error = %error, "fetch failed"),
+        }
+    }
+    Ok(out)
 }
 
 /// Write a run's list of files (`runs/<run>/<name>.json`: `[{"file": …}, …]`) for a Distributed Map.

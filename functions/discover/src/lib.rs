@@ -24,6 +24,7 @@ impl Discover {
         DiscoverLimits {
             max_concurrency: number("MAX_CONCURRENCY").map_or(4, |n| n as u32),
             max_files: number("MAX_FILES_PER_RUN").map_or(DEFAULT_MAX_FILES_PER_RUN, |n| n as usize),
+            fetch_days: number("FETCH_DAYS").map_or(workflow::DEFAULT_FETCH_DAYS, |n| n.min(31) as u32),
         }
     }
 

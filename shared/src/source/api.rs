@@ -286,12 +286,12 @@ impl PagbankApi {
 }
 
 /// What a fetch did for one day's document.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum Fetched {
     /// Written to the inbox (new, or changed since the last fetch): its path, or `s3://bucket/key`.
     Written { name: String, bytes: u64, path: PathBuf },
-    /// The inbox already holds this name with these bytes.
+    /// The inbox already holds this name with these bytes, or a statement with these bytes is loaded.
     Unchanged { name: String },
     /// The API had nothing for that day.
     Nothing { what: String, reason: String },
@@ -316,7 +316,7 @@ pub fn write_to_inbox(dir: &Path, name: &str, bytes: &[u8]) -> Result<Fetched> {
 /// Where a fetch writes: an inbox folder, or the S3 inbox (`PREFIX/inbox/`) the deployment discovers.
 pub enum Inbox {
     Folder(PathBuf),
-    S3(crate::source::s3::S3Store),
+    S3(std::sync::Arc<crate::source::s3::S3Store>),
 }
 
 impl Inbox {
@@ -343,9 +343,16 @@ pub enum Api {
 }
 
 impl Api {
-    /// Every day of `from..=to` (each of PagBank's movements), written to `inbox`. A day that fails is said
-    /// and the others go on.
-    pub async fn fetch(&self, from: NaiveDate, to: NaiveDate, inbox: &Inbox) -> Vec<Fetched> {
+    /// Every day of `from..=to` (each of PagBank's movements), written to `inbox` unless its content is one
+    /// of `loaded` (the sha256 of statements already loaded: asked again, a day that did not change is not
+    /// delivered again). A day that fails is said and the others go on.
+    pub async fn fetch(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+        inbox: &Inbox,
+        loaded: &std::collections::HashSet<String>,
+    ) -> Vec<Fetched> {
         let mut out = Vec::new();
         let mut day = from;
         while day <= to {
@@ -362,7 +369,15 @@ impl Api {
             for (what, answer) in asks {
                 out.push(match answer {
                     Ok(DayAnswer::Document { name, bytes, .. }) => {
-                        inbox.put(&name, bytes).await.unwrap_or_else(|e| Fetched::Failed { what, error: e.to_string() })
+                        let sha256 = crate::formats::sha256_of(&bytes[..]).map(|(h, _)| h).unwrap_or_default();
+                        if loaded.contains(&sha256) {
+                            Fetched::Unchanged { name }
+                        } else {
+                            inbox
+                                .put(&name, bytes)
+                                .await
+                                .unwrap_or_else(|e| Fetched::Failed { what, error: e.to_string() })
+                        }
                     }
                     Ok(DayAnswer::Nothing(reason)) => Fetched::Nothing { what, reason },
                     Err(e) => Fetched::Failed { what, error: e.to_string() },
