@@ -312,7 +312,8 @@ struct SourceArgs {
 #[derive(Subcommand)]
 enum RatesAction {
     /// Import a rates CSV (header: merchant_code, acquirer, brand, product, installments_from,
-    /// installments_to, rate_percent, valid_from, valid_to; `*` = any brand / product). All or nothing:
+    /// installments_to, rate_percent, valid_from, valid_to, and optionally fixed_fee — reais per sale beside
+    /// the rate; `*` = any brand / product). All or nothing:
     /// every bad value is reported with its line and column, and nothing is imported.
     Import { file: PathBuf },
 }

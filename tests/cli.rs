@@ -881,8 +881,8 @@ async fn a_run_writes_its_report_and_shows_progress_unless_quiet() {
     let credited =
         "SELECT count(*) FROM recon_item WHERE status = 'deposited' AND acquirer IN ('getnet', 'pagbank', 'stone')";
     assert!(db.count(credited).await >= 9, "their deposits are found in the bank statements");
-    // Their sales are in the merchants' POS export (each matched), and Getnet's and Stone's contracts in the
-    // rates file (each fee as contracted: a debit sale and a credit one at once are priced apart).
+    // Their sales are in the merchants' POS export (each matched), and their contracts in the rates file (each
+    // fee as contracted: Stone's debit and credit at once priced apart, PagBank's R$ 0,40 per credit sale).
     let linked = |acquirer: &str, status: &str| {
         format!(
             "SELECT count(DISTINCT (l.actual_file_id, l.actual_line_no)) FROM recon_link l
@@ -893,7 +893,7 @@ async fn a_run_writes_its_report_and_shows_progress_unless_quiet() {
     for acquirer in ["getnet", "pagbank", "stone"] {
         assert_eq!(db.count(&linked(acquirer, "matched")).await, 30, "{acquirer}: a tenth of 300 sales");
     }
-    for acquirer in ["getnet", "stone"] {
+    for acquirer in ["getnet", "pagbank", "stone"] {
         assert_eq!(db.count(&linked(acquirer, "ok")).await, 30, "{acquirer}'s fees");
     }
     let open = "SELECT count(*) FROM recon_item WHERE is_open AND acquirer IN ('getnet', 'pagbank', 'stone')";

@@ -570,6 +570,7 @@ async fn rede_files_load_into_the_same_facts_with_the_acquirer_as_a_dimension() 
             installments_from: r.get(3),
             installments_to: r.get(3),
             rate: r.get(4),
+            fixed_fee: rust_decimal::Decimal::ZERO,
             valid_from: from,
             valid_to: None,
         })

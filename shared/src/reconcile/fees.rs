@@ -19,6 +19,9 @@ pub struct ContractRate {
     pub installments_to: i32,
     /// Percent of the gross amount (2.49 = 2,49 %).
     pub rate: Decimal,
+    /// A fixed fee per sale in reais, beside the rate ("tarifa por transação": PagBank's R$ 0,40 on a credit
+    /// sale); zero in most contracts.
+    pub fixed_fee: Decimal,
     pub valid_from: NaiveDate,
     pub valid_to: Option<NaiveDate>,
 }
@@ -98,7 +101,7 @@ impl<'a> Auditor<'a> {
                 ),
             ),
             Some(r) => {
-                let expected = round2(t.gross * r.rate / Decimal::ONE_HUNDRED);
+                let expected = round2(t.gross * r.rate / Decimal::ONE_HUNDRED) + r.fixed_fee;
                 let difference = t.fee - expected;
                 let charged_rate = if t.gross.is_zero() {
                     Decimal::ZERO
@@ -115,8 +118,9 @@ impl<'a> Auditor<'a> {
                     Status::Ok
                 };
                 let lines = if t.lines > 1 { format!(", {} installment lines", t.lines) } else { String::new() };
+                let fixed = if r.fixed_fee.is_zero() { String::new() } else { format!(" + {}", brl(r.fixed_fee)) };
                 let reason = format!(
-                    "fee {} ({}% of {}{lines}) against {} at the contracted {}%",
+                    "fee {} ({}% of {}{lines}) against {} at the contracted {}%{fixed}",
                     brl(t.fee),
                     charged_rate,
                     brl(t.gross),
@@ -173,8 +177,9 @@ impl std::fmt::Display for RateIssue {
 }
 
 /// The columns of a rates CSV (header required, comma- or semicolon-separated, any order):
-/// `merchant_code,acquirer,brand,product,installments_from,installments_to,rate_percent,valid_from,valid_to`.
-pub const RATE_COLUMNS: [&str; 9] = [
+/// `merchant_code,acquirer,brand,product,installments_from,installments_to,rate_percent,valid_from,valid_to`,
+/// and optionally `fixed_fee` (reais per sale; absent or empty is none). `valid_to` may be left out.
+pub const RATE_COLUMNS: [&str; 10] = [
     "merchant_code",
     "acquirer",
     "brand",
@@ -184,6 +189,7 @@ pub const RATE_COLUMNS: [&str; 9] = [
     "rate_percent",
     "valid_from",
     "valid_to",
+    "fixed_fee",
 ];
 
 /// Read contracted rates. Every bad value is reported (none is guessed); rates accept `2.49` or `2,49`;
@@ -208,7 +214,7 @@ pub fn read_rates(input: impl std::io::Read) -> Result<Vec<ContractRate>, Vec<Ra
             Some(i) => {
                 position.insert(c, i);
             }
-            None if c == "valid_to" => {}
+            None if c == "valid_to" || c == "fixed_fee" => {}
             None => issues.push(RateIssue { line: 1, column: c.into(), reason: "missing column".into() }),
         }
     }
@@ -273,6 +279,26 @@ pub fn read_rates(input: impl std::io::Read) -> Result<Vec<ContractRate>, Vec<Ra
                 Decimal::ZERO
             }
         };
+        // Reais per sale, 2 places at most: `0.40`, `0,40`, `R$ 0,40`.
+        let raw_fixed = get("fixed_fee");
+        let plain_fixed = raw_fixed.trim_start_matches("R$").trim().replace(',', ".");
+        let fixed_fee = if plain_fixed.is_empty() {
+            Decimal::ZERO
+        } else {
+            match Decimal::from_str(&plain_fixed) {
+                Ok(v)
+                    if plain_fixed.chars().all(|c| c.is_ascii_digit() || c == '.')
+                        && v.scale() <= 2
+                        && v < Decimal::ONE_HUNDRED =>
+                {
+                    v
+                }
+                _ => {
+                    bad("fixed_fee", format!("{raw_fixed:?} is not a fee in reais per sale (e.g. 0.40)"));
+                    Decimal::ZERO
+                }
+            }
+        };
         let date = |c: &str, v: &str| {
             NaiveDate::parse_from_str(v, "%Y-%m-%d").or_else(|_| NaiveDate::parse_from_str(v, "%d/%m/%Y")).map_err(
                 |_| RateIssue {
@@ -320,6 +346,7 @@ pub fn read_rates(input: impl std::io::Read) -> Result<Vec<ContractRate>, Vec<Ra
                 installments_from,
                 installments_to,
                 rate,
+                fixed_fee,
                 valid_from,
                 valid_to,
             });
@@ -611,6 +638,7 @@ mod tests {
             installments_from: 1,
             installments_to: 1,
             rate: Decimal::ONE,
+            fixed_fee: Decimal::ZERO,
             valid_from: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
             valid_to: None,
         }
@@ -729,6 +757,38 @@ mod tests {
         );
         six.fee = Decimal::new(1741, 2);
         assert_eq!(audit(&[six], &rates, &settings)[0].status, Status::Overcharged);
+    }
+
+    /// A fixed fee per sale beside the rate (PagBank's tariff): read as people write it, added once to the
+    /// fee expected of a sale whatever its installment lines, and a bad one named.
+    #[test]
+    fn a_fixed_fee_per_sale_is_part_of_the_expected_fee() {
+        let csv =
+            "merchant_code;acquirer;brand;product;installments_from;installments_to;rate_percent;valid_from;fixed_fee\n\
+                   0012345678;cielo;001;*;1;1;3,19;2026-01-01;R$ 0,40\n\
+                   0012345678;cielo;001;*;2;3;4.19;2026-01-01;0.40\n\
+                   0012345678;cielo;002;*;1;12;2;2026-01-01;\n";
+        let rates = read_rates(csv.as_bytes()).unwrap();
+        let fixed: Vec<Decimal> = rates.iter().map(|r| r.fixed_fee).collect();
+        assert_eq!(fixed, [Decimal::new(40, 2), Decimal::new(40, 2), Decimal::ZERO]);
+        let settings = Settings::new(d("2026-10-01"));
+        let mut three = fee("001", 3, 80794, 4233); // 4.19 % of 807.94 = 33.85, + 0.40 = 34.25
+        three.lines = 3;
+        let items = audit(&[fee("001", 1, 110510, 3565), three, fee("002", 1, 10000, 200)], &rates, &settings);
+        let got: Vec<(&str, Option<Decimal>)> = items.iter().map(|i| (i.status.as_str(), i.expected)).collect();
+        assert_eq!(
+            got,
+            [
+                ("ok", Some(Decimal::new(3565, 2))), // 3.19 % of 1 105.10 = 35.25, + 0.40
+                ("overcharged", Some(Decimal::new(3425, 2))),
+                ("ok", Some(Decimal::new(200, 2))),
+            ]
+        );
+        assert!(items[0].reason.ends_with("at the contracted 3.19% + R$ 0,40"), "{}", items[0].reason);
+        let bad = "merchant_code,acquirer,brand,product,installments_from,installments_to,rate_percent,valid_from,fixed_fee\n\
+                   0001,cielo,001,*,1,1,2,2026-01-01,0.405\n";
+        let shown: Vec<String> = read_rates(bad.as_bytes()).unwrap_err().iter().map(|i| i.to_string()).collect();
+        assert_eq!(shown, ["line 2, column fixed_fee: \"0.405\" is not a fee in reais per sale (e.g. 0.40)"]);
     }
 
     #[test]

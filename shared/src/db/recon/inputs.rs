@@ -432,7 +432,7 @@ pub(super) async fn rates(db: &impl tokio_postgres::GenericClient, scope: &Scope
     let rows = db
         .query(
             "SELECT merchant_code, acquirer, brand, product, installments_from, installments_to, rate_percent,
-                    valid_from, valid_to
+                    fixed_fee, valid_from, valid_to
                FROM contract_rate WHERE $1::text IS NULL OR merchant_code = $1
               ORDER BY contract_rate_id",
             &[&scope.merchant],
@@ -448,6 +448,7 @@ pub(super) async fn rates(db: &impl tokio_postgres::GenericClient, scope: &Scope
             installments_from: r.get("installments_from"),
             installments_to: r.get("installments_to"),
             rate: r.get::<_, Decimal>("rate_percent").normalize(),
+            fixed_fee: r.get("fixed_fee"),
             valid_from: r.get("valid_from"),
             valid_to: r.get("valid_to"),
         })

@@ -33,13 +33,13 @@ pub async fn import_rates(db: &mut Client, rates: &[ContractRate], source_file: 
         let row = tx
             .query_opt(
                 "INSERT INTO contract_rate (merchant_code, acquirer, brand, product, installments_from,
-                     installments_to, rate_percent, valid_from, valid_to, source_file)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                     installments_to, rate_percent, valid_from, valid_to, source_file, fixed_fee)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
                  ON CONFLICT (merchant_code, acquirer, brand, product, installments_from, installments_to, valid_from)
                  DO UPDATE SET rate_percent = EXCLUDED.rate_percent, valid_to = EXCLUDED.valid_to,
-                     source_file = EXCLUDED.source_file, imported_at = now()
-                 WHERE (contract_rate.rate_percent, contract_rate.valid_to)
-                       IS DISTINCT FROM (EXCLUDED.rate_percent, EXCLUDED.valid_to)
+                     fixed_fee = EXCLUDED.fixed_fee, source_file = EXCLUDED.source_file, imported_at = now()
+                 WHERE (contract_rate.rate_percent, contract_rate.valid_to, contract_rate.fixed_fee)
+                       IS DISTINCT FROM (EXCLUDED.rate_percent, EXCLUDED.valid_to, EXCLUDED.fixed_fee)
                  RETURNING xmax = 0",
                 &[
                     &r.merchant_code,
@@ -52,6 +52,7 @@ pub async fn import_rates(db: &mut Client, rates: &[ContractRate], source_file: 
                     &r.valid_from,
                     &r.valid_to,
                     &source_file,
+                    &r.fixed_fee,
                 ],
             )
             .await?;

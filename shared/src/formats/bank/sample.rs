@@ -98,6 +98,8 @@ pub struct SampleRate {
     pub product: &'static str,
     pub installments: (u32, u32),
     pub rate_percent: Decimal,
+    /// Reais per sale beside the rate (PagBank's tariff on a credit sale).
+    pub fixed_fee: Decimal,
 }
 
 /// A planted problem: what the reconciliation should say of it.

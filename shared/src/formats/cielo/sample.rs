@@ -1177,8 +1177,15 @@ pub fn append_books(dir: &Path, books: &[PosSale], rates: &[SampleRate]) -> io::
     for r in rates {
         writeln!(
             out,
-            "{},{},{},{},{},{},{},{from},",
-            r.merchant_code, r.acquirer, r.brand, r.product, r.installments.0, r.installments.1, r.rate_percent
+            "{},{},{},{},{},{},{},{from},,{}",
+            r.merchant_code,
+            r.acquirer,
+            r.brand,
+            r.product,
+            r.installments.0,
+            r.installments.1,
+            r.rate_percent,
+            r.fixed_fee
         )?;
     }
     out.flush()
@@ -1192,7 +1199,7 @@ pub fn write_contract_rates(dir: &Path, spec: &SampleSpec) -> io::Result<PathBuf
     let mut out = BufWriter::new(File::create(&path)?);
     writeln!(
         out,
-        "merchant_code,acquirer,brand,product,installments_from,installments_to,rate_percent,valid_from,valid_to"
+        "merchant_code,acquirer,brand,product,installments_from,installments_to,rate_percent,valid_from,valid_to,fixed_fee"
     )?;
     let from = base_date() - Duration::days(365);
     for m in merchants(spec) {
@@ -1201,7 +1208,7 @@ pub fn write_contract_rates(dir: &Path, spec: &SampleSpec) -> io::Result<PathBuf
             for &(lo, hi) in ranges {
                 writeln!(
                     out,
-                    "{},cielo,{},{},{lo},{hi},{},{},",
+                    "{},cielo,{},{},{lo},{hi},{},{},,",
                     m.code,
                     p.brand,
                     p.code,

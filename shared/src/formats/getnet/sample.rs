@@ -282,6 +282,7 @@ pub fn write(dir: &Path, spec: &AcquirerSampleSpec) -> io::Result<AcquirerSample
             product,
             installments: (count, count),
             rate_percent: rate_percent(debit, count),
+            fixed_fee: Decimal::ZERO,
         };
         out.rates.push(rate(DEBIT[b], true, 1));
         out.rates.extend((1..=3).map(|n| rate(CREDIT[b], false, n)));

@@ -4,11 +4,10 @@
 //! paid, and the automatic cashout of the day's money to the merchant's bank account, `tipo_evento` 4 /
 //! `tipo_transacao` 4), and those cashouts as payments the bank sample credits. Everything is paid exactly as
 //! forecast: the known answer of a round trip is "every settled installment paid, every cashout deposited".
-//! The same seed gives byte-identical files. The sales are in the merchant's POS export too; no contract is
-//! written, as PagBank's fixed tariff per credit sale (R$ 0,40) has no column in a rates file, whose MDR is a
-//! percentage.
+//! The same seed gives byte-identical files. The sales are in the merchant's POS export too, and the contract
+//! in the rates file: the rate of each product and plan, and the fixed R$ 0,40 on a credit sale.
 
-use crate::formats::bank::sample::{AcquirerSample, AcquirerSampleSpec, AnnouncedPayment, PosSale};
+use crate::formats::bank::sample::{AcquirerSample, AcquirerSampleSpec, AnnouncedPayment, PosSale, SampleRate};
 use chrono::{Duration, NaiveDate};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -35,6 +34,24 @@ fn money(d: Decimal) -> Value {
     serde_json::from_str(&format!("{:.2}", d.round_dp(2))).expect("a decimal is a JSON number")
 }
 
+/// PagBank's intermediation rate in percent: debit, or credit in `of` installments.
+fn rate_percent(debit: bool, of: u32) -> Decimal {
+    if debit {
+        Decimal::new(199, 2)
+    } else {
+        Decimal::new(319 + 100 * (of as i64 - 1), 2)
+    }
+}
+
+/// The fixed intermediation tariff of a sale ("tarifa"): R$ 0,40 on credit.
+fn tariff(debit: bool) -> Decimal {
+    if debit {
+        Decimal::ZERO
+    } else {
+        Decimal::new(40, 2)
+    }
+}
+
 /// The sample `spec` says, into `dir`.
 pub fn write(dir: &Path, spec: &AcquirerSampleSpec) -> io::Result<AcquirerSample> {
     let AcquirerSampleSpec { seed, sales, first, days, settle_until } = *spec;
@@ -55,9 +72,9 @@ pub fn write(dir: &Path, spec: &AcquirerSampleSpec) -> io::Result<AcquirerSample
         let of: u32 = if debit { 1 } else { rng.gen_range(1..=3) };
         let total = Decimal::new(rng.gen_range(1_000..=150_000), 2);
         // PagBank's intermediation rate by product, and a fixed fee per sale.
-        let rate = if debit { Decimal::new(199, 4) } else { Decimal::new(319 + 100 * (of as i64 - 1), 4) };
+        let rate = rate_percent(debit, of) / Decimal::ONE_HUNDRED;
         let fee = (total * rate).round_dp(2);
-        let tariff = if debit { Decimal::ZERO } else { Decimal::new(40, 2) };
+        let tariff = tariff(debit);
         let net_total = total - fee - tariff;
         let share = (net_total / Decimal::from(of)).round_dp(2);
         let code = format!("{:032X}", (seed as u128) << 64 | 0xA000_0000 | s as u128);
@@ -134,6 +151,21 @@ pub fn write(dir: &Path, spec: &AcquirerSampleSpec) -> io::Result<AcquirerSample
                 out.settled += 1;
             }
         }
+    }
+    // The contract, in PagBank's own codes: the brand, and the payment means (`meio_pagamento`: 3 credit, 8
+    // debit) as the product.
+    for (brand, ..) in brands {
+        let rate = |product: &'static str, debit: bool, of: u32| SampleRate {
+            merchant_code: ESTABLISHMENT.into(),
+            acquirer: "pagbank",
+            brand,
+            product,
+            installments: (of, of),
+            rate_percent: rate_percent(debit, of),
+            fixed_fee: tariff(debit),
+        };
+        out.rates.push(rate("8", true, 1));
+        out.rates.extend((1..=3).map(|of| rate("3", false, of)));
     }
     let document = |records: Vec<Value>, balances: Vec<Value>| {
         let n = records.len();

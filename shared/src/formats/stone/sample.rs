@@ -132,6 +132,7 @@ pub fn write(dir: &Path, spec: &AcquirerSampleSpec) -> io::Result<AcquirerSample
             product,
             installments: (n, n),
             rate_percent: rate_percent(debit, n),
+            fixed_fee: Decimal::ZERO,
         };
         out.rates.push(rate("1-1", true, 1));
         out.rates.push(rate("2-1", false, 1));
