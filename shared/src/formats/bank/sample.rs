@@ -38,6 +38,33 @@ pub struct AnnouncedPayment {
     pub memo: Option<&'static str>,
 }
 
+impl AnnouncedPayment {
+    /// A day's payment in one credit (Getnet's `PG`, PagBank's cashout, Stone's deposit) of `amount` into
+    /// `account` (bank, branch, number, check digit), its credit's memo `memo`.
+    pub fn daily(
+        merchant_code: &str,
+        acquirer_word: &'static str,
+        account: (&str, &str, &str, &str),
+        date: NaiveDate,
+        amount: Decimal,
+        memo: &'static str,
+    ) -> AnnouncedPayment {
+        let (bank, branch, number, check_digit) = account;
+        AnnouncedPayment {
+            merchant_code: merchant_code.into(),
+            acquirer_word,
+            bank: bank.into(),
+            branch: branch.into(),
+            number: number.into(),
+            check_digit: check_digit.into(),
+            date,
+            brand_word: "",
+            amount,
+            memo: Some(memo),
+        }
+    }
+}
+
 /// What an acquirer's sample (PagBank's, Stone's) covers: `sales` sales from `first` over `days` days, each
 /// installment settled on its due day up to `settle_until`; the same seed, the same bytes.
 #[derive(Debug, Clone, Copy)]

@@ -306,7 +306,6 @@ pub fn write(dir: &Path, spec: &AcquirerSampleSpec) -> io::Result<AcquirerSample
             units.push(RvInstallment { rv: 510_000_000 + n as u64, rv_day: day, product, plan, number, due, cvs });
         }
     }
-    let (bank, branch, number, digit) = PAID_INTO;
     for (sequence, (day, content)) in calendar.into_iter().enumerate() {
         let mut lines = Vec::new();
         let mut header = Line::new(b'0');
@@ -338,18 +337,14 @@ pub fn write(dir: &Path, spec: &AcquirerSampleSpec) -> io::Result<AcquirerSample
         }
         if !content.paid.is_empty() {
             lines.push(payment(day, deposit));
-            out.deposits.push(AnnouncedPayment {
-                merchant_code: EC.into(),
-                acquirer_word: "GETNET",
-                bank: bank.into(),
-                branch: branch.into(),
-                number: number.into(),
-                check_digit: digit.into(),
-                date: day,
-                brand_word: "",
-                memo: Some("PAGAMENTO CARTAO GETNET"),
-                amount: deposit,
-            });
+            out.deposits.push(AnnouncedPayment::daily(
+                EC,
+                "GETNET",
+                PAID_INTO,
+                day,
+                deposit,
+                "PAGAMENTO CARTAO GETNET",
+            ));
         }
         let mut trailer = Line::new(b'9');
         trailer.num(layout::trailer::RECORDS, lines.len() + 1);

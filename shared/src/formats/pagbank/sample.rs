@@ -213,18 +213,14 @@ pub fn write(dir: &Path, spec: &AcquirerSampleSpec) -> io::Result<AcquirerSample
         let path = dir.join(format!("pagbank-{ESTABLISHMENT}-financial-{day}.json"));
         std::fs::write(&path, document(records, balances))?;
         out.files.push(path);
-        out.deposits.push(AnnouncedPayment {
-            merchant_code: ESTABLISHMENT.into(),
-            acquirer_word: "PAGSEGURO",
-            bank: bank.into(),
-            branch: branch.into(),
-            number: number.into(),
-            check_digit: digit.into(),
-            date: day,
-            brand_word: "",
-            memo: Some("TRANSF PAGSEGURO INTERNET"),
+        out.deposits.push(AnnouncedPayment::daily(
+            ESTABLISHMENT,
+            "PAGSEGURO",
+            ACCOUNT,
+            day,
             amount,
-        });
+            "TRANSF PAGSEGURO INTERNET",
+        ));
     }
     Ok(out)
 }

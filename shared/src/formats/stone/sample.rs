@@ -184,18 +184,14 @@ pub fn write(dir: &Path, spec: &AcquirerSampleSpec) -> io::Result<AcquirerSample
                 "    <Payment>\n      <Id>{payment_id}</Id>\n      <WalletTypeId>1</WalletTypeId>\n      <TotalAmount>{deposit:.2}</TotalAmount>\n      \
                  <FavoredBankAccount><BankCode>{bank}</BankCode><BankBranch>{branch}</BankBranch><BankAccountNumber>{number}{digit}</BankAccountNumber></FavoredBankAccount>\n    </Payment>\n"
             );
-            out.deposits.push(AnnouncedPayment {
-                merchant_code: STONE_CODE.into(),
-                acquirer_word: "STONE",
-                bank: bank.into(),
-                branch: branch.into(),
-                number: number.into(),
-                check_digit: digit.into(),
-                date: day,
-                brand_word: "",
-                memo: Some("TED STONE INSTITUICAO DE PAGAMENTO"),
-                amount: deposit,
-            });
+            out.deposits.push(AnnouncedPayment::daily(
+                STONE_CODE,
+                "STONE",
+                ACCOUNT,
+                day,
+                deposit,
+                "TED STONE INSTITUICAO DE PAGAMENTO",
+            ));
         }
         let _ = write!(
             x,
