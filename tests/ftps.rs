@@ -13,7 +13,7 @@ fn settings(server: &FtpsServer, ca: bool) -> FtpsSettings {
         port: server.port,
         user: USER.into(),
         password: Secret::new(PASSWORD),
-        dir: Some("/edi".into()),
+        dir: Some("edi".into()),
         name_prefix: Some("cielo".into()),
         ca_file: ca.then(|| server.ca.clone()),
         tls_name: None,

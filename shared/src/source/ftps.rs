@@ -25,7 +25,8 @@ pub struct FtpsSettings {
     pub port: u16,
     pub user: String,
     pub password: Secret,
-    /// Directory to list (default: the login directory).
+    /// Directory to list, as the server takes it: relative to the login directory (`out/edi`), or absolute
+    /// (`/out/edi`); none for the login directory itself.
     pub dir: Option<String>,
     /// Only names starting with this (e.g. `CIELO`), case-insensitive.
     pub name_prefix: Option<String>,
@@ -57,7 +58,11 @@ impl FtpsSettings {
         }
     }
 
-    /// Parse `ftps://USER:PASSWORD@HOST:PORT/DIR` (port default 21; user and password percent-decoded).
+    /// Parse `ftps://USER:PASSWORD@HOST:PORT/DIR` (port default 21; user, password and each segment of the
+    /// path percent-decoded). The path is relative to the login directory, as RFC 1738 (3.2.2) has it:
+    /// `ftps://host/extratos` is the login directory's `extratos`, and an absolute directory is written with
+    /// `%2F` — `ftps://host/%2Fextratos` is `/extratos` (sent as `CWD /extratos`, it failed with 550 on a
+    /// server that does not confine the user to its home, as vsftpd by default).
     pub fn from_url(url: &str) -> Result<FtpsSettings> {
         let bad = |why: &str| Error::Other(format!("FTPS URL: {why} (expected ftps://USER:PASSWORD@HOST:PORT/DIR)"));
         let rest = url.strip_prefix("ftps://").ok_or_else(|| bad("not ftps://"))?;
@@ -76,7 +81,8 @@ impl FtpsSettings {
             port,
             user: percent_decode(user),
             password: Secret::new(percent_decode(password)),
-            dir: (!dir.is_empty()).then(|| format!("/{dir}")),
+            dir: Some(dir.split('/').filter(|seg| !seg.is_empty()).map(percent_decode).collect::<Vec<_>>().join("/"))
+                .filter(|d| !d.is_empty()),
             name_prefix: None,
             ca_file: None,
             tls_name: None,
@@ -121,12 +127,17 @@ impl FtpsSource {
         Ok(FtpsSource { settings, tls })
     }
 
+    /// The server and directory as a URL would name them (RFC 1738: an absolute directory's first `/` is
+    /// `%2F`), without the password.
     pub fn label(&self) -> String {
-        format!("ftps://{}@{}:{}{}", self.settings.user, self.settings.host, self.settings.port, self.dir())
-    }
-
-    fn dir(&self) -> String {
-        self.settings.dir.clone().unwrap_or_default()
+        let dir = match self.settings.dir.as_deref() {
+            None | Some("") => String::new(),
+            Some(d) => match d.strip_prefix('/') {
+                Some(absolute) => format!("/%2F{absolute}"),
+                None => format!("/{d}"),
+            },
+        };
+        format!("ftps://{}@{}:{}{dir}", self.settings.user, self.settings.host, self.settings.port)
     }
 
     fn err(&self, what: &str, e: FtpError) -> Error {
@@ -339,8 +350,19 @@ mod tests {
     fn urls_parse_and_the_password_stays_secret() {
         let s = FtpsSettings::from_url("ftps://edi%40acme:p%40ss%3Aw@ftp.cielo.example:2121/out/edi").unwrap();
         assert_eq!((s.user.as_str(), s.password.expose()), ("edi@acme", "p@ss:w"));
-        assert_eq!((s.host.as_str(), s.port, s.dir.as_deref()), ("ftp.cielo.example", 2121, Some("/out/edi")));
+        assert_eq!((s.host.as_str(), s.port, s.dir.as_deref()), ("ftp.cielo.example", 2121, Some("out/edi")));
         assert!(!format!("{s:?}").contains("p@ss"));
+        // RFC 1738: the path is relative to the login directory; `%2F` makes it absolute; segments decoded.
+        let dir = |url: &str| FtpsSettings::from_url(url).unwrap().dir;
+        assert_eq!(dir("ftps://u:p@h/%2Fout/edi").as_deref(), Some("/out/edi"));
+        assert_eq!(dir("ftps://u:p@h/%2fout").as_deref(), Some("/out"));
+        assert_eq!(dir("ftps://u:p@h/extratos%20cielo/").as_deref(), Some("extratos cielo"));
+        assert_eq!(dir("ftps://u:p@h/"), None);
+        assert_eq!(dir("ftps://u:p@h"), None);
+        let label = |url: &str| FtpsSource::new(FtpsSettings::from_url(url).unwrap()).unwrap().label();
+        assert_eq!(label("ftps://u:secret@h:21/%2Fout/edi"), "ftps://u@h:21/%2Fout/edi");
+        assert_eq!(label("ftps://u:secret@h:21/out"), "ftps://u@h:21/out");
+        assert_eq!(label("ftps://u:secret@h:21"), "ftps://u@h:21");
         assert_eq!(FtpsSettings::from_url("ftps://u:p@h").unwrap().port, 21);
         assert!(FtpsSettings::from_url("ftp://u:p@h").is_err());
     }
