@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The main job on an embedded default: generate sample Cielo statements, start a throwaway PostgreSQL
+# The main job on an embedded default: generate sample Cielo, Getnet, PagBank and Stone statements with the
+# bank statements of their payments and the merchants' books, start a throwaway PostgreSQL
 # (unless DATABASE_URL is set), run discover → ingest → load → reconcile, print the summary and write the
 # HTML report (target/syncrocardpay-demo/report.html, its path printed). Extra arguments go to
 # `syncrocardpay run` (e.g. --inbox DIR, --sample-transactions N, --lang en, --quiet).
