@@ -152,6 +152,30 @@ async fn tls_is_verified_against_the_configured_ca_and_the_server_name() {
     assert!(!ok && text.contains("invalid peer certificate: UnknownIssuer"), "{text}");
     assert!(!text.contains(&password), "{text}");
 
+    // The CA as configured text (SSM's db/sslrootcert, here its environment twin): written to a private file
+    // for the driver, which is gone when the command ends (one was left behind per run).
+    let (userinfo, rest) = pg.url().trim_start_matches("postgres://").split_once('@').unwrap();
+    let (user, pass) = userinfo.split_once(':').unwrap();
+    let (hostport, name) = rest.split_once('/').unwrap();
+    let port = hostport.rsplit_once(':').unwrap().1;
+    let tmp = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_syncrocardpay"))
+        .arg("migrate")
+        .env_remove("DATABASE_URL")
+        .env("SYNCROCARDPAY_DB_HOST", "localhost")
+        .env("SYNCROCARDPAY_DB_PORT", port)
+        .env("SYNCROCARDPAY_DB_USER", user)
+        .env("SYNCROCARDPAY_DB_PASSWORD", pass)
+        .env("SYNCROCARDPAY_DB_NAME", name.split('?').next().unwrap())
+        .env("SYNCROCARDPAY_DB_SSLMODE", "verify-full")
+        .env("SYNCROCARDPAY_DB_SSLROOTCERT", std::fs::read_to_string(&ca).unwrap())
+        .env("TMPDIR", tmp.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert!(left.is_empty(), "the CA file is removed at exit: {left:?}");
+
     // The system's CAs do not know this one: refused, and the password is not in the message.
     for (host, query, why) in [
         ("localhost", "sslmode=require".to_string(), "UnknownIssuer"),

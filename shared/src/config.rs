@@ -127,24 +127,43 @@ impl DbConfig {
 /// The file the driver reads a CA bundle from: created once per bundle and process, with a random name,
 /// `O_EXCL` and mode 0600 (tempfile), so no other local user can plant a certificate of their own where it is
 /// looked for (a predictable `/tmp/syncrocardpay-db-ca-<hash>.pem`, reused when present, once allowed that).
+/// The files are removed when the process exits normally (they were left behind, one per run).
 fn private_ca_file(pem: &str) -> std::io::Result<std::path::PathBuf> {
     use sha2::Digest;
     use std::io::Write;
-    static FILES: std::sync::OnceLock<std::sync::Mutex<HashMap<String, std::path::PathBuf>>> =
-        std::sync::OnceLock::new();
     let digest = hex::encode(sha2::Sha256::digest(pem.as_bytes()));
-    let mut files = FILES.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+    let mut files = CA_FILES.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
     if let Some(path) = files.get(&digest) {
         if path.is_file() {
-            return Ok(path.clone());
+            return Ok(path.to_path_buf());
         }
     }
     let mut file = tempfile::Builder::new().prefix("syncrocardpay-db-ca-").suffix(".pem").tempfile()?;
     file.write_all(pem.as_bytes())?;
     file.flush()?;
-    let (_, path) = file.keep().map_err(|e| e.error)?;
-    files.insert(digest, path.clone());
-    Ok(path)
+    let path = file.into_temp_path();
+    let kept = path.to_path_buf();
+    if files.is_empty() {
+        // SAFETY: registering a plain `extern "C" fn` that only takes a lock and removes files.
+        unsafe {
+            libc::atexit(remove_ca_files);
+        }
+    }
+    files.insert(digest, path);
+    Ok(kept)
+}
+
+/// The CA bundles written for the driver, by digest; each file removed when its `TempPath` is dropped.
+static CA_FILES: std::sync::OnceLock<std::sync::Mutex<HashMap<String, tempfile::TempPath>>> =
+    std::sync::OnceLock::new();
+
+/// At exit: drop (so remove) the CA bundles written (statics are never dropped on their own).
+extern "C" fn remove_ca_files() {
+    if let Some(files) = CA_FILES.get() {
+        if let Ok(mut files) = files.lock() {
+            files.clear();
+        }
+    }
 }
 
 /// FTPS server settings.
