@@ -291,7 +291,7 @@ impl PagbankApi {
 pub enum Fetched {
     /// Written to the inbox (new, or changed since the last fetch): its path, or `s3://bucket/key`.
     Written { name: String, bytes: u64, path: PathBuf },
-    /// The inbox already holds this name with these bytes, or a statement with these bytes is loaded.
+    /// The inbox already holds this name with these bytes, or the database a statement with these bytes.
     Unchanged { name: String },
     /// The API had nothing for that day.
     Nothing { what: String, reason: String },
@@ -344,14 +344,15 @@ pub enum Api {
 
 impl Api {
     /// Every day of `from..=to` (each of PagBank's movements), written to `inbox` unless its content is one
-    /// of `loaded` (the sha256 of statements already loaded: asked again, a day that did not change is not
-    /// delivered again). A day that fails is said and the others go on.
+    /// of `known` (the sha256 of statements the database already has — loaded, rejected, withdrawn: asked
+    /// again, a day that did not change is not delivered again). A day that fails is said and the others go
+    /// on.
     pub async fn fetch(
         &self,
         from: NaiveDate,
         to: NaiveDate,
         inbox: &Inbox,
-        loaded: &std::collections::HashSet<String>,
+        known: &std::collections::HashSet<String>,
     ) -> Vec<Fetched> {
         let mut out = Vec::new();
         let mut day = from;
@@ -370,7 +371,7 @@ impl Api {
                 out.push(match answer {
                     Ok(DayAnswer::Document { name, bytes, .. }) => {
                         let sha256 = crate::formats::sha256_of(&bytes[..]).map(|(h, _)| h).unwrap_or_default();
-                        if loaded.contains(&sha256) {
+                        if known.contains(&sha256) {
                             Fetched::Unchanged { name }
                         } else {
                             inbox
