@@ -1391,3 +1391,36 @@ async fn a_bank_statement_ingested_on_the_aws_path_is_counted_loaded_and_reconci
     .unwrap();
     assert_eq!(db.count(&deposited).await, 0, "no run still says deposited");
 }
+
+/// The statuses the code knows are the ones the database admits, table by table: each CHECK's list of
+/// values equals its Rust enum's (a value only one side knows would be refused on write, or fail on read).
+#[tokio::test]
+async fn every_status_the_code_knows_is_the_one_list_the_database_admits() {
+    use syncrocardpay_core::db::store::{FileStatus, RemoteFileStatus};
+    let db = TestDb::new("status_lists").await;
+    let admitted = |table: &'static str| {
+        let client = &db.client;
+        async move {
+            let def: String = client
+                .query_one(
+                    "SELECT pg_get_constraintdef(c.oid) FROM pg_constraint c
+                      WHERE c.conrelid = $1::text::regclass AND c.contype = 'c' AND c.conname = $1 || '_status_check'",
+                    &[&table],
+                )
+                .await
+                .unwrap_or_else(|e| panic!("{table}: {e}"))
+                .get(0);
+            // CHECK ((status = ANY (ARRAY['a'::text, 'b'::text, …])))
+            let mut values: Vec<String> = def.split('\'').skip(1).step_by(2).map(String::from).collect();
+            values.sort();
+            assert!(!values.is_empty(), "{table}: {def}");
+            values
+        }
+    };
+    fn sorted(mut v: Vec<&str>) -> Vec<&str> {
+        v.sort();
+        v
+    }
+    assert_eq!(admitted("statement_file").await, sorted(FileStatus::ALL.iter().map(|s| s.as_str()).collect()));
+    assert_eq!(admitted("remote_file").await, sorted(RemoteFileStatus::ALL.iter().map(|s| s.as_str()).collect()));
+}

@@ -231,7 +231,7 @@ async fn record_outcome(
     store::remote_record(
         db,
         id,
-        report.outcome.as_str(),
+        report.outcome.into(),
         Some(&report.sha256),
         // An archive has no statement file of its own (its members have).
         (report.file_id != 0).then_some(report.file_id),
@@ -267,7 +267,8 @@ pub async fn ingest_s3_object(
             // Gone and processed by no one: said where the run reads its files' outcomes.
             let label = store.label();
             let id = RemoteIdentity { source: &label, path: &obj.relative, size: obj.size, modified: None };
-            let _ = store::remote_record(&*db, &id, "failed", None, None, None, Some(&what)).await;
+            let _ =
+                store::remote_record(&*db, &id, store::RemoteFileStatus::Failed, None, None, None, Some(&what)).await;
             return Err(Error::SourceMissing(what));
         }
         Err(e) => return Err(e),
@@ -327,7 +328,16 @@ pub async fn ingest_ftps_file(
             Ok(report)
         }
         Err(e) => {
-            let _ = store::remote_record(&*db, &id, "failed", None, None, None, Some(&e.to_string())).await;
+            let _ = store::remote_record(
+                &*db,
+                &id,
+                store::RemoteFileStatus::Failed,
+                None,
+                None,
+                None,
+                Some(&e.to_string()),
+            )
+            .await;
             Err(e)
         }
     }

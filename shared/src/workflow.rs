@@ -7,7 +7,7 @@
 //! S3 ObjectCreated ──► upload queue ──► Ack ──► StartExecution({uploads}) ─► Wait (window) ─────► Load
 //! ```
 
-use crate::db::store::{self, LoadCounts};
+use crate::db::store::{self, LoadCounts, RemoteFileStatus};
 use crate::error::{Error, Result};
 use crate::pipeline::{self, FileLoad, IngestReport, Outcome};
 use crate::remote::{self, FileRef, Sources};
@@ -609,7 +609,7 @@ pub struct LoadSummary {
     pub retry: Option<Manifest>,
     /// How a run's files came out, by remote status (a run's load only).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub run_outcomes: Vec<(String, i64)>,
+    pub run_outcomes: Vec<(RemoteFileStatus, i64)>,
     /// Files are still staged: the time budget ran out, call again (the state machine does).
     #[serde(default)]
     pub more: bool,
@@ -776,9 +776,9 @@ pub async fn load_within(
     // everything staged is loaded).
     if let (Some(run), false) = (&request.run, summary.more) {
         let (outcomes, unfinished) = store::run_outcomes(&*db, run).await?;
-        let count = |status: &str| outcomes.iter().find(|(s, _)| s == status).map_or(0, |(_, n)| *n as usize);
+        let count = |status| outcomes.iter().find(|(s, _)| *s == status).map_or(0, |(_, n)| *n as usize);
         summary.files = outcomes.iter().map(|(_, n)| *n as usize).sum();
-        summary.duplicates += count("duplicate");
+        summary.duplicates += count(RemoteFileStatus::Duplicate);
         for (path, reason) in store::run_rejections(&*db, run, FILES_KEPT as i64).await? {
             summary.rejected.push(FailedFile {
                 file: None,
@@ -787,7 +787,7 @@ pub async fn load_within(
                 cause: reason,
             });
         }
-        run_rejected = count("rejected");
+        run_rejected = count(RemoteFileStatus::Rejected);
         summary.run_outcomes = outcomes;
         let refs: Vec<FileRef> = unfinished.iter().filter_map(|u| unfinished_ref(sources, u)).collect();
         if request.final_pass {

@@ -7,7 +7,7 @@ use crate::formats::{Issue, StatementSummary};
 use crate::model::Record;
 use chrono::{NaiveDate, NaiveTime};
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{GenericClient, Transaction};
 
@@ -26,6 +26,15 @@ pub enum FileStatus {
 }
 
 impl FileStatus {
+    pub const ALL: [FileStatus; 6] = [
+        FileStatus::Received,
+        FileStatus::Staged,
+        FileStatus::Loaded,
+        FileStatus::Rejected,
+        FileStatus::Superseded,
+        FileStatus::Withdrawn,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             FileStatus::Received => "received",
@@ -38,7 +47,7 @@ impl FileStatus {
     }
     /// The status a control row holds; an unknown one is an error (the CHECK constraint lists the same
     /// values), never taken for `received`.
-    fn parse(s: &str) -> Result<FileStatus> {
+    pub fn parse(s: &str) -> Result<FileStatus> {
         Ok(match s {
             "received" => FileStatus::Received,
             "staged" => FileStatus::Staged,
@@ -50,6 +59,77 @@ impl FileStatus {
                 return Err(crate::error::Error::Other(format!("statement_file holds an unknown status {other:?}")))
             }
         })
+    }
+}
+
+/// What came of a file a source listed (`remote_file.status`; V7's CHECK lists the same values): the
+/// discovery and ingest's record of a remote path, size and time, apart from the statement it held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RemoteFileStatus {
+    /// Listed by a run; no ingest has answered yet.
+    Discovered,
+    /// Fetched, validated and staged; the load step adds it to the facts.
+    Staged,
+    Loaded,
+    /// Its content was already loaded (under this or another name).
+    Duplicate,
+    Rejected,
+    /// An attempt failed (fetch, database, staging lost): fetched again by the next run.
+    Failed,
+}
+
+impl RemoteFileStatus {
+    pub const ALL: [RemoteFileStatus; 6] = [
+        RemoteFileStatus::Discovered,
+        RemoteFileStatus::Staged,
+        RemoteFileStatus::Loaded,
+        RemoteFileStatus::Duplicate,
+        RemoteFileStatus::Rejected,
+        RemoteFileStatus::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RemoteFileStatus::Discovered => "discovered",
+            RemoteFileStatus::Staged => "staged",
+            RemoteFileStatus::Loaded => "loaded",
+            RemoteFileStatus::Duplicate => "duplicate",
+            RemoteFileStatus::Rejected => "rejected",
+            RemoteFileStatus::Failed => "failed",
+        }
+    }
+
+    /// The status a `remote_file` row holds; an unknown one is an error.
+    pub fn parse(s: &str) -> Result<RemoteFileStatus> {
+        RemoteFileStatus::ALL
+            .into_iter()
+            .find(|v| v.as_str() == s)
+            .ok_or_else(|| Error::Other(format!("remote_file holds an unknown status {s:?}")))
+    }
+
+    /// Whether the file is dealt with for good (discovery does not fetch it again): staged, loaded, a
+    /// duplicate or rejected.
+    pub fn is_done(self) -> bool {
+        !matches!(self, RemoteFileStatus::Discovered | RemoteFileStatus::Failed)
+    }
+}
+
+impl From<crate::pipeline::Outcome> for RemoteFileStatus {
+    fn from(o: crate::pipeline::Outcome) -> RemoteFileStatus {
+        use crate::pipeline::Outcome;
+        match o {
+            Outcome::Loaded => RemoteFileStatus::Loaded,
+            Outcome::Staged => RemoteFileStatus::Staged,
+            Outcome::Duplicate => RemoteFileStatus::Duplicate,
+            Outcome::Rejected => RemoteFileStatus::Rejected,
+        }
+    }
+}
+
+impl std::fmt::Display for RemoteFileStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
     }
 }
 
@@ -260,7 +340,10 @@ pub async fn remote_done(db: &impl GenericClient, id: &RemoteIdentity<'_>) -> Re
             &[&id.source, &id.path, &(id.size as i64), &id.modified],
         )
         .await?;
-    Ok(row.is_some_and(|r| !matches!(r.get::<_, &str>(0), "failed" | "discovered")))
+    match row {
+        Some(r) => Ok(RemoteFileStatus::parse(r.get(0))?.is_done()),
+        None => Ok(false),
+    }
 }
 
 /// Register a listed file as discovered by `run`, unless it is already known (its status is then kept, and
@@ -316,13 +399,16 @@ pub async fn staged_files(db: &impl GenericClient) -> Result<Vec<(i64, String)>>
 
 /// How the files a run listed came out, by `remote_file` status (`loaded`, `staged`, `duplicate`,
 /// `rejected`, `failed`, `discovered`), and the unfinished ones.
-pub async fn run_outcomes(db: &impl GenericClient, run: &str) -> Result<(Vec<(String, i64)>, Vec<Unfinished>)> {
+pub async fn run_outcomes(
+    db: &impl GenericClient,
+    run: &str,
+) -> Result<(Vec<(RemoteFileStatus, i64)>, Vec<Unfinished>)> {
     let counts = db
         .query("SELECT status, count(*) FROM remote_file WHERE run_id = $1 GROUP BY status ORDER BY status", &[&run])
         .await?
         .iter()
-        .map(|r| (r.get(0), r.get(1)))
-        .collect();
+        .map(|r| Ok((RemoteFileStatus::parse(r.get(0))?, r.get(1))))
+        .collect::<Result<_>>()?;
     let unfinished = db
         .query(
             "SELECT source, path, size_bytes, modified_at, raw_key, error FROM remote_file
@@ -355,7 +441,7 @@ pub async fn staged_file_ids(db: &impl GenericClient) -> Result<Vec<i64>> {
 pub async fn remote_record(
     db: &impl GenericClient,
     id: &RemoteIdentity<'_>,
-    status: &str,
+    status: RemoteFileStatus,
     sha256: Option<&str>,
     file_id: Option<i64>,
     raw_key: Option<&str>,
@@ -370,7 +456,7 @@ pub async fn remote_record(
             SET status = EXCLUDED.status, sha256 = EXCLUDED.sha256, file_id = EXCLUDED.file_id,
                 raw_key = coalesce(EXCLUDED.raw_key, remote_file.raw_key), error = EXCLUDED.error,
                 attempts = remote_file.attempts + 1, updated_at = now()",
-        &[&id.source, &id.path, &(id.size as i64), &id.modified, &status, &sha256, &file_id, &raw_key, &error],
+        &[&id.source, &id.path, &(id.size as i64), &id.modified, &status.as_str(), &sha256, &file_id, &raw_key, &error],
     )
     .await?;
     Ok(())
@@ -1801,16 +1887,20 @@ pub async fn fact_totals(db: &impl GenericClient) -> Result<Vec<FactTotals>> {
 
 #[cfg(test)]
 mod status_tests {
-    use super::FileStatus;
+    use super::{FileStatus, RemoteFileStatus};
 
     #[test]
     fn every_status_reads_back_and_an_unknown_one_is_an_error() {
-        for s in
-            [FileStatus::Received, FileStatus::Staged, FileStatus::Loaded, FileStatus::Rejected, FileStatus::Superseded]
-        {
+        for s in FileStatus::ALL {
             assert_eq!(FileStatus::parse(s.as_str()).unwrap(), s);
         }
         assert!(FileStatus::parse("archived").is_err());
+        for s in RemoteFileStatus::ALL {
+            assert_eq!(RemoteFileStatus::parse(s.as_str()).unwrap(), s);
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
+        assert!(RemoteFileStatus::parse("withdrawn").is_err());
+        assert!(RemoteFileStatus::parse("Loaded").is_err());
     }
 }
 
