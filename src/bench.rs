@@ -13,10 +13,9 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 use syncrocardpay_core::db::{self, localpg::LocalPostgres};
 use syncrocardpay_core::formats::cielo::sample::{self, SampleFile, SampleSpec};
-use syncrocardpay_core::formats::merchant::Mapping;
+use syncrocardpay_core::formats::sample_world;
 use syncrocardpay_core::formats::validate_statement;
 use syncrocardpay_core::pipeline::{self, IngestMode, Outcome};
-use syncrocardpay_core::reconcile::fees::read_rates;
 use syncrocardpay_core::source::FolderSource;
 use tokio_postgres::Client;
 
@@ -697,14 +696,8 @@ pub async fn run(options: BenchOptions) -> Result<BenchReport> {
         let url = fresh_database(&admin_url, "syncro_bench_recon").await?;
         let mut client = db::connect(&url).await?;
         let spec = SampleSpec { transactions: n, seed: 11, merchants: 1, ..SampleSpec::default() };
-        let books = dir.join("merchant");
-        let rates = read_rates(std::fs::File::open(sample::write_contract_rates(&books, &spec)?)?)
-            .map_err(|issues| anyhow::anyhow!("sample rates: {issues:?}"))?;
-        db::recon::import_rates(&mut client, &rates, "bench").await?;
-        let (csv, mapping) = sample::write_merchant_sales(&books, &spec)?;
-        let mapping = Mapping::from_file(&mapping).map_err(|e| anyhow::anyhow!("sample mapping: {e}"))?;
-        let r = pipeline::ingest_merchant_sales(&mut client, &csv, "bench", &mapping).await?;
-        anyhow::ensure!(r.outcome == Outcome::Loaded, "the merchant's sales did not load: {:?}", r.outcome);
+        let books = sample_world::write_books(&dir.join("merchant"), &spec, &[])?;
+        pipeline::load_books(&mut client, &books, "bench").await?;
         for f in sample::generate(&dir.join("statements"), &spec)? {
             let r = pipeline::ingest_file(&mut client, &f.path, "bench", IngestMode::StageAndLoad).await?;
             anyhow::ensure!(r.outcome == Outcome::Loaded, "{} did not load: {:?}", f.path.display(), r.outcome);

@@ -345,6 +345,27 @@ pub async fn ingest_merchant_sales(
     ingest_with(db, path, None, source, IngestMode::StageAndLoad, reader).await
 }
 
+/// Load the merchants' side a sample wrote ([`crate::formats::sample_world::Books`]): the contract, then the
+/// POS export, so that a reconciliation sees both. Sample files are ours: any problem in them is an error.
+pub async fn load_books(db: &mut Client, books: &crate::formats::sample_world::Books, source: &str) -> Result<()> {
+    let file = File::open(&books.rates).map_err(|e| Error::io(&books.rates, e))?;
+    let rates = crate::reconcile::fees::read_rates(file).map_err(|issues| {
+        let first = issues.first().map(|i| i.to_string()).unwrap_or_default();
+        Error::Other(format!("{}: {} problem(s), the first: {first}", books.rates.display(), issues.len()))
+    })?;
+    crate::db::recon::import_rates(db, &rates, source).await?;
+    let mapping = Mapping::from_file(&books.mapping).map_err(Error::Other)?;
+    let report = ingest_merchant_sales(db, &books.merchant_sales, source, &mapping).await?;
+    if report.outcome == Outcome::Rejected {
+        return Err(Error::Other(format!(
+            "{}: the sample POS export was rejected: {}",
+            books.merchant_sales.display(),
+            report.summary.as_ref().and_then(|s| s.errors.first()).map(|i| i.to_string()).unwrap_or_default()
+        )));
+    }
+    Ok(())
+}
+
 /// How a file's bytes become validated records and a summary (a statement format, or a merchant CSV).
 type Reader = Arc<
     dyn Fn(

@@ -18,6 +18,7 @@ pub mod lines;
 pub mod merchant;
 pub mod pagbank;
 pub mod rede;
+pub mod sample_world;
 pub mod stone;
 
 use crate::model::{Acquirer, FileType, Record, StatementHeader};

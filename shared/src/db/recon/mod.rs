@@ -10,7 +10,10 @@ use tokio_postgres::{Client, GenericClient, Transaction};
 
 mod deposits;
 mod inputs;
+mod report_files;
 mod sink;
+
+pub use report_files::{write_report, ReportRequest, WrittenReport};
 
 use inputs::{PAYMENT_FILES, RV_PAYMENT_FILES, STATUS_PAYMENT_FILES};
 
