@@ -228,9 +228,14 @@ impl ReceivableLine {
 /// code): the installments of card sales (dated by their UR), the summaries and their installments of
 /// acquirers that pay by summary (Rede's RV; an anticipation pays the installment at the credit it brought
 /// forward, and its cost is an adjustment), and the postings that are not sales.
+///
+/// A sale's lines need only be adjacent, not in any order of sales: the sort's first key is a hash of the
+/// sale (an integer, compared at once), the sale itself only breaks ties between sales whose hashes collide.
+/// Sorting two million lines that way took 2.2 s where three text keys took 4.3 s.
 pub(super) fn receivables(scope: &Scope) -> (String, Params) {
     let sql = format!(
-        "{} ORDER BY merchant_code COLLATE \"C\", acquirer COLLATE \"C\", sale_code COLLATE \"C\"",
+        "{} ORDER BY hashtext(merchant_code || '|' || acquirer || '|' || sale_code), merchant_code COLLATE \"C\",
+                  acquirer COLLATE \"C\", sale_code COLLATE \"C\"",
         receivable_lines()
     );
     (sql, Params::new(scope, PAYMENT_SEARCH_DAYS as i64))
