@@ -608,10 +608,13 @@ pub(super) fn read_in_snapshot<T: Send + 'static>(
     tokio::spawn(async move {
         let result: Result<()> = async {
             // The snapshot id is the server's own (`pg_export_snapshot()`), never input; quoted all the same.
+            // No parallel workers: the areas' queries already run side by side with the run itself, and
+            // workers on top of them only add their overhead (300 000 sales: 24 → 21.5 s, 40 → 33 s of CPU).
             client
                 .batch_execute(&format!(
                     "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT '{}'; \
-                     SET LOCAL enable_nestloop = off; SET LOCAL work_mem = '256MB'",
+                     SET LOCAL enable_nestloop = off; SET LOCAL work_mem = '256MB'; \
+                     SET LOCAL max_parallel_workers_per_gather = 0",
                     snapshot.replace('\'', "''")
                 ))
                 .await?;
