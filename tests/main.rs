@@ -31,4 +31,5 @@ mod reconcile;
 mod rede;
 mod reliability_doc;
 mod stone;
+mod structure;
 mod validation;

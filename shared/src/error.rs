@@ -9,8 +9,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub enum Error {
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
+    #[cfg(feature = "store")]
     #[error("cannot connect to PostgreSQL at {target}: {}", describe_pg(.source))]
     Connect { target: String, source: tokio_postgres::Error },
+    #[cfg(feature = "store")]
     #[error("database error: {}", describe_pg(.0))]
     Db(#[from] tokio_postgres::Error),
     #[error("migration failed: {0}")]
@@ -47,6 +49,7 @@ impl Error {
     pub fn is_transient(&self) -> bool {
         // The database refusing the data itself (class 22, data exception: a value out of range, a NUL in
         // text; class 23, integrity constraint violation) answers the same every time.
+        #[cfg(feature = "store")]
         if let Error::Db(e) = self {
             if e.code().is_some_and(|c| c.code().starts_with("22") || c.code().starts_with("23")) {
                 return false;
@@ -67,6 +70,7 @@ impl Error {
     /// restarting or refusing connections, a connection lost, a statement cancelled by `statement_timeout` or
     /// `lock_timeout`, a serialisation failure or deadlock. Not a wrong password, a missing database or a
     /// constraint violation: those fail at once.
+    #[cfg(feature = "store")]
     pub fn is_retryable_db(&self) -> bool {
         let e = match self {
             Error::Connect { source, .. } => {
@@ -116,6 +120,7 @@ impl Error {
 
 /// What PostgreSQL said, for people: the server's message with its SQLSTATE, detail and hint, or the client
 /// side's error and its cause (tokio-postgres alone prints only "db error" or "error connecting to server").
+#[cfg(feature = "store")]
 pub fn describe_pg(e: &tokio_postgres::Error) -> String {
     if let Some(d) = e.as_db_error() {
         let mut s = format!("{} (SQLSTATE {})", d.message(), d.code().code());

@@ -49,6 +49,7 @@ pub(crate) fn file(name: &str, event: FileEvent) {
     }
 }
 
+#[cfg(feature = "store")]
 pub(crate) fn reconcile(scope: &str, area: &str, items: u64) {
     if let Some(o) = OBSERVER.get() {
         o.reconcile(&ReconStep { scope, area, items });

@@ -376,8 +376,7 @@ mod tests {
         for f in &s.files {
             let bytes = std::fs::read(f).unwrap();
             assert!(bytes.split(|&b| b == b'\n').filter(|l| !l.is_empty()).all(|l| l.len() == RECORD + 1));
-            let summaries = crate::pipeline::validate_path(f, &f.display().to_string()).unwrap();
-            let summary = &summaries[0];
+            let summary = &crate::formats::validate_statement(std::fs::File::open(f).unwrap(), "getnet").unwrap();
             assert!(summary.is_valid(), "{}: {:?}", f.display(), summary.errors);
             assert_eq!(summary.anomaly_count, 0, "{}: {:?}", f.display(), summary.anomalies);
             let trailer = summary.trailer.as_ref().unwrap();
