@@ -1393,7 +1393,8 @@ async fn a_bank_statement_ingested_on_the_aws_path_is_counted_loaded_and_reconci
 }
 
 /// The statuses the code knows are the ones the database admits, table by table: each CHECK's list of
-/// values equals its Rust enum's (a value only one side knows would be refused on write, or fail on read).
+/// values equals its Rust enum's (a value only one side knows would be refused on write, or fail on read);
+/// so do the record kinds' codes, and each kind has its count column.
 #[tokio::test]
 async fn every_status_the_code_knows_is_the_one_list_the_database_admits() {
     use syncrocardpay_core::db::store::{FileStatus, RemoteFileStatus};
@@ -1423,4 +1424,25 @@ async fn every_status_the_code_knows_is_the_one_list_the_database_admits() {
     }
     assert_eq!(admitted("statement_file").await, sorted(FileStatus::ALL.iter().map(|s| s.as_str()).collect()));
     assert_eq!(admitted("remote_file").await, sorted(RemoteFileStatus::ALL.iter().map(|s| s.as_str()).collect()));
+    // Record kinds: the codes `stage_record` admits, and the column counting each on `statement_file`.
+    use syncrocardpay_core::model::RecordKind;
+    let def: String = db
+        .client
+        .query_one("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'stage_record_kind_check'", &[])
+        .await
+        .unwrap()
+        .get(0);
+    let mut codes: Vec<String> = def.split('\'').skip(1).step_by(2).map(String::from).collect();
+    codes.sort();
+    assert_eq!(codes, sorted(RecordKind::ALL.iter().map(|k| k.code()).collect()));
+    for kind in RecordKind::ALL {
+        let n = db
+            .count(&format!(
+                "SELECT count(*) FROM information_schema.columns WHERE table_name = 'statement_file' \
+                 AND column_name = '{}'",
+                kind.count_column()
+            ))
+            .await;
+        assert_eq!(n, 1, "statement_file has no {} for {kind:?}", kind.count_column());
+    }
 }

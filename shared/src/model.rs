@@ -434,6 +434,82 @@ pub struct MerchantSale {
     pub payment_method: String,
 }
 
+/// What a record is to the store: one kind per fact table, each with its one-letter code (`stage_record.kind`,
+/// V15's CHECK; the record type letters of Cielo's layout where there is one) and the `statement_file` column
+/// where the parser's count of it is kept. Adding a record kind starts here (ARCHITECTURE.md, "adding a
+/// record kind").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RecordKind {
+    /// UR / RO / RV (`D`).
+    ReceivableUnit,
+    /// A sale, installment or adjustment line (`E`).
+    CardTransaction,
+    /// A Pix sale (`8`).
+    PixTransaction,
+    /// A receivables negotiation (`A`).
+    ReceivablesNegotiation,
+    /// A receivable a negotiation took (`B`).
+    NegotiatedReceivable,
+    /// The credit a negotiation paid (`C`).
+    NegotiationCredit,
+    /// A financial reserve (`R`).
+    FinancialReserve,
+    /// A debit offset against an anticipated RO (`O`).
+    AnticipationOffset,
+    /// A sale of the merchant's own books (`M`).
+    MerchantSale,
+}
+
+impl RecordKind {
+    pub const ALL: [RecordKind; 9] = [
+        RecordKind::ReceivableUnit,
+        RecordKind::CardTransaction,
+        RecordKind::PixTransaction,
+        RecordKind::ReceivablesNegotiation,
+        RecordKind::NegotiatedReceivable,
+        RecordKind::NegotiationCredit,
+        RecordKind::FinancialReserve,
+        RecordKind::AnticipationOffset,
+        RecordKind::MerchantSale,
+    ];
+
+    /// Its code in `stage_record.kind`.
+    pub fn code(self) -> &'static str {
+        match self {
+            RecordKind::ReceivableUnit => "D",
+            RecordKind::CardTransaction => "E",
+            RecordKind::PixTransaction => "8",
+            RecordKind::ReceivablesNegotiation => "A",
+            RecordKind::NegotiatedReceivable => "B",
+            RecordKind::NegotiationCredit => "C",
+            RecordKind::FinancialReserve => "R",
+            RecordKind::AnticipationOffset => "O",
+            RecordKind::MerchantSale => "M",
+        }
+    }
+
+    /// The `statement_file` column holding how many of it the parser counted in a file.
+    pub fn count_column(self) -> &'static str {
+        match self {
+            RecordKind::ReceivableUnit => "receivable_unit_count",
+            RecordKind::CardTransaction => "transaction_count",
+            RecordKind::PixTransaction => "pix_count",
+            RecordKind::ReceivablesNegotiation => "negotiation_count",
+            RecordKind::NegotiatedReceivable => "negotiated_receivable_count",
+            RecordKind::NegotiationCredit => "negotiation_credit_count",
+            RecordKind::FinancialReserve => "financial_reserve_count",
+            RecordKind::AnticipationOffset => "anticipation_offset_count",
+            RecordKind::MerchantSale => "merchant_sale_count",
+        }
+    }
+}
+
+impl std::fmt::Display for RecordKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.code())
+    }
+}
+
 /// One parsed record, as the parser hands it to a sink.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Record {
@@ -448,4 +524,22 @@ pub enum Record {
     AnticipationOffset(Box<AnticipationOffset>),
     MerchantSale(Box<MerchantSale>),
     Trailer(StatementTrailer),
+}
+
+impl Record {
+    /// Its kind; `None` for the header and trailer, which are the file's own (`statement_file`).
+    pub fn kind(&self) -> Option<RecordKind> {
+        Some(match self {
+            Record::Header(_) | Record::Trailer(_) => return None,
+            Record::ReceivableUnit(_) => RecordKind::ReceivableUnit,
+            Record::Transaction(_) => RecordKind::CardTransaction,
+            Record::Pix(_) => RecordKind::PixTransaction,
+            Record::Negotiation(_) => RecordKind::ReceivablesNegotiation,
+            Record::NegotiatedReceivable(_) => RecordKind::NegotiatedReceivable,
+            Record::NegotiationCredit(_) => RecordKind::NegotiationCredit,
+            Record::FinancialReserve(_) => RecordKind::FinancialReserve,
+            Record::AnticipationOffset(_) => RecordKind::AnticipationOffset,
+            Record::MerchantSale(_) => RecordKind::MerchantSale,
+        })
+    }
 }

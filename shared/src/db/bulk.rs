@@ -16,7 +16,7 @@
 
 use super::store::{stage_copy_sql, StageRow, INSERT_DATES, STAGE_COLUMNS};
 use crate::error::{Error, Result};
-use crate::model::Record;
+use crate::model::{Record, RecordKind};
 use chrono::NaiveDate;
 use futures_util::pin_mut;
 use std::collections::BTreeSet;
@@ -32,7 +32,7 @@ const FLUSH_ROWS: usize = 1024;
 
 /// One bulk record kind: its fact (the view readers read), the table holding its rows, and its columns.
 pub struct BulkKind {
-    pub kind: &'static str,
+    pub kind: RecordKind,
     /// The view of the loaded files' rows.
     pub fact: &'static str,
     /// Every row, of loaded files and of files staged and not loaded yet.
@@ -44,7 +44,7 @@ pub struct BulkKind {
 /// key takes that key; `file_type` the file's type; any other the [`StageRow`] value of the same name.
 pub const BULK_KINDS: [BulkKind; 2] = [
     BulkKind {
-        kind: "E",
+        kind: RecordKind::CardTransaction,
         fact: "fact_card_transaction",
         table: "fact_card_transaction_all",
         columns: &[
@@ -123,7 +123,7 @@ pub const BULK_KINDS: [BulkKind; 2] = [
         ],
     },
     BulkKind {
-        kind: "D",
+        kind: RecordKind::ReceivableUnit,
         fact: "fact_receivable_unit",
         table: "fact_receivable_unit_all",
         columns: &[
@@ -208,7 +208,7 @@ enum Source {
 /// A bulk kind's COPY statement and where each of its columns' values comes from.
 #[derive(Debug, Clone)]
 struct Mapping {
-    kind: &'static str,
+    kind: RecordKind,
     table: &'static str,
     copy_sql: String,
     columns: &'static [&'static str],
@@ -293,15 +293,15 @@ struct FileContext {
     file_type: String,
 }
 
-/// Rows of the bulk kinds written, per kind (`"E"`, `"D"`).
+/// Rows of the bulk kinds written, per kind.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BulkLoaded {
-    pub rows: Vec<(&'static str, i64)>,
+    pub rows: Vec<(RecordKind, i64)>,
 }
 
 impl BulkLoaded {
     /// Rows of a kind when it is a bulk kind, `None` when it went to `stage_record`.
-    pub fn rows_of(&self, kind: &str) -> Option<i64> {
+    pub fn rows_of(&self, kind: RecordKind) -> Option<i64> {
         self.rows.iter().find(|(k, _)| *k == kind).map(|&(_, n)| n)
     }
 }
@@ -374,7 +374,7 @@ impl Loader<'_, '_> {
         }
         let Some(row) = StageRow::of(self.file_id, record) else { return Ok(()) };
         let kind = row.kind.unwrap_or_default();
-        let Some(t) = mappings().iter().position(|m| m.kind == kind) else {
+        let Some(t) = mappings().iter().position(|m| m.kind.code() == kind) else {
             self.staged.push(row);
             if self.staged.len() >= FLUSH_ROWS {
                 self.flush_staged().await?;
@@ -569,7 +569,10 @@ mod tests {
     #[test]
     fn every_bulk_column_has_a_source() {
         let all = mappings();
-        assert_eq!(all.iter().map(|m| m.kind).collect::<Vec<_>>(), ["E", "D"]);
+        assert_eq!(
+            all.iter().map(|m| m.kind).collect::<Vec<_>>(),
+            [RecordKind::CardTransaction, RecordKind::ReceivableUnit]
+        );
         for m in all {
             assert_eq!(m.columns[..3], ["file_id", "line_no", "file_type"]);
             assert_eq!(m.sources[2], Source::FileType);
@@ -589,9 +592,19 @@ mod tests {
             .0,
             "nsu"
         );
-        let bad = BulkKind { kind: "E", fact: "f", table: "t", columns: &["file_id", "no_such_column"] };
+        let bad = BulkKind {
+            kind: RecordKind::CardTransaction,
+            fact: "f",
+            table: "t",
+            columns: &["file_id", "no_such_column"],
+        };
         assert!(mapping(&bad).unwrap_err().contains("no_such_column"));
-        let keyless = BulkKind { kind: "E", fact: "f", table: "t", columns: &["file_id", "establishment_key"] };
+        let keyless = BulkKind {
+            kind: RecordKind::CardTransaction,
+            fact: "f",
+            table: "t",
+            columns: &["file_id", "establishment_key"],
+        };
         assert!(mapping(&keyless).unwrap_err().contains("payment_method_key"));
     }
 }

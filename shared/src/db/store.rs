@@ -4,7 +4,7 @@
 use super::bulk;
 use crate::error::{Error, Result};
 use crate::formats::{Issue, StatementSummary};
-use crate::model::Record;
+use crate::model::{Record, RecordKind};
 use chrono::{NaiveDate, NaiveTime};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -609,8 +609,13 @@ stage_columns! {
 }
 
 impl StageRow {
-    fn new(file_id: i64, line_no: u64, kind: &'static str) -> Self {
-        StageRow { file_id: Some(file_id), line_no: Some(line_no as i64), kind: Some(kind), ..Default::default() }
+    fn new(file_id: i64, line_no: u64, kind: RecordKind) -> Self {
+        StageRow {
+            file_id: Some(file_id),
+            line_no: Some(line_no as i64),
+            kind: Some(kind.code()),
+            ..Default::default()
+        }
     }
 
     /// The staging row of a record (`None` for header and trailer, which live on `statement_file`).
@@ -657,7 +662,7 @@ impl StageRow {
                     capture_date: u.capture_date,
                     credit_document: Some(u.credit_document),
                     transaction_type: Some(u.transaction_type),
-                    ..StageRow::new(file_id, u.line_no, "D")
+                    ..StageRow::new(file_id, u.line_no, RecordKind::ReceivableUnit)
                 }
             }
             Record::Transaction(t) => {
@@ -733,7 +738,7 @@ impl StageRow {
                     arn: Some(t.arn),
                     capture_type: Some(t.capture_type),
                     adjustment_reason: Some(t.adjustment_reason),
-                    ..StageRow::new(file_id, t.line_no, "E")
+                    ..StageRow::new(file_id, t.line_no, RecordKind::CardTransaction)
                 }
             }
             Record::Pix(p) => {
@@ -767,7 +772,7 @@ impl StageRow {
                     scheduled_transfer_flag: Some(p.scheduled_transfer_flag),
                     txid: Some(p.txid),
                     payout_pix_id: Some(p.payout_pix_id),
-                    ..StageRow::new(file_id, p.line_no, "8")
+                    ..StageRow::new(file_id, p.line_no, RecordKind::PixTransaction)
                 }
             }
             Record::Negotiation(a) => {
@@ -784,7 +789,7 @@ impl StageRow {
                     operation_code: Some(a.operation_code),
                     payment_form_code: Some(a.payment_form_code),
                     effective_rate: a.effective_rate,
-                    ..StageRow::new(file_id, a.line_no, "A")
+                    ..StageRow::new(file_id, a.line_no, RecordKind::ReceivablesNegotiation)
                 }
             }
             Record::NegotiatedReceivable(b) => {
@@ -809,7 +814,7 @@ impl StageRow {
                     effective_rate: Some(b.effective_rate),
                     financial_institution: Some(b.financial_institution),
                     discount_amount: b.discount_amount,
-                    ..StageRow::new(file_id, b.line_no, "B")
+                    ..StageRow::new(file_id, b.line_no, RecordKind::NegotiatedReceivable)
                 }
             }
             Record::NegotiationCredit(c) => {
@@ -821,7 +826,7 @@ impl StageRow {
                     branch_code: Some(c.branch_code),
                     account_number: Some(c.account_number),
                     gross_amount: Some(c.deposited_amount),
-                    ..StageRow::new(file_id, c.line_no, "C")
+                    ..StageRow::new(file_id, c.line_no, RecordKind::NegotiationCredit)
                 }
             }
             Record::FinancialReserve(r) => {
@@ -835,7 +840,7 @@ impl StageRow {
                     ur_key: Some(r.ur_key),
                     original_due_date: r.original_due_date,
                     payment_merchant_code: Some(r.payment_merchant_code),
-                    ..StageRow::new(file_id, r.line_no, "R")
+                    ..StageRow::new(file_id, r.line_no, RecordKind::FinancialReserve)
                 }
             }
             Record::AnticipationOffset(o) => {
@@ -852,7 +857,7 @@ impl StageRow {
                     adjustment_amount: Some(o.adjustment_amount),
                     offset_amount: Some(o.offset_amount),
                     balance_amount: Some(o.balance_amount),
-                    ..StageRow::new(file_id, o.line_no, "O")
+                    ..StageRow::new(file_id, o.line_no, RecordKind::AnticipationOffset)
                 }
             }
             Record::MerchantSale(m) => {
@@ -870,7 +875,7 @@ impl StageRow {
                     card_last_digits: Some(m.card_last_digits),
                     acquirer_name: Some(m.acquirer),
                     transaction_type: Some(m.payment_method),
-                    ..StageRow::new(file_id, m.line_no, "M")
+                    ..StageRow::new(file_id, m.line_no, RecordKind::MerchantSale)
                 }
             }
             Record::Header(_) | Record::Trailer(_) => return None,
@@ -981,48 +986,53 @@ pub struct LoadCounts {
 }
 
 impl LoadCounts {
-    /// Counts given per record kind in `FACT_LOADS` order (the one place that order meets these fields).
-    fn in_fact_load_order(counts: &[i64]) -> LoadCounts {
-        let n = |i: usize| counts.get(i).map_or(0, |&c| c as u64);
-        debug_assert_eq!(counts.len(), FACT_LOADS.len());
-        LoadCounts {
-            receivable_units: n(0),
-            transactions: n(1),
-            pix_transactions: n(2),
-            negotiations: n(3),
-            negotiated_receivables: n(4),
-            negotiation_credits: n(5),
-            financial_reserves: n(6),
-            merchant_sales: n(7),
-            anticipation_offsets: n(8),
-            ..LoadCounts::default()
+    /// The rows of one kind.
+    pub fn of_kind(&self, kind: RecordKind) -> u64 {
+        match kind {
+            RecordKind::ReceivableUnit => self.receivable_units,
+            RecordKind::CardTransaction => self.transactions,
+            RecordKind::PixTransaction => self.pix_transactions,
+            RecordKind::ReceivablesNegotiation => self.negotiations,
+            RecordKind::NegotiatedReceivable => self.negotiated_receivables,
+            RecordKind::NegotiationCredit => self.negotiation_credits,
+            RecordKind::FinancialReserve => self.financial_reserves,
+            RecordKind::AnticipationOffset => self.anticipation_offsets,
+            RecordKind::MerchantSale => self.merchant_sales,
         }
+    }
+
+    fn of_kind_mut(&mut self, kind: RecordKind) -> &mut u64 {
+        match kind {
+            RecordKind::ReceivableUnit => &mut self.receivable_units,
+            RecordKind::CardTransaction => &mut self.transactions,
+            RecordKind::PixTransaction => &mut self.pix_transactions,
+            RecordKind::ReceivablesNegotiation => &mut self.negotiations,
+            RecordKind::NegotiatedReceivable => &mut self.negotiated_receivables,
+            RecordKind::NegotiationCredit => &mut self.negotiation_credits,
+            RecordKind::FinancialReserve => &mut self.financial_reserves,
+            RecordKind::AnticipationOffset => &mut self.anticipation_offsets,
+            RecordKind::MerchantSale => &mut self.merchant_sales,
+        }
+    }
+
+    /// Counts keyed by kind.
+    fn of_counts(counts: &KindCounts) -> LoadCounts {
+        let mut c = LoadCounts::default();
+        for &(kind, n) in counts {
+            *c.of_kind_mut(kind) += n.max(0) as u64;
+        }
+        c
     }
 
     /// Every fact row added.
     pub fn total(&self) -> u64 {
-        self.receivable_units
-            + self.transactions
-            + self.pix_transactions
-            + self.negotiations
-            + self.negotiated_receivables
-            + self.negotiation_credits
-            + self.financial_reserves
-            + self.merchant_sales
-            + self.anticipation_offsets
-            + self.bank_entries
+        RecordKind::ALL.iter().map(|&k| self.of_kind(k)).sum::<u64>() + self.bank_entries
     }
 
     pub fn add(&mut self, o: &LoadCounts) {
-        self.receivable_units += o.receivable_units;
-        self.transactions += o.transactions;
-        self.pix_transactions += o.pix_transactions;
-        self.negotiations += o.negotiations;
-        self.negotiated_receivables += o.negotiated_receivables;
-        self.negotiation_credits += o.negotiation_credits;
-        self.financial_reserves += o.financial_reserves;
-        self.merchant_sales += o.merchant_sales;
-        self.anticipation_offsets += o.anticipation_offsets;
+        for k in RecordKind::ALL {
+            *self.of_kind_mut(k) += o.of_kind(k);
+        }
         self.bank_entries += o.bank_entries;
         self.bank_entries_already_loaded += o.bank_entries_already_loaded;
     }
@@ -1252,13 +1262,17 @@ pub async fn load_staged_with(
 ) -> Result<LoadResult> {
     let row = tx
         .query_one(
-            "SELECT f.status, f.file_type, a.acquirer_key, coalesce(f.code_set, ''),
-                    coalesce(f.receivable_unit_count, 0), coalesce(f.transaction_count, 0), coalesce(f.pix_count, 0),
-                    coalesce(f.negotiation_count, 0), coalesce(f.negotiated_receivable_count, 0),
-                    coalesce(f.negotiation_credit_count, 0), coalesce(f.financial_reserve_count, 0),
-                    coalesce(f.merchant_sale_count, 0), coalesce(f.anticipation_offset_count, 0)
-             FROM statement_file f LEFT JOIN dim_acquirer a ON a.code = f.acquirer
-             WHERE f.file_id = $1 FOR UPDATE OF f",
+            &format!(
+                "SELECT f.status, f.file_type, a.acquirer_key, coalesce(f.code_set, ''), {counts}
+                 FROM statement_file f LEFT JOIN dim_acquirer a ON a.code = f.acquirer
+                 WHERE f.file_id = $1 FOR UPDATE OF f",
+                // Column names are FACT_LOADS' constants, never input.
+                counts = FACT_LOADS
+                    .iter()
+                    .map(|l| format!("coalesce(f.{c}, 0) AS {c}", c = l.kind.count_column()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
             &[&file_id],
         )
         .await?;
@@ -1278,8 +1292,8 @@ pub async fn load_staged_with(
         .get::<_, Option<i16>>(2)
         .ok_or_else(|| Error::Integrity { file_id, detail: "staged file has no known acquirer".into() })?;
     let code_set: String = row.get(3);
-    // Rows expected per kind (counted by the parser at staging), in FACT_LOADS order.
-    let want: Vec<i64> = (0..FACT_LOADS.len()).map(|i| row.get(4 + i)).collect();
+    // Rows expected per kind (counted by the parser at staging).
+    let want: KindCounts = FACT_LOADS.iter().map(|l| (l.kind, row.get(l.kind.count_column()))).collect();
     let staged =
         tx.query("SELECT kind, count(*) FROM stage_record WHERE file_id = $1 GROUP BY kind", &[&file_id]).await?;
     // The bulk kinds' rows are in their fact tables already: written in this transaction (`direct`), or by
@@ -1288,11 +1302,16 @@ pub async fn load_staged_with(
         Some(d) => d.clone(),
         None => bulk::written_rows(tx, file_id).await?,
     };
-    let have: Vec<i64> = FACT_LOADS
+    let have: KindCounts = FACT_LOADS
         .iter()
-        .map(|l| match l.from {
-            Staged::Bulk => written.rows_of(l.kind).unwrap_or(0),
-            Staged::Record { .. } => staged.iter().find(|r| r.get::<_, &str>(0) == l.kind).map_or(0, |r| r.get(1)),
+        .map(|l| {
+            let n = match l.from {
+                Staged::Bulk => written.rows_of(l.kind).unwrap_or(0),
+                Staged::Record { .. } => {
+                    staged.iter().find(|r| r.get::<_, &str>(0) == l.kind.code()).map_or(0, |r| r.get(1))
+                }
+            };
+            (l.kind, n)
         })
         .collect();
     if have != want {
@@ -1327,7 +1346,7 @@ pub async fn load_staged_with(
     }
     let t = std::time::Instant::now();
     // Rows waiting in stage_record (the bulk kinds' dimensions were added when their rows were written).
-    let any_record = FACT_LOADS.iter().zip(&want).any(|(l, &n)| n > 0 && matches!(l.from, Staged::Record { .. }));
+    let any_record = FACT_LOADS.iter().zip(&want).any(|(l, &(_, n))| n > 0 && matches!(l.from, Staged::Record { .. }));
     if any_record {
         let params: [&(dyn ToSql + Sync); 3] = [&file_id, &acquirer_key, &code_set];
         tx.execute(LOAD_DATES, &[&file_id]).await?;
@@ -1340,14 +1359,14 @@ pub async fn load_staged_with(
     }
     let all: [&(dyn ToSql + Sync); 4] = [&file_id, &acquirer_key, &file_type, &code_set];
     let mut loaded = Vec::with_capacity(FACT_LOADS.len());
-    for (l, &expected) in FACT_LOADS.iter().zip(&want) {
+    for (l, &(_, expected)) in FACT_LOADS.iter().zip(&want) {
         let n = match &l.from {
             _ if expected == 0 => 0,
             Staged::Bulk => expected, // written, and counted above
             Staged::Record { sql, params } => tx.execute(*sql, &all[..*params]).await? as i64,
         };
-        tracing::debug!(file_id, kind = l.kind, rows = n, seconds = t.elapsed().as_secs_f64(), "facts");
-        loaded.push(n);
+        tracing::debug!(file_id, kind = l.kind.code(), rows = n, seconds = t.elapsed().as_secs_f64(), "facts");
+        loaded.push((l.kind, n));
     }
     if loaded != want {
         return Err(Error::Integrity {
@@ -1377,7 +1396,7 @@ pub async fn load_staged_with(
     )
     .await?;
     mark_loaded(tx, file_id).await?;
-    Ok(LoadResult::Loaded(LoadCounts::in_fact_load_order(&loaded)))
+    Ok(LoadResult::Loaded(LoadCounts::of_counts(&loaded)))
 }
 
 /// Codes outside the reference tables load with their raw code (an unknown product or brand, a posting
@@ -1668,7 +1687,8 @@ pub async fn withdraw(db: &mut tokio_postgres::Client, file: &str) -> Result<Wit
             Staged::Bulk => format!("{}_all", l.table),
             Staged::Record { .. } => l.table.to_string(),
         };
-        removed.push(tx.execute(&format!("DELETE FROM {table} WHERE file_id = $1"), &[&file_id]).await?);
+        removed
+            .push((l.kind, tx.execute(&format!("DELETE FROM {table} WHERE file_id = $1"), &[&file_id]).await? as i64));
     }
     // A bank statement's facts (V27).
     let bank_entries = tx.execute("DELETE FROM fact_bank_entry WHERE file_id = $1", &[&file_id]).await?;
@@ -1698,8 +1718,7 @@ pub async fn withdraw(db: &mut tokio_postgres::Client, file: &str) -> Result<Wit
         tx.execute("INSERT INTO recon_pending (file_id) VALUES ($1) ON CONFLICT DO NOTHING", &[&file_id]).await?;
     }
     tx.commit().await?;
-    let removed: Vec<i64> = removed.into_iter().map(|n| n as i64).collect();
-    let facts = LoadCounts { bank_entries, ..LoadCounts::in_fact_load_order(&removed) };
+    let facts = LoadCounts { bank_entries, ..LoadCounts::of_counts(&removed) };
     Ok(Withdrawn { file_id, file_name, was, facts, had_replaced })
 }
 
@@ -1749,9 +1768,9 @@ pub async fn files_to_restage(db: &impl GenericClient) -> Result<Vec<i64>> {
 }
 
 /// How one record kind becomes facts, and which fact table its rows go to (each row carries its `file_id`).
-/// The order is that of the `statement_file` counts read by [`load_staged`] and of the [`LoadCounts`] fields.
+/// Each names its kind, whose count column and [`LoadCounts`] field are found by the kind (never by position).
 struct FactLoad {
-    kind: &'static str,
+    kind: RecordKind,
     table: &'static str,
     from: Staged,
 }
@@ -1767,41 +1786,52 @@ enum Staged {
 }
 
 const FACT_LOADS: &[FactLoad] = &[
-    FactLoad { kind: "D", table: "fact_receivable_unit", from: Staged::Bulk },
-    FactLoad { kind: "E", table: "fact_card_transaction", from: Staged::Bulk },
-    FactLoad { kind: "8", table: "fact_pix_transaction", from: Staged::Record { sql: LOAD_PIX, params: 3 } },
+    FactLoad { kind: RecordKind::ReceivableUnit, table: "fact_receivable_unit", from: Staged::Bulk },
+    FactLoad { kind: RecordKind::CardTransaction, table: "fact_card_transaction", from: Staged::Bulk },
     FactLoad {
-        kind: "A",
+        kind: RecordKind::PixTransaction,
+        table: "fact_pix_transaction",
+        from: Staged::Record { sql: LOAD_PIX, params: 3 },
+    },
+    FactLoad {
+        kind: RecordKind::ReceivablesNegotiation,
         table: "fact_receivables_negotiation",
         from: Staged::Record { sql: LOAD_NEGOTIATIONS, params: 2 },
     },
     FactLoad {
-        kind: "B",
+        kind: RecordKind::NegotiatedReceivable,
         table: "fact_negotiated_receivable",
         from: Staged::Record { sql: LOAD_NEGOTIATED_RECEIVABLES, params: 2 },
     },
     FactLoad {
-        kind: "C",
+        kind: RecordKind::NegotiationCredit,
         table: "fact_negotiation_credit",
         from: Staged::Record { sql: LOAD_NEGOTIATION_CREDITS, params: 2 },
     },
     FactLoad {
-        kind: "R",
+        kind: RecordKind::FinancialReserve,
         table: "fact_financial_reserve",
         from: Staged::Record { sql: LOAD_FINANCIAL_RESERVES, params: 3 },
     },
-    FactLoad { kind: "M", table: "fact_merchant_sale", from: Staged::Record { sql: LOAD_MERCHANT_SALES, params: 2 } },
     FactLoad {
-        kind: "O",
+        kind: RecordKind::MerchantSale,
+        table: "fact_merchant_sale",
+        from: Staged::Record { sql: LOAD_MERCHANT_SALES, params: 2 },
+    },
+    FactLoad {
+        kind: RecordKind::AnticipationOffset,
         table: "fact_anticipation_offset",
         from: Staged::Record { sql: LOAD_ANTICIPATION_OFFSETS, params: 2 },
     },
 ];
 
+/// Rows per record kind, in [`FACT_LOADS`] order.
+type KindCounts = Vec<(RecordKind, i64)>;
+
 /// "3 D / 12 E / 1 A" (kinds with rows only; "nothing" when none).
-fn describe_counts(counts: &[i64]) -> String {
+fn describe_counts(counts: &KindCounts) -> String {
     let parts: Vec<String> =
-        FACT_LOADS.iter().zip(counts).filter(|(_, &n)| n != 0).map(|(l, n)| format!("{n} {}", l.kind)).collect();
+        counts.iter().filter(|(_, n)| *n != 0).map(|(kind, n)| format!("{n} {}", kind.code())).collect();
     if parts.is_empty() {
         "no rows".into()
     } else {
@@ -1907,6 +1937,36 @@ mod status_tests {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every record kind is loaded once, into its own table; a staged kind's load reads its own rows, and a
+    /// bulk kind is one `bulk` writes.
+    #[test]
+    fn every_record_kind_has_one_load_that_reads_its_own_rows() {
+        let kinds: Vec<RecordKind> = FACT_LOADS.iter().map(|l| l.kind).collect();
+        let mut sorted = kinds.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(sorted.len(), kinds.len(), "a kind loaded twice: {kinds:?}");
+        assert_eq!(sorted, RecordKind::ALL.to_vec());
+        for l in FACT_LOADS {
+            match l.from {
+                Staged::Record { sql, .. } => {
+                    let own = format!("s.kind = '{}'", l.kind.code());
+                    assert!(sql.contains(&own), "{}: its load does not select {own}", l.kind);
+                    let others = RecordKind::ALL.iter().filter(|k| **k != l.kind);
+                    for k in others {
+                        assert!(!sql.contains(&format!("s.kind = '{}'", k.code())), "{} reads {k}'s rows", l.kind);
+                    }
+                    assert!(sql.contains(&format!("INSERT INTO {}", l.table)), "{} loads into {}", l.kind, l.table);
+                }
+                Staged::Bulk => {
+                    assert!(bulk::BULK_KINDS.iter().any(|b| b.kind == l.kind && b.fact == l.table), "{}", l.kind)
+                }
+            }
+        }
+        let codes: Vec<&str> = RecordKind::ALL.iter().map(|k| k.code()).collect();
+        assert!(codes.iter().all(|c| c.len() == 1), "{codes:?}");
+    }
 
     #[test]
     fn the_calendar_dates_are_the_columns_load_dates_reads() {
