@@ -230,8 +230,9 @@ pub struct RunArgs {
     pub db: DbArgs,
 }
 
+/// The scope of a reconciliation or report; without --from/--to, the whole period the loaded facts cover.
 #[derive(Args)]
-pub struct ReconcileArgs {
+pub struct ScopeArgs {
     /// First day (YYYY-MM-DD): sales and fees by sale date, installments by due date, adjustments by posting
     /// date, bank deposits by pay date.
     #[arg(long)]
@@ -242,6 +243,12 @@ pub struct ReconcileArgs {
     /// One merchant (EC code), else all.
     #[arg(long)]
     pub merchant: Option<String>,
+}
+
+#[derive(Args)]
+pub struct ReconcileArgs {
+    #[command(flatten)]
+    pub scope: ScopeArgs,
     /// The day to look from (YYYY-MM-DD): unpaid installments due by then are overdue (default: today, or the
     /// end of the last payment statement loaded if earlier).
     #[arg(long)]
@@ -269,15 +276,8 @@ pub struct ReconcileArgs {
 
 #[derive(Args)]
 pub struct ReportArgs {
-    /// First day (YYYY-MM-DD).
-    #[arg(long)]
-    pub from: Option<chrono::NaiveDate>,
-    /// Last day (YYYY-MM-DD).
-    #[arg(long)]
-    pub to: Option<chrono::NaiveDate>,
-    /// One merchant (EC code), else all.
-    #[arg(long)]
-    pub merchant: Option<String>,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
     /// Write the HTML report here.
     #[arg(long)]
     pub html: Option<PathBuf>,

@@ -2,7 +2,7 @@
 //! audits fees against.
 
 use super::database;
-use crate::args::{DbArgs, ReconcileArgs, ReportArgs};
+use crate::args::{DbArgs, ReconcileArgs, ReportArgs, ScopeArgs};
 use crate::print;
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
@@ -17,9 +17,9 @@ pub async fn reconcile(a: ReconcileArgs) -> Result<ExitCode> {
     let today = chrono::Local::now().date_naive();
     let as_of = match a.as_of {
         Some(d) => d,
-        None => db::recon::default_as_of(&client, a.merchant.as_deref(), today).await?,
+        None => db::recon::default_as_of(&client, a.scope.merchant.as_deref(), today).await?,
     };
-    let scope = scope_of(&client, a.from, a.to, a.merchant).await?;
+    let scope = scope_of(&client, a.scope).await?;
     let mut settings = Settings::new(as_of);
     settings.sale_date_window_days = a.date_window;
     settings.amount_tolerance = a.tolerance;
@@ -42,7 +42,7 @@ pub async fn reconcile(a: ReconcileArgs) -> Result<ExitCode> {
 pub async fn report(a: ReportArgs) -> Result<ExitCode> {
     anyhow::ensure!(a.html.is_some() || a.csv.is_some(), "say where to write the report: --html FILE and/or --csv DIR");
     let (_, mut client) = database(&a.db).await?;
-    let scope = scope_of(&client, a.from, a.to, a.merchant).await?;
+    let scope = scope_of(&client, a.scope).await?;
     write_report(&mut client, &scope, a.refresh, a.lang, a.html.as_deref(), a.csv.as_deref()).await?;
     Ok(ExitCode::SUCCESS)
 }
@@ -104,12 +104,8 @@ pub async fn import_rates(file: PathBuf, o: DbArgs) -> Result<ExitCode> {
 /// The scope of a `reconcile` or `report`: the days given, else the whole period the loaded facts cover (for
 /// the merchant, when one is given). A scope with nothing loaded in it is refused, saying why — never
 /// reconciled into "0 items, nothing wrong".
-pub async fn scope_of(
-    client: &tokio_postgres::Client,
-    from: Option<chrono::NaiveDate>,
-    to: Option<chrono::NaiveDate>,
-    merchant: Option<String>,
-) -> Result<Scope> {
+pub async fn scope_of(client: &tokio_postgres::Client, scope: ScopeArgs) -> Result<Scope> {
+    let ScopeArgs { from, to, merchant } = scope;
     let who = merchant.as_deref().map_or("any merchant".to_string(), |m| format!("merchant {}", printable_name(m)));
     let Some((first, last)) = db::recon::covered_dates(client, merchant.as_deref()).await? else {
         let known = db::recon::known_merchants(client, 10).await?;

@@ -21,7 +21,7 @@ pub mod rede;
 pub mod sample_world;
 pub mod stone;
 
-use crate::model::{Acquirer, FileType, Record, StatementHeader};
+use crate::model::{Acquirer, FileType, Record, RecordKind, StatementHeader};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -270,6 +270,21 @@ pub struct StatementSummary {
 }
 
 impl StatementSummary {
+    /// The count and sums of one record kind.
+    pub fn totals_of(&self, kind: RecordKind) -> &Totals {
+        match kind {
+            RecordKind::ReceivableUnit => &self.receivable_units,
+            RecordKind::CardTransaction => &self.transactions,
+            RecordKind::PixTransaction => &self.pix,
+            RecordKind::ReceivablesNegotiation => &self.negotiations,
+            RecordKind::NegotiatedReceivable => &self.negotiated_receivables,
+            RecordKind::NegotiationCredit => &self.negotiation_credits,
+            RecordKind::FinancialReserve => &self.financial_reserves,
+            RecordKind::AnticipationOffset => &self.anticipation_offsets,
+            RecordKind::MerchantSale => &self.merchant_sales,
+        }
+    }
+
     fn new(file: &str) -> Self {
         StatementSummary {
             file: file.to_string(),

@@ -233,66 +233,61 @@ pub async fn record_delivery(
     Ok(())
 }
 
-/// Copy the header facts and totals of a validated summary onto the control row.
+/// Copy the header facts and totals of a validated summary onto the control row: each column named beside
+/// its value (the statement is written from the list), the per-kind counts from [`RecordKind`].
 async fn describe_file(db: &impl GenericClient, file_id: i64, s: &StatementSummary, status: FileStatus) -> Result<()> {
     let first_error = s.errors.first().map(|i| i.to_string());
-    db.execute(
-        "UPDATE statement_file SET
-            acquirer = $2, layout_version = $3, code_set = $23, file_type = $4, file_kind = $5, merchant_code = $6,
-            processing_date = $7, period_start = $8, period_end = $9, sequence = $10, status = $11,
-            line_count = $12, receivable_unit_count = $13, transaction_count = $14,
-            ur_gross_total = $15, ur_fee_total = $16, ur_net_total = $17,
-            tx_gross_total = $18, tx_fee_total = $19, tx_net_total = $20,
-            error_count = $21, error = $22,
-            pix_count = $24, negotiation_count = $25, negotiated_receivable_count = $26,
-            negotiation_credit_count = $27, financial_reserve_count = $28,
-            pix_gross_total = $29, pix_net_total = $30, negotiation_gross_total = $31, negotiation_net_total = $32,
-            merchant_sale_count = $33, merchant_sale_gross_total = $34,
-            anomaly_count = $35, trailer_reading = $36, anticipation_offset_count = $37,
-            staged_at = CASE WHEN $11 = 'staged' THEN now() ELSE staged_at END,
-            updated_at = now()
-         WHERE file_id = $1",
-        &[
-            &file_id,
-            &s.acquirer.map(|a| a.code()),
-            &s.layout_version,
-            &s.file_type.as_ref().map(|t| t.code.as_str()),
-            &s.file_type.as_ref().map(|t| t.kind),
-            &s.merchant_code,
-            &s.processing_date,
-            &s.period_start,
-            &s.period_end,
-            &s.sequence,
-            &status.as_str(),
-            &(s.lines as i64),
-            &(s.receivable_units.count as i64),
-            &(s.transactions.count as i64),
-            &s.receivable_units.gross,
-            &s.receivable_units.fee,
-            &s.receivable_units.net,
-            &s.transactions.gross,
-            &s.transactions.fee,
-            &s.transactions.net,
-            &(s.error_count as i64),
-            &first_error,
-            &s.code_set,
-            &(s.pix.count as i64),
-            &(s.negotiations.count as i64),
-            &(s.negotiated_receivables.count as i64),
-            &(s.negotiation_credits.count as i64),
-            &(s.financial_reserves.count as i64),
-            &s.pix.gross,
-            &s.pix.net,
-            &s.negotiations.gross,
-            &s.negotiations.net,
-            &(s.merchant_sales.count as i64),
-            &s.merchant_sales.gross,
-            &(s.anomaly_count as i64),
-            &s.trailer.as_ref().map(|t| t.reading),
-            &(s.anticipation_offsets.count as i64),
-        ],
-    )
-    .await?;
+    let status = status.as_str();
+    let (acquirer, file_type, file_kind) = (
+        s.acquirer.map(|a| a.code()),
+        s.file_type.as_ref().map(|t| t.code.as_str()),
+        s.file_type.as_ref().map(|t| t.kind),
+    );
+    let (lines, errors, anomalies) = (s.lines as i64, s.error_count as i64, s.anomaly_count as i64);
+    let trailer_reading = s.trailer.as_ref().map(|t| t.reading);
+    let counts: Vec<(&str, i64)> =
+        RecordKind::ALL.iter().map(|&k| (k.count_column(), s.totals_of(k).count as i64)).collect();
+    let mut columns: Vec<(&str, &(dyn ToSql + Sync))> = vec![
+        ("status", &status),
+        ("acquirer", &acquirer),
+        ("layout_version", &s.layout_version),
+        ("code_set", &s.code_set),
+        ("file_type", &file_type),
+        ("file_kind", &file_kind),
+        ("merchant_code", &s.merchant_code),
+        ("processing_date", &s.processing_date),
+        ("period_start", &s.period_start),
+        ("period_end", &s.period_end),
+        ("sequence", &s.sequence),
+        ("line_count", &lines),
+        ("ur_gross_total", &s.receivable_units.gross),
+        ("ur_fee_total", &s.receivable_units.fee),
+        ("ur_net_total", &s.receivable_units.net),
+        ("tx_gross_total", &s.transactions.gross),
+        ("tx_fee_total", &s.transactions.fee),
+        ("tx_net_total", &s.transactions.net),
+        ("pix_gross_total", &s.pix.gross),
+        ("pix_net_total", &s.pix.net),
+        ("negotiation_gross_total", &s.negotiations.gross),
+        ("negotiation_net_total", &s.negotiations.net),
+        ("merchant_sale_gross_total", &s.merchant_sales.gross),
+        ("error_count", &errors),
+        ("error", &first_error),
+        ("anomaly_count", &anomalies),
+        ("trailer_reading", &trailer_reading),
+    ];
+    columns.extend(counts.iter().map(|(c, n)| (*c, n as &(dyn ToSql + Sync))));
+    // Column names are the constants above and RecordKind's, never input. `status` is $2.
+    let sets: Vec<String> = columns.iter().enumerate().map(|(i, (c, _))| format!("{c} = ${}", i + 2)).collect();
+    let sql = format!(
+        "UPDATE statement_file SET {}, staged_at = CASE WHEN $2::text = 'staged' THEN now() ELSE staged_at END,
+                updated_at = now()
+          WHERE file_id = $1",
+        sets.join(", ")
+    );
+    let mut params: Vec<&(dyn ToSql + Sync)> = vec![&file_id];
+    params.extend(columns.iter().map(|(_, v)| *v));
+    db.execute(&sql, &params).await?;
     Ok(())
 }
 
