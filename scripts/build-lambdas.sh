@@ -13,7 +13,20 @@ export PATH SAM_CLI_TELEMETRY=0
 if command -v rustup >/dev/null; then
   rustup target add aarch64-unknown-linux-gnu >/dev/null
 fi
-sam build --template template.yaml   # samconfig.toml: cached, parallel, beta_features
+# samconfig.toml: cached, parallel, beta_features. The four parallel cargo-lambda builds also race on first use
+# to create cargo-zigbuild's linker wrappers (symlinks under ~/.cache/cargo-zigbuild, one folder per
+# cargo-lambda path): one of them may fail with "File exists (os error 17)" (seen on a fresh machine). The
+# wrappers then exist, so that failure alone is retried once; the cache keeps the functions already built.
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+if ! sam build --template template.yaml 2>&1 | tee "$log"; then
+  if grep -q "File exists (os error 17)" "$log"; then
+    echo "== sam build: cargo-lambda's parallel builds raced creating their zig wrappers (EEXIST); building again" >&2
+    sam build --template template.yaml
+  else
+    exit 1
+  fi
+fi
 for f in Discover Ingest Load Migrate; do
   bin=".aws-sam/build/${f}Function/bootstrap"
   [ -x "$bin" ] || { echo "missing $bin" >&2; exit 1; }
