@@ -231,7 +231,7 @@ pub struct RunArgs {
 }
 
 /// The scope of a reconciliation or report; without --from/--to, the whole period the loaded facts cover.
-#[derive(Args)]
+#[derive(Args, Default)]
 pub struct ScopeArgs {
     /// First day (YYYY-MM-DD): sales and fees by sale date, installments by due date, adjustments by posting
     /// date, bank deposits by pay date.

@@ -185,8 +185,7 @@ pub async fn run(a: RunArgs) -> Result<ExitCode> {
         print::reconciliation_headline(&reconciled);
     }
     if let Some(path) = a.report {
-        let everything = crate::args::ScopeArgs { from: None, to: None, merchant: None };
-        let scope = scope_of(&client, everything).await?;
+        let scope = scope_of(&client, crate::args::ScopeArgs::default()).await?;
         write_report(&mut client, &scope, false, a.lang, Some(&path), None).await?;
         let shown = std::path::absolute(&path).unwrap_or(path);
         eprintln!("open the report in a browser: file://{}", shown.display());

@@ -1,6 +1,6 @@
 //! `migrate`, `sample`, `bench`, `db start|stop`: the database and the data to try it on.
 
-use super::{database_url, exit_code, require_db};
+use super::{database_url, require_db};
 use crate::args::{BenchArgs, DbArgs, SampleArgs};
 use crate::{bench, print};
 use anyhow::{Context, Result};
@@ -51,7 +51,7 @@ pub fn sample(a: SampleArgs) -> Result<ExitCode> {
         books.mapping.display()
     );
     println!("{}  the contracted rates (load: rates import)", books.rates.display());
-    Ok(exit_code(0))
+    Ok(ExitCode::SUCCESS)
 }
 
 pub async fn bench(a: BenchArgs) -> Result<ExitCode> {

@@ -26,17 +26,8 @@ pub struct LoadCounts {
 impl LoadCounts {
     /// The rows of one kind.
     pub fn of_kind(&self, kind: RecordKind) -> u64 {
-        match kind {
-            RecordKind::ReceivableUnit => self.receivable_units,
-            RecordKind::CardTransaction => self.transactions,
-            RecordKind::PixTransaction => self.pix_transactions,
-            RecordKind::ReceivablesNegotiation => self.negotiations,
-            RecordKind::NegotiatedReceivable => self.negotiated_receivables,
-            RecordKind::NegotiationCredit => self.negotiation_credits,
-            RecordKind::FinancialReserve => self.financial_reserves,
-            RecordKind::AnticipationOffset => self.anticipation_offsets,
-            RecordKind::MerchantSale => self.merchant_sales,
-        }
+        // One mapping of kinds to fields (`of_kind_mut`), read through a copy of eleven counters.
+        *self.clone().of_kind_mut(kind)
     }
 
     fn of_kind_mut(&mut self, kind: RecordKind) -> &mut u64 {
