@@ -16,6 +16,12 @@ if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt
     || echo "note: could not install chromium; the report rendering test will be skipped" >&2
 fi
 
+# Debian's vsftpd, strictly configured, is the second FTPS server the tests run against (tests/vsftpd.rs): it
+# needs the package, a system login and a PAM service, set up as root once.
+if [ "$(id -u)" = 0 ]; then
+  bash scripts/vsftpd-test-setup.sh || echo "note: could not set up vsftpd; the vsftpd tests will be skipped" >&2
+fi
+
 # Everything the tests run, built once with one feature set: the test targets, the CLI and the Lambda binaries
 # (tests/lambda_emulator.rs runs target/debug/load). Building them in separate cargo commands would resolve
 # the dependencies' features differently (dev-dependencies add some) and compile, and keep, every dependency

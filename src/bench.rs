@@ -646,7 +646,8 @@ pub async fn run(options: BenchOptions) -> Result<BenchReport> {
     let mut run = Vec::new();
     for jobs in [1, cpus] {
         let url = fresh_database(&admin_url, "syncro_bench_run").await?;
-        let summary = pipeline::run(&url, &FolderSource::new(&inbox), jobs).await?;
+        let summary =
+            syncrocardpay_core::intake::run(&url, std::sync::Arc::new(FolderSource::new(&inbox)), jobs).await?;
         anyhow::ensure!(summary.loaded == files.len(), "{} of {} files loaded", summary.loaded, files.len());
         run.push(Measure::new(
             &format!("run over {} files, {jobs} job(s)", files.len()),

@@ -10,8 +10,14 @@ use common::moto::Moto;
 use common::statements::samples;
 use std::sync::Arc;
 use syncrocardpay_core::config::{Config, ConfigError, SsmParameters};
-use syncrocardpay_core::pipeline::{run_s3, Outcome};
+use syncrocardpay_core::intake;
+use syncrocardpay_core::pipeline::{Outcome, RunSummary};
 use syncrocardpay_core::source::s3::S3Store;
+
+/// A run over the S3 inbox (the one ingest path of every source).
+async fn run_s3(url: &str, store: Arc<S3Store>, jobs: usize) -> syncrocardpay_core::Result<RunSummary> {
+    intake::run(url, store, jobs).await
+}
 
 async fn put(ssm: &aws_sdk_ssm::Client, name: &str, value: &str, secure: bool) {
     ssm.put_parameter()

@@ -301,7 +301,7 @@ fn the_entry_choice_routes_both_input_shapes() {
     let choice = &d["States"]["EntryShape"];
     let scheduled: Json = serde_json::from_str(include_str!("events/eventbridge-scheduled.json")).unwrap();
     let single: Json = serde_json::json!({
-        "file": {"source": "s3", "key": "inbox/CIELO03.TXT", "size": 1},
+        "file": {"source": "s3", "name": "CIELO03.TXT", "size": 1},
         "ack": {"status": "staged", "file_id": 1, "sha256": "ab", "name": "CIELO03.TXT"}});
     assert_eq!(choose(choice, &scheduled), "Discover");
     assert_eq!(choose(choice, &serde_json::json!({"trigger": "schedule", "force": false})), "Discover");

@@ -4,8 +4,12 @@ use crate::common;
 
 use common::ftps::{FtpsServer, PASSWORD, USER};
 use common::statements::samples;
+use std::sync::Arc;
 use syncrocardpay_core::config::Secret;
+use syncrocardpay_core::intake;
+use syncrocardpay_core::pipeline::RunSummary;
 use syncrocardpay_core::source::ftps::{FtpsSettings, FtpsSource};
+use syncrocardpay_core::source::s3::S3Store;
 
 fn settings(server: &FtpsServer, ca: bool) -> FtpsSettings {
     FtpsSettings {
@@ -22,6 +26,12 @@ fn settings(server: &FtpsServer, ca: bool) -> FtpsSettings {
     }
 }
 
+/// A run over the server (the one ingest path of every source), with raw copies kept in `raw` if given.
+async fn run_ftps(url: &str, server: &FtpsServer, raw: Option<Arc<S3Store>>, jobs: usize) -> RunSummary {
+    let source = FtpsSource::new(settings(server, true)).unwrap().with_copies(raw);
+    intake::run(url, Arc::new(source), jobs).await.unwrap()
+}
+
 #[tokio::test]
 async fn lists_and_downloads_over_verified_tls() {
     let home = tempfile::tempdir().unwrap();
@@ -33,7 +43,7 @@ async fn lists_and_downloads_over_verified_tls() {
     std::fs::create_dir(edi.join("CIELO_old")).unwrap();
     let Some(server) = FtpsServer::start(home.path(), false) else { return };
     let source = FtpsSource::new(settings(&server, true)).unwrap();
-    let listed = source.list().await.unwrap();
+    let listed = source.list_files().await.unwrap();
     let mut names: Vec<String> =
         files.iter().map(|f| f.path.file_name().unwrap().to_string_lossy().to_string()).collect();
     names.sort();
@@ -62,7 +72,7 @@ async fn an_untrusted_certificate_or_a_wrong_password_is_refused_at_once() {
     // The system roots do not know the server's self-signed certificate.
     let source = FtpsSource::new(settings(&server, false)).unwrap();
     let started = std::time::Instant::now();
-    let err = source.list().await.unwrap_err().to_string();
+    let err = source.list_files().await.unwrap_err().to_string();
     assert!(err.contains("certificate"), "{err}");
     assert!(!err.contains(PASSWORD));
     assert!(started.elapsed() < std::time::Duration::from_secs(5), "a certificate error is not retried");
@@ -72,16 +82,13 @@ async fn an_untrusted_certificate_or_a_wrong_password_is_refused_at_once() {
     let Some(good) = FtpsServer::start(home2.path(), false) else { return };
     let mut s = settings(&good, true);
     s.password = Secret::new("wrong-password");
-    let err = FtpsSource::new(s).unwrap().list().await.unwrap_err().to_string();
+    let err = FtpsSource::new(s).unwrap().list_files().await.unwrap_err().to_string();
     assert!(err.contains("530"), "{err}");
     assert!(!err.contains("wrong-password"));
 }
 
 #[tokio::test]
 async fn ftps_files_load_once_changed_files_are_new_and_raw_copies_land_in_s3() {
-    use std::sync::Arc;
-    use syncrocardpay_core::pipeline::run_ftps;
-    use syncrocardpay_core::source::s3::S3Store;
     let home = tempfile::tempdir().unwrap();
     let edi = home.path().join("edi");
     std::fs::create_dir(&edi).unwrap();
@@ -92,9 +99,8 @@ async fn ftps_files_load_once_changed_files_are_new_and_raw_copies_land_in_s3() 
     let s3 = moto.s3().await;
     s3.create_bucket().bucket("raw").send().await.unwrap();
     let raw = Arc::new(S3Store::new(s3.clone(), "raw", "syncro"));
-    let source = Arc::new(FtpsSource::new(settings(&server, true)).unwrap());
 
-    let first = run_ftps(&db.url, source.clone(), Some(raw.clone()), 2).await.unwrap();
+    let first = run_ftps(&db.url, &server, Some(raw.clone()), 2).await;
     assert_eq!((first.files_seen, first.loaded, first.failed), (files.len(), files.len(), 0), "{:?}", first.failures);
     let txs = db.count("SELECT count(*) FROM fact_card_transaction").await;
     assert_eq!(txs as u64, files.iter().map(|f| f.transactions).sum::<u64>());
@@ -109,7 +115,7 @@ async fn ftps_files_load_once_changed_files_are_new_and_raw_copies_land_in_s3() 
         && o.key().unwrap().ends_with(&name0)));
 
     // Second run: everything was seen with the same size and time; nothing is downloaded or added.
-    let second = run_ftps(&db.url, source.clone(), None, 2).await.unwrap();
+    let second = run_ftps(&db.url, &server, None, 2).await;
     assert_eq!((second.loaded, second.duplicates), (0, files.len()));
     assert_eq!(db.count("SELECT count(*) FROM fact_card_transaction").await, txs);
 
@@ -117,7 +123,7 @@ async fn ftps_files_load_once_changed_files_are_new_and_raw_copies_land_in_s3() 
     let other = tempfile::tempdir().unwrap();
     let replacement = samples(other.path(), 70, 99).into_iter().find(|f| f.file_type == f0.file_type).unwrap();
     std::fs::copy(&replacement.path, &f0.path).unwrap();
-    let third = run_ftps(&db.url, source.clone(), None, 1).await.unwrap();
+    let third = run_ftps(&db.url, &server, None, 1).await;
     assert_eq!(third.loaded, 1, "{:?}", third.failures);
     assert_eq!(third.reports[0].file, name0);
     let changed = db.count(&format!("SELECT count(*) FROM remote_file WHERE path = '{name0}' AND changed")).await;
@@ -176,8 +182,7 @@ async fn discover_lists_new_files_without_loading_them() {
     assert_eq!(text.lines().filter(|l| l.starts_with("new    ")).count(), files.len(), "a line each, aligned: {text}");
     assert_eq!(db.count("SELECT count(*) FROM statement_file").await, 0, "discover loads nothing");
     // After a run, the same listing is all seen.
-    let source = std::sync::Arc::new(FtpsSource::new(settings(&server, true)).unwrap());
-    syncrocardpay_core::pipeline::run_ftps(&db.url, source, None, 2).await.unwrap();
+    run_ftps(&db.url, &server, None, 2).await;
     let text = String::from_utf8_lossy(&discover().stdout).to_string();
     assert!(text.contains(&format!("0 new of {} listed", files.len())), "{text}");
     assert_eq!(text.lines().filter(|l| l.starts_with("seen   ")).count(), files.len(), "{text}");
@@ -192,7 +197,7 @@ async fn a_short_transfer_is_retried_and_a_partial_file_never_kept() {
     let files = samples(&edi, 30, 7);
     let Some(server) = FtpsServer::start_with(home.path(), false, &["--short-first-retr", "1000"]) else { return };
     let source = FtpsSource::new(settings(&server, true)).unwrap();
-    let listed = source.list().await.unwrap();
+    let listed = source.list_files().await.unwrap();
     let out = tempfile::tempdir().unwrap();
     // The first transfer of each file stops after 1000 bytes but reports success; the second is whole.
     let got = source.download(&listed[0], out.path()).await.unwrap();
@@ -209,9 +214,6 @@ async fn a_short_transfer_is_retried_and_a_partial_file_never_kept() {
 
 #[tokio::test]
 async fn a_raw_copy_in_s3_is_preferred_to_the_server() {
-    use std::sync::Arc;
-    use syncrocardpay_core::pipeline::run_ftps;
-    use syncrocardpay_core::source::s3::S3Store;
     let home = tempfile::tempdir().unwrap();
     let edi = home.path().join("edi");
     std::fs::create_dir(&edi).unwrap();
@@ -233,8 +235,7 @@ async fn a_raw_copy_in_s3_is_preferred_to_the_server() {
     std::fs::write(&f.path, vec![b'x'; good.len()]).unwrap();
     let Some(server) = FtpsServer::start(home.path(), false) else { return };
     let db = common::db::TestDb::new("ftpsrawfirst").await;
-    let source = Arc::new(FtpsSource::new(settings(&server, true)).unwrap());
-    let run = run_ftps(&db.url, source, Some(store), 1).await.unwrap();
+    let run = run_ftps(&db.url, &server, Some(store), 1).await;
     assert_eq!((run.loaded, run.rejected, run.failed), (1, 0, 0), "{:?}", run.failures);
     assert_eq!(db.count("SELECT count(*) FROM remote_file WHERE raw_key LIKE 'raw/cielo/%'").await, 1);
     let objects = s3.list_objects_v2().bucket("raw").send().await.unwrap();
@@ -250,7 +251,7 @@ async fn servers_without_mlsd_are_listed_with_nlst_size_and_mdtm() {
     std::fs::create_dir(edi.join("CIELO_archive")).unwrap();
     let Some(server) = FtpsServer::start_with(home.path(), false, &["--no-mlsd"]) else { return };
     let source = FtpsSource::new(settings(&server, true)).unwrap();
-    let listed = source.list().await.unwrap();
+    let listed = source.list_files().await.unwrap();
     assert_eq!(listed.len(), files.len(), "{listed:?}");
     for f in &listed {
         assert_eq!(f.size, std::fs::metadata(edi.join(&f.name)).unwrap().len());
@@ -268,7 +269,7 @@ async fn a_fault_at_retr_is_retried(fault: &[&str], seed: u64) -> Option<(String
     samples(&edi, 30, seed);
     let server = FtpsServer::start_with(home.path(), false, fault)?;
     let source = FtpsSource::new(settings(&server, true)).unwrap();
-    let listed = source.list().await.unwrap();
+    let listed = source.list_files().await.unwrap();
     let out = tempfile::tempdir().unwrap();
     let started = std::time::Instant::now();
     let got = source.download(&listed[0], out.path()).await.unwrap();

@@ -18,8 +18,9 @@ use lambda_runtime::{Context, LambdaEvent};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use syncrocardpay_core::remote::{FileRef, Sources};
+use syncrocardpay_core::remote::Sources;
 use syncrocardpay_core::source::s3::S3Store;
+use syncrocardpay_core::source::{FileRef, ListedFile, SourceKind};
 use syncrocardpay_core::workflow::{Ack, Deployment, DiscoverLimits, Item, LoadRequest, LoadSummary, Manifest};
 use syncrocardpay_discover::Discover;
 use syncrocardpay_ingest::{Ingest, IngestSettings};
@@ -330,6 +331,11 @@ fn poisoned(valid: &[u8]) -> Vec<u8> {
     bad
 }
 
+/// A reference to an object of the S3 inbox, by its name below the inbox.
+fn s3_ref(name: &str, size: u64) -> FileRef {
+    FileRef { source: SourceKind::S3, file: ListedFile { name: name.into(), size, modified: None, copy: None } }
+}
+
 #[tokio::test]
 async fn s3_notifications_stage_archive_and_start_one_load_per_content_and_a_poisoned_message_fails_alone() {
     let Some(w) = World::new("lambda_s3").await else { return };
@@ -385,7 +391,7 @@ async fn s3_notifications_stage_archive_and_start_one_load_per_content_and_a_poi
     let done = w.wait_for(&execution).await;
     assert_eq!(done.status(), &ExecutionStatus::Succeeded, "{:?}", done.error());
     let input: Item = serde_json::from_str(done.input().unwrap()).unwrap();
-    assert_eq!(input.file, Some(FileRef::S3 { key: "inbox/2026 11/CIELO03 ação.TXT".into(), size: good.len() as u64 }));
+    assert_eq!(input.file, Some(s3_ref("2026 11/CIELO03 ação.TXT", good.len() as u64)));
     let Some(Ack::Staged { file_id, sha256, name }) = input.ack.clone() else { panic!("{input:?}") };
     assert_eq!((sha256.as_str(), name.as_str()), (sha.as_str(), "CIELO03 ação.TXT"));
     // The single-file path of the Choice: LoadOne was given that one item, without sweeping; its output is
@@ -559,7 +565,7 @@ async fn the_state_machine_ingests_every_file_in_parallel_and_a_poisoned_file_fa
     let found = discovery(&discover, scheduled).await;
     let refs = w.manifest_files(found.manifest.as_ref().unwrap()).await;
     let keys: Vec<&str> = refs.iter().map(FileRef::name).collect();
-    assert_eq!(keys, ["inbox/A_CIELO03.TXT", "inbox/B_CIELO04.TXT", "inbox/C_POISONED.TXT", "inbox/D_COPY_OF_A.TXT"]);
+    assert_eq!(keys, ["A_CIELO03.TXT", "B_CIELO04.TXT", "C_POISONED.TXT", "D_COPY_OF_A.TXT"]);
     assert_eq!((found.discovered, found.deferred), (4, 0));
     assert_eq!(w.db.count("SELECT count(*) FROM remote_file WHERE status = 'discovered'").await, 4);
     // The state machine's own input shape gives the same answer; that run is the one executed.
@@ -660,7 +666,7 @@ async fn a_dead_ingest_is_noticed_by_its_missing_heartbeats_and_a_live_one_is_ke
     let files = samples(dir.path(), 20, 31);
     let bytes = std::fs::read(&files[0].path).unwrap();
     w.put("inbox/H_CIELO03.TXT", bytes.clone()).await;
-    let file = FileRef::S3 { key: "inbox/H_CIELO03.TXT".into(), size: bytes.len() as u64 };
+    let file = s3_ref("H_CIELO03.TXT", bytes.len() as u64);
     let manifest = w.manifest("run-h", "files", std::slice::from_ref(&file)).await;
     let discovery = json!({"trigger": "manual", "force": false, "max_concurrency": 2, "manifest": manifest,
                            "discovered": 1, "already_seen": 0, "deferred": 0, "refused": [], "refused_count": 0,
@@ -707,8 +713,8 @@ async fn transient_failures_are_retried_and_files_that_still_fail_fail_the_execu
     let files = samples(dir.path(), 30, 13);
     let bytes = std::fs::read(&files[0].path).unwrap();
     w.put("inbox/X_CIELO03.TXT", bytes.clone()).await;
-    let present = FileRef::S3 { key: "inbox/X_CIELO03.TXT".into(), size: bytes.len() as u64 };
-    let gone = FileRef::S3 { key: "inbox/GONE.TXT".into(), size: 10 };
+    let present = s3_ref("X_CIELO03.TXT", bytes.len() as u64);
+    let gone = s3_ref("GONE.TXT", 10);
     // Discovery's answer (canned, with its manifest in the bucket), and the load's: the gone file has no
     // outcome and is handed back, in a retry manifest, for a second pass.
     let files_manifest = w.manifest("run-t", "files", &[present.clone(), gone.clone()]).await;
@@ -794,7 +800,13 @@ async fn transient_failures_are_retried_and_files_that_still_fail_fail_the_execu
     // The gone file is recorded as failed, with why, where the load reads the run's outcomes.
     let gone_row: (String, Option<String>) = {
         let r =
-            w.db.client.query_one("SELECT status, error FROM remote_file WHERE path = 'GONE.TXT'", &[]).await.unwrap();
+            w.db.client
+                .query_one(
+                    "SELECT status, error FROM remote_file WHERE source = 's3://statements/' AND path = 'GONE.TXT'",
+                    &[],
+                )
+                .await
+                .unwrap();
         (r.get(0), r.get(1))
     };
     assert_eq!(gone_row.0, "failed", "{gone_row:?}");
@@ -908,7 +920,8 @@ async fn ftps_files_are_discovered_ingested_from_a_task_message_and_kept_raw_in_
         attempts: 2,
         timeout: Duration::from_secs(5),
     };
-    let ftps = Arc::new(syncrocardpay_core::source::ftps::FtpsSource::new(settings).unwrap());
+    let copies = w.deployment(BUCKET).await.sources.s3.clone();
+    let ftps = Arc::new(syncrocardpay_core::source::ftps::FtpsSource::new(settings).unwrap().with_copies(copies));
     let with_ftps = |mut d: Deployment| {
         d.sources.ftps = Some(ftps.clone());
         d
@@ -918,8 +931,12 @@ async fn ftps_files_are_discovered_ingested_from_a_task_message_and_kept_raw_in_
     let found = discovery(&discover, json!({"trigger": "manual"})).await;
     let listed = w.manifest_files(found.manifest.as_ref().unwrap()).await;
     assert_eq!(listed.len(), files.len());
-    let FileRef::Ftps { path, raw_key: None, modified: Some(_), .. } = &listed[0] else { panic!("{:?}", listed[0]) };
-    let first = path.clone();
+    let (SourceKind::Ftps, ListedFile { name: first, copy: None, modified: Some(_), .. }) =
+        (listed[0].source, &listed[0].file)
+    else {
+        panic!("{:?}", listed[0])
+    };
+    let first = first.clone();
     assert!(files.iter().any(|f| f.path.ends_with(&first)));
     assert_eq!(w.db.count("SELECT count(*) FROM remote_file WHERE status = 'discovered'").await, files.len() as i64);
 
@@ -946,7 +963,7 @@ async fn ftps_files_are_discovered_ingested_from_a_task_message_and_kept_raw_in_
     let forced = discovery(&discover, json!({"trigger": "manual", "force": true})).await;
     let forced = w.manifest_files(forced.manifest.as_ref().unwrap()).await;
     assert_eq!(forced.len(), files.len());
-    assert!(matches!(&forced[0], FileRef::Ftps { raw_key: Some(k), .. } if k == &raw[0]), "{:?}", forced[0]);
+    assert_eq!((forced[0].source, forced[0].file.copy.as_ref()), (SourceKind::Ftps, Some(&raw[0])), "{:?}", forced[0]);
     // A run takes at most its cap; the rest waits for the next run (never a payload too large to pass).
     let capped = Discover {
         deployment: with_ftps(w.deployment(BUCKET).await),
@@ -1020,7 +1037,7 @@ async fn staging_lost_in_a_crash_is_staged_again_from_the_bucket_and_loaded() {
         let bytes = std::fs::read(&f.path).unwrap();
         let key = format!("inbox/R{i}_CIELO.TXT");
         w.put(&key, bytes.clone()).await;
-        let file = FileRef::S3 { key, size: bytes.len() as u64 };
+        let file = s3_ref(&key["inbox/".len()..], bytes.len() as u64);
         let deployment = w.deployment(BUCKET).await;
         let mut db = syncrocardpay_core::db::pooled(&deployment.pool).await.unwrap();
         let report = syncrocardpay_core::remote::ingest(

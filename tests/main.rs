@@ -33,3 +33,4 @@ mod reliability_doc;
 mod stone;
 mod structure;
 mod validation;
+mod vsftpd;

@@ -11,6 +11,8 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod formats;
+#[cfg(feature = "store")]
+pub mod intake;
 pub mod logging;
 pub mod model;
 #[cfg(feature = "store")]

@@ -8,13 +8,7 @@ use crate::error::{Error, Result};
 use crate::formats::merchant::{read_merchant_sales, Mapping};
 use crate::formats::{read_statement, sha256_of, StatementSummary};
 use crate::model::Record;
-#[cfg(feature = "sources")]
-use crate::remote;
-#[cfg(feature = "sources")]
-use crate::source::ftps::{FtpsSource, RemoteFile};
-#[cfg(feature = "sources")]
-use crate::source::s3::{self, S3Store};
-use crate::source::{check_file_name, display_name, printable_name, StatementSource};
+use crate::source::{check_file_name, display_name, printable_name};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use std::collections::VecDeque;
@@ -581,125 +575,6 @@ pub async fn load_files(db: &mut Client, file_ids: &[i64]) -> Result<Vec<(i64, F
     Ok(out)
 }
 
-/// A file discovery found, with its content hash.
-#[derive(Debug, Clone, Serialize)]
-pub struct Discovered {
-    pub name: String,
-    pub path: PathBuf,
-    pub size: u64,
-    pub sha256: String,
-}
-
-/// What discovery found: new contents to ingest, and how many were already loaded.
-#[derive(Debug, Clone, Serialize, Default)]
-pub struct Discovery {
-    pub new: Vec<Discovered>,
-    pub already_loaded: usize,
-    /// Entries refused or unreadable, with the reason: failures of their own, the others go on.
-    pub failed: Vec<(String, String)>,
-}
-
-/// List a source and keep the files whose content (sha256) is not loaded yet; the same content under two
-/// names in one listing is kept once.
-pub async fn discover(db: &Client, source: &dyn StatementSource) -> Result<Discovery> {
-    let listing = source.list()?;
-    let mut failed = listing.refused;
-    let (hashed, unreadable) = tokio::task::spawn_blocking(move || {
-        let mut hashed = Vec::new();
-        let mut unreadable = Vec::new();
-        for f in listing.files {
-            match File::open(&f.local_path).and_then(sha256_of) {
-                Ok((sha256, size)) => hashed.push(Discovered { name: f.name, path: f.local_path, size, sha256 }),
-                Err(e) => unreadable.push((f.name, format!("cannot be read: {e}"))),
-            }
-        }
-        (hashed, unreadable)
-    })
-    .await
-    .map_err(blocking_err)?;
-    failed.extend(unreadable);
-    let shas: Vec<String> = hashed.iter().map(|d| d.sha256.clone()).collect();
-    let loaded = store::loaded_sha256s(db, &shas).await?;
-    let mut seen = std::collections::HashSet::new();
-    let mut discovery = Discovery { failed, ..Default::default() };
-    for d in hashed {
-        if loaded.contains(&d.sha256) {
-            discovery.already_loaded += 1;
-        } else if seen.insert(d.sha256.clone()) {
-            discovery.new.push(d);
-        }
-    }
-    Ok(discovery)
-}
-
-/// A remote file as discovery sees it before any download: new, or already dealt with.
-#[derive(Debug, Clone, Serialize)]
-pub struct RemoteListing {
-    pub source: String,
-    pub name: String,
-    pub size: u64,
-    pub status: ListingStatus,
-}
-
-/// What discovery says of a listed file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ListingStatus {
-    /// Not dealt with yet: the next run fetches it.
-    New,
-    /// This exact path, size and time already loaded, duplicate or rejected.
-    Seen,
-    /// A key the inbox refuses (a name that could leave it, or that is not a file's): never fetched.
-    Unsafe,
-}
-
-impl ListingStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ListingStatus::New => "new",
-            ListingStatus::Seen => "seen",
-            ListingStatus::Unsafe => "unsafe",
-        }
-    }
-}
-
-impl std::fmt::Display for ListingStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.pad(self.as_str())
-    }
-}
-
-#[cfg(feature = "sources")]
-/// What an FTPS server holds that the pipeline has not dealt with yet (nothing is downloaded).
-pub async fn discover_ftps(db: &Client, source: &FtpsSource) -> Result<Vec<RemoteListing>> {
-    let label = source.label();
-    let mut out = Vec::new();
-    for f in source.list().await? {
-        let id =
-            store::RemoteIdentity { source: &label, path: &f.name, size: f.size, modified: f.modified.map(Into::into) };
-        let status = if store::remote_done(db, &id).await? { ListingStatus::Seen } else { ListingStatus::New };
-        out.push(RemoteListing { source: label.clone(), name: f.name, size: f.size, status });
-    }
-    Ok(out)
-}
-
-#[cfg(feature = "sources")]
-/// What an S3 inbox holds (everything in it is waiting; refused keys are listed as `unsafe`).
-pub async fn discover_s3(store: &S3Store) -> Result<Vec<RemoteListing>> {
-    let (objects, unsafe_names) = store.list_inbox().await?;
-    let mut out: Vec<RemoteListing> = objects
-        .into_iter()
-        .map(|o| RemoteListing { source: store.label(), name: o.relative, size: o.size, status: ListingStatus::New })
-        .collect();
-    out.extend(unsafe_names.into_iter().map(|(key, _)| RemoteListing {
-        source: store.label(),
-        name: key,
-        size: 0,
-        status: ListingStatus::Unsafe,
-    }));
-    Ok(out)
-}
-
 /// Totals of a pipeline run.
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct RunSummary {
@@ -747,13 +622,13 @@ fn tally(summary: &mut RunSummary, result: FileResult) {
 type FileResult = std::result::Result<IngestReport, (String, String)>;
 
 /// The work a run does for one item, on the worker's own connection.
-type Work<T> = Arc<dyn for<'c> Fn(&'c mut Client, T) -> BoxFuture<'c, Result<IngestReport>> + Send + Sync>;
+pub(crate) type Work<T> = Arc<dyn for<'c> Fn(&'c mut Client, T) -> BoxFuture<'c, Result<IngestReport>> + Send + Sync>;
 
 /// Run `work` over `items` (each with the name failures are reported under), `jobs` workers at a time, each
 /// with its own database connection, and add every result to `summary`. A database failure that may pass
 /// (server restarting, connection lost, statement timeout) is retried on a new connection with backoff
 /// ([`RetryPolicy`]); each item is one transaction, so a failed attempt leaves nothing behind.
-async fn in_parallel<T: Clone + Send + Sync + 'static>(
+pub(crate) async fn in_parallel<T: Clone + Send + Sync + 'static>(
     database_url: &str,
     items: VecDeque<(String, T)>,
     jobs: usize,
@@ -790,100 +665,8 @@ async fn in_parallel<T: Clone + Send + Sync + 'static>(
 }
 
 /// Close a run's totals: reports in name order, elapsed time.
-fn finished(mut summary: RunSummary, started: Instant) -> RunSummary {
+pub(crate) fn finished(mut summary: RunSummary, started: Instant) -> RunSummary {
     summary.reports.sort_by(|a, b| a.file.cmp(&b.file));
     summary.seconds = started.elapsed().as_secs_f64();
     summary
-}
-
-#[cfg(feature = "sources")]
-/// The pipeline over an S3 inbox: list it, then (`jobs` objects at a time, each on its own connection)
-/// download, ingest and load each object, and archive it — to `processed/` when loaded or already loaded, to
-/// `rejected/` with the reason when invalid. An object that fails for another reason (network, database)
-/// stays in the inbox for the next run.
-pub async fn run_s3(database_url: &str, store: Arc<S3Store>, jobs: usize) -> Result<RunSummary> {
-    let started = Instant::now();
-    let (objects, unsafe_names) = store.list_inbox().await?;
-    let mut summary = RunSummary { files_seen: objects.len() + unsafe_names.len(), ..Default::default() };
-    for (key, reason) in unsafe_names {
-        summary.failed += 1;
-        summary.failures.push((key, format!("not processed: {reason}")));
-    }
-    let work: Work<s3::RemoteObject> = Arc::new(move |db, obj| {
-        let store = store.clone();
-        Box::pin(async move { remote::ingest_s3_object(db, &store, &obj, IngestMode::StageAndLoad).await })
-    });
-    let items = objects.into_iter().map(|o| (o.key.clone(), o)).collect();
-    in_parallel(database_url, items, jobs, work, &mut summary).await?;
-    Ok(finished(summary, started))
-}
-
-#[cfg(feature = "sources")]
-/// The pipeline over an FTPS server: list it, skip what this exact listing (path, size, time) already gave,
-/// then (`jobs` at a time) download, ingest and load each file, keep a raw copy in S3 when a store is given
-/// (`raw/<acquirer>/<merchant>/<date>/<name>`), and record the outcome in `remote_file`. A file whose raw copy
-/// (same name and size) is already in S3 is taken from there, not from the server. A file that fails
-/// (network, database) is recorded as failed and tried again next run.
-pub async fn run_ftps(
-    database_url: &str,
-    source: Arc<FtpsSource>,
-    raw: Option<Arc<S3Store>>,
-    jobs: usize,
-) -> Result<RunSummary> {
-    let started = Instant::now();
-    let label = source.label();
-    let listed = source.list().await?;
-    let db = crate::db::connect_retrying(database_url, &RetryPolicy::from_env()).await?;
-    let mut summary = RunSummary { files_seen: listed.len(), ..Default::default() };
-    let mut todo = VecDeque::new();
-    for f in listed {
-        let id =
-            store::RemoteIdentity { source: &label, path: &f.name, size: f.size, modified: f.modified.map(Into::into) };
-        if store::remote_done(&db, &id).await? {
-            summary.duplicates += 1;
-        } else {
-            todo.push_back(f);
-        }
-    }
-    drop(db);
-    // Raw copies already in S3 (by name and size) are downloaded from there rather than from the server.
-    let copies = Arc::new(match &raw {
-        Some(store) => remote::raw_copies(store).await?,
-        None => Default::default(),
-    });
-    let sources = Arc::new(remote::Sources { s3: raw, ftps: Some(source), apis: Vec::new() });
-    let work: Work<RemoteFile> = Arc::new(move |db, f| {
-        let (sources, copies) = (sources.clone(), copies.clone());
-        Box::pin(async move {
-            let raw_key = copies.get(&(f.name.clone(), f.size)).map(String::as_str);
-            remote::ingest_ftps_file(db, &sources, &f, raw_key, IngestMode::StageAndLoad).await
-        })
-    });
-    let items = todo.into_iter().map(|f| (f.name.clone(), f)).collect();
-    in_parallel(database_url, items, jobs, work, &mut summary).await?;
-    Ok(finished(summary, started))
-}
-
-/// The whole local pipeline over a source: discover new contents, then ingest and load them with `jobs`
-/// files in parallel (each on its own connection).
-pub async fn run(database_url: &str, source: &dyn StatementSource, jobs: usize) -> Result<RunSummary> {
-    let started = Instant::now();
-    let db = crate::db::connect_retrying(database_url, &RetryPolicy::from_env()).await?;
-    let discovery = discover(&db, source).await?;
-    drop(db);
-    let mut summary = RunSummary {
-        files_seen: discovery.new.len() + discovery.already_loaded + discovery.failed.len(),
-        ..Default::default()
-    };
-    summary.duplicates = discovery.already_loaded;
-    summary.failed = discovery.failed.len();
-    summary.failures = discovery.failed.iter().map(|(n, why)| (printable_name(n), why.clone())).collect();
-    let label = source.label();
-    let work: Work<Discovered> = Arc::new(move |db, d| {
-        let label = label.clone();
-        Box::pin(async move { ingest_file(db, &d.path, &label, IngestMode::StageAndLoad).await })
-    });
-    let items = discovery.new.into_iter().map(|d| (d.name.clone(), d)).collect();
-    in_parallel(database_url, items, jobs, work, &mut summary).await?;
-    Ok(finished(summary, started))
 }

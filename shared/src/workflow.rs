@@ -10,8 +10,9 @@
 use crate::db::store::{self, LoadCounts, RemoteFileStatus};
 use crate::error::{Error, Result};
 use crate::pipeline::{self, FileLoad, IngestReport, Outcome};
-use crate::remote::{self, FileRef, Sources};
+use crate::remote::{self, Sources};
 use crate::source::api::{Fetched, Inbox};
+use crate::source::{FileRef, ListedFile};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::sync::Arc;
@@ -245,7 +246,7 @@ pub struct DiscoverResponse {
     pub deferred: usize,
     /// Names never fetched (unsafe S3 keys): the first [`REFUSED_KEPT`], and how many in all.
     #[serde(default)]
-    pub refused: Vec<remote::Refused>,
+    pub refused: Vec<crate::source::Refused>,
     #[serde(default)]
     pub refused_count: usize,
     /// The run lease this run holds (given back by its last load), so that two runs never overlap.
@@ -313,7 +314,8 @@ pub async fn discover(
         // The APIs' days first, into the S3 inbox: listed with the rest, so loaded in this run.
         let today = (chrono::Utc::now() - chrono::Duration::hours(3)).date_naive();
         let fetched = fetch_api_days(db, sources, store, today, limits.fetch_days).await?;
-        let found = remote::discover(db, sources, request.force, Some(&holder), limits.max_files).await?;
+        let found =
+            crate::intake::discover(db, &sources.listed(), request.force, Some(&holder), limits.max_files).await?;
         let manifest = write_manifest(store, &holder, "files", &found.files).await?;
         Ok::<_, Error>((found, manifest, fetched))
     };
@@ -441,7 +443,7 @@ impl Ack {
                 .members
                 .iter()
                 .filter(|m| m.outcome == Outcome::Rejected)
-                .map(|m| (m.file.clone(), crate::remote::rejection_reason(m)))
+                .map(|m| (m.file.clone(), crate::intake::rejection_reason(m)))
                 .collect();
             // Nothing of it to load: the archive is a rejection as a whole.
             return (!members.is_empty()).then_some(Ack::Archive { sha256, name, members, rejected });
@@ -860,22 +862,8 @@ pub async fn load_within(
 
 /// The reference to ingest a run's unfinished file again, from where it was listed.
 fn unfinished_ref(sources: &Sources, u: &store::Unfinished) -> Option<FileRef> {
-    if let Some(store) = &sources.s3 {
-        if u.source == store.label() {
-            return Some(FileRef::S3 { key: store.key(crate::source::s3::INBOX, &u.path), size: u.size });
-        }
-    }
-    if let Some(ftps) = &sources.ftps {
-        if u.source == ftps.label() {
-            return Some(FileRef::Ftps {
-                path: u.path.clone(),
-                size: u.size,
-                modified: u.modified,
-                raw_key: u.raw_key.clone(),
-            });
-        }
-    }
-    None
+    let file = ListedFile { name: u.path.clone(), size: u.size, modified: u.modified, copy: u.raw_key.clone() };
+    sources.reference_to(&u.source, file)
 }
 
 /// Stage a file again from its copy (see [`remote::restage`]): whether it is staged now. A copy that cannot
@@ -1049,13 +1037,13 @@ mod tests {
     #[test]
     fn items_round_trip_in_the_state_machine_shapes() {
         let ok: Item = serde_json::from_value(json!({
-            "file": {"source": "s3", "key": "inbox/A.TXT", "size": 3},
+            "file": {"source": "s3", "name": "A.TXT", "size": 3},
             "ack": {"status": "staged", "file_id": 7, "sha256": "ab", "name": "A.TXT"}
         }))
         .unwrap();
         assert_eq!(ok.ack.as_ref().and_then(Ack::file_id), Some(7));
         let caught: Item = serde_json::from_value(json!({
-            "file": {"source": "ftps", "path": "B.TXT", "size": 3},
+            "file": {"source": "ftps", "name": "B.TXT", "size": 3},
             "error": {"Error": "StatementRejected", "Cause": "B.TXT line 2, column 9, field amount: not a number"}
         }))
         .unwrap();

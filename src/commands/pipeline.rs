@@ -12,7 +12,8 @@ use std::sync::Arc;
 use syncrocardpay_core::db::{self, localpg::LocalPostgres};
 use syncrocardpay_core::formats::cielo::sample::SampleSpec;
 use syncrocardpay_core::formats::sample_world;
-use syncrocardpay_core::pipeline::{self, ListingStatus, RemoteListing, RunSummary};
+use syncrocardpay_core::intake::{self, ListingStatus};
+use syncrocardpay_core::pipeline::RunSummary;
 use syncrocardpay_core::source::api::{self, Api, ApiClient, Fetched, Inbox, PagbankApi, StoneApi};
 use syncrocardpay_core::source::ftps::FtpsSource;
 use syncrocardpay_core::source::s3::S3Store;
@@ -70,33 +71,16 @@ pub async fn fetch(a: FetchArgs) -> Result<ExitCode> {
 
 pub async fn discover(a: DiscoverArgs) -> Result<ExitCode> {
     let (_, client) = database(&a.db).await?;
-    let SourceArgs { inbox, s3, ftps, ftps_ca_file, ftps_prefix } = a.sources;
     let mut listing = Vec::new();
-    if let Some(s3_url) = s3_url(s3) {
-        let (bucket, prefix) = S3Store::parse_url(&s3_url)?;
-        listing.extend(pipeline::discover_s3(&S3Store::from_env(&bucket, &prefix).await).await?);
-    }
-    if let Some(settings) = ftps_settings(&a.db, ftps, ftps_ca_file, ftps_prefix).await? {
-        listing.extend(pipeline::discover_ftps(&client, &FtpsSource::new(settings)?).await?);
-    }
-    if let Some(dir) = inbox {
-        let source = FolderSource::new(&dir);
-        let found = pipeline::discover(&client, &source).await?;
-        for (name, why) in &found.failed {
-            eprintln!("{}: {}", printable_name(name), printable_name(why));
-        }
-        listing.extend(found.new.into_iter().map(|d| RemoteListing {
-            source: source.label(),
-            name: d.name,
-            size: d.size,
-            status: ListingStatus::New,
-        }));
+    for source in sources(&a.db, a.sources).await? {
+        listing.extend(intake::preview(&client, &*source).await?);
     }
     for l in &listing {
         if a.json {
             println!("{}", serde_json::to_string(l)?);
         } else {
-            println!("{:<6} {:>12}  {}  {}", l.status, l.size, l.source, printable_name(&l.name));
+            let why = l.reason.as_deref().map(|r| format!(" ({})", printable_name(r))).unwrap_or_default();
+            println!("{:<6} {:>12}  {}  {}{why}", l.status, l.size, l.source, printable_name(&l.name));
         }
     }
     if !a.json {
@@ -106,12 +90,34 @@ pub async fn discover(a: DiscoverArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The sources given, in the order a run reads them: the S3 inbox, the FTPS server (its raw copies kept in
+/// the bucket, when one is given), the folder.
+async fn sources(db: &crate::args::DbArgs, given: SourceArgs) -> Result<Vec<Arc<dyn StatementSource>>> {
+    let SourceArgs { inbox, s3, ftps, ftps_ca_file, ftps_prefix } = given;
+    let mut sources: Vec<Arc<dyn StatementSource>> = Vec::new();
+    let store = match s3_url(s3) {
+        Some(s3_url) => {
+            let (bucket, prefix) = S3Store::parse_url(&s3_url)?;
+            Some(Arc::new(S3Store::from_env(&bucket, &prefix).await))
+        }
+        None => None,
+    };
+    if let Some(store) = &store {
+        sources.push(store.clone());
+    }
+    if let Some(settings) = ftps_settings(db, ftps, ftps_ca_file, ftps_prefix).await? {
+        sources.push(Arc::new(FtpsSource::new(settings)?.with_copies(store)));
+    }
+    if let Some(dir) = inbox {
+        sources.push(Arc::new(FolderSource::new(dir)));
+    }
+    Ok(sources)
+}
+
 /// `run`: every source given (without any, a generated sample of every acquirer with the merchants' books),
 /// loaded in parallel, then reconciled; a throwaway PostgreSQL when no database is configured.
 pub async fn run(a: RunArgs) -> Result<ExitCode> {
-    let SourceArgs { inbox, s3, ftps, ftps_ca_file, ftps_prefix } = a.sources;
-    let s3 = s3_url(s3);
-    let ftps = ftps_settings(&a.db, ftps, ftps_ca_file, ftps_prefix).await?;
+    let mut sources = sources(&a.db, a.sources).await?;
     // Held to the end: dropped (stopped, deleted) on the way out, whatever the outcome.
     let mut _throwaway = None;
     let url = match database_url(&a.db).await? {
@@ -127,43 +133,24 @@ pub async fn run(a: RunArgs) -> Result<ExitCode> {
     };
     connect_and_migrate(&url).await?;
     let jobs = a.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
-    let mut summaries: Vec<(String, RunSummary)> = Vec::new();
-    let store = match &s3 {
-        Some(s3_url) => {
-            let (bucket, prefix) = S3Store::parse_url(s3_url)?;
-            Some(Arc::new(S3Store::from_env(&bucket, &prefix).await))
-        }
-        None => None,
-    };
-    if let Some(store) = &store {
-        summaries.push((store.label(), pipeline::run_s3(&url, store.clone(), jobs).await?));
-    }
-    if let Some(settings) = ftps {
-        let source = Arc::new(FtpsSource::new(settings)?);
-        summaries.push((source.label(), pipeline::run_ftps(&url, source.clone(), store.clone(), jobs).await?));
-    }
     let mut _sample_dir = None;
-    let inbox = match inbox {
-        Some(dir) => Some(dir),
-        None if summaries.is_empty() => {
-            let dir = tempfile::Builder::new().prefix("syncrocardpay-inbox-").tempdir()?;
-            seed_sample(dir.path(), a.sample_transactions, &url).await?;
-            let path = dir.path().to_path_buf();
-            _sample_dir = Some(dir);
-            Some(path)
-        }
-        None => None,
-    };
-    if let Some(inbox) = inbox {
-        let source = FolderSource::new(&inbox);
+    if sources.is_empty() {
+        let dir = tempfile::Builder::new().prefix("syncrocardpay-inbox-").tempdir()?;
+        seed_sample(dir.path(), a.sample_transactions, &url).await?;
+        sources.push(Arc::new(FolderSource::new(dir.path())));
+        _sample_dir = Some(dir);
+    }
+    let mut summaries: Vec<(String, RunSummary)> = Vec::new();
+    for source in sources {
+        let label = source.label();
         let summary = tokio::select! {
-            summary = pipeline::run(&url, &source, jobs) => summary?,
+            summary = intake::run(&url, source, jobs) => summary?,
             _ = tokio::signal::ctrl_c() => {
                 // Returning drops the throwaway cluster (stopped, deleted); loads in flight roll back.
                 bail!("interrupted: files being loaded were rolled back; run again to finish");
             }
         };
-        summaries.push((inbox.display().to_string(), summary));
+        summaries.push((label, summary));
     }
     // Reconcile what this run loaded (and any load before it left pending): per merchant, over the periods of
     // its files.
@@ -208,6 +195,6 @@ async fn seed_sample(dir: &std::path::Path, transactions: u64, url: &str) -> Res
         dir.display()
     );
     let mut client = db::connect(url).await?;
-    pipeline::load_books(&mut client, &world.books, "sample").await?;
+    syncrocardpay_core::pipeline::load_books(&mut client, &world.books, "sample").await?;
     Ok(())
 }

@@ -7,3 +7,4 @@ pub mod roundtrip;
 pub mod sessions;
 pub mod skip;
 pub mod statements;
+pub mod vsftpd;

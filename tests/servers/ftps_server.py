@@ -11,7 +11,8 @@ listening; SIGTERM stops it. With --short-first-retr N the first download of eac
 N bytes and reports success (a server returning fewer bytes than it listed); with --drop-first-retr N it
 breaks off the data connection after N bytes instead (a dropped transfer). --no-mlsd answers MLSD with
 500, like servers that only know LIST/NLST. --drop-control-first-retr closes the control connection, without a
-reply, at the first RETR of each file.
+reply, at the first RETR of each file. --certs-only writes the certificates and exits (for another server:
+tests/common/vsftpd.rs).
 """
 import argparse
 import datetime as dt
@@ -24,10 +25,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from pyftpdlib.authorizers import DummyAuthorizer
-from pyftpdlib.filesystems import AbstractedFS
-from pyftpdlib.handlers import TLS_FTPHandler
-from pyftpdlib.servers import FTPServer
 
 
 def cert(subject, issuer, key, issuer_key, ca):
@@ -76,8 +73,16 @@ def main():
     ap.add_argument("--drop-first-retr", type=int, default=0)
     ap.add_argument("--no-mlsd", action="store_true")
     ap.add_argument("--drop-control-first-retr", action="store_true")
+    ap.add_argument("--certs-only", action="store_true")
     a = ap.parse_args()
     make_certs(a.certdir, a.self_signed)
+    if a.certs_only:
+        return
+    # The server's own modules: not needed for the certificates alone.
+    from pyftpdlib.authorizers import DummyAuthorizer
+    from pyftpdlib.filesystems import AbstractedFS
+    from pyftpdlib.handlers import TLS_FTPHandler
+    from pyftpdlib.servers import FTPServer
 
     authorizer = DummyAuthorizer()
     authorizer.add_user(a.user, a.password, a.home, perm="elr")

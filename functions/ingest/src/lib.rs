@@ -21,8 +21,10 @@ use futures_util::StreamExt;
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde::Deserialize;
 use std::time::Duration;
+use syncrocardpay_core::intake;
 use syncrocardpay_core::pipeline::IngestMode;
-use syncrocardpay_core::remote::{self, FileRef};
+use syncrocardpay_core::remote;
+use syncrocardpay_core::source::{FileRef, ListedFile, SourceKind};
 use syncrocardpay_core::workflow::{self, errors, Ack, Deployment, Item};
 use syncrocardpay_core::Error;
 
@@ -423,7 +425,7 @@ impl Ingest {
             Ok(report) => match Ack::from_report(&report) {
                 Some(ack) => Ok(ack),
                 None => {
-                    Err((errors::STATEMENT_REJECTED, format!("{}: {}", file.name(), remote::rejection_reason(&report))))
+                    Err((errors::STATEMENT_REJECTED, format!("{}: {}", file.name(), intake::rejection_reason(&report))))
                 }
             },
             Err(Error::AlreadyArchived(reason)) => Ok(Ack::Gone { name: file.name().to_string(), reason }),
@@ -482,23 +484,24 @@ impl Ingest {
             tracing::warn!(bucket = %o.bucket, key = %o.key, "notification for another bucket; ignored");
             return Ok(());
         }
-        let obj = match store.inbox_object(&o.key, o.size) {
-            Ok(obj) => obj,
+        let name = match store.inbox_name(&o.key) {
+            Ok(name) => name,
             Err(e) => {
                 tracing::warn!(key = %o.key, reason = %e, "not an inbox object; ignored");
                 return Ok(());
             }
         };
-        let file = FileRef::S3 { key: o.key.clone(), size: o.size };
+        let file =
+            FileRef { source: SourceKind::S3, file: ListedFile { name, size: o.size, modified: None, copy: None } };
         let report = {
             let mut db = syncrocardpay_core::db::pooled(&self.deployment.pool).await.map_err(|e| e.to_string())?;
-            remote::ingest_s3_object(&mut db, store, &obj, IngestMode::StageOnly).await
+            intake::ingest(&mut db, &**store, &file.file, IngestMode::StageOnly).await
         };
         let ack = match report {
             Ok(report) => match Ack::from_report(&report) {
                 Some(ack) => ack,
                 None => {
-                    tracing::warn!(key = %o.key, reason = %remote::rejection_reason(&report), "rejected; archived");
+                    tracing::warn!(key = %o.key, reason = %intake::rejection_reason(&report), "rejected; archived");
                     return Ok(());
                 }
             },
@@ -557,10 +560,11 @@ mod tests {
 
     #[test]
     fn messages() {
-        let task = r#"{"file": {"source": "s3", "key": "inbox/A.TXT", "size": 5}, "task_token": "tok"}"#;
+        let task = r#"{"file": {"source": "s3", "name": "A.TXT", "size": 5}, "task_token": "tok"}"#;
+        let file = ListedFile { name: "A.TXT".into(), size: 5, modified: None, copy: None };
         assert_eq!(
             Message::parse(task).unwrap(),
-            Message::Task { file: FileRef::S3 { key: "inbox/A.TXT".into(), size: 5 }, task_token: "tok".into() }
+            Message::Task { file: FileRef { source: SourceKind::S3, file }, task_token: "tok".into() }
         );
         // The shape moto sends: no userIdentity / requestParameters; a URL-encoded key.
         let s3 = r#"{"Records": [{"eventVersion": "2.1", "eventSource": "aws:s3", "eventName": "ObjectCreated:Put",

@@ -6,12 +6,16 @@
 
 use crate::config::Secret;
 use crate::error::{Error, Result};
-use crate::source::is_candidate_name;
-use crate::source::s3::safe_relative;
+use crate::source::s3::{safe_relative, S3Store, RAW};
+use crate::source::{
+    download_dir, is_candidate_name, FetchedFile, ListedFile, Listing, Settlement, SourceFuture, SourceKind,
+    StatementSource,
+};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
-use suppaftp::list::File as ListedFile;
+use std::time::Duration;
+use suppaftp::list::File as MlsdEntry;
 use suppaftp::tokio::{AsyncRustlsConnector, AsyncRustlsFtpStream};
 use suppaftp::tokio_rustls::rustls::ClientConfig;
 use suppaftp::types::FileType;
@@ -92,24 +96,18 @@ impl FtpsSettings {
     }
 }
 
-/// A file as the server lists it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RemoteFile {
-    pub name: String,
-    pub size: u64,
-    pub modified: Option<SystemTime>,
-}
-
 /// What a directory listing gave: MLSD facts, or bare names (servers without MLSD).
-enum Listing {
+enum DirListing {
     Mlsd(Vec<String>),
     Names(Vec<String>),
 }
 
-/// An FTPS server's statement directory.
+/// An FTPS server's statement directory; with a bucket for copies, each file fetched is kept in S3
+/// (`raw/<acquirer>/<merchant>/<date>/<name>`) and a file listed again is read from its copy, not the server.
 pub struct FtpsSource {
     settings: FtpsSettings,
     tls: Arc<ClientConfig>,
+    copies: Option<Arc<S3Store>>,
 }
 
 /// Whether an FTP failure is worth retrying on a new connection.
@@ -124,7 +122,18 @@ fn transient(e: &FtpError) -> bool {
 impl FtpsSource {
     pub fn new(settings: FtpsSettings) -> Result<Self> {
         let tls = Arc::new(crate::tls::client_config(settings.ca_file.as_deref())?);
-        Ok(FtpsSource { settings, tls })
+        Ok(FtpsSource { settings, tls, copies: None })
+    }
+
+    /// Keep a raw copy of each file fetched in `store`, and read a file from its copy when one is kept.
+    pub fn with_copies(mut self, store: Option<Arc<S3Store>>) -> Self {
+        self.copies = store;
+        self
+    }
+
+    /// The bucket the raw copies are kept in, if any.
+    pub fn copies(&self) -> Option<&Arc<S3Store>> {
+        self.copies.as_ref()
     }
 
     /// The server and directory as a URL would name them (RFC 1738: an absolute directory's first `/` is
@@ -200,7 +209,7 @@ impl FtpsSource {
 
     /// The statement files in the directory: regular files, finished (no `.part`…), safe names, matching the
     /// configured prefix; with sizes and modification times (MLSD; servers without it: NLST, SIZE, MDTM).
-    pub async fn list(&self) -> Result<Vec<RemoteFile>> {
+    pub async fn list_files(&self) -> Result<Vec<ListedFile>> {
         let prefix = self.settings.name_prefix.as_ref().map(|p| p.to_ascii_uppercase());
         let wanted = |name: &str| {
             is_candidate_name(name)
@@ -212,10 +221,10 @@ impl FtpsSource {
             .with_retries("listing", |ftp| {
                 Box::pin(async move {
                     match ftp.mlsd(None).await {
-                        Ok(lines) => Ok(Listing::Mlsd(lines)),
+                        Ok(lines) => Ok(DirListing::Mlsd(lines)),
                         // 500/502: MLSD not understood or not implemented: fall back to bare names.
                         Err(FtpError::UnexpectedResponse(r)) if matches!(r.status.code(), 500 | 502) => {
-                            Ok(Listing::Names(ftp.nlst(None).await?))
+                            Ok(DirListing::Names(ftp.nlst(None).await?))
                         }
                         Err(e) => Err(e),
                     }
@@ -224,20 +233,21 @@ impl FtpsSource {
             .await?;
         let mut files = Vec::new();
         match listing {
-            Listing::Mlsd(lines) => {
+            DirListing::Mlsd(lines) => {
                 for line in lines {
-                    let Ok(f) = ListedFile::try_from(line.as_str()) else { continue };
-                    let f: ListedFile = f;
+                    let Ok(f) = MlsdEntry::try_from(line.as_str()) else { continue };
+                    let f: MlsdEntry = f;
                     if f.is_file() && wanted(f.name()) {
-                        files.push(RemoteFile {
+                        files.push(ListedFile {
                             name: f.name().to_string(),
                             size: f.size() as u64,
-                            modified: Some(f.modified()),
+                            modified: Some(f.modified().into()),
+                            copy: None,
                         });
                     }
                 }
             }
-            Listing::Names(names) => {
+            DirListing::Names(names) => {
                 let names: Vec<String> = names
                     .into_iter()
                     .map(|n| n.rsplit('/').next().unwrap_or_default().to_string())
@@ -251,8 +261,8 @@ impl FtpsSource {
                             for name in names {
                                 // Directories have no SIZE: what the server refuses to size is skipped.
                                 let Ok(size) = ftp.size(&name).await else { continue };
-                                let modified = ftp.mdtm(&name).await.ok().map(|t| SystemTime::from(t.and_utc()));
-                                out.push(RemoteFile { name, size: size as u64, modified });
+                                let modified = ftp.mdtm(&name).await.ok().map(|t| t.and_utc());
+                                out.push(ListedFile { name, size: size as u64, modified, copy: None });
                             }
                             Ok(out)
                         })
@@ -266,7 +276,7 @@ impl FtpsSource {
 
     /// Download a listed file into `dir` through `<name>.part`; the final name appears only when the whole
     /// file, of the listed size, has arrived.
-    pub async fn download(&self, file: &RemoteFile, dir: &Path) -> Result<PathBuf> {
+    pub async fn download(&self, file: &ListedFile, dir: &Path) -> Result<PathBuf> {
         safe_relative(&file.name).map_err(Error::Other)?;
         let local = super::local_name("ftps", &file.name);
         let dest = dir.join(&local);
@@ -322,6 +332,74 @@ impl FtpsSource {
         tokio::fs::rename(&part, &dest).await.map_err(|e| Error::io(&dest, e))?;
         Ok(dest)
     }
+}
+
+impl StatementSource for FtpsSource {
+    fn kind(&self) -> SourceKind {
+        SourceKind::Ftps
+    }
+
+    fn label(&self) -> String {
+        FtpsSource::label(self)
+    }
+
+    /// The server's statement files, each with the key of its raw copy when one of the same name and size is
+    /// kept in the bucket.
+    fn list(&self) -> SourceFuture<'_, Listing> {
+        Box::pin(async move {
+            let mut files = self.list_files().await?;
+            if let Some(store) = &self.copies {
+                let copies = raw_copies(store).await?;
+                for f in &mut files {
+                    f.copy = copies.get(&(f.name.clone(), f.size)).cloned();
+                }
+            }
+            Ok(Listing { files, refused: Vec::new() })
+        })
+    }
+
+    /// From its raw copy when the listing named one (and a bucket is at hand), else from the server.
+    fn fetch<'a>(&'a self, file: &'a ListedFile) -> SourceFuture<'a, FetchedFile> {
+        Box::pin(async move {
+            let dir = download_dir()?;
+            if let (Some(key), Some(store)) = (&file.copy, &self.copies) {
+                let path = store.download(&store.raw_object(key, file.size)?, dir.path()).await?;
+                return Ok(FetchedFile::downloaded(path, dir, Some(key.clone())));
+            }
+            let path = self.download(file, dir.path()).await?;
+            Ok(FetchedFile::downloaded(path, dir, None))
+        })
+    }
+
+    /// The server is the acquirer's: nothing is moved there. With a bucket, a raw copy of what was read is
+    /// kept (`raw/<acquirer>/<merchant>/<date>/<name>`).
+    fn settle<'a>(
+        &'a self,
+        file: &'a ListedFile,
+        fetched: &'a FetchedFile,
+        settlement: &'a Settlement,
+    ) -> SourceFuture<'a, Option<String>> {
+        Box::pin(async move {
+            let Some(store) = &self.copies else { return Ok(None) };
+            if let Some(copy) = &fetched.from_copy {
+                return Ok(Some(copy.clone()));
+            }
+            // A duplicate is not read again: its content says nothing of where to file it (its first delivery
+            // was kept).
+            let Some(f) = &settlement.filing else { return Ok(None) };
+            Ok(Some(store.put_raw(&fetched.path, &f.acquirer, &f.merchant, &f.date, &file.name).await?))
+        })
+    }
+}
+
+/// The raw copies kept in a bucket, by (file name, size).
+pub async fn raw_copies(store: &S3Store) -> Result<HashMap<(String, u64), String>> {
+    let mut copies = HashMap::new();
+    for o in store.list_area(RAW).await?.0 {
+        let name = o.relative.rsplit('/').next().unwrap_or_default().to_string();
+        copies.insert((name, o.size), o.key);
+    }
+    Ok(copies)
 }
 
 fn percent_decode(s: &str) -> String {

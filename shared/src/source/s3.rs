@@ -5,6 +5,9 @@
 //! environment, so the same code talks to AWS or to an emulator.
 
 use crate::error::{Error, Result};
+use crate::source::{
+    download_dir, FetchedFile, ListedFile, Listing, Refused, Settlement, SourceFuture, SourceKind, StatementSource,
+};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::MetadataDirective;
 use aws_sdk_s3::Client;
@@ -18,11 +21,11 @@ pub const RAW: &str = "raw";
 pub const PROCESSED: &str = "processed";
 pub const REJECTED: &str = "rejected";
 
-/// An object listed in the inbox.
+/// An object of the bucket, in one of its areas.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RemoteObject {
+pub struct Object {
     pub key: String,
-    /// The key below `{prefix}inbox/`, checked safe (no `..`, no control characters).
+    /// The key below its area (`{prefix}inbox/`…), checked safe (no `..`, no control characters).
     pub relative: String,
     pub size: u64,
     pub modified: Option<SystemTime>,
@@ -129,12 +132,12 @@ impl S3Store {
 
     /// Every object in the inbox (all pages), sorted by key. Objects whose names are unsafe are returned as
     /// errors in the second list, never used.
-    pub async fn list_inbox(&self) -> Result<(Vec<RemoteObject>, Vec<(String, String)>)> {
+    pub async fn list_inbox(&self) -> Result<(Vec<Object>, Vec<(String, String)>)> {
         self.list_area(INBOX).await
     }
 
     /// Every object of an area (`inbox`, `raw`…), all pages, sorted by key; unsafe names apart.
-    pub async fn list_area(&self, area: &str) -> Result<(Vec<RemoteObject>, Vec<(String, String)>)> {
+    pub async fn list_area(&self, area: &str) -> Result<(Vec<Object>, Vec<(String, String)>)> {
         let inbox = self.key(area, "");
         let mut pages = self.client.list_objects_v2().bucket(&self.bucket).prefix(&inbox).into_paginator().send();
         let (mut ok, mut bad) = (Vec::new(), Vec::new());
@@ -147,7 +150,7 @@ impl S3Store {
                     continue; // a "folder" marker
                 }
                 match safe_relative(&relative) {
-                    Ok(()) => ok.push(RemoteObject {
+                    Ok(()) => ok.push(Object {
                         key: key.to_string(),
                         relative,
                         size: o.size().unwrap_or(0).max(0) as u64,
@@ -164,7 +167,7 @@ impl S3Store {
 
     /// Download an object into `dir`, streaming to `<name>.part` and renaming when complete and of the listed
     /// size: a partial download is never left under the final name.
-    pub async fn download(&self, obj: &RemoteObject, dir: &Path) -> Result<PathBuf> {
+    pub async fn download(&self, obj: &Object, dir: &Path) -> Result<PathBuf> {
         safe_relative(&obj.relative).map_err(Error::Other)?;
         // Named by a hash of the key: a key may be longer than any file name (the key stays the name).
         let local = super::local_name("s3", &obj.key);
@@ -202,7 +205,7 @@ impl S3Store {
 
     /// Move an inbox object to `processed/` or `rejected/` (same relative key), the reason of a rejection as
     /// metadata. Copy first, delete after: an interruption leaves it in both places, never in neither.
-    pub async fn archive(&self, obj: &RemoteObject, disposition: &Disposition) -> Result<String> {
+    pub async fn archive(&self, obj: &Object, disposition: &Disposition) -> Result<String> {
         let (area, reason) = match disposition {
             Disposition::Processed => (PROCESSED, None),
             Disposition::Rejected { reason } => (REJECTED, Some(reason)),
@@ -230,40 +233,34 @@ impl S3Store {
         Ok(to)
     }
 
-    /// The inbox object under `key` (a key from an S3 event or a file reference), checked to be in the inbox
-    /// and safe.
-    pub fn inbox_object(&self, key: &str, size: u64) -> Result<RemoteObject> {
+    /// The inbox name (the key below `{prefix}inbox/`) of `key`, a key from an S3 event, checked to be in the
+    /// inbox and safe.
+    pub fn inbox_name(&self, key: &str) -> Result<String> {
         let inbox = self.key(INBOX, "");
         let relative = key.strip_prefix(&inbox).ok_or_else(|| {
             Error::NotConfigured(format!("s3://{}/{key} is not under the inbox {inbox}", self.bucket))
         })?;
         safe_relative(relative)
             .map_err(|reason| Error::NotConfigured(format!("s3://{}/{key}: {reason}", self.bucket)))?;
-        Ok(RemoteObject { key: key.to_string(), relative: relative.to_string(), size, modified: None, etag: None })
+        Ok(relative.to_string())
     }
 
     /// The object of an area (`processed/`, `rejected/`…) at a key relative to it.
-    pub fn area_object(&self, area: &str, relative: &str, size: u64) -> Result<RemoteObject> {
+    pub fn area_object(&self, area: &str, relative: &str, size: u64) -> Result<Object> {
         safe_relative(relative)
             .map_err(|reason| Error::NotConfigured(format!("s3://{}/{area}/{relative}: {reason}", self.bucket)))?;
-        Ok(RemoteObject {
-            key: self.key(area, relative),
-            relative: relative.to_string(),
-            size,
-            modified: None,
-            etag: None,
-        })
+        Ok(Object { key: self.key(area, relative), relative: relative.to_string(), size, modified: None, etag: None })
     }
 
     /// An object of the raw area by its key (a raw copy found by discovery).
-    pub fn raw_object(&self, key: &str, size: u64) -> Result<RemoteObject> {
+    pub fn raw_object(&self, key: &str, size: u64) -> Result<Object> {
         let area = self.key(RAW, "");
         let relative = key
             .strip_prefix(&area)
             .ok_or_else(|| Error::NotConfigured(format!("s3://{}/{key} is not under {area}", self.bucket)))?;
         safe_relative(relative)
             .map_err(|reason| Error::NotConfigured(format!("s3://{}/{key}: {reason}", self.bucket)))?;
-        Ok(RemoteObject { key: key.to_string(), relative: relative.to_string(), size, modified: None, etag: None })
+        Ok(Object { key: key.to_string(), relative: relative.to_string(), size, modified: None, etag: None })
     }
 
     /// Whether an object exists.
@@ -341,6 +338,79 @@ impl S3Store {
             .await
             .map_err(|e| s3_err(&format!("s3://{}/{key}", self.bucket), e))?;
         Ok(head.metadata().cloned().unwrap_or_default())
+    }
+}
+
+impl StatementSource for S3Store {
+    fn kind(&self) -> SourceKind {
+        SourceKind::S3
+    }
+
+    fn label(&self) -> String {
+        S3Store::label(self)
+    }
+
+    fn keeps_settled_files(&self) -> bool {
+        false
+    }
+
+    /// The inbox's objects, named by their key below the inbox. An inbox object is identified by that name and
+    /// its size (it leaves the inbox once processed), not its time.
+    fn list(&self) -> SourceFuture<'_, Listing> {
+        Box::pin(async move {
+            let (objects, unsafe_keys) = self.list_inbox().await?;
+            Ok(Listing {
+                files: objects
+                    .into_iter()
+                    .map(|o| ListedFile { name: o.relative, size: o.size, modified: None, copy: None })
+                    .collect(),
+                refused: unsafe_keys.into_iter().map(|(name, reason)| Refused { name, reason }).collect(),
+            })
+        })
+    }
+
+    /// Download an inbox object. One no longer in the inbox is [`Error::AlreadyArchived`] when another
+    /// delivery archived it, [`Error::SourceMissing`] otherwise.
+    fn fetch<'a>(&'a self, file: &'a ListedFile) -> SourceFuture<'a, FetchedFile> {
+        Box::pin(async move {
+            let obj = self.area_object(INBOX, &file.name, file.size)?;
+            let dir = download_dir()?;
+            match self.download(&obj, dir.path()).await {
+                Ok(path) => Ok(FetchedFile::downloaded(path, dir, None)),
+                Err(Error::SourceMissing(what)) => {
+                    for area in [PROCESSED, REJECTED] {
+                        let archived = self.key(area, &obj.relative);
+                        if self.exists(&archived).await? {
+                            return Err(Error::AlreadyArchived(format!(
+                                "s3://{}/{}: already archived as {archived} by another delivery",
+                                self.bucket, obj.key
+                            )));
+                        }
+                    }
+                    Err(Error::SourceMissing(what))
+                }
+                Err(e) => Err(e),
+            }
+        })
+    }
+
+    /// Move the object out of the inbox: to `processed/` when read, to `rejected/` with the reason. The
+    /// `processed/` object is the copy a lost staging is restored from.
+    fn settle<'a>(
+        &'a self,
+        file: &'a ListedFile,
+        _: &'a FetchedFile,
+        settlement: &'a Settlement,
+    ) -> SourceFuture<'a, Option<String>> {
+        Box::pin(async move {
+            let obj = self.area_object(INBOX, &file.name, file.size)?;
+            let disposition = match &settlement.rejected {
+                Some(reason) => Disposition::Rejected { reason: reason.clone() },
+                None => Disposition::Processed,
+            };
+            self.archive(&obj, &disposition).await?;
+            Ok(None)
+        })
     }
 }
 
