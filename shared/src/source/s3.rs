@@ -23,8 +23,8 @@ pub const REJECTED: &str = "rejected";
 
 /// An object of the bucket, in one of its areas.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Object {
-    pub key: String,
+pub(crate) struct Object {
+    pub(crate) key: String,
     /// The key below its area (`{prefix}inbox/`…), checked safe (no `..`, no control characters).
     pub relative: String,
     pub size: u64,
@@ -132,12 +132,12 @@ impl S3Store {
 
     /// Every object in the inbox (all pages), sorted by key. Objects whose names are unsafe are returned as
     /// errors in the second list, never used.
-    pub async fn list_inbox(&self) -> Result<(Vec<Object>, Vec<(String, String)>)> {
+    pub(crate) async fn list_inbox(&self) -> Result<(Vec<Object>, Vec<(String, String)>)> {
         self.list_area(INBOX).await
     }
 
     /// Every object of an area (`inbox`, `raw`…), all pages, sorted by key; unsafe names apart.
-    pub async fn list_area(&self, area: &str) -> Result<(Vec<Object>, Vec<(String, String)>)> {
+    pub(crate) async fn list_area(&self, area: &str) -> Result<(Vec<Object>, Vec<(String, String)>)> {
         let inbox = self.key(area, "");
         let mut pages = self.client.list_objects_v2().bucket(&self.bucket).prefix(&inbox).into_paginator().send();
         let (mut ok, mut bad) = (Vec::new(), Vec::new());
@@ -167,7 +167,7 @@ impl S3Store {
 
     /// Download an object into `dir`, streaming to `<name>.part` and renaming when complete and of the listed
     /// size: a partial download is never left under the final name.
-    pub async fn download(&self, obj: &Object, dir: &Path) -> Result<PathBuf> {
+    pub(crate) async fn download(&self, obj: &Object, dir: &Path) -> Result<PathBuf> {
         safe_relative(&obj.relative).map_err(Error::Other)?;
         // Named by a hash of the key: a key may be longer than any file name (the key stays the name).
         let local = super::local_name("s3", &obj.key);
@@ -205,7 +205,7 @@ impl S3Store {
 
     /// Move an inbox object to `processed/` or `rejected/` (same relative key), the reason of a rejection as
     /// metadata. Copy first, delete after: an interruption leaves it in both places, never in neither.
-    pub async fn archive(&self, obj: &Object, disposition: &Disposition) -> Result<String> {
+    pub(crate) async fn archive(&self, obj: &Object, disposition: &Disposition) -> Result<String> {
         let (area, reason) = match disposition {
             Disposition::Processed => (PROCESSED, None),
             Disposition::Rejected { reason } => (REJECTED, Some(reason)),
@@ -246,14 +246,14 @@ impl S3Store {
     }
 
     /// The object of an area (`processed/`, `rejected/`…) at a key relative to it.
-    pub fn area_object(&self, area: &str, relative: &str, size: u64) -> Result<Object> {
+    pub(crate) fn area_object(&self, area: &str, relative: &str, size: u64) -> Result<Object> {
         safe_relative(relative)
             .map_err(|reason| Error::NotConfigured(format!("s3://{}/{area}/{relative}: {reason}", self.bucket)))?;
         Ok(Object { key: self.key(area, relative), relative: relative.to_string(), size, modified: None, etag: None })
     }
 
     /// An object of the raw area by its key (a raw copy found by discovery).
-    pub fn raw_object(&self, key: &str, size: u64) -> Result<Object> {
+    pub(crate) fn raw_object(&self, key: &str, size: u64) -> Result<Object> {
         let area = self.key(RAW, "");
         let relative = key
             .strip_prefix(&area)
