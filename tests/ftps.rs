@@ -3,7 +3,7 @@
 use crate::common;
 
 use common::ftps::{FtpsServer, PASSWORD, USER};
-use common::statements::samples;
+use common::statements::{ftp_home, samples};
 use std::sync::Arc;
 use syncrocardpay_core::config::Secret;
 use syncrocardpay_core::intake;
@@ -34,10 +34,7 @@ async fn run_ftps(url: &str, server: &FtpsServer, raw: Option<Arc<S3Store>>, job
 
 #[tokio::test]
 async fn lists_and_downloads_over_verified_tls() {
-    let home = tempfile::tempdir().unwrap();
-    let edi = home.path().join("edi");
-    std::fs::create_dir(&edi).unwrap();
-    let files = samples(&edi, 80, 3);
+    let (home, edi, files) = ftp_home(80, 3);
     std::fs::write(edi.join("CIELO03_upload.TXT.part"), b"half").unwrap();
     std::fs::write(edi.join("README.txt"), b"not a statement").unwrap();
     std::fs::create_dir(edi.join("CIELO_old")).unwrap();
@@ -89,10 +86,7 @@ async fn an_untrusted_certificate_or_a_wrong_password_is_refused_at_once() {
 
 #[tokio::test]
 async fn ftps_files_load_once_changed_files_are_new_and_raw_copies_land_in_s3() {
-    let home = tempfile::tempdir().unwrap();
-    let edi = home.path().join("edi");
-    std::fs::create_dir(&edi).unwrap();
-    let files = samples(&edi, 60, 12);
+    let (home, _, files) = ftp_home(60, 12);
     let Some(server) = FtpsServer::start(home.path(), false) else { return };
     let Some(moto) = common::moto::Moto::start() else { return };
     let db = common::db::TestDb::new("ftpsrun").await;
@@ -133,10 +127,7 @@ async fn ftps_files_load_once_changed_files_are_new_and_raw_copies_land_in_s3() 
 
 #[tokio::test]
 async fn cli_run_over_ftps_never_prints_the_password() {
-    let home = tempfile::tempdir().unwrap();
-    let edi = home.path().join("edi");
-    std::fs::create_dir(&edi).unwrap();
-    let files = samples(&edi, 30, 4);
+    let (home, _, files) = ftp_home(30, 4);
     let Some(server) = FtpsServer::start(home.path(), false) else { return };
     let db = common::db::TestDb::new("ftpscli").await;
     let url = format!("ftps://{USER}:{}@localhost:{}/edi", PASSWORD.replace('!', "%21"), server.port);
@@ -160,10 +151,7 @@ async fn cli_run_over_ftps_never_prints_the_password() {
 
 #[tokio::test]
 async fn discover_lists_new_files_without_loading_them() {
-    let home = tempfile::tempdir().unwrap();
-    let edi = home.path().join("edi");
-    std::fs::create_dir(&edi).unwrap();
-    let files = samples(&edi, 30, 6);
+    let (home, _, files) = ftp_home(30, 6);
     let Some(server) = FtpsServer::start(home.path(), false) else { return };
     let db = common::db::TestDb::new("ftpsdiscover").await;
     let url = format!("ftps://{USER}:{}@localhost:{}/edi", PASSWORD.replace('!', "%21"), server.port);
@@ -191,10 +179,7 @@ async fn discover_lists_new_files_without_loading_them() {
 
 #[tokio::test]
 async fn a_short_transfer_is_retried_and_a_partial_file_never_kept() {
-    let home = tempfile::tempdir().unwrap();
-    let edi = home.path().join("edi");
-    std::fs::create_dir(&edi).unwrap();
-    let files = samples(&edi, 30, 7);
+    let (home, edi, files) = ftp_home(30, 7);
     let Some(server) = FtpsServer::start_with(home.path(), false, &["--short-first-retr", "1000"]) else { return };
     let source = FtpsSource::new(settings(&server, true)).unwrap();
     let listed = source.list_files().await.unwrap();
@@ -214,10 +199,8 @@ async fn a_short_transfer_is_retried_and_a_partial_file_never_kept() {
 
 #[tokio::test]
 async fn a_raw_copy_in_s3_is_preferred_to_the_server() {
-    let home = tempfile::tempdir().unwrap();
-    let edi = home.path().join("edi");
-    std::fs::create_dir(&edi).unwrap();
-    let f = samples(&edi, 20, 13).remove(0);
+    let (home, edi, files) = ftp_home(20, 13);
+    let f = files.into_iter().next().unwrap();
     let name = f.path.file_name().unwrap().to_string_lossy().to_string();
     let good = std::fs::read(&f.path).unwrap();
     let Some(moto) = common::moto::Moto::start() else { return };
@@ -244,10 +227,7 @@ async fn a_raw_copy_in_s3_is_preferred_to_the_server() {
 
 #[tokio::test]
 async fn servers_without_mlsd_are_listed_with_nlst_size_and_mdtm() {
-    let home = tempfile::tempdir().unwrap();
-    let edi = home.path().join("edi");
-    std::fs::create_dir(&edi).unwrap();
-    let files = samples(&edi, 20, 14);
+    let (home, edi, files) = ftp_home(20, 14);
     std::fs::create_dir(edi.join("CIELO_archive")).unwrap();
     let Some(server) = FtpsServer::start_with(home.path(), false, &["--no-mlsd"]) else { return };
     let source = FtpsSource::new(settings(&server, true)).unwrap();
@@ -263,10 +243,7 @@ async fn servers_without_mlsd_are_listed_with_nlst_size_and_mdtm() {
 /// (retried on a new connection) and without hanging; with a single attempt the second fails, leaving no
 /// partial file. Returns that failure.
 async fn a_fault_at_retr_is_retried(fault: &[&str], seed: u64) -> Option<(String, String)> {
-    let home = tempfile::tempdir().unwrap();
-    let edi = home.path().join("edi");
-    std::fs::create_dir(&edi).unwrap();
-    samples(&edi, 30, seed);
+    let (home, edi, _) = ftp_home(30, seed);
     let server = FtpsServer::start_with(home.path(), false, fault)?;
     let source = FtpsSource::new(settings(&server, true)).unwrap();
     let listed = source.list_files().await.unwrap();
@@ -345,10 +322,7 @@ fn tls_verification_cannot_be_turned_off() {
 /// output: suppaftp logs `PASS <password>` at trace, and its target is capped (issue 14, item 5).
 #[tokio::test]
 async fn trace_logging_never_prints_the_ftps_password() {
-    let home = tempfile::tempdir().unwrap();
-    let edi = home.path().join("edi");
-    std::fs::create_dir(&edi).unwrap();
-    samples(&edi, 10, 6);
+    let (home, _, _) = ftp_home(10, 6);
     let Some(server) = FtpsServer::start(home.path(), false) else { return };
     let db = common::db::TestDb::new("ftpstrace").await;
     let url = format!("ftps://{USER}:{}@localhost:{}/edi", PASSWORD.replace('!', "%21"), server.port);

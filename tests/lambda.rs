@@ -13,7 +13,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_sfn::types::{ExecutionStatus, HistoryEvent};
 use common::db::TestDb;
 use common::moto::Moto;
-use common::statements::samples;
+use common::statements::{ftp_home, samples};
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -903,10 +903,7 @@ async fn a_message_in_work_stays_invisible_and_comes_back_when_the_work_stops() 
 #[tokio::test]
 async fn ftps_files_are_discovered_ingested_from_a_task_message_and_kept_raw_in_s3() {
     let Some(w) = World::new("lambda_ftps").await else { return };
-    let home = tempfile::tempdir().unwrap();
-    let edi = home.path().join("edi");
-    std::fs::create_dir(&edi).unwrap();
-    let files = samples(&edi, 60, 14);
+    let (home, _, files) = ftp_home(60, 14);
     let Some(server) = common::ftps::FtpsServer::start(home.path(), false) else { return };
     let settings = syncrocardpay_core::source::ftps::FtpsSettings {
         host: "localhost".into(),

@@ -6,7 +6,7 @@
 use crate::common;
 
 use common::db::TestDb;
-use common::statements::samples;
+use common::statements::ftp_home;
 use common::vsftpd::{Vsftpd, PASSWORD, USER};
 use std::sync::Arc;
 use syncrocardpay_core::config::Secret;
@@ -32,10 +32,7 @@ fn cli(server: &Vsftpd, db: &TestDb, args: &[&str]) -> (bool, String, String) {
 
 #[tokio::test]
 async fn a_strict_vsftpd_serves_a_whole_run_and_url_paths_follow_rfc_1738() {
-    let home = tempfile::tempdir().unwrap();
-    let edi = home.path().join("edi");
-    std::fs::create_dir(&edi).unwrap();
-    let files = samples(&edi, 40, 21);
+    let (home, edi, files) = ftp_home(40, 21);
     std::fs::write(edi.join("CIELO_upload.TXT.part"), b"half").unwrap();
     let Some(server) = Vsftpd::start(home.path()) else { return };
     let db = TestDb::new("vsftpd").await;

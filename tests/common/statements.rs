@@ -4,6 +4,16 @@ use std::path::{Path, PathBuf};
 use syncrocardpay_core::formats::cielo::sample::{self, SampleFile, SampleSpec};
 
 /// Generate samples into `dir`.
+/// An FTP login directory (a temporary folder, deleted with the first value) whose `edi/` holds the samples of
+/// [`samples`]: what the FTPS tests serve.
+pub fn ftp_home(transactions: u64, seed: u64) -> (tempfile::TempDir, std::path::PathBuf, Vec<SampleFile>) {
+    let home = tempfile::tempdir().unwrap();
+    let edi = home.path().join("edi");
+    std::fs::create_dir(&edi).unwrap();
+    let files = samples(&edi, transactions, seed);
+    (home, edi, files)
+}
+
 pub fn samples(dir: &Path, transactions: u64, seed: u64) -> Vec<SampleFile> {
     sample::generate(dir, &SampleSpec { transactions, seed, merchants: 3, ..SampleSpec::default() })
         .expect("generate samples")
