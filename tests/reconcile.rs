@@ -239,22 +239,39 @@ async fn stored_items_read_back_exactly_as_computed() {
     let report = recon::run(&mut db.client, &scope, &settings).await.unwrap();
     let inputs = recon::inputs(&db.client, &scope, &settings).await.unwrap();
     let (computed, totals) = syncrocardpay_core::reconcile::run_with_totals(&scope, &inputs, &settings);
-    // Settled items are kept as links (status, date, amounts, both lines); the others whole, in item order.
-    let (settled, listed): (Vec<_>, Vec<_>) = computed.iter().partition(|i| i.status.is_settled());
+    // Settled and pending items are kept as links (status, date, amounts, their lines); the others whole, in
+    // item order.
+    let (linked, listed): (Vec<_>, Vec<_>) = computed.iter().partition(|i| i.link().is_some());
     let stored = recon::items(&db.client, report.run_id).await.unwrap();
     assert_eq!(stored.len(), listed.len());
     for (s, c) in stored.iter().zip(&listed) {
         assert_eq!(s, *c);
     }
-    let mut links: Vec<_> = settled.iter().map(|i| i.settled().unwrap()).collect();
+    let mut links: Vec<_> = linked.iter().map(|i| i.link().unwrap()).collect();
     links.sort_by_key(|l| (l.actual_ref, l.expected_ref));
-    assert_eq!(recon::settled(&db.client, report.run_id).await.unwrap(), links);
+    assert_eq!(recon::links(&db.client, report.run_id).await.unwrap(), links);
     assert_eq!(report.totals, totals);
     assert!(links.iter().any(|l| l.status == Status::Matched && l.expected_ref.is_some()));
     assert!(links.iter().any(|l| l.status == Status::Paid) && links.iter().any(|l| l.status == Status::Ok));
     assert!(stored.iter().any(|i| i.expected_ref.is_some() && i.actual_ref.is_some()));
     assert!(stored.iter().any(|i| i.days_late.is_some()));
     assert!(stored.iter().any(|i| i.fields == ["installments"]), "the divergent sale and its field");
+
+    // Over the months after the payments loaded, the installments forecast for them are not due yet: pending
+    // links, each with its forecast line and amount and no payment.
+    let scope = Scope { from: d(FROM), to: d(TO) + chrono::Days::new(120), merchant: None };
+    let report = recon::run(&mut db.client, &scope, &settings).await.unwrap();
+    let inputs = recon::inputs(&db.client, &scope, &settings).await.unwrap();
+    let (computed, _) = syncrocardpay_core::reconcile::run_with_totals(&scope, &inputs, &settings);
+    let mut links: Vec<_> = computed.iter().filter_map(|i| i.link()).collect();
+    links.sort_by_key(|l| (l.actual_ref, l.expected_ref));
+    assert_eq!(recon::links(&db.client, report.run_id).await.unwrap(), links);
+    let pending: Vec<_> = links.iter().filter(|l| l.status == Status::Pending).collect();
+    assert!(!pending.is_empty());
+    assert!(pending.iter().all(|l| l.actual.is_none() && l.actual_ref.is_none() && l.expected_ref.is_some()));
+    let stored = recon::items(&db.client, report.run_id).await.unwrap();
+    assert!(stored.iter().all(|i| i.status != Status::Pending), "installments not due yet are links");
+    assert_eq!(stored.len(), computed.len() - links.len());
 }
 
 /// A chargeback is listed with the sale it names and needs nobody's attention, unless nothing explains it: the

@@ -12,7 +12,7 @@ use syncrocardpay_core::pipeline::{ingest_file, IngestMode, Outcome};
 use syncrocardpay_core::reconcile::{Area, ReconItem, Scope, Settings};
 
 pub struct RoundTrip {
-    /// Installments paid (settled links and items alike).
+    /// Installments paid (links and items alike).
     pub paid: usize,
     /// Receivable items neither paid nor pending.
     pub problems: Vec<ReconItem>,
@@ -28,7 +28,7 @@ pub async fn load_and_reconcile(db: &mut TestDb, files: &[PathBuf], from: NaiveD
     let scope = Scope { from, to, merchant: None };
     let run = recon::run(&mut db.client, &scope, &Settings::new(to)).await.unwrap();
     let items = recon::items(&db.client, run.run_id).await.unwrap();
-    let settled = recon::settled(&db.client, run.run_id).await.unwrap();
+    let settled = recon::links(&db.client, run.run_id).await.unwrap();
     let is_paid = |s: &str| s == "paid";
     let paid = settled.iter().filter(|i| is_paid(i.status.as_str())).count()
         + items.iter().filter(|i| i.area == Area::Receivables && is_paid(i.status.as_str())).count();

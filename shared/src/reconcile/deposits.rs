@@ -757,7 +757,7 @@ mod tests {
             (unexpected.status, unexpected.ref_date, unexpected.actual),
             (Status::UnexpectedCredit, d("2026-09-04"), Some(m("5.00")))
         );
-        assert!(items.iter().all(|i| i.settled().is_none()), "bank items are kept whole");
+        assert!(items.iter().all(|i| i.link().is_none()), "bank items are kept whole");
     }
 
     #[test]

@@ -355,33 +355,39 @@ pub fn item_order(a: &ReconItem, b: &ReconItem) -> std::cmp::Ordering {
     ))
 }
 
-/// A settled item as a run keeps it (`recon_link`): the lines it links, its date and amounts. Its other
-/// fields are those of the lines; its reason is not kept.
+/// An item a run keeps as a link between lines (`recon_link`) rather than whole: a settled one (a sale matched
+/// as sold, an installment paid on time in full, a fee as contracted: both lines) and an installment not due
+/// yet (its forecast line alone). Its other fields are those of its lines; its reason is not kept. A large
+/// merchant's month makes millions of them, and writing each whole was most of a run's time (issue 18).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Settled {
+pub struct Link {
     pub status: Status,
     pub ref_date: NaiveDate,
     pub expected: Option<Decimal>,
-    pub actual: Decimal,
+    /// What was paid or charged; none for an installment not due yet.
+    pub actual: Option<Decimal>,
     /// The books' line or the forecast (none for a fee).
     pub expected_ref: Option<SourceLine>,
-    pub actual_ref: SourceLine,
+    /// The acquirer's line; none for an installment not due yet.
+    pub actual_ref: Option<SourceLine>,
 }
 
 impl ReconItem {
-    /// The item as a link, when it is settled (and links an acquirer's line, as every settled item does). A
-    /// deposit is kept whole: it can link several payments and credits, and says which rule made it.
-    pub fn settled(&self) -> Option<Settled> {
-        if !self.status.is_settled() || self.area == Area::Bank {
-            return None;
-        }
-        Some(Settled {
+    /// The item as a link, when it is kept as one: settled, linking an acquirer's line (as every settled item
+    /// does), or pending, with its forecast line. A deposit is kept whole: it can link several payments and
+    /// credits, and says which rule made it.
+    pub fn link(&self) -> Option<Link> {
+        let linked = match self.status {
+            Status::Pending => self.expected.is_some() && self.expected_ref.is_some(),
+            s => s.is_settled() && self.area != Area::Bank && self.actual.is_some() && self.actual_ref.is_some(),
+        };
+        linked.then_some(Link {
             status: self.status,
             ref_date: self.ref_date,
             expected: self.expected,
-            actual: self.actual?,
+            actual: self.actual,
             expected_ref: self.expected_ref,
-            actual_ref: self.actual_ref?,
+            actual_ref: self.actual_ref,
         })
     }
 }

@@ -740,8 +740,9 @@ pub async fn find_run(db: &impl GenericClient, scope: &Scope) -> Result<Option<(
     Ok(Some((r.get(0), settings, totals)))
 }
 
-/// The items of a run that are not settled (see [`settled`]) and the bank area's (kept whole), in [`reconcile::item_order`] (the order they were written in, `item_no`, follows how
-/// the run streamed its inputs).
+/// The items of a run not kept as links (see [`links`]: neither settled nor pending; the bank area's are all
+/// kept whole), in [`reconcile::item_order`] (the order they were written in, `item_no`, follows how the run
+/// streamed its inputs).
 pub async fn items(db: &impl GenericClient, run_id: i64) -> Result<Vec<ReconItem>> {
     let rows = db
         .query(
@@ -791,35 +792,37 @@ pub async fn items(db: &impl GenericClient, run_id: i64) -> Result<Vec<ReconItem
         .collect()
 }
 
-/// The settled items of a run (`recon_link`), in the order of their lines (acquirer's, then expected). For tests and tools:
-/// a large run settles millions.
-pub async fn settled(db: &impl GenericClient, run_id: i64) -> Result<Vec<reconcile::Settled>> {
+/// The items of a run kept as links (`recon_link`: settled and pending, see [`reconcile::Link`]), in the order
+/// of their lines (acquirer's, then expected). For tests and tools: a large run keeps millions.
+pub async fn links(db: &impl GenericClient, run_id: i64) -> Result<Vec<reconcile::Link>> {
     let rows = db
         .query(
             "SELECT status, ref_date, expected, actual, expected_file_id, expected_line_no, actual_file_id,
                     actual_line_no
                FROM recon_link WHERE run_id = $1
-              ORDER BY actual_file_id, actual_line_no, expected_file_id NULLS FIRST, expected_line_no NULLS FIRST",
+              ORDER BY actual_file_id NULLS FIRST, actual_line_no NULLS FIRST, expected_file_id NULLS FIRST,
+                       expected_line_no NULLS FIRST",
             &[&run_id],
         )
         .await?;
+    let line =
+        |r: &tokio_postgres::Row, file: &str, no: &str| r.get::<_, Option<i64>>(file).zip(r.get::<_, Option<i64>>(no));
     rows.iter()
         .map(|r| {
-            Ok(reconcile::Settled {
+            Ok(reconcile::Link {
                 status: status(r.get("status"))?,
                 ref_date: r.get("ref_date"),
                 expected: r.get("expected"),
                 actual: r.get("actual"),
-                expected_ref: r
-                    .get::<_, Option<i64>>("expected_file_id")
-                    .zip(r.get::<_, Option<i64>>("expected_line_no")),
-                actual_ref: (r.get("actual_file_id"), r.get("actual_line_no")),
+                expected_ref: line(r, "expected_file_id", "expected_line_no"),
+                actual_ref: line(r, "actual_file_id", "actual_line_no"),
             })
         })
         .collect()
 }
 
-/// Expected and received per due day of a run's receivables (settled or not), summed in the database.
+/// Expected and received per due day of a run's receivables (settled, pending or neither), summed in the
+/// database.
 pub async fn expected_vs_received(
     db: &impl GenericClient,
     run_id: i64,
@@ -829,7 +832,7 @@ pub async fn expected_vs_received(
             "SELECT ref_date, coalesce(sum(expected), 0), coalesce(sum(actual), 0) FROM (
                 SELECT ref_date, expected, actual FROM recon_item WHERE run_id = $1 AND area = 'receivables'
                 UNION ALL
-                SELECT ref_date, expected, actual FROM recon_link WHERE run_id = $1 AND status = 'paid') r
+                SELECT ref_date, expected, actual FROM recon_link WHERE run_id = $1 AND status IN ('paid', 'pending')) r
               GROUP BY ref_date ORDER BY ref_date",
             &[&run_id],
         )

@@ -1,9 +1,9 @@
-//! A run's items written as they are made: a few thousand at a time by binary COPY, settled ones as links
-//! (`recon_link`), the others whole (`recon_item`); counted into the run's totals on the way, so a run
+//! A run's items written as they are made: a few thousand at a time by binary COPY, settled and pending ones
+//! as links (`recon_link`, see [`crate::reconcile::Link`]), the others whole (`recon_item`); counted into the run's totals on the way, so a run
 //! holds a batch of items, never the whole result.
 
 use crate::error::Result;
-use crate::reconcile::{Available, ReconItem, Scope, Settings, Settled, Tally, Totals};
+use crate::reconcile::{Available, Link, ReconItem, Scope, Settings, Tally, Totals};
 use futures_util::pin_mut;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::Type;
@@ -27,7 +27,7 @@ pub(super) struct Sink<'a> {
     types: Vec<Type>,
     link_types: Vec<Type>,
     buffer: Vec<ReconItem>,
-    links: Vec<Settled>,
+    links: Vec<Link>,
     /// Items written so far: the next one's `item_no` is this plus one.
     written: i32,
     tally: Tally,
@@ -91,7 +91,7 @@ impl<'a> Sink<'a> {
     pub(super) fn push(&mut self, item: ReconItem) {
         self.made += 1;
         if let Some(item) = self.tally.take(self.scope, self.available, item) {
-            match item.settled() {
+            match item.link() {
                 Some(link) => self.links.push(link),
                 None => self.buffer.push(item),
             }
@@ -180,6 +180,7 @@ impl<'a> Sink<'a> {
         pin_mut!(writer);
         for l in self.links.drain(..) {
             let (e_file, e_line) = (l.expected_ref.map(|r| r.0), l.expected_ref.map(|r| r.1));
+            let (a_file, a_line) = (l.actual_ref.map(|r| r.0), l.actual_ref.map(|r| r.1));
             writer
                 .as_mut()
                 .write(&[
@@ -190,8 +191,8 @@ impl<'a> Sink<'a> {
                     &l.actual,
                     &e_file,
                     &e_line,
-                    &l.actual_ref.0,
-                    &l.actual_ref.1,
+                    &a_file,
+                    &a_line,
                 ])
                 .await?;
         }
