@@ -867,7 +867,7 @@ async fn a_run_writes_its_report_and_shows_progress_unless_quiet() {
     let shown = std::path::absolute(&html).unwrap();
     assert!(said.contains(&format!("open the report in a browser: file://{}", shown.display())), "{said}");
     assert!(said.lines().any(|l| l.contains("CIELO03_") && l.contains("100% read (") && l.contains(" rows")), "{said}");
-    assert!(said.contains("reconciling ") && said.contains(": fees, "), "the reconciliation's areas: {said}");
+    assert!(said.contains("reconciling ") && said.contains(": sales and fees, "), "the reconciliation's areas: {said}");
     // The demo covers every acquirer: Getnet's, PagBank's and Stone's days beside Cielo's files, all loaded,
     // every installment of theirs paid as forecast and every deposit credited by the sample bank statements.
     for acquirer in ["cielo", "getnet", "pagbank", "stone"] {

@@ -1,4 +1,5 @@
-//! What a reconciliation reads: one query per area, each in the order its area consumes it, so a run can
+//! What a reconciliation reads: one query per area (the acquirer sales carry each sale's fee: the sales and
+//! fee areas share that one), each in the order its area consumes it, so a run can
 //! stream them ([`Stream`]) and hold only what its pieces need (a few days of one merchant's sales, one
 //! sale's installments, the contracts); [`super::inputs`] collects the same rows for tests and tools.
 
@@ -152,8 +153,13 @@ pub(super) fn merchant_sale(r: &Row) -> Result<MerchantSale> {
 }
 
 /// The acquirers' sales (installments taken together) dated within the scope widened by the sale date
-/// window on both sides, in [`crate::reconcile::sales::acquirer_order`].
+/// window on both sides, in [`crate::reconcile::sales::acquirer_order`], each with the fee charged on its
+/// lines dated within the scope ([`ChargedFee`]: the fee area audits every sale's fee, and summing it here
+/// rather than grouping the same million lines again in a query of its own saved ~2 s of a 15 s run).
 pub(super) fn acquirer_sales(scope: &Scope, settings: &Settings) -> (String, Params) {
+    // The lines a sale's fee is summed from: those with a fee, dated within the scope itself.
+    let fee =
+        "FILTER (WHERE t.fee_amount IS NOT NULL AND coalesce(t.authorization_date, t.capture_date) BETWEEN $1 AND $2)";
     let sql = format!(
         "SELECT * FROM (
          SELECT e.merchant_code, a.code AS acquirer, {SALE_CODE} AS sale_code,
@@ -163,7 +169,12 @@ pub(super) fn acquirer_sales(scope: &Scope, settings: &Settings) -> (String, Par
                   AS gross,
                 max(greatest(t.installment_count, 1)) AS installments, pm.brand_code, pm.brand_name,
                 p.code AS product, pm.settlement, min(t.card_last_digits) AS card_last_digits,
-                min(ARRAY[t.file_id, t.line_no]) AS first_line
+                min(ARRAY[t.file_id, t.line_no]) AS first_line,
+                count(*) {fee} AS fee_lines, max(greatest(t.installment_count, 1)) {fee} AS fee_installments,
+                min(coalesce(t.authorization_date, t.capture_date)) {fee} AS fee_date,
+                min(t.nsu) {fee} AS fee_nsu, min(t.authorization_code) {fee} AS fee_authorization_code,
+                sum(t.gross_amount) {fee} AS fee_gross, sum(abs(t.fee_amount)) {fee} AS fee,
+                min(ARRAY[t.file_id, t.line_no]) {fee} AS fee_first_line
            FROM fact_card_transaction t {JOINS}
           WHERE pt.is_sale AND t.file_type IN ({sales})
             AND coalesce(t.authorization_date, t.capture_date) BETWEEN $1::date - $4::int AND $2::date + $4::int
@@ -176,14 +187,21 @@ pub(super) fn acquirer_sales(scope: &Scope, settings: &Settings) -> (String, Par
     (sql, Params::new(scope, settings.sale_date_window_days))
 }
 
-/// A grouped row's first line (`min(ARRAY[file_id, line_no])`).
-fn first_line(r: &Row) -> (i64, i64) {
-    let first: Vec<i64> = r.get("first_line");
+/// A grouped row's first line (`min(ARRAY[file_id, line_no])`) in column `column`.
+fn first_line(r: &Row, column: &str) -> (i64, i64) {
+    let first: Vec<i64> = r.get(column);
     (first.first().copied().unwrap_or_default(), first.get(1).copied().unwrap_or_default())
 }
 
-pub(super) fn acquirer_sale(r: &Row) -> Result<AcquirerSale> {
-    Ok(AcquirerSale {
+/// An acquirer's sale as [`acquirer_sales`] reads it, and the fee charged on its lines dated within the
+/// scope (none when it has no such line).
+pub(super) struct SaleAndFee {
+    pub(super) sale: AcquirerSale,
+    pub(super) fee: Option<ChargedFee>,
+}
+
+pub(super) fn acquirer_sale(r: &Row) -> Result<SaleAndFee> {
+    let sale = AcquirerSale {
         merchant_code: r.get("merchant_code"),
         acquirer: r.get("acquirer"),
         sale_code: r.get("sale_code"),
@@ -200,8 +218,24 @@ pub(super) fn acquirer_sale(r: &Row) -> Result<AcquirerSale> {
             _ => String::new(),
         },
         card_last_digits: r.get("card_last_digits"),
-        source: first_line(r),
-    })
+        source: first_line(r, "first_line"),
+    };
+    let fee = (r.get::<_, i64>("fee_lines") > 0).then(|| ChargedFee {
+        merchant_code: sale.merchant_code.clone(),
+        acquirer: sale.acquirer.clone(),
+        brand: sale.brand.clone(),
+        product: sale.product.clone(),
+        installments: r.get("fee_installments"),
+        lines: r.get("fee_lines"),
+        date: r.get("fee_date"),
+        sale_code: sale.sale_code.clone(),
+        nsu: r.get("fee_nsu"),
+        authorization_code: r.get("fee_authorization_code"),
+        gross: r.get("fee_gross"),
+        fee: r.get("fee"),
+        source: first_line(r, "fee_first_line"),
+    });
+    Ok(SaleAndFee { sale, fee })
 }
 
 /// What a receivables row is.
@@ -391,44 +425,6 @@ pub(super) fn receivable_line(r: &Row) -> Result<ReceivableLine> {
                 }
             },
         }),
-    })
-}
-
-/// Every sale's fee, its installment lines summed, dated within the scope (any order: each is audited
-/// alone).
-pub(super) fn charged(scope: &Scope) -> (String, Params) {
-    let sql = format!(
-        "SELECT e.merchant_code, a.code AS acquirer, min(pm.brand_code) AS brand, min(p.code) AS product,
-                max(greatest(t.installment_count, 1)) AS installments, count(*) AS lines,
-                min(coalesce(t.authorization_date, t.capture_date)) AS sale_date, {SALE_CODE} AS sale_code,
-                min(t.nsu) AS nsu, min(t.authorization_code) AS authorization_code,
-                sum(t.gross_amount) AS gross_amount, sum(abs(t.fee_amount)) AS fee,
-                min(ARRAY[t.file_id, t.line_no]) AS first_line
-           FROM fact_card_transaction t {JOINS}
-          WHERE pt.is_sale AND t.file_type IN ({sales}) AND t.fee_amount IS NOT NULL
-            AND coalesce(t.authorization_date, t.capture_date) BETWEEN $1 AND $2
-            AND ($3::text IS NULL OR e.merchant_code = $3) AND $4::int >= 0
-          GROUP BY e.merchant_code, a.code, {SALE_CODE}",
-        sales = list(SALES_FILES)
-    );
-    (sql, Params::new(scope, 0))
-}
-
-pub(super) fn charged_fee(r: &Row) -> Result<ChargedFee> {
-    Ok(ChargedFee {
-        merchant_code: r.get("merchant_code"),
-        acquirer: r.get("acquirer"),
-        brand: r.get("brand"),
-        product: r.get("product"),
-        installments: r.get("installments"),
-        lines: r.get("lines"),
-        date: r.get("sale_date"),
-        sale_code: r.get("sale_code"),
-        nsu: r.get("nsu"),
-        authorization_code: r.get("authorization_code"),
-        gross: r.get("gross_amount"),
-        fee: r.get("fee"),
-        source: first_line(r),
     })
 }
 

@@ -172,10 +172,15 @@ fn status(name: &str) -> Result<reconcile::Status> {
 /// Read everything a run over `scope` needs, at once (the same queries a run streams; for tests and tools —
 /// a run never holds all of it).
 pub async fn inputs(db: &impl GenericClient, scope: &Scope, settings: &Settings) -> Result<Inputs> {
+    let (acquirer_sales, charged) = inputs::all(db, inputs::acquirer_sales(scope, settings), inputs::acquirer_sale)
+        .await?
+        .into_iter()
+        .map(|s| (s.sale, s.fee))
+        .unzip::<_, _, Vec<_>, Vec<_>>();
     let mut inputs = Inputs {
         merchant_sales: inputs::all(db, inputs::merchant_sales(scope), inputs::merchant_sale).await?,
-        acquirer_sales: inputs::all(db, inputs::acquirer_sales(scope, settings), inputs::acquirer_sale).await?,
-        charged: inputs::all(db, inputs::charged(scope), inputs::charged_fee).await?,
+        acquirer_sales,
+        charged: charged.into_iter().flatten().collect(),
         rates: inputs::rates(db, scope).await?,
         available: inputs::available(db, scope).await?,
         bank: deposits::inputs(db, scope, deposits::margin_days(settings)).await?,
@@ -318,7 +323,7 @@ pub async fn run(db: &mut Client, scope: &Scope, settings: &Settings) -> Result<
 pub type Connect =
     dyn Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Client>> + Send>> + Send + Sync;
 
-/// [`run`], the areas' inputs read by four more connections that import the run's snapshot
+/// [`run`], the areas' inputs read by three more connections that import the run's snapshot
 /// (`pg_export_snapshot`): the server prepares every area's rows side by side while the run reconciles, where a
 /// single connection waits for each in turn. The same items, the same one snapshot.
 pub async fn run_parallel(db: &mut Client, scope: &Scope, settings: &Settings, connect: &Connect) -> Result<RunReport> {
@@ -373,7 +378,7 @@ async fn run_locked(
     phase("previous run removed", fetching, Default::default());
     let available = inputs::available(&tx, scope).await?;
     let mut sink = sink::Sink::new(&tx, scope, settings, &available, run_id).await?;
-    let (mut ours, mut theirs, mut lines, mut charged) = match readers {
+    let (mut ours, mut theirs, mut lines) = match readers {
         Some(connect) => {
             let snapshot: String = tx.query_one("SELECT pg_export_snapshot()", &[]).await?.get(0);
             (
@@ -391,11 +396,10 @@ async fn run_locked(
                 ),
                 inputs::read_in_snapshot(
                     connect().await?,
-                    snapshot.clone(),
+                    snapshot,
                     inputs::receivables(scope),
                     inputs::receivable_line,
                 ),
-                inputs::read_in_snapshot(connect().await?, snapshot, inputs::charged(scope), inputs::charged_fee),
             )
         }
         None => (
@@ -408,18 +412,17 @@ async fn run_locked(
             inputs::Source::Portal(
                 inputs::Stream::open(&tx, inputs::receivables(scope), inputs::receivable_line).await?,
             ),
-            inputs::Source::Portal(inputs::Stream::open(&tx, inputs::charged(scope), inputs::charged_fee).await?),
         ),
     };
-    sink.start("sales");
-    fetching += reconcile_sales(&tx, &mut ours, &mut theirs, settings, &mut sink).await?;
-    phase("sales", fetching, sink.writing);
+    // The contracts are small: held in memory, every sale's fee audited as the sale is read.
+    let rates = inputs::rates(&tx, scope).await?;
+    let auditor = reconcile::fees::Auditor::new(&rates, settings);
+    sink.start("sales and fees");
+    fetching += reconcile_sales(&tx, &mut ours, &mut theirs, &auditor, settings, &mut sink).await?;
+    phase("sales and fees", fetching, sink.writing);
     sink.start("receivables");
     fetching += reconcile_receivables(&tx, &mut lines, settings, &mut sink).await?;
     phase("receivables and adjustments", fetching, sink.writing);
-    sink.start("fees");
-    fetching += audit_fees(&tx, scope, &mut charged, settings, &mut sink).await?;
-    phase("fees", fetching, sink.writing);
     sink.start("bank");
     reconcile_deposits(&tx, scope, settings, &mut sink).await?;
     phase("bank", fetching, sink.writing);
@@ -442,16 +445,31 @@ async fn run_locked(
 }
 
 /// The merchant's books against the acquirers' sales, both streamed in date order through a
-/// [`reconcile::sales::Matcher`]. Returns the time spent waiting for rows (as the other areas do).
+/// [`reconcile::sales::Matcher`]; each acquirer sale's fee audited against the contracts as it is read (the
+/// fee area). Returns the time spent waiting for rows (as the other areas do).
 async fn reconcile_sales(
     tx: &Transaction<'_>,
     ours: &mut inputs::Source<reconcile::sales::MerchantSale>,
-    theirs: &mut inputs::Source<reconcile::sales::AcquirerSale>,
+    theirs: &mut inputs::Source<inputs::SaleAndFee>,
+    auditor: &reconcile::fees::Auditor<'_>,
     settings: &Settings,
     sink: &mut sink::Sink<'_>,
 ) -> Result<std::time::Duration> {
+    async fn next_sale(
+        tx: &Transaction<'_>,
+        theirs: &mut inputs::Source<inputs::SaleAndFee>,
+        auditor: &reconcile::fees::Auditor<'_>,
+        sink: &mut sink::Sink<'_>,
+    ) -> Result<Option<reconcile::sales::AcquirerSale>> {
+        Ok(theirs.next(tx).await?.map(|row| {
+            if let Some(fee) = &row.fee {
+                sink.push(auditor.audit(fee));
+            }
+            row.sale
+        }))
+    }
     let mut matcher = reconcile::sales::Matcher::new(settings);
-    let mut next = theirs.next(tx).await?;
+    let mut next = next_sale(tx, theirs, auditor, sink).await?;
     while let Some(m) = ours.next(tx).await? {
         while let Some(a) = next.take() {
             if !matcher.needs_before(&a, &m) {
@@ -459,7 +477,7 @@ async fn reconcile_sales(
                 break;
             }
             matcher.push(a, Some(&m), &mut |i| sink.push(i));
-            next = theirs.next(tx).await?;
+            next = next_sale(tx, theirs, auditor, sink).await?;
         }
         matcher.match_sale(&m, &mut |i| sink.push(i));
         sink.flush_if_full(tx).await?;
@@ -467,7 +485,7 @@ async fn reconcile_sales(
     while let Some(a) = next {
         matcher.push(a, None, &mut |i| sink.push(i));
         sink.flush_if_full(tx).await?;
-        next = theirs.next(tx).await?;
+        next = next_sale(tx, theirs, auditor, sink).await?;
     }
     matcher.finish(&mut |i| sink.push(i));
     Ok(ours.fetching() + theirs.fetching())
@@ -501,23 +519,6 @@ async fn reconcile_receivables(
             None => return Ok(lines.fetching()),
         }
     }
-}
-
-/// Every sale line's fee against the contracts (held in memory: they are small).
-async fn audit_fees(
-    tx: &Transaction<'_>,
-    scope: &Scope,
-    charged: &mut inputs::Source<reconcile::fees::ChargedFee>,
-    settings: &Settings,
-    sink: &mut sink::Sink<'_>,
-) -> Result<std::time::Duration> {
-    let rates = inputs::rates(tx, scope).await?;
-    let auditor = reconcile::fees::Auditor::new(&rates, settings);
-    while let Some(t) = charged.next(tx).await? {
-        sink.push(auditor.audit(&t));
-        sink.flush_if_full(tx).await?;
-    }
-    Ok(charged.fetching())
 }
 
 /// The acquirers' payments against the bank statements' credits (held in memory: see [`deposits`]). A
