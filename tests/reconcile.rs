@@ -848,3 +848,35 @@ async fn a_reconciliation_reads_one_snapshot_while_a_file_loads() {
     let after = recon::run(&mut db.client, &scope, &settings).await.unwrap();
     assert_ne!(item_rows(&db, after.run_id).await, expected);
 }
+
+/// The sale code kept with each card line (V39, a generated column) is the rule the reconciliation grouped
+/// installments by when it computed it per run: the unique sale code when it has a digit other than 0, else
+/// NSU/authorization code/sale date, the date spelled as ISO — whatever the DateStyle of the session that
+/// loaded the line.
+#[tokio::test]
+async fn the_stored_sale_code_is_the_rule_whatever_the_date_style() {
+    let mut db = TestDb::new("recon_sale_code").await;
+    db.client.batch_execute("SET DateStyle = 'SQL, DMY'").await.unwrap();
+    load_and_reconcile(&mut db, &spec(vec![Scenario::CapturedTwice { merchant: 0, sale: 3 }])).await;
+    db.client.batch_execute("SET DateStyle = 'ISO, MDY'").await.unwrap();
+    let rule = "CASE WHEN translate(unique_sale_code, '123456789', '') <> unique_sale_code THEN unique_sale_code
+                ELSE nsu || '/' || authorization_code || '/' || coalesce(authorization_date, capture_date)::text END";
+    let lines = db.count("SELECT count(*) FROM fact_card_transaction").await;
+    assert!(lines > 100, "{lines}");
+    let same = format!("SELECT count(*) FROM fact_card_transaction WHERE sale_code IS NOT DISTINCT FROM ({rule})");
+    assert_eq!(db.count(&same).await, lines);
+    db.client.batch_execute("SET DateStyle = 'SQL, DMY'").await.unwrap();
+    let r = db
+        .client
+        .query_one(
+            "SELECT card_sale_code('000000000000000', '123', 'ABC', '2026-09-01'),
+                    card_sale_code('000000700000002', '1', 'A', '2026-09-01'), card_sale_code(NULL, '1', 'A', NULL)",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (r.get::<_, String>(0), r.get::<_, String>(1), r.get::<_, Option<String>>(2)),
+        ("123/ABC/2026-09-01".to_string(), "000000700000002".to_string(), None)
+    );
+}
