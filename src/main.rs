@@ -10,6 +10,10 @@ mod progress_ui;
 
 use clap::Parser;
 
+/// mimalloc rather than glibc's malloc: see Cargo.toml (measured on the reconciliation, docs/performance.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<std::process::ExitCode> {
     // `syncrocardpay parse … | head`: when the reader goes away, end quietly as Unix tools do (the default

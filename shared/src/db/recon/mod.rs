@@ -365,7 +365,6 @@ async fn run_locked(
     tx.batch_execute("SET LOCAL enable_nestloop = off; SET LOCAL work_mem = '256MB'").await?;
     // Where the time goes, for `RUST_LOG=syncrocardpay_core::db::recon=debug`: waiting for rows, writing
     // items, the rest being the reconciliation itself.
-    let mut fetching = std::time::Duration::ZERO;
     let phase = |name: &str, fetching: std::time::Duration, writing: std::time::Duration| {
         tracing::debug!(
             seconds = started.elapsed().as_secs_f64(),
@@ -375,9 +374,9 @@ async fn run_locked(
         )
     };
     let run_id = start_run(&tx, scope, settings).await?;
-    phase("previous run removed", fetching, Default::default());
+    phase("previous run removed", Default::default(), Default::default());
     let available = inputs::available(&tx, scope).await?;
-    let mut sink = sink::Sink::new(&tx, scope, settings, &available, run_id).await?;
+    let (mut sink, writer) = sink::Sink::new(&tx, scope, settings, &available, run_id).await?;
     let (mut ours, mut theirs, mut lines) = match readers {
         Some(connect) => {
             let snapshot: String = tx.query_one("SELECT pg_export_snapshot()", &[]).await?.get(0);
@@ -417,18 +416,30 @@ async fn run_locked(
     // The contracts are small: held in memory, every sale's fee audited as the sale is read.
     let rates = inputs::rates(&tx, scope).await?;
     let auditor = reconcile::fees::Auditor::new(&rates, settings);
-    sink.start("sales and fees");
-    fetching += reconcile_sales(&tx, &mut ours, &mut theirs, &auditor, settings, &mut sink).await?;
-    phase("sales and fees", fetching, sink.writing);
-    sink.start("receivables");
-    fetching += reconcile_receivables(&tx, &mut lines, settings, &mut sink).await?;
-    phase("receivables and adjustments", fetching, sink.writing);
-    sink.start("bank");
-    reconcile_deposits(&tx, scope, settings, &mut sink).await?;
-    phase("bank", fetching, sink.writing);
-    sink.start("writing");
-    let label = sink.label.clone();
-    let totals = sink.finish(&tx).await?;
+    // The areas one after the other, their items written beside them (the writer is polled with them: the
+    // server stores a batch while the next is made). `writing` in the phases is the time the run waited for
+    // the writer.
+    let reconciling = async {
+        let mut fetching = std::time::Duration::ZERO;
+        sink.start("sales and fees");
+        fetching += reconcile_sales(&tx, &mut ours, &mut theirs, &auditor, settings, &mut sink).await?;
+        phase("sales and fees", fetching, sink.waiting);
+        sink.start("receivables");
+        fetching += reconcile_receivables(&tx, &mut lines, settings, &mut sink).await?;
+        phase("receivables and adjustments", fetching, sink.waiting);
+        sink.start("bank");
+        reconcile_deposits(&tx, scope, settings, &mut sink).await?;
+        phase("bank", fetching, sink.waiting);
+        sink.start("writing");
+        let label = sink.label.clone();
+        Ok::<_, crate::Error>((label, sink.finish().await?))
+    };
+    let ((label, totals), writing) = tokio::try_join!(reconciling, writer.run(&tx, settings))?;
+    tracing::debug!(
+        seconds = started.elapsed().as_secs_f64(),
+        writing = writing.as_secs_f64(),
+        "reconciliation: written"
+    );
     let totals_json = serde_json::to_value(&totals).map_err(|e| crate::Error::Other(e.to_string()))?;
     tx.execute("UPDATE recon_run SET totals = $2, finished_at = now() WHERE run_id = $1", &[&run_id, &totals_json])
         .await?;
@@ -480,11 +491,11 @@ async fn reconcile_sales(
             next = next_sale(tx, theirs, auditor, sink).await?;
         }
         matcher.match_sale(&m, &mut |i| sink.push(i));
-        sink.flush_if_full(tx).await?;
+        sink.flush_if_full().await?;
     }
     while let Some(a) = next {
         matcher.push(a, None, &mut |i| sink.push(i));
-        sink.flush_if_full(tx).await?;
+        sink.flush_if_full().await?;
         next = next_sale(tx, theirs, auditor, sink).await?;
     }
     matcher.finish(&mut |i| sink.push(i));
@@ -512,7 +523,7 @@ async fn reconcile_receivables(
             }
             reconcile::receivables::reconcile_sale(&group, settings, &mut |i| sink.push(i));
             sale.clear();
-            sink.flush_if_full(tx).await?;
+            sink.flush_if_full().await?;
         }
         match line {
             Some(l) => sale.push(l),
@@ -538,7 +549,7 @@ async fn reconcile_deposits(
     for item in aside {
         sink.left_aside(item, reconcile::MissingInput::BankStatement);
     }
-    sink.flush_if_full(tx).await
+    sink.flush_if_full().await
 }
 
 /// Start a run, replacing the previous one over the same scope, inside the caller's transaction; its

@@ -1,4 +1,5 @@
-//! A run's items written as they are made: a few thousand at a time by binary COPY, settled and pending ones
+//! A run's items written as they are made: a few thousand at a time by binary COPY — by a [`Writer`] polled
+//! beside the run, so the server stores a batch while the run makes the next —, settled and pending ones
 //! as links (`recon_link`, see [`crate::reconcile::Link`]), the others whole (`recon_item`); counted into the run's totals on the way, so a run
 //! holds a batch of items, never the whole result.
 
@@ -19,20 +20,27 @@ const LINK_COLUMNS: &str = "run_id, status, ref_date, expected, actual, expected
 /// Items (or links) kept before they are sent.
 const BATCH_ITEMS: usize = 10_000;
 
+/// Batches made and not written yet, besides the one being written: the run reconciles while the server
+/// stores what it made (memory: a few batches of items, whatever the volume).
+const BATCHES_AHEAD: usize = 2;
+
+/// What the run hands the [`Writer`]: items whole (numbered from `first_no`), or links.
+enum Batch {
+    Items { first_no: i32, items: Vec<ReconItem> },
+    Links(Vec<Link>),
+}
+
 pub(super) struct Sink<'a> {
     scope: &'a Scope,
-    settings: &'a Settings,
     available: &'a Available,
-    run_id: i64,
-    types: Vec<Type>,
-    link_types: Vec<Type>,
+    batches: tokio::sync::mpsc::Sender<Batch>,
     buffer: Vec<ReconItem>,
     links: Vec<Link>,
-    /// Items written so far: the next one's `item_no` is this plus one.
-    written: i32,
+    /// Items made whole so far: the next one's `item_no` is this plus one.
+    numbered: i32,
     tally: Tally,
-    /// Time spent writing.
-    pub(super) writing: std::time::Duration,
+    /// Time spent waiting for the writer (it had [`BATCHES_AHEAD`] batches to write already).
+    pub(super) waiting: std::time::Duration,
     /// For progress reports: the scope as people read it, the area being reconciled, the items made so far
     /// and at the last report.
     pub(super) label: String,
@@ -41,32 +49,47 @@ pub(super) struct Sink<'a> {
     reported: u64,
 }
 
+/// Writes a run's batches by binary COPY, in the run's transaction, as the run makes them: polled beside the
+/// run (`try_join`), so the server stores one batch while the run makes the next.
+pub(super) struct Writer {
+    run_id: i64,
+    types: Vec<Type>,
+    link_types: Vec<Type>,
+    batches: tokio::sync::mpsc::Receiver<Batch>,
+}
+
 /// Items between two progress reports.
 const REPORT_EVERY_ITEMS: u64 = 50_000;
 
 impl<'a> Sink<'a> {
+    /// A sink for run `run_id`, and the writer that must be polled beside the run (until the sink is
+    /// finished) for the sink's batches to be written.
     pub(super) async fn new(
         tx: &Transaction<'_>,
         scope: &'a Scope,
         settings: &'a Settings,
         available: &'a Available,
         run_id: i64,
-    ) -> Result<Sink<'a>> {
+    ) -> Result<(Sink<'a>, Writer)> {
         let types_of = |sql: String| async move {
             Ok::<_, crate::Error>(tx.prepare(&sql).await?.columns().iter().map(|c| c.type_().clone()).collect())
         };
-        Ok(Sink {
-            scope,
-            settings,
-            available,
+        let (send, receive) = tokio::sync::mpsc::channel(BATCHES_AHEAD);
+        let writer = Writer {
             run_id,
             types: types_of(format!("SELECT {COLUMNS} FROM recon_item LIMIT 0")).await?,
             link_types: types_of(format!("SELECT {LINK_COLUMNS} FROM recon_link LIMIT 0")).await?,
+            batches: receive,
+        };
+        let sink = Sink {
+            scope,
+            available,
+            batches: send,
             buffer: Vec::with_capacity(BATCH_ITEMS),
             links: Vec::with_capacity(BATCH_ITEMS),
-            written: 0,
+            numbered: 0,
             tally: Tally::new(settings),
-            writing: Default::default(),
+            waiting: Default::default(),
             label: format!(
                 "{} to {}{}",
                 scope.from,
@@ -76,7 +99,8 @@ impl<'a> Sink<'a> {
             area: "",
             made: 0,
             reported: 0,
-        })
+        };
+        Ok((sink, writer))
     }
 
     /// Say which area is being reconciled now (and report it).
@@ -105,40 +129,91 @@ impl<'a> Sink<'a> {
         }
     }
 
-    /// Send the batch when it is full.
-    pub(super) async fn flush_if_full(&mut self, tx: &Transaction<'_>) -> Result<()> {
+    /// Hand a full batch to the writer (waiting when it is [`BATCHES_AHEAD`] behind).
+    pub(super) async fn flush_if_full(&mut self) -> Result<()> {
         if self.made - self.reported >= REPORT_EVERY_ITEMS {
             self.reported = self.made;
             crate::progress::reconcile(&self.label, self.area, self.made);
         }
         if self.buffer.len() >= BATCH_ITEMS {
-            self.flush(tx).await?;
+            self.send_items().await?;
         }
         if self.links.len() >= BATCH_ITEMS {
-            self.flush_links(tx).await?;
+            self.send_links().await?;
         }
         Ok(())
     }
 
-    async fn flush(&mut self, tx: &Transaction<'_>) -> Result<()> {
+    async fn send(&mut self, batch: Batch) -> Result<()> {
+        let t = std::time::Instant::now();
+        // The writer only stops listening when it failed, and then the run fails with its error.
+        let sent = self.batches.send(batch).await;
+        self.waiting += t.elapsed();
+        sent.map_err(|_| crate::Error::Other("the reconciliation's writer stopped".into()))
+    }
+
+    async fn send_items(&mut self) -> Result<()> {
         if self.buffer.is_empty() {
             return Ok(());
         }
-        let t = std::time::Instant::now();
+        let items = std::mem::replace(&mut self.buffer, Vec::with_capacity(BATCH_ITEMS));
+        let first_no = self.numbered + 1;
+        self.numbered += items.len() as i32;
+        self.send(Batch::Items { first_no, items }).await
+    }
+
+    async fn send_links(&mut self) -> Result<()> {
+        if self.links.is_empty() {
+            return Ok(());
+        }
+        let links = std::mem::replace(&mut self.links, Vec::with_capacity(BATCH_ITEMS));
+        self.send(Batch::Links(links)).await
+    }
+
+    /// Hand what is left to the writer and let it finish; the run's totals.
+    pub(super) async fn finish(mut self) -> Result<Totals> {
+        self.send_items().await?;
+        self.send_links().await?;
+        Ok(self.tally.totals())
+    }
+}
+
+impl Writer {
+    /// Write every batch the sink hands over, until the sink is finished (or dropped); the time spent
+    /// writing.
+    pub(super) async fn run(mut self, tx: &Transaction<'_>, settings: &Settings) -> Result<std::time::Duration> {
+        let mut writing = std::time::Duration::ZERO;
+        while let Some(batch) = self.batches.recv().await {
+            let t = std::time::Instant::now();
+            match batch {
+                Batch::Items { first_no, items } => self.write_items(tx, settings, first_no, items).await?,
+                Batch::Links(links) => self.write_links(tx, links).await?,
+            }
+            writing += t.elapsed();
+        }
+        Ok(writing)
+    }
+
+    async fn write_items(
+        &self,
+        tx: &Transaction<'_>,
+        settings: &Settings,
+        first_no: i32,
+        items: Vec<ReconItem>,
+    ) -> Result<()> {
         let sink = tx.copy_in(&format!("COPY recon_item ({COLUMNS}) FROM STDIN (FORMAT binary)")).await?;
         let writer = BinaryCopyInWriter::new(sink, &self.types);
         pin_mut!(writer);
-        for i in self.buffer.drain(..) {
-            self.written += 1;
+        for (no, i) in (first_no..).zip(items) {
             let (area, status, open, at_stake) =
-                (i.area.as_str(), i.status.as_str(), i.is_open(), i.at_stake(self.settings));
+                (i.area.as_str(), i.status.as_str(), i.is_open(), i.at_stake(settings));
             let (e_file, e_line) = (i.expected_ref.map(|r| r.0), i.expected_ref.map(|r| r.1));
             let (a_file, a_line) = (i.actual_ref.map(|r| r.0), i.actual_ref.map(|r| r.1));
             writer
                 .as_mut()
                 .write(&[
                     &self.run_id,
-                    &self.written,
+                    &no,
                     &area,
                     &status,
                     &open,
@@ -166,19 +241,14 @@ impl<'a> Sink<'a> {
                 .await?;
         }
         writer.finish().await?;
-        self.writing += t.elapsed();
         Ok(())
     }
 
-    async fn flush_links(&mut self, tx: &Transaction<'_>) -> Result<()> {
-        if self.links.is_empty() {
-            return Ok(());
-        }
-        let t = std::time::Instant::now();
+    async fn write_links(&self, tx: &Transaction<'_>, links: Vec<Link>) -> Result<()> {
         let sink = tx.copy_in(&format!("COPY recon_link ({LINK_COLUMNS}) FROM STDIN (FORMAT binary)")).await?;
         let writer = BinaryCopyInWriter::new(sink, &self.link_types);
         pin_mut!(writer);
-        for l in self.links.drain(..) {
+        for l in links {
             let (e_file, e_line) = (l.expected_ref.map(|r| r.0), l.expected_ref.map(|r| r.1));
             let (a_file, a_line) = (l.actual_ref.map(|r| r.0), l.actual_ref.map(|r| r.1));
             writer
@@ -197,14 +267,6 @@ impl<'a> Sink<'a> {
                 .await?;
         }
         writer.finish().await?;
-        self.writing += t.elapsed();
         Ok(())
-    }
-
-    /// Send what is left; the run's totals.
-    pub(super) async fn finish(mut self, tx: &Transaction<'_>) -> Result<Totals> {
-        self.flush(tx).await?;
-        self.flush_links(tx).await?;
-        Ok(self.tally.totals())
     }
 }
