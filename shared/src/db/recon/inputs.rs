@@ -187,7 +187,8 @@ pub(super) fn acquirer_sales(scope: &Scope, settings: &Settings) -> (String, Par
 /// A line of a statement as one integer, file then line (`file_id · 2³² + line_no`), ordered as the pair: a
 /// group's first line is its `min`, which the server compares as fast as any number (an array per line cost
 /// ~0.4 s of the acquirer sales query). Line numbers stay below 2³² (a file of 4 billion lines is 1 TB) and
-/// file ids below 2³¹ (checked as a row is read: [`first_line`]).
+/// file ids, a sequence, below 2³¹ (two billion files): assumed, not enforced — [`first_line`] refuses only
+/// the negative values that file ids from 2³¹ to 2³² would give.
 const LINE: &str = "(t.file_id << 32) + t.line_no";
 
 /// A grouped row's first line ([`LINE`]) in column `column`.

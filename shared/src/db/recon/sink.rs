@@ -1,14 +1,19 @@
 //! A run's items written as they are made: a few thousand at a time by binary COPY — by a [`Writer`] polled
 //! beside the run, so the server stores a batch while the run makes the next —, settled and pending ones
-//! as links (`recon_link`, see [`crate::reconcile::Link`]), the others whole (`recon_item`); counted into the run's totals on the way, so a run
-//! holds a batch of items, never the whole result.
+//! as links (`recon_link`, see [`crate::reconcile::Link`]), the others whole (`recon_item`); counted into
+//! the run's totals on the way, so a run holds a few batches of items, never the whole result.
 
 use crate::error::Result;
-use crate::reconcile::{Available, Link, ReconItem, Scope, Settings, Tally, Totals};
+use crate::reconcile::{Available, Link, ReconItem, Scope, Settings, SourceLine, Tally, Totals};
 use futures_util::pin_mut;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::Type;
 use tokio_postgres::Transaction;
+
+/// A source line as its two nullable columns (file id, line number).
+fn file_and_line(line: Option<SourceLine>) -> (Option<i64>, Option<i64>) {
+    (line.map(|l| l.0), line.map(|l| l.1))
+}
 
 const COLUMNS: &str = "run_id, item_no, area, status, is_open, merchant_code, acquirer, ref_date, sale_code, nsu,
      authorization_code, installment, brand, product, expected, actual, difference, at_stake, days_late, fields,
@@ -207,8 +212,8 @@ impl Writer {
         for (no, i) in (first_no..).zip(items) {
             let (area, status, open, at_stake) =
                 (i.area.as_str(), i.status.as_str(), i.is_open(), i.at_stake(settings));
-            let (e_file, e_line) = (i.expected_ref.map(|r| r.0), i.expected_ref.map(|r| r.1));
-            let (a_file, a_line) = (i.actual_ref.map(|r| r.0), i.actual_ref.map(|r| r.1));
+            let (e_file, e_line) = file_and_line(i.expected_ref);
+            let (a_file, a_line) = file_and_line(i.actual_ref);
             writer
                 .as_mut()
                 .write(&[
@@ -249,8 +254,8 @@ impl Writer {
         let writer = BinaryCopyInWriter::new(sink, &self.link_types);
         pin_mut!(writer);
         for l in links {
-            let (e_file, e_line) = (l.expected_ref.map(|r| r.0), l.expected_ref.map(|r| r.1));
-            let (a_file, a_line) = (l.actual_ref.map(|r| r.0), l.actual_ref.map(|r| r.1));
+            let (e_file, e_line) = file_and_line(l.expected_ref);
+            let (a_file, a_line) = file_and_line(l.actual_ref);
             writer
                 .as_mut()
                 .write(&[
